@@ -1,0 +1,288 @@
+/**
+ * Image payloads (README.md §6): what the edge sends for a label, and what the label does with it.
+ *
+ * Planes (§6.1): one 1-bit plane per palette colour in PALETTE_PLANES order; rows padded to whole bytes,
+ * MSB = leftmost pixel. Encodings (§6.2): RAW, RLE (PackBits, packbits.ts), ZLIB (RFC 1950, level 9).
+ * Kinds (§6.3): FULL, DELTA_XOR (target XOR base over all planes), DELTA_REGION (the changed, byte-aligned
+ * rectangle of every plane).
+ */
+import { deflateSync, inflateSync } from 'node:zlib';
+import { contentHash } from './content-hash.js';
+import { ProtocolError } from './errors.js';
+import { PALETTE_PLANES, imageBytes, planeBytes, type LabelType } from './label-types.js';
+import { BLANK_HASH, ImageEncoding, ImageKind, type ContentHash } from './messages.js';
+import { packBits, unpackBits } from './packbits.js';
+
+export { splitBlocks, partsInBlock, bytesOnAir } from './transfer-blocks.js';
+
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface EncodedImage {
+  kind: ImageKind;
+  encoding: ImageEncoding;
+  /** DELTA_REGION: the rectangle the payload covers; otherwise all zero. */
+  region: Region;
+  payload: Uint8Array;
+  targetHash: ContentHash;
+  /** Deltas: contentHash(base); FULL: BLANK_HASH (§6.1 descriptor). */
+  baseHash: ContentHash;
+}
+
+export const EMPTY_REGION: Readonly<Region> = Object.freeze({ x: 0, y: 0, width: 0, height: 0 });
+
+const ALL_KINDS: readonly ImageKind[] = [ImageKind.FULL, ImageKind.DELTA_REGION, ImageKind.DELTA_XOR];
+const ALL_ENCODINGS: readonly ImageEncoding[] = [ImageEncoding.RAW, ImageEncoding.RLE, ImageEncoding.ZLIB];
+const isKind = (k: number): k is ImageKind => (ALL_KINDS as readonly number[]).includes(k);
+const isEncoding = (e: number): e is ImageEncoding => (ALL_ENCODINGS as readonly number[]).includes(e);
+
+function compress(data: Uint8Array, encoding: ImageEncoding): Uint8Array {
+  switch (encoding) {
+    case ImageEncoding.RAW:
+      return new Uint8Array(data);
+    case ImageEncoding.RLE:
+      return packBits(data);
+    case ImageEncoding.ZLIB:
+      return new Uint8Array(deflateSync(data, { level: 9 }));
+  }
+}
+
+/** Decompresses to exactly `expected` bytes; more is refused while inflating (zip bombs), fewer is a size error. */
+function decompress(payload: Uint8Array, encoding: ImageEncoding, expected: number): Uint8Array {
+  let out: Uint8Array;
+  switch (encoding) {
+    case ImageEncoding.RAW:
+      out = new Uint8Array(payload);
+      break;
+    case ImageEncoding.RLE:
+      out = unpackBits(payload, expected);
+      break;
+    case ImageEncoding.ZLIB:
+      try {
+        // maxOutputLength must be ≥ 1; one byte more than expected still trips the size check below.
+        out = new Uint8Array(inflateSync(payload, { maxOutputLength: Math.max(1, expected) }));
+      } catch (e) {
+        throw new ProtocolError('IMAGE_DECODE_FAILED', `ZLIB: ${(e as Error).message}`, { expected });
+      }
+      break;
+  }
+  if (out.length !== expected) {
+    throw new ProtocolError('IMAGE_SIZE_MISMATCH', `decoded ${out.length} bytes, expected ${expected}`, { length: out.length, expected });
+  }
+  return out;
+}
+
+interface Geometry {
+  rowBytes: number;
+  height: number;
+  planes: number;
+  planeSize: number;
+  total: number;
+}
+
+function geometry(t: LabelType): Geometry {
+  return {
+    rowBytes: Math.ceil(t.width / 8),
+    height: t.height,
+    planes: PALETTE_PLANES[t.palette].length,
+    planeSize: planeBytes(t),
+    total: imageBytes(t),
+  };
+}
+
+function checkSize(what: string, planes: Uint8Array, g: Geometry): void {
+  if (planes.length !== g.total) {
+    throw new ProtocolError('IMAGE_SIZE_MISMATCH', `${what} has ${planes.length} bytes, the label type needs ${g.total}`, {
+      what,
+      length: planes.length,
+      expected: g.total,
+    });
+  }
+}
+
+function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
+  return out;
+}
+
+/**
+ * §6.3.2 The smallest byte-aligned rectangle holding every byte that differs in any plane: x is rounded down and
+ * x + width up to a multiple of 8. Where the panel width is not a multiple of 8, x + width may reach into the
+ * row padding (at most ⌈width/8⌉·8). EMPTY_REGION when nothing differs.
+ */
+export function changedRegion(t: LabelType, a: Uint8Array, b: Uint8Array): Region {
+  const g = geometry(t);
+  checkSize('first image', a, g);
+  checkSize('second image', b, g);
+  let minY = g.height;
+  let maxY = -1;
+  let minBx = g.rowBytes;
+  let maxBx = -1;
+  for (let p = 0; p < g.planes; p++) {
+    for (let y = 0; y < g.height; y++) {
+      const row = p * g.planeSize + y * g.rowBytes;
+      for (let bx = 0; bx < g.rowBytes; bx++) {
+        if (a[row + bx] !== b[row + bx]) {
+          if (y < minY) minY = y;
+          if (y > maxY) maxY = y;
+          if (bx < minBx) minBx = bx;
+          if (bx > maxBx) maxBx = bx;
+        }
+      }
+    }
+  }
+  if (maxY < 0) return { ...EMPTY_REGION };
+  return { x: minBx * 8, y: minY, width: (maxBx - minBx + 1) * 8, height: maxY - minY + 1 };
+}
+
+function regionBytes(r: Region, g: Geometry): number {
+  return (r.width / 8) * r.height * g.planes;
+}
+
+function checkRegion(r: Region, g: Geometry): void {
+  const ok =
+    [r.x, r.y, r.width, r.height].every((v) => Number.isInteger(v) && v >= 0) &&
+    r.x % 8 === 0 &&
+    r.width % 8 === 0 &&
+    r.x + r.width <= g.rowBytes * 8 &&
+    r.y + r.height <= g.height;
+  if (!ok) throw new ProtocolError('IMAGE_DECODE_FAILED', 'region is not byte-aligned or lies outside the panel', { region: { ...r } });
+}
+
+/** The region's rows of every plane, in plane order (§6.3.2). */
+function extractRegion(planes: Uint8Array, r: Region, g: Geometry): Uint8Array {
+  const bx0 = r.x / 8;
+  const bw = r.width / 8;
+  const out = new Uint8Array(regionBytes(r, g));
+  let o = 0;
+  for (let p = 0; p < g.planes; p++) {
+    for (let y = r.y; y < r.y + r.height; y++) {
+      const at = p * g.planeSize + y * g.rowBytes + bx0;
+      out.set(planes.subarray(at, at + bw), o);
+      o += bw;
+    }
+  }
+  return out;
+}
+
+function insertRegion(planes: Uint8Array, data: Uint8Array, r: Region, g: Geometry): void {
+  const bx0 = r.x / 8;
+  const bw = r.width / 8;
+  let o = 0;
+  for (let p = 0; p < g.planes; p++) {
+    for (let y = r.y; y < r.y + r.height; y++) {
+      planes.set(data.subarray(o, o + bw), p * g.planeSize + y * g.rowBytes + bx0);
+      o += bw;
+    }
+  }
+}
+
+/**
+ * Encodes `target` for a label that shows `base` (if known): tries every allowed kind × encoding and returns the
+ * smallest payload. Deltas need a base of the same size. On equal sizes the earlier of FULL, DELTA_REGION,
+ * DELTA_XOR and of RAW, RLE, ZLIB wins (robust and cheap to decode first).
+ *
+ * When target equals base the smallest result is a DELTA_REGION with an empty region and an empty payload,
+ * which the label applies as a no-op and confirms with its hash. The edge normally sends nothing at all when
+ * the label already reports targetHash (§5.3); this only keeps the function total.
+ *
+ * Throws ProtocolError IMAGE_SIZE_MISMATCH for planes of the wrong size, IMAGE_UNSUPPORTED when no allowed
+ * kind × encoding applies (e.g. only deltas allowed and no base).
+ */
+export function encodeImage(opts: {
+  labelType: LabelType;
+  target: Uint8Array;
+  base?: Uint8Array;
+  encodings?: ImageEncoding[];
+  kinds?: ImageKind[];
+}): EncodedImage {
+  const g = geometry(opts.labelType);
+  checkSize('target', opts.target, g);
+  if (opts.base !== undefined) checkSize('base', opts.base, g);
+  const kinds = ALL_KINDS.filter((k) => (opts.kinds ?? ALL_KINDS).includes(k) && (k === ImageKind.FULL || opts.base !== undefined));
+  const encodings = ALL_ENCODINGS.filter((e) => (opts.encodings ?? ALL_ENCODINGS).includes(e));
+  if (kinds.length === 0 || encodings.length === 0) {
+    throw new ProtocolError('IMAGE_UNSUPPORTED', 'no allowed kind and encoding applies', {
+      kinds: opts.kinds,
+      encodings: opts.encodings,
+      hasBase: opts.base !== undefined,
+    });
+  }
+  const targetHash = contentHash(opts.target);
+  const baseHash = opts.base === undefined ? BLANK_HASH : contentHash(opts.base);
+  let best: EncodedImage | undefined;
+  for (const kind of kinds) {
+    let raw: Uint8Array;
+    let region: Region = { ...EMPTY_REGION };
+    if (kind === ImageKind.FULL) {
+      raw = opts.target;
+    } else if (kind === ImageKind.DELTA_XOR) {
+      raw = xor(opts.target, opts.base!);
+    } else {
+      region = changedRegion(opts.labelType, opts.base!, opts.target);
+      raw = extractRegion(opts.target, region, g);
+    }
+    for (const encoding of encodings) {
+      const payload = compress(raw, encoding);
+      if (best === undefined || payload.length < best.payload.length) {
+        best = { kind, encoding, region, payload, targetHash, baseHash: kind === ImageKind.FULL ? BLANK_HASH : baseHash };
+      }
+    }
+  }
+  return best!;
+}
+
+/**
+ * What a label does with a received payload (§6.4), returning the planes it now shows. For deltas it first checks
+ * that what it shows (`current`, null = nothing known, e.g. after a reboot) hashes to baseHash
+ * (IMAGE_BASE_MISMATCH otherwise); after rebuilding, that the result hashes to targetHash (IMAGE_HASH_MISMATCH).
+ * Other failures: IMAGE_UNSUPPORTED (unknown kind or encoding), IMAGE_DECODE_FAILED (corrupt stream, output over
+ * the expected size, bad region), IMAGE_SIZE_MISMATCH (output or current of the wrong size). Throws ProtocolError
+ * only.
+ */
+export function applyImage(opts: {
+  labelType: LabelType;
+  kind: ImageKind;
+  encoding: ImageEncoding;
+  region: Region;
+  payload: Uint8Array;
+  current: Uint8Array | null;
+  baseHash: ContentHash;
+  targetHash: ContentHash;
+}): Uint8Array {
+  const { kind, encoding } = opts;
+  if (!isKind(kind)) throw new ProtocolError('IMAGE_UNSUPPORTED', `unknown image kind ${String(kind)}`, { kind });
+  if (!isEncoding(encoding)) throw new ProtocolError('IMAGE_UNSUPPORTED', `unknown image encoding ${String(encoding)}`, { encoding });
+  const g = geometry(opts.labelType);
+  let result: Uint8Array;
+  if (kind === ImageKind.FULL) {
+    result = decompress(opts.payload, encoding, g.total);
+  } else {
+    if (opts.current === null) {
+      throw new ProtocolError('IMAGE_BASE_MISMATCH', 'delta received but the label shows no known image', { baseHash: opts.baseHash });
+    }
+    checkSize('current image', opts.current, g);
+    const shown = contentHash(opts.current);
+    if (shown !== opts.baseHash) {
+      throw new ProtocolError('IMAGE_BASE_MISMATCH', 'the label does not show the delta base', { baseHash: opts.baseHash, shown });
+    }
+    if (kind === ImageKind.DELTA_XOR) {
+      result = xor(opts.current, decompress(opts.payload, encoding, g.total));
+    } else {
+      checkRegion(opts.region, g);
+      const data = decompress(opts.payload, encoding, regionBytes(opts.region, g));
+      result = new Uint8Array(opts.current);
+      insertRegion(result, data, opts.region, g);
+    }
+  }
+  const got = contentHash(result);
+  if (got !== opts.targetHash) {
+    throw new ProtocolError('IMAGE_HASH_MISMATCH', 'rebuilt image does not match the target hash', { targetHash: opts.targetHash, got });
+  }
+  return result;
+}

@@ -1,0 +1,22 @@
+/**
+ * Public API of the esl-edge access-point protocol (firmware-protocol/README.md). Everything outside this folder
+ * imports from here only.
+ */
+export * from './messages.js';
+export * from './label-types.js';
+export * from './content-hash.js';
+export * from './errors.js';
+export * from './crc32.js';
+export * from './message-codec.js';
+export * from './frame-codec.js';
+export * from './framer.js';
+export * from './line-codec.js';
+export * from './seq-window.js';
+export * from './ack-rules.js';
+export * from './retry-policy.js';
+export * from './transfer-blocks.js';
+export { encodeImage, applyImage, type EncodedImage, type Region } from './image-codec.js';
+export * from './packbits.js';
+export * from './plane-image.js';
+export * from './topics.js';
+export * from './version.js';

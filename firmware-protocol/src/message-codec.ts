@@ -1,0 +1,496 @@
+/**
+ * Stage 2 of decoding (README.md §3–§9): the payload of a frame ⇄ a typed message.
+ *
+ * Every message is a fixed sequence of fields in the order of its zod schema (messages.ts). The layout table
+ * below is the single source of both directions and of the byte tables in the spec. Integers are little-endian
+ * (§3.2); a label id and a content hash are 8 raw bytes in the order they are written in hex (§3.3, §3.4);
+ * short strings are a u8 byte length + UTF-8 (§3.5).
+ *
+ * Throws ProtocolError only; frame-codec.ts turns it into a DecodeResult.
+ */
+import { ProtocolError } from './errors.js';
+import {
+  ImageEncoding,
+  ImageKind,
+  MessageSchema,
+  MessageTypeCode,
+  StatusCode,
+  WakeReason,
+  type Message,
+  type MessageName,
+} from './messages.js';
+
+/** How one field is written. */
+type FieldCodec =
+  | 'u8'
+  | 'i8'
+  | 'u16'
+  | 'u32'
+  | 'i32'
+  /** u64 LE, epoch milliseconds; values above 2^53−1 are rejected (§3.2). */
+  | 'u64'
+  /** 8 raw bytes ⇄ 16 upper-case hex digits (§3.3). */
+  | 'labelId'
+  /** 8 raw bytes ⇄ 16 lower-case hex digits (§3.4). */
+  | 'hash'
+  /** 4 × u16: x, y, width, height (§6.3.2). */
+  | 'region'
+  /** u8 whose value must be one of the given set (else MSG_INVALID_FIELD). */
+  | { enum: ReadonlySet<number> }
+  /** u8 byte length + UTF-8, at most `max` bytes (§3.5). */
+  | { str: number }
+  /** u8 length + that many bytes, at most `max`. */
+  | { lenBytes: number }
+  /** All remaining bytes of the payload, at most `max` (IMAGE_BLOCK.data, RADIO_PART.data). */
+  | { rest: number }
+  /** u8 type code of an embedded command + its payload as the rest (RADIO_COMMAND, §9.6). */
+  | 'command';
+
+const enumOf = (o: Record<string, number>): { enum: ReadonlySet<number> } => ({ enum: new Set(Object.values(o)) });
+const KIND = enumOf(ImageKind);
+const ENCODING = enumOf(ImageEncoding);
+const STATUS = enumOf(StatusCode);
+const WAKE = enumOf(WakeReason);
+
+/** §6.1 The transfer descriptor shared by IMAGE_BEGIN and RADIO_PENDING (51 bytes). */
+const DESCRIPTOR: [string, FieldCodec][] = [
+  ['transferId', 'u32'],
+  ['labelId', 'labelId'],
+  ['labelType', 'u8'],
+  ['kind', KIND],
+  ['encoding', ENCODING],
+  ['baseHash', 'hash'],
+  ['targetHash', 'hash'],
+  ['totalSize', 'u32'],
+  ['region', 'region'],
+  ['displayAt', 'u64'],
+  ['page', 'u8'],
+];
+
+/** Field layout of every message's payload, in schema order (README.md §4–§9 byte tables). */
+export const PAYLOAD_LAYOUT: Readonly<Record<MessageName, readonly (readonly [string, FieldCodec])[]>> = {
+  EDGE_HELLO: [
+    ['version', 'u8'],
+    ['serverTimeMs', 'u64'],
+    ['heartbeatIntervalS', 'u16'],
+    ['checkinReportIntervalS', 'u16'],
+  ],
+  IMAGE_BEGIN: [...DESCRIPTOR, ['priority', 'u8']],
+  IMAGE_BLOCK: [
+    ['transferId', 'u32'],
+    ['blockIndex', 'u16'],
+    ['data', { rest: 4096 }],
+  ],
+  IMAGE_CANCEL: [['transferId', 'u32']],
+  LED_FLASH: [
+    ['labelId', 'labelId'],
+    ['colour', 'u8'],
+    ['onMs', 'u16'],
+    ['offMs', 'u16'],
+    ['repeat', 'u8'],
+  ],
+  PAGE_SWITCH: [
+    ['labelId', 'labelId'],
+    ['page', 'u8'],
+    ['durationS', 'u16'],
+  ],
+  READ_SENSOR: [
+    ['labelId', 'labelId'],
+    ['sensor', 'u8'],
+  ],
+  LABEL_COMMAND: [
+    ['labelId', 'labelId'],
+    ['command', 'u8'],
+  ],
+  ACK: [
+    ['ackSeq', 'u16'],
+    ['status', STATUS],
+  ],
+  AP_HELLO: [
+    ['apId', { str: 32 }],
+    ['fwVersion', { str: 16 }],
+    ['protoMin', 'u8'],
+    ['protoMax', 'u8'],
+    ['capabilities', 'u32'],
+    ['channel', 'u8'],
+    ['queueCapacity', 'u16'],
+    ['maxBlockSize', 'u16'],
+  ],
+  AP_HEARTBEAT: [
+    ['uptimeS', 'u32'],
+    ['queueDepth', 'u16'],
+    ['queueCapacity', 'u16'],
+    ['channel', 'u8'],
+    ['labelsSeen', 'u16'],
+  ],
+  LABEL_CHECKIN: [
+    ['labelId', 'labelId'],
+    ['labelType', 'u8'],
+    ['displayedHash', 'hash'],
+    ['page', 'u8'],
+    ['batteryMv', 'u16'],
+    ['rssi', 'i8'],
+    ['lqi', 'u8'],
+    ['temperatureC', 'i8'],
+    ['wakeReason', WAKE],
+    ['pendingTransferId', 'u32'],
+  ],
+  TRANSFER_RESULT: [
+    ['transferId', 'u32'],
+    ['labelId', 'labelId'],
+    ['status', STATUS],
+    ['displayedHash', 'hash'],
+    ['bytesOnAir', 'u32'],
+  ],
+  SENSOR_VALUE: [
+    ['labelId', 'labelId'],
+    ['sensor', 'u8'],
+    ['value', 'i32'],
+  ],
+  RADIO_CHECKIN: [
+    ['labelId', 'labelId'],
+    ['labelType', 'u8'],
+    ['displayedHash', 'hash'],
+    ['page', 'u8'],
+    ['batteryMv', 'u16'],
+    ['temperatureC', 'i8'],
+    ['wakeReason', WAKE],
+  ],
+  RADIO_PENDING: DESCRIPTOR,
+  RADIO_BLOCK_REQUEST: [
+    ['transferId', 'u32'],
+    ['blockIndex', 'u16'],
+    ['partsWanted', { lenBytes: 8 }],
+  ],
+  RADIO_PART: [
+    ['transferId', 'u32'],
+    ['blockIndex', 'u16'],
+    ['partIndex', 'u8'],
+    ['data', { rest: 99 }],
+  ],
+  RADIO_XFER_DONE: [
+    ['transferId', 'u32'],
+    ['status', STATUS],
+    ['displayedHash', 'hash'],
+  ],
+  RADIO_COMMAND: [['command', 'command']],
+  RADIO_SLEEP: [
+    ['nextWakeS', 'u16'],
+    ['nowMs', 'u64'],
+  ],
+};
+
+/** The messages RADIO_COMMAND may carry (§9.6). */
+export const RADIO_COMMAND_TYPES: readonly MessageName[] = ['LED_FLASH', 'PAGE_SWITCH', 'READ_SENSOR', 'LABEL_COMMAND'];
+
+const NAME_BY_CODE = new Map<number, MessageName>(
+  (Object.entries(MessageTypeCode) as [MessageName, number][]).map(([name, code]) => [code, name]),
+);
+
+/** The message name of a type code, or undefined for a code this version does not know. */
+export function messageNameOf(typeCode: number): MessageName | undefined {
+  return NAME_BY_CODE.get(typeCode);
+}
+
+const utf8Encoder = new TextEncoder();
+// fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: a leading U+FEFF is content and must survive a round trip.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const TWO_POW_32 = 0x1_0000_0000;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+// ---- encode ----------------------------------------------------------------------------------------------
+
+class Writer {
+  private buf = new Uint8Array(64);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+
+  private reserve(n: number): number {
+    const at = this.length;
+    if (at + n > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.buf.length * 2, at + n));
+      next.set(this.buf.subarray(0, at));
+      this.buf = next;
+      this.view = new DataView(next.buffer);
+    }
+    this.length += n;
+    return at;
+  }
+  u8(v: number): void {
+    this.view.setUint8(this.reserve(1), v);
+  }
+  i8(v: number): void {
+    this.view.setInt8(this.reserve(1), v);
+  }
+  u16(v: number): void {
+    this.view.setUint16(this.reserve(2), v, true);
+  }
+  u32(v: number): void {
+    this.view.setUint32(this.reserve(4), v, true);
+  }
+  i32(v: number): void {
+    this.view.setInt32(this.reserve(4), v, true);
+  }
+  u64(v: number): void {
+    this.u32(v % TWO_POW_32);
+    this.u32(Math.floor(v / TWO_POW_32));
+  }
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.reserve(b.length));
+  }
+  result(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (readonly [string, FieldCodec])[]): void {
+  for (const [name, codec] of layout) {
+    const v = m[name];
+    if (typeof codec === 'string') {
+      switch (codec) {
+        case 'u8':
+          w.u8(v as number);
+          break;
+        case 'i8':
+          w.i8(v as number);
+          break;
+        case 'u16':
+          w.u16(v as number);
+          break;
+        case 'u32':
+          w.u32(v as number);
+          break;
+        case 'i32':
+          w.i32(v as number);
+          break;
+        case 'u64':
+          w.u64(v as number);
+          break;
+        case 'labelId':
+        case 'hash':
+          w.bytes(hexToBytes(v as string));
+          break;
+        case 'region': {
+          const r = v as { x: number; y: number; width: number; height: number };
+          w.u16(r.x);
+          w.u16(r.y);
+          w.u16(r.width);
+          w.u16(r.height);
+          break;
+        }
+        case 'command': {
+          const inner = v as Message;
+          w.u8(MessageTypeCode[inner.type]);
+          writeFields(w, inner as unknown as Record<string, unknown>, PAYLOAD_LAYOUT[inner.type]);
+          break;
+        }
+      }
+    } else if ('enum' in codec) {
+      w.u8(v as number);
+    } else if ('str' in codec) {
+      const b = utf8Encoder.encode(v as string);
+      w.u8(b.length);
+      w.bytes(b);
+    } else if ('lenBytes' in codec) {
+      const b = v as Uint8Array;
+      w.u8(b.length);
+      w.bytes(b);
+    } else {
+      w.bytes(v as Uint8Array);
+    }
+  }
+}
+
+function findLoneSurrogate(m: Message): string | undefined {
+  for (const [k, v] of Object.entries(m)) if (typeof v === 'string' && LONE_SURROGATE.test(v)) return k;
+  return undefined;
+}
+
+/**
+ * Encodes the payload of a message (without frame header and CRC). Validates the message against MessageSchema
+ * first, so an out-of-range value never wraps silently on the wire: a bad input throws ProtocolError MSG_INVALID.
+ */
+export function encodePayload(m: Message): Uint8Array {
+  const parsed = MessageSchema.safeParse(m);
+  if (!parsed.success) {
+    throw new ProtocolError('MSG_INVALID', `invalid ${String((m as { type?: unknown } | null)?.type)} message`, {
+      issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  // A lone UTF-16 surrogate has no UTF-8 form; it would silently become U+FFFD and break the round trip.
+  const bad = findLoneSurrogate(m);
+  if (bad !== undefined) throw new ProtocolError('MSG_INVALID', `${m.type}.${bad} is not well-formed Unicode`, { field: bad });
+  const w = new Writer();
+  writeFields(w, m as unknown as Record<string, unknown>, PAYLOAD_LAYOUT[m.type]);
+  return w.result();
+}
+
+// ---- decode ----------------------------------------------------------------------------------------------
+
+class Reader {
+  private readonly view: DataView;
+  pos = 0;
+  constructor(
+    private readonly src: Uint8Array,
+    private readonly type: MessageName,
+  ) {
+    this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  }
+  get remaining(): number {
+    return this.src.length - this.pos;
+  }
+  private take(n: number, field: string): number {
+    if (this.pos + n > this.src.length) {
+      throw new ProtocolError('MSG_BAD_LENGTH', `${this.type} payload too short at field ${field}`, {
+        type: this.type,
+        field,
+        length: this.src.length,
+      });
+    }
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+  u8(f: string): number {
+    return this.view.getUint8(this.take(1, f));
+  }
+  i8(f: string): number {
+    return this.view.getInt8(this.take(1, f));
+  }
+  u16(f: string): number {
+    return this.view.getUint16(this.take(2, f), true);
+  }
+  u32(f: string): number {
+    return this.view.getUint32(this.take(4, f), true);
+  }
+  i32(f: string): number {
+    return this.view.getInt32(this.take(4, f), true);
+  }
+  /** Copies into a plain Uint8Array: the input may be a Buffer or a view into a larger frame. */
+  bytes(n: number, f: string): Uint8Array {
+    const at = this.take(n, f);
+    return new Uint8Array(this.src.subarray(at, at + n));
+  }
+}
+
+function invalid(type: MessageName, field: string, value: unknown, why: string): ProtocolError {
+  return new ProtocolError('MSG_INVALID_FIELD', `${type}.${field} ${why}`, { type, field, value });
+}
+
+function hexOf(b: Uint8Array, upper: boolean): string {
+  const hex = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  return upper ? hex.toUpperCase() : hex;
+}
+
+function readFields(r: Reader, type: MessageName, layout: readonly (readonly [string, FieldCodec])[]): Record<string, unknown> {
+  const m: Record<string, unknown> = { type };
+  for (const [name, codec] of layout) {
+    if (typeof codec === 'string') {
+      switch (codec) {
+        case 'u8':
+          m[name] = r.u8(name);
+          break;
+        case 'i8':
+          m[name] = r.i8(name);
+          break;
+        case 'u16':
+          m[name] = r.u16(name);
+          break;
+        case 'u32':
+          m[name] = r.u32(name);
+          break;
+        case 'i32':
+          m[name] = r.i32(name);
+          break;
+        case 'u64': {
+          const lo = r.u32(name);
+          const hi = r.u32(name);
+          const v = hi * TWO_POW_32 + lo;
+          if (!Number.isSafeInteger(v)) throw invalid(type, name, `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`, 'exceeds 2^53-1');
+          m[name] = v;
+          break;
+        }
+        case 'labelId':
+          m[name] = hexOf(r.bytes(8, name), true);
+          break;
+        case 'hash':
+          m[name] = hexOf(r.bytes(8, name), false);
+          break;
+        case 'region':
+          m[name] = { x: r.u16(name), y: r.u16(name), width: r.u16(name), height: r.u16(name) };
+          break;
+        case 'command': {
+          const code = r.u8(name);
+          const inner = NAME_BY_CODE.get(code);
+          if (inner === undefined || !RADIO_COMMAND_TYPES.includes(inner)) throw invalid(type, name, code, 'is not a label command type');
+          m[name] = readFields(r, inner, PAYLOAD_LAYOUT[inner]);
+          break;
+        }
+      }
+    } else if ('enum' in codec) {
+      const v = r.u8(name);
+      if (!codec.enum.has(v)) throw invalid(type, name, v, 'has an unknown value');
+      m[name] = v;
+    } else if ('str' in codec) {
+      const n = r.u8(name);
+      if (n > codec.str) throw invalid(type, name, n, `is longer than ${codec.str} bytes`);
+      const b = r.bytes(n, name);
+      try {
+        m[name] = utf8Decoder.decode(b);
+      } catch {
+        throw invalid(type, name, hexOf(b, false), 'is not valid UTF-8');
+      }
+    } else if ('lenBytes' in codec) {
+      const n = r.u8(name);
+      if (n > codec.lenBytes) throw invalid(type, name, n, `is longer than ${codec.lenBytes} bytes`);
+      m[name] = r.bytes(n, name);
+    } else {
+      if (r.remaining > codec.rest) {
+        throw new ProtocolError('MSG_BAD_LENGTH', `${type}.${name} is longer than ${codec.rest} bytes`, {
+          type,
+          field: name,
+          length: r.remaining,
+        });
+      }
+      m[name] = r.bytes(r.remaining, name);
+    }
+  }
+  return m;
+}
+
+/**
+ * Decodes the payload of a frame of type `typeCode`. Throws ProtocolError: MSG_UNKNOWN_TYPE for a code not in
+ * MessageTypeCode, MSG_BAD_LENGTH when the payload is shorter or longer than the type's layout,
+ * MSG_INVALID_FIELD for an unknown enum value, over-long or non-UTF-8 string, or a u64 above 2^53−1.
+ */
+export function decodePayload(typeCode: number, payload: Uint8Array): Message {
+  const type = NAME_BY_CODE.get(typeCode);
+  if (type === undefined) {
+    throw new ProtocolError('MSG_UNKNOWN_TYPE', `unknown message type 0x${typeCode.toString(16).padStart(2, '0')}`, { typeCode });
+  }
+  const r = new Reader(payload, type);
+  const m = readFields(r, type, PAYLOAD_LAYOUT[type]);
+  if (r.remaining !== 0) {
+    throw new ProtocolError('MSG_BAD_LENGTH', `${type} payload has ${r.remaining} bytes too many`, {
+      type,
+      length: payload.length,
+      expected: r.pos,
+    });
+  }
+  // The layout guarantees the schema by construction; this check keeps that promise if the two ever drift.
+  const parsed = MessageSchema.safeParse(m);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ProtocolError('MSG_INVALID_FIELD', `${type} does not satisfy its schema: ${issue?.message ?? ''}`, {
+      type,
+      field: issue?.path.join('.'),
+    });
+  }
+  return m as unknown as Message;
+}

@@ -1,0 +1,97 @@
+/**
+ * Sequence numbers (README.md §7.2): every sender numbers its frames per link with a u16 that wraps from 65535
+ * to 0. Comparisons use serial-number arithmetic (RFC 1982 with SERIAL_BITS = 16): `a` is after `b` when
+ * 0 < (a − b) mod 2^16 < 2^15.
+ */
+
+export const SEQ_MODULUS = 0x1_0000;
+const HALF = SEQ_MODULUS / 2;
+
+/** (a − b) as a signed distance in [−32768, 32767]: positive when `a` is after `b` (RFC 1982 §3.2). */
+export function seqDistance(a: number, b: number): number {
+  const d = (((a - b) % SEQ_MODULUS) + SEQ_MODULUS) % SEQ_MODULUS;
+  return d >= HALF ? d - SEQ_MODULUS : d;
+}
+
+/** The sequence numbers of one sender on one link. The start value is injected (tests, persisted state). */
+export class SeqCounter {
+  private value: number;
+
+  constructor(start = 0) {
+    if (!Number.isInteger(start) || start < 0 || start >= SEQ_MODULUS) throw new RangeError(`seq start ${start} is not a u16`);
+    this.value = start;
+  }
+
+  /** The number for the next frame; 65535 is followed by 0. */
+  next(): number {
+    const v = this.value;
+    this.value = (v + 1) % SEQ_MODULUS;
+    return v;
+  }
+
+  /** The number next() will return, without consuming it. */
+  peek(): number {
+    return this.value;
+  }
+}
+
+/**
+ * §7.2 Duplicate detection for frames received from one sender: remembers which of the last `size` sequence
+ * numbers (counted back from the newest accepted one) were accepted.
+ *
+ * - A number after the newest (distance 1 … 32767) is new; the window slides forward.
+ * - The newest itself, or one up to `size − 1` behind it that was accepted, is a duplicate; one in that range
+ *   not yet seen (reordered) is new.
+ * - Anything `size` or more behind the newest (that is, a jump of more than half the sequence space forward) is
+ *   taken as the peer having restarted its counter: the window resets to that number and it is accepted.
+ *   A redelivery older than the window is therefore acted on again — the price of recovering from a peer
+ *   reboot without a handshake; the spec requires senders to give up on a frame long before 64 newer ones pass.
+ */
+export class DuplicateWindow {
+  private readonly size: number;
+  private newest: number | null = null;
+  /** Bit i set = (newest − i) was accepted. Bit 0 is always set once anything was accepted. */
+  private bits = 0n;
+  private readonly mask: bigint;
+
+  constructor(size = 64) {
+    if (!Number.isInteger(size) || size < 1 || size > HALF) throw new RangeError(`window size ${size} out of range 1..${HALF}`);
+    this.size = size;
+    this.mask = (1n << BigInt(size)) - 1n;
+  }
+
+  /** Records `seq` and tells whether it was a duplicate (true = seen before, do not act on it again; ACK it). */
+  seen(seq: number): boolean {
+    if (!Number.isInteger(seq) || seq < 0 || seq >= SEQ_MODULUS) throw new RangeError(`seq ${seq} is not a u16`);
+    if (this.newest === null) {
+      this.restart(seq);
+      return false;
+    }
+    const d = seqDistance(seq, this.newest);
+    if (d > 0) {
+      this.bits = d >= this.size ? 1n : ((this.bits << BigInt(d)) | 1n) & this.mask;
+      this.newest = seq;
+      return false;
+    }
+    const back = -d;
+    if (back < this.size) {
+      const bit = 1n << BigInt(back);
+      if ((this.bits & bit) !== 0n) return true;
+      this.bits |= bit;
+      return false;
+    }
+    this.restart(seq);
+    return false;
+  }
+
+  /** Forgets everything, e.g. when the peer announces a restart with AP_HELLO (§8). */
+  reset(): void {
+    this.newest = null;
+    this.bits = 0n;
+  }
+
+  private restart(seq: number): void {
+    this.newest = seq;
+    this.bits = 1n;
+  }
+}

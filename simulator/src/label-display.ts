@@ -1,0 +1,152 @@
+/**
+ * The display side of a simulated label: what its memory holds per page, what the e-paper panel physically
+ * shows, panel refreshes that take seconds, timed display (§6.5) and page switching.
+ *
+ * Two copies are kept on purpose. `memory` is what the label's firmware knows and hashes in its check-in;
+ * `panel` is what a shopper sees (the simulator's ground truth). They differ while a refresh runs (the panel
+ * still shows the old picture) and after a reboot (the e-paper keeps the old picture, but the label lost its RAM
+ * copy and cannot prove what it shows, so it reports BLANK_HASH and the edge must send the image again).
+ * Plane arrays are never modified in place once stored, so `panel` may share them with `memory`.
+ */
+import { BLANK_HASH, contentHash, type ContentHash, type LabelType } from '../../firmware-protocol/src/index.js';
+import type { SimClock, TimerHandle } from './sim-clock.js';
+
+export type RefreshKind = 'full' | 'partial';
+
+interface TimedImage {
+  page: number;
+  planes: Uint8Array;
+  hash: ContentHash;
+  kind: RefreshKind;
+  timer: TimerHandle;
+}
+
+export interface DisplayHooks {
+  /** Called when a refresh completes and the panel shows the new picture. */
+  onRefreshed(kind: RefreshKind): void;
+}
+
+export class LabelDisplay {
+  /** Per page: the planes the label's memory holds (null = blank / lost). */
+  private memory: (Uint8Array | null)[];
+  private memoryHash: ContentHash[];
+  /** The page the label displays (memory side). */
+  page = 0;
+  /** What the panel physically shows, and its page. */
+  panel: Uint8Array | null = null;
+  panelHash: ContentHash = BLANK_HASH;
+  panelPage = 0;
+  /** Simulated time at which the running refresh completes (0 = none running). */
+  refreshUntil = 0;
+  private refreshTimer: TimerHandle | undefined;
+  private timed: TimedImage | undefined;
+  private pageReturn: TimerHandle | undefined;
+
+  constructor(
+    readonly type: LabelType,
+    private readonly clock: SimClock,
+    private readonly hooks: DisplayHooks,
+  ) {
+    this.memory = new Array<Uint8Array | null>(type.pages).fill(null);
+    this.memoryHash = new Array<ContentHash>(type.pages).fill(BLANK_HASH);
+  }
+
+  /** §5.3 The hash the label reports: over its memory of the page it displays. */
+  reportedHash(): ContentHash {
+    return this.memoryHash[this.page] ?? BLANK_HASH;
+  }
+
+  hashOfPage(page: number): ContentHash {
+    return this.memoryHash[page] ?? BLANK_HASH;
+  }
+
+  planesOfPage(page: number): Uint8Array | null {
+    return this.memory[page] ?? null;
+  }
+
+  /** Hash of the image waiting for its display time, if any. */
+  timedHash(page: number): ContentHash | undefined {
+    return this.timed !== undefined && this.timed.page === page ? this.timed.hash : undefined;
+  }
+
+  get refreshing(): boolean {
+    return this.refreshUntil > this.clock.now();
+  }
+
+  /** Stores an image for `page`; refreshes the panel if that page is displayed. */
+  store(page: number, planes: Uint8Array, hash: ContentHash, kind: RefreshKind): void {
+    if (this.timed !== undefined && this.timed.page === page) this.cancelTimed();
+    this.memory[page] = planes;
+    this.memoryHash[page] = hash;
+    if (page === this.page) this.startRefresh(kind);
+  }
+
+  /** §6.5 Keeps an image and stores it at simulated time `atMs` (the label's clock reached displayAt). */
+  storeAt(atMs: number, page: number, planes: Uint8Array, hash: ContentHash, kind: RefreshKind): void {
+    this.cancelTimed();
+    const timer = this.clock.schedule(atMs, () => {
+      this.timed = undefined;
+      this.store(page, planes, hash, kind);
+    });
+    this.timed = { page, planes, hash, kind, timer };
+  }
+
+  /** PAGE_SWITCH: shows `page`; with durationS > 0 returns to the previous page afterwards. */
+  switchPage(page: number, durationS: number): boolean {
+    if (!Number.isInteger(page) || page < 0 || page >= this.type.pages) return false;
+    this.pageReturn?.cancel();
+    this.pageReturn = undefined;
+    const previous = this.page;
+    this.page = page;
+    if (page !== previous) this.startRefresh('full');
+    if (durationS > 0 && page !== previous) {
+      this.pageReturn = this.clock.setTimeout(() => {
+        this.pageReturn = undefined;
+        this.page = previous;
+        this.startRefresh('full');
+      }, durationS * 1000);
+    }
+    return true;
+  }
+
+  /** LABEL_COMMAND REFRESH: redraws the panel from memory. */
+  refreshNow(): void {
+    this.startRefresh('full');
+  }
+
+  /** Reboot: RAM is lost (memory, timed image, page state); the e-paper keeps showing its last picture. */
+  wipeMemory(): void {
+    this.cancelTimed();
+    this.pageReturn?.cancel();
+    this.pageReturn = undefined;
+    this.refreshTimer?.cancel();
+    this.refreshTimer = undefined;
+    this.refreshUntil = 0;
+    this.memory.fill(null);
+    this.memoryHash.fill(BLANK_HASH);
+    this.page = 0;
+  }
+
+  refreshMs(kind: RefreshKind): number {
+    return kind === 'partial' && this.type.partialRefresh ? this.type.partialRefreshMs : this.type.fullRefreshMs;
+  }
+
+  private startRefresh(kind: RefreshKind): void {
+    this.refreshTimer?.cancel();
+    const duration = this.refreshMs(kind);
+    this.refreshUntil = this.clock.now() + duration;
+    this.refreshTimer = this.clock.setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refreshUntil = 0;
+      this.panel = this.memory[this.page] ?? null;
+      this.panelHash = this.panel === null ? BLANK_HASH : (this.memoryHash[this.page] ?? contentHash(this.panel));
+      this.panelPage = this.page;
+      this.hooks.onRefreshed(kind);
+    }, duration);
+  }
+
+  private cancelTimed(): void {
+    this.timed?.timer.cancel();
+    this.timed = undefined;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The radio and panel model of the simulator. Defaults are the reference store (/work/shared/reference-store.md):
+ * benchmarks compare against these figures, so change them only together with that document.
+ *
+ * Air time (firmware-protocol/README.md §9): every radio frame costs `frameOverheadMs` plus its payload bytes at
+ * `apBytesPerSecond`. For RADIO_PART the payload is the image data it carries (≤ 99 bytes); for the short control
+ * frames it is their whole encoded size. Frames of a transfer (RADIO_PENDING, RADIO_BLOCK_REQUEST, RADIO_PART,
+ * RADIO_XFER_DONE) hold the AP's single transfer channel; the check-in / command / sleep frames of a wake-up take
+ * the same air time but are interleaved between transfer bursts, as slotted radios do, so idle labels checking in
+ * do not starve transfers.
+ */
+import { z } from 'zod';
+
+const probability = z.number().min(0).max(1);
+const ms = z.number().nonnegative();
+
+export const RadioModelSchema = z.object({
+  /** Nominal wake interval of a label (also what the AP tells labels in RADIO_SLEEP.nextWakeS). */
+  wakeIntervalMs: z.number().positive().default(30_000),
+  /** Uniform jitter of every sleep, as a fraction: 0.1 = ±10 %. Spreads labels so they do not wake in step. */
+  wakeJitter: z.number().min(0).max(0.9).default(0.1),
+  /** Payload bytes per second one AP moves in total, shared by all its labels. */
+  apBytesPerSecond: z.number().positive().default(5_000),
+  /** Fixed air time of every frame on top of its bytes. */
+  frameOverheadMs: ms.default(4),
+  /** Image bytes per RADIO_PART (the protocol allows at most 99, §9.5; at least 64 so a 4,096-byte block fits the 64-bit part bitmap). */
+  maxPartBytes: z.number().int().min(64).max(99).default(99),
+  /** Probability that a radio frame is lost. */
+  frameLoss: probability.default(0.01),
+  /** Probability that one byte of a radio frame is flipped (the CRC then rejects it). */
+  corruption: probability.default(0),
+  /** Probability that a radio frame is received twice (the receiver's duplicate window drops the copy). */
+  duplication: probability.default(0),
+  /** Once a transfer has started, the label stays awake at most this long. */
+  transferTimeoutMs: ms.default(20_000),
+  /** Processing time between receiving a frame and answering it. */
+  turnaroundMs: ms.default(1),
+  /** Slack a waiting side adds to the expected air time before it gives up on an answer and asks again. */
+  replyTimeoutMs: ms.default(40),
+  /** Times a label re-sends its check-in (and a request without answer) before it sleeps again. */
+  maxRadioRetries: z.number().int().min(0).max(20).default(3),
+  /**
+   * A label whose transfer cannot start within this time because the AP's channel is busy is told to sleep
+   * until about when the channel frees (RADIO_SLEEP with a short nextWakeS) instead of listening that long.
+   */
+  maxListenWaitMs: ms.default(2_000),
+  /** Battery of a new label. CR2450 cells start near 3.0 V. */
+  batteryStartMv: z.number().int().min(0).max(0xffff).default(3_000),
+  batteryDrainPerRefreshMv: ms.default(0.05),
+  /** Drain per kB the label receives or sends on air. */
+  batteryDrainPerKbMv: ms.default(0.01),
+  batteryDrainPerWakeMv: ms.default(0.0002),
+  /** Signal of a label at its home AP / at a neighbour AP (dBm, before ±spread). */
+  rssiHomeDbm: z.number().int().min(-128).max(0).default(-58),
+  rssiNeighbourDbm: z.number().int().min(-128).max(0).default(-79),
+  rssiSpreadDb: z.number().int().min(0).max(30).default(4),
+  temperatureC: z.number().int().min(-40).max(85).default(21),
+  /** Per-label cap on commands (LED, page, sensor, command) queued at an AP. */
+  maxCommandsPerLabel: z.number().int().min(1).max(255).default(8),
+});
+export type RadioModel = z.infer<typeof RadioModelSchema>;
+
+/** The reference-store model, completed by `overrides`. */
+export function radioModel(overrides: Partial<RadioModel> = {}): RadioModel {
+  return RadioModelSchema.parse(overrides);
+}
+
+/** Air time of one frame carrying `payloadBytes` (see the module comment for what counts as payload). */
+export function airTimeMs(model: Pick<RadioModel, 'apBytesPerSecond' | 'frameOverheadMs'>, payloadBytes: number): number {
+  return model.frameOverheadMs + (payloadBytes * 1000) / model.apBytesPerSecond;
+}
+
+/** A sleep of nominally `nominalMs`, with the model's uniform jitter. */
+export function jitteredMs(model: Pick<RadioModel, 'wakeJitter'>, nominalMs: number, random: () => number): number {
+  return nominalMs * (1 + model.wakeJitter * (2 * random() - 1));
+}

@@ -1,0 +1,145 @@
+/**
+ * The HTTP API (fastify). `buildHttpServer()` builds the app without listening, so tests use `inject()`
+ * (fastify style); the daemon calls `listen()`. Every route but /health needs `Authorization: Bearer <token>`
+ * with a token from the config; a missing or wrong token gets 401 with code HTTP_UNAUTHORIZED (docs/error-codes.md).
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { Config } from '../config/config-schema.js';
+import type { Database } from '../persistence/database.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { EventIntake } from '../domain/events/event-intake.js';
+import { EVENT_TYPES } from '../domain/events/event-schemas.js';
+import { AuditStatusSchema, auditToCsv, runAudit } from '../domain/audit/price-audit.js';
+import type { ApRegistry } from '../domain/aps/ap-registry.js';
+import { loadImage } from '../domain/labels/image-store.js';
+import { planesToPng } from '../domain/rendering/planes-png.js';
+import { labelTypeById } from '../../firmware-protocol/src/index.js';
+import type { Metrics } from './metrics.js';
+
+export interface HttpDeps {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  log: Logger;
+  intake: EventIntake;
+  aps: ApRegistry;
+  metrics: Metrics;
+  startedAt: number;
+}
+
+const LabelIdParam = z.object({ id: z.string().regex(/^[0-9A-F]{16}$/) });
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const { config, db, clock } = deps;
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: config.http.bodyLimitBytes,
+  });
+  const tokens = config.http.tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/health' || req.url.startsWith('/health?')) return;
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    const presented = m ? digest(m[1]!.trim()) : null;
+    const who = presented ? tokens.find((t) => timingSafeEqual(t.digest, presented)) : undefined;
+    if (!who) {
+      deps.log.warn({ evt: 'http.unauthorized', url: req.url.split('?')[0], ip: req.ip }, 'http request without a valid token');
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'HTTP_UNAUTHORIZED', message: 'a valid bearer token is required' });
+    }
+  });
+
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) deps.log.error({ evt: 'http.error', url: req.url, err: err.message }, 'http handler failed');
+    void reply.code(status).send({ error: err.code ?? 'HTTP_ERROR', message: err.message });
+  });
+
+  app.get('/health', async () => ({ status: 'ok', uptimeS: Math.round((clock.now() - deps.startedAt) / 1000) }));
+
+  // ---- events (same contract as MQTT: src/domain/events/event-schemas.ts) ----
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const ingest = async (body: unknown, expectedType?: (typeof EVENT_TYPES)[number]) => {
+    const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body ?? null));
+    return deps.intake.ingest(raw, { channel: 'http', ...(expectedType ? { expectedType } : {}) });
+  };
+  app.post('/api/v1/events', async (req, reply) => {
+    const { reply: r } = await ingest(req.body);
+    return reply.code(r.status === 'rejected' ? 400 : 200).send(r);
+  });
+  app.post('/api/v1/events/:type', async (req, reply) => {
+    const type = (req.params as { type: string }).type;
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) return reply.code(404).send({ error: 'HTTP_NOT_FOUND', message: `unknown event type ${type}` });
+    const { reply: r } = await ingest(req.body, type as (typeof EVENT_TYPES)[number]);
+    return reply.code(r.status === 'rejected' ? 400 : 200).send(r);
+  });
+
+  // ---- audit ----
+  const auditOptions = () => ({
+    now: clock.now(),
+    slaSeconds: config.audit.slaSeconds,
+    unreachableAfterS: config.audit.unreachableAfterS,
+    maxAttempts: config.dispatch.maxAttempts,
+  });
+  app.get('/api/v1/audit', async (req, reply) => {
+    const q = z.object({ status: AuditStatusSchema.optional(), format: z.enum(['json', 'csv']).default('json') }).safeParse(req.query);
+    if (!q.success) return reply.code(400).send({ error: 'HTTP_BAD_QUERY', message: q.error.issues.map((i) => i.message).join('; ') });
+    const report = await runAudit(db, auditOptions(), q.data.status ? { status: q.data.status } : {});
+    if (q.data.format === 'csv') return reply.type('text/csv; charset=utf-8').send(auditToCsv(report));
+    return report;
+  });
+
+  // ---- labels ----
+  app.get('/api/v1/labels', async () => {
+    const report = await runAudit(db, auditOptions());
+    return { total: report.total, labels: report.labels };
+  });
+  app.get('/api/v1/labels/:id', async (req, reply) => {
+    const p = LabelIdParam.safeParse(req.params);
+    if (!p.success) return reply.code(400).send({ error: 'HTTP_BAD_LABEL_ID', message: 'label id must be 16 upper-case hex digits' });
+    const report = await runAudit(db, auditOptions(), { labelId: p.data.id });
+    const entry = report.labels[0];
+    if (!entry) return reply.code(404).send({ error: 'LABEL_NOT_FOUND', message: `no label ${p.data.id}` });
+    const row = await db.get<Record<string, unknown>>(
+      'SELECT label_type, battery_mv, rssi, lqi, temperature_c, wake_reason, page, transfer_state, confirmed_at FROM labels WHERE label_id = ?',
+      [p.data.id],
+    );
+    return { ...entry, telemetry: row };
+  });
+  /** The PNG a label currently shows (`?which=current`, from its acknowledged hash) or should show (`desired`). */
+  app.get('/api/v1/labels/:id/image.png', async (req, reply) => {
+    const p = LabelIdParam.safeParse(req.params);
+    const q = z.object({ which: z.enum(['current', 'desired']).default('current'), scale: z.coerce.number().int().min(1).max(8).default(2) }).safeParse(req.query);
+    if (!p.success || !q.success) return reply.code(400).send({ error: 'HTTP_BAD_REQUEST', message: 'bad label id or query' });
+    const row = await db.get<{ desired_hash: string | null; confirmed_hash: string | null }>('SELECT desired_hash, confirmed_hash FROM labels WHERE label_id = ?', [p.data.id]);
+    if (!row) return reply.code(404).send({ error: 'LABEL_NOT_FOUND', message: `no label ${p.data.id}` });
+    const hash = q.data.which === 'current' ? row.confirmed_hash : row.desired_hash;
+    const img = hash ? await loadImage(db, hash) : undefined;
+    const type = img ? labelTypeById(img.labelType) : undefined;
+    if (!img || !type) return reply.code(404).send({ error: 'IMAGE_NOT_FOUND', message: `label ${p.data.id} has no known ${q.data.which} image` });
+    const png = await planesToPng(img.planes, type, { scale: q.data.scale });
+    return reply.type('image/png').header('x-content-hash', img.hash).send(png);
+  });
+
+  // ---- access points, dead letters, metrics ----
+  app.get('/api/v1/aps', async () => ({ aps: deps.aps.all() }));
+  app.get('/api/v1/dead-letters', async (req) => {
+    const q = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).parse(req.query);
+    const rows = await db.all<{ seq: number; received_at: number; channel: string; topic: string | null; source: string | null; event_id: string | null; code: string; reason: string }>(
+      'SELECT seq, received_at, channel, topic, source, event_id, code, reason FROM dead_letters ORDER BY seq DESC LIMIT ?',
+      [q.limit],
+    );
+    return { deadLetters: rows };
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.render()));
+
+  return app;
+}

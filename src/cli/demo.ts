@@ -1,0 +1,111 @@
+/**
+ * `esl-edge demo`: the daemon with its embedded broker and sqlite file, plus a simulated store (2 APs, 40 labels)
+ * connected over MQTT like real hardware. The catalogue of the store file is sent to the edge as one batch event —
+ * as HQ would — so the labels fill up at once; a second start finds the same event ids and changes nothing.
+ */
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../core/logger.js';
+import { startDaemon, type Daemon } from '../daemon.js';
+import { PACKAGE_ROOT } from '../domain/rendering/package-root.js';
+import { loadStoreFile, type StoreFile } from '../../simulator/src/store-file.js';
+import { StoreSimulator } from '../../simulator/src/store-simulator.js';
+import type { SingleEvent } from '../domain/events/event-schemas.js';
+
+export interface DemoHandle {
+  daemon: Daemon;
+  simulator: StoreSimulator;
+  stop(): Promise<void>;
+}
+
+const UNIT_MAP: Record<string, 'g' | 'kg' | 'ml' | 'l' | 'm' | 'm2' | 'piece'> = { g: 'g', kg: 'kg', ml: 'ml', l: 'l', m: 'm', 'm²': 'm2', Stück: 'piece' };
+
+/** The store file's catalogue and label bindings as one batch event (stable ids: replaying it is a no-op). */
+export function seedEvents(store: StoreFile): SingleEvent[] {
+  const source = 'demo-seed';
+  const events: SingleEvent[] = [];
+  for (const p of store.products) {
+    events.push({
+      id: `demo-seed-product-${p.gtin}`,
+      source,
+      version: 1,
+      type: 'product',
+      data: {
+        gtin: p.gtin,
+        name: p.name,
+        ...(p.brand ? { brand: p.brand } : {}),
+        packSize: { quantity: p.packSize.quantity, unit: UNIT_MAP[p.packSize.unit] ?? 'piece' },
+        loose: p.loose,
+        category: p.category,
+      },
+    });
+    events.push({ id: `demo-seed-price-${p.gtin}`, source, version: 1, type: 'price', data: { gtin: p.gtin, priceCents: p.regularPriceCents, currency: 'EUR' } });
+  }
+  for (const l of store.labels) {
+    events.push({ id: `demo-seed-binding-${l.labelId}`, source, version: 1, type: 'binding', data: { labelId: l.labelId, gtin: l.gtin } });
+  }
+  return events;
+}
+
+export async function runDemo(opts: { dataDir: string; httpPort: number; mqttPort: number; fresh: boolean; quiet?: boolean }): Promise<DemoHandle> {
+  const dataDir = resolve(opts.dataDir);
+  if (opts.fresh) rmSync(dataDir, { recursive: true, force: true });
+  const { config } = loadConfig(join(PACKAGE_ROOT, 'config', 'demo.json'), {
+    ...process.env,
+    ESL_EDGE_DATA_DIR: dataDir,
+    ESL_EDGE_HTTP__PORT: String(opts.httpPort),
+    ESL_EDGE_MQTT__EMBEDDED__PORT: String(opts.mqttPort),
+  });
+  const log = createLogger({ level: opts.quiet ? 'warn' : config.log.level });
+  const store = await loadStoreFile(join(PACKAGE_ROOT, 'simulator', 'stores', 'demo-store.json'));
+  const daemon = await startDaemon(config, { log });
+
+  const seed = { id: 'demo-seed-batch-v1', source: 'demo-seed', version: 1, type: 'batch', data: { events: seedEvents(store) } };
+  const { reply } = await daemon.intake.ingest(JSON.stringify(seed), { channel: 'local' });
+  log.info({ evt: 'demo.seeded', status: reply.status, products: store.products.length, labels: store.labels.length }, 'demo catalogue loaded');
+
+  const apUsers = new Map(config.mqtt.users.filter((u) => u.role === 'ap').map((u) => [u.apId!, u]));
+  const simulator = await StoreSimulator.start({
+    brokerUrl: daemon.mqttUrl,
+    chain: config.store.chain,
+    store: config.store.id,
+    aps: store.aps.map((a) => {
+      const user = apUsers.get(a.apId);
+      if (!user) throw new Error(`demo config has no MQTT user for AP ${a.apId}`);
+      return { apId: a.apId, username: user.username, password: user.password };
+    }),
+    labels: store.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}) })),
+    // Demo pace: labels wake every 5 s instead of 30 s, so a change shows within ~25 s (panel refresh included).
+    radio: { wakeIntervalMs: 5_000 },
+    logger: log.child({ component: 'simulator' }),
+  });
+
+  const token = config.http.tokens[0]!.token;
+  const pos = config.mqtt.users.find((u) => u.username === 'pos')!;
+  const first = store.labels[0]!;
+  const product = store.products.find((p) => p.gtin === first.gtin)!;
+  if (!opts.quiet) {
+    process.stdout.write(`
+esl-edge demo is running — store ${config.store.chain}/${config.store.id}, ${store.labels.length} simulated labels on ${store.aps.length} APs.
+  HTTP API     http://127.0.0.1:${daemon.httpPort}   (token: ${token})
+  MQTT broker  mqtt://127.0.0.1:${daemon.mqttPort}   (POS user: ${pos.username} / ${pos.password})
+  Data         ${join(dataDir, 'esl-edge.db')}
+
+Try (in another terminal):
+  curl -s -H 'Authorization: Bearer ${token}' http://127.0.0.1:${daemon.httpPort}/api/v1/audit | head -c 400
+  mosquitto_pub -h 127.0.0.1 -p ${daemon.mqttPort} -u ${pos.username} -P ${pos.password} -q 1 -t esl/${config.store.chain}/${config.store.id}/in/price \\
+    -m '{"id":"price-${first.gtin}-1","source":"pos","version":${Date.now()},"type":"price","data":{"gtin":"${first.gtin}","priceCents":${product.regularPriceCents - 10}}}'
+  curl -s -H 'Authorization: Bearer ${token}' -o label.png http://127.0.0.1:${daemon.httpPort}/api/v1/labels/${first.labelId}/image.png
+Stop with Ctrl-C.
+`);
+  }
+  return {
+    daemon,
+    simulator,
+    async stop() {
+      await simulator.stop();
+      await daemon.stop();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * One error class for the edge, with stable codes grouped by layer (docs/error-codes.md lists them all).
+ * A code never changes meaning once released; messages may be reworded.
+ */
+export const EdgeErrorCode = {
+  // config / start-up
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  CONFIG_NOT_FOUND: 'CONFIG_NOT_FOUND',
+  // event intake
+  EVENT_MALFORMED_JSON: 'EVENT_MALFORMED_JSON',
+  EVENT_SCHEMA: 'EVENT_SCHEMA',
+  EVENT_TOO_LARGE: 'EVENT_TOO_LARGE',
+  EVENT_TOPIC_MISMATCH: 'EVENT_TOPIC_MISMATCH',
+  EVENT_UNKNOWN_PRODUCT: 'EVENT_UNKNOWN_PRODUCT',
+  EVENT_WRONG_STORE: 'EVENT_WRONG_STORE',
+  // persistence
+  DB_ERROR: 'DB_ERROR',
+  // AP link
+  AP_OFFLINE: 'AP_OFFLINE',
+  AP_ACK_TIMEOUT: 'AP_ACK_TIMEOUT',
+  AP_NACK: 'AP_NACK',
+  // domain
+  LABEL_NOT_FOUND: 'LABEL_NOT_FOUND',
+  LABEL_TYPE_UNKNOWN: 'LABEL_TYPE_UNKNOWN',
+  RENDER_FAILED: 'RENDER_FAILED',
+  // lifecycle
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
+} as const;
+export type EdgeErrorCode = (typeof EdgeErrorCode)[keyof typeof EdgeErrorCode];
+
+export class EdgeError extends Error {
+  override readonly name = 'EdgeError';
+  constructor(
+    readonly code: EdgeErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,209 @@
+/**
+ * Composition root: builds every feature from the validated config, wires the ports, starts them in dependency
+ * order and stops them in reverse (docs/architecture.md). Nothing here is global: two daemons can run in one
+ * process (the tests do), each with its own clock, database, broker and registry.
+ *
+ * Shutdown order: stop taking work (HTTP, MQTT intake) → let planning and in-flight sends finish → close the AP
+ * links, the MQTT client and the broker → close the database (WAL checkpoint). What is still in flight is durable
+ * already: labels keep their dirty counters and desired hashes, so the next start resumes.
+ */
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/config-schema.js';
+import { systemClock, type Clock, type Random } from './core/clock.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { errorMessage } from './core/errors.js';
+import { Database } from './persistence/database.js';
+import { EventIntake } from './domain/events/event-intake.js';
+import { LabelPlanner, type Renderer } from './domain/labels/label-planner.js';
+import { Dispatcher } from './domain/dispatch/dispatcher.js';
+import { ApRegistry } from './domain/aps/ap-registry.js';
+import { ApInboundHandler } from './domain/aps/ap-inbound-handler.js';
+import { LabelRenderer } from './domain/rendering/label-renderer.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './transport/embedded-broker.js';
+import { MqttFrameLink } from './transport/mqtt-frame-link.js';
+import { SerialFrameLink } from './transport/serial-frame-link.js';
+import { ApHub } from './transport/ap-hub.js';
+import { MqttEventSource } from './transport/mqtt-event-source.js';
+import type { FrameLink } from './transport/frame-link.js';
+import { buildHttpServer } from './api/http-server.js';
+import { createMetrics } from './api/metrics.js';
+
+export interface DaemonOptions {
+  clock?: Clock;
+  random?: Random;
+  log?: Logger;
+  /** Start the HTTP listener (tests may use inject() only). Default true. */
+  listenHttp?: boolean;
+  renderer?: Renderer;
+}
+
+export interface Daemon {
+  config: Config;
+  log: Logger;
+  db: Database;
+  broker: EmbeddedBroker | null;
+  /** URL of the MQTT broker the edge uses (embedded or external). */
+  mqttUrl: string;
+  mqttPort: number;
+  http: FastifyInstance;
+  httpPort: number;
+  intake: EventIntake;
+  planner: LabelPlanner;
+  dispatcher: Dispatcher;
+  hub: ApHub;
+  aps: ApRegistry;
+  renderer: Renderer;
+  /** Resolves when planning and dispatch have nothing left to do right now. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
+  const clock = opts.clock ?? systemClock;
+  const random = opts.random ?? Math.random;
+  const log = opts.log ?? createLogger({ level: config.log.level });
+  const startedAt = clock.now();
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    const db = await Database.open(join(config.dataDir, 'esl-edge.db'));
+    cleanup.push(() => db.close());
+    log.info({ evt: 'db.opened', file: db.file }, 'store database open');
+
+    const renderer = opts.renderer ?? (await LabelRenderer.create({ templateDirs: config.rendering.templateDirs }));
+
+    let broker: EmbeddedBroker | null = null;
+    let mqttUrl: string;
+    let credentials: { username?: string; password?: string };
+    if (config.mqtt.embedded.enabled) {
+      broker = await startEmbeddedBroker({ config, log, host: config.mqtt.embedded.host, port: config.mqtt.embedded.port, maxPacketBytes: config.mqtt.embedded.maxPacketBytes });
+      const b = broker;
+      cleanup.push(() => b.close());
+      mqttUrl = `mqtt://${config.mqtt.embedded.host === '0.0.0.0' ? '127.0.0.1' : config.mqtt.embedded.host}:${broker.port}`;
+      credentials = broker.edgeCredentials;
+    } else {
+      if (!config.mqtt.url) throw new Error('mqtt.url is required when mqtt.embedded.enabled is false');
+      mqttUrl = config.mqtt.url;
+      credentials = { ...(config.mqtt.username ? { username: config.mqtt.username } : {}), ...(config.mqtt.password ? { password: config.mqtt.password } : {}) };
+    }
+
+    const client: MqttClient = await mqtt.connectAsync(mqttUrl, {
+      ...credentials,
+      // A stable client id and a persistent session: the broker keeps QoS 1 events for us while we restart.
+      clientId: `esl-edge-${config.store.chain}-${config.store.id}`,
+      clean: false,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: 7 * 24 * 3600 },
+      reconnectPeriod: 1_000,
+      connectTimeout: 10_000,
+    }).catch((err: unknown) => {
+      throw new Error(`cannot connect to MQTT broker ${mqttUrl}: ${errorMessage(err)}`);
+    });
+    cleanup.push(() => client.endAsync(true).catch(() => undefined));
+    client.on('error', (err) => log.warn({ evt: 'mqtt.error', err: err.message }, 'mqtt client error'));
+    client.on('offline', () => log.warn({ evt: 'mqtt.offline' }, 'mqtt connection lost; reconnecting'));
+
+    const aps = new ApRegistry(db);
+    await aps.load();
+
+    let planner: LabelPlanner;
+    const intake = new EventIntake({ db, clock, log, maxEventBytes: config.intake.maxEventBytes, onApplied: () => planner.kick() });
+    let hubRef: ApHub | null = null;
+    const dispatcher = new Dispatcher({
+      db,
+      gateway: { send: (apId, m) => hubRef!.send(apId, m) },
+      aps,
+      clock,
+      random,
+      log,
+      config: config.dispatch,
+    });
+    planner = new LabelPlanner({ db, renderer, clock, log, concurrency: config.rendering.concurrency, onPlanned: () => dispatcher.kick() });
+
+    const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
+    for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log }));
+    const hub = new ApHub({
+      links,
+      inbound: new ApInboundHandler({ aps, dispatcher, clock, log }),
+      clock,
+      random,
+      log,
+      ackTimeoutMs: config.dispatch.ackTimeoutMs,
+      heartbeatIntervalS: config.dispatch.heartbeatIntervalS,
+      checkinReportIntervalS: config.dispatch.checkinReportIntervalS,
+    });
+    hubRef = hub;
+    await dispatcher.start();
+    await hub.start();
+    cleanup.push(() => hub.stop());
+
+    const events = new MqttEventSource(client, intake, { chain: config.store.chain, store: config.store.id, log });
+    await events.start();
+    cleanup.push(() => events.stop());
+
+    const metrics = createMetrics({ db, dispatcher, hub });
+    const http = buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt });
+    let httpPort = 0;
+    if (opts.listenHttp !== false) {
+      await http.listen({ host: config.http.host, port: config.http.port });
+      const addr = http.server.address();
+      httpPort = typeof addr === 'object' && addr ? addr.port : config.http.port;
+      log.info({ evt: 'http.listening', host: config.http.host, port: httpPort }, 'HTTP API listening');
+    }
+    cleanup.push(() => http.close());
+
+    // Resume whatever a previous run left: dirty labels are planned, unconfirmed ones dispatched.
+    planner.kick();
+    dispatcher.kick();
+
+    let stopping: Promise<void> | null = null;
+    const daemon: Daemon = {
+      config,
+      log,
+      db,
+      broker,
+      mqttUrl,
+      mqttPort: broker?.port ?? Number(new URL(mqttUrl).port || 1883),
+      http,
+      httpPort,
+      intake,
+      planner,
+      dispatcher,
+      hub,
+      aps,
+      renderer,
+      async settle() {
+        await planner.idle();
+        await dispatcher.idle();
+      },
+      stop() {
+        stopping ??= (async () => {
+          log.info({ evt: 'daemon.stopping' }, 'stopping');
+          const step = (name: string, fn: () => Promise<unknown>) =>
+            fn().catch((err: unknown) => log.warn({ evt: 'daemon.stop_step_failed', step: name, err: errorMessage(err) }, 'shutdown step failed'));
+          // 1. Stop taking work.
+          await step('http', () => http.close());
+          await step('intake', () => events.stop());
+          // 2. Let planning and the sends under way finish (bounded: what is not done is durable anyway).
+          await Promise.race([Promise.all([planner.idle(), dispatcher.idle()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
+          planner.stop();
+          dispatcher.stop();
+          // 3. Close the links, the MQTT client, the broker and last the database.
+          await step('ap-links', () => hub.stop());
+          await step('mqtt-client', () => client.endAsync(true));
+          if (broker) await step('broker', () => broker!.close());
+          await step('database', () => db.close());
+          log.info({ evt: 'daemon.stopped' }, 'stopped');
+        })();
+        return stopping;
+      },
+    };
+    log.info({ evt: 'daemon.started', store: `${config.store.chain}/${config.store.id}`, mqtt: mqttUrl, http: httpPort, instance: randomBytes(4).toString('hex') }, 'esl-edge started');
+    return daemon;
+  } catch (err) {
+    for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Routes what the APs report to the features that care: the AP registry (hello, heartbeat, offline) and the
+ * dispatcher (check-ins, transfer results). The transport calls it through the ApInbound port.
+ */
+import type { MessageOf, StatusCodeValue } from '../../../firmware-protocol/src/index.js';
+import { StatusCode } from '../../../firmware-protocol/src/index.js';
+import type { ApInbound } from '../ports.js';
+import type { ApRegistry } from './ap-registry.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+
+export class ApInboundHandler implements ApInbound {
+  constructor(
+    private readonly deps: { aps: ApRegistry; dispatcher: Dispatcher; clock: Clock; log: Logger },
+  ) {}
+
+  async apHello(apId: string, hello: MessageOf<'AP_HELLO'>, version: number): Promise<void> {
+    await this.deps.aps.hello(apId, hello, version, this.deps.clock.now());
+    await this.deps.dispatcher.apRestarted(apId);
+  }
+
+  async apHeartbeat(apId: string, hb: MessageOf<'AP_HEARTBEAT'>): Promise<void> {
+    await this.deps.aps.heartbeat(apId, hb, this.deps.clock.now());
+    this.deps.dispatcher.kick();
+  }
+
+  async apOffline(apId: string): Promise<void> {
+    await this.deps.aps.offline(apId);
+  }
+
+  labelCheckin(apId: string, msg: MessageOf<'LABEL_CHECKIN'>): Promise<StatusCodeValue> {
+    return this.deps.dispatcher.labelCheckin(apId, msg);
+  }
+
+  transferResult(apId: string, msg: MessageOf<'TRANSFER_RESULT'>): Promise<StatusCodeValue> {
+    return this.deps.dispatcher.transferResult(apId, msg);
+  }
+
+  async sensorValue(apId: string, msg: MessageOf<'SENSOR_VALUE'>): Promise<StatusCodeValue> {
+    this.deps.log.info({ evt: 'label.sensor', apId, labelId: msg.labelId, sensor: msg.sensor, value: msg.value }, 'sensor value');
+    return StatusCode.OK;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Turns a string into positioned glyphs: advance widths plus GPOS pair kerning, in integer font units, then scaled to
+ * a pixel size with every glyph origin rounded to a whole pixel. Whole-pixel origins make every occurrence of a
+ * glyph at a size the same bitmap (so it is rasterised once and reused) and keep 1-bit text even; the rounding error
+ * stays below half a pixel per glyph and never accumulates, because positions are rounded from the exact pen.
+ *
+ * The ink of a glyph lies within its outline bounds; with the coverage threshold of at least one half
+ * (glyph-raster-cache.ts) a pixel can only be set where the outline covers it, so the integer bounds computed here
+ * contain every pixel the glyph will ever set. Layout checks fit against these bounds, which is why nothing drawn
+ * can overflow its box.
+ */
+import type { FontFace } from './fonts.js';
+
+export interface ShapedText {
+  readonly text: string;
+  readonly glyphs: readonly number[];
+  /** Pen position of each glyph's origin, font units. */
+  readonly pens: readonly number[];
+}
+
+/** Integer pixel bounds, y down: columns [l, r), rows [t, b). */
+export interface PixelBounds {
+  l: number;
+  t: number;
+  r: number;
+  b: number;
+}
+
+export interface PlacedGlyph {
+  gi: number;
+  /** Pixel x of the glyph origin, relative to the run's origin. */
+  x: number;
+}
+
+export interface PlacedRun {
+  glyphs: PlacedGlyph[];
+  /** Ink bounds relative to the run's origin (baseline at y = 0); null when the run has no ink. */
+  ink: PixelBounds | null;
+}
+
+const SHAPE_CACHE_LIMIT = 20_000;
+const shapeCaches = new WeakMap<FontFace, Map<string, ShapedText>>();
+
+/**
+ * Canonical text for labels: NFC (so "ä" is one glyph, not "a" + a combining mark the layout cannot attach),
+ * whitespace runs collapsed to one space, soft hyphens and control characters removed.
+ */
+export function normaliseText(s: string): string {
+  return s
+    .normalize('NFC')
+    .replace(/[\u00ad\u200b\u0000-\u0008\u000e-\u001f\u007f]/g, '')
+    .replace(/[ \t\n\r\f\v]+/g, ' ')
+    .trim();
+}
+
+export function shapeText(face: FontFace, text: string): ShapedText {
+  let cache = shapeCaches.get(face);
+  if (!cache) {
+    cache = new Map();
+    shapeCaches.set(face, cache);
+  }
+  const hit = cache.get(text);
+  if (hit) return hit;
+  const glyphs: number[] = [];
+  for (const ch of text) glyphs.push(face.glyphIndex(ch.codePointAt(0)!));
+  const pens: number[] = [];
+  let pen = 0;
+  for (let i = 0; i < glyphs.length; i++) {
+    pens.push(pen);
+    const gi = glyphs[i]!;
+    pen += face.advance(gi);
+    const next = glyphs[i + 1];
+    if (next !== undefined) pen += face.kerning(gi, next);
+  }
+  const shaped: ShapedText = { text, glyphs, pens };
+  if (cache.size >= SHAPE_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(text, shaped);
+  return shaped;
+}
+
+/** Pixel bounds of one glyph at `size` px, relative to its (whole-pixel) origin; null when it has no ink. */
+export function glyphPixelBounds(face: FontFace, gi: number, size: number): PixelBounds | null {
+  const b = face.glyphBounds(gi);
+  if (!b) return null;
+  const u = face.unitsPerEm;
+  const l = Math.floor((b.xMin * size) / u);
+  const r = Math.ceil((b.xMax * size) / u);
+  const t = Math.floor((-b.yMax * size) / u);
+  const bottom = Math.ceil((-b.yMin * size) / u);
+  if (r <= l || bottom <= t) return null;
+  return { l, t, r, b: bottom };
+}
+
+export function placeRun(face: FontFace, shaped: ShapedText, size: number): PlacedRun {
+  const u = face.unitsPerEm;
+  const glyphs: PlacedGlyph[] = [];
+  let ink: PixelBounds | null = null;
+  for (let i = 0; i < shaped.glyphs.length; i++) {
+    const gi = shaped.glyphs[i]!;
+    const x = Math.round((shaped.pens[i]! * size) / u);
+    glyphs.push({ gi, x });
+    const g = glyphPixelBounds(face, gi, size);
+    if (!g) continue;
+    if (!ink) ink = { l: x + g.l, t: g.t, r: x + g.r, b: g.b };
+    else {
+      ink.l = Math.min(ink.l, x + g.l);
+      ink.r = Math.max(ink.r, x + g.r);
+      ink.t = Math.min(ink.t, g.t);
+      ink.b = Math.max(ink.b, g.b);
+    }
+  }
+  return { glyphs, ink };
+}
+
+/** Shapes and places `text` at `size` px. */
+export function runAt(face: FontFace, text: string, size: number): PlacedRun {
+  return placeRun(face, shapeText(face, text), size);
+}
+
+/** Ink width in pixels of `text` at `size` (0 for no ink). */
+export function inkWidth(face: FontFace, text: string, size: number): number {
+  const ink = runAt(face, text, size).ink;
+  return ink ? ink.r - ink.l : 0;
+}

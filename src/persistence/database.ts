@@ -1,0 +1,166 @@
+/**
+ * The store's state lives in one sqlite file (docs/decisions.md D3). This is the only module that touches the
+ * `sqlite3` package, so it can be swapped without touching the domain.
+ *
+ * sqlite3 gives one connection with callbacks; concurrent async transactions on one connection would interleave
+ * their statements. Every access therefore goes through one FIFO queue: a transaction holds the queue until it
+ * commits, so its reads and writes are isolated and atomic.
+ *
+ * WAL + synchronous=NORMAL survives a process crash (SIGKILL) without losing committed transactions; only a power
+ * loss may drop the last commits (domain notes §4). `durability: 'full'` syncs every commit for gateways without
+ * a UPS.
+ */
+import sqlite3 from 'sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EdgeError, EdgeErrorCode } from '../core/errors.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type SqlValue = string | number | bigint | Buffer | Uint8Array | null;
+export type Params = SqlValue[] | Record<string, SqlValue>;
+
+/** What a transaction body sees: the same calls, without re-entering the queue. */
+export interface Tx {
+  run(sql: string, params?: Params): Promise<{ changes: number; lastID: number }>;
+  get<T>(sql: string, params?: Params): Promise<T | undefined>;
+  all<T>(sql: string, params?: Params): Promise<T[]>;
+  exec(sql: string): Promise<void>;
+  /** A prepared statement for bulk writes inside the transaction; finalised when the transaction ends. */
+  prepare(sql: string): PreparedStatement;
+}
+export interface PreparedStatement {
+  run(params?: Params): Promise<{ changes: number }>;
+}
+
+export class Database {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly db: sqlite3.Database,
+    readonly file: string,
+  ) {}
+
+  static async open(file: string, opts: { durability?: 'normal' | 'full' } = {}): Promise<Database> {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(file, (err) => (err ? reject(wrap(err, 'open')) : resolve(d)));
+    });
+    const db = new Database(raw, file);
+    const direct = db.direct();
+    await direct.exec('PRAGMA journal_mode = WAL');
+    await direct.exec(`PRAGMA synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    await direct.exec('PRAGMA foreign_keys = ON');
+    await direct.exec('PRAGMA busy_timeout = 5000');
+    await db.migrate();
+    return db;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+      const row = await tx.get<{ version: number }>('SELECT max(version) AS version FROM schema_version');
+      const current = row?.version ?? 0;
+      for (const [i, sql] of MIGRATIONS.entries()) {
+        const version = i + 1;
+        if (version <= current) continue;
+        await tx.exec(sql);
+        await tx.run('INSERT INTO schema_version (version) VALUES (?)', [version]);
+      }
+    });
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction: all or nothing. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.enqueue(async () => {
+      const tx = this.direct();
+      const statements: sqlite3.Statement[] = [];
+      const txWithPrepare: Tx = {
+        ...tx,
+        prepare: (sql) => {
+          const stmt = this.db.prepare(sql);
+          statements.push(stmt);
+          return {
+            run: (params) =>
+              new Promise((resolve, reject) => {
+                stmt.run(params ?? [], function (this: sqlite3.RunResult, err: Error | null) {
+                  if (err) reject(wrap(err, sql));
+                  else resolve({ changes: this.changes });
+                });
+              }),
+          };
+        },
+      };
+      await tx.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(txWithPrepare);
+        await finalize(statements);
+        await tx.exec('COMMIT');
+        return result;
+      } catch (err) {
+        await finalize(statements).catch(() => undefined);
+        await tx.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** A single read, queued behind running transactions. */
+  get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return this.enqueue(() => this.direct().get<T>(sql, params));
+  }
+  all<T>(sql: string, params?: Params): Promise<T[]> {
+    return this.enqueue(() => this.direct().all<T>(sql, params));
+  }
+  run(sql: string, params?: Params): Promise<{ changes: number; lastID: number }> {
+    return this.enqueue(() => this.direct().run(sql, params));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    await new Promise<void>((resolve) => this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)', () => resolve()));
+    await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new EdgeError(EdgeErrorCode.SHUTTING_DOWN, 'database is closed'));
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private direct(): Omit<Tx, 'prepare'> & { prepare: Tx['prepare'] } {
+    const db = this.db;
+    return {
+      run: (sql, params) =>
+        new Promise((resolve, reject) => {
+          db.run(sql, params ?? [], function (this: sqlite3.RunResult, err: Error | null) {
+            if (err) reject(wrap(err, sql));
+            else resolve({ changes: this.changes, lastID: this.lastID });
+          });
+        }),
+      get: <T>(sql: string, params?: Params) =>
+        new Promise<T | undefined>((resolve, reject) => {
+          db.get(sql, params ?? [], (err: Error | null, row: T | undefined) => (err ? reject(wrap(err, sql)) : resolve(row)));
+        }),
+      all: <T>(sql: string, params?: Params) =>
+        new Promise<T[]>((resolve, reject) => {
+          db.all(sql, params ?? [], (err: Error | null, rows: T[]) => (err ? reject(wrap(err, sql)) : resolve(rows)));
+        }),
+      exec: (sql) => new Promise((resolve, reject) => db.exec(sql, (err) => (err ? reject(wrap(err, sql)) : resolve()))),
+      prepare: () => {
+        throw new EdgeError(EdgeErrorCode.DB_ERROR, 'prepare() is only available inside a transaction');
+      },
+    };
+  }
+}
+
+function finalize(statements: sqlite3.Statement[]): Promise<void> {
+  return Promise.all(statements.map((s) => new Promise<void>((resolve) => s.finalize(() => resolve())))).then(() => undefined);
+}
+
+function wrap(err: Error, sql: string): EdgeError {
+  return new EdgeError(EdgeErrorCode.DB_ERROR, `${err.message} (in: ${sql.slice(0, 120)})`, { sqliteCode: (err as { code?: string }).code });
+}

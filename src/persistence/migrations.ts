@@ -1,0 +1,162 @@
+/**
+ * Schema migrations, applied in order at start-up inside one transaction (database.ts). Never edit a released
+ * migration: append a new one. Times are epoch milliseconds (UTC); money is integer cents.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  -- Every event the edge accepted or refused, by the sender's id: the de-duplication record (exactly-once effect).
+  CREATE TABLE events (
+    id          TEXT PRIMARY KEY,
+    source      TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('applied', 'stale', 'rejected')),
+    reason      TEXT
+  );
+  -- Input that could not be applied, with the reason and (a bounded prefix of) the raw bytes.
+  CREATE TABLE dead_letters (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at INTEGER NOT NULL,
+    channel     TEXT NOT NULL,
+    topic       TEXT,
+    source      TEXT,
+    event_id    TEXT,
+    code        TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    payload     BLOB
+  );
+  -- Newest version seen per entity (e.g. 'price:4006040000013'): older versions are stale.
+  CREATE TABLE entity_versions (
+    entity  TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+  );
+  CREATE TABLE products (
+    gtin             TEXT PRIMARY KEY,
+    sku              TEXT,
+    name             TEXT NOT NULL,
+    brand            TEXT,
+    pack_quantity    REAL,
+    pack_unit        TEXT,
+    pack_display     TEXT,
+    multipack        INTEGER,
+    drained_quantity REAL,
+    loose            INTEGER NOT NULL DEFAULT 0,
+    category         TEXT,
+    active           INTEGER NOT NULL DEFAULT 1,
+    updated_at       INTEGER NOT NULL
+  );
+  -- Regular prices; a row applies from valid_from until the next row of the same product.
+  CREATE TABLE prices (
+    gtin       TEXT NOT NULL,
+    valid_from INTEGER NOT NULL,
+    cents      INTEGER NOT NULL,
+    currency   TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (gtin, valid_from)
+  );
+  -- The price the till charged, each time it changed: feeds the PAngV §11 lowest-price line.
+  CREATE TABLE price_history (
+    gtin           TEXT NOT NULL,
+    effective_from INTEGER NOT NULL,
+    cents          INTEGER NOT NULL,
+    PRIMARY KEY (gtin, effective_from)
+  );
+  CREATE TABLE stock (
+    gtin              TEXT PRIMARY KEY,
+    quantity          INTEGER NOT NULL,
+    state             TEXT NOT NULL,
+    restock_threshold INTEGER,
+    updated_at        INTEGER NOT NULL
+  );
+  CREATE TABLE promotions (
+    id          TEXT PRIMARY KEY,
+    name        TEXT,
+    badge       TEXT,
+    start_at    INTEGER NOT NULL,
+    end_at      INTEGER NOT NULL,
+    promo_cents INTEGER,
+    percent_off REAL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE TABLE promotion_items (
+    promotion_id TEXT NOT NULL REFERENCES promotions(id) ON DELETE CASCADE,
+    gtin         TEXT NOT NULL,
+    PRIMARY KEY (promotion_id, gtin)
+  );
+  CREATE INDEX promotion_items_gtin ON promotion_items(gtin);
+
+  CREATE TABLE aps (
+    ap_id            TEXT PRIMARY KEY,
+    online           INTEGER NOT NULL DEFAULT 0,
+    fw_version       TEXT,
+    protocol_version INTEGER,
+    capabilities     INTEGER NOT NULL DEFAULT 0,
+    channel          INTEGER,
+    queue_capacity   INTEGER NOT NULL DEFAULT 0,
+    queue_depth      INTEGER NOT NULL DEFAULT 0,
+    max_block_size   INTEGER NOT NULL DEFAULT 4096,
+    last_seen_at     INTEGER
+  );
+
+  -- One row per label: what it should show (desired), what it confirmed (check-in hash), the transfer under way.
+  CREATE TABLE labels (
+    label_id        TEXT PRIMARY KEY,
+    label_type      INTEGER,
+    gtin            TEXT,
+    template        TEXT,
+    ap_id           TEXT,
+    -- a change counter: intake increments it, the planner clears it only if unchanged since it read it
+    dirty           INTEGER NOT NULL DEFAULT 0,
+    desired_hash    TEXT,
+    desired_since   INTEGER,
+    priority        INTEGER NOT NULL DEFAULT 2,
+    confirmed_hash  TEXT,
+    confirmed_at    INTEGER,
+    consistent_since INTEGER,
+    last_seen_at    INTEGER,
+    battery_mv      INTEGER,
+    rssi            INTEGER,
+    lqi             INTEGER,
+    temperature_c   INTEGER,
+    wake_reason     INTEGER,
+    page            INTEGER,
+    transfer_id     INTEGER,
+    transfer_ap     TEXT,
+    transfer_hash   TEXT,
+    transfer_state  TEXT,
+    transfer_at     INTEGER,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    force_full      INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX labels_gtin ON labels(gtin);
+  CREATE INDEX labels_dirty ON labels(dirty) WHERE dirty > 0;
+  CREATE INDEX labels_ap ON labels(ap_id);
+  -- Every image the edge rendered, by content hash: planes (zlib) for previews and delta bases, and the content
+  -- it was rendered from, so the audit can say what a label shows from the hash it acknowledged.
+  CREATE TABLE images (
+    hash       TEXT PRIMARY KEY,
+    label_type INTEGER NOT NULL,
+    planes     BLOB NOT NULL,
+    content    TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE label_telemetry (
+    label_id      TEXT NOT NULL,
+    at            INTEGER NOT NULL,
+    ap_id         TEXT,
+    battery_mv    INTEGER,
+    rssi          INTEGER,
+    lqi           INTEGER,
+    temperature_c INTEGER
+  );
+  CREATE INDEX label_telemetry_label ON label_telemetry(label_id, at);
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,232 @@
+/**
+ * Sessions with the access points, over whatever links carry them. Implements the domain's ApGateway: sequence
+ * numbers and duplicate detection (protocol §7.2), ACK waiting and, on links that do not redeliver by themselves,
+ * retransmission with backoff (§7.3), version negotiation on AP_HELLO (§8), and HELLO_REQUIRED for an AP that
+ * talks to an edge that does not know it (the edge restarted behind an external broker).
+ */
+import {
+  ACK_REQUESTED,
+  DuplicateWindow,
+  MAX_RETRIES,
+  PROTOCOL_VERSION,
+  SeqCounter,
+  StatusCode,
+  ackTimeoutMs,
+  nackFor,
+  negotiateVersion,
+  type DecodeResult,
+  type Frame,
+  type Message,
+  type StatusCodeValue,
+} from '../../firmware-protocol/src/index.js';
+import type { ApGateway, ApInbound } from '../domain/ports.js';
+import type { Clock, Random } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { EdgeError, EdgeErrorCode, errorMessage } from '../core/errors.js';
+import type { FrameLink, FrameSink } from './frame-link.js';
+
+interface Pending {
+  resolve: (status: StatusCodeValue) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Session {
+  apId: string;
+  link: FrameLink;
+  version: number;
+  /** False until the AP said hello: then nothing is sent to it but EDGE_HELLO / HELLO_REQUIRED. */
+  ready: boolean;
+  seq: SeqCounter;
+  dup: DuplicateWindow;
+  pending: Map<number, Pending>;
+}
+
+export interface ApHubOptions {
+  links: FrameLink[];
+  inbound: ApInbound;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+  ackTimeoutMs: number;
+  heartbeatIntervalS: number;
+  checkinReportIntervalS: number;
+}
+
+export class ApHub implements ApGateway, FrameSink {
+  private readonly sessions = new Map<string, Session>();
+  readonly counters = { framesIn: 0, framesOut: 0, decodeErrors: 0, duplicates: 0, retransmits: 0 };
+
+  constructor(private readonly opts: ApHubOptions) {}
+
+  async start(): Promise<void> {
+    for (const link of this.opts.links) await link.start(this);
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sessions.values()) this.failPending(s, new EdgeError(EdgeErrorCode.SHUTTING_DOWN, 'edge is stopping'));
+    for (const link of this.opts.links) await link.stop().catch(() => undefined);
+  }
+
+  isOnline(apId: string): boolean {
+    return this.sessions.get(apId)?.ready === true;
+  }
+
+  // ---- outbound ---------------------------------------------------------------------------------------
+
+  async send(apId: string, message: Message): Promise<StatusCodeValue> {
+    const s = this.sessions.get(apId);
+    if (!s?.ready) throw new EdgeError(EdgeErrorCode.AP_OFFLINE, `AP ${apId} is not connected`);
+    return this.sendWithAck(s, message);
+  }
+
+  private sendWithAck(s: Session, message: Message): Promise<StatusCodeValue> {
+    const frame: Frame = { version: s.version, seq: s.seq.next(), ackRequested: true, message };
+    return new Promise<StatusCodeValue>((resolve, reject) => {
+      let attempt = 0;
+      const transmit = () => {
+        this.counters.framesOut++;
+        s.link.send(s.apId, frame).catch((err) => this.settle(s, frame.seq, new EdgeError(EdgeErrorCode.AP_OFFLINE, errorMessage(err))));
+        // Reliable links: one ACK timeout. Serial: retransmit the same frame (same seq, so the AP de-duplicates).
+        const wait = s.link.reliable ? this.opts.ackTimeoutMs : ackTimeoutMs(attempt, this.opts.random);
+        const timer = setTimeout(() => {
+          if (!s.link.reliable && attempt < MAX_RETRIES) {
+            attempt++;
+            this.counters.retransmits++;
+            transmit();
+            return;
+          }
+          this.settle(s, frame.seq, new EdgeError(EdgeErrorCode.AP_ACK_TIMEOUT, `no ACK from AP ${s.apId} for ${message.type} seq ${frame.seq}`));
+        }, wait);
+        timer.unref();
+        s.pending.set(frame.seq, { resolve, reject, timer });
+      };
+      transmit();
+    });
+  }
+
+  private settle(s: Session, seq: number, outcome: StatusCodeValue | Error): void {
+    const p = s.pending.get(seq);
+    if (!p) return;
+    clearTimeout(p.timer);
+    s.pending.delete(seq);
+    if (outcome instanceof Error) p.reject(outcome);
+    else p.resolve(outcome);
+  }
+
+  private failPending(s: Session, err: Error): void {
+    for (const seq of [...s.pending.keys()]) this.settle(s, seq, err);
+  }
+
+  private sendUnacked(s: Pick<Session, 'apId' | 'link' | 'seq'>, version: number, message: Message): void {
+    this.counters.framesOut++;
+    const frame: Frame = { version, seq: s.seq.next(), ackRequested: false, message };
+    s.link.send(s.apId, frame).catch((err) => this.opts.log.debug({ evt: 'aphub.send_failed', apId: s.apId, err: errorMessage(err) }, 'send failed'));
+  }
+
+  private ack(s: Pick<Session, 'apId' | 'link' | 'seq'>, version: number, ackSeq: number, status: StatusCodeValue): void {
+    this.sendUnacked(s, version, { type: 'ACK', ackSeq, status });
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------------------
+
+  frame(link: FrameLink, apId: string, result: DecodeResult): void {
+    this.counters.framesIn++;
+    if (!result.ok) {
+      this.counters.decodeErrors++;
+      this.opts.log.warn({ evt: 'aphub.decode_error', apId, link: link.name, code: result.error.code, err: result.error.message }, 'undecodable frame from AP');
+      const nack = nackFor(result.error);
+      const s = this.sessions.get(apId);
+      if (nack && s) this.ack(s, s.version, nack.ackSeq, nack.status);
+      return;
+    }
+    void this.handle(link, apId, result.frame).catch((err) =>
+      this.opts.log.error({ evt: 'aphub.handler_failed', apId, type: result.frame.message.type, err: errorMessage(err) }, 'AP message handler failed'),
+    );
+  }
+
+  linkDown(link: FrameLink, apId: string): void {
+    const s = this.sessions.get(apId);
+    if (!s || s.link !== link) return;
+    s.ready = false;
+    this.failPending(s, new EdgeError(EdgeErrorCode.AP_OFFLINE, `AP ${apId} went offline`));
+    this.opts.log.warn({ evt: 'ap.offline', apId, link: link.name }, 'AP offline');
+    void this.opts.inbound.apOffline(apId);
+  }
+
+  private async handle(link: FrameLink, apId: string, frame: Frame): Promise<void> {
+    const m = frame.message;
+    if (m.type === 'AP_HELLO') return this.hello(link, apId, frame, m);
+
+    const s = this.sessions.get(apId);
+    if (!s?.ready || s.link !== link) {
+      // §8: we have no session with this AP (we restarted): ask it to say hello; drop the frame.
+      if (frame.ackRequested) this.ack({ apId, link, seq: s?.seq ?? new SeqCounter() }, frame.version, frame.seq, StatusCode.HELLO_REQUIRED);
+      return;
+    }
+    if (m.type === 'ACK') return this.settle(s, m.ackSeq, m.status);
+    if (s.dup.seen(frame.seq)) {
+      // §7.2: a duplicate is ACKed again but not acted on twice.
+      this.counters.duplicates++;
+      if (frame.ackRequested) this.ack(s, s.version, frame.seq, StatusCode.OK);
+      return;
+    }
+    let status: StatusCodeValue = StatusCode.OK;
+    const inbound = this.opts.inbound;
+    switch (m.type) {
+      case 'AP_HEARTBEAT':
+        await inbound.apHeartbeat(apId, m);
+        break;
+      case 'LABEL_CHECKIN':
+        status = await inbound.labelCheckin(apId, m);
+        break;
+      case 'TRANSFER_RESULT':
+        status = await inbound.transferResult(apId, m);
+        break;
+      case 'SENSOR_VALUE':
+        status = await inbound.sensorValue(apId, m);
+        break;
+      default:
+        // Edge→AP or radio messages have no business arriving here.
+        status = StatusCode.UNSUPPORTED_FEATURE;
+    }
+    if (frame.ackRequested) this.ack(s, s.version, frame.seq, status);
+  }
+
+  private async hello(link: FrameLink, apId: string, frame: Frame, m: Extract<Message, { type: 'AP_HELLO' }>): Promise<void> {
+    const old = this.sessions.get(apId);
+    if (m.apId !== apId) {
+      this.opts.log.warn({ evt: 'ap.hello_mismatch', apId, announced: m.apId }, 'AP announced another id than its topic or port');
+    }
+    const version = negotiateVersion(m.protoMin, m.protoMax);
+    const seq = old?.seq ?? new SeqCounter();
+    if (version === null) {
+      this.opts.log.error({ evt: 'ap.unsupported_version', apId, protoMin: m.protoMin, protoMax: m.protoMax }, 'AP speaks no protocol version we support');
+      this.ack({ apId, link, seq }, PROTOCOL_VERSION, frame.seq, StatusCode.UNSUPPORTED_VERSION);
+      return;
+    }
+    if (old) this.failPending(old, new EdgeError(EdgeErrorCode.AP_OFFLINE, `AP ${apId} restarted`));
+    const s: Session = { apId, link, version, ready: true, seq, dup: new DuplicateWindow(), pending: new Map() };
+    s.dup.seen(frame.seq);
+    this.sessions.set(apId, s);
+    this.opts.log.info({ evt: 'ap.hello', apId, fw: m.fwVersion, version, link: link.name, queueCapacity: m.queueCapacity }, 'AP connected');
+    await this.opts.inbound.apHello(apId, m, version);
+    const reply: Message = {
+      type: 'EDGE_HELLO',
+      version,
+      serverTimeMs: this.opts.clock.now(),
+      heartbeatIntervalS: this.opts.heartbeatIntervalS,
+      checkinReportIntervalS: this.opts.checkinReportIntervalS,
+    };
+    // §8: hello frames are version 1.
+    if (ACK_REQUESTED.EDGE_HELLO) {
+      const f: Frame = { version: PROTOCOL_VERSION, seq: s.seq.next(), ackRequested: true, message: reply };
+      this.counters.framesOut++;
+      // The AP's ACK settles nothing we wait for, but keeps the AP's rules; a lost EDGE_HELLO makes the AP say hello again.
+      link.send(apId, f).catch(() => undefined);
+    } else {
+      this.sendUnacked(s, PROTOCOL_VERSION, reply);
+    }
+  }
+}
+

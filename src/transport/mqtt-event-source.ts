@@ -1,0 +1,70 @@
+/**
+ * Event intake over MQTT: esl/{chain}/{store}/in/{type}, QoS 1.
+ *
+ * "Durable before acknowledged": MQTT.js sends the PUBACK only when the `handleMessage` callback is called, and we
+ * call it after the event's transaction committed (or after it was dead-lettered). A crash before that makes the
+ * broker redeliver; the event id makes the redelivery a no-op. Replies go to the MQTT 5 response topic or the
+ * envelope's replyTo, and only when that lies under the store's reply/ topic, so the edge cannot be used to
+ * publish anywhere else.
+ */
+import type { MqttClient } from 'mqtt';
+import type { Logger } from '../core/logger.js';
+import { errorMessage } from '../core/errors.js';
+import type { EventIntake } from '../domain/events/event-intake.js';
+import { EVENT_TYPES, type EventType } from '../domain/events/event-schemas.js';
+import { storeRoot } from './mqtt-acl.js';
+
+type HandleMessage = MqttClient['handleMessage'];
+
+export class MqttEventSource {
+  private readonly root: string;
+  private previousHandler: HandleMessage | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly client: MqttClient,
+    private readonly intake: EventIntake,
+    private readonly opts: { chain: string; store: string; log: Logger },
+  ) {
+    this.root = storeRoot(opts.chain, opts.store);
+  }
+
+  async start(): Promise<void> {
+    const previous = this.client.handleMessage.bind(this.client);
+    this.previousHandler = previous;
+    this.client.handleMessage = (packet, callback) => {
+      const topic = packet.topic;
+      if (!topic.startsWith(`${this.root}/in/`)) return previous(packet, callback);
+      if (this.stopped) return; // no PUBACK: the broker redelivers to the next edge session
+      void this.onEvent(topic, packet.payload as Buffer, packet.properties?.responseTopic).then(
+        () => callback(),
+        (err: unknown) => {
+          // Only a failure to commit lands here (e.g. disk full): do not acknowledge, so the broker redelivers.
+          this.opts.log.error({ evt: 'intake.failed', topic, err: errorMessage(err) }, 'event not committed; not acknowledged');
+        },
+      );
+    };
+    await this.client.subscribeAsync(`${this.root}/in/+`, { qos: 1 });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+
+  private async onEvent(topic: string, payload: Buffer, responseTopic: string | undefined): Promise<void> {
+    const typeSegment = topic.slice(`${this.root}/in/`.length);
+    const expectedType = (EVENT_TYPES as readonly string[]).includes(typeSegment) ? (typeSegment as EventType) : undefined;
+    const result = await this.intake.ingest(payload, { channel: 'mqtt', topic, ...(expectedType ? { expectedType } : {}) });
+    if (!expectedType && result.reply.status !== 'rejected') {
+      this.opts.log.warn({ evt: 'intake.unknown_topic', topic }, 'event arrived on an unknown type topic');
+    }
+    const replyTopic = responseTopic ?? result.replyTo;
+    if (replyTopic && replyTopic.startsWith(`${this.root}/reply/`) && !/[+#]/.test(replyTopic)) {
+      await this.client
+        .publishAsync(replyTopic, JSON.stringify(result.reply), { qos: 1 })
+        .catch((err: unknown) => this.opts.log.warn({ evt: 'intake.reply_failed', replyTopic, err: errorMessage(err) }, 'reply not sent'));
+    } else if (replyTopic) {
+      this.opts.log.warn({ evt: 'intake.reply_refused', replyTopic }, 'reply topic outside the store reply/ namespace');
+    }
+  }
+}
