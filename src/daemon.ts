@@ -94,8 +94,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       // A stable client id and a persistent session: the broker keeps QoS 1 events for us while we restart.
       clientId: `esl-edge-${config.store.chain}-${config.store.id}`,
       clean: false,
-      protocolVersion: 5,
-      properties: { sessionExpiryInterval: 7 * 24 * 3600 },
+      // MQTT 3.1.1: aedes speaks no MQTT 5; Mosquitto, EMQX and HiveMQ speak both.
+      protocolVersion: 4,
       reconnectPeriod: 1_000,
       connectTimeout: 10_000,
     }).catch((err: unknown) => {
@@ -140,7 +140,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanup.push(() => hub.stop());
 
     const events = new MqttEventSource(client, intake, { chain: config.store.chain, store: config.store.id, log });
-    await events.start();
+    await events.start({ subscribe: broker === null });
+    broker?.setEventHandler((topic, payload) => events.handle(topic, payload));
     cleanup.push(() => events.stop());
 
     const metrics = createMetrics({ db, dispatcher, hub });

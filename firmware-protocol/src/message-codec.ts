@@ -52,7 +52,7 @@ const ENCODING = enumOf(ImageEncoding);
 const STATUS = enumOf(StatusCode);
 const WAKE = enumOf(WakeReason);
 
-/** §6.1 The transfer descriptor shared by IMAGE_BEGIN and RADIO_PENDING (51 bytes). */
+/** §6.1 The transfer descriptor shared by IMAGE_BEGIN and RADIO_PENDING (52 bytes). */
 const DESCRIPTOR: [string, FieldCodec][] = [
   ['transferId', 'u32'],
   ['labelId', 'labelId'],
@@ -236,7 +236,8 @@ class Writer {
     this.u32(Math.floor(v / TWO_POW_32));
   }
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length); // first: reserve may replace this.buf
+    this.buf.set(b, at);
   }
   result(): Uint8Array {
     return this.buf.slice(0, this.length);

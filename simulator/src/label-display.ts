@@ -91,6 +91,11 @@ export class LabelDisplay {
     this.timed = { page, planes, hash, kind, timer };
   }
 
+  /** Forgets an image waiting for its display time on `page` (superseded by a newer transfer). */
+  dropTimed(page: number): void {
+    if (this.timed !== undefined && this.timed.page === page) this.cancelTimed();
+  }
+
   /** PAGE_SWITCH: shows `page`; with durationS > 0 returns to the previous page afterwards. */
   switchPage(page: number, durationS: number): boolean {
     if (!Number.isInteger(page) || page < 0 || page >= this.type.pages) return false;

@@ -11,8 +11,17 @@ import type { Logger } from '../core/logger.js';
 import type { Config } from '../config/config-schema.js';
 import { mayPublish, maySubscribe, storeRoot, type Principal } from './mqtt-acl.js';
 
+/** Commits an event published to R/in/…; the publisher's PUBACK is sent only after it resolves. */
+export type InboundEventHandler = (topic: string, payload: Buffer) => Promise<void>;
+
 export interface EmbeddedBroker {
   port: number;
+  /**
+   * aedes sends the PUBACK of a QoS 1 publish right after authorizePublish, before delivering it to anyone. So the
+   * only way to make "acknowledged" mean "committed" on the embedded broker is to commit inside that hook
+   * (docs/decisions.md D5): set here by the daemon once intake is ready; until then event publishes are refused.
+   */
+  setEventHandler(handler: InboundEventHandler | null): void;
   /** Credentials of the edge's own client: generated per start, never logged, never in a file. */
   edgeCredentials: { username: string; password: string };
   close(): Promise<void>;
@@ -39,6 +48,8 @@ export async function startEmbeddedBroker(opts: {
   }
   users.set(edgeCredentials.username, { password: edgeCredentials.password, principal: { username: edgeCredentials.username, role: 'edge' } });
   const principals = new WeakMap<Client, Principal>();
+  let eventHandler: InboundEventHandler | null = null;
+  const eventPrefix = `${root}/in/`;
 
   const broker = await Aedes.createBroker({
     maxClientsIdLength: 64,
@@ -76,6 +87,16 @@ export async function startEmbeddedBroker(opts: {
         log.warn({ evt: 'mqtt.publish_refused', username: p.username, topic: packet.topic, reason: 'acl' }, 'publish refused');
         return callback(new Error('not authorized'));
       }
+      if (packet.topic.startsWith(eventPrefix) && p.role !== 'edge') {
+        if (!eventHandler) return callback(new Error('event intake not ready'));
+        // Refusing (error) closes the connection without PUBACK, so the publisher sends again: used only when
+        // the commit itself failed. Invalid events are committed as dead letters and acknowledged.
+        eventHandler(packet.topic, packet.payload as Buffer).then(
+          () => callback(null),
+          (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        );
+        return;
+      }
       callback(null);
     },
     authorizeSubscribe(client, sub, callback) {
@@ -101,6 +122,9 @@ export async function startEmbeddedBroker(opts: {
   return {
     port,
     edgeCredentials,
+    setEventHandler(handler) {
+      eventHandler = handler;
+    },
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -14,11 +14,8 @@ import type { EventIntake } from '../domain/events/event-intake.js';
 import { EVENT_TYPES, type EventType } from '../domain/events/event-schemas.js';
 import { storeRoot } from './mqtt-acl.js';
 
-type HandleMessage = MqttClient['handleMessage'];
-
 export class MqttEventSource {
   private readonly root: string;
-  private previousHandler: HandleMessage | null = null;
   private stopped = false;
 
   constructor(
@@ -29,14 +26,19 @@ export class MqttEventSource {
     this.root = storeRoot(opts.chain, opts.store);
   }
 
-  async start(): Promise<void> {
+  /**
+   * subscribe=true: take events from the broker as a subscriber (an external broker, persistent session; the PUBACK
+   * to the broker follows the commit). subscribe=false: the embedded broker calls `handle` before it acknowledges
+   * the publisher (embedded-broker.ts).
+   */
+  async start(opts: { subscribe: boolean }): Promise<void> {
+    if (!opts.subscribe) return;
     const previous = this.client.handleMessage.bind(this.client);
-    this.previousHandler = previous;
     this.client.handleMessage = (packet, callback) => {
       const topic = packet.topic;
       if (!topic.startsWith(`${this.root}/in/`)) return previous(packet, callback);
       if (this.stopped) return; // no PUBACK: the broker redelivers to the next edge session
-      void this.onEvent(topic, packet.payload as Buffer, packet.properties?.responseTopic).then(
+      void this.handle(topic, packet.payload as Buffer, packet.properties?.responseTopic).then(
         () => callback(),
         (err: unknown) => {
           // Only a failure to commit lands here (e.g. disk full): do not acknowledge, so the broker redelivers.
@@ -51,7 +53,8 @@ export class MqttEventSource {
     this.stopped = true;
   }
 
-  private async onEvent(topic: string, payload: Buffer, responseTopic: string | undefined): Promise<void> {
+  async handle(topic: string, payload: Buffer, responseTopic?: string): Promise<void> {
+    if (this.stopped) throw new Error('event intake is stopping');
     const typeSegment = topic.slice(`${this.root}/in/`.length);
     const expectedType = (EVENT_TYPES as readonly string[]).includes(typeSegment) ? (typeSegment as EventType) : undefined;
     const result = await this.intake.ingest(payload, { channel: 'mqtt', topic, ...(expectedType ? { expectedType } : {}) });

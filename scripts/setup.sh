@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond Node and npm: the npm packages (npm ci) and the real peers the tests talk to
+# — Mosquitto (a foreign MQTT broker), socat (pseudo-terminal pairs for serial), zbar-tools (barcode decoding).
+# Safe to run again; on a machine where they are present it only runs npm ci.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto mosquitto-clients)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${need[*]} (apt)"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The embedded broker is the default; a system mosquitto service is not wanted on a developer machine or CI.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
+  echo "setup: note: a system mosquitto service is running on port 1883; the tests use their own ports."
+fi
+npm ci --no-audit --no-fund

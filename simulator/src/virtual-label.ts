@@ -1,0 +1,548 @@
+/**
+ * A simulated electronic shelf label: sleeps, wakes on its interval, and runs one radio exchange with its AP per
+ * wake-up (firmware-protocol/README.md §9): RADIO_CHECKIN → [RADIO_PENDING → RADIO_BLOCK_REQUEST / RADIO_PART
+ * rounds → RADIO_XFER_DONE] → RADIO_COMMAND* → RADIO_SLEEP. Every frame goes through the codec and the
+ * simulated air (radio-air.ts), so lost and corrupted frames are lost and rejected exactly as on hardware.
+ *
+ * The label is the active side of the exchange: it re-sends its last frame when an answer does not come, asks
+ * in each block request for exactly the parts still missing, and gives up after the awake-time limit of a
+ * transfer, keeping what it received for the next wake-up.
+ */
+import {
+  DuplicateWindow,
+  ImageKind,
+  LabelCommandCode,
+  ProtocolError,
+  StatusCode,
+  WakeReason,
+  applyImage,
+  decodeFrame,
+  encodePayload,
+  labelTypeById,
+  type LabelType,
+  type Message,
+  type MessageOf,
+  type StatusCodeValue,
+} from '../../firmware-protocol/src/index.js';
+import { LabelDisplay, type RefreshKind } from './label-display.js';
+import {
+  REQUEST_LOG_LENGTH,
+  TRANSFER_LOG_LENGTH,
+  emptyLabelStats,
+  type LabelStats,
+  type TransferRadioStats,
+} from './label-stats.js';
+import type { RadioAir, Transmission } from './radio-air.js';
+import { jitteredMs, type RadioModel } from './radio-model.js';
+import type { Random } from './rng.js';
+import type { SimClock, TimerHandle } from './sim-clock.js';
+import { TransferReceiver, bitmapParts } from './transfer-receiver.js';
+import type { TransferDescriptor } from './transfer-store.js';
+
+/** The AP as a label sees it: something that hears its frames. */
+export interface LabelPeer {
+  readonly apId: string;
+  onLabelFrame(label: VirtualLabel, bytes: Uint8Array): void;
+}
+
+export interface LabelEnvironment {
+  clock: SimClock;
+  model: RadioModel;
+  random: Random;
+  air: RadioAir;
+  /** The AP that answers this label now (home AP if its radio is on, else a neighbour), or null. */
+  servingAp(label: VirtualLabel): LabelPeer | null;
+}
+
+export interface LabelSpec {
+  labelId: string;
+  labelType: number;
+  apId: string;
+  neighbourApId?: string;
+  /** Battery at start (default: the model's batteryStartMv). */
+  batteryMv?: number;
+}
+
+type WakeReasonValue = MessageOf<'RADIO_CHECKIN'>['wakeReason'];
+type Phase = 'checkin' | 'transfer' | 'done';
+
+interface Exchange {
+  ap: LabelPeer | null;
+  window: DuplicateWindow;
+  phase: Phase;
+  timer: TimerHandle | undefined;
+  retries: number;
+  /** Re-sends the frame of the current phase when its answer does not come. */
+  resend: () => void;
+  deadline: number;
+  block: number;
+  partsThisRound: number;
+  silentRounds: number;
+  done: MessageOf<'RADIO_XFER_DONE'> | undefined;
+}
+
+/** Payload allowance for the AP's answer to a control frame (RADIO_PENDING, the largest, is ~60 bytes). */
+const CONTROL_REPLY_BYTES = 96;
+/** Time from a reboot to the first check-in. */
+const BOOT_MS = 1_000;
+/** RADIO_PART payload bytes besides its data, measured once from the codec. */
+let partHeaderBytes: number | undefined;
+function radioPartHeaderBytes(): number {
+  partHeaderBytes ??= encodePayload({ type: 'RADIO_PART', transferId: 0, blockIndex: 0, partIndex: 0, data: new Uint8Array(0) }).length;
+  return partHeaderBytes;
+}
+
+/** §6.4 The status a label answers for an image it could not apply. */
+export function statusForImageError(e: unknown): StatusCodeValue {
+  if (!(e instanceof ProtocolError)) return StatusCode.INTERNAL_ERROR;
+  switch (e.code) {
+    case 'IMAGE_BASE_MISMATCH':
+      return StatusCode.BASE_MISMATCH;
+    case 'IMAGE_HASH_MISMATCH':
+      return StatusCode.HASH_MISMATCH;
+    case 'IMAGE_UNSUPPORTED':
+      return StatusCode.UNSUPPORTED_FEATURE;
+    default:
+      return StatusCode.DECODE_ERROR;
+  }
+}
+
+export class VirtualLabel {
+  readonly id: string;
+  readonly type: LabelType;
+  readonly homeApId: string;
+  readonly neighbourApId: string | undefined;
+  readonly display: LabelDisplay;
+  readonly stats: LabelStats = emptyLabelStats();
+  /** Radio statistics of the most recent transfers, newest last. */
+  readonly transfers: TransferRadioStats[] = [];
+  private battery: number;
+  private wakeReason: WakeReasonValue = WakeReason.BOOT;
+  /** AP time minus simulated time, learnt from RADIO_SLEEP.nowMs (§9.7); undefined until the first sleep. */
+  private clockOffset: number | undefined;
+  private txSeq: number;
+  private wakeTimer: TimerHandle | undefined;
+  private exchange: Exchange | undefined;
+  private receiver: TransferReceiver | undefined;
+  private log: TransferRadioStats | undefined;
+  /** A timed image received before the label knew the time: placed at the next RADIO_SLEEP. */
+  private unsyncedTimed: { d: TransferDescriptor; planes: Uint8Array } | undefined;
+  private rebootAfterExchange = false;
+  private stopped = false;
+
+  constructor(
+    spec: LabelSpec,
+    private readonly env: LabelEnvironment,
+  ) {
+    const type = labelTypeById(spec.labelType);
+    if (type === undefined) throw new RangeError(`unknown label type ${spec.labelType} for label ${spec.labelId}`);
+    this.id = spec.labelId;
+    this.type = type;
+    this.homeApId = spec.apId;
+    this.neighbourApId = spec.neighbourApId;
+    this.battery = spec.batteryMv ?? env.model.batteryStartMv;
+    this.txSeq = Math.floor(env.random() * 0x10000);
+    this.display = new LabelDisplay(type, env.clock, { onRefreshed: (kind) => this.onRefreshed(kind) });
+  }
+
+  get batteryMv(): number {
+    return Math.max(0, Math.round(this.battery));
+  }
+
+  get awake(): boolean {
+    return this.exchange !== undefined;
+  }
+
+  /** The label's idea of the AP's time, or undefined before its first RADIO_SLEEP. */
+  labelNow(): number | undefined {
+    return this.clockOffset === undefined ? undefined : this.env.clock.now() + this.clockOffset;
+  }
+
+  /** First wake-up at simulated time `atMs` (the label has just been powered: it reports BOOT). */
+  start(atMs: number): void {
+    this.stopped = false;
+    this.scheduleWake(atMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wakeTimer?.cancel();
+    this.wakeTimer = undefined;
+    this.endExchangeTimers();
+    this.exchange = undefined;
+  }
+
+  /**
+   * Reboot (fault injection or LABEL_COMMAND REBOOT). RAM is lost: the display memory, a partial download and
+   * the clock. The e-paper still shows its last picture, but the label cannot prove it, so its next check-in
+   * reports BLANK_HASH with wake reason BOOT and the edge sends the image again (§5.3).
+   */
+  reboot(): void {
+    this.stats.reboots++;
+    this.endExchangeTimers();
+    this.exchange = undefined;
+    this.display.wipeMemory();
+    this.receiver = undefined;
+    this.log = undefined;
+    this.unsyncedTimed = undefined;
+    this.clockOffset = undefined;
+    this.rebootAfterExchange = false;
+    this.wakeReason = WakeReason.BOOT;
+    if (!this.stopped) this.scheduleWake(this.env.clock.now() + BOOT_MS);
+  }
+
+  /** Air time spent on a frame to or from this label (the AP calls it for the frames it sends). */
+  accountAir(bytes: number, inTransfer: boolean): void {
+    this.stats.radioBytes += bytes;
+    this.battery -= (bytes / 1024) * this.env.model.batteryDrainPerKbMv;
+    if (inTransfer) {
+      this.stats.bytesOnAir += bytes;
+      if (this.log !== undefined && this.log.finishedAt === undefined) this.log.bytesOnAir += bytes;
+    }
+  }
+
+  /** A frame arrives from an AP. Asleep, the radio is off and nothing is heard. */
+  onApFrame(from: LabelPeer, bytes: Uint8Array): void {
+    const ex = this.exchange;
+    if (ex === undefined || from !== ex.ap) return;
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok) {
+      // §3.6 a frame that fails the CRC is dropped silently; the missing answer makes the label ask again.
+      this.stats.framesRejected++;
+      if (ex.phase === 'transfer' && this.log !== undefined) this.log.framesRejected++;
+      return;
+    }
+    if (ex.window.seen(decoded.frame.seq)) {
+      this.stats.framesDuplicate++;
+      return;
+    }
+    // Any answer proves an AP heard this wake-up's check-in and forwarded the wake reason.
+    if (this.wakeReason !== WakeReason.TIMER) this.wakeReason = WakeReason.TIMER;
+    const m = decoded.frame.message;
+    switch (m.type) {
+      case 'RADIO_PENDING':
+        if (m.labelId === this.id && ex.phase === 'checkin') this.onPending(ex, m);
+        return;
+      case 'RADIO_PART':
+        this.onPart(ex, m);
+        return;
+      case 'RADIO_COMMAND':
+        this.onCommand(ex, m);
+        return;
+      case 'RADIO_SLEEP':
+        this.onSleep(m);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---- exchange ----------------------------------------------------------------------------------------
+
+  private wake(): void {
+    this.wakeTimer = undefined;
+    if (this.stopped) return;
+    const now = this.env.clock.now();
+    // A label busy refreshing its panel does not listen; it checks in once the refresh is done.
+    if (this.display.refreshUntil > now) {
+      this.scheduleWake(this.display.refreshUntil + 1);
+      return;
+    }
+    this.stats.wakeUps++;
+    this.battery -= this.env.model.batteryDrainPerWakeMv;
+    const ex: Exchange = {
+      ap: this.env.servingAp(this),
+      window: new DuplicateWindow(16),
+      phase: 'checkin',
+      timer: undefined,
+      retries: 0,
+      resend: () => this.sendCheckin(this.env.clock.now()),
+      deadline: 0,
+      block: -1,
+      partsThisRound: 0,
+      silentRounds: 0,
+      done: undefined,
+    };
+    this.exchange = ex;
+    this.sendCheckin(now);
+  }
+
+  private sendCheckin(startAt: number): void {
+    const tx = this.send(
+      {
+        type: 'RADIO_CHECKIN',
+        labelId: this.id,
+        labelType: this.type.id,
+        displayedHash: this.display.reportedHash(),
+        page: this.display.page,
+        batteryMv: Math.min(0xffff, this.batteryMv),
+        temperatureC: this.env.model.temperatureC,
+        wakeReason: this.wakeReason,
+      },
+      startAt,
+      false,
+    );
+    this.awaitAnswer(tx);
+  }
+
+  /** Waits for the AP's answer to a control frame; without one, re-sends (a new frame) or gives up. */
+  private awaitAnswer(tx: Transmission): void {
+    const m = this.env.model;
+    this.arm(tx.endAt + m.turnaroundMs + this.env.air.frameAirMs(CONTROL_REPLY_BYTES) + m.replyTimeoutMs, () => this.noAnswer());
+  }
+
+  private noAnswer(): void {
+    const ex = this.exchange;
+    if (ex === undefined) return;
+    if (ex.retries >= this.env.model.maxRadioRetries) {
+      if (ex.phase === 'checkin') this.stats.missedExchanges++;
+      this.endExchange(this.defaultSleepMs());
+      return;
+    }
+    ex.retries++;
+    ex.resend();
+  }
+
+  private onCommand(ex: Exchange, m: MessageOf<'RADIO_COMMAND'>): void {
+    ex.retries = 0;
+    this.stats.commandsExecuted++;
+    const c = m.command;
+    switch (c.type) {
+      case 'LED_FLASH':
+        if (this.type.led) this.stats.ledFlashes++;
+        break;
+      case 'PAGE_SWITCH':
+        this.display.switchPage(c.page, c.durationS);
+        break;
+      case 'LABEL_COMMAND':
+        if (c.command === LabelCommandCode.REBOOT) this.rebootAfterExchange = true; // once the exchange is over
+        else if (c.command === LabelCommandCode.REFRESH) this.display.refreshNow();
+        else if (c.command === LabelCommandCode.UNASSOCIATE) this.wakeReason = WakeReason.FIRST_CONTACT; // looks for an AP anew
+        break;
+      case 'READ_SENSOR':
+        // The AP answers from the values of the check-in (README §5.5); nothing to do on the label.
+        break;
+    }
+    // More commands or the RADIO_SLEEP follow; the frame of the phase is re-sent if they do not.
+    this.arm(this.env.clock.now() + 2 * this.env.air.frameAirMs(CONTROL_REPLY_BYTES) + this.env.model.replyTimeoutMs, () => this.noAnswer());
+  }
+
+  private onSleep(m: MessageOf<'RADIO_SLEEP'>): void {
+    const now = this.env.clock.now();
+    this.clockOffset = m.nowMs - now;
+    const timed = this.unsyncedTimed;
+    this.unsyncedTimed = undefined;
+    if (timed !== undefined) this.show(timed.d, timed.planes);
+    this.endExchange(jitteredMs(this.env.model, m.nextWakeS * 1000, this.env.random));
+    if (this.rebootAfterExchange) this.reboot();
+  }
+
+  // ---- transfer ----------------------------------------------------------------------------------------
+
+  /** Decisions the label makes from the descriptor alone, before downloading anything (§9.3). */
+  private precheck(d: TransferDescriptor): StatusCodeValue | undefined {
+    if (d.labelType !== this.type.id || d.page >= this.type.pages) return StatusCode.INVALID_PARAMETER;
+    const has = this.display.hashOfPage(d.page);
+    if (d.displayAt === 0 && has === d.targetHash) {
+      // Already shows the target: an image waiting for a later time on this page is now stale.
+      this.display.dropTimed(d.page);
+      return StatusCode.OK;
+    }
+    if (d.displayAt > 0 && (this.display.timedHash(d.page) ?? has) === d.targetHash) return StatusCode.OK;
+    if (d.kind !== ImageKind.FULL && d.baseHash !== has) return StatusCode.BASE_MISMATCH;
+    return undefined;
+  }
+
+  private onPending(ex: Exchange, d: MessageOf<'RADIO_PENDING'>): void {
+    const { type: _type, ...descriptor } = d;
+    ex.retries = 0;
+    const early = this.precheck(descriptor);
+    if (early !== undefined) {
+      this.finishTransfer(ex, descriptor.transferId, early, this.env.clock.now() + this.env.model.turnaroundMs);
+      return;
+    }
+    const now = this.env.clock.now();
+    const resumable = this.receiver?.descriptor;
+    if (resumable !== undefined && resumable.transferId === d.transferId && resumable.totalSize === d.totalSize && this.log?.transferId === d.transferId) {
+      this.stats.transferRetries++;
+      this.log.wakeUps++;
+    } else {
+      this.receiver = new TransferReceiver(descriptor, this.env.model.maxPartBytes);
+      this.log = { transferId: d.transferId, startedAt: now, wakeUps: 1, requests: [], partsReceived: 0, partsDuplicate: 0, framesRejected: 0, bytesOnAir: 0 };
+      this.transfers.push(this.log);
+      if (this.transfers.length > TRANSFER_LOG_LENGTH) this.transfers.shift();
+    }
+    ex.phase = 'transfer';
+    ex.deadline = now + this.env.model.transferTimeoutMs;
+    ex.silentRounds = 0;
+    ex.resend = () => this.requestNext(ex, this.env.clock.now());
+    this.requestNext(ex, now + this.env.model.turnaroundMs);
+  }
+
+  /** §9.4 Asks for the parts still missing in the first incomplete block, or finishes when none is missing. */
+  private requestNext(ex: Exchange, startAt: number): void {
+    const rx = this.receiver;
+    if (rx === undefined) return;
+    if (this.env.clock.now() >= ex.deadline) {
+      this.transferTimedOut();
+      return;
+    }
+    const block = rx.firstIncompleteBlock();
+    if (block < 0) {
+      this.completeTransfer(ex, rx, startAt);
+      return;
+    }
+    const partsWanted = rx.wantedBitmap(block);
+    const parts = bitmapParts(partsWanted, rx.partsOf(block));
+    if (this.log !== undefined && this.log.requests.length < REQUEST_LOG_LENGTH) this.log.requests.push({ at: startAt, blockIndex: block, parts });
+    ex.block = block;
+    ex.partsThisRound = 0;
+    const tx = this.send({ type: 'RADIO_BLOCK_REQUEST', transferId: rx.descriptor.transferId, blockIndex: block, partsWanted }, startAt, true);
+    let burstMs = 0;
+    for (const p of parts) burstMs += this.env.air.frameAirMs(radioPartHeaderBytes() + rx.partLength(block, p));
+    const m = this.env.model;
+    this.arm(Math.min(ex.deadline, tx.endAt + m.turnaroundMs + burstMs + m.replyTimeoutMs), () => this.roundTimedOut(ex));
+  }
+
+  private roundTimedOut(ex: Exchange): void {
+    if (this.env.clock.now() >= ex.deadline) {
+      this.transferTimedOut();
+      return;
+    }
+    // Rounds in which nothing at all arrives mean the AP is gone; parts lost here and there do not.
+    ex.silentRounds = ex.partsThisRound === 0 ? ex.silentRounds + 1 : 0;
+    if (ex.silentRounds > this.env.model.maxRadioRetries) {
+      this.transferTimedOut();
+      return;
+    }
+    this.requestNext(ex, this.env.clock.now());
+  }
+
+  private onPart(ex: Exchange, m: MessageOf<'RADIO_PART'>): void {
+    const rx = this.receiver;
+    if (ex.phase !== 'transfer' || rx === undefined || m.transferId !== rx.descriptor.transferId) return;
+    const outcome = rx.accept(m);
+    if (outcome === 'new') {
+      ex.partsThisRound++;
+      if (this.log !== undefined) this.log.partsReceived++;
+    } else if (outcome === 'duplicate' && this.log !== undefined) {
+      this.log.partsDuplicate++;
+    }
+    if (m.blockIndex === ex.block && rx.missingCount(ex.block) === 0) {
+      this.requestNext(ex, this.env.clock.now() + this.env.model.turnaroundMs);
+    }
+  }
+
+  /** §6.4 All blocks are in: apply the payload over the display memory and verify the target hash. */
+  private completeTransfer(ex: Exchange, rx: TransferReceiver, startAt: number): void {
+    const d = rx.descriptor;
+    this.receiver = undefined;
+    let status: StatusCodeValue = StatusCode.OK;
+    let planes: Uint8Array | undefined;
+    try {
+      planes = applyImage({
+        labelType: this.type,
+        kind: d.kind,
+        encoding: d.encoding,
+        region: d.region,
+        payload: rx.payload(),
+        current: this.display.planesOfPage(d.page),
+        baseHash: d.baseHash,
+        targetHash: d.targetHash,
+      });
+    } catch (e) {
+      status = statusForImageError(e);
+    }
+    if (planes !== undefined) {
+      this.stats.updates++;
+      this.show(d, planes);
+    }
+    this.finishTransfer(ex, d.transferId, status, startAt);
+  }
+
+  /** Puts a verified image in display memory, now or at its display time (§6.5). */
+  private show(d: TransferDescriptor, planes: Uint8Array): void {
+    const kind: RefreshKind = d.kind === ImageKind.DELTA_REGION ? 'partial' : 'full';
+    if (d.displayAt > 0) {
+      const labelNow = this.labelNow();
+      if (labelNow === undefined) {
+        // Without the time the label cannot honour displayAt; showing early could show a price too soon.
+        this.unsyncedTimed = { d, planes };
+        return;
+      }
+      if (d.displayAt > labelNow) {
+        this.display.storeAt(d.displayAt - (this.clockOffset ?? 0), d.page, planes, d.targetHash, kind);
+        return;
+      }
+    }
+    this.display.store(d.page, planes, d.targetHash, kind);
+  }
+
+  private finishTransfer(ex: Exchange, transferId: number, status: StatusCodeValue, startAt: number): void {
+    if (this.log !== undefined && this.log.transferId === transferId && this.log.finishedAt === undefined) {
+      this.log.finishedAt = startAt;
+      this.log.status = status;
+    }
+    ex.phase = 'done';
+    ex.retries = 0;
+    ex.done = { type: 'RADIO_XFER_DONE', transferId, status, displayedHash: this.display.reportedHash() };
+    ex.resend = () => this.sendDone(ex, this.env.clock.now());
+    this.sendDone(ex, startAt);
+  }
+
+  private sendDone(ex: Exchange, startAt: number): void {
+    if (ex.done === undefined) return;
+    this.awaitAnswer(this.send(ex.done, startAt, true));
+  }
+
+  private transferTimedOut(): void {
+    this.stats.transferTimeouts++;
+    // The receive buffer is kept: the next RADIO_PENDING of the same transfer resumes it.
+    this.endExchange(this.defaultSleepMs());
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------------------
+
+  private send(message: Message, startAt: number, inTransfer: boolean): Transmission {
+    const ap = this.exchange?.ap ?? null;
+    const seq = this.txSeq;
+    this.txSeq = (seq + 1) & 0xffff;
+    const tx = this.env.air.send(message, seq, startAt, ap === null ? () => undefined : (bytes) => ap.onLabelFrame(this, bytes));
+    this.accountAir(tx.bytes, inTransfer);
+    return tx;
+  }
+
+  private arm(atMs: number, fn: () => void): void {
+    const ex = this.exchange;
+    if (ex === undefined) return;
+    ex.timer?.cancel();
+    ex.timer = this.env.clock.schedule(atMs, () => {
+      ex.timer = undefined;
+      if (this.exchange === ex) fn();
+    });
+  }
+
+  private endExchangeTimers(): void {
+    this.exchange?.timer?.cancel();
+  }
+
+  private endExchange(sleepMs: number): void {
+    this.endExchangeTimers();
+    this.exchange = undefined;
+    this.scheduleWake(this.env.clock.now() + sleepMs);
+  }
+
+  private defaultSleepMs(): number {
+    return jitteredMs(this.env.model, this.env.model.wakeIntervalMs, this.env.random);
+  }
+
+  private scheduleWake(atMs: number): void {
+    this.wakeTimer?.cancel();
+    this.wakeTimer = this.env.clock.schedule(atMs, () => this.wake());
+  }
+
+  private onRefreshed(_kind: RefreshKind): void {
+    this.stats.refreshes++;
+    this.battery -= this.env.model.batteryDrainPerRefreshMv;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Barcode modules from bwip-js, cached: EAN-13/EAN-8 bar patterns and QR module matrices. The renderer draws the
+ * modules itself at a whole number of pixels each (label-layout.ts), which is what makes a code scannable at panel
+ * resolution: no resampling ever smears a module edge.
+ */
+import bwipjs from 'bwip-js';
+import type { RetailBarcode } from './gtin.js';
+
+/** Quiet zones in modules (GS1 General Specifications 5.2.3.4): EAN-13 11 left / 7 right, EAN-8 7 / 7; QR 4. */
+export const EAN_QUIET = { ean13: { left: 11, right: 7 }, ean8: { left: 7, right: 7 } } as const;
+export const QR_QUIET = 4;
+const EAN_MODULES = { ean13: 95, ean8: 67 } as const;
+
+const CACHE_LIMIT = 100_000;
+const eanCache = new Map<string, Uint8Array>();
+const qrCache = new Map<string, QrMatrix>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+
+/** One byte per module, 1 = bar. */
+export function eanModules(code: RetailBarcode): Uint8Array {
+  const key = `${code.symbology}:${code.digits}`;
+  const hit = eanCache.get(key);
+  if (hit) return hit;
+  const raw = bwipjs.raw(code.symbology, code.digits, {}) as { sbs: number[] }[];
+  const sbs = raw[0]?.sbs ?? [];
+  const modules = new Uint8Array(EAN_MODULES[code.symbology]);
+  let x = 0;
+  sbs.forEach((w, i) => {
+    if (i % 2 === 0) modules.fill(1, x, x + w);
+    x += w;
+  });
+  if (x !== modules.length) throw new Error(`BARCODE_ENCODING: ${code.symbology} ${code.digits} gave ${x} modules, expected ${modules.length}`);
+  return remember(eanCache, key, modules);
+}
+
+export interface QrMatrix {
+  size: number;
+  /** size × size bytes, row-major, 1 = dark module. */
+  bits: Uint8Array;
+}
+
+export function qrModules(data: string, ecLevel: 'L' | 'M' | 'Q' | 'H'): QrMatrix {
+  const key = `${ecLevel}:${data}`;
+  const hit = qrCache.get(key);
+  if (hit) return hit;
+  const raw = bwipjs.raw('qrcode', data, { eclevel: ecLevel }) as { pixs: number[]; pixx: number; pixy: number }[];
+  const m = raw[0];
+  if (!m || m.pixx !== m.pixy || m.pixs.length !== m.pixx * m.pixy) throw new Error(`BARCODE_ENCODING: unexpected QR matrix for "${data}"`);
+  return remember(qrCache, key, { size: m.pixx, bits: Uint8Array.from(m.pixs) });
+}

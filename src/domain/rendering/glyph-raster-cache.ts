@@ -1,0 +1,177 @@
+/**
+ * Glyph bitmaps, rasterised by sharp (librsvg) once per (font, size, glyph) and reused for every label.
+ *
+ * Missing glyphs are drawn together into one SVG atlas per batch, each at a whole-pixel origin, and cut out along
+ * their integer outline bounds (text-shaper.ts glyphPixelBounds). The outline coordinates are exact binary fractions
+ * (font units × size / 2048) printed exactly, so a glyph's bitmap does not depend on where in an atlas it was drawn
+ * or which other glyphs were missing at the time: a label renders to the same bits from a cold or a warm cache.
+ * Coverage is thresholded at one half: crisp 1-bit strokes, no grey, and no pixel outside the outline bounds.
+ */
+import type { FontFace, OutlineCommand } from './fonts.js';
+import sharp from './sharp.js';
+import { glyphPixelBounds } from './text-shaper.js';
+
+export interface GlyphMask {
+  /** Offset of the bitmap from the glyph origin (y down). */
+  l: number;
+  t: number;
+  w: number;
+  h: number;
+  /** One byte per pixel, 1 = ink, row-major. */
+  bits: Uint8Array;
+}
+
+export interface GlyphRequest {
+  face: FontFace;
+  gi: number;
+  size: number;
+}
+
+/** Coverage (0–255) at or above which a pixel is ink: at least half the pixel is inside the outline. */
+export const COVERAGE_THRESHOLD = 128;
+const PAD = 2;
+const ATLAS_WIDTH = 1024;
+
+export function glyphKey(face: FontFace, gi: number, size: number): string {
+  return `${face.id}/${size}/${gi}`;
+}
+
+function fmt(n: number): string {
+  // Exact: n is a binary fraction with few bits; String() prints the shortest round-trip form, which is exact here.
+  return Object.is(n, -0) ? '0' : String(n);
+}
+
+function pathData(face: FontFace, cmds: readonly OutlineCommand[], size: number, ox: number, oy: number): string {
+  const u = face.unitsPerEm;
+  const X = (x: number) => fmt(ox + (x * size) / u);
+  const Y = (y: number) => fmt(oy - (y * size) / u);
+  let d = '';
+  for (const c of cmds) {
+    switch (c.type) {
+      case 'M':
+      case 'L':
+        d += `${c.type}${X(c.x)} ${Y(c.y)}`;
+        break;
+      case 'Q':
+        d += `Q${X(c.x1)} ${Y(c.y1)} ${X(c.x)} ${Y(c.y)}`;
+        break;
+      case 'C':
+        d += `C${X(c.x1)} ${Y(c.y1)} ${X(c.x2)} ${Y(c.y2)} ${X(c.x)} ${Y(c.y)}`;
+        break;
+      case 'Z':
+        d += 'Z';
+        break;
+    }
+  }
+  return d;
+}
+
+export class GlyphRasterCache {
+  private readonly masks = new Map<string, GlyphMask | null>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  /** Glyphs rasterised so far (for benchmarks and tests). */
+  rasterised = 0;
+  atlases = 0;
+
+  constructor(private readonly maxEntries = 200_000) {}
+
+  get size(): number {
+    return this.masks.size;
+  }
+
+  /**
+   * Returns the masks of all requested glyphs (null for glyphs without ink), rasterising the missing ones in one
+   * atlas. The returned map holds its own references, so a concurrent eviction cannot take a mask away mid-paint.
+   */
+  async ensure(reqs: readonly GlyphRequest[]): Promise<Map<string, GlyphMask | null>> {
+    const out = new Map<string, GlyphMask | null>();
+    const missing = new Map<string, GlyphRequest>();
+    const waits: Promise<void>[] = [];
+    for (const r of reqs) {
+      const key = glyphKey(r.face, r.gi, r.size);
+      if (out.has(key) || missing.has(key)) continue;
+      const m = this.masks.get(key);
+      if (m !== undefined) out.set(key, m);
+      else {
+        const pending = this.inflight.get(key);
+        if (pending) waits.push(pending);
+        else missing.set(key, r);
+      }
+    }
+    if (missing.size > 0) {
+      const job = this.rasterise([...missing.entries()]);
+      for (const key of missing.keys()) this.inflight.set(key, job);
+      try {
+        await job;
+      } finally {
+        for (const key of missing.keys()) this.inflight.delete(key);
+      }
+    }
+    await Promise.all(waits);
+    for (const r of reqs) {
+      const key = glyphKey(r.face, r.gi, r.size);
+      if (!out.has(key)) {
+        const m = this.masks.get(key);
+        if (m === undefined) throw new Error(`GLYPH_RASTER_MISSING: ${key}`);
+        out.set(key, m);
+      }
+    }
+    return out;
+  }
+
+  private store(key: string, mask: GlyphMask | null): void {
+    if (this.masks.size >= this.maxEntries) this.masks.delete(this.masks.keys().next().value!);
+    this.masks.set(key, mask);
+  }
+
+  private async rasterise(entries: [string, GlyphRequest][]): Promise<void> {
+    interface Cell {
+      key: string;
+      req: GlyphRequest;
+      l: number;
+      t: number;
+      w: number;
+      h: number;
+      cx: number;
+      cy: number;
+    }
+    const cells: Cell[] = [];
+    let x = 0;
+    let y = 0;
+    let rowH = 0;
+    let atlasW = 0;
+    for (const [key, req] of entries) {
+      const b = glyphPixelBounds(req.face, req.gi, req.size);
+      if (!b) {
+        this.store(key, null);
+        continue;
+      }
+      const w = b.r - b.l;
+      const h = b.b - b.t;
+      if (x > 0 && x + w + 2 * PAD > ATLAS_WIDTH) {
+        x = 0;
+        y += rowH;
+        rowH = 0;
+      }
+      cells.push({ key, req, l: b.l, t: b.t, w, h, cx: x + PAD, cy: y + PAD });
+      x += w + 2 * PAD;
+      rowH = Math.max(rowH, h + 2 * PAD);
+      atlasW = Math.max(atlasW, x);
+    }
+    if (cells.length === 0) return;
+    const atlasH = y + rowH;
+    const paths = cells.map((c) => `<path d="${pathData(c.req.face, c.req.face.outline(c.req.gi), c.req.size, c.cx - c.l, c.cy - c.t)}"/>`);
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${atlasW}" height="${atlasH}" viewBox="0 0 ${atlasW} ${atlasH}">${paths.join('')}</svg>`;
+    const alpha = await sharp(Buffer.from(svg), { density: 72 }).extractChannel(3).raw().toBuffer();
+    this.atlases++;
+    for (const c of cells) {
+      const bits = new Uint8Array(c.w * c.h);
+      for (let row = 0; row < c.h; row++) {
+        const src = (c.cy + row) * atlasW + c.cx;
+        for (let col = 0; col < c.w; col++) bits[row * c.w + col] = alpha[src + col]! >= COVERAGE_THRESHOLD ? 1 : 0;
+      }
+      this.store(c.key, { l: c.l, t: c.t, w: c.w, h: c.h, bits });
+      this.rasterised++;
+    }
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * Layout: template × content × label type × page → where every element goes and what it draws, in pixels and
+ * panel colours. Pure and synchronous (fonts are parsed already); rasterisation happens afterwards (label-raster.ts).
+ *
+ * Every draw operation of an element lies inside the element's box, by construction: text is accepted only at a size
+ * where its glyphs' ink bounds fit (text-fit.ts), codes are placed only when they fit with their quiet zones. The
+ * layout result is what the tests check rendered pixels against.
+ */
+import type { LabelType } from '../../../firmware-protocol/src/label-types.js';
+import { formatDateDe, formatEuro } from '../pricing/price-format.js';
+import { EAN_QUIET, eanModules, QR_QUIET, qrModules } from './barcode.js';
+import type { FontId, FontSet } from './fonts.js';
+import { lineRect, resolveBox, resolvePoint } from './geometry.js';
+import { digitalLinkUri, gtinCheckDigitOk, retailBarcodeFor } from './gtin.js';
+import type { LabelContent } from './label-content.js';
+import { lowestPriorWordings, regularPriceWording, stockWording, unitPriceWordings } from './label-wording.js';
+import { resolveFill, resolveText, textOn, type PanelColour } from './panel-colours.js';
+import { fitSplitPrice, type PlacedText } from './price-layout.js';
+import { RenderError } from './rendering-errors.js';
+import { fitText, type Align, type FittedText, type Rect, type VAlign } from './text-fit.js';
+import { normaliseText } from './text-shaper.js';
+import type { ElementType, LabelTemplate, TemplateElement, TextPlaceholder } from './template-schema.js';
+
+/** Smallest size legally required text may shrink to before the layout is refused (px; ~1.3 mm em on a 2.9" panel). */
+export const LEGIBILITY_FLOOR_PX = 7;
+
+export type DrawOp =
+  | { op: 'fill'; rect: Rect; colour: PanelColour }
+  | { op: 'glyphs'; font: FontId; size: number; colour: PanelColour; glyphs: { gi: number; x: number; y: number }[] }
+  | { op: 'modules'; x: number; y: number; cols: number; rows: number; moduleW: number; moduleH: number; bits: Uint8Array; colour: PanelColour };
+
+export interface ElementLayout {
+  index: number;
+  type: ElementType;
+  id?: string;
+  /** The element's box in pixels (for a line: the rectangle it covers). Nothing it draws lies outside. */
+  box: Rect;
+  /** False when the element is not shown for this content (reason says why). */
+  shown: boolean;
+  reason?: string;
+  /** Bounds of everything drawn, or null. */
+  ink: Rect | null;
+  /** The text printed, lines joined by "\n". */
+  text?: string;
+  size?: number;
+  truncated?: boolean;
+  ops: DrawOp[];
+}
+
+export interface LabelLayout {
+  template: string;
+  labelType: LabelType;
+  page: number;
+  elements: ElementLayout[];
+  warnings: string[];
+}
+
+interface Ctx {
+  fonts: FontSet;
+  t: LabelType;
+  content: LabelContent;
+  template: LabelTemplate;
+  page: number;
+  warnings: string[];
+}
+
+function union(a: Rect | null, b: Rect | null): Rect | null {
+  if (!a) return b;
+  if (!b) return a;
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  return { x, y, w: Math.max(a.x + a.w, b.x + b.w) - x, h: Math.max(a.y + a.h, b.y + b.h) - y };
+}
+
+function inset(r: Rect, d: number): Rect {
+  return { x: r.x + d, y: r.y + d, w: Math.max(0, r.w - 2 * d), h: Math.max(0, r.h - 2 * d) };
+}
+
+function clip(r: Rect, to: Rect): Rect {
+  const x = Math.max(r.x, to.x);
+  const y = Math.max(r.y, to.y);
+  return { x, y, w: Math.max(0, Math.min(r.x + r.w, to.x + to.w) - x), h: Math.max(0, Math.min(r.y + r.h, to.y + to.h) - y) };
+}
+
+function glyphOp(font: FontId, colour: PanelColour, parts: readonly PlacedText[]): DrawOp[] {
+  // One op per size (a split price has two sizes).
+  const bySize = new Map<number, { gi: number; x: number; y: number }[]>();
+  for (const p of parts) {
+    const list = bySize.get(p.size) ?? [];
+    for (const g of p.run.glyphs) list.push({ gi: g.gi, x: p.x + g.x, y: p.baseline });
+    bySize.set(p.size, list);
+  }
+  return [...bySize].map(([size, glyphs]) => ({ op: 'glyphs', font, size, colour, glyphs }));
+}
+
+function fittedParts(f: FittedText): PlacedText[] {
+  return f.lines.map((l) => ({ text: l.text, size: f.size, x: l.x, baseline: l.baseline, run: l.run }));
+}
+
+function placeholders(c: LabelContent): Record<TextPlaceholder, string | undefined> {
+  return {
+    brand: c.brand,
+    name: c.name,
+    packSize: c.packSize,
+    gtin: c.gtin,
+    endsOn: c.promotion?.endsOn ? formatDateDe(c.promotion.endsOn) : undefined,
+    badge: c.promotion?.badge,
+  };
+}
+
+/** Fills placeholders; undefined when one of them has no value (the element is then not shown). */
+function fillText(text: string, c: LabelContent): string | undefined {
+  const values = placeholders(c);
+  let missing = false;
+  const out = text.replace(/\{([^{}]*)\}/g, (_m, key: string) => {
+    const v = values[key as TextPlaceholder];
+    if (v === undefined || v.trim() === '') missing = true;
+    return v ?? '';
+  });
+  return missing ? undefined : normaliseText(out);
+}
+
+type TextLike = Extract<TemplateElement, { font: FontId; maxLines: number }>;
+
+interface TextOutcome {
+  ops: DrawOp[];
+  ink: Rect | null;
+  text: string;
+  size: number;
+  truncated: boolean;
+}
+
+/** Fits wordings into the element's box in its colour role (with a plate where the palette needs one). */
+function layoutText(ctx: Ctx, el: TextLike, box: Rect, candidates: string[], legal: boolean, what: string): TextOutcome | null {
+  const colour = resolveText(el.color, ctx.t.palette, el.inverseOnBw);
+  const pad = colour.plate ? 2 : 0;
+  const area = inset(box, pad);
+  const fit = fitText({
+    face: ctx.fonts[el.font],
+    candidates,
+    sizeMax: el.size.max,
+    sizeMin: el.size.min,
+    floor: legal ? Math.min(el.size.min, LEGIBILITY_FLOOR_PX) : undefined,
+    maxLines: el.maxLines,
+    lineHeight: el.lineHeight,
+    box: area,
+    align: el.align,
+    valign: el.valign,
+  });
+  if (!fit) {
+    if (legal) throw overflow(ctx, what, candidates[candidates.length - 1]!, box);
+    return null;
+  }
+  const ops: DrawOp[] = [];
+  let ink: Rect | null = fit.ink;
+  if (colour.plate && fit.ink.w > 0) {
+    const plate = clip({ x: fit.ink.x - pad, y: fit.ink.y - pad, w: fit.ink.w + 2 * pad, h: fit.ink.h + 2 * pad }, box);
+    ops.push({ op: 'fill', rect: plate, colour: colour.plate });
+    ink = plate;
+  }
+  ops.push(...glyphOp(el.font, colour.text, fittedParts(fit)));
+  return { ops, ink, text: fit.lines.map((l) => l.text).join('\n'), size: fit.size, truncated: fit.truncated };
+}
+
+function overflow(ctx: Ctx, what: string, text: string, box: Rect): RenderError {
+  return new RenderError(
+    'LAYOUT_OVERFLOW',
+    `template "${ctx.template.name}" on "${ctx.t.name}" page ${ctx.page}: ${what} "${text}" does not fit its ${box.w}×${box.h} box even at ${LEGIBILITY_FLOOR_PX} px`,
+  );
+}
+
+/** Places a module pattern (1 px per module scaled by moduleW × moduleH) aligned in the box. */
+function alignIn(box: Rect, w: number, h: number, align: Align, valign: VAlign): { x: number; y: number } {
+  const x = align === 'left' ? box.x : align === 'right' ? box.x + box.w - w : box.x + Math.floor((box.w - w) / 2);
+  const y = valign === 'top' ? box.y : valign === 'bottom' ? box.y + box.h - h : box.y + Math.floor((box.h - h) / 2);
+  return { x, y };
+}
+
+type Outcome = Omit<ElementLayout, 'index' | 'type' | 'id' | 'box'>;
+const hidden = (reason: string): Outcome => ({ shown: false, reason, ink: null, ops: [] });
+const shownText = (o: TextOutcome | null, reason: string): Outcome =>
+  o ? { shown: true, ink: o.ink, text: o.text, size: o.size, truncated: o.truncated, ops: o.ops } : hidden(reason);
+
+function layoutElement(ctx: Ctx, el: TemplateElement, box: Rect): Outcome {
+  const c = ctx.content;
+  const promo = c.promotion;
+  switch (el.type) {
+    case 'text': {
+      const text = fillText(el.text, c);
+      if (text === undefined) return hidden('a placeholder has no value');
+      return shownText(layoutText(ctx, el, box, [text], false, 'text'), 'box too small for one line');
+    }
+    case 'price': {
+      if (el.style === 'inline') return shownText(layoutText(ctx, el, box, [formatEuro(c.priceCents)], true, 'price'), '');
+      const colour = resolveText(el.color, ctx.t.palette, el.inverseOnBw);
+      const pad = colour.plate ? 2 : 0;
+      const fit = fitSplitPrice(ctx.fonts[el.font], c.priceCents, inset(box, pad), el.size.max, Math.min(el.size.min, LEGIBILITY_FLOOR_PX), el.align, el.valign);
+      if (!fit) throw overflow(ctx, 'price', formatEuro(c.priceCents), box);
+      const ops: DrawOp[] = [];
+      let ink = fit.ink;
+      if (colour.plate) {
+        ink = clip({ x: ink.x - pad, y: ink.y - pad, w: ink.w + 2 * pad, h: ink.h + 2 * pad }, box);
+        ops.push({ op: 'fill', rect: ink, colour: colour.plate });
+      }
+      ops.push(...glyphOp(el.font, colour.text, fit.parts));
+      return { shown: true, ink, text: fit.parts.map((p) => p.text).join(' '), size: fit.size, ops };
+    }
+    case 'unit-price': {
+      const wordings = unitPriceWordings(c, el.withPackSize);
+      if (!wordings) return hidden('no unit price and no pack size');
+      return shownText(layoutText(ctx, el, box, wordings, true, 'unit price'), '');
+    }
+    case 'regular-price': {
+      if (!promo) return hidden('no promotion');
+      const o = layoutText(ctx, el, box, [regularPriceWording(promo.regularPriceCents, el.style)], true, 'regular price')!;
+      if (el.style === 'strike' && o.ink) {
+        // Struck through at half the digit height, as thick as a digit stroke is thin.
+        const thick = Math.max(1, Math.round(o.size / 12));
+        const face = ctx.fonts[el.font];
+        const glyphs = o.ops.find((op) => op.op === 'glyphs');
+        const baseline = glyphs && glyphs.op === 'glyphs' ? glyphs.glyphs[0]!.y : o.ink.y + o.ink.h;
+        const mid = baseline - Math.round((face.digitTop * o.size) / face.unitsPerEm / 2);
+        const strike = clip({ x: o.ink.x - 1, y: mid - Math.floor(thick / 2), w: o.ink.w + 2, h: thick }, box);
+        const colour = resolveText(el.color, ctx.t.palette, el.inverseOnBw).text;
+        o.ops.push({ op: 'fill', rect: strike, colour });
+        o.ink = union(o.ink, strike);
+      }
+      return shownText(o, '');
+    }
+    case 'lowest-prior-price': {
+      if (!promo) return hidden('no promotion');
+      return shownText(layoutText(ctx, el, box, lowestPriorWordings(promo.lowestPrior30dCents), true, 'lowest prior price (PAngV §11)'), '');
+    }
+    case 'badge': {
+      if (!promo) return hidden('no promotion');
+      const text = fillText(el.text, c) ?? normaliseText(el.fallback);
+      const fill = resolveFill(el.fill, ctx.t.palette);
+      const fit = fitText({
+        face: ctx.fonts[el.font],
+        candidates: [text],
+        sizeMax: el.size.max,
+        sizeMin: el.size.min,
+        maxLines: 1,
+        lineHeight: 1.1,
+        box: inset(box, el.padding),
+        align: 'center',
+        valign: 'middle',
+      });
+      const ops: DrawOp[] = [{ op: 'fill', rect: box, colour: fill }];
+      if (fit) ops.push(...glyphOp(el.font, textOn(fill), fittedParts(fit)));
+      return { shown: true, ink: box, text: fit ? text : '', size: fit?.size, truncated: fit?.truncated, ops };
+    }
+    case 'stock': {
+      const text = stockWording(c.stock);
+      if (!text) return hidden('nothing to say about stock');
+      return shownText(layoutText(ctx, el, box, [text], false, 'stock'), 'box too small for one line');
+    }
+    case 'ean13': {
+      const code = retailBarcodeFor(c.gtin);
+      if (!code) {
+        ctx.warnings.push(`GTIN_NO_RETAIL_BARCODE: GTIN ${c.gtin} ${gtinCheckDigitOk(c.gtin) ? 'has no EAN-13/EAN-8 form' : 'has a wrong check digit'}`);
+        return hidden('GTIN cannot be shown as EAN-13/EAN-8');
+      }
+      const modules = eanModules(code);
+      const quiet = EAN_QUIET[code.symbology];
+      const total = modules.length + quiet.left + quiet.right;
+      const mw = Math.min(el.maxModule, Math.floor(box.w / total));
+      if (mw < 1) {
+        ctx.warnings.push(`BARCODE_TOO_SMALL: ${code.symbology} needs ${total} px, the box is ${box.w} px wide`);
+        return hidden('box narrower than one pixel per module');
+      }
+      const barsW = modules.length * mw;
+      let barH = box.h;
+      let digits: FittedText | null = null;
+      if (el.humanReadable) {
+        const textH = Math.max(8, Math.min(Math.round(box.h * 0.3), 8 + 6 * mw));
+        if (box.h - textH - 1 >= 12) {
+          const pos = alignIn(box, total * mw, box.h, el.align, el.valign);
+          digits = fitText({
+            face: ctx.fonts.condensed,
+            candidates: [code.digits],
+            sizeMax: textH,
+            sizeMin: 7,
+            floor: 7,
+            maxLines: 1,
+            lineHeight: 1,
+            box: { x: pos.x + quiet.left * mw, y: box.y + box.h - textH, w: barsW, h: textH },
+            align: 'center',
+            valign: 'bottom',
+          });
+          if (digits) barH = box.h - textH - 1;
+        }
+      }
+      if (barH < 8) return hidden('box lower than 8 px');
+      const pos = alignIn(box, total * mw, digits ? box.h : barH, el.align, digits ? 'top' : el.valign);
+      const bars: DrawOp = { op: 'modules', x: pos.x + quiet.left * mw, y: pos.y, cols: modules.length, rows: 1, moduleW: mw, moduleH: barH, bits: modules, colour: 'black' };
+      const ops: DrawOp[] = [bars];
+      let ink: Rect | null = { x: bars.x, y: bars.y, w: barsW, h: barH };
+      if (digits) {
+        ops.push(...glyphOp('condensed', 'black', fittedParts(digits)));
+        ink = union(ink, digits.ink);
+      }
+      return { shown: true, ink, text: code.digits, ops };
+    }
+    case 'qr': {
+      if (!gtinCheckDigitOk(c.gtin)) {
+        ctx.warnings.push(`GTIN_CHECK_DIGIT: GTIN ${c.gtin} has a wrong check digit; no Digital Link QR`);
+        return hidden('GTIN has a wrong check digit');
+      }
+      const uri = digitalLinkUri(c.gtin);
+      const m = qrModules(uri, el.ecLevel);
+      const n = m.size + 2 * QR_QUIET;
+      const mw = Math.min(el.maxModule, Math.floor(Math.min(box.w, box.h) / n));
+      if (mw < 1) {
+        ctx.warnings.push(`BARCODE_TOO_SMALL: QR needs ${n} px, the box is ${box.w}×${box.h} px`);
+        return hidden('box smaller than one pixel per module');
+      }
+      const pos = alignIn(box, n * mw, n * mw, el.align, el.valign);
+      const x = pos.x + QR_QUIET * mw;
+      const y = pos.y + QR_QUIET * mw;
+      return {
+        shown: true,
+        ink: { x, y, w: m.size * mw, h: m.size * mw },
+        text: uri,
+        ops: [{ op: 'modules', x, y, cols: m.size, rows: m.size, moduleW: mw, moduleH: mw, bits: m.bits, colour: 'black' }],
+      };
+    }
+    case 'rect': {
+      const ops: DrawOp[] = [];
+      if (el.fill !== 'none') ops.push({ op: 'fill', rect: box, colour: resolveFill(el.fill, ctx.t.palette) });
+      if (el.stroke > 0) {
+        const s = Math.min(el.stroke, Math.floor(box.w / 2), Math.floor(box.h / 2));
+        const colour = resolveFill(el.strokeColor, ctx.t.palette);
+        ops.push(
+          { op: 'fill', rect: { x: box.x, y: box.y, w: box.w, h: s }, colour },
+          { op: 'fill', rect: { x: box.x, y: box.y + box.h - s, w: box.w, h: s }, colour },
+          { op: 'fill', rect: { x: box.x, y: box.y, w: s, h: box.h }, colour },
+          { op: 'fill', rect: { x: box.x + box.w - s, y: box.y, w: s, h: box.h }, colour },
+        );
+      }
+      return { shown: ops.length > 0, ink: ops.length > 0 ? box : null, ops };
+    }
+    case 'line':
+      return { shown: true, ink: box, ops: [{ op: 'fill', rect: box, colour: resolveFill(el.color, ctx.t.palette) }] };
+  }
+}
+
+function elementBox(el: TemplateElement, t: LabelType): Rect {
+  if (el.type === 'line') return lineRect(resolvePoint(el.from, t), resolvePoint(el.to, t), el.thickness)!;
+  return resolveBox(el.box, t);
+}
+
+/** Lays out one page of a template (already validated for this label type by the loader). */
+export function layoutPage(fonts: FontSet, template: LabelTemplate, elements: readonly TemplateElement[], content: LabelContent, t: LabelType, page: number): LabelLayout {
+  const ctx: Ctx = { fonts, t, content, template, page, warnings: [] };
+  const out: ElementLayout[] = elements.map((el, index) => {
+    const box = elementBox(el, t);
+    const head = { index, type: el.type, ...(el.id ? { id: el.id } : {}), box };
+    const active = el.when === 'always' || (el.when === 'promotion') === Boolean(content.promotion);
+    if (!active) return { ...head, ...hidden(`shown only ${el.when === 'promotion' ? 'with' : 'without'} a promotion`) };
+    return { ...head, ...layoutElement(ctx, el, box) };
+  });
+  return { template: template.name, labelType: t, page, elements: out, warnings: ctx.warnings };
+}

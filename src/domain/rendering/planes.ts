@@ -1,0 +1,50 @@
+/**
+ * Pixel buffer (one colour index per pixel, panel-colours.ts COLOUR_INDEX) ⇄ colour planes (§6.1): each 1-bit plane
+ * is rows padded to whole bytes, MSB = leftmost pixel; planes concatenated in PALETTE_PLANES order; a pixel set in
+ * no plane is white. Reading planes back, a pixel set in several planes shows yellow over red over black (as
+ * firmware-protocol's plane-image.ts defines it).
+ */
+import { imageBytes, PALETTE_PLANES, planeBytes, type LabelType } from '../../../firmware-protocol/src/label-types.js';
+import { COLOUR_INDEX } from './panel-colours.js';
+import { RenderError } from './rendering-errors.js';
+
+export function packPlanes(px: Uint8Array, t: LabelType): Uint8Array {
+  if (px.length !== t.width * t.height) throw new RenderError('PLANES_INVALID', `pixel buffer has ${px.length} pixels, expected ${t.width * t.height}`);
+  const order = PALETTE_PLANES[t.palette];
+  const rowBytes = Math.ceil(t.width / 8);
+  const size = planeBytes(t);
+  const out = new Uint8Array(imageBytes(t));
+  // Plane offset per colour index; a colour the palette lacks cannot occur (layout resolves roles per palette).
+  const offset = [-1, -1, -1, -1];
+  order.forEach((c, i) => (offset[COLOUR_INDEX[c]] = i * size));
+  for (let y = 0; y < t.height; y++) {
+    const row = y * t.width;
+    const rowOut = y * rowBytes;
+    for (let x = 0; x < t.width; x++) {
+      const c = px[row + x]!;
+      if (c === 0) continue;
+      const o = offset[c]!;
+      if (o < 0) throw new RenderError('PLANES_INVALID', `colour index ${c} at ${x},${y} is not in palette ${t.palette}`);
+      out[o + rowOut + (x >> 3)]! |= 0x80 >> (x & 7);
+    }
+  }
+  return out;
+}
+
+export function unpackPlanes(planes: Uint8Array, t: LabelType): Uint8Array {
+  if (planes.length !== imageBytes(t)) throw new RenderError('PLANES_INVALID', `planes have ${planes.length} bytes, expected ${imageBytes(t)}`);
+  const order = PALETTE_PLANES[t.palette];
+  const rowBytes = Math.ceil(t.width / 8);
+  const size = planeBytes(t);
+  // Weakest first, so the strongest colour is written last.
+  const layers = (['black', 'red', 'yellow'] as const).filter((c) => order.includes(c)).map((c) => ({ offset: order.indexOf(c) * size, index: COLOUR_INDEX[c] }));
+  const px = new Uint8Array(t.width * t.height);
+  for (const l of layers) {
+    for (let y = 0; y < t.height; y++) {
+      for (let x = 0; x < t.width; x++) {
+        if (planes[l.offset + y * rowBytes + (x >> 3)]! & (0x80 >> (x & 7))) px[y * t.width + x] = l.index;
+      }
+    }
+  }
+  return px;
+}

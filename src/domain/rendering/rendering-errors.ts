@@ -1,0 +1,57 @@
+/** Errors of template loading and label rendering, each with a stable code. */
+
+export type TemplateErrorCode =
+  /** Not JSON, or not the template format (the zod issue, with its field path). */
+  | 'TEMPLATE_INVALID'
+  /** A page shows a price without the unit price element (PAngV §4). */
+  | 'TEMPLATE_PANGV_4'
+  /** A promotion page lacks the lowest-prior-price element (PAngV §11). */
+  | 'TEMPLATE_PANGV_11'
+  /** A template directory cannot be read. */
+  | 'TEMPLATE_DIR_UNREADABLE';
+
+export class TemplateError extends Error {
+  constructor(
+    readonly code: TemplateErrorCode,
+    /** The template file. */
+    readonly file: string,
+    /** Field path inside the file, e.g. "layouts[0].pages[0].elements[3].size.min" ("" for the whole file). */
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${code}: ${file}${path ? ` at ${path}` : ''}: ${detail}`);
+    this.name = 'TemplateError';
+  }
+}
+
+export type RenderErrorCode =
+  | 'CONTENT_INVALID'
+  | 'TEMPLATE_NOT_FOUND'
+  /** The template has no layout for the label type. */
+  | 'TEMPLATE_NO_LAYOUT'
+  | 'PAGE_OUT_OF_RANGE'
+  /** Legally required text (a price, a PAngV line) does not fit even at the smallest legible size. */
+  | 'LAYOUT_OVERFLOW'
+  /** Planes or a pixel buffer of the wrong size or colours for the label type. */
+  | 'PLANES_INVALID'
+  | 'PNG_INVALID';
+
+export class RenderError extends Error {
+  constructor(
+    readonly code: RenderErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'RenderError';
+  }
+}
+
+/** zod issue path → "layouts[0].pages[1].elements[2].box.x". */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}

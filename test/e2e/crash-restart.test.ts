@@ -1,0 +1,127 @@
+/**
+ * Nothing lost: a real daemon process with a real sqlite file is killed with SIGKILL while events stream in; after
+ * a restart every event that was acknowledged (PUBACK) before the kill is still there.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import sqlite3 from 'sqlite3';
+import { CHAIN, PRODUCTS, ROOT, STORE, TOKEN, USERS, catalogueBatch, tempDir, waitFor } from '../support/edge-fixture.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function startProcess(configFile: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', configFile], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return child;
+}
+
+async function waitHealthy(port: number): Promise<void> {
+  await waitFor('daemon healthy', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok, 30_000, 200);
+}
+
+function readPrices(file: string): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
+      if (err) return reject(err);
+      db.all<{ event_id: string; cents: number }>('SELECT event_id, cents FROM prices', (e, rows) => {
+        db.close();
+        if (e) reject(e);
+        else resolve(new Map(rows.map((r) => [r.event_id, r.cents])));
+      });
+    });
+  });
+}
+
+describe('crash and restart', () => {
+  const tmp = tempDir();
+  let child: ChildProcess | null = null;
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    tmp.remove();
+  });
+
+  it('keeps every acknowledged price across SIGKILL', async () => {
+    const [mqttPort, httpPort] = [await freePort(), await freePort()];
+    const configFile = join(tmp.dir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        store: { chain: CHAIN, id: STORE },
+        dataDir: join(tmp.dir, 'data'),
+        log: { level: 'warn' },
+        mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: mqttPort }, users: Object.values(USERS) },
+        http: { host: '127.0.0.1', port: httpPort, tokens: [{ name: 't', token: TOKEN }] },
+      }),
+    );
+    child = startProcess(configFile);
+    await waitHealthy(httpPort);
+    const seed = await fetch(`http://127.0.0.1:${httpPort}/api/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: catalogueBatch(),
+    });
+    expect(seed.status).toBe(200);
+
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: USERS.pos.username, password: USERS.pos.password, reconnectPeriod: 0 });
+    client.on('error', () => undefined);
+    const acked: string[] = [];
+    const gtin = PRODUCTS[1]!.gtin;
+    let killed = false;
+    // Stream events; kill the daemon mid-stream without warning.
+    const sends: Promise<void>[] = [];
+    for (let i = 1; i <= 400 && !killed; i++) {
+      const id = `crash-price-${i}`;
+      sends.push(
+        client.publishAsync(`${ROOT}/in/price`, JSON.stringify({ id, source: 'pos', version: i, type: 'price', data: { gtin, priceCents: 100 + i, validFrom: new Date(Date.UTC(2030, 0, 1) + i * 60_000).toISOString() } }), { qos: 1 }).then(
+          () => void acked.push(id),
+          () => undefined,
+        ),
+      );
+      if (i === 150) {
+        await Promise.race([Promise.all(sends), new Promise((r) => setTimeout(r, 5_000))]);
+        child.kill('SIGKILL');
+        killed = true;
+      }
+      if (i % 25 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise<void>((r) => (child!.exitCode !== null || child!.signalCode ? r() : child!.once('exit', () => r())));
+    await Promise.race([Promise.allSettled(sends), new Promise((r) => setTimeout(r, 1_000))]);
+    client.end(true);
+    expect(acked.length).toBeGreaterThan(50);
+
+    // Restart on the same sqlite file: every acknowledged price is there.
+    child = startProcess(configFile);
+    await waitHealthy(httpPort);
+    const prices = await readPrices(join(tmp.dir, 'data', 'esl-edge.db'));
+    const missing = acked.filter((id) => !prices.has(id));
+    expect(missing).toEqual([]);
+    for (const id of acked) expect(prices.get(id)).toBe(100 + Number(id.split('-').pop()));
+
+    // And the daemon works on: a new event is applied.
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/events/price`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'after-restart', source: 'erp', version: 10_000, type: 'price', data: { gtin, priceCents: 777 } }),
+    });
+    expect(await res.json()).toMatchObject({ status: 'applied' });
+    const stop = new Promise((r) => child!.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await stop).toBe(0);
+    child = null;
+  }, 90_000);
+});

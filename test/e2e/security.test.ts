@@ -1,0 +1,83 @@
+/**
+ * Security by default: the embedded broker refuses anonymous clients and wrong passwords and enforces per-client
+ * topic ACLs; the HTTP API refuses requests without a valid bearer token.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import type { Daemon } from '../../src/daemon.js';
+import { ROOT, TOKEN, USERS, authHeaders, connectClient, startTestDaemon, tempDir } from '../support/edge-fixture.js';
+
+describe('authentication and authorisation', () => {
+  const tmp = tempDir();
+  let daemon: Daemon;
+  beforeAll(async () => {
+    daemon = await startTestDaemon(tmp.dir);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    tmp.remove();
+  });
+
+  const connackCode = async (opts: mqtt.IClientOptions): Promise<number | string> => {
+    try {
+      const c = await mqtt.connectAsync(daemon.mqttUrl, { reconnectPeriod: 0, connectTimeout: 3_000, ...opts });
+      await c.endAsync();
+      return 0;
+    } catch (err) {
+      return (err as { code?: number | string }).code ?? String(err);
+    }
+  };
+
+  it('refuses an anonymous MQTT client', async () => {
+    expect(await connackCode({})).toBe(4);
+  });
+
+  it('refuses a wrong password and an unknown user', async () => {
+    expect(await connackCode({ username: USERS.pos.username, password: 'wrong-password' })).toBe(4);
+    expect(await connackCode({ username: 'nobody', password: 'whatever-password' })).toBe(4);
+  });
+
+  it('accepts the configured credentials', async () => {
+    expect(await connackCode({ username: USERS.pos.username, password: USERS.pos.password })).toBe(0);
+  });
+
+  it('refuses an empty client id with clean=false (MQTT 3.1.1 [MQTT-3.1.3-8])', async () => {
+    expect(await connackCode({ username: USERS.pos.username, password: USERS.pos.password, clientId: '', clean: false })).toBe(2);
+  });
+
+  it('lets an AP subscribe only to its own downlink', async () => {
+    const ap = await connectClient(daemon, USERS.ap1);
+    const own = await ap.subscribeAsync(`${ROOT}/ap/AP-1/down`, { qos: 1 });
+    expect(own[0]?.qos).toBe(1);
+    const other = await ap.subscribeAsync(`${ROOT}/ap/AP-2/down`, { qos: 1 });
+    expect(other[0]?.qos).toBe(128);
+    const wildcard = await ap.subscribeAsync(`${ROOT}/ap/+/down`, { qos: 1 });
+    expect(wildcard[0]?.qos).toBe(128);
+    await ap.endAsync();
+  });
+
+  it('does not deliver an event published by an AP user (not a publisher)', async () => {
+    const ap = await connectClient(daemon, USERS.ap1);
+    const before = await daemon.db.get<{ n: number }>('SELECT count(*) AS n FROM events');
+    // aedes refuses the publish and closes the connection of a client that publishes where it may not.
+    await ap.publishAsync(`${ROOT}/in/price`, JSON.stringify({ id: 'evil', source: 'ap', version: 1, type: 'price', data: { gtin: '4006381333931', priceCents: 1 } }), { qos: 1 }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await daemon.db.get<{ n: number }>('SELECT count(*) AS n FROM events');
+    expect(after?.n).toBe(before?.n);
+    await ap.endAsync(true);
+  });
+
+  it('answers 401 without a token or with a wrong one, 200 with the right one', async () => {
+    const none = await daemon.http.inject({ method: 'GET', url: '/api/v1/audit' });
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toMatchObject({ error: 'HTTP_UNAUTHORIZED' });
+    const wrong = await daemon.http.inject({ method: 'GET', url: '/api/v1/audit', headers: authHeaders(`${TOKEN}x`) });
+    expect(wrong.statusCode).toBe(401);
+    const events = await daemon.http.inject({ method: 'POST', url: '/api/v1/events', payload: '{}', headers: { 'content-type': 'application/json' } });
+    expect(events.statusCode).toBe(401);
+    const ok = await daemon.http.inject({ method: 'GET', url: '/api/v1/audit', headers: authHeaders() });
+    expect(ok.statusCode).toBe(200);
+    const health = await daemon.http.inject({ method: 'GET', url: '/health' });
+    expect(health.statusCode).toBe(200);
+  });
+});

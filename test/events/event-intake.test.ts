@@ -1,0 +1,103 @@
+/**
+ * Intake on a real sqlite file: exactly-once effect (duplicates are no-ops), out-of-order versions leave the newest,
+ * batches are atomic, bad input is dead-lettered and the next event still applies.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Database } from '../../src/persistence/database.js';
+import { EventIntake } from '../../src/domain/events/event-intake.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { createLogger } from '../../src/core/logger.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const GTIN = '4006381333931';
+const price = (id: string, version: number, cents: number, gtin = GTIN) => JSON.stringify({ id, source: 'pos', version, type: 'price', data: { gtin, priceCents: cents } });
+
+describe('event intake', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: Database;
+  let intake: EventIntake;
+  let applied = 0;
+  const clock = new ManualClock(Date.UTC(2026, 10, 23, 9, 0));
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    db = await Database.open(join(tmp.dir, 'store.db'));
+    applied = 0;
+    intake = new EventIntake({ db, clock, log: createLogger({ level: 'silent' }), maxEventBytes: 64 * 1024 * 1024, onApplied: () => applied++ });
+  });
+  afterEach(async () => {
+    await db.close();
+    tmp.remove();
+  });
+
+  const currentCents = async (gtin = GTIN) => (await db.get<{ cents: number }>('SELECT cents FROM prices WHERE gtin = ? ORDER BY valid_from DESC LIMIT 1', [gtin]))?.cents;
+
+  it('applies an event once; the same id again changes nothing', async () => {
+    expect((await intake.ingest(price('e1', 1, 199), { channel: 'local' })).reply.status).toBe('applied');
+    expect((await intake.ingest(price('e1', 5, 999), { channel: 'local' })).reply.status).toBe('duplicate');
+    expect(await currentCents()).toBe(199);
+    expect(applied).toBe(1);
+    expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM events'))?.n).toBe(1);
+  });
+
+  it('keeps the newest version whatever the arrival order', async () => {
+    await intake.ingest(price('e3', 3, 300), { channel: 'local' });
+    const late = await intake.ingest(price('e2', 2, 200), { channel: 'local' });
+    expect(late.reply.status).toBe('stale');
+    expect(await currentCents()).toBe(300);
+    expect((await db.get<{ status: string }>('SELECT status FROM events WHERE id = ?', ['e2']))?.status).toBe('stale');
+    await intake.ingest(price('e4', 4, 400), { channel: 'local' });
+    expect(await currentCents()).toBe(400);
+  });
+
+  it('applies a batch of 10,000 prices atomically: all or none', async () => {
+    const gtins = Array.from({ length: 10_000 }, (_, i) => {
+      const body = `40000${String(i).padStart(7, '0')}`;
+      const sum = [...body].reverse().reduce((a, d, j) => a + Number(d) * (j % 2 === 0 ? 3 : 1), 0);
+      return body + ((10 - (sum % 10)) % 10);
+    });
+    const events = gtins.map((g, i) => ({ id: `b-${i}`, source: 'hq', version: 1, type: 'price', data: { gtin: g, priceCents: 100 + i } }));
+    // One bad row (an invalid GTIN) fails schema validation: nothing of the batch is applied.
+    const broken = [...events];
+    broken[9_999] = { ...broken[9_999]!, data: { gtin: '4000000000000', priceCents: 1 } };
+    const refused = await intake.ingest(JSON.stringify({ id: 'batch-bad', source: 'hq', version: 1, type: 'batch', data: { events: broken } }), { channel: 'local' });
+    expect(refused.reply.status).toBe('rejected');
+    expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM prices'))?.n).toBe(0);
+
+    const ok = await intake.ingest(JSON.stringify({ id: 'batch-1', source: 'hq', version: 1, type: 'batch', data: { events } }), { channel: 'local' });
+    expect(ok.reply).toMatchObject({ status: 'applied', applied: 10_000, stale: 0 });
+    expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM prices'))?.n).toBe(10_000);
+    expect((await intake.ingest(JSON.stringify({ id: 'batch-1', source: 'hq', version: 1, type: 'batch', data: { events } }), { channel: 'local' })).reply.status).toBe('duplicate');
+  });
+
+  it('rolls the whole batch back when the commit fails midway', async () => {
+    // A trigger makes the 5,000th insert fail inside the transaction, as a crash or full disk would.
+    await db.run(`CREATE TRIGGER fail_midway BEFORE INSERT ON prices WHEN NEW.cents = 5099 BEGIN SELECT RAISE(ABORT, 'simulated failure'); END`);
+    const events = Array.from({ length: 6_000 }, (_, i) => ({ id: `m-${i}`, source: 'hq', version: i + 1, type: 'price', data: { gtin: GTIN, priceCents: 100 + i, validFrom: new Date(Date.UTC(2027, 0, 1) + i * 1000).toISOString() } }));
+    await expect(intake.ingest(JSON.stringify({ id: 'batch-midway', source: 'hq', version: 1, type: 'batch', data: { events } }), { channel: 'local' })).rejects.toThrow(/simulated failure/);
+    expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM prices'))?.n).toBe(0);
+    expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM events'))?.n).toBe(0);
+  });
+
+  it('dead-letters invalid input with the reason, and the next valid event applies', async () => {
+    const bad = await intake.ingest('{"id":', { channel: 'mqtt', topic: 'esl/a/b/in/price' });
+    expect(bad.reply).toMatchObject({ status: 'rejected', code: 'EVENT_MALFORMED_JSON' });
+    const invalid = await intake.ingest(JSON.stringify({ id: 'x1', source: 'pos', version: 1, type: 'price', data: { gtin: GTIN, priceCents: 1.5 } }), { channel: 'mqtt' });
+    expect(invalid.reply).toMatchObject({ status: 'rejected', code: 'EVENT_SCHEMA', eventId: 'x1' });
+    const rows = await db.all<{ code: string; topic: string | null; event_id: string | null }>('SELECT code, topic, event_id FROM dead_letters ORDER BY seq');
+    expect(rows).toEqual([
+      { code: 'EVENT_MALFORMED_JSON', topic: 'esl/a/b/in/price', event_id: null },
+      { code: 'EVENT_SCHEMA', topic: null, event_id: 'x1' },
+    ]);
+    expect((await intake.ingest(price('x2', 1, 250), { channel: 'mqtt' })).reply.status).toBe('applied');
+    expect(await currentCents()).toBe(250);
+  });
+
+  it('marks the labels of a changed product dirty in the same transaction', async () => {
+    await intake.ingest(JSON.stringify({ id: 'bind', source: 'hh', version: 1, type: 'binding', data: { labelId: '00000000000000AA', gtin: GTIN } }), { channel: 'local' });
+    await db.run('UPDATE labels SET dirty = 0');
+    await intake.ingest(price('p1', 1, 111), { channel: 'local' });
+    expect((await db.get<{ dirty: number }>('SELECT dirty FROM labels'))?.dirty).toBe(1);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Test fixture: a real daemon (embedded aedes on a free port, a sqlite file in a temp dir, the real renderer) and,
+ * on request, a simulated store connected to it over MQTT. Everything real, nothing mocked.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { ConfigInput } from '../../src/config/config-schema.js';
+import { createLogger } from '../../src/core/logger.js';
+import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { StoreSimulator } from '../../simulator/src/store-simulator.js';
+import { RealClock } from '../../simulator/src/real-clock.js';
+import type { SingleEvent } from '../../src/domain/events/event-schemas.js';
+
+export const TOKEN = 'test-token-0123456789abcdef';
+export const CHAIN = 'testchain';
+export const STORE = 'store-1';
+export const ROOT = `esl/${CHAIN}/${STORE}`;
+export const USERS = {
+  ap1: { username: 'ap-1', password: 'ap-1-password', role: 'ap' as const, apId: 'AP-1' },
+  ap2: { username: 'ap-2', password: 'ap-2-password', role: 'ap' as const, apId: 'AP-2' },
+  pos: { username: 'pos', password: 'pos-password', role: 'publisher' as const },
+};
+
+export { tempDir } from './temp-dir.js';
+
+export function testConfig(dataDir: string, overrides: Partial<ConfigInput> = {}) {
+  return parseConfig({
+    store: { chain: CHAIN, id: STORE },
+    dataDir,
+    log: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: 0 }, users: Object.values(USERS) },
+    http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'test', token: TOKEN }] },
+    dispatch: { ackTimeoutMs: 5_000, retryBaseMs: 200, retryMaxMs: 2_000, transferTimeoutMs: 20_000, heartbeatIntervalS: 5, checkinReportIntervalS: 30 },
+    ...overrides,
+  });
+}
+
+export async function startTestDaemon(dataDir: string, overrides: Partial<ConfigInput> = {}): Promise<Daemon> {
+  const config = testConfig(dataDir, overrides);
+  return startDaemon(config, { log: createLogger({ level: config.log.level }), listenHttp: true });
+}
+
+/** The sample catalogue of the tests: German products with valid GTINs. */
+export const PRODUCTS = [
+  { gtin: '4006381333931', name: 'Bio-Vollmilch 3,8 % Fett', brand: 'Landliebe', quantity: 1, unit: 'l' as const, cents: 149 },
+  { gtin: '4012345000017', name: 'Joghurt mild', brand: 'Weihenstephan', quantity: 500, unit: 'g' as const, cents: 129 },
+  { gtin: '4000417025005', name: 'Vollmilch-Schokolade', brand: 'Ritter Sport', quantity: 100, unit: 'g' as const, cents: 149 },
+];
+export const LABELS = [
+  { labelId: '0000AABBCC000001', labelType: 3, apId: 'AP-1', gtin: PRODUCTS[0]!.gtin },
+  { labelId: '0000AABBCC000002', labelType: 2, apId: 'AP-1', gtin: PRODUCTS[1]!.gtin },
+  { labelId: '0000AABBCC000003', labelType: 3, apId: 'AP-1', gtin: PRODUCTS[2]!.gtin },
+  { labelId: '0000AABBCC000004', labelType: 2, apId: 'AP-1', gtin: PRODUCTS[0]!.gtin },
+];
+
+export function catalogueBatch(id = 'seed-1'): string {
+  const events: SingleEvent[] = [];
+  for (const p of PRODUCTS) {
+    events.push({ id: `${id}-product-${p.gtin}`, source: 'test', version: 1, type: 'product', data: { gtin: p.gtin, name: p.name, brand: p.brand, packSize: { quantity: p.quantity, unit: p.unit } } });
+    events.push({ id: `${id}-price-${p.gtin}`, source: 'test', version: 1, type: 'price', data: { gtin: p.gtin, priceCents: p.cents, currency: 'EUR' } });
+  }
+  for (const l of LABELS) events.push({ id: `${id}-binding-${l.labelId}`, source: 'test', version: 1, type: 'binding', data: { labelId: l.labelId, gtin: l.gtin } });
+  return JSON.stringify({ id, source: 'test', version: 1, type: 'batch', data: { events } });
+}
+
+export async function startSimulator(daemon: Daemon, opts: { labels?: typeof LABELS; aps?: (typeof USERS)['ap1'][]; speed?: number } = {}): Promise<StoreSimulator> {
+  const aps = opts.aps ?? [USERS.ap1];
+  return StoreSimulator.start({
+    brokerUrl: daemon.mqttUrl,
+    chain: CHAIN,
+    store: STORE,
+    aps: aps.map((a) => ({ apId: a.apId, username: a.username, password: a.password })),
+    labels: (opts.labels ?? LABELS).map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId })),
+    // Simulated time runs 20× faster: a 30 s wake interval is 1.5 s, a 15 s panel refresh 0.75 s.
+    clock: new RealClock({ speed: opts.speed ?? 20 }),
+    radio: { frameLoss: 0 },
+    seed: 42,
+  });
+}
+
+export async function connectClient(daemon: Daemon, user: { username: string; password: string } | null, extra: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(daemon.mqttUrl, {
+    ...(user ? { username: user.username, password: user.password } : {}),
+    reconnectPeriod: 0,
+    connectTimeout: 5_000,
+    ...extra,
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function authHeaders(token = TOKEN) {
+  return { authorization: `Bearer ${token}` };
+}

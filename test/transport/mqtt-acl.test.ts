@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { filterWithin, mayPublish, maySubscribe, topicMatches } from '../../src/transport/mqtt-acl.js';
+
+const R = 'esl/c/s';
+const ap = { username: 'ap-1', role: 'ap' as const, apId: 'AP-1' };
+const pos = { username: 'pos', role: 'publisher' as const };
+const obs = { username: 'dash', role: 'observer' as const };
+
+describe('topic ACLs', () => {
+  it('matches MQTT filters', () => {
+    expect(topicMatches('a/+/c', 'a/b/c')).toBe(true);
+    expect(topicMatches('a/#', 'a/b/c')).toBe(true);
+    expect(topicMatches('a/+', 'a/b/c')).toBe(false);
+    expect(filterWithin('a/b/#', 'a/#')).toBe(true);
+    expect(filterWithin('a/#', 'a/b/#')).toBe(false);
+    expect(filterWithin('a/+/c', 'a/b/c')).toBe(false);
+  });
+
+  it('an AP speaks only for itself', () => {
+    expect(mayPublish(ap, R, `${R}/ap/AP-1/up`)).toBe(true);
+    expect(mayPublish(ap, R, `${R}/ap/AP-2/up`)).toBe(false);
+    expect(mayPublish(ap, R, `${R}/in/price`)).toBe(false);
+    expect(maySubscribe(ap, R, `${R}/ap/AP-1/down`)).toBe(true);
+    expect(maySubscribe(ap, R, `${R}/ap/+/down`)).toBe(false);
+    expect(maySubscribe(ap, R, '#')).toBe(false);
+  });
+
+  it('a publisher sends events and reads its own replies only', () => {
+    expect(mayPublish(pos, R, `${R}/in/price`)).toBe(true);
+    expect(mayPublish(pos, R, `esl/c/other-store/in/price`)).toBe(false);
+    expect(maySubscribe(pos, R, `${R}/reply/pos/#`)).toBe(true);
+    expect(maySubscribe(pos, R, `${R}/reply/+/#`)).toBe(false);
+    expect(maySubscribe(pos, R, `${R}/ap/AP-1/down`)).toBe(false);
+  });
+
+  it('an observer publishes nothing', () => {
+    expect(mayPublish(obs, R, `${R}/out/audit`)).toBe(false);
+    expect(maySubscribe(obs, R, `${R}/out/#`)).toBe(true);
+  });
+});
