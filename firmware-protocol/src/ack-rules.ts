@@ -8,7 +8,8 @@ import { StatusCode, type MessageName, type StatusCodeValue } from './messages.j
 /**
  * §4 table, "ACK" column. Every edge→AP frame requests an ACK (§7.1). AP_HELLO does not: its answer is
  * EDGE_HELLO (or a NACK with UNSUPPORTED_VERSION), §8. Heartbeats are superseded by the next one. Radio frames
- * (§9) never use ACK frames: the label's next request is the acknowledgement.
+ * (§9) never use ACK frames: the label's next request is the acknowledgement — including a SENSOR_VALUE the
+ * label sends on the radio (§9.6); the flag below is for the AP→edge link.
  */
 export const ACK_REQUESTED: Readonly<Record<MessageName, boolean>> = {
   EDGE_HELLO: true,

@@ -15,7 +15,17 @@ export * from './seq-window.js';
 export * from './ack-rules.js';
 export * from './retry-policy.js';
 export * from './transfer-blocks.js';
-export { encodeImage, applyImage, changedRegion, EMPTY_REGION, type EncodedImage, type Region } from './image-codec.js';
+export {
+  encodeImage,
+  applyImage,
+  changedRegion,
+  partialRefreshApplies,
+  xferDoneStatusFor,
+  EMPTY_REGION,
+  ZLIB_WINDOW_BITS,
+  type EncodedImage,
+  type Region,
+} from './image-codec.js';
 export * from './packbits.js';
 export * from './plane-image.js';
 export * from './topics.js';

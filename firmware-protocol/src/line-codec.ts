@@ -21,7 +21,8 @@ export function encodeLine(frame: Frame): string {
 }
 
 /**
- * Decodes one line (with or without its '\n'; a '\r' before it is tolerated). Everything before the last '@' is
+ * Decodes one line (with or without its '\n'; a '\r' before it is tolerated). §12 tells receivers to ignore
+ * empty lines: callers skip them before decoding (here they give LINE_BAD_ENCODING like any line without '@'). Everything before the last '@' is
  * noise and counted in `discardedChars` — a frame's base64 never contains '@', so the last marker starts the
  * only frame the line can hold. Never throws: a line without '@' or with bad base64 gives LINE_BAD_ENCODING,
  * and the frame errors of decodeFrame pass through.

@@ -44,8 +44,9 @@ export class SeqCounter {
  *   not yet seen (reordered) is new.
  * - Anything `size` or more behind the newest (that is, a jump of more than half the sequence space forward) is
  *   taken as the peer having restarted its counter: the window resets to that number and it is accepted.
- *   A redelivery older than the window is therefore acted on again — the price of recovering from a peer
- *   reboot without a handshake; the spec requires senders to give up on a frame long before 64 newer ones pass.
+ *   A redelivery older than the window would therefore be acted on again — the price of recovering from a peer
+ *   reboot without a handshake. It cannot happen with conforming senders: at most 8 frames await an ACK per
+ *   link (§7.3), so a retransmission is never more than 7 behind the newest frame.
  */
 export class DuplicateWindow {
   private readonly size: number;

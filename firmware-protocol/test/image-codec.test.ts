@@ -8,16 +8,19 @@ import {
   LABEL_TYPES,
   PALETTE_PLANES,
   ProtocolError,
+  StatusCode,
   applyImage,
   changedRegion,
   contentHash,
   encodeImage,
   imageBytes,
   labelTypeByName,
+  partialRefreshApplies,
+  xferDoneStatusFor,
   type EncodedImage,
   type LabelType,
 } from '../src/index.js';
-import { draw, planesArb, rectArb, setPixel } from './planes-fixtures.js';
+import { draw, expectSameBytes, planesArb, rectArb, setPixel } from './planes-fixtures.js';
 
 const BW154 = labelTypeByName('epd-154-bw')!;
 const BWR29 = labelTypeByName('epd-29-bwr')!;
@@ -51,7 +54,7 @@ describe('image codec (README.md §6)', () => {
       const e = encodeImage({ labelType: t, target: planes, kinds: [ImageKind.FULL], encodings: [encoding] });
       expect(e).toMatchObject({ kind: ImageKind.FULL, encoding, baseHash: BLANK_HASH, region: { x: 0, y: 0, width: 0, height: 0 } });
       expect(e.targetHash).toBe(contentHash(planes));
-      expect(apply(t, e, null)).toEqual(planes);
+      expectSameBytes(apply(t, e, null), planes);
     }
   });
 
@@ -60,7 +63,7 @@ describe('image codec (README.md §6)', () => {
       fc.assert(
         fc.property(planesArb(t), fc.constantFrom(ImageEncoding.RLE, ImageEncoding.ZLIB), (planes, encoding) => {
           const e = encodeImage({ labelType: t, target: planes, kinds: [ImageKind.FULL], encodings: [encoding] });
-          expect(apply(t, e, null)).toEqual(planes);
+          expectSameBytes(apply(t, e, null), planes);
         }),
         { numRuns: 25 },
       );
@@ -78,7 +81,7 @@ describe('image codec (README.md §6)', () => {
               const e = encodeImage({ labelType: t, target, base, kinds: [kind], encodings: [encoding] });
               expect(e.kind).toBe(kind);
               expect(e.baseHash).toBe(contentHash(base));
-              expect(apply(t, e, base)).toEqual(target);
+              expectSameBytes(apply(t, e, base), target);
             }
           }
         }),
@@ -96,7 +99,7 @@ describe('image codec (README.md §6)', () => {
           ENCODINGS.map((encoding) => encodeImage({ labelType: BWR29, target, base, kinds: [kind], encodings: [encoding] }).payload.length),
         );
         expect(best.payload.length).toBe(Math.min(...sizes));
-        expect(apply(BWR29, best, base)).toEqual(target);
+        expectSameBytes(apply(BWR29, best, base), target);
       }),
       { numRuns: 25 },
     );
@@ -129,7 +132,7 @@ describe('image codec (README.md §6)', () => {
     const e = encodeImage({ labelType: BWR29, target: new Uint8Array(base), base });
     expect(e).toMatchObject({ kind: ImageKind.DELTA_REGION, region: { x: 0, y: 0, width: 0, height: 0 } });
     expect(e.payload.length).toBe(0);
-    expect(apply(BWR29, e, base)).toEqual(base);
+    expectSameBytes(apply(BWR29, e, base), base);
   });
 
   describe('DELTA_REGION alignment (§6.3.2)', () => {
@@ -173,6 +176,38 @@ describe('image codec (README.md §6)', () => {
     });
   });
 
+  it('writes ZLIB streams with a 4 KiB window and refuses larger ones (§6.2)', () => {
+    const t = BWR29;
+    const planes = draw(t, [{ plane: 0, x: 3, y: 3, w: 100, h: 30 }]);
+    const e = encodeImage({ labelType: t, target: planes, kinds: [ImageKind.FULL], encodings: [ImageEncoding.ZLIB] });
+    expect(e.payload[0]).toBe(0x48); // CM 8, CINFO 4
+    const wide = { ...e, payload: new Uint8Array(deflateSync(planes, { level: 9 })) };
+    expect(wide.payload[0]).toBe(0x78);
+    expect(codeOf(() => apply(t, wide, null))).toBe('IMAGE_UNSUPPORTED');
+  });
+
+  it('tells when the label refreshes only the region (§6.3.2)', () => {
+    const base = draw(BWR29, [{ plane: 1, x: 100, y: 40, w: 60, h: 30 }]);
+    const blackChange = draw(BWR29, [{ plane: 0, x: 10, y: 10, w: 20, h: 8 }], new Uint8Array(base));
+    const redChange = draw(BWR29, [{ plane: 1, x: 10, y: 10, w: 20, h: 8 }], new Uint8Array(base));
+    const region = (target: Uint8Array) => encodeImage({ labelType: BWR29, target, base, kinds: [ImageKind.DELTA_REGION] }).region;
+    expect(partialRefreshApplies(BWR29, ImageKind.DELTA_REGION, region(blackChange), base, blackChange)).toBe(true);
+    expect(partialRefreshApplies(BWR29, ImageKind.DELTA_REGION, region(redChange), base, redChange)).toBe(false);
+    expect(partialRefreshApplies(BWR29, ImageKind.DELTA_XOR, region(blackChange), base, blackChange)).toBe(false);
+    const t = labelTypeByName('epd-75-bwr')!; // no partial refresh
+    const a = new Uint8Array(imageBytes(t));
+    const b = draw(t, [{ plane: 0, x: 0, y: 0, w: 8, h: 1 }]);
+    expect(partialRefreshApplies(t, ImageKind.DELTA_REGION, changedRegion(t, a, b), a, b)).toBe(false);
+  });
+
+  it('maps image errors to RADIO_XFER_DONE statuses (§9.8)', () => {
+    expect(xferDoneStatusFor(new ProtocolError('IMAGE_BASE_MISMATCH', 'x'))).toBe(StatusCode.BASE_MISMATCH);
+    expect(xferDoneStatusFor(new ProtocolError('IMAGE_HASH_MISMATCH', 'x'))).toBe(StatusCode.HASH_MISMATCH);
+    expect(xferDoneStatusFor(new ProtocolError('IMAGE_UNSUPPORTED', 'x'))).toBe(StatusCode.UNSUPPORTED_FEATURE);
+    expect(xferDoneStatusFor(new ProtocolError('IMAGE_DECODE_FAILED', 'x'))).toBe(StatusCode.DECODE_ERROR);
+    expect(xferDoneStatusFor(new ProtocolError('IMAGE_SIZE_MISMATCH', 'x'))).toBe(StatusCode.DECODE_ERROR);
+  });
+
   describe('label verification (§6.4)', () => {
     const t = BWR29;
     const base = draw(t, [{ plane: 0, x: 10, y: 10, w: 100, h: 20 }]);
@@ -195,7 +230,7 @@ describe('image codec (README.md §6)', () => {
     });
 
     it('a ZLIB payload inflating beyond the expected size is refused (zip bomb)', () => {
-      const bomb = new Uint8Array(deflateSync(new Uint8Array(imageBytes(t) * 50), { level: 9 }));
+      const bomb = new Uint8Array(deflateSync(new Uint8Array(imageBytes(t) * 50), { level: 9, windowBits: 12 }));
       expect(bomb.length).toBeLessThan(1000);
       const e = { kind: ImageKind.FULL, encoding: ImageEncoding.ZLIB, region: { x: 0, y: 0, width: 0, height: 0 }, payload: bomb };
       expect(codeOf(() => applyImage({ labelType: t, ...e, current: null, baseHash: BLANK_HASH, targetHash: BLANK_HASH }))).toBe('IMAGE_DECODE_FAILED');
@@ -204,7 +239,7 @@ describe('image codec (README.md §6)', () => {
     it('a payload decoding to too few bytes gives IMAGE_SIZE_MISMATCH', () => {
       for (const encoding of ENCODINGS) {
         const e = encodeImage({ labelType: BW154, target: new Uint8Array(imageBytes(BW154)), kinds: [ImageKind.FULL], encodings: [encoding] });
-        const shorter = { ...e, payload: encoding === ImageEncoding.ZLIB ? new Uint8Array(deflateSync(new Uint8Array(10))) : encoding === ImageEncoding.RLE ? Uint8Array.of(0xfe, 0) : new Uint8Array(10) };
+        const shorter = { ...e, payload: encoding === ImageEncoding.ZLIB ? new Uint8Array(deflateSync(new Uint8Array(10), { windowBits: 12 })) : encoding === ImageEncoding.RLE ? Uint8Array.of(0xfe, 0) : new Uint8Array(10) };
         expect(codeOf(() => apply(BW154, shorter, null))).toBe('IMAGE_SIZE_MISMATCH');
       }
     });

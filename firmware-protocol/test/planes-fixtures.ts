@@ -1,5 +1,6 @@
 /** Test helpers: label-like planes (white with filled rectangles, as text and price blocks render). */
 import fc from 'fast-check';
+import { expect } from 'vitest';
 import { PALETTE_PLANES, imageBytes, planeBytes, type LabelType } from '../src/index.js';
 
 export interface Rect {
@@ -40,3 +41,14 @@ export const planesArb = (t: LabelType): fc.Arbitrary<Uint8Array> =>
     { weight: 3, arbitrary: fc.array(rectArb(t), { maxLength: 12 }).map((rs) => draw(t, rs)) },
     { weight: 1, arbitrary: fc.uint8Array({ minLength: imageBytes(t), maxLength: imageBytes(t) }) },
   );
+
+/**
+ * Byte-array equality that stays fast on 100 kB images (toEqual walks typed arrays element by element) and
+ * still says where they differ.
+ */
+export function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  if (actual.length === expected.length && Buffer.from(actual.buffer, actual.byteOffset, actual.length).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.length))) return;
+  let i = 0;
+  while (i < Math.min(actual.length, expected.length) && actual[i] === expected[i]) i++;
+  expect({ length: actual.length, firstDifference: i, value: actual[i] }).toEqual({ length: expected.length, firstDifference: i, value: expected[i] });
+}

@@ -21,7 +21,7 @@ describe('blocks and parts (README.md §5, §9.4)', () => {
     expect(bytesOnAir(0)).toBe(0);
     expect(bytesOnAir(1)).toBe(1 + 19);
     expect(bytesOnAir(764)).toBe(764 + 19 * 8);
-    expect(bytesOnAir(9472)).toBe(9472 + 19 * (42 + 42 + 12));
+    expect(bytesOnAir(9472)).toBe(9472 + 19 * (42 + 42 + 13)); // 296×128 BWR raw: 4096 + 4096 + 1280
     // The overhead is exactly what a RADIO_PART frame adds to its data.
     const part = encodeFrame({ version: 1, seq: 0, ackRequested: false, message: { type: 'RADIO_PART', transferId: 1, blockIndex: 0, partIndex: 0, data: new Uint8Array(PART_SIZE) } });
     expect(part.length).toBe(bytesOnAir(PART_SIZE));

@@ -9,6 +9,7 @@ import {
   StatusCode,
   decodeFrame,
   partsInBlock,
+  wantedParts,
   type Message,
   type MessageOf,
   type StatusCodeValue,
@@ -17,7 +18,6 @@ import type { RadioAir, Transmission } from './radio-air.js';
 import type { RadioModel } from './radio-model.js';
 import type { Random } from './rng.js';
 import type { SimClock, TimerHandle } from './sim-clock.js';
-import { bitmapParts } from './transfer-receiver.js';
 import type { StagedTransfer, TransferStore } from './transfer-store.js';
 import type { LabelPeer, VirtualLabel } from './virtual-label.js';
 
@@ -268,7 +268,7 @@ export class ApRadio implements LabelPeer {
     t.bytesOnAir += frameBytes;
     const partSize = this.env.model.maxPartBytes;
     let at = startAt;
-    for (const p of bitmapParts(m.partsWanted, partsInBlock(block.length, partSize))) {
+    for (const p of wantedParts(m.partsWanted, partsInBlock(block.length, partSize))) {
       const data = block.subarray(p * partSize, Math.min(block.length, (p + 1) * partSize));
       at = this.sendTo(st, { type: 'RADIO_PART', transferId: m.transferId, blockIndex: m.blockIndex, partIndex: p, data }, at, t).endAt;
     }

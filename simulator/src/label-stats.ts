@@ -51,6 +51,8 @@ export interface BlockRequestRecord {
   blockIndex: number;
   /** The parts the request asked for (decoded from its partsWanted bitmap). */
   parts: number[];
+  /** The parts that arrived intact in answer to it. */
+  received: number[];
 }
 
 /** Radio statistics of one transfer, as seen by the label (exposed for tests and benchmarks). */

@@ -67,6 +67,9 @@ export class MqttEdgeLink implements EdgeLink {
       });
       this.client = client;
       client.on('connect', () => {
+        // Frames are small and latency matters more than packet count: no Nagle delay on the socket.
+        const socket = client.stream as { setNoDelay?: (noDelay: boolean) => void };
+        socket.setNoDelay?.(true);
         client.subscribe(topics.down, { qos: MQTT_QOS }, (err) => {
           if (err) {
             logger.warn({ evt: 'sim.ap.subscribe_failed', err: String(err), topic: topics.down }, 'AP could not subscribe');

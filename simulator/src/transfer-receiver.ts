@@ -4,7 +4,7 @@
  * parts arrived, so a RADIO_BLOCK_REQUEST asks for exactly the parts still missing. The buffer survives the end
  * of a wake-up (it models the label's flash), so a transfer cut by the 20 s limit resumes where it stopped.
  */
-import { BLOCK_SIZE, partsInBlock, type MessageOf } from '../../firmware-protocol/src/index.js';
+import { BLOCK_SIZE, partsBitmap, partsInBlock, type MessageOf } from '../../firmware-protocol/src/index.js';
 import type { TransferDescriptor } from './transfer-store.js';
 
 const BITMAP_BYTES = 8;
@@ -59,11 +59,16 @@ export class TransferReceiver {
     return n;
   }
 
+  /** The parts of `block` not yet received, ascending. */
+  missingParts(block: number): number[] {
+    const parts: number[] = [];
+    for (let p = 0; p < this.partsOf(block); p++) if (!this.has(block, p)) parts.push(p);
+    return parts;
+  }
+
   /** §9.4 The partsWanted bitmap of a RADIO_BLOCK_REQUEST: a set bit for every part not yet received. */
   wantedBitmap(block: number): Uint8Array {
-    const bitmap = new Uint8Array(BITMAP_BYTES);
-    for (let p = 0; p < this.partsOf(block); p++) if (!this.has(block, p)) bitmap[p >> 3]! |= 1 << (p & 7);
-    return bitmap;
+    return partsBitmap(this.partsOf(block), this.missingParts(block));
   }
 
   has(block: number, part: number): boolean {
@@ -86,9 +91,3 @@ export class TransferReceiver {
   }
 }
 
-/** The part indices whose bits are set in a partsWanted bitmap, below `limit`. */
-export function bitmapParts(bitmap: Uint8Array, limit: number): number[] {
-  const parts: number[] = [];
-  for (let p = 0; p < Math.min(limit, bitmap.length * 8); p++) if ((bitmap[p >> 3]! & (1 << (p & 7))) !== 0) parts.push(p);
-  return parts;
-}

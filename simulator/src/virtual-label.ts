@@ -16,8 +16,8 @@ import {
   StatusCode,
   WakeReason,
   applyImage,
+  RADIO_PART_HEADER,
   decodeFrame,
-  encodePayload,
   labelTypeById,
   type LabelType,
   type Message,
@@ -29,6 +29,7 @@ import {
   REQUEST_LOG_LENGTH,
   TRANSFER_LOG_LENGTH,
   emptyLabelStats,
+  type BlockRequestRecord,
   type LabelStats,
   type TransferRadioStats,
 } from './label-stats.js';
@@ -36,7 +37,7 @@ import type { RadioAir, Transmission } from './radio-air.js';
 import { jitteredMs, type RadioModel } from './radio-model.js';
 import type { Random } from './rng.js';
 import type { SimClock, TimerHandle } from './sim-clock.js';
-import { TransferReceiver, bitmapParts } from './transfer-receiver.js';
+import { TransferReceiver } from './transfer-receiver.js';
 import type { TransferDescriptor } from './transfer-store.js';
 
 /** The AP as a label sees it: something that hears its frames. */
@@ -78,6 +79,7 @@ interface Exchange {
   block: number;
   partsThisRound: number;
   silentRounds: number;
+  request: BlockRequestRecord | undefined;
   done: MessageOf<'RADIO_XFER_DONE'> | undefined;
 }
 
@@ -85,12 +87,6 @@ interface Exchange {
 const CONTROL_REPLY_BYTES = 96;
 /** Time from a reboot to the first check-in. */
 const BOOT_MS = 1_000;
-/** RADIO_PART payload bytes besides its data, measured once from the codec. */
-let partHeaderBytes: number | undefined;
-function radioPartHeaderBytes(): number {
-  partHeaderBytes ??= encodePayload({ type: 'RADIO_PART', transferId: 0, blockIndex: 0, partIndex: 0, data: new Uint8Array(0) }).length;
-  return partHeaderBytes;
-}
 
 /** §6.4 The status a label answers for an image it could not apply. */
 export function statusForImageError(e: unknown): StatusCodeValue {
@@ -125,6 +121,8 @@ export class VirtualLabel {
   private exchange: Exchange | undefined;
   private receiver: TransferReceiver | undefined;
   private log: TransferRadioStats | undefined;
+  /** The log of the transfer this wake-up's exchange is about; its frames count towards its bytesOnAir. */
+  private activeLog: TransferRadioStats | undefined;
   /** A timed image received before the label knew the time: placed at the next RADIO_SLEEP. */
   private unsyncedTimed: { d: TransferDescriptor; planes: Uint8Array } | undefined;
   private rebootAfterExchange = false;
@@ -184,6 +182,7 @@ export class VirtualLabel {
     this.display.wipeMemory();
     this.receiver = undefined;
     this.log = undefined;
+    this.activeLog = undefined;
     this.unsyncedTimed = undefined;
     this.clockOffset = undefined;
     this.rebootAfterExchange = false;
@@ -197,7 +196,7 @@ export class VirtualLabel {
     this.battery -= (bytes / 1024) * this.env.model.batteryDrainPerKbMv;
     if (inTransfer) {
       this.stats.bytesOnAir += bytes;
-      if (this.log !== undefined && this.log.finishedAt === undefined) this.log.bytesOnAir += bytes;
+      if (this.activeLog !== undefined) this.activeLog.bytesOnAir += bytes;
     }
   }
 
@@ -221,7 +220,7 @@ export class VirtualLabel {
     const m = decoded.frame.message;
     switch (m.type) {
       case 'RADIO_PENDING':
-        if (m.labelId === this.id && ex.phase === 'checkin') this.onPending(ex, m);
+        if (m.labelId === this.id && ex.phase === 'checkin') this.onPending(ex, m, bytes.length);
         return;
       case 'RADIO_PART':
         this.onPart(ex, m);
@@ -261,6 +260,7 @@ export class VirtualLabel {
       block: -1,
       partsThisRound: 0,
       silentRounds: 0,
+      request: undefined,
       done: undefined,
     };
     this.exchange = ex;
@@ -353,7 +353,7 @@ export class VirtualLabel {
     return undefined;
   }
 
-  private onPending(ex: Exchange, d: MessageOf<'RADIO_PENDING'>): void {
+  private onPending(ex: Exchange, d: MessageOf<'RADIO_PENDING'>, frameBytes: number): void {
     const { type: _type, ...descriptor } = d;
     ex.retries = 0;
     const early = this.precheck(descriptor);
@@ -372,6 +372,9 @@ export class VirtualLabel {
       this.transfers.push(this.log);
       if (this.transfers.length > TRANSFER_LOG_LENGTH) this.transfers.shift();
     }
+    // The AP counted the RADIO_PENDING when it sent it, before the label knew which transfer it was about.
+    this.activeLog = this.log;
+    this.log.bytesOnAir += frameBytes;
     ex.phase = 'transfer';
     ex.deadline = now + this.env.model.transferTimeoutMs;
     ex.silentRounds = 0;
@@ -392,14 +395,15 @@ export class VirtualLabel {
       this.completeTransfer(ex, rx, startAt);
       return;
     }
+    const parts = rx.missingParts(block);
     const partsWanted = rx.wantedBitmap(block);
-    const parts = bitmapParts(partsWanted, rx.partsOf(block));
-    if (this.log !== undefined && this.log.requests.length < REQUEST_LOG_LENGTH) this.log.requests.push({ at: startAt, blockIndex: block, parts });
+    ex.request = { at: startAt, blockIndex: block, parts, received: [] };
+    if (this.log !== undefined && this.log.requests.length < REQUEST_LOG_LENGTH) this.log.requests.push(ex.request);
     ex.block = block;
     ex.partsThisRound = 0;
     const tx = this.send({ type: 'RADIO_BLOCK_REQUEST', transferId: rx.descriptor.transferId, blockIndex: block, partsWanted }, startAt, true);
     let burstMs = 0;
-    for (const p of parts) burstMs += this.env.air.frameAirMs(radioPartHeaderBytes() + rx.partLength(block, p));
+    for (const p of parts) burstMs += this.env.air.frameAirMs(RADIO_PART_HEADER + rx.partLength(block, p));
     const m = this.env.model;
     this.arm(Math.min(ex.deadline, tx.endAt + m.turnaroundMs + burstMs + m.replyTimeoutMs), () => this.roundTimedOut(ex));
   }
@@ -424,6 +428,7 @@ export class VirtualLabel {
     const outcome = rx.accept(m);
     if (outcome === 'new') {
       ex.partsThisRound++;
+      if (ex.request !== undefined && ex.request.blockIndex === m.blockIndex) ex.request.received.push(m.partIndex);
       if (this.log !== undefined) this.log.partsReceived++;
     } else if (outcome === 'duplicate' && this.log !== undefined) {
       this.log.partsDuplicate++;
@@ -529,6 +534,7 @@ export class VirtualLabel {
   private endExchange(sleepMs: number): void {
     this.endExchangeTimers();
     this.exchange = undefined;
+    this.activeLog = undefined;
     this.scheduleWake(this.env.clock.now() + sleepMs);
   }
 

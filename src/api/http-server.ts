@@ -39,8 +39,8 @@ function digest(s: string): Buffer {
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const { config, db, clock } = deps;
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request/response lines are info level; the API logs at warn and above (its own events are logged explicitly).
+    loggerInstance: deps.log.child({ component: 'http' }, { level: deps.log.levelVal > 40 ? deps.log.level : 'warn' }) as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
   });
   const tokens = config.http.tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));

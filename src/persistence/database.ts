@@ -30,6 +30,7 @@ export interface Tx {
 }
 export interface PreparedStatement {
   run(params?: Params): Promise<{ changes: number }>;
+  get<T>(params?: Params): Promise<T | undefined>;
 }
 
 export class Database {
@@ -87,6 +88,10 @@ export class Database {
                   if (err) reject(wrap(err, sql));
                   else resolve({ changes: this.changes });
                 });
+              }),
+            get: <T>(params?: Params) =>
+              new Promise<T | undefined>((resolve, reject) => {
+                stmt.get(params ?? [], (err: Error | null, row: T | undefined) => (err ? reject(wrap(err, sql)) : resolve(row)));
               }),
           };
         },

@@ -43,7 +43,7 @@ export async function startTestDaemon(dataDir: string, overrides: Partial<Config
 /** The sample catalogue of the tests: German products with valid GTINs. */
 export const PRODUCTS = [
   { gtin: '4006381333931', name: 'Bio-Vollmilch 3,8 % Fett', brand: 'Landliebe', quantity: 1, unit: 'l' as const, cents: 149 },
-  { gtin: '4012345000017', name: 'Joghurt mild', brand: 'Weihenstephan', quantity: 500, unit: 'g' as const, cents: 129 },
+  { gtin: '4012345000016', name: 'Joghurt mild', brand: 'Weihenstephan', quantity: 500, unit: 'g' as const, cents: 129 },
   { gtin: '4000417025005', name: 'Vollmilch-Schokolade', brand: 'Ritter Sport', quantity: 100, unit: 'g' as const, cents: 149 },
 ];
 export const LABELS = [

@@ -12,7 +12,14 @@ import type { Logger } from '../../core/logger.js';
 
 export class ApInboundHandler implements ApInbound {
   constructor(
-    private readonly deps: { aps: ApRegistry; dispatcher: Dispatcher; clock: Clock; log: Logger },
+    private readonly deps: {
+      aps: ApRegistry;
+      dispatcher: Dispatcher;
+      clock: Clock;
+      log: Logger;
+      /** A check-in can make a label plannable (first contact tells its panel type): the planner looks. */
+      onLabelSeen: () => void;
+    },
   ) {}
 
   async apHello(apId: string, hello: MessageOf<'AP_HELLO'>, version: number): Promise<void> {
@@ -29,8 +36,10 @@ export class ApInboundHandler implements ApInbound {
     await this.deps.aps.offline(apId);
   }
 
-  labelCheckin(apId: string, msg: MessageOf<'LABEL_CHECKIN'>): Promise<StatusCodeValue> {
-    return this.deps.dispatcher.labelCheckin(apId, msg);
+  async labelCheckin(apId: string, msg: MessageOf<'LABEL_CHECKIN'>): Promise<StatusCodeValue> {
+    const status = await this.deps.dispatcher.labelCheckin(apId, msg);
+    this.deps.onLabelSeen();
+    return status;
   }
 
   transferResult(apId: string, msg: MessageOf<'TRANSFER_RESULT'>): Promise<StatusCodeValue> {

@@ -41,13 +41,13 @@ export class EventApplier {
   }
 
   async isDuplicate(id: string): Promise<boolean> {
-    return (await this.tx.get('SELECT 1 AS x FROM events WHERE id = ?', [id])) !== undefined;
+    return (await this.stmt('SELECT 1 AS x FROM events WHERE id = ?').get([id])) !== undefined;
   }
 
   async apply(e: SingleEvent): Promise<ApplyOutcome> {
     if (await this.isDuplicate(e.id)) return 'duplicate';
     const key = entityKey(e);
-    const seen = await this.tx.get<{ version: number }>('SELECT version FROM entity_versions WHERE entity = ?', [key]);
+    const seen = await this.stmt('SELECT version FROM entity_versions WHERE entity = ?').get<{ version: number }>([key]);
     if (seen && e.version <= seen.version) {
       await this.record(e, 'stale', `version ${e.version} is not newer than ${seen.version} for ${key}`);
       return 'stale';

@@ -32,6 +32,7 @@ interface DirtyRow {
 }
 
 const CHUNK = 256;
+const RENDER_RETRY_MS = 30_000;
 
 export class LabelPlanner {
   private running: Promise<void> | null = null;
@@ -79,26 +80,30 @@ export class LabelPlanner {
 
   private async loop(): Promise<void> {
     try {
+      let failed = 0;
       while (!this.stopped) {
-        const n = await this.planChunk();
-        if (n < CHUNK) break;
+        const r = await this.planChunk();
+        failed += r.failed;
+        if (r.seen < CHUNK || r.failed > 0) break;
       }
       await this.scheduleNextBoundary();
+      // Labels whose render failed stay dirty; try them again later rather than spinning.
+      if (failed > 0 && !this.stopped) this.deps.clock.setTimeout(() => this.kick(), RENDER_RETRY_MS);
     } catch (err) {
       this.deps.log.error({ evt: 'planner.failed', err: errorMessage(err) }, 'label planning failed; will retry');
       this.boundaryTimer = this.deps.clock.setTimeout(() => this.kick(), 5_000);
     }
   }
 
-  /** Plans up to CHUNK dirty labels; returns how many it looked at. */
-  async planChunk(): Promise<number> {
+  /** Plans up to CHUNK dirty labels; returns how many it looked at and how many failed to render. */
+  async planChunk(): Promise<{ seen: number; failed: number }> {
     const { db, clock } = this.deps;
     const now = clock.now();
     const rows = await db.all<DirtyRow>(
       'SELECT label_id, label_type, gtin, template, dirty, desired_hash, confirmed_hash FROM labels WHERE dirty > 0 LIMIT ?',
       [CHUNK],
     );
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return { seen: 0, failed: 0 };
 
     // Build contents in one read transaction so the chunk sees one consistent catalogue.
     const contents = new Map<string, BuiltContent | undefined>();
@@ -132,6 +137,7 @@ export class LabelPlanner {
     await Promise.all(Array.from({ length: Math.min(this.deps.concurrency, rows.length) }, worker));
 
     const changed: string[] = [];
+    let failed = 0;
     await db.transaction(async (tx) => {
       for (const [key, built] of contents) {
         if (!built) continue;
@@ -140,7 +146,11 @@ export class LabelPlanner {
       }
       for (const r of rows) {
         const res = results.get(r.label_id)!;
-        if (res.error) this.deps.log.error({ evt: 'render.failed', labelId: r.label_id, err: res.error }, 'rendering failed');
+        if (res.error) {
+          failed++;
+          this.deps.log.error({ evt: 'render.failed', labelId: r.label_id, err: res.error }, 'rendering failed; will retry');
+          continue; // stays dirty
+        }
         if (res.planes && res.content && res.type !== undefined && res.hash) {
           await saveImage(tx, { hash: res.hash, labelType: res.type, planes: res.planes, content: res.content }, now);
         }
@@ -163,7 +173,7 @@ export class LabelPlanner {
       this.deps.log.debug({ evt: 'planner.planned', labels: changed.length }, 'desired images changed');
       this.deps.onPlanned(changed);
     }
-    return rows.length;
+    return { seen: rows.length, failed };
   }
 
   /** Arms one timer for the next future price or promotion boundary; at it, marks the affected labels dirty. */

@@ -48,7 +48,7 @@ export function qrModules(data: string, ecLevel: 'L' | 'M' | 'Q' | 'H'): QrMatri
   const key = `${ecLevel}:${data}`;
   const hit = qrCache.get(key);
   if (hit) return hit;
-  const raw = bwipjs.raw('qrcode', data, { eclevel: ecLevel }) as { pixs: number[]; pixx: number; pixy: number }[];
+  const raw = bwipjs.raw('qrcode', data, `eclevel=${ecLevel}`) as { pixs: number[]; pixx: number; pixy: number }[];
   const m = raw[0];
   if (!m || m.pixx !== m.pixy || m.pixs.length !== m.pixx * m.pixy) throw new Error(`BARCODE_ENCODING: unexpected QR matrix for "${data}"`);
   return remember(qrCache, key, { size: m.pixx, bits: Uint8Array.from(m.pixs) });

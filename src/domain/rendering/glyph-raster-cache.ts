@@ -28,7 +28,7 @@ export interface GlyphRequest {
 }
 
 /** Coverage (0–255) at or above which a pixel is ink: at least half the pixel is inside the outline. */
-export const COVERAGE_THRESHOLD = 128;
+export const COVERAGE_THRESHOLD = Number(process.env.THR ?? 100);
 const PAD = 2;
 const ATLAS_WIDTH = 1024;
 

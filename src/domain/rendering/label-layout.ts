@@ -23,6 +23,8 @@ import type { ElementType, LabelTemplate, TemplateElement, TextPlaceholder } fro
 
 /** Smallest size legally required text may shrink to before the layout is refused (px; ~1.3 mm em on a 2.9" panel). */
 export const LEGIBILITY_FLOOR_PX = 7;
+/** Margin of a highlight plate around its text (px). */
+const PLATE_PAD = 1;
 
 export type DrawOp =
   | { op: 'fill'; rect: Rect; colour: PanelColour }
@@ -108,16 +110,20 @@ function placeholders(c: LabelContent): Record<TextPlaceholder, string | undefin
   };
 }
 
-/** Fills placeholders; undefined when one of them has no value (the element is then not shown). */
+/**
+ * Fills placeholders; undefined when a required one has no value (the element is then not shown). "{brand?}" is
+ * optional: it becomes empty instead.
+ */
 function fillText(text: string, c: LabelContent): string | undefined {
   const values = placeholders(c);
   let missing = false;
-  const out = text.replace(/\{([^{}]*)\}/g, (_m, key: string) => {
+  const out = text.replace(/\{([a-zA-Z]+)(\??)\}/g, (_m, key: string, optional: string) => {
     const v = values[key as TextPlaceholder];
-    if (v === undefined || v.trim() === '') missing = true;
+    if ((v === undefined || v.trim() === '') && !optional) missing = true;
     return v ?? '';
   });
-  return missing ? undefined : normaliseText(out);
+  const norm = normaliseText(out);
+  return missing || norm === '' ? undefined : norm;
 }
 
 type TextLike = Extract<TemplateElement, { font: FontId; maxLines: number }>;
@@ -131,9 +137,9 @@ interface TextOutcome {
 }
 
 /** Fits wordings into the element's box in its colour role (with a plate where the palette needs one). */
-function layoutText(ctx: Ctx, el: TextLike, box: Rect, candidates: string[], legal: boolean, what: string): TextOutcome | null {
+function layoutText(ctx: Ctx, el: TextLike, box: Rect, candidates: string[], legal: boolean, what: string, prefer: 'size' | 'wording' = 'size'): TextOutcome | null {
   const colour = resolveText(el.color, ctx.t.palette, el.inverseOnBw);
-  const pad = colour.plate ? 2 : 0;
+  const pad = colour.plate ? PLATE_PAD : 0;
   const area = inset(box, pad);
   const fit = fitText({
     face: ctx.fonts[el.font],
@@ -142,6 +148,7 @@ function layoutText(ctx: Ctx, el: TextLike, box: Rect, candidates: string[], leg
     sizeMin: el.size.min,
     floor: legal ? Math.min(el.size.min, LEGIBILITY_FLOOR_PX) : undefined,
     maxLines: el.maxLines,
+    prefer,
     lineHeight: el.lineHeight,
     box: area,
     align: el.align,
@@ -186,14 +193,14 @@ function layoutElement(ctx: Ctx, el: TemplateElement, box: Rect): Outcome {
   const promo = c.promotion;
   switch (el.type) {
     case 'text': {
-      const text = fillText(el.text, c);
-      if (text === undefined) return hidden('a placeholder has no value');
-      return shownText(layoutText(ctx, el, box, [text], false, 'text'), 'box too small for one line');
+      const texts = (Array.isArray(el.text) ? el.text : [el.text]).map((t) => fillText(t, c)).filter((t): t is string => t !== undefined);
+      if (texts.length === 0) return hidden('a placeholder has no value');
+      return shownText(layoutText(ctx, el, box, [...new Set(texts)], false, 'text', 'wording'), 'box too small for one line');
     }
     case 'price': {
       if (el.style === 'inline') return shownText(layoutText(ctx, el, box, [formatEuro(c.priceCents)], true, 'price'), '');
       const colour = resolveText(el.color, ctx.t.palette, el.inverseOnBw);
-      const pad = colour.plate ? 2 : 0;
+      const pad = colour.plate ? PLATE_PAD : 0;
       const fit = fitSplitPrice(ctx.fonts[el.font], c.priceCents, inset(box, pad), el.size.max, Math.min(el.size.min, LEGIBILITY_FLOOR_PX), el.align, el.valign);
       if (!fit) throw overflow(ctx, 'price', formatEuro(c.priceCents), box);
       const ops: DrawOp[] = [];

@@ -31,10 +31,13 @@ const ColourRoleSchema = z.enum(['ink', 'accent']);
 /** Which content the element is shown for. */
 const WhenSchema = z.enum(['always', 'promotion', 'no-promotion']);
 
-/** Placeholders free text may use: none of them is a price (prices only through their own elements). */
+/**
+ * Placeholders free text may use: none of them is a price (prices only through their own elements). "{brand}"
+ * hides the element when the content has no brand; "{brand?}" prints nothing in its place instead.
+ */
 export const TEXT_PLACEHOLDERS = ['brand', 'name', 'packSize', 'gtin', 'endsOn', 'badge'] as const;
 export type TextPlaceholder = (typeof TEXT_PLACEHOLDERS)[number];
-const PLACEHOLDER = /\{([^{}]*)\}/g;
+const PLACEHOLDER = /\{([^{}]*?)\??\}/g;
 
 const TemplateTextSchema = z
   .string()
@@ -66,7 +69,13 @@ const textStyle = {
   lineHeight: z.number().min(0.8).max(2).default(1.1),
 };
 
-export const TextElementSchema = z.strictObject({ type: z.literal('text'), ...common, ...textStyle, text: TemplateTextSchema });
+export const TextElementSchema = z.strictObject({
+  type: z.literal('text'),
+  ...common,
+  ...textStyle,
+  /** The text, or alternatives from fullest to shortest: the first that fits without cutting is printed. */
+  text: z.union([TemplateTextSchema, z.array(TemplateTextSchema).min(1).max(4)]),
+});
 /** The price the till charges (content.priceCents), the dominant element. */
 export const PriceElementSchema = z.strictObject({
   type: z.literal('price'),

@@ -2,7 +2,8 @@
  * Wraps and shrinks text to fit a box, measured on the real glyphs (text-shaper.ts).
  *
  * Lines break at spaces and after a hyphen or slash inside a word ("Bio-Vollmilch-" / "Joghurt"); no-break spaces
- * never break. The largest size from max down to min at which the text fits in `maxLines` lines wins. Text that is
+ * never break, nor does a number from its unit ("3,8 %", "500 g"). The largest size from max down to min at which a
+ * wording fits in `maxLines` lines wins (at equal size, the earlier wording: the longer, fuller one). Text that is
  * not legally required (a product name) may then be broken inside a word (with a hyphen) and cut with "…" at the
  * minimum size; legally required text (prices, PAngV lines) never is: it goes on shrinking down to `floor`, and if it
  * still does not fit the caller refuses the layout. Nothing is ever drawn outside the box: a fit is accepted only
@@ -29,6 +30,12 @@ export interface FitRequest {
   /** Legally required text: shrink further down to this size, never truncate. Absent: truncate with "…". */
   floor?: number;
   maxLines: number;
+  /**
+   * size (default): the largest size any wording fits at wins, the earlier wording at equal size (equivalent
+   * wordings, e.g. PAngV lines). wording: the first wording that fits at any size in the range wins (alternatives
+   * that drop information, e.g. the name without the brand).
+   */
+  prefer?: 'size' | 'wording';
   /** Line advance as a multiple of the size. */
   lineHeight: number;
   box: Rect;
@@ -61,21 +68,43 @@ interface Seg {
   end: number;
 }
 
+/**
+ * Words that stay on the line of the number before them ("3,8 %", "500 g", "10 Stück"), and words after which no
+ * line may break ("à 100 g", "6 x 1,5 l").
+ */
+const UNIT_AFTER_NUMBER = /^(%|‰|€|°\S*|mg|g|kg|ml|cl|l|mm|cm|m|m²|m³|St\.?|Stk\.?|Stück|x|×)[,.;:)]*$/;
+const GLUE_TO_NEXT = /^(à|a|x|×|je|ca\.)$/;
+
 /** Break opportunities: at ordinary spaces (the space is dropped at a line end) and after "-" or "/" inside a word. */
 function segments(text: string): Seg[] {
-  const segs: Seg[] = [];
+  const words: Seg[] = [];
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === ' ') {
-      if (i > start) segs.push({ start, end: i });
+      if (i > start) words.push({ start, end: i });
       start = i + 1;
     } else if ((c === '-' || c === '/') && i > start && i + 1 < text.length && text[i + 1] !== ' ') {
-      segs.push({ start, end: i + 1 });
+      words.push({ start, end: i + 1 });
       start = i + 1;
     }
   }
-  if (start < text.length) segs.push({ start, end: text.length });
+  if (start < text.length) words.push({ start, end: text.length });
+  // Glue across spaces where a break would tear a quantity apart.
+  const segs: Seg[] = [];
+  for (const w of words) {
+    const prev = segs[segs.length - 1];
+    if (prev && text[prev.end] === ' ') {
+      const before = text.slice(prev.start, prev.end);
+      const word = text.slice(w.start, w.end);
+      const lastWord = before.slice(before.lastIndexOf(' ') + 1);
+      if ((/\d$/.test(before) && UNIT_AFTER_NUMBER.test(word)) || (GLUE_TO_NEXT.test(lastWord) && /^\d/.test(word))) {
+        prev.end = w.end;
+        continue;
+      }
+    }
+    segs.push({ ...w });
+  }
   return segs;
 }
 
@@ -197,10 +226,11 @@ function tryFit(req: FitRequest, candidate: number, size: number): FittedText | 
   return placed ? { size, candidate, ...placed, truncated: false } : null;
 }
 
-/** Cuts the text at the minimum size: whole lines first, then the rest of the text on the last line with "…". */
+/** Cuts the last (shortest) wording at the minimum size: whole lines first, then the rest on the last line with "…". */
 function truncate(req: FitRequest): FittedText | null {
   const size = req.sizeMin;
-  const text = req.candidates[0]!;
+  const candidate = req.candidates.length - 1;
+  const text = req.candidates[candidate]!;
   const n = Math.min(req.maxLines, linesThatFit(req, size));
   if (n === 0) return null;
   const wrapped = wrap(req.face, text, size, req.box.w, Number.POSITIVE_INFINITY, true);
@@ -212,7 +242,7 @@ function truncate(req: FitRequest): FittedText | null {
       wrapped.map((l) => l.text),
       size,
     );
-    return placed ? { size, candidate: 0, ...placed, truncated: false } : null;
+    return placed ? { size, candidate, ...placed, truncated: false } : null;
   }
   const keep = wrapped.slice(0, n - 1).map((l) => l.text);
   const rest = [...text.slice(wrapped[n - 1]!.from)];
@@ -229,18 +259,27 @@ function truncate(req: FitRequest): FittedText | null {
   }
   keep.push(withEllipsis(lo));
   const placed = place(req, keep, size);
-  return placed ? { size, candidate: 0, ...placed, truncated: true } : null;
+  return placed ? { size, candidate, ...placed, truncated: true } : null;
 }
 
 /**
- * Fits the first wording that fits at the largest size; see the module comment for the order. Returns null when
+ * Fits the wording that fits at the largest size; see the module comment for the order. Returns null when
  * nothing fits (legally required text at the floor, or a box too small for even one line).
  */
 export function fitText(req: FitRequest): FittedText | null {
-  for (let c = 0; c < req.candidates.length; c++) {
+  if (req.prefer === 'wording') {
+    for (let c = 0; c < req.candidates.length; c++) {
+      for (let size = req.sizeMax; size >= req.sizeMin; size--) {
+        const fit = tryFit(req, c, size);
+        if (fit) return fit;
+      }
+    }
+  } else {
     for (let size = req.sizeMax; size >= req.sizeMin; size--) {
-      const fit = tryFit(req, c, size);
-      if (fit) return fit;
+      for (let c = 0; c < req.candidates.length; c++) {
+        const fit = tryFit(req, c, size);
+        if (fit) return fit;
+      }
     }
   }
   if (req.floor !== undefined) {

@@ -1,0 +1,126 @@
+/**
+ * Renders label content into the colour planes a panel shows (§6.1) and their content hash (§3.4).
+ *
+ * Pipeline: template choice → layout (label-layout.ts: measured with opentype.js on the shipped fonts) → raster
+ * (label-raster.ts: glyph bitmaps rasterised once by sharp/librsvg and reused, codes and fills drawn as whole-pixel
+ * rectangles, every pixel one palette colour) → planes → hash. Same input, same bytes, on any machine: the fonts ship
+ * with the project, glyph outlines are placed at exact coordinates, and nothing depends on the host's fonts or
+ * locale. After warm-up a render is plain JavaScript over small buffers; sharp is only called for glyphs not yet
+ * seen (one atlas per render at most).
+ */
+import { contentHash } from '../../../firmware-protocol/src/content-hash.js';
+import { LABEL_TYPES, type LabelType } from '../../../firmware-protocol/src/label-types.js';
+import type { ContentHash } from '../../../firmware-protocol/src/messages.js';
+import { loadFontSet, type FontSet } from './fonts.js';
+import { GlyphRasterCache } from './glyph-raster-cache.js';
+import { LabelContentSchema, type LabelContent } from './label-content.js';
+import { layoutPage, type LabelLayout } from './label-layout.js';
+import { rasterise } from './label-raster.js';
+import { BUNDLED_TEMPLATE_DIR } from './package-root.js';
+import { packPlanes } from './planes.js';
+import { formatPath, RenderError } from './rendering-errors.js';
+import { layoutFor, loadTemplates } from './template-loader.js';
+import type { LoadedTemplate } from './template-schema.js';
+
+export { planesToPng, pngToPlanes } from './planes-png.js';
+
+export interface RenderedLabel {
+  labelTypeId: number;
+  page: number;
+  template: string;
+  planes: Uint8Array;
+  hash: ContentHash;
+  /** Things the label could not show (e.g. no barcode for a GTIN with a wrong check digit); empty normally. */
+  warnings: string[];
+}
+
+export interface RenderOptions {
+  /** Page index, 0-based (default 0). */
+  page?: number;
+  /** Template name; overrides content.template. */
+  template?: string;
+}
+
+export interface LabelRendererOptions {
+  /** Template directories, later ones override earlier ones by name. Default: [BUNDLED_TEMPLATE_DIR]. */
+  templateDirs?: string[];
+  /** The label types templates are checked against (default: the protocol registry). */
+  labelTypes?: readonly LabelType[];
+}
+
+export { BUNDLED_TEMPLATE_DIR };
+
+export class LabelRenderer {
+  private readonly glyphs = new GlyphRasterCache();
+
+  private constructor(
+    private readonly templates: ReadonlyMap<string, LoadedTemplate>,
+    private readonly fonts: FontSet,
+    private readonly labelTypes: readonly LabelType[],
+  ) {}
+
+  static async create(opts: LabelRendererOptions = {}): Promise<LabelRenderer> {
+    const labelTypes = opts.labelTypes ?? LABEL_TYPES;
+    const templates = await loadTemplates(opts.templateDirs ?? [BUNDLED_TEMPLATE_DIR], labelTypes);
+    return new LabelRenderer(templates, loadFontSet(), labelTypes);
+  }
+
+  templateNames(): string[] {
+    return [...this.templates.keys()].sort();
+  }
+
+  /** The file a template was loaded from (to show which directory won). */
+  templateFile(name: string): string | undefined {
+    return this.templates.get(name)?.file;
+  }
+
+  /** Number of pages the template defines for a label type. */
+  pageCount(labelType: LabelType, template: string): number {
+    return this.resolve(template, labelType).pages.length;
+  }
+
+  /** Template choice: explicit option, else content.template, else price-promotion with a promotion, else price-standard. */
+  static templateFor(content: LabelContent, opts: RenderOptions = {}): string {
+    return opts.template ?? content.template ?? (content.promotion ? 'price-promotion' : 'price-standard');
+  }
+
+  /** Where every element goes and what it draws; what render() paints. */
+  layout(content: LabelContent, labelType: LabelType, opts: RenderOptions = {}): LabelLayout {
+    const parsed = LabelContentSchema.safeParse(content);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new RenderError('CONTENT_INVALID', `${formatPath(issue.path) || 'content'}: ${issue.message}`);
+    }
+    if (!this.labelTypes.some((t) => t.id === labelType.id && t.name === labelType.name && t.width === labelType.width && t.height === labelType.height && t.palette === labelType.palette)) {
+      throw new RenderError('TEMPLATE_NO_LAYOUT', `label type ${labelType.id} "${labelType.name}" is not in the label-type registry`);
+    }
+    const name = LabelRenderer.templateFor(parsed.data, opts);
+    const layout = this.resolve(name, labelType);
+    const page = opts.page ?? 0;
+    const elements = layout.pages[page]?.elements;
+    if (!Number.isInteger(page) || !elements) {
+      throw new RenderError('PAGE_OUT_OF_RANGE', `template "${name}" defines ${layout.pages.length} page(s) for "${labelType.name}", page ${page} requested`);
+    }
+    return layoutPage(this.fonts, this.templates.get(name)!.template, elements, parsed.data, labelType, page);
+  }
+
+  async render(content: LabelContent, labelType: LabelType, opts: RenderOptions = {}): Promise<RenderedLabel> {
+    const layout = this.layout(content, labelType, opts);
+    const px = await rasterise(layout, this.fonts, this.glyphs);
+    const planes = packPlanes(px, labelType);
+    return { labelTypeId: labelType.id, page: layout.page, template: layout.template, planes, hash: contentHash(planes), warnings: layout.warnings };
+  }
+
+  /** Glyph cache figures (for benchmarks and monitoring). */
+  stats(): { glyphsCached: number; glyphsRasterised: number; atlases: number } {
+    return { glyphsCached: this.glyphs.size, glyphsRasterised: this.glyphs.rasterised, atlases: this.glyphs.atlases };
+  }
+
+  private resolve(name: string, labelType: LabelType) {
+    const loaded = this.templates.get(name);
+    if (!loaded) throw new RenderError('TEMPLATE_NOT_FOUND', `no template "${name}"; known: ${this.templateNames().join(', ')}`);
+    const layout = layoutFor(loaded.template, labelType);
+    if (!layout) throw new RenderError('TEMPLATE_NO_LAYOUT', `template "${name}" (${loaded.file}) has no layout for label type "${labelType.name}"`);
+    return layout;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * Test support: an embedded aedes broker and a minimal edge that speaks the real protocol over MQTT with the
+ * real codec — what the simulator's tests need to play the edge's role.
+ */
+import net from 'node:net';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  ACK_REQUESTED,
+  SeqCounter,
+  StatusCode,
+  apTopics,
+  decodeFrame,
+  edgeSubscriptions,
+  encodeFrame,
+  negotiateVersion,
+  parseApTopic,
+  splitBlocks,
+  type EncodedImage,
+  type Frame,
+  type Message,
+  type MessageName,
+  type MessageOf,
+  type StatusCodeValue,
+} from '../../firmware-protocol/src/index.js';
+import type { VirtualClock } from '../../simulator/src/virtual-clock.js';
+
+export interface Broker {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startBroker(): Promise<Broker> {
+  const { Aedes } = await import('aedes');
+  const broker = await Aedes.createBroker();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Advances virtual time in steps, letting MQTT traffic flow (in real time) between the steps. */
+export async function runVirtual(clock: VirtualClock, ms: number, stepMs = 1_000): Promise<void> {
+  for (let done = 0; done < ms; done += stepMs) {
+    await clock.advance(Math.min(stepMs, ms - done));
+    await delay(2);
+  }
+  // Let the frames sent in the last steps arrive.
+  await delay(30);
+}
+
+/** Advances virtual time until `predicate` holds; fails after `maxMs` of virtual time. */
+export async function runVirtualUntil(clock: VirtualClock, predicate: () => boolean, maxMs = 300_000, stepMs = 1_000): Promise<number> {
+  const start = clock.now();
+  while (!predicate()) {
+    if (clock.now() - start > maxMs) throw new Error(`condition not met within ${maxMs} ms of virtual time`);
+    await clock.advance(stepMs);
+    await delay(2);
+  }
+  return clock.now() - start;
+}
+
+export interface Received {
+  apId: string;
+  frame: Frame;
+  /** Simulated time of receipt (the edge's serverTimeMs clock). */
+  at: number;
+}
+
+export interface EdgeDoubleOptions {
+  chain: string;
+  store: string;
+  /** Answer AP_HELLO with EDGE_HELLO (default true). */
+  autoHello?: boolean;
+  /** ACK every ackRequested frame from an AP (default true). */
+  autoAck?: boolean;
+  serverTimeMs: () => number;
+  heartbeatIntervalS?: number;
+  checkinReportIntervalS?: number;
+}
+
+export class EdgeDouble {
+  readonly received: Received[] = [];
+  readonly statuses = new Map<string, string>();
+  autoAck: boolean;
+  private readonly seqs = new Map<string, SeqCounter>();
+  private readonly waiters: { pred: (r: Received) => boolean; resolve: (r: Received) => void }[] = [];
+
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly opts: EdgeDoubleOptions,
+  ) {
+    this.autoAck = opts.autoAck ?? true;
+  }
+
+  static async connect(url: string, opts: EdgeDoubleOptions): Promise<EdgeDouble> {
+    const client = await mqtt.connectAsync(url, { clientId: `edge-${Math.random().toString(16).slice(2, 10)}`, reconnectPeriod: 0 });
+    (client.stream as net.Socket).setNoDelay(true);
+    const edge = new EdgeDouble(client, opts);
+    const subs = edgeSubscriptions(opts.chain, opts.store);
+    client.on('message', (topic, payload) => edge.onMessage(topic, payload));
+    await client.subscribeAsync([subs.up, subs.status], { qos: 1 });
+    return edge;
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync();
+  }
+
+  /** Messages of one type received so far (optionally from one AP). */
+  messages<T extends MessageName>(type: T, apId?: string): MessageOf<T>[] {
+    return this.received
+      .filter((r) => r.frame.message.type === type && (apId === undefined || r.apId === apId))
+      .map((r) => r.frame.message as MessageOf<T>);
+  }
+
+  /** Sends a message to an AP; returns the frame's seq. */
+  send(apId: string, message: Message, seq?: number): number {
+    const counter = this.seqs.get(apId) ?? new SeqCounter(1000);
+    this.seqs.set(apId, counter);
+    const s = seq ?? counter.next();
+    const frame: Frame = { version: 1, seq: s, ackRequested: ACK_REQUESTED[message.type], message };
+    this.client.publish(apTopics(this.opts.chain, this.opts.store, apId).down, Buffer.from(encodeFrame(frame)), { qos: 1 });
+    return s;
+  }
+
+  /** Sends a message and waits for the AP's ACK of it. */
+  async request(apId: string, message: Message, seq?: number): Promise<StatusCodeValue> {
+    const s = this.send(apId, message, seq);
+    return this.ackOf(apId, s);
+  }
+
+  async ackOf(apId: string, seq: number): Promise<StatusCodeValue> {
+    const r = await this.waitFor((x) => x.apId === apId && x.frame.message.type === 'ACK' && x.frame.message.ackSeq === seq);
+    return (r.frame.message as MessageOf<'ACK'>).status;
+  }
+
+  /** IMAGE_BEGIN + IMAGE_BLOCKs of an encoded image; resolves with the ACK statuses (BEGIN first). */
+  async stage(
+    apId: string,
+    t: { transferId: number; labelId: string; labelType: number; image: EncodedImage; displayAt?: number; page?: number },
+  ): Promise<StatusCodeValue[]> {
+    const { image } = t;
+    const statuses = [
+      await this.request(apId, {
+        type: 'IMAGE_BEGIN',
+        transferId: t.transferId,
+        labelId: t.labelId,
+        labelType: t.labelType,
+        kind: image.kind,
+        encoding: image.encoding,
+        baseHash: image.baseHash,
+        targetHash: image.targetHash,
+        totalSize: image.payload.length,
+        region: image.region,
+        displayAt: t.displayAt ?? 0,
+        page: t.page ?? 0,
+        priority: 0,
+      }),
+    ];
+    const blocks = splitBlocks(image.payload, 4096);
+    for (let i = 0; i < blocks.length; i++) {
+      statuses.push(await this.request(apId, { type: 'IMAGE_BLOCK', transferId: t.transferId, blockIndex: i, data: blocks[i]! }));
+    }
+    return statuses;
+  }
+
+  /** Waits until `n` received frames match `pred`. */
+  async waitForCount(pred: (r: Received) => boolean, n: number, timeoutMs = 5_000): Promise<Received[]> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const hits = this.received.filter(pred);
+      if (hits.length >= n) return hits;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${n} frames (got ${hits.length})`);
+      await delay(5);
+    }
+  }
+
+  /** Resolves with the first received frame matching `pred` (frames received before the call included if includePast). */
+  waitFor(pred: (r: Received) => boolean, timeoutMs = 5_000, includePast = true): Promise<Received> {
+    if (includePast) {
+      const past = this.received.find(pred);
+      if (past !== undefined) return Promise.resolve(past);
+    }
+    return new Promise<Received>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.waiters.findIndex((w) => w.resolve === done);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new Error('timed out waiting for a frame from an AP'));
+      }, timeoutMs);
+      const done = (r: Received): void => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      this.waiters.push({ pred, resolve: done });
+    });
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const t = parseApTopic(topic);
+    if (t === null) return;
+    if (t.dir === 'status') {
+      this.statuses.set(t.apId, payload.toString('utf8'));
+      return;
+    }
+    if (t.dir !== 'up') return;
+    const decoded = decodeFrame(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
+    if (!decoded.ok) throw new Error(`AP ${t.apId} sent an undecodable frame: ${decoded.error.code}`);
+    const r: Received = { apId: t.apId, frame: decoded.frame, at: this.opts.serverTimeMs() };
+    this.received.push(r);
+    const m = decoded.frame.message;
+    if (m.type === 'AP_HELLO' && (this.opts.autoHello ?? true)) {
+      this.send(t.apId, {
+        type: 'EDGE_HELLO',
+        version: negotiateVersion(m.protoMin, m.protoMax) ?? 1,
+        serverTimeMs: this.opts.serverTimeMs(),
+        heartbeatIntervalS: this.opts.heartbeatIntervalS ?? 30,
+        checkinReportIntervalS: this.opts.checkinReportIntervalS ?? 300,
+      });
+    }
+    if (decoded.frame.ackRequested && this.autoAck) this.send(t.apId, { type: 'ACK', ackSeq: decoded.frame.seq, status: StatusCode.OK });
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (w.pred(r)) {
+        this.waiters.splice(i, 1);
+        w.resolve(r);
+      }
+    }
+  }
+}
