@@ -1,12 +1,19 @@
 /**
  * The radio side of a simulated access point (firmware-protocol/README.md §5.3, §9): answers label check-ins,
- * forwards them to the edge when something changed, runs one image transfer at a time over its channel, hands
- * queued commands to labels and tells them when to wake next.
+ * forwards them to the edge by the forwarding rule, runs one image transfer at a time over its channel, hands
+ * queued commands to labels (one per exchange) and tells them when to wake next.
+ *
+ * Recovery from lost frames is driven by the label (virtual-label.ts): it re-sends its check-in, block request
+ * or RADIO_XFER_DONE when no answer comes, and the AP answers every frame it hears. That produces the same
+ * exchanges as the AP-side repetition of §9.1 step 4, without both sides repeating at once.
  */
 import {
+  BLANK_HASH,
   DuplicateWindow,
+  LabelCommandCode,
   Sensor,
   StatusCode,
+  WakeReason,
   decodeFrame,
   partsInBlock,
   wantedParts,
@@ -35,12 +42,13 @@ export interface ApRadioEnvironment {
 interface ApLabelState {
   label: VirtualLabel;
   txSeq: number;
-  /** Frames from this label already acted on (§7.2); labels number their frames continuously. */
+  /** Frames from this label already acted on (§7.2); a label numbers its frames continuously. */
   window: DuplicateWindow;
   /** What was last forwarded to the edge (§5.3 forwarding rule). */
-  reported: { hash: string; page: number; batteryMv: number; wakeReason: number; atMs: number } | undefined;
+  reported: { hash: string; page: number; labelType: number; batteryMv: number; atMs: number } | undefined;
   /** The transfer whose RADIO_XFER_DONE was already reported (a re-sent XFER_DONE is not reported twice). */
   lastDoneTransferId: number;
+  lastHeardAt: number;
 }
 
 interface ChannelHolder {
@@ -56,24 +64,29 @@ export interface ApRadioStats {
   checkinsForwarded: number;
   transfersStarted: number;
   transfersFinished: number;
-  /** Transfers cut off on the radio (label out of awake time); they stay staged for the next wake-up. */
+  /** Radio attempts cut off (label out of awake time or gone); the transfer stays staged for the next wake-up. */
   transfersTimedOut: number;
   /** Labels told to come back soon because the channel was busy with another transfer. */
   deferrals: number;
+  commandsSent: number;
   framesRejected: number;
   framesDuplicate: number;
 }
 
-/** Battery change that makes an unchanged check-in worth forwarding at once (§5.3). */
+/** §5.3 A battery change of this much is forwarded at once. */
 const BATTERY_REPORT_DELTA_MV = 50;
 /** The AP's check-in report interval until the edge sets one in EDGE_HELLO. */
 export const DEFAULT_CHECKIN_REPORT_INTERVAL_S = 300;
+/** §5.4 The AP gives a transfer up (TIMEOUT) after this many wake-ups without completion. */
+export const MAX_TRANSFER_ATTEMPTS = 10;
+/** §5.2 labelsSeen counts labels heard within this window. */
+const LABELS_SEEN_WINDOW_MS = 3_600_000;
 
 export class ApRadio implements LabelPeer {
   powered = true;
-  /** §5.3 An unchanged check-in is forwarded at most this often per label. */
+  /** §5.3 An unchanged TIMER check-in is forwarded at most this often per label. */
   checkinReportIntervalMs = DEFAULT_CHECKIN_REPORT_INTERVAL_S * 1000;
-  /** The AP's clock is the edge's (EDGE_HELLO.serverTimeMs) : AP time = simulated time + offset. */
+  /** The AP's clock is the edge's (EDGE_HELLO.serverTimeMs, §6.5): AP time = simulated time + offset. */
   clockOffsetMs = 0;
   readonly stats: ApRadioStats = {
     checkinsHeard: 0,
@@ -82,11 +95,16 @@ export class ApRadio implements LabelPeer {
     transfersFinished: 0,
     transfersTimedOut: 0,
     deferrals: 0,
+    commandsSent: 0,
     framesRejected: 0,
     framesDuplicate: 0,
   };
   private readonly states = new Map<string, ApLabelState>();
   private readonly commands = new Map<string, QueuedCommand[]>();
+  /** Sensors read by READ_SENSOR, reported from the label's next check-in (§9.6). */
+  private readonly sensorReads = new Map<string, number[]>();
+  /** Labels whose next check-in is forwarded whatever the rule says (LABEL_COMMAND PING). */
+  private readonly pinged = new Set<string>();
   private holder: ChannelHolder | undefined;
   /** Simulated time by which the channel should be through with the current and the deferred transfers. */
   private horizon = 0;
@@ -102,9 +120,12 @@ export class ApRadio implements LabelPeer {
     return Math.round(simMs + this.clockOffsetMs);
   }
 
-  /** Distinct labels heard since the AP powered up. */
-  get labelsSeen(): number {
-    return this.states.size;
+  /** §5.2 Distinct labels heard in the last hour. */
+  labelsSeen(): number {
+    const since = this.env.clock.now() - LABELS_SEEN_WINDOW_MS;
+    let n = 0;
+    for (const st of this.states.values()) if (st.lastHeardAt >= since) n++;
+    return n;
   }
 
   /** The transfer on air now, if any. */
@@ -112,10 +133,31 @@ export class ApRadio implements LabelPeer {
     return this.holder?.transfer.descriptor.transferId;
   }
 
-  /** LED_FLASH / PAGE_SWITCH / READ_SENSOR / LABEL_COMMAND: kept for the label's next wake-up (§4). */
+  /**
+   * LED_FLASH / PAGE_SWITCH / READ_SENSOR / LABEL_COMMAND (§4.4–§4.7): kept for the label's next wake-up. Checked
+   * against the label type when the AP has heard the label.
+   */
   queueCommand(command: QueuedCommand): StatusCodeValue {
-    if (command.type === 'READ_SENSOR' && command.sensor !== Sensor.TEMPERATURE && command.sensor !== Sensor.BATTERY) {
-      return StatusCode.UNSUPPORTED_FEATURE;
+    const type = this.states.get(command.labelId)?.label.type;
+    switch (command.type) {
+      case 'LED_FLASH':
+        if (type !== undefined && !type.led) return StatusCode.UNSUPPORTED_FEATURE;
+        break;
+      case 'PAGE_SWITCH':
+        if (type !== undefined && command.page >= type.pages) return StatusCode.INVALID_PARAMETER;
+        break;
+      case 'READ_SENSOR':
+        // Simulated labels measure temperature and battery (both in every check-in); none has a light sensor.
+        if (command.sensor !== Sensor.TEMPERATURE && command.sensor !== Sensor.BATTERY) return StatusCode.INVALID_PARAMETER;
+        break;
+      case 'LABEL_COMMAND':
+        if (command.command > LabelCommandCode.UNASSOCIATE) return StatusCode.INVALID_PARAMETER;
+        if (command.command === LabelCommandCode.PING) {
+          // "Check in now": the label checks in at its next wake-up anyway; the AP forwards that check-in at once.
+          this.pinged.add(command.labelId);
+          return StatusCode.OK;
+        }
+        break;
     }
     const queue = this.commands.get(command.labelId) ?? [];
     if (queue.length >= this.env.model.maxCommandsPerLabel) return StatusCode.QUEUE_FULL;
@@ -124,9 +166,14 @@ export class ApRadio implements LabelPeer {
     return StatusCode.OK;
   }
 
-  /** The edge cancelled or replaced a transfer: stop serving it (the label's next request ends its exchange). */
+  /** True when the transfer is being received by its label right now (it then finishes, §4.3). */
+  isOnAir(transferId: number): boolean {
+    return this.holder?.transfer.descriptor.transferId === transferId;
+  }
+
+  /** A transfer was replaced: stop serving it (the label's next request ends its exchange). */
   abortTransfer(transferId: number): void {
-    if (this.holder?.transfer.descriptor.transferId === transferId) this.releaseChannel();
+    if (this.isOnAir(transferId)) this.releaseChannel();
   }
 
   /** Power loss: everything in RAM is gone. */
@@ -135,6 +182,8 @@ export class ApRadio implements LabelPeer {
     this.releaseChannel();
     this.states.clear();
     this.commands.clear();
+    this.sensorReads.clear();
+    this.pinged.clear();
     this.horizon = 0;
   }
 
@@ -154,16 +203,17 @@ export class ApRadio implements LabelPeer {
       this.stats.framesDuplicate++;
       return;
     }
+    st.lastHeardAt = this.env.clock.now();
     const m = decoded.frame.message;
     switch (m.type) {
       case 'RADIO_CHECKIN':
         if (m.labelId === label.id) this.onCheckin(st, m);
         return;
       case 'RADIO_BLOCK_REQUEST':
-        this.onBlockRequest(st, m, bytes.length);
+        this.onBlockRequest(st, m);
         return;
       case 'RADIO_XFER_DONE':
-        this.onXferDone(st, m, bytes.length);
+        this.onXferDone(st, m);
         return;
       default:
         return;
@@ -175,36 +225,45 @@ export class ApRadio implements LabelPeer {
   private onCheckin(st: ApLabelState, m: MessageOf<'RADIO_CHECKIN'>): void {
     this.stats.checkinsHeard++;
     this.maybeForward(st, m);
-    this.answerSensorReads(m);
+    this.reportSensorReads(m);
     const startAt = this.env.clock.now() + this.env.model.turnaroundMs;
-    // A label that checks in again has abandoned whatever transfer it was in.
-    if (this.holder?.st === st) this.releaseChannel();
-    const t = this.transfers.forLabel(m.labelId);
-    if (t !== undefined && this.transfers.isComplete(t)) {
-      if (this.holder === undefined) {
-        this.startTransfer(st, t, startAt);
-        return;
-      }
-      this.stats.deferrals++;
-      this.closeExchange(st, this.deferralS(t), startAt);
+    // A label that checks in again has abandoned the transfer it was in.
+    if (this.holder?.st === st) this.transferAttemptEnded();
+    const t = this.transfers.nextFor(m.labelId);
+    if (t !== undefined && this.holder === undefined) {
+      this.startTransfer(st, t, startAt);
       return;
     }
-    this.closeExchange(st, this.normalWakeS(), startAt);
+    // §9.1 step 2: no transfer now, so at most one command (oldest first), then RADIO_SLEEP.
+    let at = startAt;
+    const command = this.takeCommand(m.labelId);
+    if (command !== undefined) at = this.sendTo(st, { type: 'RADIO_COMMAND', command }, at).endAt;
+    if (t !== undefined) {
+      this.stats.deferrals++;
+      this.sleep(st, this.deferralS(t), at);
+    } else {
+      this.sleep(st, this.normalWakeS(), at);
+    }
   }
 
-  /** §5.3 Forward when hash, page, wake reason or battery (beyond ±50 mV) changed, on first contact, or when due. */
+  /**
+   * §5.3 Forward at once when the wake reason is not TIMER, or displayedHash, page or labelType differ from the
+   * last forwarded check-in, or the battery moved by 50 mV or more; other check-ins once per report interval.
+   */
   private maybeForward(st: ApLabelState, m: MessageOf<'RADIO_CHECKIN'>): void {
     const now = this.env.clock.now();
     const r = st.reported;
     const due =
+      this.pinged.delete(m.labelId) ||
       r === undefined ||
+      m.wakeReason !== WakeReason.TIMER ||
       r.hash !== m.displayedHash ||
       r.page !== m.page ||
-      r.wakeReason !== m.wakeReason ||
-      Math.abs(r.batteryMv - m.batteryMv) > BATTERY_REPORT_DELTA_MV ||
+      r.labelType !== m.labelType ||
+      Math.abs(r.batteryMv - m.batteryMv) >= BATTERY_REPORT_DELTA_MV ||
       now - r.atMs >= this.checkinReportIntervalMs;
     if (!due) return;
-    st.reported = { hash: m.displayedHash, page: m.page, batteryMv: m.batteryMv, wakeReason: m.wakeReason, atMs: now };
+    st.reported = { hash: m.displayedHash, page: m.page, labelType: m.labelType, batteryMv: m.batteryMv, atMs: now };
     this.stats.checkinsForwarded++;
     const rssi = this.rssiOf(st.label);
     this.uplink({
@@ -218,54 +277,56 @@ export class ApRadio implements LabelPeer {
       lqi: Math.max(0, Math.min(255, Math.round(((rssi + 100) * 255) / 60))),
       temperatureC: m.temperatureC,
       wakeReason: m.wakeReason,
-      pendingTransferId: this.transfers.forLabel(m.labelId)?.descriptor.transferId ?? 0,
+      pendingTransferId: this.transfers.forLabel(m.labelId)[0]?.descriptor.transferId ?? 0,
     });
   }
 
-  /** READ_SENSOR is answered from the values the label reports in every check-in (temperature, battery). */
-  private answerSensorReads(m: MessageOf<'RADIO_CHECKIN'>): void {
-    const queue = this.commands.get(m.labelId);
-    if (queue === undefined) return;
-    const rest: QueuedCommand[] = [];
-    for (const c of queue) {
-      if (c.type !== 'READ_SENSOR') {
-        rest.push(c);
-        continue;
-      }
-      const value = c.sensor === Sensor.TEMPERATURE ? m.temperatureC : m.batteryMv;
-      this.uplink({ type: 'SENSOR_VALUE', labelId: m.labelId, sensor: c.sensor, value });
+  /** §9.6 READ_SENSOR was delivered at an earlier exchange; the values come with this check-in. */
+  private reportSensorReads(m: MessageOf<'RADIO_CHECKIN'>): void {
+    const sensors = this.sensorReads.get(m.labelId);
+    if (sensors === undefined) return;
+    this.sensorReads.delete(m.labelId);
+    for (const sensor of sensors) {
+      // §4.6 units: temperature in 0.01 °C, battery in mV.
+      const value = sensor === Sensor.TEMPERATURE ? m.temperatureC * 100 : m.batteryMv;
+      this.uplink({ type: 'SENSOR_VALUE', labelId: m.labelId, sensor, value });
     }
-    if (rest.length === 0) this.commands.delete(m.labelId);
-    else this.commands.set(m.labelId, rest);
+  }
+
+  private takeCommand(labelId: string): QueuedCommand | undefined {
+    const queue = this.commands.get(labelId);
+    const command = queue?.shift();
+    if (queue !== undefined && queue.length === 0) this.commands.delete(labelId);
+    if (command === undefined) return undefined;
+    this.stats.commandsSent++;
+    if (command.type === 'READ_SENSOR') this.sensorReads.set(labelId, [...(this.sensorReads.get(labelId) ?? []), command.sensor]);
+    return command;
   }
 
   private startTransfer(st: ApLabelState, t: StagedTransfer, startAt: number): void {
     t.radioAttempts++;
     this.stats.transfersStarted++;
-    this.startHolding(st, t);
-    const { descriptor } = t;
-    this.sendTo(st, { type: 'RADIO_PENDING', ...descriptor }, startAt, t);
+    this.hold(st, t);
+    this.sendTo(st, { type: 'RADIO_PENDING', ...t.descriptor }, startAt, t);
   }
 
-  private onBlockRequest(st: ApLabelState, m: MessageOf<'RADIO_BLOCK_REQUEST'>, frameBytes: number): void {
-    const now = this.env.clock.now();
-    const startAt = now + this.env.model.turnaroundMs;
+  private onBlockRequest(st: ApLabelState, m: MessageOf<'RADIO_BLOCK_REQUEST'>): void {
+    const startAt = this.env.clock.now() + this.env.model.turnaroundMs;
     const t = this.transfers.get(m.transferId);
     const block = t?.blocks[m.blockIndex];
     if (t === undefined || t.descriptor.labelId !== st.label.id || block === undefined) {
-      // Cancelled or replaced since RADIO_PENDING: end the exchange; the next wake-up gets the newer transfer.
+      // Replaced or given up since RADIO_PENDING: end the exchange; the next wake-up gets what is staged then.
       if (this.holder?.st === st) this.releaseChannel();
-      this.closeExchange(st, this.normalWakeS(), startAt);
+      this.sleep(st, this.normalWakeS(), startAt);
       return;
     }
     if (this.holder === undefined) {
-      this.startHolding(st, t);
+      this.hold(st, t);
     } else if (this.holder.st !== st) {
       this.stats.deferrals++;
-      this.closeExchange(st, this.deferralS(t), startAt);
+      this.sleep(st, this.deferralS(t), startAt);
       return;
     }
-    t.bytesOnAir += frameBytes;
     const partSize = this.env.model.maxPartBytes;
     let at = startAt;
     for (const p of wantedParts(m.partsWanted, partsInBlock(block.length, partSize))) {
@@ -274,50 +335,42 @@ export class ApRadio implements LabelPeer {
     }
   }
 
-  private onXferDone(st: ApLabelState, m: MessageOf<'RADIO_XFER_DONE'>, frameBytes: number): void {
+  /** §9.8 The label's verdict is final: forwarded as TRANSFER_RESULT and the transfer dropped; then RADIO_SLEEP. */
+  private onXferDone(st: ApLabelState, m: MessageOf<'RADIO_XFER_DONE'>): void {
     const t = this.transfers.get(m.transferId);
-    const ours = t !== undefined && t.descriptor.labelId === st.label.id ? t : undefined;
-    if (ours !== undefined) ours.bytesOnAir += frameBytes;
-    if (st.lastDoneTransferId !== m.transferId) {
+    if (t !== undefined && t.descriptor.labelId === st.label.id && st.lastDoneTransferId !== m.transferId) {
       st.lastDoneTransferId = m.transferId;
       this.stats.transfersFinished++;
-      // Any answer of the label is final (§6.4); only a radio timeout keeps a transfer for another wake-up.
+      this.transfers.drop(m.transferId);
       this.uplink({
         type: 'TRANSFER_RESULT',
         transferId: m.transferId,
         labelId: st.label.id,
         status: m.status,
         displayedHash: m.displayedHash,
-        bytesOnAir: Math.min(0xffffffff, ours?.bytesOnAir ?? frameBytes),
+        bytesOnAir: Math.min(0xffffffff, t.bytesOnAir),
       });
-      if (ours !== undefined) this.transfers.drop(m.transferId);
     }
     if (this.holder?.st === st) this.releaseChannel();
-    this.closeExchange(st, this.normalWakeS(), this.env.clock.now() + this.env.model.turnaroundMs);
+    this.sleep(st, this.normalWakeS(), this.env.clock.now() + this.env.model.turnaroundMs);
   }
 
-  /** §9.6, §9.7 Queued commands, then RADIO_SLEEP with the AP's clock. */
-  private closeExchange(st: ApLabelState, nextWakeS: number, startAt: number): void {
-    let at = startAt;
-    const queue = this.commands.get(st.label.id);
-    if (queue !== undefined) {
-      this.commands.delete(st.label.id);
-      for (const command of queue) at = this.sendTo(st, { type: 'RADIO_COMMAND', command }, at).endAt;
-    }
+  /** §9.7 RADIO_SLEEP with the AP's clock ends the exchange. */
+  private sleep(st: ApLabelState, nextWakeS: number, at: number): void {
     this.sendTo(st, { type: 'RADIO_SLEEP', nextWakeS, nowMs: this.apNow(at) }, at);
   }
 
   // ---- channel -----------------------------------------------------------------------------------------
 
-  private startHolding(st: ApLabelState, t: StagedTransfer): void {
+  private hold(st: ApLabelState, t: StagedTransfer): void {
     this.holder?.timeout.cancel();
     this.holder = {
       st,
       transfer: t,
       since: this.env.clock.now(),
       estimateMs: this.estimateMs(t),
-      // The label gives up after transferTimeoutMs; the AP frees its channel a little later.
-      timeout: this.env.clock.setTimeout(() => this.channelTimedOut(), this.env.model.transferTimeoutMs + 1_000),
+      // The label gives up after transferTimeoutMs awake; the AP frees its channel a little later.
+      timeout: this.env.clock.setTimeout(() => this.transferAttemptEnded(), this.env.model.transferTimeoutMs + 1_000),
     };
   }
 
@@ -326,9 +379,32 @@ export class ApRadio implements LabelPeer {
     this.holder = undefined;
   }
 
-  private channelTimedOut(): void {
+  /**
+   * A radio attempt ended without RADIO_XFER_DONE. The transfer stays staged for the next wake-up, unless it has
+   * had its MAX_TRANSFER_ATTEMPTS: then the AP gives it up with TRANSFER_RESULT TIMEOUT (§5.4).
+   */
+  private transferAttemptEnded(): void {
+    const h = this.holder;
+    if (h === undefined) return;
+    this.releaseChannel();
     this.stats.transfersTimedOut++;
-    this.holder = undefined;
+    const t = h.transfer;
+    if (t.radioAttempts >= MAX_TRANSFER_ATTEMPTS && this.transfers.get(t.descriptor.transferId) === t) {
+      this.transfers.drop(t.descriptor.transferId);
+      this.reportEnded(t, StatusCode.TIMEOUT);
+    }
+  }
+
+  /** TRANSFER_RESULT for a transfer that ended without the label's verdict (TIMEOUT, CANCELLED). */
+  reportEnded(t: StagedTransfer, status: StatusCodeValue): void {
+    this.uplink({
+      type: 'TRANSFER_RESULT',
+      transferId: t.descriptor.transferId,
+      labelId: t.descriptor.labelId,
+      status,
+      displayedHash: BLANK_HASH,
+      bytesOnAir: Math.min(0xffffffff, t.bytesOnAir),
+    });
   }
 
   /** Expected air time of a whole transfer: its parts, their fixed costs, a request per block, PENDING and DONE. */
@@ -337,7 +413,7 @@ export class ApRadio implements LabelPeer {
     let parts = 0;
     for (const b of t.blocks) parts += partsInBlock(b?.length ?? t.blockSize, model.maxPartBytes);
     const perRound = air.frameAirMs(16) + 2 * model.turnaroundMs;
-    const ms = air.frameAirMs(t.descriptor.totalSize / parts + 8) * parts + (t.blocks.length + 2) * perRound;
+    const ms = air.frameAirMs(t.descriptor.totalSize / parts + 7) * parts + (t.blocks.length + 2) * perRound;
     return ms / Math.max(0.05, 1 - model.frameLoss);
   }
 
@@ -368,12 +444,20 @@ export class ApRadio implements LabelPeer {
   private state(label: VirtualLabel): ApLabelState {
     let st = this.states.get(label.id);
     if (st === undefined) {
-      st = { label, txSeq: Math.floor(this.env.random() * 0x10000), window: new DuplicateWindow(16), reported: undefined, lastDoneTransferId: -1 };
+      st = {
+        label,
+        txSeq: Math.floor(this.env.random() * 0x10000),
+        window: new DuplicateWindow(16),
+        reported: undefined,
+        lastDoneTransferId: 0,
+        lastHeardAt: this.env.clock.now(),
+      };
       this.states.set(label.id, st);
     }
     return st;
   }
 
+  /** Sends a frame to a label; frames of a transfer count towards its bytesOnAir (what the AP sent, §5.4). */
   private sendTo(st: ApLabelState, message: Message, startAt: number, transfer?: StagedTransfer): Transmission {
     const seq = st.txSeq;
     st.txSeq = (seq + 1) & 0xffff;

@@ -22,8 +22,8 @@ interface TimedImage {
 }
 
 export interface DisplayHooks {
-  /** Called when a refresh completes and the panel shows the new picture. */
-  onRefreshed(kind: RefreshKind): void;
+  /** Called when a refresh completes and the panel shows the new picture; `newImage` when a stored image caused it. */
+  onRefreshed(kind: RefreshKind, newImage: boolean): void;
 }
 
 export class LabelDisplay {
@@ -39,6 +39,7 @@ export class LabelDisplay {
   /** Simulated time at which the running refresh completes (0 = none running). */
   refreshUntil = 0;
   private refreshTimer: TimerHandle | undefined;
+  private refreshForImage = false;
   private timed: TimedImage | undefined;
   private pageReturn: TimerHandle | undefined;
 
@@ -78,7 +79,7 @@ export class LabelDisplay {
     if (this.timed !== undefined && this.timed.page === page) this.cancelTimed();
     this.memory[page] = planes;
     this.memoryHash[page] = hash;
-    if (page === this.page) this.startRefresh(kind);
+    if (page === this.page) this.startRefresh(kind, true);
   }
 
   /** §6.5 Keeps an image and stores it at simulated time `atMs` (the label's clock reached displayAt). */
@@ -96,19 +97,20 @@ export class LabelDisplay {
     if (this.timed !== undefined && this.timed.page === page) this.cancelTimed();
   }
 
-  /** PAGE_SWITCH: shows `page`; with durationS > 0 returns to the previous page afterwards. */
+  /** §4.5 PAGE_SWITCH: shows `page`; with durationS > 0 goes back to page 0 afterwards. */
   switchPage(page: number, durationS: number): boolean {
     if (!Number.isInteger(page) || page < 0 || page >= this.type.pages) return false;
     this.pageReturn?.cancel();
     this.pageReturn = undefined;
-    const previous = this.page;
-    this.page = page;
-    if (page !== previous) this.startRefresh('full');
-    if (durationS > 0 && page !== previous) {
+    if (page !== this.page) {
+      this.page = page;
+      this.startRefresh('full', false);
+    }
+    if (durationS > 0 && page !== 0) {
       this.pageReturn = this.clock.setTimeout(() => {
         this.pageReturn = undefined;
-        this.page = previous;
-        this.startRefresh('full');
+        this.page = 0;
+        this.startRefresh('full', false);
       }, durationS * 1000);
     }
     return true;
@@ -116,7 +118,7 @@ export class LabelDisplay {
 
   /** LABEL_COMMAND REFRESH: redraws the panel from memory. */
   refreshNow(): void {
-    this.startRefresh('full');
+    this.startRefresh('full', false);
   }
 
   /** Reboot: RAM is lost (memory, timed image, page state); the e-paper keeps showing its last picture. */
@@ -127,6 +129,7 @@ export class LabelDisplay {
     this.refreshTimer?.cancel();
     this.refreshTimer = undefined;
     this.refreshUntil = 0;
+    this.refreshForImage = false;
     this.memory.fill(null);
     this.memoryHash.fill(BLANK_HASH);
     this.page = 0;
@@ -136,7 +139,10 @@ export class LabelDisplay {
     return kind === 'partial' && this.type.partialRefresh ? this.type.partialRefreshMs : this.type.fullRefreshMs;
   }
 
-  private startRefresh(kind: RefreshKind): void {
+  private startRefresh(kind: RefreshKind, newImage: boolean): void {
+    // A refresh that interrupts another one for a new image still ends with that new image shown.
+    const forImage = newImage || this.refreshForImage;
+    this.refreshForImage = forImage;
     this.refreshTimer?.cancel();
     const duration = this.refreshMs(kind);
     this.refreshUntil = this.clock.now() + duration;
@@ -146,7 +152,8 @@ export class LabelDisplay {
       this.panel = this.memory[this.page] ?? null;
       this.panelHash = this.panel === null ? BLANK_HASH : (this.memoryHash[this.page] ?? contentHash(this.panel));
       this.panelPage = this.page;
-      this.hooks.onRefreshed(kind);
+      this.refreshForImage = false;
+      this.hooks.onRefreshed(kind, forImage);
     }, duration);
   }
 

@@ -3,10 +3,10 @@
  * esl/{chain}/{store}/ap/{apId}/up (publish) and /down (subscribe); /status carries a retained "online", and the
  * last will sets a retained "offline" when the AP vanishes without saying goodbye.
  *
- * The session is clean: the AP's MQTT state is disposable. After a reconnect the AP announces itself with
- * AP_HELLO and the edge re-sends what it has not seen acknowledged (§7.3, §8).
+ * The session is persistent (clean session false, §11.2), so frames the edge sends while the AP is away wait at
+ * the broker. After a reconnect the AP announces itself with AP_HELLO and sends again what the edge had not
+ * acknowledged (§7.3, §8).
  */
-import { createHash } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   AP_STATUS_OFFLINE,
@@ -25,19 +25,11 @@ export interface MqttEdgeLinkOptions {
   username: string;
   password: string;
   topics: ApTopics;
+  /** §11.3 The AP's client id is its apId. */
   clientId: string;
   logger: SimLogger;
   connectTimeoutMs?: number;
   reconnectPeriodMs?: number;
-}
-
-/**
- * A client id unique per chain, store and AP that stays within the 23 characters every MQTT 3.1.1 broker must
- * accept (aedes' default maxClientsIdLength is 23).
- */
-export function apClientId(chain: string, store: string, apId: string): string {
-  const digest = createHash('sha256').update(`${chain}/${store}/${apId}`).digest('hex').slice(0, 8);
-  return `ap-${digest}-${apId.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 23);
 }
 
 export class MqttEdgeLink implements EdgeLink {
@@ -59,7 +51,7 @@ export class MqttEdgeLink implements EdgeLink {
         clientId: this.opts.clientId,
         username: this.opts.username,
         password: this.opts.password,
-        clean: true,
+        clean: false,
         protocolVersion: 4,
         connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
         reconnectPeriod: this.opts.reconnectPeriodMs ?? 1_000,

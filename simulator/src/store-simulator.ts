@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { LabelIdSchema, SUPPORTED_VERSIONS, apTopics, type ContentHash } from '../../firmware-protocol/src/index.js';
 import type { EdgeLink } from './edge-link.js';
 import type { TransferRadioStats, LabelStats } from './label-stats.js';
-import { MqttEdgeLink, apClientId } from './mqtt-edge-link.js';
+import { MqttEdgeLink } from './mqtt-edge-link.js';
 import { panelPng, wallPng } from './panel-png.js';
 import { RadioAir } from './radio-air.js';
 import { RadioMedium, type RadioMediumStats } from './radio-medium.js';
@@ -32,6 +32,8 @@ export const SimApOptionsSchema = z.object({
   channel: z.number().int().min(0).max(255).optional(),
   /** Staged transfers the AP holds (default 64). */
   queueCapacity: z.number().int().min(1).max(0xffff).optional(),
+  /** MQTT client id (default: the apId, §11.3). Brokers shared by several stores need distinct ids. */
+  clientId: z.string().min(1).max(64).optional(),
 });
 
 export const SimLabelOptionsSchema = z.object({
@@ -131,7 +133,7 @@ export class StoreSimulator {
               username: a.username,
               password: a.password,
               topics: apTopics(opts.chain, opts.store, a.apId),
-              clientId: apClientId(opts.chain, opts.store, a.apId),
+              clientId: a.clientId ?? a.apId,
               logger,
             })
           : new SerialEdgeLink({ path: transport.serialPath, logger, random });

@@ -1,8 +1,9 @@
 /**
  * A simulated access point, edge side (firmware-protocol/README.md §4–§8): announces itself with AP_HELLO on
- * every (re)connection, takes the edge's EDGE_HELLO, sends heartbeats, and acknowledges every edge→AP frame —
- * OK, or a NACK status (QUEUE_FULL, UNKNOWN_TRANSFER, INVALID_PARAMETER, …). A duplicate (same seq, §7.2) is
- * acknowledged again with the status of the first time but not applied twice.
+ * every (re)connection and sends nothing else until the edge's EDGE_HELLO; then heartbeats, label check-ins,
+ * transfer results and sensor values. It acknowledges every edge→AP frame — OK, or a NACK status (QUEUE_FULL,
+ * UNKNOWN_TRANSFER, INVALID_PARAMETER, …); a duplicate (same seq, §7.2) is acknowledged again with the status of
+ * the first time but not applied twice.
  *
  * The radio side (labels, transfers on air) is ApRadio; the staged transfers are the TransferStore.
  */
@@ -10,9 +11,11 @@ import {
   ACK_REQUESTED,
   ApCapability,
   DuplicateWindow,
+  MAX_RETRIES,
   PROTOCOL_VERSION,
   SeqCounter,
   StatusCode,
+  ackTimeoutMs,
   nackFor,
   type DecodeResult,
   type Frame,
@@ -36,11 +39,11 @@ export const SIM_AP_CAPABILITIES =
   ApCapability.PAGES |
   ApCapability.RLE |
   ApCapability.ZLIB;
-/** The AP repeats AP_HELLO until the edge answers. */
-const HELLO_REPEAT_MS = 10_000;
-/** Uplink frames kept while the network is down (power stays on); older ones are dropped first. */
+/** §8 After the §7.3 retries, AP_HELLO is repeated once a minute until the edge answers. */
+const HELLO_LATE_REPEAT_MS = 60_000;
+/** Messages for the edge kept while it cannot take them (link down, no EDGE_HELLO yet); oldest dropped first. */
 const OUTBOX_LIMIT = 10_000;
-/** ACK statuses remembered for re-acknowledging duplicates (as many as the duplicate window spans). */
+/** ACK statuses remembered for re-acknowledging duplicates (as many as the duplicate window spans, §7.2). */
 const ACK_CACHE_SIZE = 64;
 
 export interface VirtualApOptions {
@@ -67,6 +70,8 @@ export interface VirtualApStats {
   acksReceived: number;
   hellosSent: number;
   heartbeatsSent: number;
+  /** Messages sent again as new frames after a reconnect because the edge had not acknowledged them (§7.3). */
+  resent: number;
 }
 
 export class VirtualAp {
@@ -82,6 +87,7 @@ export class VirtualAp {
     acksReceived: 0,
     hellosSent: 0,
     heartbeatsSent: 0,
+    resent: 0,
   };
   /** The protocol version the edge chose (§8). */
   version = PROTOCOL_VERSION;
@@ -90,8 +96,11 @@ export class VirtualAp {
   private readonly txSeq: SeqCounter;
   private readonly rxWindow = new DuplicateWindow(ACK_CACHE_SIZE);
   private readonly ackCache = new Map<number, StatusCodeValue>();
+  /** ACK-requested messages sent and not yet acknowledged, by seq. */
+  private readonly unacked = new Map<number, Message>();
   private heartbeatTimer: TimerHandle | undefined;
   private helloTimer: TimerHandle | undefined;
+  private helloAttempt = 0;
   private heartbeatIntervalMs = 0;
   private bootAt: number;
   private outbox: Message[] = [];
@@ -119,19 +128,21 @@ export class VirtualAp {
   }
 
   /**
-   * Fault injection. 'power': the AP loses power — the link drops without goodbye (the broker publishes the
-   * will), staged transfers, queued commands and everything it knew about labels are gone, and its radio is
-   * silent, so its labels roam to a neighbour AP if they have one. 'network': only the uplink drops; the radio
-   * keeps serving labels and the AP buffers what it must tell the edge until the link is back.
+   * Fault injection. 'power': the AP loses power — the link drops without goodbye (on MQTT the broker publishes
+   * the will "offline"), staged transfers, queued commands and everything it knew about labels are gone, and its
+   * radio is silent, so labels with a neighbour AP roam there. 'network': only the uplink drops; the radio keeps
+   * serving labels and the AP keeps what it must tell the edge until the link is back.
    */
   async setOnline(online: boolean, fault: ApFault = 'power'): Promise<void> {
     if (!online) {
       this.stopTimers();
+      this.helloDone = false;
       if (fault === 'power') {
         this.powered = false;
         this.radio.powerOff();
         this.transfers.clear();
         this.outbox = [];
+        this.unacked.clear();
         this.ackCache.clear();
         this.rxWindow.reset();
       }
@@ -167,15 +178,15 @@ export class VirtualAp {
 
   private onLinkUp(): void {
     this.helloDone = false;
+    this.helloAttempt = 0;
     this.sendHello();
-    const queued = this.outbox;
-    this.outbox = [];
-    for (const m of queued) this.send(m);
   }
 
   /** §5.1, §8 AP_HELLO always travels in a version-1 frame so that any edge can read it. */
   private sendHello(): void {
     this.helloTimer?.cancel();
+    this.helloTimer = undefined;
+    if (!this.opts.link.connected) return;
     this.stats.hellosSent++;
     this.sendFrame({
       version: 1,
@@ -193,15 +204,18 @@ export class VirtualAp {
         maxBlockSize: this.opts.maxBlockSize,
       },
     });
+    // §8 Repeated with the timing of §7.3 (2, 4, … 64 s), then once a minute, until EDGE_HELLO arrives.
+    const wait = this.helloAttempt <= MAX_RETRIES ? ackTimeoutMs(this.helloAttempt, this.opts.env.random) : HELLO_LATE_REPEAT_MS;
+    this.helloAttempt++;
     this.helloTimer = this.opts.env.clock.setTimeout(() => {
       this.helloTimer = undefined;
-      if (!this.helloDone && this.opts.link.connected) this.sendHello();
-    }, HELLO_REPEAT_MS);
+      if (!this.helloDone) this.sendHello();
+    }, wait);
   }
 
   private heartbeat(): void {
     this.heartbeatTimer = undefined;
-    if (!this.opts.link.connected || this.heartbeatIntervalMs <= 0) return;
+    if (!this.helloDone || this.heartbeatIntervalMs <= 0) return;
     this.stats.heartbeatsSent++;
     this.send({
       type: 'AP_HEARTBEAT',
@@ -209,7 +223,7 @@ export class VirtualAp {
       queueDepth: this.transfers.size,
       queueCapacity: this.opts.queueCapacity,
       channel: this.opts.channel,
-      labelsSeen: Math.min(0xffff, this.radio.labelsSeen),
+      labelsSeen: Math.min(0xffff, this.radio.labelsSeen()),
     });
     this.heartbeatTimer = this.opts.env.clock.setTimeout(() => this.heartbeat(), this.heartbeatIntervalMs);
   }
@@ -221,9 +235,9 @@ export class VirtualAp {
     this.helloTimer = undefined;
   }
 
-  /** Messages from the radio side; kept while only the network is down. */
+  /** Messages from the radio side: sent now, or kept until the edge has answered AP_HELLO (§8). */
   private uplink(m: RadioUplinkMessage): void {
-    if (this.opts.link.connected) {
+    if (this.helloDone && this.opts.link.connected) {
       this.send(m);
       return;
     }
@@ -232,8 +246,26 @@ export class VirtualAp {
     if (this.outbox.length > OUTBOX_LIMIT) this.outbox.shift();
   }
 
+  /**
+   * §7.3 After EDGE_HELLO: what the edge never acknowledged before the link went down is sent again as new
+   * frames, then what accumulated meanwhile.
+   */
+  private flushAfterHello(): void {
+    const again = [...this.unacked.values()];
+    this.unacked.clear();
+    this.stats.resent += again.length;
+    const queued = this.outbox;
+    this.outbox = [];
+    for (const m of [...again, ...queued]) this.send(m);
+  }
+
   private send(message: Message): void {
-    this.sendFrame({ version: this.version, seq: this.txSeq.next(), ackRequested: ACK_REQUESTED[message.type], message });
+    const frame: Frame = { version: this.version, seq: this.txSeq.next(), ackRequested: ACK_REQUESTED[message.type], message };
+    if (frame.ackRequested) {
+      this.unacked.set(frame.seq, message);
+      if (this.unacked.size > OUTBOX_LIMIT) this.unacked.delete(this.unacked.keys().next().value!);
+    }
+    this.sendFrame(frame);
   }
 
   private sendFrame(frame: Frame): void {
@@ -261,6 +293,7 @@ export class VirtualAp {
     const m = frame.message;
     if (m.type === 'ACK') {
       this.stats.acksReceived++;
+      this.unacked.delete(m.ackSeq);
       return;
     }
     // §8 EDGE_HELLO may come from a restarted edge whose seq started over: forget the old numbers first.
@@ -273,49 +306,58 @@ export class VirtualAp {
       if (frame.ackRequested) this.ack(frame.seq, this.ackCache.get(frame.seq) ?? StatusCode.OK);
       return;
     }
-    const status = this.apply(m);
+    const { status, then } = this.apply(m);
     this.ackCache.set(frame.seq, status);
     if (this.ackCache.size > ACK_CACHE_SIZE) this.ackCache.delete(this.ackCache.keys().next().value!);
     if (frame.ackRequested) this.ack(frame.seq, status);
+    then?.();
   }
 
-  private apply(m: Message): StatusCodeValue {
+  /** Applies one edge message; `then` runs after the ACK is sent (what §4.3 says follows the ACK). */
+  private apply(m: Message): { status: StatusCodeValue; then?: () => void } {
     switch (m.type) {
       case 'EDGE_HELLO': {
-        if (m.version < this.opts.protoMin || m.version > this.opts.protoMax) return StatusCode.UNSUPPORTED_VERSION;
+        if (m.version < this.opts.protoMin || m.version > this.opts.protoMax) return { status: StatusCode.UNSUPPORTED_VERSION };
         this.version = m.version;
-        this.helloDone = true;
         this.helloTimer?.cancel();
         this.helloTimer = undefined;
-        // The AP has no clock of its own: it takes the edge's (labels get it in RADIO_SLEEP, §9.7).
+        // The AP has no clock of its own: it takes the edge's (labels get it in RADIO_SLEEP, §6.5).
         this.radio.clockOffsetMs = m.serverTimeMs - this.opts.env.clock.now();
         this.radio.checkinReportIntervalMs = m.checkinReportIntervalS * 1000;
         this.heartbeatTimer?.cancel();
-        this.heartbeatIntervalMs = m.heartbeatIntervalS * 1000;
         this.heartbeatTimer = undefined;
-        if (this.heartbeatIntervalMs > 0) {
-          this.heartbeatTimer = this.opts.env.clock.setTimeout(() => this.heartbeat(), this.heartbeatIntervalMs);
-        }
-        return StatusCode.OK;
+        this.heartbeatIntervalMs = m.heartbeatIntervalS * 1000;
+        if (this.heartbeatIntervalMs > 0) this.heartbeatTimer = this.opts.env.clock.setTimeout(() => this.heartbeat(), this.heartbeatIntervalMs);
+        const first = !this.helloDone;
+        this.helloDone = true;
+        return { status: StatusCode.OK, then: first ? () => this.flushAfterHello() : undefined };
       }
       case 'IMAGE_BEGIN': {
         const r = this.transfers.begin(m);
-        if (r.replaced !== undefined) this.radio.abortTransfer(r.replaced.descriptor.transferId);
-        return r.status;
+        const replaced = r.replaced;
+        if (replaced === undefined) return { status: r.status };
+        // §4.3 the replaced transfer ends with TRANSFER_RESULT CANCELLED.
+        this.radio.abortTransfer(replaced.descriptor.transferId);
+        return { status: r.status, then: () => this.radio.reportEnded(replaced, StatusCode.CANCELLED) };
       }
       case 'IMAGE_BLOCK':
-        return this.transfers.block(m);
-      case 'IMAGE_CANCEL':
-        this.radio.abortTransfer(m.transferId);
-        return this.transfers.cancel(m.transferId);
+        return { status: this.transfers.block(m) };
+      case 'IMAGE_CANCEL': {
+        const t = this.transfers.get(m.transferId);
+        if (t === undefined) return { status: StatusCode.UNKNOWN_TRANSFER };
+        // §4.3 a transfer the label is receiving finishes (its TRANSFER_RESULT comes from the label).
+        if (this.radio.isOnAir(m.transferId)) return { status: StatusCode.OK };
+        this.transfers.drop(m.transferId);
+        return { status: StatusCode.OK, then: () => this.radio.reportEnded(t, StatusCode.CANCELLED) };
+      }
       case 'LED_FLASH':
       case 'PAGE_SWITCH':
       case 'READ_SENSOR':
       case 'LABEL_COMMAND':
-        return this.radio.queueCommand(m);
+        return { status: this.radio.queueCommand(m) };
       default:
-        // AP→edge and radio messages have no meaning when received from the edge.
-        return StatusCode.UNSUPPORTED_FEATURE;
+        // AP→edge and radio messages mean nothing when they come from the edge.
+        return { status: StatusCode.UNSUPPORTED_FEATURE };
     }
   }
 }

@@ -25,6 +25,7 @@ import {
   WakeReason,
   encodeImage,
   labelTypeById,
+  partialRefreshApplies,
   splitBlocks,
   type MessageOf,
   type StatusCodeValue,
@@ -194,21 +195,29 @@ export class Dispatcher {
       if (!ap || !type || !target) throw new EdgeError('RENDER_FAILED', `no image ${targetHash} or label type ${label.label_type} for ${label.label_id}`);
       const base =
         !label.force_full && label.confirmed_hash && label.confirmed_hash !== BLANK_HASH ? await loadImage(db, label.confirmed_hash) : undefined;
-      const encoded = encodeImage({
+      const basePlanes = base && base.labelType === type.id ? base.planes : undefined;
+      const encodings = [
+        ImageEncoding.RAW,
+        ...(ap.capabilities & ApCapability.RLE ? [ImageEncoding.RLE] : []),
+        ...(ap.capabilities & ApCapability.ZLIB ? [ImageEncoding.ZLIB] : []),
+      ];
+      let encoded = encodeImage({
         labelType: type,
         target: target.planes,
-        ...(base && base.labelType === type.id ? { base: base.planes } : {}),
-        encodings: [
-          ImageEncoding.RAW,
-          ...(ap.capabilities & ApCapability.RLE ? [ImageEncoding.RLE] : []),
-          ...(ap.capabilities & ApCapability.ZLIB ? [ImageEncoding.ZLIB] : []),
-        ],
+        ...(basePlanes ? { base: basePlanes } : {}),
+        encodings,
         kinds: [
           ImageKind.FULL,
           ...(ap.capabilities & ApCapability.DELTA_XOR ? [ImageKind.DELTA_XOR] : []),
           ...(ap.capabilities & ApCapability.DELTA_REGION ? [ImageKind.DELTA_REGION] : []),
         ],
       });
+      // §6.3.2: where the panel can refresh just a black/white region (1 s instead of 15 s), a region delta is worth
+      // a few more bytes on air than the smallest payload.
+      if (basePlanes && type.partialRefresh && ap.capabilities & ApCapability.DELTA_REGION && encoded.kind !== ImageKind.DELTA_REGION) {
+        const region = encodeImage({ labelType: type, target: target.planes, base: basePlanes, encodings, kinds: [ImageKind.DELTA_REGION] });
+        if (partialRefreshApplies(type, ImageKind.DELTA_REGION, region.region, basePlanes, target.planes)) encoded = region;
+      }
       if (encoded.kind === ImageKind.FULL) this.stats.fullImages++;
       else this.stats.deltaImages++;
 
