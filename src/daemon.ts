@@ -22,6 +22,7 @@ import { Dispatcher } from './domain/dispatch/dispatcher.js';
 import { ApRegistry } from './domain/aps/ap-registry.js';
 import { ApInboundHandler } from './domain/aps/ap-inbound-handler.js';
 import { LabelRenderer } from './domain/rendering/label-renderer.js';
+import { BUNDLED_TEMPLATE_DIR } from './domain/rendering/package-root.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './transport/embedded-broker.js';
 import { MqttFrameLink } from './transport/mqtt-frame-link.js';
 import { SerialFrameLink } from './transport/serial-frame-link.js';
@@ -72,7 +73,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanup.push(() => db.close());
     log.info({ evt: 'db.opened', file: db.file }, 'store database open');
 
-    const renderer = opts.renderer ?? (await LabelRenderer.create({ templateDirs: config.rendering.templateDirs }));
+    // The store's template directories come after the bundled ones: a store template overrides one of the same name.
+    const renderer = opts.renderer ?? (await LabelRenderer.create({ templateDirs: [BUNDLED_TEMPLATE_DIR, ...config.rendering.templateDirs] }));
 
     let broker: EmbeddedBroker | null = null;
     let mqttUrl: string;

@@ -119,6 +119,11 @@ export class VirtualAp {
     return this.opts.link.connected;
   }
 
+  /** The link to the edge (tests read the serial link's retransmission state). */
+  get link(): EdgeLink {
+    return this.opts.link;
+  }
+
   get powerOn(): boolean {
     return this.powered;
   }

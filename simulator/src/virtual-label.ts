@@ -18,6 +18,8 @@ import {
   applyImage,
   RADIO_PART_HEADER,
   decodeFrame,
+  partialRefreshApplies,
+  xferDoneStatusFor,
   labelTypeById,
   type LabelType,
   type Message,
@@ -77,8 +79,8 @@ interface Exchange {
   resend: () => void;
   deadline: number;
   block: number;
-  partsThisRound: number;
-  silentRounds: number;
+  /** Last time a valid frame from the AP arrived (a label that hears nothing for 2 s sleeps, §9.1). */
+  lastHeardAt: number;
   request: BlockRequestRecord | undefined;
   done: MessageOf<'RADIO_XFER_DONE'> | undefined;
 }
@@ -87,20 +89,12 @@ interface Exchange {
 const CONTROL_REPLY_BYTES = 96;
 /** Time from a reboot to the first check-in. */
 const BOOT_MS = 1_000;
+/** §9.1 A label that hears nothing from the AP for this long sleeps. */
+const AP_LOST_MS = 2_000;
 
 /** §6.4 The status a label answers for an image it could not apply. */
 export function statusForImageError(e: unknown): StatusCodeValue {
-  if (!(e instanceof ProtocolError)) return StatusCode.INTERNAL_ERROR;
-  switch (e.code) {
-    case 'IMAGE_BASE_MISMATCH':
-      return StatusCode.BASE_MISMATCH;
-    case 'IMAGE_HASH_MISMATCH':
-      return StatusCode.HASH_MISMATCH;
-    case 'IMAGE_UNSUPPORTED':
-      return StatusCode.UNSUPPORTED_FEATURE;
-    default:
-      return StatusCode.DECODE_ERROR;
-  }
+  return e instanceof ProtocolError ? xferDoneStatusFor(e) : StatusCode.INTERNAL_ERROR;
 }
 
 export class VirtualLabel {
@@ -113,7 +107,14 @@ export class VirtualLabel {
   /** Radio statistics of the most recent transfers, newest last. */
   readonly transfers: TransferRadioStats[] = [];
   private battery: number;
-  private wakeReason: WakeReasonValue = WakeReason.BOOT;
+  /** Rebooted and no AP has answered since: the next check-ins say BOOT (§9.9). */
+  private booted = true;
+  /** UNASSOCIATE received: the next check-in is a first contact. */
+  private unassociated = false;
+  /** A transferred image reached the panel and no check-in has reported it yet (TRANSFER_DONE, §5.3). */
+  private transferShown = false;
+  /** The AP of the last answered exchange (a check-in elsewhere is a FIRST_CONTACT, §5.3). */
+  private lastApId: string | undefined;
   /** AP time minus simulated time, learnt from RADIO_SLEEP.nowMs (§9.7); undefined until the first sleep. */
   private clockOffset: number | undefined;
   private txSeq: number;
@@ -124,7 +125,7 @@ export class VirtualLabel {
   /** The log of the transfer this wake-up's exchange is about; its frames count towards its bytesOnAir. */
   private activeLog: TransferRadioStats | undefined;
   /** A timed image received before the label knew the time: placed at the next RADIO_SLEEP. */
-  private unsyncedTimed: { d: TransferDescriptor; planes: Uint8Array } | undefined;
+  private unsyncedTimed: { d: TransferDescriptor; planes: Uint8Array; kind: RefreshKind } | undefined;
   private rebootAfterExchange = false;
   private stopped = false;
 
@@ -140,7 +141,7 @@ export class VirtualLabel {
     this.neighbourApId = spec.neighbourApId;
     this.battery = spec.batteryMv ?? env.model.batteryStartMv;
     this.txSeq = Math.floor(env.random() * 0x10000);
-    this.display = new LabelDisplay(type, env.clock, { onRefreshed: (kind) => this.onRefreshed(kind) });
+    this.display = new LabelDisplay(type, env.clock, { onRefreshed: (kind, newImage) => this.onRefreshed(kind, newImage) });
   }
 
   get batteryMv(): number {
@@ -186,7 +187,8 @@ export class VirtualLabel {
     this.unsyncedTimed = undefined;
     this.clockOffset = undefined;
     this.rebootAfterExchange = false;
-    this.wakeReason = WakeReason.BOOT;
+    this.booted = true;
+    this.transferShown = false;
     if (!this.stopped) this.scheduleWake(this.env.clock.now() + BOOT_MS);
   }
 
@@ -215,8 +217,12 @@ export class VirtualLabel {
       this.stats.framesDuplicate++;
       return;
     }
-    // Any answer proves an AP heard this wake-up's check-in and forwarded the wake reason.
-    if (this.wakeReason !== WakeReason.TIMER) this.wakeReason = WakeReason.TIMER;
+    // Any answer proves the AP heard this wake-up's check-in, wake reason included.
+    ex.lastHeardAt = this.env.clock.now();
+    this.booted = false;
+    this.unassociated = false;
+    this.transferShown = false;
+    this.lastApId = from.apId;
     const m = decoded.frame.message;
     switch (m.type) {
       case 'RADIO_PENDING':
@@ -258,8 +264,7 @@ export class VirtualLabel {
       resend: () => this.sendCheckin(this.env.clock.now()),
       deadline: 0,
       block: -1,
-      partsThisRound: 0,
-      silentRounds: 0,
+      lastHeardAt: now,
       request: undefined,
       done: undefined,
     };
@@ -277,12 +282,21 @@ export class VirtualLabel {
         page: this.display.page,
         batteryMv: Math.min(0xffff, this.batteryMv),
         temperatureC: this.env.model.temperatureC,
-        wakeReason: this.wakeReason,
+        wakeReason: this.wakeReason(),
       },
       startAt,
       false,
     );
     this.awaitAnswer(tx);
+  }
+
+  /** §5.3 BOOT, then FIRST_CONTACT (another AP, or after UNASSOCIATE), then TRANSFER_DONE, else TIMER. */
+  private wakeReason(): WakeReasonValue {
+    if (this.booted) return WakeReason.BOOT;
+    const ap = this.exchange?.ap;
+    if (this.unassociated || (ap !== undefined && ap !== null && this.lastApId !== undefined && ap.apId !== this.lastApId)) return WakeReason.FIRST_CONTACT;
+    if (this.transferShown) return WakeReason.TRANSFER_DONE;
+    return WakeReason.TIMER;
   }
 
   /** Waits for the AP's answer to a control frame; without one, re-sends (a new frame) or gives up. */
@@ -317,7 +331,7 @@ export class VirtualLabel {
       case 'LABEL_COMMAND':
         if (c.command === LabelCommandCode.REBOOT) this.rebootAfterExchange = true; // once the exchange is over
         else if (c.command === LabelCommandCode.REFRESH) this.display.refreshNow();
-        else if (c.command === LabelCommandCode.UNASSOCIATE) this.wakeReason = WakeReason.FIRST_CONTACT; // looks for an AP anew
+        else if (c.command === LabelCommandCode.UNASSOCIATE) this.unassociated = true; // looks for an AP anew
         break;
       case 'READ_SENSOR':
         // The AP answers from the values of the check-in (README §5.5); nothing to do on the label.
@@ -332,7 +346,7 @@ export class VirtualLabel {
     this.clockOffset = m.nowMs - now;
     const timed = this.unsyncedTimed;
     this.unsyncedTimed = undefined;
-    if (timed !== undefined) this.show(timed.d, timed.planes);
+    if (timed !== undefined) this.show(timed.d, timed.planes, timed.kind);
     this.endExchange(jitteredMs(this.env.model, m.nextWakeS * 1000, this.env.random));
     if (this.rebootAfterExchange) this.reboot();
   }
@@ -377,7 +391,6 @@ export class VirtualLabel {
     this.log.bytesOnAir += frameBytes;
     ex.phase = 'transfer';
     ex.deadline = now + this.env.model.transferTimeoutMs;
-    ex.silentRounds = 0;
     ex.resend = () => this.requestNext(ex, this.env.clock.now());
     this.requestNext(ex, now + this.env.model.turnaroundMs);
   }
@@ -400,7 +413,6 @@ export class VirtualLabel {
     ex.request = { at: startAt, blockIndex: block, parts, received: [] };
     if (this.log !== undefined && this.log.requests.length < REQUEST_LOG_LENGTH) this.log.requests.push(ex.request);
     ex.block = block;
-    ex.partsThisRound = 0;
     const tx = this.send({ type: 'RADIO_BLOCK_REQUEST', transferId: rx.descriptor.transferId, blockIndex: block, partsWanted }, startAt, true);
     let burstMs = 0;
     for (const p of parts) burstMs += this.env.air.frameAirMs(RADIO_PART_HEADER + rx.partLength(block, p));
@@ -413,9 +425,8 @@ export class VirtualLabel {
       this.transferTimedOut();
       return;
     }
-    // Rounds in which nothing at all arrives mean the AP is gone; parts lost here and there do not.
-    ex.silentRounds = ex.partsThisRound === 0 ? ex.silentRounds + 1 : 0;
-    if (ex.silentRounds > this.env.model.maxRadioRetries) {
+    // Parts lost here and there are asked for again; nothing at all for 2 s means the AP is gone.
+    if (this.env.clock.now() - ex.lastHeardAt >= AP_LOST_MS) {
       this.transferTimedOut();
       return;
     }
@@ -427,7 +438,6 @@ export class VirtualLabel {
     if (ex.phase !== 'transfer' || rx === undefined || m.transferId !== rx.descriptor.transferId) return;
     const outcome = rx.accept(m);
     if (outcome === 'new') {
-      ex.partsThisRound++;
       if (ex.request !== undefined && ex.request.blockIndex === m.blockIndex) ex.request.received.push(m.partIndex);
       if (this.log !== undefined) this.log.partsReceived++;
     } else if (outcome === 'duplicate' && this.log !== undefined) {
@@ -442,6 +452,8 @@ export class VirtualLabel {
   private completeTransfer(ex: Exchange, rx: TransferReceiver, startAt: number): void {
     const d = rx.descriptor;
     this.receiver = undefined;
+    // §9.8 XFER_DONE reports what the panel shows at this moment, before the refresh that follows.
+    const shownBefore = this.display.reportedHash();
     let status: StatusCodeValue = StatusCode.OK;
     let planes: Uint8Array | undefined;
     try {
@@ -460,19 +472,21 @@ export class VirtualLabel {
     }
     if (planes !== undefined) {
       this.stats.updates++;
-      this.show(d, planes);
+      // §6.3.2 A region that changes only black and white refreshes partially, where the panel can.
+      const before = this.display.planesOfPage(d.page);
+      const partial = before !== null && partialRefreshApplies(this.type, d.kind, d.region, before, planes);
+      this.show(d, planes, partial ? 'partial' : 'full');
     }
-    this.finishTransfer(ex, d.transferId, status, startAt);
+    this.finishTransfer(ex, d.transferId, status, startAt, shownBefore);
   }
 
   /** Puts a verified image in display memory, now or at its display time (§6.5). */
-  private show(d: TransferDescriptor, planes: Uint8Array): void {
-    const kind: RefreshKind = d.kind === ImageKind.DELTA_REGION ? 'partial' : 'full';
+  private show(d: TransferDescriptor, planes: Uint8Array, kind: RefreshKind): void {
     if (d.displayAt > 0) {
       const labelNow = this.labelNow();
       if (labelNow === undefined) {
         // Without the time the label cannot honour displayAt; showing early could show a price too soon.
-        this.unsyncedTimed = { d, planes };
+        this.unsyncedTimed = { d, planes, kind };
         return;
       }
       if (d.displayAt > labelNow) {
@@ -483,14 +497,14 @@ export class VirtualLabel {
     this.display.store(d.page, planes, d.targetHash, kind);
   }
 
-  private finishTransfer(ex: Exchange, transferId: number, status: StatusCodeValue, startAt: number): void {
+  private finishTransfer(ex: Exchange, transferId: number, status: StatusCodeValue, startAt: number, displayedHash = this.display.reportedHash()): void {
     if (this.log !== undefined && this.log.transferId === transferId && this.log.finishedAt === undefined) {
       this.log.finishedAt = startAt;
       this.log.status = status;
     }
     ex.phase = 'done';
     ex.retries = 0;
-    ex.done = { type: 'RADIO_XFER_DONE', transferId, status, displayedHash: this.display.reportedHash() };
+    ex.done = { type: 'RADIO_XFER_DONE', transferId, status, displayedHash };
     ex.resend = () => this.sendDone(ex, this.env.clock.now());
     this.sendDone(ex, startAt);
   }
@@ -547,8 +561,9 @@ export class VirtualLabel {
     this.wakeTimer = this.env.clock.schedule(atMs, () => this.wake());
   }
 
-  private onRefreshed(_kind: RefreshKind): void {
+  private onRefreshed(_kind: RefreshKind, newImage: boolean): void {
     this.stats.refreshes++;
+    if (newImage) this.transferShown = true;
     this.battery -= this.env.model.batteryDrainPerRefreshMv;
   }
 }

@@ -48,6 +48,7 @@ export async function startEmbeddedBroker(opts: {
   }
   users.set(edgeCredentials.username, { password: edgeCredentials.password, principal: { username: edgeCredentials.username, role: 'edge' } });
   const principals = new WeakMap<Client, Principal>();
+  const emptyIdUnclean = new WeakSet<Client>();
   let eventHandler: InboundEventHandler | null = null;
   const eventPrefix = `${root}/in/`;
 
@@ -58,15 +59,17 @@ export async function startEmbeddedBroker(opts: {
     // A frozen subscriber must not stall delivery to everyone else (domain notes §4).
     drainTimeout: 30_000,
     preConnect(client, packet, callback) {
-      // MQTT 3.1.1 [MQTT-3.1.3-8]: an empty client id requires clean session; aedes does not check it.
+      // MQTT 3.1.1 [MQTT-3.1.3-8]: an empty client id requires clean session; aedes does not check it. A refusal
+      // here would close the socket without CONNACK, so mark the client and answer CONNACK 2 from authenticate.
       const p = packet as { clientId?: string; clean?: boolean };
-      if (!p.clientId && p.clean === false) {
-        log.warn({ evt: 'mqtt.refused', reason: 'empty client id with clean=false' }, 'mqtt client refused');
-        return callback(Object.assign(new Error('identifier rejected'), { returnCode: 2 }), false);
-      }
+      if (!p.clientId && p.clean === false) emptyIdUnclean.add(client);
       callback(null, true);
     },
     authenticate(client, username, password, done) {
+      if (emptyIdUnclean.has(client)) {
+        log.warn({ evt: 'mqtt.refused', reason: 'empty client id with clean=false', username: username ?? null }, 'mqtt client refused');
+        return done(Object.assign(new Error('identifier rejected'), { returnCode: 2 as const }), false);
+      }
       const user = username ? users.get(username) : undefined;
       if (!user || !password || !sameSecret(password.toString('utf8'), user.password)) {
         log.warn({ evt: 'mqtt.auth_failed', username: username ?? null, clientId: client.id, anonymous: !username }, 'mqtt authentication failed');

@@ -87,7 +87,7 @@ describe('crash and restart', () => {
     for (let i = 1; i <= 400 && !killed; i++) {
       const id = `crash-price-${i}`;
       sends.push(
-        client.publishAsync(`${ROOT}/in/price`, JSON.stringify({ id, source: 'pos', version: i, type: 'price', data: { gtin, priceCents: 100 + i, validFrom: new Date(Date.UTC(2030, 0, 1) + i * 60_000).toISOString() } }), { qos: 1 }).then(
+        client.publishAsync(`${ROOT}/in/price`, JSON.stringify({ id, source: 'pos', version: i + 1, type: 'price', data: { gtin, priceCents: 100 + i, validFrom: new Date(Date.UTC(2030, 0, 1) + i * 60_000).toISOString() } }), { qos: 1 }).then(
           () => void acked.push(id),
           () => undefined,
         ),

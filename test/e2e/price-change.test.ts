@@ -46,6 +46,8 @@ describe('a price change, end to end', () => {
   });
 
   const publishPrice = async (id: string, version: number, gtin: string, priceCents: number) => {
+    // Forget earlier replies to the same id, so we wait for the answer to this publish.
+    for (let i = replies.length - 1; i >= 0; i--) if (replies[i]!.eventId === id) replies.splice(i, 1);
     await pos.publishAsync(
       `${ROOT}/in/price`,
       JSON.stringify({ id, source: 'pos', version, type: 'price', data: { gtin, priceCents }, replyTo: `${ROOT}/reply/pos` }),

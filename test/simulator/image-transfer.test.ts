@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BLANK_HASH, ImageEncoding, ImageKind, StatusCode, WakeReason, contentHash, encodeImage, type MessageOf } from '../../firmware-protocol/src/index.js';
+import {
+  BLANK_HASH,
+  ImageEncoding,
+  ImageKind,
+  StatusCode,
+  WakeReason,
+  bytesOnAir,
+  contentHash,
+  encodeImage,
+  type MessageOf,
+} from '../../firmware-protocol/src/index.js';
 import type { TransferRadioStats } from '../../simulator/src/label-stats.js';
 import { runVirtual, runVirtualUntil } from './edge-double.js';
 import { changedRegion, labelType, testPlanes } from './images.js';
@@ -54,8 +64,10 @@ describe('image transfer over the simulated radio', () => {
     expect(sim.groundTruth(LABEL_A)!.hash).toBe(BLANK_HASH);
     expect(sim.groundTruth(LABEL_A)!.reportedHash).toBe(image.targetHash);
     const result = (await edge.waitFor((r) => r.frame.message.type === 'TRANSFER_RESULT')).frame.message as MessageOf<'TRANSFER_RESULT'>;
-    expect(result).toMatchObject({ transferId: 11, labelId: LABEL_A, status: StatusCode.OK, displayedHash: image.targetHash });
-    expect(result.bytesOnAir).toBeGreaterThan(image.payload.length);
+    // §9.8 displayedHash is what the panel shows at this moment, before the refresh.
+    expect(result).toMatchObject({ transferId: 11, labelId: LABEL_A, status: StatusCode.OK, displayedHash: BLANK_HASH });
+    // §9.5 What the AP sent without losses: the parts (payload + 19 bytes each) and the 64-byte RADIO_PENDING.
+    expect(result.bytesOnAir).toBe(bytesOnAir(image.payload.length) + 64);
     expect(sim.apStats('AP-1').staged).toBe(0);
 
     const waited = await runVirtualUntil(clock, () => sim.groundTruth(LABEL_A)!.hash === image.targetHash, 60_000, 200);
@@ -63,14 +75,14 @@ describe('image transfer over the simulated radio', () => {
     const truth = sim.groundTruth(LABEL_A)!;
     expect(contentHash(truth.planes!)).toBe(image.targetHash);
     expect(truth).toMatchObject({ updates: 1, refreshes: 1 });
-    // Without losses the AP's count (TRANSFER_RESULT), the label's count and the transfer's log agree.
-    expect(truth.bytesOnAir).toBe(result.bytesOnAir);
-    expect(sim.transferStats(LABEL_A)[0]!.bytesOnAir).toBe(result.bytesOnAir);
+    // The label counts both directions: the AP's frames and its own block requests and RADIO_XFER_DONE.
+    expect(truth.bytesOnAir).toBeGreaterThan(result.bytesOnAir);
+    expect(sim.transferStats(LABEL_A)[0]!.bytesOnAir).toBe(truth.bytesOnAir);
 
     // The acknowledgement the edge audits: the next check-in reports the new hash.
     await runVirtual(clock, 40_000);
     const last = edge.messages('LABEL_CHECKIN').at(-1)!;
-    expect(last).toMatchObject({ labelId: LABEL_A, displayedHash: image.targetHash, pendingTransferId: 0 });
+    expect(last).toMatchObject({ labelId: LABEL_A, displayedHash: image.targetHash, pendingTransferId: 0, wakeReason: WakeReason.TRANSFER_DONE });
   });
 
   it('under 30 % frame loss re-requests only the missing parts and completes', async () => {
@@ -88,7 +100,8 @@ describe('image transfer over the simulated radio', () => {
     expect(fx.sim.stats().framesLost).toBeGreaterThan(20);
     expect(fx.sim.groundTruth(LABEL_A)!.planes).toEqual(testPlanes(t29, 2));
     const result = await fx.edge.waitFor((r) => r.frame.message.type === 'TRANSFER_RESULT');
-    expect(result.frame.message).toMatchObject({ status: StatusCode.OK, displayedHash: image.targetHash });
+    expect(result.frame.message).toMatchObject({ status: StatusCode.OK, transferId: 21 });
+    expect((result.frame.message as MessageOf<'TRANSFER_RESULT'>).bytesOnAir).toBeGreaterThan(bytesOnAir(image.payload.length) * 1.2);
   });
 
   it('rejects corrupted frames (CRC) and gets the parts again', async () => {
@@ -104,8 +117,10 @@ describe('image transfer over the simulated radio', () => {
 
   it('survives duplicated radio frames (same seq dropped)', async () => {
     fx = await startStore({ radio: { duplication: 0.3 }, seed: 9 });
-    await showFull(fx, testPlanes(t29, 4), 41);
+    await showFull(fx, testPlanes(t29, 4), 41, ImageEncoding.RAW);
+    expect(fx.sim.radioStats().framesDuplicated).toBeGreaterThan(10);
     expect(fx.sim.labelStats(LABEL_A)!.framesDuplicate).toBeGreaterThan(0);
+    expect(fx.sim.transferStats(LABEL_A)[0]!.partsDuplicate).toBe(0);
     expect(fx.sim.groundTruth(LABEL_A)!.updates).toBe(1);
   });
 
@@ -187,7 +202,8 @@ describe('image transfer over the simulated radio', () => {
     expect(log.partsReceived).toBe(97);
     expect(log.partsDuplicate).toBe(0);
     const results91 = results(fx).filter((r) => r.transferId === 91);
-    expect(results91).toEqual([expect.objectContaining({ status: StatusCode.OK, displayedHash: image.targetHash })]);
+    expect(results91).toEqual([expect.objectContaining({ status: StatusCode.OK })]);
+    expect(fx.sim.groundTruth(LABEL_A)!.hash).toBe(image.targetHash);
   });
 
   it('runs one transfer at a time per AP and sends waiting labels back to sleep briefly', async () => {

@@ -16,7 +16,11 @@ export function testPlanes(t: LabelType, variant: number): Uint8Array {
     for (let xb = 0; xb < rowBytes; xb++) {
       // black plane: horizontal stripes shifted per variant; red plane: a box whose position depends on the variant
       if ((y + variant * 3) % 16 < 3) planes[y * rowBytes + xb] = 0xff;
-      if (planes.length > plane && y > 10 + variant && y < 40 + variant && xb > 2 && xb < 12) planes[plane + y * rowBytes + xb] = 0xaa;
+      if (planes.length > plane && y > 10 + variant && y < 40 + variant && xb > 2 && xb < 12) {
+        planes[plane + y * rowBytes + xb] = 0xaa;
+        // A pixel is one colour: where red is set, black is not (as a renderer produces it).
+        planes[y * rowBytes + xb]! &= 0x55;
+      }
     }
   }
   return planes;

@@ -39,6 +39,8 @@ export class LabelPlanner {
   private again = false;
   private boundaryTimer: TimerHandle | null = null;
   private stopped = false;
+  /** Labels whose last render failed, and when to try again. */
+  private readonly renderRetryAt = new Map<string, number>();
 
   constructor(
     private readonly deps: {
@@ -80,14 +82,18 @@ export class LabelPlanner {
 
   private async loop(): Promise<void> {
     try {
+      // One pass walks every dirty label once, by a cursor over label ids, so labels that keep failing to render
+      // cannot hold back the others.
+      let cursor = '';
       let failed = 0;
       while (!this.stopped) {
-        const r = await this.planChunk();
+        const r = await this.planChunk(cursor);
         failed += r.failed;
-        if (r.seen < CHUNK || r.failed > 0) break;
+        if (r.seen < CHUNK || r.last === null) break;
+        cursor = r.last;
       }
       await this.scheduleNextBoundary();
-      // Labels whose render failed stay dirty; try them again later rather than spinning.
+      // Labels whose render failed stay dirty and are skipped until their retry time.
       if (failed > 0 && !this.stopped) this.deps.clock.setTimeout(() => this.kick(), RENDER_RETRY_MS);
     } catch (err) {
       this.deps.log.error({ evt: 'planner.failed', err: errorMessage(err) }, 'label planning failed; will retry');
@@ -96,14 +102,16 @@ export class LabelPlanner {
   }
 
   /** Plans up to CHUNK dirty labels; returns how many it looked at and how many failed to render. */
-  async planChunk(): Promise<{ seen: number; failed: number }> {
+  async planChunk(after = ''): Promise<{ seen: number; failed: number; last: string | null }> {
     const { db, clock } = this.deps;
     const now = clock.now();
-    const rows = await db.all<DirtyRow>(
-      'SELECT label_id, label_type, gtin, template, dirty, desired_hash, confirmed_hash FROM labels WHERE dirty > 0 LIMIT ?',
-      [CHUNK],
+    const all = await db.all<DirtyRow>(
+      'SELECT label_id, label_type, gtin, template, dirty, desired_hash, confirmed_hash FROM labels WHERE dirty > 0 AND label_id > ? ORDER BY label_id LIMIT ?',
+      [after, CHUNK],
     );
-    if (rows.length === 0) return { seen: 0, failed: 0 };
+    const last = all.at(-1)?.label_id ?? null;
+    const rows = all.filter((r) => (this.renderRetryAt.get(r.label_id) ?? 0) <= now);
+    if (rows.length === 0) return { seen: all.length, failed: all.length - rows.length, last };
 
     // Build contents in one read transaction so the chunk sees one consistent catalogue.
     const contents = new Map<string, BuiltContent | undefined>();
@@ -148,9 +156,11 @@ export class LabelPlanner {
         const res = results.get(r.label_id)!;
         if (res.error) {
           failed++;
+          this.renderRetryAt.set(r.label_id, now + RENDER_RETRY_MS);
           this.deps.log.error({ evt: 'render.failed', labelId: r.label_id, err: res.error }, 'rendering failed; will retry');
           continue; // stays dirty
         }
+        this.renderRetryAt.delete(r.label_id);
         if (res.planes && res.content && res.type !== undefined && res.hash) {
           await saveImage(tx, { hash: res.hash, labelType: res.type, planes: res.planes, content: res.content }, now);
         }
@@ -173,7 +183,7 @@ export class LabelPlanner {
       this.deps.log.debug({ evt: 'planner.planned', labels: changed.length }, 'desired images changed');
       this.deps.onPlanned(changed);
     }
-    return { seen: rows.length, failed };
+    return { seen: all.length, failed: failed + all.length - rows.length, last };
   }
 
   /** Arms one timer for the next future price or promotion boundary; at it, marks the affected labels dirty. */

@@ -19,6 +19,31 @@ export interface GlyphMask {
   h: number;
   /** One byte per pixel, 1 = ink, row-major. */
   bits: Uint8Array;
+  /**
+   * The same ink as horizontal spans, for fast painting: row r's spans are the pairs [start, end) (columns) in
+   * spans[rowStart[r] .. rowStart[r + 1]).
+   */
+  spans: Uint16Array;
+  rowStart: Uint32Array;
+}
+
+/** Run-length form of a 1-bit mask (see GlyphMask.spans). */
+export function maskSpans(bits: Uint8Array, w: number, h: number): { spans: Uint16Array; rowStart: Uint32Array } {
+  const spans: number[] = [];
+  const rowStart = new Uint32Array(h + 1);
+  for (let r = 0; r < h; r++) {
+    rowStart[r] = spans.length;
+    let c = 0;
+    while (c < w) {
+      while (c < w && !bits[r * w + c]) c++;
+      if (c >= w) break;
+      const start = c;
+      while (c < w && bits[r * w + c]) c++;
+      spans.push(start, c);
+    }
+  }
+  rowStart[h] = spans.length;
+  return { spans: Uint16Array.from(spans), rowStart };
 }
 
 export interface GlyphRequest {
@@ -170,7 +195,7 @@ export class GlyphRasterCache {
         const src = (c.cy + row) * atlasW + c.cx;
         for (let col = 0; col < c.w; col++) bits[row * c.w + col] = alpha[src + col]! >= COVERAGE_THRESHOLD ? 1 : 0;
       }
-      this.store(c.key, { l: c.l, t: c.t, w: c.w, h: c.h, bits });
+      this.store(c.key, { l: c.l, t: c.t, w: c.w, h: c.h, bits, ...maskSpans(bits, c.w, c.h) });
       this.rasterised++;
     }
   }

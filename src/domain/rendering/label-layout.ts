@@ -28,7 +28,16 @@ const PLATE_PAD = 1;
 
 export type DrawOp =
   | { op: 'fill'; rect: Rect; colour: PanelColour }
-  | { op: 'glyphs'; font: FontId; size: number; colour: PanelColour; glyphs: { gi: number; x: number; y: number }[] }
+  | {
+      op: 'glyphs';
+      font: FontId;
+      size: number;
+      colour: PanelColour;
+      /** Glyph index and whole-pixel origin (x, baseline y) of every glyph drawn. */
+      glyphs: { gi: number; x: number; y: number }[];
+      /** The same as text runs (origin and baseline of each line), for previews and SVG export. */
+      runs: { text: string; x: number; baseline: number }[];
+    }
   | { op: 'modules'; x: number; y: number; cols: number; rows: number; moduleW: number; moduleH: number; bits: Uint8Array; colour: PanelColour };
 
 export interface ElementLayout {
@@ -86,13 +95,17 @@ function clip(r: Rect, to: Rect): Rect {
 
 function glyphOp(font: FontId, colour: PanelColour, parts: readonly PlacedText[]): DrawOp[] {
   // One op per size (a split price has two sizes).
-  const bySize = new Map<number, { gi: number; x: number; y: number }[]>();
+  const bySize = new Map<number, Extract<DrawOp, { op: 'glyphs' }>>();
   for (const p of parts) {
-    const list = bySize.get(p.size) ?? [];
-    for (const g of p.run.glyphs) list.push({ gi: g.gi, x: p.x + g.x, y: p.baseline });
-    bySize.set(p.size, list);
+    let op = bySize.get(p.size);
+    if (!op) {
+      op = { op: 'glyphs', font, size: p.size, colour, glyphs: [], runs: [] };
+      bySize.set(p.size, op);
+    }
+    for (const g of p.run.glyphs) op.glyphs.push({ gi: g.gi, x: p.x + g.x, y: p.baseline });
+    op.runs.push({ text: p.text, x: p.x, baseline: p.baseline });
   }
-  return [...bySize].map(([size, glyphs]) => ({ op: 'glyphs', font, size, colour, glyphs }));
+  return [...bySize.values()];
 }
 
 function fittedParts(f: FittedText): PlacedText[] {

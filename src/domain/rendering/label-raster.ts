@@ -8,6 +8,7 @@ import { glyphKey } from './glyph-raster-cache.js';
 import type { FontSet } from './fonts.js';
 import type { DrawOp, LabelLayout } from './label-layout.js';
 import { COLOUR_INDEX } from './panel-colours.js';
+import { packPlanes } from './planes.js';
 
 export function glyphRequests(fonts: FontSet, layout: LabelLayout): GlyphRequest[] {
   const reqs: GlyphRequest[] = [];
@@ -54,11 +55,11 @@ function paintOp(px: Uint8Array, w: number, h: number, op: DrawOp, fonts: FontSe
         for (let row = 0; row < m.h; row++) {
           const y = y0 + row;
           if (y < 0 || y >= h) continue;
-          const src = row * m.w;
           const dst = y * w;
-          for (let col = 0; col < m.w; col++) {
-            const x = x0 + col;
-            if (m.bits[src + col] && x >= 0 && x < w) px[dst + x] = c;
+          for (let k = m.rowStart[row]!; k < m.rowStart[row + 1]!; k += 2) {
+            const a = Math.max(0, x0 + m.spans[k]!);
+            const b = Math.min(w, x0 + m.spans[k + 1]!);
+            if (a < b) px.fill(c, dst + a, dst + b);
           }
         }
       }
@@ -67,11 +68,29 @@ function paintOp(px: Uint8Array, w: number, h: number, op: DrawOp, fonts: FontSe
   }
 }
 
-/** Rasterises missing glyphs (the only async step) and paints the layout. */
-export async function rasterise(layout: LabelLayout, fonts: FontSet, cache: GlyphRasterCache): Promise<Uint8Array> {
+/** Paints the layout's operations, in order, into `px` (width × height colour indices, cleared first). */
+export function paint(layout: LabelLayout, fonts: FontSet, masks: Map<string, GlyphMask | null>, px: Uint8Array): void {
   const { width: w, height: h } = layout.labelType;
-  const masks = await cache.ensure(glyphRequests(fonts, layout));
-  const px = new Uint8Array(w * h);
+  px.fill(0);
   for (const el of layout.elements) for (const op of el.ops) paintOp(px, w, h, op, fonts, masks);
-  return px;
+}
+
+/** One scratch pixel buffer per panel size: painting and packing run synchronously, so it is never shared mid-use. */
+const scratch = new Map<number, Uint8Array>();
+
+/**
+ * Rasterises missing glyphs (the only async step), then paints the layout and packs it into planes (§6.1) in one
+ * synchronous step.
+ */
+export async function renderPlanes(layout: LabelLayout, fonts: FontSet, cache: GlyphRasterCache): Promise<Uint8Array> {
+  const t = layout.labelType;
+  const masks = await cache.ensure(glyphRequests(fonts, layout));
+  const n = t.width * t.height;
+  let px = scratch.get(n);
+  if (!px) {
+    px = new Uint8Array(n);
+    scratch.set(n, px);
+  }
+  paint(layout, fonts, masks, px);
+  return packPlanes(px, t);
 }

@@ -15,9 +15,8 @@ import { loadFontSet, type FontSet } from './fonts.js';
 import { GlyphRasterCache } from './glyph-raster-cache.js';
 import { LabelContentSchema, type LabelContent } from './label-content.js';
 import { layoutPage, type LabelLayout } from './label-layout.js';
-import { rasterise } from './label-raster.js';
+import { renderPlanes } from './label-raster.js';
 import { BUNDLED_TEMPLATE_DIR } from './package-root.js';
-import { packPlanes } from './planes.js';
 import { formatPath, RenderError } from './rendering-errors.js';
 import { layoutFor, loadTemplates } from './template-loader.js';
 import type { LoadedTemplate } from './template-schema.js';
@@ -106,8 +105,7 @@ export class LabelRenderer {
 
   async render(content: LabelContent, labelType: LabelType, opts: RenderOptions = {}): Promise<RenderedLabel> {
     const layout = this.layout(content, labelType, opts);
-    const px = await rasterise(layout, this.fonts, this.glyphs);
-    const planes = packPlanes(px, labelType);
+    const planes = await renderPlanes(layout, this.fonts, this.glyphs);
     return { labelTypeId: labelType.id, page: layout.page, template: layout.template, planes, hash: contentHash(planes), warnings: layout.warnings };
   }
 

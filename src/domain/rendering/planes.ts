@@ -11,23 +11,36 @@ import { RenderError } from './rendering-errors.js';
 export function packPlanes(px: Uint8Array, t: LabelType): Uint8Array {
   if (px.length !== t.width * t.height) throw new RenderError('PLANES_INVALID', `pixel buffer has ${px.length} pixels, expected ${t.width * t.height}`);
   const order = PALETTE_PLANES[t.palette];
-  const rowBytes = Math.ceil(t.width / 8);
+  const w = t.width;
+  const rowBytes = Math.ceil(w / 8);
   const size = planeBytes(t);
   const out = new Uint8Array(imageBytes(t));
-  // Plane offset per colour index; a colour the palette lacks cannot occur (layout resolves roles per palette).
-  const offset = [-1, -1, -1, -1];
+  // Plane offset per colour index (-1: the palette lacks it; layout resolves roles per palette, so never drawn).
+  const offset = new Int32Array([-1, -1, -1, -1]);
   order.forEach((c, i) => (offset[COLOUR_INDEX[c]] = i * size));
+  const acc = new Int32Array(4);
+  let used = 0;
   for (let y = 0; y < t.height; y++) {
-    const row = y * t.width;
-    const rowOut = y * rowBytes;
-    for (let x = 0; x < t.width; x++) {
-      const c = px[row + x]!;
-      if (c === 0) continue;
-      const o = offset[c]!;
-      if (o < 0) throw new RenderError('PLANES_INVALID', `colour index ${c} at ${x},${y} is not in palette ${t.palette}`);
-      out[o + rowOut + (x >> 3)]! |= 0x80 >> (x & 7);
+    const row = y * w;
+    for (let xb = 0; xb < rowBytes; xb++) {
+      acc[1] = 0;
+      acc[2] = 0;
+      acc[3] = 0;
+      const x0 = xb * 8;
+      const end = Math.min(8, w - x0);
+      for (let k = 0; k < end; k++) acc[px[row + x0 + k]! & 3]! |= 0x80 >> k;
+      const o = y * rowBytes + xb;
+      for (let c = 1; c < 4; c++) {
+        if (acc[c] === 0) continue;
+        used |= 1 << c;
+        if (offset[c]! >= 0) out[offset[c]! + o] = acc[c]!;
+      }
     }
   }
+  for (let c = 1; c < 4; c++) {
+    if (used & (1 << c) && offset[c]! < 0) throw new RenderError('PLANES_INVALID', `colour index ${c} is not in palette ${t.palette}`);
+  }
+  for (let i = 0; i < px.length; i++) if (px[i]! > 3) throw new RenderError('PLANES_INVALID', `colour index ${px[i]} at pixel ${i} is not a panel colour`);
   return out;
 }
 

@@ -38,7 +38,8 @@ export interface PlacedRun {
   ink: PixelBounds | null;
 }
 
-const SHAPE_CACHE_LIMIT = 20_000;
+// Shapes repeat within one layout (the same lines measured at successive sizes), rarely across labels: kept small.
+const SHAPE_CACHE_LIMIT = 4_000;
 const shapeCaches = new WeakMap<FontFace, Map<string, ShapedText>>();
 
 /**
@@ -46,11 +47,13 @@ const shapeCaches = new WeakMap<FontFace, Map<string, ShapedText>>();
  * whitespace runs collapsed to one space, soft hyphens and control characters removed.
  */
 export function normaliseText(s: string): string {
-  return s
-    .normalize('NFC')
-    .replace(/[\u00ad\u200b\u0000-\u0008\u000e-\u001f\u007f]/g, '')
-    .replace(/[ \t\n\r\f\v]+/g, ' ')
-    .trim();
+  let out = '';
+  for (const ch of s.normalize('NFC')) {
+    const cp = ch.codePointAt(0)!;
+    if (cp === 0x09 || cp === 0x0a || cp === 0x0b || cp === 0x0c || cp === 0x0d) out += ' ';
+    else if (cp >= 0x20 && (cp < 0x7f || cp > 0x9f) && cp !== 0xad && cp !== 0x200b) out += ch;
+  }
+  return out.replace(/ +/g, ' ').trim();
 }
 
 export function shapeText(face: FontFace, text: string): ShapedText {

@@ -1,0 +1,192 @@
+/**
+ * Label rendering throughput, per label type: the LabelRenderer against a naive baseline measured in the same run
+ * (one full sharp SVG → raw render per label, text as SVG <text> through pango/fontconfig, barcode as bwip-js SVG,
+ * nothing cached), over N varied German products (10 % in a promotion, as in the reference store).
+ *
+ *   npm run build && node dist/bench/render.js [--labels 3000] [--naive 150] [--pages 0,1] [--seed 42]
+ *
+ * stdout: one JSON object per line (machine-readable); stderr: a summary table.
+ */
+import { LABEL_TYPES, type LabelType } from '../firmware-protocol/src/label-types.js';
+import { contentHash } from '../firmware-protocol/src/content-hash.js';
+import bwipjs from 'bwip-js';
+import type { LabelContent } from '../src/domain/rendering/label-content.js';
+import type { DrawOp } from '../src/domain/rendering/label-layout.js';
+import { LabelRenderer } from '../src/domain/rendering/label-renderer.js';
+import { PANEL_RGB } from '../src/domain/rendering/panel-colours.js';
+import { packPlanes } from '../src/domain/rendering/planes.js';
+import { quantiseRgba } from '../src/domain/rendering/quantise.js';
+import sharp from '../src/domain/rendering/sharp.js';
+import { retailBarcodeFor } from '../src/domain/rendering/gtin.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+const LABELS = Number(arg('labels', '3000'));
+const NAIVE = Number(arg('naive', '150'));
+const PAGES = arg('pages', '0,1').split(',').map(Number);
+const SEED = Number(arg('seed', '42'));
+
+/** Reference store label mix (shared/reference-store.md), for the 50,000-label estimate. */
+const MIX: Record<string, number> = { 'epd-29-bwr': 0.6, 'epd-213-bwr': 0.2, 'epd-154-bw': 0.1, 'epd-42-bwry': 0.08, 'epd-75-bwr': 0.02 };
+
+/** mulberry32: a seeded generator, so every run renders the same products. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const BRANDS = ['Landliebe', 'Weihenstephan', 'Bärenmarke', 'Zott', 'Ehrmann', 'Dr. Oetker', 'Knorr', 'Maggi', 'Rügenwalder Mühle', 'Haribo', 'Bahlsen', 'Milka', 'Ritter Sport', 'Kerrygold', 'Hochland', 'Müller', 'Alnatura', 'Rapunzel', 'Teekanne', 'Jacobs', 'Tchibo', 'Wiesenhof', 'Iglo', 'Frosta', 'Leibniz'];
+const ADJ = ['Bio-', 'Original', 'Feine', 'Klassische', 'Zarte', 'Herzhafte', 'Cremige', 'Knusprige', 'Fettarme', 'Laktosefreie', 'Vegane', 'Hausgemachte'];
+const NOUNS = ['Vollmilch-Joghurt mild 3,8 % Fett', 'Rostbratwurst grob', 'Gouda jung in Scheiben', 'Haferflocken zart', 'Spaghetti Nr. 5', 'Tomatenketchup', 'Frischkäse Kräuter', 'Butterkekse', 'Vollmilchschokolade Haselnuss', 'Kaffee Crema ganze Bohne', 'Pfefferminztee', 'Hähnchenbrustfilet', 'Rahmspinat', 'Fischstäbchen', 'Apfelschorle', 'Mineralwasser Classic', 'Sahnepudding Vanille', 'Weizenmehl Type 405', 'Gewürzgurken', 'Kartoffelsalat nach Hausfrauenart'];
+const PACKS: [string, number, 'g' | 'kg' | 'ml' | 'l'][] = [['150 g', 150, 'g'], ['200 g', 200, 'g'], ['250 g', 250, 'g'], ['400 g', 400, 'g'], ['500 g', 500, 'g'], ['1 kg', 1, 'kg'], ['0,33 l', 0.33, 'l'], ['0,75 l', 0.75, 'l'], ['1 l', 1, 'l'], ['1,5 l', 1.5, 'l'], ['500 ml', 500, 'ml']];
+
+function gtin13(n: number): string {
+  const body = `4${String(n).padStart(11, '0')}`;
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += (body.charCodeAt(11 - i) - 48) * (i % 2 === 0 ? 3 : 1);
+  return body + String((10 - (sum % 10)) % 10);
+}
+
+function products(n: number, seed: number): LabelContent[] {
+  const r = rng(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+  return Array.from({ length: n }, (_, i) => {
+    const [packSize, qty, unit] = pick(PACKS);
+    const priceCents = 49 + Math.floor(r() * 1950);
+    const base = unit === 'g' ? qty / 1000 : unit === 'ml' ? qty / 1000 : qty;
+    const unitCents = Math.round(priceCents / base);
+    const c: LabelContent = {
+      gtin: gtin13(100_000 + i),
+      name: `${pick(ADJ)} ${pick(NOUNS)}`.replace('- ', '-'),
+      brand: pick(BRANDS),
+      packSize,
+      priceCents,
+      currency: 'EUR',
+      ...(unitCents !== priceCents ? { unitPrice: { cents: unitCents, per: unit === 'g' || unit === 'kg' ? ('1 kg' as const) : ('1 l' as const) } } : {}),
+      stock: r() < 0.15 ? { state: 'low', quantity: 1 + Math.floor(r() * 5) } : { state: 'in_stock' },
+    };
+    if (r() < 0.1) c.promotion = { regularPriceCents: priceCents + 20 + Math.floor(r() * 100), lowestPrior30dCents: priceCents + 10, badge: 'Aktion', endsOn: '2026-11-24' };
+    return c;
+  });
+}
+
+const FAMILY: Record<string, string> = {
+  sans: 'font-family="DejaVu Sans"',
+  'sans-bold': 'font-family="DejaVu Sans" font-weight="bold"',
+  condensed: 'font-family="DejaVu Sans Condensed"',
+  'condensed-bold': 'font-family="DejaVu Sans Condensed" font-weight="bold"',
+};
+const hex = (c: keyof typeof PANEL_RGB) => `#${PANEL_RGB[c].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * The naive way: the same layout decisions, drawn as one SVG per label (text as <text>, the barcode as a fresh
+ * bwip-js SVG), rasterised by sharp, quantised to the palette, packed, hashed. Nothing cached between labels.
+ */
+async function naiveRender(renderer: LabelRenderer, content: LabelContent, t: LabelType, page: number): Promise<string> {
+  const layout = renderer.layout(content, t, { page });
+  const parts: string[] = [`<rect width="${t.width}" height="${t.height}" fill="#fff"/>`];
+  for (const el of layout.elements) {
+    for (const op of el.ops as DrawOp[]) {
+      if (op.op === 'fill') parts.push(`<rect x="${op.rect.x}" y="${op.rect.y}" width="${op.rect.w}" height="${op.rect.h}" fill="${hex(op.colour)}"/>`);
+      else if (op.op === 'glyphs') {
+        for (const run of op.runs) parts.push(`<text x="${run.x}" y="${run.baseline}" ${FAMILY[op.font]} font-size="${op.size}" fill="${hex(op.colour)}" xml:space="preserve">${esc(run.text)}</text>`);
+      } else if (el.type === 'ean13') {
+        const code = retailBarcodeFor(content.gtin)!;
+        const svg = bwipjs.toSVG({ bcid: code.symbology, text: code.digits, scale: op.moduleW, height: 10, includetext: false });
+        parts.push(`<svg x="${op.x}" y="${op.y}" width="${op.cols * op.moduleW}" height="${op.moduleH}" preserveAspectRatio="none" ${svg.slice(svg.indexOf('viewBox'))}`);
+      } else {
+        const svg = bwipjs.toSVG({ bcid: 'qrcode', text: el.text!, scale: op.moduleW });
+        parts.push(`<svg x="${op.x}" y="${op.y}" width="${op.cols * op.moduleW}" height="${op.rows * op.moduleH}" ${svg.slice(svg.indexOf('viewBox'))}`);
+      }
+    }
+  }
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${t.width}" height="${t.height}">${parts.join('')}</svg>`;
+  const raw = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer();
+  return contentHash(packPlanes(quantiseRgba(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), t.palette, 3), t));
+}
+
+function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const catalogue = products(LABELS, SEED);
+  const createStart = performance.now();
+  const renderer = await LabelRenderer.create();
+  const createMs = performance.now() - createStart;
+  console.log(JSON.stringify({ bench: 'render', phase: 'create', ms: Math.round(createMs), note: 'templates loaded, fonts parsed' }));
+  const rows: { type: string; page: number; mine: number; naive: number; ratio: number; cold: number; rss: number }[] = [];
+  for (const t of LABEL_TYPES) {
+    for (const page of PAGES) {
+      if (page >= t.pages) continue;
+      const fits = catalogue.filter((c) => page < renderer.pageCount(t, LabelRenderer.templateFor(c)));
+      if (fits.length === 0) continue;
+      // Cold: a fresh renderer's first labels, glyphs rasterised on the way.
+      const cold = await LabelRenderer.create();
+      const coldN = Math.min(100, fits.length);
+      let s = performance.now();
+      for (let i = 0; i < coldN; i++) await cold.render(fits[i]!, t, { page });
+      const coldRate = coldN / ((performance.now() - s) / 1000);
+      // Warm: the long-running daemon's steady state.
+      s = performance.now();
+      for (const c of fits) await renderer.render(c, t, { page });
+      const mineMs = performance.now() - s;
+      const mine = fits.length / (mineMs / 1000);
+      const naiveN = Math.min(NAIVE, fits.length);
+      s = performance.now();
+      for (let i = 0; i < naiveN; i++) await naiveRender(renderer, fits[i]!, t, page);
+      const naiveMs = performance.now() - s;
+      const naive = naiveN / (naiveMs / 1000);
+      const row = { type: t.name, page, mine, naive, ratio: mine / naive, cold: coldRate, rss: peakRssMb() };
+      rows.push(row);
+      console.log(
+        JSON.stringify({
+          bench: 'render',
+          labelType: t.name,
+          size: `${t.width}x${t.height}`,
+          palette: t.palette,
+          page,
+          labels: fits.length,
+          renderer: { labelsPerSec: Math.round(mine), msPerLabel: +(mineMs / fits.length).toFixed(3), coldLabelsPerSec: Math.round(coldRate) },
+          naive: { labels: naiveN, labelsPerSec: Math.round(naive), msPerLabel: +(naiveMs / naiveN).toFixed(3) },
+          ratio: +(mine / naive).toFixed(1),
+          peakRssMB: row.rss,
+        }),
+      );
+    }
+  }
+  // 50,000 labels of the reference store's mix, price page: the work of a full repricing.
+  const page0 = rows.filter((r) => r.page === 0);
+  const storeSec = (rate: (r: (typeof rows)[number]) => number) => page0.reduce((s, r) => s + (50_000 * (MIX[r.type] ?? 0)) / rate(r), 0);
+  const summary = {
+    bench: 'render',
+    summary: 'reference store, 50,000 labels, page 0, one core',
+    rendererSeconds: +storeSec((r) => r.mine).toFixed(1),
+    naiveSeconds: +storeSec((r) => r.naive).toFixed(1),
+    glyphCache: renderer.stats(),
+    peakRssMB: peakRssMb(),
+    wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
+  };
+  console.log(JSON.stringify(summary));
+  const pad = (s: string | number, n: number) => String(s).padStart(n);
+  const lines = [
+    '',
+    `${'label type'.padEnd(14)}${pad('page', 5)}${pad('renderer/s', 12)}${pad('cold/s', 9)}${pad('naive/s', 9)}${pad('ratio', 8)}${pad('RSS MB', 8)}`,
+    ...rows.map((r) => `${r.type.padEnd(14)}${pad(r.page, 5)}${pad(Math.round(r.mine), 12)}${pad(Math.round(r.cold), 9)}${pad(Math.round(r.naive), 9)}${pad(r.ratio.toFixed(1), 8)}${pad(r.rss, 8)}`),
+    '',
+    `Reference store (50,000 labels, page 0, one core): renderer ${summary.rendererSeconds} s, naive ${summary.naiveSeconds} s; peak RSS ${summary.peakRssMB} MB; run ${summary.wallSeconds} s`,
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+await main();
