@@ -110,8 +110,6 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const aps = new ApRegistry(db);
     await aps.load();
 
-    let planner: LabelPlanner;
-    const intake = new EventIntake({ db, clock, log, maxEventBytes: config.intake.maxEventBytes, onApplied: () => planner.kick() });
     let hubRef: ApHub | null = null;
     const dispatcher = new Dispatcher({
       db,
@@ -122,7 +120,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log,
       config: config.dispatch,
     });
-    planner = new LabelPlanner({ db, renderer, clock, log, concurrency: config.rendering.concurrency, onPlanned: () => dispatcher.kick() });
+    const planner = new LabelPlanner({ db, renderer, clock, log, concurrency: config.rendering.concurrency, onPlanned: () => dispatcher.kick() });
+    const intake = new EventIntake({ db, clock, log, maxEventBytes: config.intake.maxEventBytes, onApplied: () => planner.kick() });
 
     const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
     for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log }));

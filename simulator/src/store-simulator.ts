@@ -4,7 +4,7 @@
  * the reference store (radio-model.ts). Tests, benchmarks, the demo and the `esl-sim` CLI drive it.
  */
 import { z } from 'zod';
-import { LabelIdSchema, SUPPORTED_VERSIONS, apTopics, type ContentHash } from '../../firmware-protocol/src/index.js';
+import { LabelIdSchema, SUPPORTED_VERSIONS, StatusCode, apTopics, type ContentHash } from '../../firmware-protocol/src/index.js';
 import type { EdgeLink } from './edge-link.js';
 import type { TransferRadioStats, LabelStats } from './label-stats.js';
 import { MqttEdgeLink } from './mqtt-edge-link.js';
@@ -89,6 +89,15 @@ export interface SimStats {
   framesRejectedByLabels: number;
 }
 
+export interface SimProgress {
+  labels: number;
+  updated: number;
+  pending: number;
+  failed: number;
+  /** Simulated time since start. */
+  simulatedMs: number;
+}
+
 export class SimulatorError extends Error {
   constructor(
     readonly code: 'SIM_UNKNOWN_LABEL' | 'SIM_UNKNOWN_AP' | 'SIM_INVALID_OPTIONS',
@@ -107,6 +116,7 @@ export class StoreSimulator {
   private readonly labels = new Map<string, VirtualLabel>();
   private readonly ownClock: RealClock | undefined;
   private readonly random: Random;
+  private readonly startedAt: number;
   private stopped = false;
 
   private constructor(
@@ -162,6 +172,7 @@ export class StoreSimulator {
       this.labels.set(l.labelId, new VirtualLabel(l, labelEnv));
     }
     this.random = random;
+    this.startedAt = this.clock.now();
   }
 
   /** Connects every AP (each sends AP_HELLO), then lets the labels wake up, spread over one wake interval. */
@@ -300,6 +311,24 @@ export class StoreSimulator {
       framesDuplicated: m.framesDuplicated,
       framesRejectedByLabels: rejected,
     };
+  }
+
+  /**
+   * Where the store stands: labels that accepted an image, labels with a transfer staged at an AP or half
+   * received, and labels whose last transfer the label refused (BASE_MISMATCH, HASH_MISMATCH, …).
+   */
+  progress(): SimProgress {
+    let updated = 0;
+    let pending = 0;
+    let failed = 0;
+    for (const l of this.labels.values()) {
+      if (l.stats.updates > 0) updated++;
+      const staged = [l.homeApId, l.neighbourApId].some((id) => id !== undefined && (this.aps.get(id)?.transfers.forLabel(l.id).length ?? 0) > 0);
+      if (staged || l.receiving) pending++;
+      const last = l.transfers.at(-1);
+      if (last?.status !== undefined && last.status !== StatusCode.OK) failed++;
+    }
+    return { labels: this.labels.size, updated, pending, failed, simulatedMs: this.clock.now() - this.startedAt };
   }
 
   /** Stops the labels and disconnects the APs in an orderly way (each leaves a retained "offline"). */

@@ -21,6 +21,8 @@ export class VirtualClock implements SimClock {
   private readonly heap = new EventHeap();
   private readonly yieldEvery: number;
   private running = false;
+  /** Set by events that resolve a promise: its continuation must see the event's time. */
+  private yieldRequested = false;
   /** Events run since construction (benchmarks report it). */
   eventsRun = 0;
 
@@ -47,8 +49,14 @@ export class VirtualClock implements SimClock {
     return this.schedule(this.current + Math.max(0, delayMs), fn);
   }
 
+  /** Resolves at now + ms; the clock lets the awaiting code run before it moves on to later events. */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.setTimeout(resolve, ms));
+    return new Promise((resolve) =>
+      this.setTimeout(() => {
+        resolve();
+        this.yieldRequested = true;
+      }, ms),
+    );
   }
 
   /** Runs every event due within the next `ms` simulated milliseconds, then sets the time to now + ms. */
@@ -87,8 +95,9 @@ export class VirtualClock implements SimClock {
         this.current = next.at;
         this.eventsRun++;
         next.run();
-        if (++sinceYield >= this.yieldEvery) {
+        if (++sinceYield >= this.yieldEvery || this.yieldRequested) {
           sinceYield = 0;
+          this.yieldRequested = false;
           await yieldToHost();
         }
       }

@@ -148,6 +148,11 @@ export class VirtualLabel {
     return Math.max(0, Math.round(this.battery));
   }
 
+  /** A download is under way or cut off and waiting to be resumed. */
+  get receiving(): boolean {
+    return this.receiver !== undefined;
+  }
+
   get awake(): boolean {
     return this.exchange !== undefined;
   }

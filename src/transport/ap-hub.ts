@@ -39,8 +39,13 @@ interface Session {
   ready: boolean;
   seq: SeqCounter;
   dup: DuplicateWindow;
+  /** §7.2 The status each recently accepted frame was (or is being) answered with, for ACKing its duplicates. */
+  answered: Map<number, Promise<StatusCodeValue>>;
   pending: Map<number, Pending>;
 }
+
+/** As many answers as the duplicate window remembers seq numbers (§7.2). */
+const ANSWERS_KEPT = 64;
 
 export interface ApHubOptions {
   links: FrameLink[];
@@ -166,31 +171,46 @@ export class ApHub implements ApGateway, FrameSink {
     }
     if (m.type === 'ACK') return this.settle(s, m.ackSeq, m.status);
     if (s.dup.seen(frame.seq)) {
-      // §7.2: a duplicate is ACKed again but not acted on twice.
+      // §7.2: a duplicate is ACKed again, with the status sent the first time (awaited when the original is still
+      // being handled), but not acted on twice.
       this.counters.duplicates++;
-      if (frame.ackRequested) this.ack(s, s.version, frame.seq, StatusCode.OK);
+      if (frame.ackRequested) this.ack(s, s.version, frame.seq, await (s.answered.get(frame.seq) ?? StatusCode.OK));
       return;
     }
-    let status: StatusCodeValue = StatusCode.OK;
-    const inbound = this.opts.inbound;
-    switch (m.type) {
-      case 'AP_HEARTBEAT':
-        await inbound.apHeartbeat(apId, m);
-        break;
-      case 'LABEL_CHECKIN':
-        status = await inbound.labelCheckin(apId, m);
-        break;
-      case 'TRANSFER_RESULT':
-        status = await inbound.transferResult(apId, m);
-        break;
-      case 'SENSOR_VALUE':
-        status = await inbound.sensorValue(apId, m);
-        break;
-      default:
-        // Edge→AP or radio messages have no business arriving here.
-        status = StatusCode.UNSUPPORTED_FEATURE;
-    }
+    const answer = this.deliver(apId, m);
+    s.answered.delete(frame.seq);
+    s.answered.set(frame.seq, answer);
+    if (s.answered.size > ANSWERS_KEPT) s.answered.delete(s.answered.keys().next().value!);
+    const status = await answer;
     if (frame.ackRequested) this.ack(s, s.version, frame.seq, status);
+  }
+
+  /**
+   * Hands an AP message to the domain and returns the ACK status. A domain failure becomes INTERNAL_ERROR: the
+   * frame was not acted on, and the AP must hear so (§7.1 NACK) — without an answer it would retransmit the same
+   * seq, which the duplicate window then ACKs, and the message would be lost without anyone noticing.
+   */
+  private async deliver(apId: string, m: Message): Promise<StatusCodeValue> {
+    const inbound = this.opts.inbound;
+    try {
+      switch (m.type) {
+        case 'AP_HEARTBEAT':
+          await inbound.apHeartbeat(apId, m);
+          return StatusCode.OK;
+        case 'LABEL_CHECKIN':
+          return await inbound.labelCheckin(apId, m);
+        case 'TRANSFER_RESULT':
+          return await inbound.transferResult(apId, m);
+        case 'SENSOR_VALUE':
+          return await inbound.sensorValue(apId, m);
+        default:
+          // Edge→AP or radio messages have no business arriving here.
+          return StatusCode.UNSUPPORTED_FEATURE;
+      }
+    } catch (err) {
+      this.opts.log.error({ evt: 'aphub.handler_failed', apId, type: m.type, err: errorMessage(err) }, 'AP message handler failed');
+      return StatusCode.INTERNAL_ERROR;
+    }
   }
 
   private async hello(link: FrameLink, apId: string, frame: Frame, m: Extract<Message, { type: 'AP_HELLO' }>): Promise<void> {
@@ -206,7 +226,7 @@ export class ApHub implements ApGateway, FrameSink {
       return;
     }
     if (old) this.failPending(old, new EdgeError(EdgeErrorCode.AP_OFFLINE, `AP ${apId} restarted`));
-    const s: Session = { apId, link, version, ready: true, seq, dup: new DuplicateWindow(), pending: new Map() };
+    const s: Session = { apId, link, version, ready: true, seq, dup: new DuplicateWindow(), answered: new Map(), pending: new Map() };
     s.dup.seen(frame.seq);
     this.sessions.set(apId, s);
     this.opts.log.info({ evt: 'ap.hello', apId, fw: m.fwVersion, version, link: link.name, queueCapacity: m.queueCapacity }, 'AP connected');

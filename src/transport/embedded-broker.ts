@@ -4,7 +4,7 @@
  * anonymous clients and wrong passwords are refused with CONNACK 4/5, and per-client ACLs (mqtt-acl.ts) decide
  * who may publish and subscribe where.
  */
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../core/logger.js';
@@ -113,7 +113,7 @@ export async function startEmbeddedBroker(opts: {
   });
   broker.on('clientError', (client, err) => log.debug({ evt: 'mqtt.client_error', clientId: client?.id, err: err.message }, 'mqtt client error'));
 
-  const server: Server = createServer(broker.handle as (socket: import('node:net').Socket) => void);
+  const server: Server = createServer(broker.handle as (socket: Socket) => void);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -4,7 +4,6 @@
  * goes away (a USB AP unplugged and plugged back).
  */
 import { SerialPort } from 'serialport';
-import { ReadlineParser } from '@serialport/parser-readline';
 import { decodeLine, encodeLine, type Frame } from '../../firmware-protocol/src/index.js';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
@@ -12,6 +11,8 @@ import type { FrameLink, FrameSink } from './frame-link.js';
 
 /** Longest line accepted: a 4,200-byte payload frame in base64 is ~5,620 characters. */
 const MAX_LINE = 8192;
+const LF = 0x0a;
+const MARKER = 0x40; // '@'
 
 export class SerialFrameLink implements FrameLink {
   readonly name: string;
@@ -20,6 +21,8 @@ export class SerialFrameLink implements FrameLink {
   private sink: FrameSink | null = null;
   private stopped = false;
   private reopenTimer: NodeJS.Timeout | null = null;
+  /** The line received so far, never longer than MAX_LINE (see onData). */
+  private partial: Buffer = Buffer.alloc(0);
   discardedChars = 0;
 
   constructor(
@@ -39,8 +42,7 @@ export class SerialFrameLink implements FrameLink {
   private open(): Promise<void> {
     return new Promise((resolve, reject) => {
       const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
-      const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
-      parser.on('data', (line: string) => this.onLine(line));
+      port.on('data', (chunk: Buffer) => this.onData(chunk));
       port.on('close', () => {
         if (this.port === port) this.port = null;
         this.sink?.linkDown(this, this.opts.apId);
@@ -50,6 +52,7 @@ export class SerialFrameLink implements FrameLink {
       port.open((err) => {
         if (err) return reject(err);
         this.port = port;
+        this.partial = Buffer.alloc(0); // a line cut off by the last disconnect is not continued by this one
         this.opts.log.info({ evt: 'serial.opened', path: this.opts.path, apId: this.opts.apId }, 'serial AP link open');
         resolve();
       });
@@ -66,13 +69,40 @@ export class SerialFrameLink implements FrameLink {
     this.reopenTimer.unref();
   }
 
+  /**
+   * Splits the byte stream into lines. A line parser that buffers until '\n' (as @serialport/parser-readline does)
+   * grows without bound on noise that never ends a line, which §2.3 forbids. Only what follows the last '@' of a
+   * line can be a frame (§12), so a line — complete or still partial — longer than MAX_LINE is cut to its last '@',
+   * or dropped whole when even that tail is too long; the cut bytes are counted as discarded, as decodeLine counts
+   * the noise before the '@'. The frame after a long burst of noise is therefore still received.
+   */
+  private onData(chunk: Buffer): void {
+    let data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
+    let nl: number;
+    while ((nl = data.indexOf(LF)) >= 0) {
+      const line = this.cutToMarker(data.subarray(0, nl));
+      if (line !== null) this.onLine(line.toString('latin1'));
+      else this.opts.log.warn({ evt: 'serial.line_too_long', path: this.opts.path, chars: nl }, 'serial line discarded');
+      data = data.subarray(nl + 1);
+    }
+    // Copied, so that the remainder does not pin the (possibly large) chunk it came from.
+    this.partial = Buffer.from(this.cutToMarker(data) ?? Buffer.alloc(0));
+  }
+
+  /** `line` itself when it fits, else its tail from the last '@', else null (all of it discarded). */
+  private cutToMarker(line: Buffer): Buffer | null {
+    if (line.length <= MAX_LINE) return line;
+    const at = line.lastIndexOf(MARKER);
+    if (at >= 0 && line.length - at <= MAX_LINE) {
+      this.discardedChars += at;
+      return line.subarray(at);
+    }
+    this.discardedChars += line.length;
+    return null;
+  }
+
   private onLine(line: string): void {
     if (!this.sink) return;
-    if (line.length > MAX_LINE) {
-      this.discardedChars += line.length;
-      this.opts.log.warn({ evt: 'serial.line_too_long', path: this.opts.path, chars: line.length }, 'serial line discarded');
-      return;
-    }
     if (line.trim() === '') return;
     const result = decodeLine(line);
     this.discardedChars += result.discardedChars;

@@ -1,14 +1,17 @@
 /**
  * Golden images: every bundled template × every registry label type × every page, rendered from fixed sample
  * content, must hash to the stored content hash, and the stored PNG must decode to the same planes.
- * Regenerate after an intended change with `npm run golden` (UPDATE_GOLDEN=1) and review the PNGs.
+ * Regenerate after an intended change with `npm run golden` (UPDATE_GOLDEN=1) and review the PNGs; that also
+ * rewrites label-templates/template.schema.json from the zod schema.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { LABEL_TYPES } from '../../firmware-protocol/src/label-types.js';
-import { LabelRenderer, planesToPng, pngToPlanes } from '../../src/domain/rendering/label-renderer.js';
+import { BUNDLED_TEMPLATE_DIR, LabelRenderer, planesToPng, pngToPlanes } from '../../src/domain/rendering/label-renderer.js';
+import { TemplateSchema } from '../../src/domain/rendering/template-schema.js';
 import { SAMPLE_FOR_TEMPLATE } from './sample-content.js';
 
 const GOLDEN_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'golden');
@@ -61,5 +64,12 @@ describe('golden images', () => {
       return;
     }
     expect(Object.keys(rendered).sort()).toEqual(Object.keys(stored).sort());
+  });
+
+  it('ships the JSON Schema of the template format (label-templates/template.schema.json, for editors)', () => {
+    const file = path.join(BUNDLED_TEMPLATE_DIR, 'template.schema.json');
+    const schema = `${JSON.stringify(z.toJSONSchema(TemplateSchema, { io: 'input', unrepresentable: 'any' }), null, 2)}\n`;
+    if (UPDATE) writeFileSync(file, schema);
+    else expect(readFileSync(file, 'utf8'), 'template.schema.json is stale: npm run golden').toBe(schema);
   });
 });

@@ -361,6 +361,18 @@ describe('serial AP session (§8 hello, §7 ACKs) over a pty pair', () => {
     expect(inbound.of('labelCheckin')).toHaveLength(1);
   });
 
+  it('NACKs with INTERNAL_ERROR when the domain fails, and its retransmission gets the same answer', async () => {
+    await ap.hello();
+    inbound.status = () => {
+      throw new Error('database is locked');
+    };
+    await ap.send(checkin(), { seq: 310 });
+    expect((await ap.ackFor(310)).frame.message).toEqual({ type: 'ACK', ackSeq: 310, status: StatusCode.INTERNAL_ERROR });
+    await ap.send(checkin(), { seq: 310 });
+    expect((await ap.ackFor(310)).frame.message).toEqual({ type: 'ACK', ackSeq: 310, status: StatusCode.INTERNAL_ERROR });
+    expect(inbound.of('labelCheckin')).toHaveLength(1);
+  });
+
   it('NACKs a frame that passed its CRC but is malformed (§3.6 step 6, §13.1 DECODE_ERROR)', async () => {
     await ap.hello();
     const bytes = encodeFrame({ version: 1, seq: 77, ackRequested: true, message: checkin() });
@@ -480,16 +492,16 @@ describe('edge → AP over serial (§7.3 retransmission)', () => {
 describe('AP unplugged (§5.2, serial port closed)', () => {
   it('reports the AP offline, fails what awaits an ACK, and takes the AP back when it returns', async () => {
     await ap.hello();
-    const pending = hub.send(AP_ID, imageBegin);
+    const pending = hub.send(AP_ID, imageBegin).then(
+      () => null,
+      (e: unknown) => e,
+    );
     await ap.next((f) => f.message.type === 'IMAGE_BEGIN');
 
     await pair.unplug();
     const [off] = await inbound.waitFor('apOffline');
     expect(off).toEqual({ method: 'apOffline', apId: AP_ID });
-    const err = await pending.then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const err = await pending;
     expect(err).toBeInstanceOf(EdgeError);
     expect((err as EdgeError).code).toBe('AP_OFFLINE');
     expect(hub.isOnline(AP_ID)).toBe(false);

@@ -17,10 +17,8 @@ export interface GlyphMask {
   t: number;
   w: number;
   h: number;
-  /** One byte per pixel, 1 = ink, row-major. */
-  bits: Uint8Array;
   /**
-   * The same ink as horizontal spans, for fast painting: row r's spans are the pairs [start, end) (columns) in
+   * The ink as horizontal spans (painting is span filling): row r's spans are the pairs [start, end) of columns in
    * spans[rowStart[r] .. rowStart[r + 1]).
    */
   spans: Uint16Array;
@@ -195,7 +193,7 @@ export class GlyphRasterCache {
         const src = (c.cy + row) * atlasW + c.cx;
         for (let col = 0; col < c.w; col++) bits[row * c.w + col] = alpha[src + col]! >= COVERAGE_THRESHOLD ? 1 : 0;
       }
-      this.store(c.key, { l: c.l, t: c.t, w: c.w, h: c.h, bits, ...maskSpans(bits, c.w, c.h) });
+      this.store(c.key, { l: c.l, t: c.t, w: c.w, h: c.h, ...maskSpans(bits, c.w, c.h) });
       this.rasterised++;
     }
   }

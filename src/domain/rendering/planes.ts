@@ -40,7 +40,6 @@ export function packPlanes(px: Uint8Array, t: LabelType): Uint8Array {
   for (let c = 1; c < 4; c++) {
     if (used & (1 << c) && offset[c]! < 0) throw new RenderError('PLANES_INVALID', `colour index ${c} is not in palette ${t.palette}`);
   }
-  for (let i = 0; i < px.length; i++) if (px[i]! > 3) throw new RenderError('PLANES_INVALID', `colour index ${px[i]} at pixel ${i} is not a panel colour`);
   return out;
 }
 

@@ -1,0 +1,238 @@
+/**
+ * Scale smoke check (not a test): one process simulates a store of the reference size — by default 50,000 labels
+ * on 20 APs with the reference label mix and 10 % of labels heard by a neighbour AP — in virtual time, against an
+ * embedded aedes broker and a minimal edge that answers AP_HELLO, acknowledges frames and stages one full image
+ * per AP queue slot. It reports wall time, simulated time, events and memory.
+ *
+ *   node dist/simulator/src/scale-check.js [--labels 50000] [--aps 20] [--minutes 3] [--transfers-per-ap 64]
+ */
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import {
+  ACK_REQUESTED,
+  ImageEncoding,
+  ImageKind,
+  SeqCounter,
+  StatusCode,
+  apTopics,
+  decodeFrame,
+  edgeSubscriptions,
+  encodeFrame,
+  encodeImage,
+  imageBytes,
+  labelTypeById,
+  parseApTopic,
+  planeBytes,
+  splitBlocks,
+  type Message,
+} from '../../firmware-protocol/src/index.js';
+import { StoreSimulator } from './store-simulator.js';
+import { VirtualClock } from './virtual-clock.js';
+
+const CHAIN = 'scale';
+const STORE = 'ref-1';
+/** Reference label mix (reference-store.md): type id → share. */
+const MIX: [number, number][] = [
+  [3, 0.6],
+  [2, 0.2],
+  [1, 0.1],
+  [4, 0.08],
+  [5, 0.02],
+];
+
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const mb = (bytes: number): number => Math.round(bytes / 1048576);
+
+function labelTypeFor(i: number, n: number): number {
+  let acc = 0;
+  for (const [id, share] of MIX) {
+    acc += share;
+    if (i < acc * n) return id;
+  }
+  return 3;
+}
+
+/** A label-like picture: a few bars and a price box that differ per label, so images compress like real ones. */
+function picture(typeId: number, seed: number): Uint8Array {
+  const t = labelTypeById(typeId)!;
+  const planes = new Uint8Array(imageBytes(t));
+  const row = Math.ceil(t.width / 8);
+  for (let y = 4; y < t.height - 4; y++) {
+    if (y % 24 < 3) planes.fill(0xff, y * row + 1, y * row + row - 1);
+    if (y > t.height / 2 && y < t.height / 2 + 20) for (let x = 2 + (seed % 5); x < row / 2; x++) planes[y * row + x] = (seed * 31 + x * 7) & 0xff;
+  }
+  if (planes.length > planeBytes(t)) planes.fill(0xf0, planeBytes(t) + 10 * row + 2, planeBytes(t) + 10 * row + 8);
+  return planes;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      labels: { type: 'string', default: '50000' },
+      aps: { type: 'string', default: '20' },
+      minutes: { type: 'string', default: '3' },
+      'transfers-per-ap': { type: 'string', default: '64' },
+    },
+  });
+  const nLabels = Number(values.labels);
+  const nAps = Number(values.aps);
+  const minutes = Number(values.minutes);
+  const perAp = Number(values['transfers-per-ap']);
+  const memStart = process.memoryUsage();
+  const wallStart = performance.now();
+
+  const { Aedes } = await import('aedes');
+  const broker = await Aedes.createBroker();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const clock = new VirtualClock({ yieldEvery: 2_000 });
+
+  // ---- a minimal edge ----
+  const edge = await mqtt.connectAsync(url, { clientId: 'scale-edge', reconnectPeriod: 0 });
+  const seqs = new Map<string, SeqCounter>();
+  const acks = new Map<string, (status: number) => void>();
+  const counts = { checkins: 0, results: 0, resultsOk: 0, heartbeats: 0 };
+  const send = (apId: string, message: Message): number => {
+    const counter = seqs.get(apId) ?? new SeqCounter(0);
+    seqs.set(apId, counter);
+    const seq = counter.next();
+    edge.publish(apTopics(CHAIN, STORE, apId).down, Buffer.from(encodeFrame({ version: 1, seq, ackRequested: ACK_REQUESTED[message.type], message })), { qos: 1 });
+    return seq;
+  };
+  const request = (apId: string, message: Message): Promise<number> =>
+    new Promise((resolve) => acks.set(`${apId}/${send(apId, message)}`, resolve));
+  edge.on('message', (topic, payload) => {
+    const t = parseApTopic(topic);
+    if (t === null || t.dir !== 'up') return;
+    const d = decodeFrame(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
+    if (!d.ok) return;
+    const m = d.frame.message;
+    if (m.type === 'AP_HELLO') send(t.apId, { type: 'EDGE_HELLO', version: 1, serverTimeMs: clock.now(), heartbeatIntervalS: 30, checkinReportIntervalS: 600 });
+    else if (m.type === 'ACK') acks.get(`${t.apId}/${m.ackSeq}`)?.(m.status);
+    else if (m.type === 'LABEL_CHECKIN') counts.checkins++;
+    else if (m.type === 'AP_HEARTBEAT') counts.heartbeats++;
+    else if (m.type === 'TRANSFER_RESULT') {
+      counts.results++;
+      if (m.status === StatusCode.OK) counts.resultsOk++;
+    }
+    if (d.frame.ackRequested) send(t.apId, { type: 'ACK', ackSeq: d.frame.seq, status: StatusCode.OK });
+  });
+  const subs = edgeSubscriptions(CHAIN, STORE);
+  await edge.subscribeAsync([subs.up], { qos: 1 });
+
+  // ---- the store ----
+  const aps = Array.from({ length: nAps }, (_, i) => `AP-${String(i + 1).padStart(2, '0')}`);
+  const labels = Array.from({ length: nLabels }, (_, i) => {
+    const apIndex = i % nAps;
+    return {
+      labelId: (0xe5a1000000000000n + BigInt(i)).toString(16).toUpperCase().padStart(16, '0'),
+      labelType: labelTypeFor(Math.floor(i / nAps), Math.ceil(nLabels / nAps)),
+      apId: aps[apIndex]!,
+      ...(i % 10 === 0 && nAps > 1 ? { neighbourApId: aps[(apIndex + 1) % nAps]! } : {}),
+    };
+  });
+  const sim = await StoreSimulator.start({
+    brokerUrl: url,
+    chain: CHAIN,
+    store: STORE,
+    aps: aps.map((apId) => ({ apId, username: apId, password: 'x' })),
+    labels,
+    clock,
+    seed: 1,
+  });
+  await delay(200);
+  const memStarted = process.memoryUsage();
+
+  // One full image per queue slot of every AP, staged before the labels wake.
+  let staged = 0;
+  let transferId = 1;
+  const stageStart = performance.now();
+  await Promise.all(
+    aps.map(async (apId) => {
+      for (const l of labels.filter((x) => x.apId === apId).slice(0, perAp)) {
+        const image = encodeImage({ labelType: labelTypeById(l.labelType)!, target: picture(l.labelType, transferId), kinds: [ImageKind.FULL], encodings: [ImageEncoding.ZLIB] });
+        const id = transferId++;
+        const status = await request(apId, {
+          type: 'IMAGE_BEGIN',
+          transferId: id,
+          labelId: l.labelId,
+          labelType: l.labelType,
+          kind: image.kind,
+          encoding: image.encoding,
+          baseHash: image.baseHash,
+          targetHash: image.targetHash,
+          totalSize: image.payload.length,
+          region: image.region,
+          displayAt: 0,
+          page: 0,
+          priority: 0,
+        });
+        if (status !== StatusCode.OK) continue;
+        for (const [blockIndex, data] of splitBlocks(image.payload, 4096).entries()) await request(apId, { type: 'IMAGE_BLOCK', transferId: id, blockIndex, data });
+        staged++;
+      }
+    }),
+  );
+  const stageMs = performance.now() - stageStart;
+
+  // ---- run ----
+  const runStart = performance.now();
+  let peakRss = 0;
+  for (let s = 0; s < minutes * 60; s++) {
+    await clock.advance(1_000);
+    await new Promise((r) => setImmediate(r));
+    if (s % 10 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }
+  await delay(500);
+  const runMs = performance.now() - runStart;
+  const mem = process.memoryUsage();
+  peakRss = Math.max(peakRss, mem.rss);
+  const stats = sim.stats();
+  const radio = aps.map((a) => sim.apStats(a).radio);
+  const sum = (k: keyof (typeof radio)[number]): number => radio.reduce((n, r) => n + r[k], 0);
+
+  const report = {
+    labels: nLabels,
+    aps: nAps,
+    simulatedS: minutes * 60,
+    wallS: +(runMs / 1000).toFixed(1),
+    speedup: +((minutes * 60_000) / runMs).toFixed(1),
+    stagingWallS: +(stageMs / 1000).toFixed(1),
+    eventsRun: clock.eventsRun,
+    eventsPerWallS: Math.round(clock.eventsRun / (runMs / 1000)),
+    memoryMB: {
+      rssAtStart: mb(memStart.rss),
+      rssStoreStarted: mb(memStarted.rss),
+      rssPeak: mb(peakRss),
+      heapUsedEnd: mb(mem.heapUsed),
+      perLabelKB: +((memStarted.heapUsed - memStart.heapUsed) / 1024 / nLabels).toFixed(2),
+    },
+    radio: {
+      framesSent: stats.framesSent,
+      framesLost: stats.framesLost,
+      checkinsHeard: sum('checkinsHeard'),
+      checkinsForwarded: sum('checkinsForwarded'),
+      transfersStarted: sum('transfersStarted'),
+      deferrals: sum('deferrals'),
+    },
+    edge: { checkinsReceived: counts.checkins, heartbeats: counts.heartbeats, transfersStaged: staged, transferResults: counts.results, transferResultsOk: counts.resultsOk },
+    labelsUpdated: stats.updated,
+    bytesOnAir: stats.bytesOnAir,
+  };
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+
+  await sim.stop();
+  await edge.endAsync();
+  await new Promise<void>((resolve) => broker.close(() => resolve()));
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`scale-check: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

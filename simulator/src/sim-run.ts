@@ -1,0 +1,59 @@
+/** Runs a store file as a simulated store (what `esl-sim run` does), until stopped. */
+import { writeFile } from 'node:fs/promises';
+import type { Credential } from './ap-credentials.js';
+import { RealClock } from './real-clock.js';
+import type { RadioModel } from './radio-model.js';
+import { buildReport, type SimReport } from './sim-report.js';
+import type { SimLogger } from './sim-logger.js';
+import type { StoreFile } from './store-file.js';
+import { StoreSimulator } from './store-simulator.js';
+
+export interface SimRunOptions {
+  brokerUrl: string;
+  store: StoreFile;
+  credentials: Map<string, Credential>;
+  /** APs on a serial line instead of MQTT: apId → device path. */
+  serial?: Map<string, string>;
+  speed?: number;
+  radio?: Partial<RadioModel>;
+  seed?: number;
+  logger?: SimLogger;
+}
+
+export interface SimRun {
+  sim: StoreSimulator;
+  /** Stops the store and writes the report (and the wall picture when asked). */
+  stop(out: { reportPath?: string; wallPath?: string }): Promise<SimReport>;
+}
+
+export async function startSimRun(opts: SimRunOptions): Promise<SimRun> {
+  const startedAt = new Date();
+  const clock = new RealClock({ speed: opts.speed ?? 1 });
+  const { store } = opts;
+  const sim = await StoreSimulator.start({
+    brokerUrl: opts.brokerUrl,
+    chain: store.chain,
+    store: store.store,
+    aps: store.aps.map((a) => {
+      const c = opts.credentials.get(a.apId)!;
+      const serialPath = opts.serial?.get(a.apId);
+      return { apId: a.apId, username: c.username, password: c.password, channel: a.channel, ...(serialPath ? { transport: { serialPath } } : {}) };
+    }),
+    labels: store.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}) })),
+    clock,
+    ...(opts.radio ? { radio: opts.radio } : {}),
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  return {
+    sim,
+    async stop(out) {
+      await sim.stop();
+      clock.stop();
+      const report = buildReport(sim, { chain: store.chain, store: store.store, startedAt, stoppedAt: new Date() });
+      if (out.reportPath !== undefined) await writeFile(out.reportPath, JSON.stringify(report, null, 2) + '\n');
+      if (out.wallPath !== undefined) await writeFile(out.wallPath, await sim.storeWallPng());
+      return report;
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventHeap } from '../../simulator/src/event-heap.js';
+import { RealClock } from '../../simulator/src/real-clock.js';
+import { SimClockError } from '../../simulator/src/sim-clock.js';
+import { VirtualClock } from '../../simulator/src/virtual-clock.js';
+
+describe('EventHeap', () => {
+  it('pops events in time order, equal times first-in first-out, skipping cancelled ones', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 3000 }), (entries) => {
+        const heap = new EventHeap();
+        const events = entries.map(([at, cancel], i) => ({ e: heap.push(at, () => undefined), at, i, cancel }));
+        for (const x of events) if (x.cancel) heap.cancel(x.e);
+        const expected = events.filter((x) => !x.cancel).sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
+        expect(heap.size).toBe(expected.length);
+        const popped = [];
+        for (let e = heap.pop(); e !== undefined; e = heap.pop()) popped.push(e);
+        expect(popped).toEqual(expected);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('VirtualClock', () => {
+  it('runs events at their own time, in order, only when advanced', async () => {
+    const clock = new VirtualClock({ startMs: 1_000 });
+    const seen: [string, number][] = [];
+    clock.setTimeout(() => seen.push(['b', clock.now()]), 200);
+    clock.schedule(1_100, () => {
+      seen.push(['a', clock.now()]);
+      clock.setTimeout(() => seen.push(['c', clock.now()]), 50);
+    });
+    const late = clock.setTimeout(() => seen.push(['never', clock.now()]), 150);
+    late.cancel();
+    expect(seen).toEqual([]);
+    await clock.advance(160);
+    expect(seen).toEqual([
+      ['a', 1_100],
+      ['c', 1_150],
+    ]);
+    expect(clock.now()).toBe(1_160);
+    await clock.advance(1_000);
+    expect(seen.at(-1)).toEqual(['b', 1_200]);
+    expect(clock.now()).toBe(2_160);
+  });
+
+  it('runUntil stops at the event that makes the predicate true; sleep resolves in virtual time', async () => {
+    const clock = new VirtualClock({ startMs: 0 });
+    let n = 0;
+    const tick = (): void => {
+      n++;
+      clock.setTimeout(tick, 1_000);
+    };
+    clock.setTimeout(tick, 1_000);
+    expect(await clock.runUntil(() => n === 5)).toBe(true);
+    expect(clock.now()).toBe(5_000);
+    expect(await clock.runUntil(() => n === 1_000, { timeoutMs: 3_500 })).toBe(false);
+    expect(clock.now()).toBe(8_500);
+    const slept = clock.sleep(10_000).then(() => clock.now());
+    await clock.advance(20_000);
+    expect(await slept).toBe(18_500);
+  });
+
+  it('refuses to be advanced twice at once', async () => {
+    const clock = new VirtualClock();
+    for (let i = 0; i < 1_000; i++) clock.setTimeout(() => undefined, i);
+    const first = clock.advance(2_000);
+    await expect(clock.advance(1)).rejects.toMatchObject({ code: 'CLOCK_BUSY' });
+    await first;
+    await expect(clock.advance(-1)).rejects.toBeInstanceOf(SimClockError);
+  });
+
+  it('keeps 50,000 sleeping labels as heap entries, not timers', async () => {
+    const clock = new VirtualClock({ startMs: 0 });
+    let woken = 0;
+    for (let i = 0; i < 50_000; i++) clock.setTimeout(() => woken++, (i * 7919) % 30_000);
+    expect(clock.pending).toBe(50_000);
+    await clock.advance(30_000);
+    expect(woken).toBe(50_000);
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('RealClock', () => {
+  it('runs simulated time `speed` times faster than the wall clock', async () => {
+    const clock = new RealClock({ speed: 50, startMs: 0 });
+    const t0 = Date.now();
+    const at = await new Promise<number>((resolve) => clock.setTimeout(() => resolve(clock.now()), 2_000));
+    const wall = Date.now() - t0;
+    expect(at).toBeGreaterThanOrEqual(2_000);
+    expect(wall).toBeGreaterThanOrEqual(35);
+    expect(wall).toBeLessThan(400);
+    clock.stop();
+    expect(() => clock.setTimeout(() => undefined, 1)).toThrow(SimClockError);
+  });
+
+  it('fires events in time order and after a cancelled earliest one', async () => {
+    const clock = new RealClock({ speed: 100, startMs: 0 });
+    const order: number[] = [];
+    const first = clock.setTimeout(() => order.push(1), 500);
+    clock.setTimeout(() => order.push(3), 1_500);
+    clock.setTimeout(() => order.push(2), 1_000);
+    first.cancel();
+    await clock.sleep(2_000);
+    expect(order).toEqual([2, 3]);
+    clock.stop();
+  });
+});
