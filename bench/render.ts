@@ -3,7 +3,7 @@
  * (one full sharp SVG → raw render per label, text as SVG <text> through pango/fontconfig, barcode as bwip-js SVG,
  * nothing cached), over N varied German products (10 % in a promotion, as in the reference store).
  *
- *   npm run build && node dist/bench/render.js [--labels 3000] [--naive 150] [--pages 0,1] [--seed 42]
+ *   npm run build && node dist/bench/render.js [--labels 2000] [--naive 100] [--pages 0,1] [--seed 42]
  *
  * stdout: one JSON object per line (machine-readable); stderr: a summary table.
  */
@@ -23,8 +23,8 @@ function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
-const LABELS = Number(arg('labels', '3000'));
-const NAIVE = Number(arg('naive', '150'));
+const LABELS = Number(arg('labels', '2000'));
+const NAIVE = Number(arg('naive', '100'));
 const PAGES = arg('pages', '0,1').split(',').map(Number);
 const SEED = Number(arg('seed', '42'));
 

@@ -145,6 +145,29 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     broker?.setEventHandler((topic, payload) => events.handle(topic, payload));
     cleanup.push(() => events.stop());
 
+    // The HQ uplink: the same intake, fed from the chain's broker (persistent session: the broker keeps our events
+    // while the store is offline). Not awaited beyond the first attempt: a store starts without its uplink.
+    let hqEvents: MqttEventSource | null = null;
+    let hqClient: MqttClient | null = null;
+    if (config.hq) {
+      hqClient = mqtt.connect(config.hq.url, {
+        username: config.hq.username,
+        password: config.hq.password,
+        clientId: config.hq.clientId ?? `esl-edge-${config.store.chain}-${config.store.id}`,
+        clean: false,
+        protocolVersion: 4,
+        reconnectPeriod: 2_000,
+        connectTimeout: 10_000,
+      });
+      const hc = hqClient;
+      hc.on('connect', () => log.info({ evt: 'hq.connected', url: config.hq!.url }, 'HQ uplink connected'));
+      hc.on('offline', () => log.warn({ evt: 'hq.offline' }, 'HQ uplink lost; reconnecting'));
+      hc.on('error', (err) => log.warn({ evt: 'hq.error', err: err.message }, 'HQ uplink error'));
+      hqEvents = new MqttEventSource(hc, intake, { chain: config.store.chain, store: config.store.id, log });
+      await hqEvents.start({ subscribe: true });
+      cleanup.push(() => hc.endAsync(true).catch(() => undefined));
+    }
+
     const metrics = createMetrics({ db, dispatcher, hub });
     const http = buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt });
     let httpPort = 0;
@@ -188,6 +211,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           // 1. Stop taking work.
           await step('http', () => http.close());
           await step('intake', () => events.stop());
+          if (hqEvents) await step('hq-intake', () => hqEvents!.stop());
           // 2. Let planning and the sends under way finish (bounded: what is not done is durable anyway).
           await Promise.race([Promise.all([planner.idle(), dispatcher.idle()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
           planner.stop();
@@ -195,6 +219,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           // 3. Close the links, the MQTT client, the broker and last the database.
           await step('ap-links', () => hub.stop());
           await step('mqtt-client', () => client.endAsync(true));
+          if (hqClient) await step('hq-client', () => hqClient!.endAsync(true));
           if (broker) await step('broker', () => broker!.close());
           await step('database', () => db.close());
           log.info({ evt: 'daemon.stopped' }, 'stopped');

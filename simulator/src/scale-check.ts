@@ -80,7 +80,6 @@ async function main(): Promise<void> {
   const minutes = Number(values.minutes);
   const perAp = Number(values['transfers-per-ap']);
   const memStart = process.memoryUsage();
-  const wallStart = performance.now();
 
   const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker();

@@ -43,6 +43,19 @@ export const ConfigSchema = z.object({
     password: z.string().optional(),
     users: z.array(MqttUserSchema).default([]),
   }),
+  /**
+   * The chain's HQ broker (optional). The edge connects as one client with a persistent session and takes events for
+   * this store from esl/{chain}/{store}/in/… there too, replying on the HQ broker (docs/decisions.md D11).
+   */
+  hq: z
+    .object({
+      url: z.string().url(),
+      username: z.string().min(1),
+      password: z.string().min(1),
+      /** Default: esl-edge-{chain}-{store}; must be stable for the broker to keep the session. */
+      clientId: z.string().min(1).max(64).optional(),
+    })
+    .optional(),
   http: z.object({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8080),

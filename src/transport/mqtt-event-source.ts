@@ -46,7 +46,10 @@ export class MqttEventSource {
         },
       );
     };
-    await this.client.subscribeAsync(`${this.root}/in/+`, { qos: 1 });
+    // subscribe() is queued by MQTT.js until connected, and a persistent session keeps it across reconnects.
+    this.client.subscribe(`${this.root}/in/+`, { qos: 1 }, (err) => {
+      if (err) this.opts.log.error({ evt: 'intake.subscribe_failed', err: err.message }, 'cannot subscribe to events');
+    });
   }
 
   async stop(): Promise<void> {

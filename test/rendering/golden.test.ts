@@ -2,7 +2,7 @@
  * Golden images: every bundled template × every registry label type × every page, rendered from fixed sample
  * content, must hash to the stored content hash, and the stored PNG must decode to the same planes.
  * Regenerate after an intended change with `npm run golden` (UPDATE_GOLDEN=1) and review the PNGs; that also
- * rewrites label-templates/template.schema.json from the zod schema.
+ * rewrites label-templates/schema/template.schema.json from the zod schema.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -66,8 +66,8 @@ describe('golden images', () => {
     expect(Object.keys(rendered).sort()).toEqual(Object.keys(stored).sort());
   });
 
-  it('ships the JSON Schema of the template format (label-templates/template.schema.json, for editors)', () => {
-    const file = path.join(BUNDLED_TEMPLATE_DIR, 'template.schema.json');
+  it('ships the JSON Schema of the template format (label-templates/schema/template.schema.json, for editors)', () => {
+    const file = path.join(BUNDLED_TEMPLATE_DIR, 'schema', 'template.schema.json');
     const schema = `${JSON.stringify(z.toJSONSchema(TemplateSchema, { io: 'input', unrepresentable: 'any' }), null, 2)}\n`;
     if (UPDATE) writeFileSync(file, schema);
     else expect(readFileSync(file, 'utf8'), 'template.schema.json is stale: npm run golden').toBe(schema);

@@ -414,7 +414,7 @@ describe('serial line handling (§12)', () => {
     const l3 = encodeLine({ version: 1, seq: 403, ackRequested: true, message: checkin({ batteryMv: 2903 }) });
     await ap.write(l3.replace('\n', '\r\n'));
     const bad = encodeFrame({ version: 1, seq: 404, ackRequested: true, message: checkin({ batteryMv: 2904 }) });
-    bad[12] ^= 0x10;
+    bad[12] = bad[12]! ^ 0x10; // one bit of the payload: the CRC no longer matches (§3.6 step 5)
     await ap.write('@' + Buffer.from(bad).toString('base64') + '\n');
     // 4. Debug output in front of a frame on the same line.
     await ap.write(`dbg: radio ch=15 q=0 @@ ${encodeLine({ version: 1, seq: 405, ackRequested: true, message: checkin({ batteryMv: 2905 }) })}`);
