@@ -169,7 +169,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     }
 
     const metrics = createMetrics({ db, dispatcher, hub });
-    const http = buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt });
+    const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
       await http.listen({ host: config.http.host, port: config.http.port });

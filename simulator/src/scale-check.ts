@@ -53,14 +53,24 @@ function labelTypeFor(i: number, n: number): number {
   return 3;
 }
 
-/** A label-like picture: a few bars and a price box that differ per label, so images compress like real ones. */
+/**
+ * A label-like picture: rules, and a block of sparse pseudo-random bits standing in for text, different per label,
+ * so that images compress roughly like rendered labels (a few hundred bytes for a 2.9" panel).
+ */
 function picture(typeId: number, seed: number): Uint8Array {
   const t = labelTypeById(typeId)!;
   const planes = new Uint8Array(imageBytes(t));
   const row = Math.ceil(t.width / 8);
+  let x32 = seed * 2654435761 || 1;
+  const next = (): number => {
+    x32 ^= x32 << 13;
+    x32 ^= x32 >>> 17;
+    x32 ^= x32 << 5;
+    return x32 >>> 0;
+  };
   for (let y = 4; y < t.height - 4; y++) {
-    if (y % 24 < 3) planes.fill(0xff, y * row + 1, y * row + row - 1);
-    if (y > t.height / 2 && y < t.height / 2 + 20) for (let x = 2 + (seed % 5); x < row / 2; x++) planes[y * row + x] = (seed * 31 + x * 7) & 0xff;
+    if (y % 32 < 2) planes.fill(0xff, y * row + 1, y * row + row - 1);
+    if (y > 8 && y < 40) for (let x = 2; x < Math.min(row - 2, 26); x++) planes[y * row + x] = next() & next() & next() & 0xff;
   }
   if (planes.length > planeBytes(t)) planes.fill(0xf0, planeBytes(t) + 10 * row + 2, planeBytes(t) + 10 * row + 8);
   return planes;
@@ -93,6 +103,7 @@ async function main(): Promise<void> {
 
   // ---- a minimal edge ----
   const edge = await mqtt.connectAsync(url, { clientId: 'scale-edge', reconnectPeriod: 0 });
+  (edge.stream as net.Socket).setNoDelay(true);
   const seqs = new Map<string, SeqCounter>();
   const acks = new Map<string, (status: number) => void>();
   const counts = { checkins: 0, results: 0, resultsOk: 0, heartbeats: 0 };

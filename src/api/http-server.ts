@@ -11,8 +11,10 @@ import type { Database } from '../persistence/database.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { EventIntake } from '../domain/events/event-intake.js';
-import { EVENT_TYPES } from '../domain/events/event-schemas.js';
-import { AuditStatusSchema, auditToCsv, runAudit } from '../domain/audit/price-audit.js';
+import { EVENT_TYPES, EventReplySchema, EventSchema } from '../domain/events/event-schemas.js';
+import { AuditEntrySchema, AuditStatusSchema, auditToCsv, runAudit } from '../domain/audit/price-audit.js';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { ApRegistry } from '../domain/aps/ap-registry.js';
 import { loadImage } from '../domain/labels/image-store.js';
 import { planesToPng } from '../domain/rendering/planes-png.js';
@@ -36,7 +38,13 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+/** Route schemas are for the OpenAPI document only: zod validates every input (one validator, one set of messages). */
+const doc = (o: Record<string, unknown>) => ({ schema: { security: [{ bearer: [] }], ...o } });
+const eventBody = z.toJSONSchema(EventSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+const replySchema = z.toJSONSchema(EventReplySchema) as Record<string, unknown>;
+const auditEntrySchema = z.toJSONSchema(AuditEntrySchema) as Record<string, unknown>;
+
+export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
   const { config, db, clock } = deps;
   const app = Fastify({
     // Request/response lines are info level; the API logs at warn and above (its own events are logged explicitly).
@@ -44,9 +52,19 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     bodyLimit: config.http.bodyLimitBytes,
   });
   const tokens = config.http.tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
+  app.setValidatorCompiler(() => () => true);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'esl-edge HTTP API', version: '0.1.0', description: 'Events in, audit and label images out. Every route but /health and /docs needs a bearer token.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url === '/health' || req.url.startsWith('/health?')) return;
+    const path = req.url.split('?')[0]!;
+    // Health for the service manager, and the API description: no data behind either.
+    if (path === '/health' || path === '/docs' || path.startsWith('/docs/')) return;
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);
     const presented = m ? digest(m[1]!.trim()) : null;
@@ -71,11 +89,11 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body ?? null));
     return deps.intake.ingest(raw, { channel: 'http', ...(expectedType ? { expectedType } : {}) });
   };
-  app.post('/api/v1/events', async (req, reply) => {
+  app.post('/api/v1/events', doc({ summary: 'Send one event or a batch (same contract as MQTT)', body: eventBody, response: { 200: replySchema, 400: replySchema } }), async (req, reply) => {
     const { reply: r } = await ingest(req.body);
     return reply.code(r.status === 'rejected' ? 400 : 200).send(r);
   });
-  app.post('/api/v1/events/:type', async (req, reply) => {
+  app.post('/api/v1/events/:type', doc({ summary: 'Send an event of the given type', params: { type: 'object', properties: { type: { type: 'string', enum: [...EVENT_TYPES] } } }, body: eventBody, response: { 200: replySchema, 400: replySchema } }), async (req, reply) => {
     const type = (req.params as { type: string }).type;
     if (!(EVENT_TYPES as readonly string[]).includes(type)) return reply.code(404).send({ error: 'HTTP_NOT_FOUND', message: `unknown event type ${type}` });
     const { reply: r } = await ingest(req.body, type as (typeof EVENT_TYPES)[number]);
@@ -89,7 +107,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     unreachableAfterS: config.audit.unreachableAfterS,
     maxAttempts: config.dispatch.maxAttempts,
   });
-  app.get('/api/v1/audit', async (req, reply) => {
+  app.get('/api/v1/audit', doc({ summary: 'Price-consistency audit of every label (JSON, or CSV with format=csv)', querystring: { type: 'object', properties: { status: { type: 'string', enum: AuditStatusSchema.options }, format: { type: 'string', enum: ['json', 'csv'] } } } }), async (req, reply) => {
     const q = z.object({ status: AuditStatusSchema.optional(), format: z.enum(['json', 'csv']).default('json') }).safeParse(req.query);
     if (!q.success) return reply.code(400).send({ error: 'HTTP_BAD_QUERY', message: q.error.issues.map((i) => i.message).join('; ') });
     const report = await runAudit(db, auditOptions(), q.data.status ? { status: q.data.status } : {});
@@ -98,11 +116,13 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   });
 
   // ---- labels ----
-  app.get('/api/v1/labels', async () => {
+  app.get('/api/v1/labels', doc({ summary: 'All labels with their audit status', querystring: { type: 'object', properties: { gtin: { type: 'string' } } }, response: { 200: { type: 'object', properties: { total: { type: 'integer' }, labels: { type: 'array', items: auditEntrySchema } } } } }), async (req) => {
+    const gtin = z.object({ gtin: z.string().regex(/^\d{8,14}$/).optional() }).parse(req.query).gtin;
     const report = await runAudit(db, auditOptions());
-    return { total: report.total, labels: report.labels };
+    const labels = gtin ? report.labels.filter((l) => l.gtin === gtin) : report.labels;
+    return { total: labels.length, labels };
   });
-  app.get('/api/v1/labels/:id', async (req, reply) => {
+  app.get('/api/v1/labels/:id', doc({ summary: 'One label: audit status and telemetry' }), async (req, reply) => {
     const p = LabelIdParam.safeParse(req.params);
     if (!p.success) return reply.code(400).send({ error: 'HTTP_BAD_LABEL_ID', message: 'label id must be 16 upper-case hex digits' });
     const report = await runAudit(db, auditOptions(), { labelId: p.data.id });
@@ -115,7 +135,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return { ...entry, telemetry: row };
   });
   /** The PNG a label currently shows (`?which=current`, from its acknowledged hash) or should show (`desired`). */
-  app.get('/api/v1/labels/:id/image.png', async (req, reply) => {
+  app.get('/api/v1/labels/:id/image.png', doc({ summary: 'PNG of what the label shows (which=current) or should show (which=desired)', querystring: { type: 'object', properties: { which: { type: 'string', enum: ['current', 'desired'] }, scale: { type: 'integer', minimum: 1, maximum: 8 } } } }), async (req, reply) => {
     const p = LabelIdParam.safeParse(req.params);
     const q = z.object({ which: z.enum(['current', 'desired']).default('current'), scale: z.coerce.number().int().min(1).max(8).default(2) }).safeParse(req.query);
     if (!p.success || !q.success) return reply.code(400).send({ error: 'HTTP_BAD_REQUEST', message: 'bad label id or query' });
@@ -130,8 +150,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   });
 
   // ---- access points, dead letters, metrics ----
-  app.get('/api/v1/aps', async () => ({ aps: deps.aps.all() }));
-  app.get('/api/v1/dead-letters', async (req) => {
+  app.get('/api/v1/aps', doc({ summary: 'Access points: online state, firmware, queue' }), async () => ({ aps: deps.aps.all() }));
+  app.get('/api/v1/dead-letters', doc({ summary: 'Refused input with reasons, newest first' }), async (req) => {
     const q = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).parse(req.query);
     const rows = await db.all<{ seq: number; received_at: number; channel: string; topic: string | null; source: string | null; event_id: string | null; code: string; reason: string }>(
       'SELECT seq, received_at, channel, topic, source, event_id, code, reason FROM dead_letters ORDER BY seq DESC LIMIT ?',

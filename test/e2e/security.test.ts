@@ -95,4 +95,14 @@ describe('authentication and authorisation', () => {
     const health = await daemon.http.inject({ method: 'GET', url: '/health' });
     expect(health.statusCode).toBe(200);
   });
+
+  it('serves the OpenAPI description at /docs without a token, documenting the event intake', async () => {
+    const res = await daemon.http.inject({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const api = res.json() as { openapi: string; paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } };
+    expect(api.openapi).toMatch(/^3\./);
+    expect(Object.keys(api.paths)).toEqual(expect.arrayContaining(['/api/v1/events', '/api/v1/audit', '/api/v1/labels/{id}/image.png']));
+    expect(api.components.securitySchemes).toHaveProperty('bearer');
+    expect(JSON.stringify(api.paths['/api/v1/events'])).toContain('priceCents');
+  });
 });

@@ -476,13 +476,13 @@ describe('edge → AP over serial (§7.3 retransmission)', () => {
     const gap = second.at - first.at;
     // §7.3: 2 s × (1 + 0.2 × (2r − 1)) with r = 0 → 1.6 s; allow scheduling slack.
     expect(gap).toBeGreaterThanOrEqual(1_500);
-    expect(gap).toBeLessThan(2_300);
+    expect(gap).toBeLessThan(2_600);
     expect(second.frame.seq).toBe(first.frame.seq);
     expect(second.line).toBe(first.line); // byte-identical retransmission
     expect(hub.counters.retransmits).toBe(1);
     await ap.ack(second.frame, StatusCode.QUEUE_FULL);
     await expect(sent).resolves.toBe(StatusCode.QUEUE_FULL);
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(Date.now() - t0).toBeLessThan(4_000);
     // No third transmission after the ACK.
     await sleep(200);
     expect(ap.received.filter((r) => r.frame.message.type === 'IMAGE_BEGIN')).toHaveLength(2);
