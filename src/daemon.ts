@@ -28,6 +28,7 @@ import { MqttFrameLink } from './transport/mqtt-frame-link.js';
 import { SerialFrameLink } from './transport/serial-frame-link.js';
 import { ApHub } from './transport/ap-hub.js';
 import { MqttEventSource } from './transport/mqtt-event-source.js';
+import { OutboxPublisher } from './transport/outbox-publisher.js';
 import type { FrameLink } from './transport/frame-link.js';
 import { buildHttpServer } from './api/http-server.js';
 import { createMetrics } from './api/metrics.js';
@@ -121,7 +122,15 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       config: config.dispatch,
     });
     const planner = new LabelPlanner({ db, renderer, clock, log, concurrency: config.rendering.concurrency, onPlanned: () => dispatcher.kick() });
-    const intake = new EventIntake({ db, clock, log, maxEventBytes: config.intake.maxEventBytes, onApplied: () => planner.kick() });
+    const publishers: OutboxPublisher[] = [];
+    const intake = new EventIntake({
+      db,
+      clock,
+      log,
+      maxEventBytes: config.intake.maxEventBytes,
+      onApplied: () => planner.kick(),
+      onOutbox: () => publishers.forEach((p) => p.kick()),
+    });
 
     const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
     for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log }));
@@ -167,6 +176,12 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       await hqEvents.start({ subscribe: true });
       cleanup.push(() => hc.endAsync(true).catch(() => undefined));
     }
+
+    // Alerts and reports go to the local broker and, when configured, to HQ — each from the durable outbox.
+    const root = `esl/${config.store.chain}/${config.store.id}`;
+    publishers.push(new OutboxPublisher({ db, client, dest: 'local', root, clock, log }));
+    if (hqClient) publishers.push(new OutboxPublisher({ db, client: hqClient, dest: 'hq', root, clock, log }));
+    for (const p of publishers) p.kick();
 
     const metrics = createMetrics({ db, dispatcher, hub });
     const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt });
@@ -216,6 +231,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           await Promise.race([Promise.all([planner.idle(), dispatcher.idle()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
           planner.stop();
           dispatcher.stop();
+          for (const p of publishers) await step('outbox', () => p.stop());
           // 3. Close the links, the MQTT client, the broker and last the database.
           await step('ap-links', () => hub.stop());
           await step('mqtt-client', () => client.endAsync(true));

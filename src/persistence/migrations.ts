@@ -159,4 +159,18 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  -- Messages the edge must deliver (alerts, reports), durable until each destination acknowledged them (QoS 1).
+  CREATE TABLE outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    topic      TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_local INTEGER,
+    sent_hq    INTEGER
+  );
+  -- A restock alert is raised once when stock falls to the threshold, and again only after a restock.
+  ALTER TABLE stock ADD COLUMN alert_active INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

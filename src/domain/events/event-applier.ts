@@ -5,6 +5,7 @@
  */
 import type { Tx } from '../../persistence/database.js';
 import type { SingleEvent } from './event-schemas.js';
+import { enqueue } from '../outbox/outbox.js';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
 
@@ -73,6 +74,36 @@ export class EventApplier {
     ]);
   }
 
+  /**
+   * A product at or below its restock threshold raises one alert; further stock events do not repeat it until the
+   * product was restocked above the threshold (then a "restocked" notice clears it).
+   */
+  private async restockAlert(gtin: string): Promise<void> {
+    const s = await this.tx.get<{ quantity: number; restock_threshold: number | null; alert_active: number }>(
+      'SELECT quantity, restock_threshold, alert_active FROM stock WHERE gtin = ?',
+      [gtin],
+    );
+    if (!s) return;
+    const low = s.restock_threshold !== null && s.quantity <= s.restock_threshold;
+    if (low === (s.alert_active === 1)) return;
+    await this.tx.run('UPDATE stock SET alert_active = ? WHERE gtin = ?', [low ? 1 : 0, gtin]);
+    const product = await this.tx.get<{ name: string }>('SELECT name FROM products WHERE gtin = ?', [gtin]);
+    const kind = low ? 'restock' : 'restocked';
+    await enqueue(
+      this.tx,
+      {
+        id: `${kind}-${gtin}-${this.now}`,
+        topic: 'out/alerts',
+        payload: { id: `${kind}-${gtin}-${this.now}`, type: kind, gtin, name: product?.name ?? null, quantity: s.quantity, threshold: s.restock_threshold, at: new Date(this.now).toISOString() },
+      },
+      this.now,
+    );
+    this.alerts++;
+  }
+
+  /** Messages this applier put into the outbox (the caller kicks the publishers). */
+  alerts = 0;
+
   private async markDirty(gtin: string): Promise<void> {
     await this.stmt('UPDATE labels SET dirty = dirty + 1 WHERE gtin = ?').run([gtin]);
   }
@@ -126,6 +157,7 @@ export class EventApplier {
            ON CONFLICT(gtin) DO UPDATE SET quantity = excluded.quantity, state = excluded.state,
              restock_threshold = coalesce(excluded.restock_threshold, stock.restock_threshold), updated_at = excluded.updated_at`,
         ).run([d.gtin, d.quantity, state, threshold, this.now]);
+        await this.restockAlert(d.gtin);
         await this.markDirty(d.gtin);
         return;
       }

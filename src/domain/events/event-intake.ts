@@ -37,6 +37,8 @@ export class EventIntake {
       maxEventBytes: number;
       /** Called after a commit that changed something, with nothing to await (planner kicks off). */
       onApplied: () => void;
+      /** Called after a commit that put messages into the outbox. */
+      onOutbox?: () => void;
     },
   ) {}
 
@@ -68,6 +70,7 @@ export class EventIntake {
     const singles = event.type === 'batch' ? event.data.events : [event];
     const counts = { applied: 0, stale: 0, duplicate: 0 };
     let batchDuplicate = false;
+    let outboxed = 0;
     await this.deps.db.transaction(async (tx) => {
       const applier = new EventApplier(tx, now);
       if (event.type === 'batch') {
@@ -85,7 +88,9 @@ export class EventIntake {
         ]);
       }
       for (const single of singles) counts[await applier.apply(single)]++;
+      outboxed = applier.alerts;
     });
+    if (outboxed > 0) this.deps.onOutbox?.();
 
     let reply: EventReply;
     if (batchDuplicate || (event.type !== 'batch' && counts.duplicate === 1)) reply = { eventId: event.id, status: 'duplicate' };

@@ -1,0 +1,40 @@
+/**
+ * The durable outbox: what the edge must tell others (restock alerts, audit reports) is written in the same
+ * transaction as the change that caused it, and delivered later by a publisher per destination (local broker, HQ
+ * broker) that marks each message sent only after the broker acknowledged it. A lost uplink delays messages; it
+ * never loses them. Every message has a stable id, so receivers de-duplicate redeliveries.
+ */
+import type { Tx, Database } from '../../persistence/database.js';
+
+export type OutboxDestination = 'local' | 'hq';
+
+export interface OutboxMessage {
+  seq: number;
+  id: string;
+  topic: string;
+  payload: string;
+}
+
+/** Relative topics, under esl/{chain}/{store}/: the same on the local and the HQ broker. */
+export async function enqueue(tx: Tx, msg: { id: string; topic: string; payload: unknown }, now: number): Promise<void> {
+  await tx.run('INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)', [msg.id, msg.topic, JSON.stringify(msg.payload), now]);
+}
+
+export async function pending(db: Database, dest: OutboxDestination, limit: number): Promise<OutboxMessage[]> {
+  const col = dest === 'local' ? 'sent_local' : 'sent_hq';
+  return db.all<OutboxMessage>(`SELECT seq, id, topic, payload FROM outbox WHERE ${col} IS NULL ORDER BY seq LIMIT ?`, [limit]);
+}
+
+export async function markSent(db: Database, dest: OutboxDestination, seq: number, now: number): Promise<void> {
+  const col = dest === 'local' ? 'sent_local' : 'sent_hq';
+  await db.run(`UPDATE outbox SET ${col} = ? WHERE seq = ?`, [now, seq]);
+}
+
+/** Messages no destination still needs, older than `olderThan`, are dropped (housekeeping). */
+export async function prune(db: Database, olderThan: number, hqConfigured: boolean): Promise<number> {
+  const r = await db.run(
+    `DELETE FROM outbox WHERE created_at < ? AND sent_local IS NOT NULL ${hqConfigured ? 'AND sent_hq IS NOT NULL' : ''}`,
+    [olderThan],
+  );
+  return r.changes;
+}
