@@ -20,7 +20,7 @@ import {
   type StatusCodeValue,
 } from '../../firmware-protocol/src/index.js';
 import type { ApGateway, ApInbound } from '../domain/ports.js';
-import type { Clock, Random } from '../core/clock.js';
+import type { Clock, Random, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../core/errors.js';
 import type { FrameLink, FrameSink } from './frame-link.js';
@@ -62,13 +62,38 @@ export class ApHub implements ApGateway, FrameSink {
   private readonly sessions = new Map<string, Session>();
   readonly counters = { framesIn: 0, framesOut: 0, decodeErrors: 0, duplicates: 0, retransmits: 0 };
 
+  /** When each AP was last heard from (any frame), for §5.2 heartbeat supervision. */
+  private readonly lastHeard = new Map<string, number>();
+  private supervisor: TimerHandle | null = null;
+  private stopping = false;
+
   constructor(private readonly opts: ApHubOptions) {}
 
   async start(): Promise<void> {
     for (const link of this.opts.links) await link.start(this);
+    this.superviseLater();
+  }
+
+  /** §5.2: an AP that missed three heartbeats is lost, even if its link looks up (a hung AP on USB). */
+  private superviseLater(): void {
+    if (this.stopping) return;
+    const every = this.opts.heartbeatIntervalS * 1000;
+    this.supervisor = this.opts.clock.setTimeout(() => {
+      const now = this.opts.clock.now();
+      for (const s of this.sessions.values()) {
+        const heard = this.lastHeard.get(s.apId) ?? 0;
+        if (s.ready && now - heard > 3 * every) {
+          this.opts.log.warn({ evt: 'ap.heartbeat_lost', apId: s.apId, silentMs: now - heard }, 'AP missed three heartbeats');
+          this.linkDown(s.link, s.apId);
+        }
+      }
+      this.superviseLater();
+    }, every);
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.supervisor) this.opts.clock.clearTimeout(this.supervisor);
     for (const s of this.sessions.values()) this.failPending(s, new EdgeError(EdgeErrorCode.SHUTTING_DOWN, 'edge is stopping'));
     for (const link of this.opts.links) await link.stop().catch(() => undefined);
   }
@@ -137,6 +162,7 @@ export class ApHub implements ApGateway, FrameSink {
 
   frame(link: FrameLink, apId: string, result: DecodeResult): void {
     this.counters.framesIn++;
+    this.lastHeard.set(apId, this.opts.clock.now());
     if (!result.ok) {
       this.counters.decodeErrors++;
       this.opts.log.warn({ evt: 'aphub.decode_error', apId, link: link.name, code: result.error.code, err: result.error.message }, 'undecodable frame from AP');
@@ -152,7 +178,7 @@ export class ApHub implements ApGateway, FrameSink {
 
   linkDown(link: FrameLink, apId: string): void {
     const s = this.sessions.get(apId);
-    if (!s || s.link !== link) return;
+    if (!s || s.link !== link || this.stopping || !s.ready) return;
     s.ready = false;
     this.failPending(s, new EdgeError(EdgeErrorCode.AP_OFFLINE, `AP ${apId} went offline`));
     this.opts.log.warn({ evt: 'ap.offline', apId, link: link.name }, 'AP offline');

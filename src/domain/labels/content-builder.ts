@@ -50,7 +50,13 @@ export async function buildLabelContent(tx: Tx, gtin: string, now: number, templ
      JOIN promotion_items i ON i.promotion_id = p.id WHERE i.gtin = ? AND p.start_at <= ? AND p.end_at > ?`,
     [gtin, now, now],
   );
-  const effective = resolveEffectivePrice({ regularCents: regular.cents, regularFrom: regular.valid_from, promotions });
+  // The regular price applies again from the end of the last promotion that ended (for the §11 history).
+  const ended = await tx.get<{ at: number | null }>(
+    `SELECT max(p.end_at) AS at FROM promotions p JOIN promotion_items i ON i.promotion_id = p.id WHERE i.gtin = ? AND p.end_at <= ?`,
+    [gtin, now],
+  );
+  const regularFrom = Math.max(regular.valid_from, ended?.at ?? 0);
+  const effective = resolveEffectivePrice({ regularCents: regular.cents, regularFrom, promotions });
   const stock = await tx.get<{ quantity: number; state: StockState }>(
     'SELECT quantity, state FROM stock WHERE gtin = ?',
     [gtin],

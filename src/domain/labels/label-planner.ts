@@ -150,7 +150,14 @@ export class LabelPlanner {
       for (const [key, built] of contents) {
         if (!built) continue;
         const gtin = key.split('|')[0]!;
-        await tx.run('INSERT OR IGNORE INTO price_history (gtin, effective_from, cents) VALUES (?, ?, ?)', [gtin, built.effectiveFrom, built.content.priceCents]);
+        // The till price history only records changes (PAngV §11 looks for the lowest price in force).
+        const last = await tx.get<{ cents: number }>(
+          'SELECT cents FROM price_history WHERE gtin = ? AND effective_from <= ? ORDER BY effective_from DESC LIMIT 1',
+          [gtin, built.effectiveFrom],
+        );
+        if (last?.cents !== built.content.priceCents) {
+          await tx.run('INSERT OR IGNORE INTO price_history (gtin, effective_from, cents) VALUES (?, ?, ?)', [gtin, built.effectiveFrom, built.content.priceCents]);
+        }
       }
       for (const r of rows) {
         const res = results.get(r.label_id)!;
