@@ -59,6 +59,8 @@ export interface DispatchStats {
   bytesSent: number;
   fullImages: number;
   deltaImages: number;
+  /** Labels that reported their picture was not the base we assumed (§6.4), answered with a full image. */
+  baseMismatches: number;
 }
 
 export class Dispatcher {
@@ -69,7 +71,7 @@ export class Dispatcher {
   private wakeTimer: TimerHandle | null = null;
   /** Transfers being sent right now (ACKs awaited), per AP. */
   private readonly sending = new Map<string, Set<string>>();
-  readonly stats: DispatchStats = { transfersStarted: 0, transfersStaged: 0, transfersDelivered: 0, transfersFailed: 0, bytesSent: 0, fullImages: 0, deltaImages: 0 };
+  readonly stats: DispatchStats = { transfersStarted: 0, transfersStaged: 0, transfersDelivered: 0, transfersFailed: 0, bytesSent: 0, fullImages: 0, deltaImages: 0, baseMismatches: 0 };
 
   constructor(
     private readonly deps: {
@@ -312,7 +314,9 @@ export class Dispatcher {
            -- a label seen for the first time (or with another panel) must be planned for its type
            dirty = CASE WHEN labels.label_type IS excluded.label_type THEN labels.dirty ELSE labels.dirty + 1 END,
            consistent_since = CASE WHEN excluded.confirmed_hash = labels.desired_hash THEN coalesce(labels.consistent_since, excluded.last_seen_at) ELSE NULL END,
-           attempts = CASE WHEN excluded.confirmed_hash = labels.desired_hash THEN 0 ELSE labels.attempts END`,
+           attempts = CASE WHEN excluded.confirmed_hash = labels.desired_hash THEN 0 ELSE labels.attempts END,
+           -- once the label shows what it should, our picture of it is right again: deltas are safe
+           force_full = CASE WHEN excluded.confirmed_hash = labels.desired_hash THEN 0 ELSE labels.force_full END`,
         [msg.labelId, msg.labelType, apId, msg.displayedHash, now, now, msg.batteryMv, msg.rssi, msg.lqi, msg.temperatureC, msg.wakeReason, msg.page],
       );
       await tx.run('INSERT INTO label_telemetry (label_id, at, ap_id, battery_mv, rssi, lqi, temperature_c) VALUES (?, ?, ?, ?, ?, ?, ?)', [
@@ -326,6 +330,11 @@ export class Dispatcher {
       ]);
       if (!before?.transfer_state || before.transfer_id === null) return;
       const done = msg.displayedHash === before.transfer_hash;
+      if (!done && !rebooted && before.confirmed_hash !== null && msg.displayedHash !== before.confirmed_hash) {
+        // §6.4: the label shows neither what we believed nor what we sent: our delta base was wrong. Send full.
+        this.stats.baseMismatches++;
+        await tx.run('UPDATE labels SET force_full = 1 WHERE label_id = ?', [msg.labelId]);
+      }
       const roamed = before.transfer_ap !== apId;
       // The AP no longer holds our staged transfer (it restarted, or dropped it): send again.
       const lostAtAp = before.transfer_state === 'staged' && !roamed && msg.pendingTransferId !== before.transfer_id;
@@ -352,7 +361,13 @@ export class Dispatcher {
 
   async transferResult(apId: string, msg: MessageOf<'TRANSFER_RESULT'>): Promise<StatusCodeValue> {
     const row = await this.deps.db.get<LabelRow>('SELECT * FROM labels WHERE label_id = ?', [msg.labelId]);
-    if (!row || row.transfer_id !== msg.transferId) return StatusCode.OK; // an old transfer: nothing to do, but ACK it
+    const mismatch = msg.status === StatusCode.BASE_MISMATCH || msg.status === StatusCode.HASH_MISMATCH;
+    if (!row) return StatusCode.OK;
+    if (row.transfer_id !== msg.transferId) {
+      // An older transfer (already replaced or cleared): nothing to undo, but what it says about the label holds.
+      if (mismatch) await this.deps.db.run('UPDATE labels SET force_full = 1 WHERE label_id = ?', [msg.labelId]);
+      return StatusCode.OK;
+    }
     if (msg.status === StatusCode.OK) {
       this.stats.transfersDelivered++;
       await this.deps.db.run("UPDATE labels SET transfer_state = 'delivered', transfer_at = ? WHERE label_id = ? AND transfer_id = ?", [
@@ -361,10 +376,10 @@ export class Dispatcher {
         msg.transferId,
       ]);
     } else {
-      const mismatch = msg.status === StatusCode.BASE_MISMATCH || msg.status === StatusCode.HASH_MISMATCH;
       this.deps.log.warn({ evt: 'transfer.failed', labelId: msg.labelId, apId, transferId: msg.transferId, status: msg.status }, 'label reported a failed transfer');
       // §6.4: a label whose picture is not what we assumed gets a full image next.
       if (mismatch) {
+        this.stats.baseMismatches++;
         await this.deps.db.run(
           `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL,
              force_full = 1, confirmed_hash = CASE WHEN ? <> '${BLANK_HASH}' THEN ? ELSE confirmed_hash END, next_attempt_at = 0

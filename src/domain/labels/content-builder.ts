@@ -88,7 +88,9 @@ export async function buildLabelContent(tx: Tx, gtin: string, now: number, templ
     );
     const lowest = lowestPriorPrice(history, effective.promotion.start_at) ?? regular.cents;
     content.promotion = {
-      regularPriceCents: regular.cents,
+      // CJEU C-330/23: an announced reduction is measured against the lowest price of the prior 30 days, so the
+      // reference ("statt") price is that price, not the list price (docs/decisions.md D12).
+      regularPriceCents: lowest,
       lowestPrior30dCents: lowest,
       ...(effective.promotion.badge ? { badge: effective.promotion.badge } : {}),
       endsOn: localDate(effective.promotion.end_at - 1),

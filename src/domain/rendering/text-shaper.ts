@@ -4,7 +4,7 @@
  * glyph at a size the same bitmap (so it is rasterised once and reused) and keep 1-bit text even; the rounding error
  * stays below half a pixel per glyph and never accumulates, because positions are rounded from the exact pen.
  *
- * The ink of a glyph lies within its outline bounds; with the coverage threshold of at least one half
+ * The ink of a glyph lies within its outline bounds; with any coverage threshold above zero
  * (glyph-raster-cache.ts) a pixel can only be set where the outline covers it, so the integer bounds computed here
  * contain every pixel the glyph will ever set. Layout checks fit against these bounds, which is why nothing drawn
  * can overflow its box.

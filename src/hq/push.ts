@@ -1,0 +1,262 @@
+/**
+ * The HQ push: publishes a validated list to stores over MQTT and collects each store's answer.
+ *
+ * Order of work: plan every batch (push-plan.ts; a list that cannot be sent fails here, before connecting) →
+ * connect → subscribe every reply topic and check the broker granted them (a refused subscription would turn
+ * every confirmation into "no answer", so nothing is sent then) → publish each store's batches in order, QoS 1,
+ * stores in parallel → wait until every store answered or the time is up.
+ *
+ * A store is "confirmed" when every batch was answered applied, duplicate (already applied: a re-push) or
+ * stale; "rejected" when the edge refused a batch; "no answer" when a reply is missing at the deadline. With an
+ * HQ broker, a store whose edge is offline gets the events when it reconnects (its persistent session keeps
+ * them) — "no answer" then means "not confirmed yet", and pushing the same list again is always safe.
+ */
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { EventReplySchema, PriceDataSchema, PromotionDataSchema, type EventReply } from '../domain/events/event-schemas.js';
+import { HqError, HqErrorCode } from './hq-error-codes.js';
+import type { HqRecord } from './hq-records.js';
+import { defaultPushId, planPush, type StorePlan } from './push-plan.js';
+
+export type StoreStatus = 'confirmed' | 'rejected' | 'no-answer' | 'failed' | 'nothing-to-send' | 'dry-run';
+
+export interface BatchOutcome {
+  id: string;
+  topic: string;
+  replyTo: string;
+  events: number;
+  bytes: number;
+  reply?: EventReply;
+  /** Set when the batch could not be published. */
+  error?: string;
+}
+
+export interface StoreResult {
+  store: string;
+  status: StoreStatus;
+  events: number;
+  bytes: number;
+  batches: BatchOutcome[];
+  /** Sums over the replies (batches answered "duplicate" count in duplicates, their events in neither). */
+  applied: number;
+  stale: number;
+  duplicates: number;
+  answered: number;
+  code?: string;
+  reason?: string;
+  /** From the start of publishing to the store's last reply. */
+  elapsedMs?: number;
+}
+
+export interface PushReport {
+  pushId: string;
+  version: number;
+  stores: StoreResult[];
+  /** Every store confirmed (or had nothing to receive). */
+  ok: boolean;
+  elapsedMs: number;
+}
+
+export interface PushOptions {
+  brokerUrl: string;
+  username: string;
+  password: string;
+  chain: string;
+  stores: readonly string[];
+  /** The validated list (parseHqCsv → list.records). */
+  events: readonly HqRecord[];
+  source?: string;
+  dryRun?: boolean;
+  /** Called once per store when its outcome is known. */
+  onProgress?: (result: StoreResult) => void;
+  timeoutMs?: number;
+  /** Default: now(), so a later list outranks an earlier one for the same GTIN. */
+  version?: number;
+  /** Default: derived from the list's content (push-plan.ts). */
+  pushId?: string;
+  maxEventsPerBatch?: number;
+  maxBatchBytes?: number;
+  now?: () => number;
+  clientId?: string;
+  connectTimeoutMs?: number;
+}
+
+export const DEFAULT_PUSH_TIMEOUT_MS = 60_000;
+export const DEFAULT_SOURCE = 'hq-push';
+
+/** Records handed in as a library call are checked against the contract once, not trusted. */
+function checkRecords(records: readonly HqRecord[]): void {
+  for (const r of records) {
+    const parsed = r.type === 'price' ? PriceDataSchema.safeParse(r.data) : PromotionDataSchema.safeParse(r.data);
+    if (!parsed.success || r.rows.length === 0) {
+      const why = parsed.success ? 'no rows' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new HqError(HqErrorCode.HQ_INVALID_RECORD, `the ${r.type} of row ${r.rows[0] ?? '?'} is not valid: ${why}`);
+    }
+  }
+}
+
+function emptyResult(plan: StorePlan, status: StoreStatus): StoreResult {
+  return {
+    store: plan.store,
+    status,
+    events: plan.events,
+    bytes: plan.bytes,
+    batches: plan.batches.map((b) => ({ id: b.id, topic: b.topic, replyTo: b.replyTo, events: b.events, bytes: b.bytes })),
+    applied: 0,
+    stale: 0,
+    duplicates: 0,
+    answered: 0,
+  };
+}
+
+/** Fills the counts and the status from the replies so far; `final` turns missing replies into "no answer". */
+function settle(result: StoreResult, final: boolean, timeoutMs: number): boolean {
+  const replies = result.batches.flatMap((b) => (b.reply ? [b.reply] : []));
+  result.answered = replies.length;
+  result.applied = replies.reduce((a, r) => a + (r.status === 'applied' ? (r.applied ?? 0) : 0), 0);
+  result.stale = replies.reduce((a, r) => a + (r.status === 'applied' ? (r.stale ?? 0) : 0), 0);
+  result.duplicates = replies.filter((r) => r.status === 'duplicate').length;
+  const rejected = replies.find((r) => r.status === 'rejected');
+  const failed = result.batches.find((b) => b.error !== undefined);
+  const complete = replies.length === result.batches.length;
+  if (!complete && !final) return false;
+  if (rejected) {
+    result.status = 'rejected';
+    result.code = rejected.code;
+    result.reason = rejected.reason ?? 'rejected';
+  } else if (failed) {
+    result.status = 'failed';
+    result.reason = failed.error;
+  } else if (complete) {
+    result.status = 'confirmed';
+  } else {
+    result.status = 'no-answer';
+    result.reason = `${replies.length} of ${result.batches.length} batches answered within ${Math.round(timeoutMs / 1000)} s`;
+  }
+  return true;
+}
+
+export async function pushToStores(opts: PushOptions): Promise<PushReport> {
+  const now = opts.now ?? Date.now;
+  const started = now();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
+  checkRecords(opts.events);
+  const pushId = opts.pushId ?? defaultPushId(opts.events);
+  const version = opts.version ?? started;
+  const plans = planPush(opts.events, opts.stores, {
+    chain: opts.chain,
+    username: opts.username,
+    source: opts.source ?? DEFAULT_SOURCE,
+    version,
+    pushId,
+    ...(opts.maxEventsPerBatch !== undefined ? { maxEventsPerBatch: opts.maxEventsPerBatch } : {}),
+    ...(opts.maxBatchBytes !== undefined ? { maxBatchBytes: opts.maxBatchBytes } : {}),
+  });
+  const report = (stores: StoreResult[]): PushReport => ({
+    pushId,
+    version,
+    stores,
+    ok: stores.every((s) => s.status === 'confirmed' || s.status === 'nothing-to-send'),
+    elapsedMs: now() - started,
+  });
+  if (opts.dryRun) return report(plans.map((p) => emptyResult(p, p.events === 0 ? 'nothing-to-send' : 'dry-run')));
+
+  const results = plans.map((p) => emptyResult(p, 'no-answer'));
+  const pending = new Set(results.filter((r) => r.batches.length > 0));
+  for (const r of results) if (r.batches.length === 0) r.status = 'nothing-to-send';
+
+  let client: MqttClient;
+  try {
+    client = await mqtt.connectAsync(opts.brokerUrl, {
+      username: opts.username,
+      password: opts.password,
+      clientId: opts.clientId ?? `esl-hq-push-${randomBytes(6).toString('hex')}`,
+      // No session to keep: replies are only wanted while this run waits; a re-run re-subscribes.
+      clean: true,
+      // MQTT 3.1.1: the store's embedded broker (aedes) speaks no MQTT 5.
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    });
+  } catch (err) {
+    throw new HqError(HqErrorCode.HQ_CONNECT_FAILED, `cannot connect to ${opts.brokerUrl}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  try {
+    let publishStart = now();
+    let wake: () => void = () => undefined;
+    const allAnswered = new Promise<void>((resolve) => (wake = resolve));
+    const decide = (r: StoreResult, final: boolean) => {
+      if (!pending.has(r) || !settle(r, final, timeoutMs)) return;
+      r.elapsedMs = now() - publishStart;
+      pending.delete(r);
+      opts.onProgress?.(r);
+      if (pending.size === 0) wake();
+    };
+    for (const r of results) if (r.status === 'nothing-to-send') opts.onProgress?.(r);
+
+    const byReplyTopic = new Map<string, { result: StoreResult; batch: BatchOutcome }>();
+    for (const r of results) for (const b of r.batches) byReplyTopic.set(b.replyTo, { result: r, batch: b });
+    client.on('message', (topic, payload) => {
+      const hit = byReplyTopic.get(topic);
+      if (!hit || hit.batch.reply) return; // QoS 1 may deliver a reply twice
+      let reply: EventReply;
+      try {
+        const parsed = EventReplySchema.safeParse(JSON.parse(payload.toString('utf8')));
+        reply = parsed.success ? parsed.data : { eventId: hit.batch.id, status: 'rejected', code: 'HQ_UNREADABLE_REPLY', reason: 'the store answered something that is not an EventReply' };
+      } catch {
+        reply = { eventId: hit.batch.id, status: 'rejected', code: 'HQ_UNREADABLE_REPLY', reason: 'the store answered something that is not JSON' };
+      }
+      hit.batch.reply = reply;
+      decide(hit.result, false);
+    });
+    let connectionLost = false;
+    client.on('close', () => {
+      connectionLost = true;
+      wake();
+    });
+
+    const topics = [...byReplyTopic.keys()];
+    if (topics.length > 0) {
+      const granted = await client.subscribeAsync(topics, { qos: 1 });
+      const refused = granted.filter((g) => g.qos === 128);
+      if (refused.length > 0) {
+        throw new HqError(
+          HqErrorCode.HQ_REPLY_SUBSCRIBE_REFUSED,
+          `the broker refused the reply subscription ${refused[0]!.topic}${refused.length > 1 ? ` and ${refused.length - 1} more` : ''}; ` +
+            `user ${opts.username} needs read access to esl/${opts.chain}/{store}/reply/${opts.username}/#. Nothing was sent.`,
+        );
+      }
+    }
+
+    publishStart = now();
+    // Per store in order (an edge applies them as they come), stores side by side.
+    for (const r of pending) {
+      void (async () => {
+        for (const b of r.batches) {
+          const planned = plans.find((p) => p.store === r.store)!.batches.find((pb) => pb.id === b.id)!;
+          try {
+            await client.publishAsync(b.topic, planned.payload, { qos: 1 });
+          } catch (err) {
+            b.error = `publish failed: ${err instanceof Error ? err.message : String(err)}`;
+            decide(r, true);
+            return;
+          }
+        }
+      })();
+    }
+
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([allAnswered, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    for (const r of [...pending]) {
+      if (connectionLost && r.answered < r.batches.length) {
+        for (const b of r.batches) if (!b.reply && !b.error) b.error = 'connection to the broker lost before the store answered';
+      }
+      decide(r, true);
+    }
+    return report(results);
+  } finally {
+    await client.endAsync(true).catch(() => undefined);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Issue 3 acceptance, end to end with the real daemon and the simulator (same codec on both sides):
+ * - a price change goes as a delta and rebuilds exactly the intended image on the simulated label;
+ * - a label whose picture is not what the edge assumed answers BASE_MISMATCH and recovers through a full image;
+ * - one AP on MQTT and one on a serial line (a real pseudo-terminal pair) serve the same store.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
+import { StoreSimulator as Sim } from '../../simulator/src/store-simulator.js';
+import { RealClock } from '../../simulator/src/real-clock.js';
+import { loadImage } from '../../src/domain/labels/image-store.js';
+import { CHAIN, LABELS, PRODUCTS, STORE, USERS, catalogueBatch, startSimulator, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
+import { openPtyPair, type PtyPair } from '../support/pty-pair.js';
+
+let version = 100;
+async function setPrice(daemon: Daemon, gtin: string, priceCents: number): Promise<void> {
+  version++;
+  const r = await daemon.intake.ingest(JSON.stringify({ id: `p-${version}`, source: 'pos', version, type: 'price', data: { gtin, priceCents } }), { channel: 'local' });
+  expect(r.reply.status).toBe('applied');
+  // The new desired image is planned before we look at convergence.
+  await daemon.planner.idle();
+}
+
+async function labelRow(daemon: Daemon, labelId: string) {
+  return (await daemon.db.get<{ desired_hash: string; confirmed_hash: string | null }>('SELECT desired_hash, confirmed_hash FROM labels WHERE label_id = ?', [labelId]))!;
+}
+
+async function converged(daemon: Daemon, sim: StoreSimulator, labelIds: string[]): Promise<void> {
+  await waitFor(
+    'labels converged',
+    async () => {
+      for (const id of labelIds) {
+        const row = await labelRow(daemon, id);
+        if (!row.desired_hash || row.confirmed_hash !== row.desired_hash || sim.groundTruth(id)?.hash !== row.desired_hash) return false;
+      }
+      return true;
+    },
+    40_000,
+    200,
+  );
+}
+
+describe('delta updates over MQTT', () => {
+  const tmp = tempDir();
+  let daemon: Daemon;
+  let sim: StoreSimulator;
+  beforeAll(async () => {
+    daemon = await startTestDaemon(tmp.dir);
+    await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
+    sim = await startSimulator(daemon);
+    await converged(daemon, sim, LABELS.map((l) => l.labelId));
+  }, 60_000);
+  afterAll(async () => {
+    await sim?.stop();
+    await daemon?.stop();
+    tmp.remove();
+  });
+
+  it('sends a price change as a delta that rebuilds exactly the rendered planes', async () => {
+    const label = LABELS[1]!;
+    const before = { ...daemon.dispatcher.stats };
+    await setPrice(daemon, label.gtin, 111);
+    await converged(daemon, sim, [label.labelId]);
+    expect(daemon.dispatcher.stats.deltaImages).toBeGreaterThan(before.deltaImages);
+    expect(daemon.dispatcher.stats.fullImages).toBe(before.fullImages);
+    const row = await labelRow(daemon, label.labelId);
+    const rendered = await loadImage(daemon.db, row.desired_hash);
+    expect(rendered?.content.priceCents).toBe(111);
+    // The label's display memory, rebuilt from the delta over its previous picture, equals the render bit for bit.
+    expect(Buffer.from(sim.groundTruth(label.labelId)!.planes!)).toEqual(Buffer.from(rendered!.planes));
+  });
+
+  it('recovers through a full image when the label does not show what the edge assumed', async () => {
+    const label = LABELS[2]!;
+    const other = LABELS[0]!; // same panel type, another picture
+    const otherHash = (await labelRow(daemon, other.labelId)).confirmed_hash!;
+    // The edge now believes the label shows another picture; the label's unchanged check-ins are not forwarded
+    // again for checkinReportIntervalS, so the next transfer is a delta against the wrong base.
+    await daemon.db.run('UPDATE labels SET confirmed_hash = ? WHERE label_id = ?', [otherHash, label.labelId]);
+    const before = { ...daemon.dispatcher.stats };
+    await setPrice(daemon, label.gtin, 222);
+    await converged(daemon, sim, [label.labelId]);
+    expect(daemon.dispatcher.stats.baseMismatches).toBeGreaterThan(before.baseMismatches);
+    expect(daemon.dispatcher.stats.fullImages).toBeGreaterThan(before.fullImages);
+    const row = await labelRow(daemon, label.labelId);
+    expect((await loadImage(daemon.db, row.desired_hash))?.content.priceCents).toBe(222);
+    expect(sim.groundTruth(label.labelId)?.hash).toBe(row.desired_hash);
+  });
+});
+
+describe('one AP on MQTT and one on a serial line in the same store', () => {
+  const tmp = tempDir();
+  let pty: PtyPair;
+  let daemon: Daemon;
+  let sim: StoreSimulator;
+  const labels = [
+    { labelId: '0000AABBCC0000A1', labelType: 3, apId: 'AP-1', gtin: PRODUCTS[0]!.gtin },
+    { labelId: '0000AABBCC0000A2', labelType: 2, apId: 'AP-1', gtin: PRODUCTS[1]!.gtin },
+    { labelId: '0000AABBCC0000B1', labelType: 3, apId: 'AP-2', gtin: PRODUCTS[0]!.gtin },
+    { labelId: '0000AABBCC0000B2', labelType: 1, apId: 'AP-2', gtin: PRODUCTS[2]!.gtin },
+  ];
+  beforeAll(async () => {
+    pty = await openPtyPair();
+    daemon = await startTestDaemon(tmp.dir, { serialAps: [{ apId: 'AP-2', path: pty.edgePath, baudRate: 115200 }] });
+    const binds = labels.map((l, i) => ({ id: `bind-${i}`, source: 'test', version: 1, type: 'binding', data: { labelId: l.labelId, gtin: l.gtin } }));
+    await daemon.intake.ingest(catalogueBatch('seed-serial'), { channel: 'local' });
+    await daemon.intake.ingest(JSON.stringify({ id: 'binds', source: 'test', version: 1, type: 'batch', data: { events: binds } }), { channel: 'local' });
+    sim = await Sim.start({
+      brokerUrl: daemon.mqttUrl,
+      chain: CHAIN,
+      store: STORE,
+      aps: [
+        { apId: 'AP-1', username: USERS.ap1.username, password: USERS.ap1.password },
+        { apId: 'AP-2', username: USERS.ap2.username, password: USERS.ap2.password, transport: { serialPath: pty.apPath } },
+      ],
+      labels: labels.map(({ labelId, labelType, apId }) => ({ labelId, labelType, apId })),
+      clock: new RealClock({ speed: 20 }),
+      radio: { frameLoss: 0 },
+      seed: 7,
+    });
+    await converged(daemon, sim, labels.map((l) => l.labelId));
+  }, 60_000);
+  afterAll(async () => {
+    await sim?.stop();
+    await daemon?.stop();
+    await pty?.close();
+    tmp.remove();
+  });
+
+  it('reaches labels behind both APs with one price change', async () => {
+    expect(daemon.aps.get('AP-1')?.online).toBe(true);
+    expect(daemon.aps.get('AP-2')?.online).toBe(true);
+    await setPrice(daemon, PRODUCTS[0]!.gtin, 89);
+    const both = [labels[0]!.labelId, labels[2]!.labelId];
+    await converged(daemon, sim, both);
+    for (const id of both) {
+      const row = await labelRow(daemon, id);
+      expect((await loadImage(daemon.db, row.desired_hash))?.content.priceCents).toBe(89);
+    }
+    const viaSerial = await daemon.db.get<{ ap_id: string }>('SELECT ap_id FROM labels WHERE label_id = ?', [labels[2]!.labelId]);
+    expect(viaSerial?.ap_id).toBe('AP-2');
+    expect(daemon.hub.counters.decodeErrors).toBe(0);
+  });
+});
