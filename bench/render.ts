@@ -17,7 +17,7 @@ import { PANEL_RGB } from '../src/domain/rendering/panel-colours.js';
 import { packPlanes } from '../src/domain/rendering/planes.js';
 import { quantiseRgba } from '../src/domain/rendering/quantise.js';
 import sharp from '../src/domain/rendering/sharp.js';
-import { retailBarcodeFor } from '../src/domain/rendering/gtin.js';
+import { retailBarcodeFor } from '../src/domain/gtin.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -11,6 +11,7 @@ import {
   BLANK_HASH,
   DuplicateWindow,
   LabelCommandCode,
+  RADIO_PART_HEADER,
   Sensor,
   StatusCode,
   WakeReason,
@@ -56,7 +57,10 @@ interface ChannelHolder {
   transfer: StagedTransfer;
   since: number;
   estimateMs: number;
+  /** The label's awake-time limit (plus a margin): the attempt is over whatever happens. */
   timeout: TimerHandle;
+  /** Nothing heard from the label for a while after the AP's last frame: it is gone (§9.1 step 4). */
+  idle: TimerHandle;
 }
 
 export interface ApRadioStats {
@@ -79,6 +83,8 @@ const BATTERY_REPORT_DELTA_MV = 50;
 export const DEFAULT_CHECKIN_REPORT_INTERVAL_S = 300;
 /** §5.4 The AP gives a transfer up (TIMEOUT) after this many wake-ups without completion. */
 export const MAX_TRANSFER_ATTEMPTS = 10;
+/** §9.1 A label that hears nothing for 2 s sleeps; the AP frees its channel after the same silence. */
+const HOLDER_SILENCE_MS = 2_000;
 /** §5.2 labelsSeen counts labels heard within this window. */
 const LABELS_SEEN_WINDOW_MS = 3_600_000;
 
@@ -307,7 +313,8 @@ export class ApRadio implements LabelPeer {
     t.radioAttempts++;
     this.stats.transfersStarted++;
     this.hold(st, t);
-    this.sendTo(st, { type: 'RADIO_PENDING', ...t.descriptor }, startAt, t);
+    const { endAt } = this.sendTo(st, { type: 'RADIO_PENDING', ...t.descriptor }, startAt, t);
+    this.watchHolder(endAt);
   }
 
   private onBlockRequest(st: ApLabelState, m: MessageOf<'RADIO_BLOCK_REQUEST'>): void {
@@ -333,6 +340,7 @@ export class ApRadio implements LabelPeer {
       const data = block.subarray(p * partSize, Math.min(block.length, (p + 1) * partSize));
       at = this.sendTo(st, { type: 'RADIO_PART', transferId: m.transferId, blockIndex: m.blockIndex, partIndex: p, data }, at, t).endAt;
     }
+    this.watchHolder(at);
   }
 
   /** §9.8 The label's verdict is final: forwarded as TRANSFER_RESULT and the transfer dropped; then RADIO_SLEEP. */
@@ -363,19 +371,30 @@ export class ApRadio implements LabelPeer {
   // ---- channel -----------------------------------------------------------------------------------------
 
   private hold(st: ApLabelState, t: StagedTransfer): void {
-    this.holder?.timeout.cancel();
+    this.releaseChannel();
+    const now = this.env.clock.now();
     this.holder = {
       st,
       transfer: t,
-      since: this.env.clock.now(),
+      since: now,
       estimateMs: this.estimateMs(t),
       // The label gives up after transferTimeoutMs awake; the AP frees its channel a little later.
       timeout: this.env.clock.setTimeout(() => this.transferAttemptEnded(), this.env.model.transferTimeoutMs + 1_000),
+      idle: this.env.clock.schedule(now + HOLDER_SILENCE_MS, () => this.transferAttemptEnded()),
     };
+  }
+
+  /** Re-arms the silence watchdog after the AP's last frame to the holder ends at `lastFrameEnd`. */
+  private watchHolder(lastFrameEnd: number): void {
+    const h = this.holder;
+    if (h === undefined) return;
+    h.idle.cancel();
+    h.idle = this.env.clock.schedule(lastFrameEnd + HOLDER_SILENCE_MS, () => this.transferAttemptEnded());
   }
 
   private releaseChannel(): void {
     this.holder?.timeout.cancel();
+    this.holder?.idle.cancel();
     this.holder = undefined;
   }
 
@@ -413,7 +432,7 @@ export class ApRadio implements LabelPeer {
     let parts = 0;
     for (const b of t.blocks) parts += partsInBlock(b?.length ?? t.blockSize, model.maxPartBytes);
     const perRound = air.frameAirMs(16) + 2 * model.turnaroundMs;
-    const ms = air.frameAirMs(t.descriptor.totalSize / parts + 7) * parts + (t.blocks.length + 2) * perRound;
+    const ms = air.frameAirMs(t.descriptor.totalSize / parts + RADIO_PART_HEADER) * parts + (t.blocks.length + 2) * perRound;
     return ms / Math.max(0.05, 1 - model.frameLoss);
   }
 

@@ -2,9 +2,9 @@
  * The radio and panel model of the simulator. Defaults are the reference store (/work/shared/reference-store.md):
  * benchmarks compare against these figures, so change them only together with that document.
  *
- * Air time (firmware-protocol/README.md §9): every radio frame costs `frameOverheadMs` plus its payload bytes at
- * `apBytesPerSecond`. For RADIO_PART the payload is the image data it carries (≤ 99 bytes); for the short control
- * frames it is their whole encoded size. Frames of a transfer (RADIO_PENDING, RADIO_BLOCK_REQUEST, RADIO_PART,
+ * Air time (firmware-protocol/README.md §9): every radio frame costs `frameOverheadMs` — standing for its 12 bytes
+ * of header and CRC, the preamble and the turnaround — plus its payload (the message fields: for RADIO_PART the
+ * 7-byte part header and ≤ 99 image bytes) at `apBytesPerSecond`. Frames of a transfer (RADIO_PENDING, RADIO_BLOCK_REQUEST, RADIO_PART,
  * RADIO_XFER_DONE) hold the AP's single transfer channel; the check-in / command / sleep frames of a wake-up take
  * the same air time but are interleaved between transfer bursts, as slotted radios do, so idle labels checking in
  * do not starve transfers.
@@ -37,13 +37,8 @@ export const RadioModelSchema = z.object({
   turnaroundMs: ms.default(1),
   /** Slack a waiting side adds to the expected air time before it gives up on an answer and asks again. */
   replyTimeoutMs: ms.default(40),
-  /** Times a label re-sends its check-in (and a request without answer) before it sleeps again. */
+  /** Times a label re-sends its check-in or RADIO_XFER_DONE without an answer before it sleeps again. */
   maxRadioRetries: z.number().int().min(0).max(20).default(3),
-  /**
-   * A label whose transfer cannot start within this time because the AP's channel is busy is told to sleep
-   * until about when the channel frees (RADIO_SLEEP with a short nextWakeS) instead of listening that long.
-   */
-  maxListenWaitMs: ms.default(2_000),
   /** Battery of a new label. CR2450 cells start near 3.0 V. */
   batteryStartMv: z.number().int().min(0).max(0xffff).default(3_000),
   batteryDrainPerRefreshMv: ms.default(0.05),
@@ -65,7 +60,7 @@ export function radioModel(overrides: Partial<RadioModel> = {}): RadioModel {
   return RadioModelSchema.parse(overrides);
 }
 
-/** Air time of one frame carrying `payloadBytes` (see the module comment for what counts as payload). */
+/** Air time of one frame whose payload (frame minus header and CRC) is `payloadBytes`. */
 export function airTimeMs(model: Pick<RadioModel, 'apBytesPerSecond' | 'frameOverheadMs'>, payloadBytes: number): number {
   return model.frameOverheadMs + (payloadBytes * 1000) / model.apBytesPerSecond;
 }

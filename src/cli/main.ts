@@ -9,6 +9,7 @@ import { EdgeError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { startDaemon, type Daemon } from '../daemon.js';
 import { runDemo } from './demo.js';
+import { registerHqCommands } from '../hq/hq-cli.js';
 
 function fail(err: unknown): never {
   if (err instanceof EdgeError) {
@@ -95,5 +96,7 @@ configCmd
       fail(err);
     }
   });
+
+registerHqCommands(program);
 
 await program.parseAsync(process.argv);

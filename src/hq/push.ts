@@ -195,6 +195,7 @@ export async function pushToStores(opts: PushOptions): Promise<PushReport> {
     };
     for (const r of results) if (r.status === 'nothing-to-send') opts.onProgress?.(r);
 
+    const payloads = new Map(plans.flatMap((p) => p.batches.map((b) => [b.id, b.payload] as const)));
     const byReplyTopic = new Map<string, { result: StoreResult; batch: BatchOutcome }>();
     for (const r of results) for (const b of r.batches) byReplyTopic.set(b.replyTo, { result: r, batch: b });
     client.on('message', (topic, payload) => {
@@ -234,9 +235,8 @@ export async function pushToStores(opts: PushOptions): Promise<PushReport> {
     for (const r of pending) {
       void (async () => {
         for (const b of r.batches) {
-          const planned = plans.find((p) => p.store === r.store)!.batches.find((pb) => pb.id === b.id)!;
           try {
-            await client.publishAsync(b.topic, planned.payload, { qos: 1 });
+            await client.publishAsync(b.topic, payloads.get(b.id)!, { qos: 1 });
           } catch (err) {
             b.error = `publish failed: ${err instanceof Error ? err.message : String(err)}`;
             decide(r, true);

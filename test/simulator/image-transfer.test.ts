@@ -206,6 +206,18 @@ describe('image transfer over the simulated radio', () => {
     expect(fx.sim.groundTruth(LABEL_A)!.hash).toBe(image.targetHash);
   });
 
+  it('gives a transfer up with TRANSFER_RESULT TIMEOUT after 10 wake-ups without completion', async () => {
+    // 30 ms awake per transfer: never enough for 9,472 raw bytes.
+    fx = await startStore({ radio: { transferTimeoutMs: 30 }, startSpreadMs: 1_000 });
+    const image = encodeImage({ labelType: t29, target: testPlanes(t29, 8), kinds: [ImageKind.FULL], encodings: [ImageEncoding.RAW] });
+    await fx.edge.stage('AP-1', { transferId: 95, labelId: LABEL_A, labelType: 3, image });
+    await runVirtualUntil(fx.clock, () => results(fx!).length > 0, 600_000, 5_000);
+    expect(results(fx)[0]).toMatchObject({ transferId: 95, status: StatusCode.TIMEOUT, displayedHash: BLANK_HASH });
+    expect(fx.sim.apStats('AP-1')).toMatchObject({ staged: 0, radio: { transfersStarted: 10 } });
+    expect(fx.sim.labelStats(LABEL_A)!.transferTimeouts).toBe(10);
+    expect(fx.sim.groundTruth(LABEL_A)!.hash).toBe(BLANK_HASH);
+  });
+
   it('runs one transfer at a time per AP and sends waiting labels back to sleep briefly', async () => {
     const labels = ['00BB000000000001', '00BB000000000002', '00BB000000000003', '00BB000000000004'];
     fx = await startStore({ labels: labels.map((labelId) => ({ labelId, labelType: 3, apId: 'AP-1' })), startSpreadMs: 200 });

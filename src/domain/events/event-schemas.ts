@@ -7,18 +7,12 @@
  * applies an event once; a repeated id is a no-op, a version older than the newest seen for the entity is "stale".
  */
 import { z } from 'zod';
+import { gtinCheckDigitOk } from '../gtin.js';
 
 export const GtinSchema = z
   .string()
   .regex(/^\d{8}$|^\d{12,14}$/, 'GTIN must be 8, 12, 13 or 14 digits')
-  .refine(validGtinCheckDigit, 'GTIN check digit is wrong');
-
-export function validGtinCheckDigit(gtin: string): boolean {
-  const digits = [...gtin].map(Number);
-  const check = digits.pop()!;
-  const sum = digits.reverse().reduce((acc, d, i) => acc + d * (i % 2 === 0 ? 3 : 1), 0);
-  return (10 - (sum % 10)) % 10 === check;
-}
+  .refine(gtinCheckDigitOk, 'GTIN check digit is wrong');
 
 export const LabelIdSchema = z.string().regex(/^[0-9A-F]{16}$/, 'label id must be 16 upper-case hex digits');
 const cents = z.number().int().min(0).max(100_000_000);

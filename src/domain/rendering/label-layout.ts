@@ -11,7 +11,7 @@ import { formatDateDe, formatEuro } from '../pricing/price-format.js';
 import { EAN_QUIET, eanModules, QR_QUIET, qrModules } from './barcode.js';
 import type { FontId, FontSet } from './fonts.js';
 import { lineRect, resolveBox, resolvePoint } from './geometry.js';
-import { digitalLinkUri, gtinCheckDigitOk, retailBarcodeFor } from './gtin.js';
+import { digitalLinkUri, gtinCheckDigitOk, retailBarcodeFor } from '../gtin.js';
 import type { LabelContent } from './label-content.js';
 import { lowestPriorWordings, regularPriceWording, stockWording, unitPriceWordings } from './label-wording.js';
 import { resolveFill, resolveText, textOn, type PanelColour } from './panel-colours.js';
