@@ -5,25 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { gtinCheckDigitOk } from '../../src/domain/gtin.js';
 import { LabelIdSchema, labelTypeById } from '../../firmware-protocol/src/index.js';
 
-/** GS1 mod-10 check digit over all digits but the last (GTIN-8, -12, -13, -14). */
-export function gtinCheckDigit(digitsWithoutCheck: string): number {
-  let sum = 0;
-  for (let i = 0; i < digitsWithoutCheck.length; i++) {
-    // Weights alternate 3,1,3,… starting from the digit next to the check digit.
-    const weight = (digitsWithoutCheck.length - i) % 2 === 1 ? 3 : 1;
-    sum += Number(digitsWithoutCheck[i]) * weight;
-  }
-  return (10 - (sum % 10)) % 10;
-}
-
-export function isValidGtin(gtin: string): boolean {
-  if (!/^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(gtin)) return false;
-  return gtinCheckDigit(gtin.slice(0, -1)) === Number(gtin[gtin.length - 1]);
-}
-
-export const GtinSchema = z.string().refine(isValidGtin, 'GTIN must have 8, 12, 13 or 14 digits and a valid check digit');
+export const GtinSchema = z.string().refine(gtinCheckDigitOk, 'GTIN must have 8, 12, 13 or 14 digits and a valid check digit');
 
 const apIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'AP id: 1–32 of A–Z a–z 0–9 _ -');
 

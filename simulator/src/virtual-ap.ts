@@ -101,6 +101,7 @@ export class VirtualAp {
   private heartbeatTimer: TimerHandle | undefined;
   private helloTimer: TimerHandle | undefined;
   private helloAttempt = 0;
+  private lastHelloRequiredAt = -Infinity;
   private heartbeatIntervalMs = 0;
   private bootAt: number;
   private outbox: Message[] = [];
@@ -298,6 +299,18 @@ export class VirtualAp {
     const m = frame.message;
     if (m.type === 'ACK') {
       this.stats.acksReceived++;
+      if (m.status === StatusCode.HELLO_REQUIRED) {
+        // §8.1 The edge lost our session (it restarted): say hello again, at most every 5 s; the message stays
+        // unacknowledged and is sent again after EDGE_HELLO.
+        const now = this.opts.env.clock.now();
+        if (now - this.lastHelloRequiredAt >= 5_000) {
+          this.lastHelloRequiredAt = now;
+          this.helloDone = false;
+          this.helloAttempt = 0;
+          this.sendHello();
+        }
+        return;
+      }
       this.unacked.delete(m.ackSeq);
       return;
     }

@@ -165,7 +165,8 @@ function readGtin(r: RowReader): string | undefined {
   const parsed = GtinSchema.safeParse(gtin);
   if (!parsed.success) {
     const lostZeros = /^\d{7}$|^\d{9,11}$/.test(gtin) ? ' (did the spreadsheet drop leading zeros? format the column as text)' : '';
-    return void r.error('gtin', HqErrorCode.CSV_GTIN, `"${raw}": ${parsed.error.issues.map((i) => i.message).join('; ')}${lostZeros}`);
+    // The first issue says it: a wrong length makes the check-digit issue noise.
+    return void r.error('gtin', HqErrorCode.CSV_GTIN, `"${raw}": ${parsed.error.issues[0]!.message}${lostZeros}`);
   }
   return gtin;
 }
@@ -236,7 +237,14 @@ function promotionRecords(cols: Columns, header: CsvRecord, records: CsvRecord[]
     if (!checkFieldCount(r, header.fields.length, delimiter)) continue;
     const promotionId = r.cell('promotion_id');
     if (promotionId === '') r.error('promotion_id', HqErrorCode.CSV_REQUIRED, 'promotion id is empty');
-    else if (promotionId.length > 64) r.error('promotion_id', HqErrorCode.CSV_SCHEMA, 'promotion id is longer than 64 characters');
+    // Text fields are checked per row against the contract's own field schemas, so the error lands on its row.
+    for (const key of ['promotion_id', 'badge', 'name'] as const) {
+      const field = { promotion_id: 'promotionId', badge: 'badge', name: 'name' } as const;
+      const value = r.cell(key);
+      if (value === '') continue;
+      const checked = PromotionDataSchema.shape[field[key]].safeParse(value);
+      if (!checked.success) r.error(key, HqErrorCode.CSV_SCHEMA, `"${value}": ${checked.error.issues[0]!.message}`);
+    }
     const gtin = readGtin(r);
     const store = readStore(r);
 
