@@ -29,6 +29,13 @@ import { SerialFrameLink } from './transport/serial-frame-link.js';
 import { ApHub } from './transport/ap-hub.js';
 import { MqttEventSource } from './transport/mqtt-event-source.js';
 import { OutboxPublisher } from './transport/outbox-publisher.js';
+import { MqttRequestSource } from './transport/mqtt-request-source.js';
+import { LabelAlerts } from './domain/audit/label-alerts.js';
+import { AuditReporter, toHqReport } from './domain/audit/audit-reporter.js';
+import { AuditStatusSchema, runAudit } from './domain/audit/price-audit.js';
+import { FlashRequestSchema, LabelOperations, PickRequestSchema } from './domain/operations/label-operations.js';
+import type { ApGateway } from './domain/ports.js';
+import { z } from 'zod';
 import type { FrameLink } from './transport/frame-link.js';
 import { buildHttpServer } from './api/http-server.js';
 import { createMetrics } from './api/metrics.js';
@@ -110,26 +117,32 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     const aps = new ApRegistry(db);
     await aps.load();
+    const publishers: OutboxPublisher[] = [];
 
     let hubRef: ApHub | null = null;
+    const gateway: ApGateway = { send: (apId, m) => hubRef!.send(apId, m) };
+    const kickOutbox = () => publishers.forEach((p) => p.kick());
+    const alerts = new LabelAlerts({ db, lowBatteryMv: config.audit.lowBatteryMv, unreachableAfterS: config.audit.unreachableAfterS, onOutbox: kickOutbox });
     const dispatcher = new Dispatcher({
       db,
-      gateway: { send: (apId, m) => hubRef!.send(apId, m) },
+      gateway,
       aps,
       clock,
       random,
       log,
       config: config.dispatch,
+      onCheckin: (labelId, _apId, msg) => {
+        alerts.checkin(labelId, msg.batteryMv, clock.now()).catch((err: unknown) => log.warn({ evt: 'alerts.failed', err: errorMessage(err) }, 'label alert check failed'));
+      },
     });
     const planner = new LabelPlanner({ db, renderer, clock, log, concurrency: config.rendering.concurrency, onPlanned: () => dispatcher.kick() });
-    const publishers: OutboxPublisher[] = [];
     const intake = new EventIntake({
       db,
       clock,
       log,
       maxEventBytes: config.intake.maxEventBytes,
       onApplied: () => planner.kick(),
-      onOutbox: () => publishers.forEach((p) => p.kick()),
+      onOutbox: kickOutbox,
     });
 
     const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
@@ -183,8 +196,31 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     if (hqClient) publishers.push(new OutboxPublisher({ db, client: hqClient, dest: 'hq', root, clock, log }));
     for (const p of publishers) p.kick();
 
+    const auditOptions = () => ({ now: clock.now(), slaSeconds: config.audit.slaSeconds, unreachableAfterS: config.audit.unreachableAfterS, maxAttempts: config.dispatch.maxAttempts });
+    const reporter = new AuditReporter({ db, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions, alerts, onOutbox: kickOutbox });
+    reporter.start();
+    const operations = new LabelOperations({ db, gateway, log });
+    const requestHandlers = {
+      audit: async (body: unknown) => {
+        const q = z.object({ status: AuditStatusSchema.optional() }).passthrough().parse(body);
+        const report = await runAudit(db, auditOptions(), q.status ? { status: q.status } : {});
+        return toHqReport(report, { chain: config.store.chain, id: config.store.id }, `${config.store.chain}-${config.store.id}-audit-${report.generatedAt}`);
+      },
+      report: async () => ({ reportId: await reporter.publishReport() }),
+      flash: async (body: unknown) => {
+        const r = FlashRequestSchema.parse(body);
+        return operations.flash(r.labelId, r);
+      },
+      pick: async (body: unknown) => {
+        const r = PickRequestSchema.parse(body);
+        return operations.pick(r.orderId, r.gtins, r);
+      },
+    };
+    const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, requestHandlers, { chain: config.store.chain, store: config.store.id, log }));
+    for (const r of requestSources) await r.start();
+
     const metrics = createMetrics({ db, dispatcher, hub });
-    const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt });
+    const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
       await http.listen({ host: config.http.host, port: config.http.port });
@@ -231,6 +267,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           await Promise.race([Promise.all([planner.idle(), dispatcher.idle()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
           planner.stop();
           dispatcher.stop();
+          reporter.stop();
+          for (const r of requestSources) r.stop();
           for (const p of publishers) await step('outbox', () => p.stop());
           // 3. Close the links, the MQTT client, the broker and last the database.
           await step('ap-links', () => hub.stop());

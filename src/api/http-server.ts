@@ -20,6 +20,8 @@ import { loadImage } from '../domain/labels/image-store.js';
 import { planesToPng } from '../domain/rendering/planes-png.js';
 import { labelTypeById } from '../../firmware-protocol/src/index.js';
 import type { Metrics } from './metrics.js';
+import { FlashOptionsSchema, PickRequestSchema, type LabelOperations } from '../domain/operations/label-operations.js';
+import type { AuditReporter } from '../domain/audit/audit-reporter.js';
 
 export interface HttpDeps {
   config: Config;
@@ -30,6 +32,8 @@ export interface HttpDeps {
   aps: ApRegistry;
   metrics: Metrics;
   startedAt: number;
+  operations: LabelOperations;
+  reporter: AuditReporter;
 }
 
 const LabelIdParam = z.object({ id: z.string().regex(/^[0-9A-F]{16}$/) });
@@ -148,6 +152,35 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     const png = await planesToPng(img.planes, type, { scale: q.data.scale });
     return reply.type('image/png').header('x-content-hash', img.hash).send(png);
   });
+
+  // ---- operations: find-my-label, pick-to-light, reports on demand ----
+  const zodError = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+  const jsonBody = (body: unknown): unknown => {
+    if (!Buffer.isBuffer(body)) return body ?? {};
+    if (body.length === 0) return {};
+    try {
+      return JSON.parse(body.toString('utf8')) as unknown;
+    } catch {
+      return null; // fails the schema: a 400 naming the body
+    }
+  };
+  app.post('/api/v1/labels/:id/flash', doc({ summary: "Flash a label's LED (find-my-label); delivered at the label's next wake-up" }), async (req, reply) => {
+    const p = LabelIdParam.safeParse(req.params);
+    const b = FlashOptionsSchema.safeParse(jsonBody(req.body));
+    if (!p.success) return reply.code(400).send({ error: 'HTTP_BAD_LABEL_ID', message: 'label id must be 16 upper-case hex digits' });
+    if (!b.success) return reply.code(400).send({ error: 'HTTP_BAD_REQUEST', message: zodError(b.error) });
+    const r = await deps.operations.flash(p.data.id, b.data);
+    const code = r.outcome === 'sent' ? 202 : r.outcome === 'unknown_label' ? 404 : r.outcome === 'ap_unreachable' ? 503 : 409;
+    return reply.code(code).send(r);
+  });
+  app.post('/api/v1/orders/pick', doc({ summary: 'Pick-to-light: flash the labels of all products of an order' }), async (req, reply) => {
+    const b = PickRequestSchema.safeParse(jsonBody(req.body));
+    if (!b.success) return reply.code(400).send({ error: 'HTTP_BAD_REQUEST', message: zodError(b.error) });
+    return reply.code(202).send(await deps.operations.pick(b.data.orderId, b.data.gtins, b.data));
+  });
+  app.post('/api/v1/audit/report', doc({ summary: 'Queue an audit report to HQ now (durable outbox); returns its id' }), async (_req, reply) =>
+    reply.code(202).send({ reportId: await deps.reporter.publishReport() }),
+  );
 
   // ---- access points, dead letters, metrics ----
   app.get('/api/v1/aps', doc({ summary: 'Access points: online state, firmware, queue' }), async () => ({ aps: deps.aps.all() }));

@@ -98,8 +98,12 @@ export const ConfigSchema = z.object({
       slaSeconds: z.number().int().min(1).default(900),
       /** A label not heard from this long is "unreachable". */
       unreachableAfterS: z.number().int().min(1).default(3600),
+      /** Battery below this raises a low-battery alert (coin cells: ~2.4 V is the usual threshold). */
+      lowBatteryMv: z.number().int().min(0).default(2400),
+      /** How often the audit summary and exceptions go to HQ (and the local out/ topic); 0 = only on request. */
+      reportIntervalS: z.number().int().min(0).default(900),
     })
-    .default({ slaSeconds: 900, unreachableAfterS: 3600 }),
+    .default({ slaSeconds: 900, unreachableAfterS: 3600, lowBatteryMv: 2400, reportIntervalS: 900 }),
   rendering: z
     .object({
       /** Extra template directories; later ones override bundled templates of the same name. */

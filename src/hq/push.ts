@@ -131,7 +131,7 @@ function settle(result: StoreResult, final: boolean, timeoutMs: number): boolean
     result.status = 'confirmed';
   } else {
     result.status = 'no-answer';
-    result.reason = `${replies.length} of ${result.batches.length} batches answered within ${Math.round(timeoutMs / 1000)} s`;
+    result.reason = `${replies.length} of ${result.batches.length} batches answered within ${+(timeoutMs / 1000).toFixed(1)} s`;
   }
   return true;
 }
@@ -219,7 +219,15 @@ export async function pushToStores(opts: PushOptions): Promise<PushReport> {
 
     const topics = [...byReplyTopic.keys()];
     if (topics.length > 0) {
-      const granted = await client.subscribeAsync(topics, { qos: 1 });
+      let granted: { topic: string; qos: number }[];
+      try {
+        granted = await client.subscribeAsync(topics, { qos: 1 });
+      } catch (err) {
+        // MQTT.js rejects the whole SUBSCRIBE when the SUBACK refuses any filter (0x80); its codes are in order.
+        const codes = (err as { packet?: { granted?: number[] } }).packet?.granted;
+        if (!codes) throw err;
+        granted = topics.map((topic, i) => ({ topic, qos: codes[i] ?? 128 }));
+      }
       const refused = granted.filter((g) => g.qos === 128);
       if (refused.length > 0) {
         throw new HqError(

@@ -173,4 +173,8 @@ export const MIGRATIONS: readonly string[] = [
   -- A restock alert is raised once when stock falls to the threshold, and again only after a restock.
   ALTER TABLE stock ADD COLUMN alert_active INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Label alerts raised and not yet cleared (bit 0: low battery, bit 1: not heard), so each is raised once.
+  ALTER TABLE labels ADD COLUMN alert_flags INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

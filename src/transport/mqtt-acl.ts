@@ -6,7 +6,7 @@
  * |-----------|-------------------------------------|------------------------------------------------|
  * | edge      | esl/#                               | esl/#                                          |
  * | ap X      | R/ap/X/up, R/ap/X/status            | R/ap/X/down                                    |
- * | publisher | R/in/#                              | R/reply/{username}/#, R/out/#                  |
+ * | publisher | R/in/#, R/req/#                     | R/reply/{username}/#, R/out/#                  |
  * | observer  | (nothing)                           | R/out/#, R/ap/+/status                         |
  */
 export type Role = 'edge' | 'ap' | 'publisher' | 'observer';
@@ -53,7 +53,7 @@ function rules(p: Principal, root: string): { pub: string[]; sub: string[] } {
     case 'ap':
       return { pub: [`${root}/ap/${p.apId}/up`, `${root}/ap/${p.apId}/status`], sub: [`${root}/ap/${p.apId}/down`] };
     case 'publisher':
-      return { pub: [`${root}/in/#`], sub: [`${root}/reply/${p.username}/#`, `${root}/out/#`] };
+      return { pub: [`${root}/in/#`, `${root}/req/#`], sub: [`${root}/reply/${p.username}/#`, `${root}/out/#`] };
     case 'observer':
       return { pub: [], sub: [`${root}/out/#`, `${root}/ap/+/status`] };
   }

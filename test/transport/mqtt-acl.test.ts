@@ -27,6 +27,8 @@ describe('topic ACLs', () => {
 
   it('a publisher sends events and reads its own replies only', () => {
     expect(mayPublish(pos, R, `${R}/in/price`)).toBe(true);
+    expect(mayPublish(pos, R, `${R}/req/pick`)).toBe(true);
+    expect(mayPublish(ap, R, `${R}/req/pick`)).toBe(false);
     expect(mayPublish(pos, R, `esl/c/other-store/in/price`)).toBe(false);
     expect(maySubscribe(pos, R, `${R}/reply/pos/#`)).toBe(true);
     expect(maySubscribe(pos, R, `${R}/reply/+/#`)).toBe(false);

@@ -1,0 +1,105 @@
+/**
+ * Audit reports for HQ: a periodic summary with the exceptions list, written to the durable outbox (so a report made
+ * while the uplink is down is delivered when it is back, exactly once after de-duplication by its id), and reports
+ * on request. Also runs the label-alert sweep on the same tick.
+ */
+import type { Database } from '../../persistence/database.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import { errorMessage } from '../../core/errors.js';
+import { enqueue } from '../outbox/outbox.js';
+import { runAudit, type AuditOptions, type AuditReport } from './price-audit.js';
+import type { LabelAlerts } from './label-alerts.js';
+
+/** At most this many exception entries per report message; the rest is counted, and available over HTTP/CSV. */
+const MAX_EXCEPTIONS = 2_000;
+
+export interface HqAuditReport {
+  id: string;
+  chain: string;
+  store: string;
+  generatedAt: string;
+  counts: AuditReport['counts'];
+  total: number;
+  priceMismatches: number;
+  timeToConsistencyMs: AuditReport['timeToConsistencyMs'];
+  exceptions: AuditReport['labels'];
+  exceptionsOmitted: number;
+}
+
+export function toHqReport(report: AuditReport, store: { chain: string; id: string }, id: string): HqAuditReport {
+  const exceptions = report.labels.filter((l) => l.status !== 'consistent' && l.status !== 'unbound');
+  return {
+    id,
+    chain: store.chain,
+    store: store.id,
+    generatedAt: new Date(report.generatedAt).toISOString(),
+    counts: report.counts,
+    total: report.total,
+    priceMismatches: report.priceMismatches,
+    timeToConsistencyMs: report.timeToConsistencyMs,
+    exceptions: exceptions.slice(0, MAX_EXCEPTIONS),
+    exceptionsOmitted: Math.max(0, exceptions.length - MAX_EXCEPTIONS),
+  };
+}
+
+export class AuditReporter {
+  private timer: TimerHandle | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: {
+      db: Database;
+      clock: Clock;
+      log: Logger;
+      store: { chain: string; id: string };
+      intervalS: number;
+      auditOptions: () => AuditOptions;
+      alerts: LabelAlerts;
+      onOutbox: () => void;
+    },
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.deps.clock.clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    // The alert sweep needs a tick even when periodic reports are off.
+    const every = (this.deps.intervalS > 0 ? Math.min(this.deps.intervalS, 60) : 60) * 1000;
+    let sinceReport = 0;
+    const tick = () => {
+      sinceReport += every;
+      void (async () => {
+        await this.deps.alerts.sweep(this.deps.clock.now());
+        if (this.deps.intervalS > 0 && sinceReport >= this.deps.intervalS * 1000) {
+          sinceReport = 0;
+          await this.publishReport();
+        }
+      })()
+        .catch((err) => this.deps.log.error({ evt: 'audit.report_failed', err: errorMessage(err) }, 'audit report failed'))
+        .finally(() => {
+          if (!this.stopped) this.timer = this.deps.clock.setTimeout(tick, every);
+        });
+    };
+    this.timer = this.deps.clock.setTimeout(tick, every);
+  }
+
+  /** Runs the audit and puts the summary into the outbox (out/audit). Returns the report's id. */
+  async publishReport(): Promise<string> {
+    const opts = this.deps.auditOptions();
+    const report = await runAudit(this.deps.db, opts);
+    const id = `${this.deps.store.chain}-${this.deps.store.id}-audit-${opts.now}`;
+    const hq = toHqReport(report, this.deps.store, id);
+    await this.deps.db.transaction((tx) => enqueue(tx, { id, topic: 'out/audit', payload: hq }, opts.now));
+    this.deps.log.info({ evt: 'audit.report', id, counts: report.counts, priceMismatches: report.priceMismatches }, 'audit report queued');
+    this.deps.onOutbox();
+    return id;
+  }
+}
