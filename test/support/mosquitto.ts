@@ -55,7 +55,8 @@ function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-export async function startMosquitto(opts: { dir: string; users: MosquittoUser[]; acl?: string }): Promise<Mosquitto> {
+/** verbose (or MOSQUITTO_VERBOSE=1): log every packet — what to look at when a message seems lost. */
+export async function startMosquitto(opts: { dir: string; users: MosquittoUser[]; acl?: string; verbose?: boolean }): Promise<Mosquitto> {
   const passwordFile = join(opts.dir, 'passwd');
   opts.users.forEach((u, i) => {
     const args = i === 0 ? ['-b', '-c', passwordFile, u.username, u.password] : ['-b', passwordFile, u.username, u.password];
@@ -71,7 +72,7 @@ export async function startMosquitto(opts: { dir: string; users: MosquittoUser[]
     // Started as root (containers), Mosquitto would switch to the "mosquitto" user, who cannot read the temp dir.
     `user ${userInfo().username}`,
     'log_dest stderr',
-    ...(process.env.MOSQUITTO_DEBUG ? ['all'] : ['error', 'warning', 'notice', 'information', 'subscribe']).map((t) => `log_type ${t}`),
+    ...((opts.verbose ?? process.env.MOSQUITTO_VERBOSE === '1') ? ['all'] : ['error', 'warning', 'notice', 'information', 'subscribe']).map((t) => `log_type ${t}`),
   ];
   if (opts.acl !== undefined) {
     writeFileSync(join(opts.dir, 'acl'), opts.acl);

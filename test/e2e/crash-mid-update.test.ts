@@ -1,0 +1,123 @@
+/**
+ * Nothing lost, every label converges: a real daemon process (real sqlite file, embedded broker) is killed with
+ * SIGKILL in the middle of a full-store repricing while a simulated store is attached; after a restart the store
+ * converges to the new prices — checked against the simulator's ground truth, not just the edge's own records.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { StoreSimulator } from '../../simulator/src/store-simulator.js';
+import { RealClock } from '../../simulator/src/real-clock.js';
+import type { AuditReport } from '../../src/domain/audit/price-audit.js';
+import { CHAIN, STORE, TOKEN, USERS, tempDir, waitFor } from '../support/edge-fixture.js';
+
+const N = 120;
+
+function gtin(i: number): string {
+  const body = `400${String(i).padStart(9, '0')}`;
+  const sum = [...body].reverse().reduce((a, d, j) => a + Number(d) * (j % 2 === 0 ? 3 : 1), 0);
+  return body + ((10 - (sum % 10)) % 10);
+}
+const labelId = (i: number) => `0000CAFE${String(i).padStart(8, '0')}`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('SIGKILL in the middle of a full-store update', () => {
+  const tmp = tempDir();
+  let child: ChildProcess | null = null;
+  let sim: StoreSimulator | null = null;
+  afterAll(async () => {
+    await sim?.stop();
+    child?.kill('SIGKILL');
+    tmp.remove();
+  });
+
+  it('converges to the new prices after a restart', async () => {
+    const [mqttPort, httpPort] = [await freePort(), await freePort()];
+    const configFile = join(tmp.dir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        store: { chain: CHAIN, id: STORE },
+        dataDir: join(tmp.dir, 'data'),
+        log: { level: 'warn' },
+        mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: mqttPort }, users: Object.values(USERS) },
+        http: { host: '127.0.0.1', port: httpPort, tokens: [{ name: 't', token: TOKEN }] },
+        dispatch: { retryBaseMs: 500, retryMaxMs: 5_000, transferTimeoutMs: 30_000, heartbeatIntervalS: 5 },
+      }),
+    );
+    const api = `http://127.0.0.1:${httpPort}`;
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const start = () => {
+      child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', configFile], { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr?.resume();
+    };
+    const healthy = () => waitFor('daemon healthy', async () => (await fetch(`${api}/health`).catch(() => undefined))?.ok, 30_000, 200);
+    const audit = async () => (await (await fetch(`${api}/api/v1/audit`, { headers })).json()) as AuditReport;
+    const post = async (body: unknown) => (await (await fetch(`${api}/api/v1/events`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as { status: string };
+    const batch = (id: string, events: unknown[]) => ({ id, source: 'hq', version: 1, type: 'batch', data: { events } });
+
+    start();
+    await healthy();
+    const seed: unknown[] = [];
+    for (let i = 0; i < N; i++) {
+      seed.push({ id: `prod-${i}`, source: 'hq', version: 1, type: 'product', data: { gtin: gtin(i), name: `Artikel ${i}`, brand: 'Hausmarke', packSize: { quantity: 500, unit: 'g' } } });
+      seed.push({ id: `price-${i}-v1`, source: 'hq', version: 1, type: 'price', data: { gtin: gtin(i), priceCents: 199 } });
+      seed.push({ id: `bind-${i}`, source: 'hq', version: 1, type: 'binding', data: { labelId: labelId(i), gtin: gtin(i) } });
+    }
+    expect((await post(batch('seed', seed))).status).toBe('applied');
+
+    sim = await StoreSimulator.start({
+      brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
+      chain: CHAIN,
+      store: STORE,
+      aps: [USERS.ap1, USERS.ap2].map((a) => ({ apId: a.apId, username: a.username, password: a.password })),
+      labels: Array.from({ length: N }, (_, i) => ({ labelId: labelId(i), labelType: i % 3 === 0 ? 2 : 3, apId: i % 2 === 0 ? 'AP-1' : 'AP-2' })),
+      clock: new RealClock({ speed: 20 }),
+      radio: { frameLoss: 0.02 },
+      seed: 11,
+    });
+    await waitFor('initial convergence', async () => (await audit()).counts.consistent === N, 90_000, 500);
+
+    // The nightly price list: every product changes.
+    const reprice = Array.from({ length: N }, (_, i) => ({ id: `price-${i}-v2`, source: 'hq', version: 2, type: 'price', data: { gtin: gtin(i), priceCents: 149 + (i % 50) } }));
+    expect((await post(batch('reprice', reprice))).status).toBe('applied');
+    // Kill it mid-update: some labels already show the new price, most do not.
+    await waitFor('update under way', async () => (await audit()).labels.filter((l) => l.shownPriceCents === l.tillPriceCents && l.tillPriceCents !== 199).length >= 5, 60_000, 100);
+    const c = child!;
+    c.kill('SIGKILL');
+    await new Promise((r) => c.once('exit', r));
+
+    start();
+    await healthy();
+    const final = await waitFor(
+      'convergence after restart',
+      async () => {
+        const a = await audit();
+        return a.counts.consistent === N ? a : undefined;
+      },
+      120_000,
+      500,
+    );
+    for (const [i, l] of final.labels.entries()) {
+      expect(l.tillPriceCents).toBe(149 + (Number(l.labelId.slice(8)) % 50));
+      expect(l.shownPriceCents).toBe(l.tillPriceCents);
+      // The edge's record agrees with what the simulated panel really shows.
+      expect(sim.groundTruth(l.labelId)?.hash, `label ${i}`).toBe(l.desiredHash);
+    }
+    expect(final.priceMismatches).toBe(0);
+    const stop = new Promise((r) => child!.once('exit', (code) => r(code)));
+    child!.kill('SIGTERM');
+    expect(await stop).toBe(0);
+    child = null;
+  }, 240_000);
+});
