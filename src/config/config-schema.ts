@@ -70,8 +70,12 @@ export const ConfigSchema = z.object({
     .default({ maxEventBytes: 8 * 1024 * 1024 }),
   dispatch: z
     .object({
-      /** Transfers staged on one AP at once, further bounded by the AP's reported queue capacity. */
-      maxInFlightPerAp: z.number().int().min(1).max(1024).default(8),
+      /**
+       * Transfers staged on one AP at once, further bounded by the AP's reported queue capacity. A staged transfer
+       * waits for its label's wake-up (~15 s on average), so the window must be large for an AP to be busy
+       * (Little's law: 12 labels/s × 15 s ≈ 180); the AP's queue capacity is the real bound.
+       */
+      maxInFlightPerAp: z.number().int().min(1).max(4096).default(256),
       ackTimeoutMs: z.number().int().min(100).default(10_000),
       /** A staged transfer not delivered within this time is cancelled and retried. */
       transferTimeoutMs: z.number().int().min(1000).default(300_000),
@@ -83,7 +87,7 @@ export const ConfigSchema = z.object({
       checkinReportIntervalS: z.number().int().min(1).max(65535).default(300),
     })
     .default({
-      maxInFlightPerAp: 8,
+      maxInFlightPerAp: 256,
       ackTimeoutMs: 10_000,
       transferTimeoutMs: 300_000,
       retryBaseMs: 5_000,

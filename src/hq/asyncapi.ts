@@ -69,7 +69,7 @@ function schemaComponents(): Record<string, unknown> {
     id: 'EventReply',
     description: 'The edge\'s answer to one event. For a batch, applied/stale count the contained events; "duplicate" means the id was applied before.',
   });
-  const { schemas } = z.toJSONSchema(registry, { target: 'draft-7', io: 'input', uri: (id) => `#/components/schemas/${id}` }) as {
+  const { schemas } = z.toJSONSchema(registry, { target: 'draft-7', io: 'input', metadata: registry, uri: (id) => `#/components/schemas/${id}` }) as {
     schemas: Record<string, Record<string, unknown>>;
   };
   // Components are embedded, not standalone documents: their $schema/$id would only confuse resolvers.

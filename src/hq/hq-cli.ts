@@ -98,12 +98,19 @@ async function loadList(io: CliIo, file: string, opts: ValidateCliOptions): Prom
 }
 
 function describeList(list: ParsedHqList): string {
-  const prices = list.records.filter((r) => r.type === 'price').length;
-  const promotions = list.records.filter((r) => r.type === 'promotion');
-  const what =
-    list.kind === 'prices'
-      ? plural(prices, 'price')
-      : `${plural(new Set(promotions.map((p) => p.type === 'promotion' && p.data.promotionId)).size, 'promotion')} over ${plural(promotions.reduce((a, p) => a + (p.type === 'promotion' ? p.data.gtins.length : 0), 0), 'GTIN')}`;
+  let what: string;
+  if (list.kind === 'prices') {
+    what = plural(list.records.length, 'price');
+  } else {
+    const ids = new Set<string>();
+    const gtins = new Set<string>();
+    for (const r of list.records) {
+      if (r.type !== 'promotion') continue;
+      ids.add(r.data.promotionId);
+      for (const g of r.data.gtins) gtins.add(g);
+    }
+    what = `${plural(ids.size, 'promotion')} over ${plural(gtins.size, 'GTIN')}`;
+  }
   return `${plural(list.dataRows, 'row')}, ${what}`;
 }
 

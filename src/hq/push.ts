@@ -44,7 +44,7 @@ export interface StoreResult {
   answered: number;
   code?: string;
   reason?: string;
-  /** From the start of publishing to the store's last reply. */
+  /** From the start of publishing to this store to its last reply (or its deadline). */
   elapsedMs?: number;
 }
 
@@ -69,7 +69,10 @@ export interface PushOptions {
   dryRun?: boolean;
   /** Called once per store when its outcome is known. */
   onProgress?: (result: StoreResult) => void;
+  /** How long to wait for a store's replies after its last batch reached the broker. */
   timeoutMs?: number;
+  /** Stores being published to at the same time (each store's batches go one after the other). */
+  publishConcurrency?: number;
   /** Default: now(), so a later list outranks an earlier one for the same GTIN. */
   version?: number;
   /** Default: derived from the list's content (push-plan.ts). */
@@ -82,6 +85,7 @@ export interface PushOptions {
 }
 
 export const DEFAULT_PUSH_TIMEOUT_MS = 60_000;
+export const DEFAULT_PUBLISH_CONCURRENCY = 16;
 export const DEFAULT_SOURCE = 'hq-push';
 
 /** Records handed in as a library call are checked against the contract once, not trusted. */
@@ -163,7 +167,12 @@ export async function pushToStores(opts: PushOptions): Promise<PushReport> {
 
   const results = plans.map((p) => emptyResult(p, 'no-answer'));
   const pending = new Set(results.filter((r) => r.batches.length > 0));
-  for (const r of results) if (r.batches.length === 0) r.status = 'nothing-to-send';
+  for (const r of results) {
+    if (r.batches.length > 0) continue;
+    r.status = 'nothing-to-send';
+    opts.onProgress?.(r);
+  }
+  if (pending.size === 0) return report(results);
 
   let client: MqttClient;
   try {
@@ -183,19 +192,24 @@ export async function pushToStores(opts: PushOptions): Promise<PushReport> {
   }
 
   try {
-    let publishStart = now();
+    const startedAt = new Map<StoreResult, number>();
+    const timers = new Map<StoreResult, NodeJS.Timeout>();
     let wake: () => void = () => undefined;
-    const allAnswered = new Promise<void>((resolve) => (wake = resolve));
+    const allDecided = new Promise<void>((resolve) => (wake = resolve));
     const decide = (r: StoreResult, final: boolean) => {
       if (!pending.has(r) || !settle(r, final, timeoutMs)) return;
-      r.elapsedMs = now() - publishStart;
+      r.elapsedMs = now() - (startedAt.get(r) ?? started);
+      clearTimeout(timers.get(r));
       pending.delete(r);
       opts.onProgress?.(r);
       if (pending.size === 0) wake();
     };
-    for (const r of results) if (r.status === 'nothing-to-send') opts.onProgress?.(r);
+    /** The store's deadline: timeoutMs after its last batch was handed to the broker (restarted per batch). */
+    const arm = (r: StoreResult) => {
+      clearTimeout(timers.get(r));
+      timers.set(r, setTimeout(() => decide(r, true), timeoutMs));
+    };
 
-    const payloads = new Map(plans.flatMap((p) => p.batches.map((b) => [b.id, b.payload] as const)));
     const byReplyTopic = new Map<string, { result: StoreResult; batch: BatchOutcome }>();
     for (const r of results) for (const b of r.batches) byReplyTopic.set(b.replyTo, { result: r, batch: b });
     client.on('message', (topic, payload) => {
@@ -211,10 +225,15 @@ export async function pushToStores(opts: PushOptions): Promise<PushReport> {
       hit.batch.reply = reply;
       decide(hit.result, false);
     });
-    let connectionLost = false;
+    let publishing = false;
     client.on('close', () => {
-      connectionLost = true;
-      wake();
+      // Replies cannot arrive any more (clean session): whatever is open has failed. Before publishing began, a
+      // close is this function giving up (it throws), not a store's outcome.
+      if (!publishing) return;
+      for (const r of [...pending]) {
+        for (const b of r.batches) if (!b.reply && !b.error) b.error = 'connection to the broker lost before the store answered';
+        decide(r, true);
+      }
     });
 
     const topics = [...byReplyTopic.keys()];
@@ -238,31 +257,30 @@ export async function pushToStores(opts: PushOptions): Promise<PushReport> {
       }
     }
 
-    publishStart = now();
-    // Per store in order (an edge applies them as they come), stores side by side.
-    for (const r of pending) {
-      void (async () => {
-        for (const b of r.batches) {
-          try {
-            await client.publishAsync(b.topic, payloads.get(b.id)!, { qos: 1 });
-          } catch (err) {
-            b.error = `publish failed: ${err instanceof Error ? err.message : String(err)}`;
-            decide(r, true);
-            return;
-          }
+    // Each store's batches in order (the edge applies them as they come, one transaction each); a bounded number
+    // of stores side by side, so a long list to many stores holds only the payloads in flight.
+    const payloads = new Map(plans.flatMap((p) => p.batches.map((b) => [b.id, b.payload] as const)));
+    const publishStore = async (r: StoreResult) => {
+      startedAt.set(r, now());
+      arm(r);
+      for (const b of r.batches) {
+        try {
+          await client.publishAsync(b.topic, payloads.get(b.id)!(), { qos: 1 });
+          arm(r);
+        } catch (err) {
+          b.error = `publish failed: ${err instanceof Error ? err.message : String(err)}`;
+          decide(r, true);
+          return;
         }
-      })();
-    }
-
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([allAnswered, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-    for (const r of [...pending]) {
-      if (connectionLost && r.answered < r.batches.length) {
-        for (const b of r.batches) if (!b.reply && !b.error) b.error = 'connection to the broker lost before the store answered';
       }
-      decide(r, true);
-    }
+    };
+    publishing = true;
+    const queue = [...pending];
+    const worker = async () => {
+      for (let r = queue.shift(); r; r = queue.shift()) if (pending.has(r)) await publishStore(r);
+    };
+    void Promise.all(Array.from({ length: Math.min(opts.publishConcurrency ?? DEFAULT_PUBLISH_CONCURRENCY, queue.length) }, worker));
+    if (pending.size > 0) await allDecided;
     return report(results);
   } finally {
     await client.endAsync(true).catch(() => undefined);

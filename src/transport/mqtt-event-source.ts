@@ -66,7 +66,9 @@ export class MqttEventSource {
     }
     const replyTopic = responseTopic ?? result.replyTo;
     if (replyTopic && replyTopic.startsWith(`${this.root}/reply/`) && !/[+#]/.test(replyTopic)) {
-      await this.client
+      // Not awaited: inside MQTT.js's handleMessage no further packet (so not the PUBACK of this reply) is read
+      // until the callback runs — awaiting here would stall the session after the first event.
+      this.client
         .publishAsync(replyTopic, JSON.stringify(result.reply), { qos: 1 })
         .catch((err: unknown) => this.opts.log.warn({ evt: 'intake.reply_failed', replyTopic, err: errorMessage(err) }, 'reply not sent'));
     } else if (replyTopic) {

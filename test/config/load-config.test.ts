@@ -12,7 +12,7 @@ describe('configuration', () => {
     const c = parseConfig(minimal);
     expect(c.mqtt.embedded).toMatchObject({ enabled: true, port: 1883 });
     expect(c.store.timezone).toBe('Europe/Berlin');
-    expect(c.dispatch.maxInFlightPerAp).toBe(8);
+    expect(c.dispatch.maxInFlightPerAp).toBe(256);
   });
 
   it('names every wrong or missing setting', () => {

@@ -101,13 +101,9 @@ describe('hq push through Mosquitto as the HQ broker', () => {
     expect(report.stores[0]!.reason).toBe('0 of 1 batches answered within 1.5 s');
   });
 
-  // Known defect outside the push tool, kept visible: src/transport/mqtt-event-source.ts awaits the QoS 1 reply's
-  // PUBACK inside MQTT.js's handleMessage, but MQTT.js reads no further packet until handleMessage's callback
-  // runs, so that PUBACK is never read: the edge never acknowledges the first HQ event and takes no second one
-  // (Mosquitto's log shows the edge's reply PUBACKed by the broker, and no PUBACK from the edge). When that is
-  // fixed (acknowledge after the commit, then publish the reply without holding the callback), this test passes
-  // and vitest reports it: turn it into a plain `it`.
-  it.fails('an edge answers a second push from the HQ broker (a re-push is "duplicate")', async () => {
+  // Regression: the edge used to await its reply's PUBACK inside MQTT.js's handleMessage and so took only one event
+  // per HQ session.
+  it('an edge answers a second push from the HQ broker (a re-push is "duplicate")', async () => {
     const parsed = parsePriceListCsv(list.text);
     if (!parsed.ok) throw new Error('invalid');
     const report = await pushToStores({ brokerUrl: mosquitto.url, ...HQ, chain: CHAIN, stores: ['store-1', 'store-2'], events: parsed.list.records, timeoutMs: 2_000 });

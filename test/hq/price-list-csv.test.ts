@@ -119,7 +119,7 @@ describe('price list CSV', () => {
     expect(where(result)).toEqual(['137 EAN CSV_GTIN', '402 Preis CSV_AMOUNT']);
     const valid = okList(parsePriceListCsv(germanPriceList(500).text));
     expect(valid.records).toHaveLength(500);
-    expect(new Map(valid.records.map((r) => [r.data.gtin, r.type === 'price' ? r.data.priceCents : -1]))).toEqual(germanPriceList(500).prices);
+    expect(new Map(valid.records.flatMap((r) => (r.type === 'price' ? [[r.data.gtin, r.data.priceCents] as const] : [])))).toEqual(germanPriceList(500).prices);
   });
 
   it('gives each store its own rows: a store row replaces the chain-wide row for the same GTIN and date', () => {

@@ -26,13 +26,13 @@ describe('push plan', () => {
       replyTo: 'esl/acme/store-1/reply/hq/push-hq-0123456789abcdef-store-1-1of1',
       events: 500,
     });
-    expect(batch.bytes).toBe(Buffer.byteLength(batch.payload));
-    const event = BatchEventSchema.parse(JSON.parse(batch.payload));
+    expect(batch.bytes).toBe(Buffer.byteLength(batch.payload()));
+    const event = BatchEventSchema.parse(JSON.parse(batch.payload()));
     expect(event.replyTo).toBe(batch.replyTo);
     expect(event.data.events[0]).toMatchObject({ id: 'hq-0123456789abcdef-store-1-r2', type: 'price', version: OPTS.version, source: 'hq-push' });
     expect(b!.batches[0]!.id).toBe('hq-0123456789abcdef-store-2-1of1');
     // Same list, same plan: a re-push carries the same ids.
-    expect(planPush(list, ['store-1'], OPTS)[0]!.batches[0]!.payload).toBe(batch.payload);
+    expect(planPush(list, ['store-1'], OPTS)[0]!.batches[0]!.payload()).toBe(batch.payload());
   });
 
   it('derives the push id from the content: same list same id, one changed price a new id', () => {
@@ -51,10 +51,11 @@ describe('push plan', () => {
     const byBytes = planPush(list, ['s1'], { ...OPTS, maxBatchBytes: 64 * 1024 })[0]!;
     expect(byBytes.batches.length).toBeGreaterThan(5);
     for (const b of byBytes.batches) {
+      expect(b.bytes).toBe(Buffer.byteLength(b.payload()));
       expect(b.bytes).toBeLessThanOrEqual(64 * 1024);
       expect(b.events).toBeGreaterThan(0);
     }
-    const ids = byBytes.batches.flatMap((b) => BatchEventSchema.parse(JSON.parse(b.payload)).data.events.map((e) => e.id));
+    const ids = byBytes.batches.flatMap((b) => BatchEventSchema.parse(JSON.parse(b.payload())).data.events.map((e) => e.id));
     expect(ids).toHaveLength(5_000);
     expect(new Set(ids).size).toBe(5_000);
     // The default fits the embedded broker's 256 KiB limit.
@@ -66,7 +67,7 @@ describe('push plan', () => {
     const other = (i: number) => `${gtinWithCheckDigit(`4006${String(200_000 + i).padStart(8, '0')}`)};1,00;`;
     const lines = ['EAN;Preis;Gültig ab', other(0), `${gtin};2,49;01.05.2026`, other(1), `${gtin};1,99;`, `${gtin};2,29;01.04.2026`, other(2)];
     const plan = planPush(records(lines.join('\n')), ['s1'], { ...OPTS, maxEventsPerBatch: 3 })[0]!;
-    const batches = plan.batches.map((b) => BatchEventSchema.parse(JSON.parse(b.payload)).data.events);
+    const batches = plan.batches.map((b) => BatchEventSchema.parse(JSON.parse(b.payload())).data.events);
     const withGtin = batches.filter((events) => events.some((e) => e.type === 'price' && e.data.gtin === gtin));
     expect(withGtin).toHaveLength(1); // filling the first batch up to 3 would have cut the GTIN's rows apart
     const versions = withGtin[0]!.flatMap((e) => (e.type === 'price' && e.data.gtin === gtin ? [[e.data.priceCents, e.version - OPTS.version]] : []));
@@ -96,6 +97,17 @@ describe('push plan', () => {
     ]);
     expect(() => planPush(promo.list.records, ['store-1'], { ...OPTS, maxBatchBytes: 32 * 1024 })).toThrow(HqError);
     expect(() => planPush(promo.list.records, ['store-1'], { ...OPTS, maxBatchBytes: 32 * 1024 })).toThrow(/promotion BIG \(3000 GTINs\)/);
+  });
+
+  it('counts bytes exactly with multi-byte text (badges, source)', () => {
+    const promo = parsePromotionCsv(
+      ['Aktion;EAN;Rabatt;Beginn;Ende;Störer', `FRÜHLING;${gtinWithCheckDigit('400638133393')};20;01.04.2026;14.04.2026;Frühlingsrabatt –20 % ✿`].join('\n'),
+    );
+    if (!promo.ok) throw new Error(JSON.stringify(promo.errors));
+    const [plan] = planPush(promo.list.records, ['s1'], { ...OPTS, source: 'zentrale-einkauf-süd' });
+    const batch = plan!.batches[0]!;
+    expect(batch.bytes).toBe(Buffer.byteLength(batch.payload()));
+    expect(BatchEventSchema.parse(JSON.parse(batch.payload())).data.events[0]).toMatchObject({ source: 'zentrale-einkauf-süd', data: { badge: 'Frühlingsrabatt –20 % ✿' } });
   });
 
   it('refuses ids that cannot be topic levels', () => {
