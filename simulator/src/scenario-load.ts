@@ -21,7 +21,8 @@ export type ScenarioErrorCode =
   | 'SCENARIO_EVENT_REJECTED'
   | 'SCENARIO_EVENT_TIMEOUT'
   | 'SCENARIO_EDGE_ERROR'
-  | 'SCENARIO_CREDENTIALS';
+  | 'SCENARIO_CREDENTIALS'
+  | 'SCENARIO_ABORTED';
 
 export class ScenarioError extends Error {
   constructor(

@@ -14,7 +14,7 @@ import { seededRandom } from './rng.js';
 import { assess, auditByLabel, compare, type Assessment, type LabelObservation } from './scenario-compare.js';
 import type { AuditSnapshot, ScenarioEdge } from './scenario-edge.js';
 import { VersionSource, seedEvents, storeFingerprint, toBatches } from './scenario-events.js';
-import { loadScenarioFile, resolveScenario, type ResolvedScenario, type TimedStep } from './scenario-load.js';
+import { ScenarioError, loadScenarioFile, resolveScenario, type ResolvedScenario, type TimedStep } from './scenario-load.js';
 import { EventPublisher } from './scenario-publisher.js';
 import { reportProblems, type ApReport, type CheckpointReport, type ConvergenceReport, type ScenarioLabelReport, type ScenarioPhase, type ScenarioProgress, type ScenarioReport, type StepReport } from './scenario-report.js';
 import { PriceBook, runStep, type StepContext } from './scenario-steps.js';
@@ -39,6 +39,8 @@ export interface RunScenarioOptions {
   wall?: boolean | { columns?: number };
   /** Wall clock for event versions and report times (default Date.now). */
   wallNow?: () => number;
+  /** Aborts the run (SIGINT in the CLI): it stops the store cleanly and rejects with SCENARIO_ABORTED. */
+  signal?: AbortSignal;
 }
 
 export interface ScenarioResult {
@@ -100,6 +102,14 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   const report = (p: ScenarioProgress | undefined) => {
     if (p !== undefined) opts.onProgress?.(p);
   };
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(new ScenarioError('SCENARIO_ABORTED', `scenario ${scenario.name} aborted`));
+    if (opts.signal?.aborted) fail();
+    else opts.signal?.addEventListener('abort', fail, { once: true });
+  });
+  aborted.catch(() => undefined);
+  /** Waits for `p`, or rejects at once when the run is aborted. */
+  const guard = <T>(p: Promise<T>): Promise<T> => (opts.signal === undefined ? p : Promise.race([p, aborted]));
 
   try {
     // ---- seed: the store's catalogue and bindings, as HQ would send them --------------------------------------
@@ -108,7 +118,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     let seedApplied = 0;
     let seedDuplicate = 0;
     for (const batch of toBatches(seedEvents(store, SEED_SOURCE), { idPrefix: `${SEED_SOURCE}-${storeFingerprint(store)}`, source: SEED_SOURCE, version: 1 })) {
-      const r = await pub.send(batch);
+      const r = await guard(pub.send(batch));
       if (r.status === 'duplicate') seedDuplicate += batch.data.events.length;
       else seedApplied += r.applied ?? 0;
     }
@@ -135,7 +145,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     let inflight: Promise<Observation> | undefined;
     let latest: { wallAt: number; obs: Observation } | undefined;
     const observeNow = async (): Promise<Observation> => {
-      const snapshot = await edge.audit();
+      const snapshot = await guard(edge.audit());
       const entries = auditByLabel(snapshot);
       const observations: LabelObservation[] = store.labels.map((l) => ({
         labelId: l.labelId,
@@ -168,7 +178,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
         const obs = await observe();
         if (obs.assessment.converged) return { converged: true, afterS: round1(Math.max(0, obs.simAt - from)), waiting: [], waitingTotal: 0, last: obs };
         if (clock.now() - from >= withinMs) return { converged: false, afterS: null, waiting: obs.assessment.waiting, waitingTotal: obs.assessment.waitingTotal, last: obs };
-        await delay(pollMs);
+        await guard(delay(pollMs));
       }
     };
     const strip = ({ last: _last, ...r }: ConvergenceReport & { last: Observation }): ConvergenceReport => r;
@@ -226,20 +236,21 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     };
     for (const ts of steps) {
       const wait = t0 + ts.atMs - clock.now();
-      if (wait > 0) await clock.sleep(wait);
+      if (wait > 0) await guard(clock.sleep(wait));
       current = ts;
       const ranAtS = round1(clock.now() - t0);
       try {
-        const out = await runStep(ctx, ts.step, `s${ts.index}`);
+        const out = await guard(runStep(ctx, ts.step, `s${ts.index}`));
         stepReports.push({ index: ts.index, at: ts.step.at, type: ts.step.type, ranAtS, ok: true, summary: out.summary, ...(out.targets ? { targets: out.targets } : {}) });
         logger.info({ evt: 'scenario.step', scenario: scenario.name, index: ts.index, type: ts.step.type, summary: out.summary }, out.summary);
       } catch (err) {
+        if (opts.signal?.aborted) throw err;
         stepReports.push({ index: ts.index, at: ts.step.at, type: ts.step.type, ranAtS, ok: false, summary: ts.step.type, error: errorMessage(err) });
         logger.warn({ evt: 'scenario.step_failed', scenario: scenario.name, index: ts.index, type: ts.step.type, err: errorMessage(err) }, 'step failed');
       }
       stepsRun++;
     }
-    await Promise.all(background);
+    await guard(Promise.all(background));
     const timelineMs = clock.now() - t0;
 
     // ---- settle: every reachable label converged, or the end timeout ------------------------------------------

@@ -56,19 +56,28 @@ function exited(child: ChildProcess): boolean {
 }
 
 /** verbose (or MOSQUITTO_VERBOSE=1): log every packet — what to look at when a message seems lost. */
-export async function startMosquitto(opts: { dir: string; users: MosquittoUser[]; acl?: string; verbose?: boolean }): Promise<Mosquitto> {
+export async function startMosquitto(opts: {
+  dir: string;
+  users: MosquittoUser[];
+  acl?: string;
+  verbose?: boolean;
+  /** Listen on this port (to restart a broker where its clients expect it); default a free one. */
+  port?: number;
+  /** Keep sessions and queued QoS 1 messages across a restart (saved in `dir` on shutdown). */
+  persistence?: boolean;
+}): Promise<Mosquitto> {
   const passwordFile = join(opts.dir, 'passwd');
   opts.users.forEach((u, i) => {
     const args = i === 0 ? ['-b', '-c', passwordFile, u.username, u.password] : ['-b', passwordFile, u.username, u.password];
     const r = spawnSync('mosquitto_passwd', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr || r.error?.message}`);
   });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const lines = [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous false',
     `password_file ${passwordFile}`,
-    'persistence false',
+    ...(opts.persistence ? ['persistence true', `persistence_location ${opts.dir}/`, 'autosave_interval 0'] : ['persistence false']),
     // Started as root (containers), Mosquitto would switch to the "mosquitto" user, who cannot read the temp dir.
     `user ${userInfo().username}`,
     'log_dest stderr',
