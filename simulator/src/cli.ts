@@ -10,14 +10,24 @@
  *
  * A progress line shows labels updated / pending / failed. SIGINT or SIGTERM stop the store cleanly and write the
  * JSON report (per label: hash, updates, bytes on air, battery) and, with --wall, a PNG of every panel.
+ *
+ *   esl-sim scenario simulator/scenarios/ap-outage.json --broker mqtt://127.0.0.1:1883 --credentials creds.json \
+ *     --edge-http http://127.0.0.1:8080 --token … [--publisher pos:secret] [--chain demo --store berlin-01] \
+ *     [--speed 40] [--report out.json] [--wall wall.png]
+ *
+ * Plays a scenario file (simulator/README.md "Scenarios") against a running edge and compares every panel with
+ * the edge's audit. Exit code 0: passed; 1: the scenario failed (see the report's "problems"); 2: it could not run.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { readCredentialsFile, resolveCredentials } from './ap-credentials.js';
+import { parseCredentialArg, readCredentialsFile, resolveCredentials, type Credential } from './ap-credentials.js';
+import { remoteEdge } from './scenario-edge.js';
+import { ScenarioError, loadScenarioFile } from './scenario-load.js';
+import { scenarioProgressLine } from './scenario-report.js';
 import { progressLine } from './sim-report.js';
-import { startSimRun } from './sim-run.js';
+import { runScenarioToFiles, startSimRun } from './sim-run.js';
 import { loadStoreFile } from './store-file.js';
 
 function probability(v: string): number {
@@ -118,6 +128,97 @@ async function run(flags: RunFlags): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+interface ScenarioFlags {
+  broker: string;
+  edgeHttp: string;
+  token: string;
+  username?: string;
+  password?: string;
+  credential: string[];
+  credentials?: string;
+  publisher?: string;
+  chain?: string;
+  store?: string;
+  speed?: number;
+  report?: string;
+  wall?: string;
+  logLevel: string;
+}
+
+/** The publisher's MQTT user: --publisher, else the credentials file's "publisher" entry. */
+function publisherCredential(flags: ScenarioFlags, file: Record<string, Credential> | undefined): Credential {
+  if (flags.publisher !== undefined) return parseCredentialArg(`publisher=${flags.publisher}`)[1];
+  const c = file?.publisher;
+  if (c === undefined) throw new ScenarioError('SCENARIO_CREDENTIALS', 'no publisher: give --publisher USER:PASSWORD or a "publisher" entry in --credentials');
+  return c;
+}
+
+async function scenario(file: string, flags: ScenarioFlags): Promise<void> {
+  const logger = pino({ level: flags.logLevel, base: { component: 'esl-sim' } }, pino.destination(2));
+  let resolved = await loadScenarioFile(file);
+  if (flags.speed !== undefined) resolved = { ...resolved, scenario: { ...resolved.scenario, speed: flags.speed } };
+  const { store } = resolved;
+  const credFile = flags.credentials !== undefined ? readCredentialsFile(flags.credentials) : undefined;
+  const apCredentials = resolveCredentials(
+    store.aps.map((a) => a.apId),
+    {
+      perAp: flags.credential,
+      ...(credFile !== undefined ? { file: credFile } : {}),
+      ...(flags.username !== undefined ? { username: flags.username, password: flags.password ?? '' } : {}),
+    },
+  );
+  const edge = remoteEdge({
+    brokerUrl: flags.broker,
+    chain: flags.chain ?? store.chain,
+    store: flags.store ?? store.store,
+    apCredentials,
+    publisher: publisherCredential(flags, credFile),
+    httpUrl: flags.edgeHttp,
+    token: flags.token,
+  });
+  const tty = process.stderr.isTTY;
+  const { scenario: sc } = resolved;
+  process.stderr.write(`esl-sim: scenario ${sc.name} — ${store.labels.length} labels on ${store.aps.length} APs of ${edge.chain}/${edge.store}, ${resolved.steps.length} steps, speed ${sc.speed}×\n`);
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write(`${tty ? '\n' : ''}esl-sim: ${signal}, stopping the store\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let last = '';
+  const { report } = await runScenarioToFiles({
+    scenario: resolved,
+    edge,
+    logger,
+    signal: abort.signal,
+    progressEveryMs: tty ? 1_000 : 10_000,
+    onProgress: (p) => {
+      const line = scenarioProgressLine(p);
+      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      else if (line !== last) process.stderr.write(`${line}\n`);
+      last = line;
+    },
+    ...(flags.report !== undefined ? { reportPath: flags.report } : {}),
+    ...(flags.wall !== undefined ? { wallPath: flags.wall } : {}),
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
+  const c = report.comparison;
+  process.stderr.write(
+    `${tty ? '\n' : ''}esl-sim: ${report.scenario} ${report.ok ? 'PASSED' : 'FAILED'} in ${(report.wallMs / 1000).toFixed(1)} s ` +
+      `(${report.simulated.totalS} s simulated at ${report.speed}×): ${c.labels} labels, audit consistent ${c.auditConsistent}, ` +
+      `panels showing the desired picture ${c.panelsShowDesired}, ${(report.totals.bytesOnAir / 1024).toFixed(1)} kB on air\n`,
+  );
+  for (const p of report.problems) process.stderr.write(`esl-sim:   - ${p}\n`);
+  if (flags.report !== undefined || flags.wall !== undefined) {
+    process.stderr.write(`esl-sim: ${[flags.report !== undefined ? `report written to ${flags.report}` : '', flags.wall !== undefined ? `store wall to ${flags.wall}` : ''].filter(Boolean).join(', ')}\n`);
+  }
+  process.exitCode = report.ok ? 0 : 1;
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program.name('esl-sim').description('Simulated ESL access points and labels speaking the esl-edge protocol');
@@ -141,6 +242,33 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'pino log level (logs go to stderr)', 'warn')
     .action(async (flags: RunFlags) => {
       await run(flags);
+    });
+  program
+    .command('scenario')
+    .description('play a scenario file against a running edge, compare every panel with its audit, write a report')
+    .argument('<file>', 'scenario file (simulator/scenarios/*.json)')
+    .requiredOption('--broker <url>', 'MQTT broker of the edge, e.g. mqtt://127.0.0.1:1883')
+    .requiredOption('--edge-http <url>', "the edge's HTTP API, e.g. http://127.0.0.1:8080")
+    .requiredOption('--token <token>', "bearer token of the edge's HTTP API")
+    .option('--credentials <file>', 'JSON file { "AP-1": { "username": "…", "password": "…" }, …, "publisher": { … } }')
+    .option('--credential <AP=user:pass>', 'credentials of one AP (repeatable)', collect, [])
+    .option('--username <name>', "MQTT username for every AP ('{apId}' is replaced by the AP's id)")
+    .option('--password <secret>', "MQTT password for every AP ('{apId}' is replaced)")
+    .option('--publisher <user:pass>', 'MQTT publisher user that sends the price events (default: "publisher" in --credentials)')
+    .option('--chain <chain>', "the edge's chain (default: the scenario store's)")
+    .option('--store <store>', "the edge's store id (default: the scenario store's)")
+    .option('--speed <factor>', "override the scenario's speed", positive)
+    .option('--report <path>', 'write the JSON report here')
+    .option('--wall <path>', 'write a PNG of every panel (store order) here')
+    .option('--log-level <level>', 'pino log level (logs go to stderr)', 'warn')
+    .action(async (file: string, flags: ScenarioFlags) => {
+      try {
+        await scenario(file, flags);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        process.stderr.write(`\nesl-sim: ${typeof code === 'string' ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 2;
+      }
     });
   return program;
 }

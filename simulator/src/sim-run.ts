@@ -1,8 +1,9 @@
-/** Runs a store file as a simulated store (what `esl-sim run` does), until stopped. */
+/** Runs a store file as a simulated store (what `esl-sim run` does), until stopped; or a scenario (`esl-sim scenario`). */
 import { writeFile } from 'node:fs/promises';
 import type { Credential } from './ap-credentials.js';
 import { RealClock } from './real-clock.js';
 import type { RadioModel } from './radio-model.js';
+import { runScenario, type RunScenarioOptions, type ScenarioResult } from './scenario-runner.js';
 import { buildReport, type SimReport } from './sim-report.js';
 import type { SimLogger } from './sim-logger.js';
 import type { StoreFile } from './store-file.js';
@@ -56,4 +57,13 @@ export async function startSimRun(opts: SimRunOptions): Promise<SimRun> {
       return report;
     },
   };
+}
+
+/** Runs a scenario (what `esl-sim scenario` does) and writes its report and, when asked, the store wall. */
+export async function runScenarioToFiles(opts: RunScenarioOptions & { reportPath?: string; wallPath?: string }): Promise<ScenarioResult> {
+  const { reportPath, wallPath, ...run } = opts;
+  const result = await runScenario({ ...run, wall: wallPath !== undefined ? (run.wall ?? true) : (run.wall ?? false) });
+  if (reportPath !== undefined) await writeFile(reportPath, JSON.stringify(result.report, null, 2) + '\n');
+  if (wallPath !== undefined && result.wallPng !== undefined) await writeFile(wallPath, result.wallPng);
+  return result;
 }

@@ -46,7 +46,9 @@ describe('delta updates over MQTT', () => {
   let daemon: Daemon;
   let sim: StoreSimulator;
   beforeAll(async () => {
-    daemon = await startTestDaemon(tmp.dir);
+    // APs forward an unchanged check-in only hourly (simulated), so nothing corrects the edge's belief behind the
+    // test's back in the base-mismatch case below.
+    daemon = await startTestDaemon(tmp.dir, { dispatch: { ackTimeoutMs: 5_000, retryBaseMs: 200, retryMaxMs: 2_000, transferTimeoutMs: 20_000, heartbeatIntervalS: 5, checkinReportIntervalS: 3600 } });
     await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
     sim = await startSimulator(daemon);
     await converged(daemon, sim, LABELS.map((l) => l.labelId));
