@@ -135,7 +135,15 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
         alerts.checkin(labelId, msg.batteryMv, clock.now()).catch((err: unknown) => log.warn({ evt: 'alerts.failed', err: errorMessage(err) }, 'label alert check failed'));
       },
     });
-    const planner = new LabelPlanner({ db, renderer, clock, log, concurrency: config.rendering.concurrency, onPlanned: () => dispatcher.kick() });
+    const planner = new LabelPlanner({
+      db,
+      renderer,
+      clock,
+      log,
+      concurrency: config.rendering.concurrency,
+      prestageLeadMs: config.dispatch.prestageLeadS * 1000,
+      onPlanned: () => dispatcher.kick(),
+    });
     const intake = new EventIntake({
       db,
       clock,

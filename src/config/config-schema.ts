@@ -82,6 +82,11 @@ export const ConfigSchema = z.object({
       retryBaseMs: z.number().int().min(10).default(5_000),
       retryMaxMs: z.number().int().min(100).default(600_000),
       maxAttempts: z.number().int().min(1).default(12),
+      /**
+       * Labels affected by a price or promotion boundary this far ahead get the new picture in advance with a timed
+       * display (protocol §6.5), so the shelf switches at the boundary minute. 0 = off.
+       */
+      prestageLeadS: z.number().int().min(0).max(7 * 24 * 3600).default(1800),
       /** Heartbeat and check-in intervals the edge asks the APs for (protocol §5, §8). */
       heartbeatIntervalS: z.number().int().min(1).max(3600).default(30),
       checkinReportIntervalS: z.number().int().min(1).max(65535).default(300),
@@ -93,6 +98,7 @@ export const ConfigSchema = z.object({
       retryBaseMs: 5_000,
       retryMaxMs: 600_000,
       maxAttempts: 12,
+      prestageLeadS: 1800,
       heartbeatIntervalS: 30,
       checkinReportIntervalS: 300,
     }),

@@ -177,4 +177,13 @@ export const MIGRATIONS: readonly string[] = [
   -- Label alerts raised and not yet cleared (bit 0: low battery, bit 1: not heard), so each is raised once.
   ALTER TABLE labels ADD COLUMN alert_flags INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Timed display (protocol §6.5): the content a label must show from next_at (a price or promotion boundary),
+  -- rendered ahead of time; transfer_display_at marks a transfer that the label holds until then; drop_timed asks
+  -- the dispatcher to withdraw a timed image that is no longer wanted.
+  ALTER TABLE labels ADD COLUMN next_hash TEXT;
+  ALTER TABLE labels ADD COLUMN next_at INTEGER;
+  ALTER TABLE labels ADD COLUMN transfer_display_at INTEGER;
+  ALTER TABLE labels ADD COLUMN drop_timed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

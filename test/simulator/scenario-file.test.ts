@@ -107,7 +107,11 @@ describe('scenario files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'esl-scenario-store-'));
     try {
       writeFileSync(join(dir, 'store.json'), JSON.stringify({ chain: 'x', store: 'y', aps: [], products: [], labels: [] }));
-      const err = await resolveScenario({ name: 'x', store: { file: 'store.json' } }, { file: join(dir, 's.json'), baseDir: dir }).catch((e: unknown) => e as ScenarioError);
+      const err = await resolveScenario({ name: 'x', store: { file: 'store.json' } }, { file: join(dir, 's.json'), baseDir: dir }).then(
+        () => new ScenarioError('SCENARIO_INVALID', 'expected a refusal'),
+        (e: unknown) => e as ScenarioError,
+      );
+      expect(err.code).toBe('SCENARIO_INVALID');
       expect(err.message).toContain(join(dir, 'store.json'));
       expect(err.problems[0]).toMatch(/^store\.file \(.*store\.json\): aps: /);
     } finally {

@@ -2,12 +2,14 @@
  * Test support for scenario runs: a real edge in this process (embedded aedes, sqlite in a temp dir, the real
  * renderer) on the simulator's accelerated clock, with an MQTT user for every AP of the scenario's store.
  */
+import { expect } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { edgeClock } from '../../simulator/src/edge-clock.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
 import { inProcessEdge, type ScenarioEdge } from '../../simulator/src/scenario-edge.js';
 import type { ResolvedScenario } from '../../simulator/src/scenario-load.js';
+import type { ScenarioReport } from '../../simulator/src/scenario-report.js';
 import { USERS, tempDir, testConfig } from '../support/edge-fixture.js';
 
 export interface ScenarioEdgeFixture {
@@ -22,7 +24,11 @@ export function apUsers(resolved: ResolvedScenario) {
   return resolved.store.aps.map((a) => ({ username: a.apId.toLowerCase(), password: `${a.apId.toLowerCase()}-password`, role: 'ap' as const, apId: a.apId }));
 }
 
-export async function startScenarioEdge(resolved: ResolvedScenario, opts: { listenHttp?: boolean } = {}): Promise<ScenarioEdgeFixture> {
+/**
+ * The edge for a scenario. `realTime: true` runs the edge on the system clock, as a separately started edge (the
+ * demo) does while `esl-sim scenario` drives the store at the scenario's speed.
+ */
+export async function startScenarioEdge(resolved: ResolvedScenario, opts: { listenHttp?: boolean; realTime?: boolean } = {}): Promise<ScenarioEdgeFixture> {
   const tmp = tempDir('esl-scenario-');
   const clock = new RealClock({ speed: resolved.scenario.speed });
   const config = testConfig(tmp.dir, {
@@ -31,7 +37,11 @@ export async function startScenarioEdge(resolved: ResolvedScenario, opts: { list
     // The edge's production timings, in simulated time (the clock below runs them at the scenario's speed).
     dispatch: { ackTimeoutMs: 5_000, transferTimeoutMs: 300_000, retryBaseMs: 5_000, retryMaxMs: 60_000, heartbeatIntervalS: 30, checkinReportIntervalS: 300 },
   });
-  const daemon = await startDaemon(config, { clock: edgeClock(clock), log: createLogger({ level: config.log.level }), listenHttp: opts.listenHttp ?? false });
+  const daemon = await startDaemon(config, {
+    ...(opts.realTime ? {} : { clock: edgeClock(clock) }),
+    log: createLogger({ level: config.log.level }),
+    listenHttp: opts.listenHttp ?? false,
+  });
   return {
     daemon,
     clock,
@@ -42,4 +52,34 @@ export async function startScenarioEdge(resolved: ResolvedScenario, opts: { list
       tmp.remove();
     },
   };
+}
+
+/**
+ * The acceptance check of every scenario: it passed, every label (all APs are back at the end) is consistent in
+ * the audit and shows the edge's desired picture, and the two counts are equal.
+ */
+export function expectGroundTruthMatchesAudit(report: ScenarioReport): void {
+  expect(report.problems).toEqual([]);
+  expect(report.ok).toBe(true);
+  const c = report.comparison;
+  expect(c.mismatches).toEqual([]);
+  expect(c.priceMismatches).toEqual([]);
+  expect(report.totals.reachable).toBe(report.totals.labels);
+  expect(c.auditConsistent).toBe(report.totals.labels);
+  expect(c.panelsShowDesired).toBe(c.auditConsistent);
+  for (const l of report.labels) {
+    expect(l.auditStatus).toBe('consistent');
+    expect(l.displayedHash).toBe(l.desiredHash);
+    expect(l.shownPriceCents).toBe(l.tillPriceCents);
+  }
+}
+
+/** One line of figures for the test log. */
+export function describeRun(report: ScenarioReport): string {
+  return (
+    `scenario ${report.scenario}: ${report.totals.labels} labels on ${report.aps.length} APs, wall ${(report.wallMs / 1000).toFixed(1)} s, ` +
+    `simulated ${report.simulated.totalS} s at ${report.speed}× (warm-up ${report.simulated.warmupS} s, timeline ${report.simulated.timelineS} s, ` +
+    `settle ${report.simulated.settleS} s), ${(report.totals.bytesOnAir / 1024).toFixed(1)} kB on air (${report.totals.bytesOnAirPerLabel} B/label), ` +
+    `${report.totals.updates} updates, checkpoints ${report.checkpoints.map((c) => c.convergedAfterS).join(', ')} s`
+  );
 }

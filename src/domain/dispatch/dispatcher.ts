@@ -49,7 +49,14 @@ interface LabelRow {
   attempts: number;
   force_full: number;
   gtin: string | null;
+  next_hash: string | null;
+  next_at: number | null;
+  drop_timed: number;
+  transfer_display_at: number | null;
 }
+
+/** now: the desired picture at once; timed: the next picture, shown at next_at (§6.5); drop: withdraw a timed picture. */
+type TransferMode = 'now' | 'timed' | 'drop';
 
 export interface DispatchStats {
   transfersStarted: number;
@@ -90,7 +97,7 @@ export class Dispatcher {
   /** Forgets transfers that were under way when the edge stopped: the APs are told again after their hello. */
   async start(): Promise<void> {
     await this.deps.db.run(
-      `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL
+      `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL, transfer_display_at = NULL
        WHERE transfer_state IS NOT NULL`,
     );
     this.scheduleSweep();
@@ -148,7 +155,27 @@ export class Dispatcher {
          ORDER BY priority, desired_since LIMIT ?`,
         [ap.apId, now, free],
       );
-      for (const label of candidates) void this.startTransfer(ap.apId, label);
+      for (const label of candidates) void this.startTransfer(ap.apId, label, 'now');
+      let left = free - candidates.length;
+      if (left > 0) {
+        // Withdraw timed pictures that are no longer wanted, then stage upcoming ones (protocol §6.5).
+        const drops = await this.deps.db.all<LabelRow>(
+          `SELECT * FROM labels WHERE ap_id = ? AND drop_timed = 1 AND desired_hash IS NOT NULL AND transfer_state IS NULL AND next_attempt_at <= ? LIMIT ?`,
+          [ap.apId, now, left],
+        );
+        for (const label of drops) void this.startTransfer(ap.apId, label, 'drop');
+        left -= drops.length;
+      }
+      if (left > 0 && ap.capabilities & ApCapability.TIMED_DISPLAY) {
+        const timed = await this.deps.db.all<LabelRow>(
+          `SELECT * FROM labels
+           WHERE ap_id = ? AND next_hash IS NOT NULL AND next_at > ? AND confirmed_hash = desired_hash AND drop_timed = 0
+             AND transfer_state IS NULL AND label_type IS NOT NULL AND next_attempt_at <= ?
+           ORDER BY next_at LIMIT ?`,
+          [ap.apId, now, now, left],
+        );
+        for (const label of timed) void this.startTransfer(ap.apId, label, 'timed');
+      }
     }
     const next = await this.deps.db.get<{ at: number | null }>(
       `SELECT min(next_attempt_at) AS at FROM labels WHERE next_attempt_at > ? AND desired_hash IS NOT NULL
@@ -167,13 +194,16 @@ export class Dispatcher {
     }, Math.max(0, at - this.deps.clock.now()));
   }
 
-  private async startTransfer(apId: string, label: LabelRow): Promise<void> {
+  private async startTransfer(apId: string, label: LabelRow, mode: TransferMode): Promise<void> {
     const { db, clock, gateway, log } = this.deps;
     const set = this.sending.get(apId) ?? new Set<string>();
     this.sending.set(apId, set);
     if (set.has(label.label_id)) return;
     set.add(label.label_id);
-    const targetHash = label.desired_hash!;
+    const targetHash = mode === 'timed' ? label.next_hash! : label.desired_hash!;
+    const displayAt = mode === 'timed' ? label.next_at! : 0;
+    // The claim re-checks what the pass saw, so a label re-planned meanwhile is not sent a stale picture.
+    const claimWhere = mode === 'timed' ? 'next_hash = ?' : mode === 'drop' ? 'drop_timed = 1 AND desired_hash = ?' : 'desired_hash = ?';
     let transferId = 0;
     try {
       transferId = await db.transaction(async (tx) => {
@@ -182,9 +212,9 @@ export class Dispatcher {
         const id = ((Number(row?.value ?? 0) % 0xfffffffe) + 1) >>> 0;
         await tx.run("INSERT INTO meta (key, value) VALUES ('transfer_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(id)]);
         const claimed = await tx.run(
-          `UPDATE labels SET transfer_id = ?, transfer_ap = ?, transfer_hash = ?, transfer_state = 'sending', transfer_at = ?
-           WHERE label_id = ? AND transfer_state IS NULL AND desired_hash = ?`,
-          [id, apId, targetHash, clock.now(), label.label_id, targetHash],
+          `UPDATE labels SET transfer_id = ?, transfer_ap = ?, transfer_hash = ?, transfer_state = 'sending', transfer_at = ?, transfer_display_at = ?
+           WHERE label_id = ? AND transfer_state IS NULL AND ${claimWhere}`,
+          [id, apId, targetHash, clock.now(), displayAt || null, label.label_id, targetHash],
         );
         return claimed.changes === 1 ? id : 0;
       });
@@ -234,9 +264,9 @@ export class Dispatcher {
         targetHash: encoded.targetHash,
         totalSize: encoded.payload.length,
         region: encoded.region,
-        displayAt: 0,
+        displayAt,
         page: 0,
-        priority: 0,
+        priority: mode === 'timed' ? 1 : 0,
       };
       const status = await gateway.send(apId, begin);
       if (status !== StatusCode.OK) return await this.nacked(apId, label.label_id, transferId, status);
@@ -272,7 +302,7 @@ export class Dispatcher {
 
   private async clearTransfer(labelId: string, transferId: number, opts: { nextAttemptAt?: number } = {}): Promise<void> {
     await this.deps.db.run(
-      `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL,
+      `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL, transfer_display_at = NULL,
          next_attempt_at = coalesce(?, next_attempt_at)
        WHERE label_id = ? AND transfer_id = ?`,
       [opts.nextAttemptAt ?? null, labelId, transferId],
@@ -285,7 +315,7 @@ export class Dispatcher {
     const delay = backoffMs(attempts, this.deps.config, this.deps.random);
     this.stats.transfersFailed++;
     await this.deps.db.run(
-      `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL,
+      `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL, transfer_display_at = NULL,
          attempts = ?, next_attempt_at = ?, last_error = ?, force_full = CASE WHEN ? THEN 1 ELSE force_full END
        WHERE label_id = ? AND transfer_id = ?`,
       [attempts, this.deps.clock.now() + delay, reason, opts.forceFull ? 1 : 0, labelId, transferId],
@@ -341,7 +371,7 @@ export class Dispatcher {
       if (done || roamed || rebooted || lostAtAp) {
         if (roamed && before.transfer_ap && !done) cancelAt = { apId: before.transfer_ap, transferId: before.transfer_id };
         await tx.run(
-          `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL,
+          `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL, transfer_display_at = NULL,
              next_attempt_at = 0 WHERE label_id = ? AND transfer_id = ?`,
           [msg.labelId, before.transfer_id],
         );
@@ -370,18 +400,28 @@ export class Dispatcher {
     }
     if (msg.status === StatusCode.OK) {
       this.stats.transfersDelivered++;
-      await this.deps.db.run("UPDATE labels SET transfer_state = 'delivered', transfer_at = ? WHERE label_id = ? AND transfer_id = ?", [
-        this.deps.clock.now(),
-        msg.labelId,
-        msg.transferId,
-      ]);
+      const now = this.deps.clock.now();
+      if (row.drop_timed === 1 && row.transfer_hash === row.confirmed_hash) {
+        // A withdrawal: the label dropped its timed picture and keeps showing what it shows. Done.
+        await this.deps.db.run(
+          `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL, transfer_display_at = NULL, drop_timed = 0 WHERE label_id = ? AND transfer_id = ?`,
+          [msg.labelId, msg.transferId],
+        );
+      } else {
+        // A timed picture waits on the label until its time: the delivery timeout counts from then.
+        await this.deps.db.run("UPDATE labels SET transfer_state = 'delivered', transfer_at = max(?, coalesce(transfer_display_at, 0)) WHERE label_id = ? AND transfer_id = ?", [
+          now,
+          msg.labelId,
+          msg.transferId,
+        ]);
+      }
     } else {
       this.deps.log.warn({ evt: 'transfer.failed', labelId: msg.labelId, apId, transferId: msg.transferId, status: msg.status }, 'label reported a failed transfer');
       // §6.4: a label whose picture is not what we assumed gets a full image next.
       if (mismatch) {
         this.stats.baseMismatches++;
         await this.deps.db.run(
-          `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL,
+          `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL, transfer_display_at = NULL,
              force_full = 1, confirmed_hash = CASE WHEN ? <> '${BLANK_HASH}' THEN ? ELSE confirmed_hash END, next_attempt_at = 0
            WHERE label_id = ? AND transfer_id = ?`,
           [msg.displayedHash, msg.displayedHash, msg.labelId, msg.transferId],
@@ -397,7 +437,7 @@ export class Dispatcher {
   /** An AP said hello: it starts with an empty queue, so whatever we had staged there is gone. */
   async apRestarted(apId: string): Promise<void> {
     await this.deps.db.run(
-      `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL
+      `UPDATE labels SET transfer_id = NULL, transfer_ap = NULL, transfer_hash = NULL, transfer_state = NULL, transfer_at = NULL, transfer_display_at = NULL
        WHERE transfer_ap = ?`,
       [apId],
     );

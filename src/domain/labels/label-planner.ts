@@ -49,6 +49,8 @@ export class LabelPlanner {
       clock: Clock;
       log: Logger;
       concurrency: number;
+      /** How far ahead of a boundary labels get their next picture for a timed display; 0 = off. */
+      prestageLeadMs?: number;
       /** Called when desired images changed, so dispatch can start. */
       onPlanned: (labelIds: string[]) => void;
     },
@@ -92,6 +94,7 @@ export class LabelPlanner {
         if (r.seen < CHUNK || r.last === null) break;
         cursor = r.last;
       }
+      if (!this.stopped) failed += await this.prestage();
       await this.scheduleNextBoundary();
       // Labels whose render failed stay dirty and are skipped until their retry time.
       if (failed > 0 && !this.stopped) this.deps.clock.setTimeout(() => this.kick(), RENDER_RETRY_MS);
@@ -182,6 +185,20 @@ export class LabelPlanner {
           );
           changed.push(r.label_id);
         }
+        // What the label must show next may have changed too: forget the pre-rendered next picture (prestage renders
+        // it again), and withdraw a timed image the label holds unless it is exactly what it must show now.
+        await tx.run(
+          `UPDATE labels SET
+             drop_timed = CASE WHEN transfer_display_at IS NOT NULL AND transfer_display_at > ?1 AND transfer_hash IS NOT ?2 THEN 1 ELSE drop_timed END,
+             transfer_id = CASE WHEN transfer_display_at IS NOT NULL AND transfer_hash IS NOT ?2 THEN NULL ELSE transfer_id END,
+             transfer_ap = CASE WHEN transfer_display_at IS NOT NULL AND transfer_hash IS NOT ?2 THEN NULL ELSE transfer_ap END,
+             transfer_state = CASE WHEN transfer_display_at IS NOT NULL AND transfer_hash IS NOT ?2 THEN NULL ELSE transfer_state END,
+             transfer_hash = CASE WHEN transfer_display_at IS NOT NULL AND transfer_hash IS NOT ?2 THEN NULL ELSE transfer_hash END,
+             transfer_display_at = CASE WHEN transfer_hash IS NOT ?2 THEN NULL ELSE transfer_display_at END,
+             next_hash = NULL, next_at = NULL
+           WHERE label_id = ?3 AND (next_at IS NOT NULL OR transfer_display_at IS NOT NULL)`,
+          { 1: now, 2: res.hash, 3: r.label_id } as unknown as Record<string, string | number | null>,
+        );
         // Clear the change counter only if nothing newer arrived meanwhile (see the header comment).
         await tx.run('UPDATE labels SET dirty = CASE WHEN dirty = ? THEN 0 ELSE dirty END WHERE label_id = ?', [r.dirty, r.label_id]);
       }
@@ -208,11 +225,85 @@ export class LabelPlanner {
     this.boundaryTimer = null;
     if (row?.at === null || row?.at === undefined || this.stopped) return;
     const at = row.at;
+    const lead = this.deps.prestageLeadMs ?? 0;
+    if (lead > 0 && at - lead > now) {
+      // Wake when the boundary enters the pre-staging window; the pass then pre-renders and re-arms for `at`.
+      this.boundaryTimer = clock.setTimeout(() => this.kick(), Math.min(at - lead - now, 2 ** 31 - 1));
+      return;
+    }
     // setTimeout cannot wait longer than ~24.8 days; re-check then.
     const delay = Math.min(at - now, 2 ** 31 - 1);
     this.boundaryTimer = clock.setTimeout(() => {
       void this.markBoundary(at).then(() => this.kick());
     }, delay);
+  }
+
+  /**
+   * Pre-renders what the labels affected by the next boundary must show from then on (protocol §6.5 timed
+   * display), so the dispatcher can stage it ahead and the shelf switches at the boundary minute. Each label is
+   * rendered once per boundary (next_at marks it). Returns how many renders failed.
+   */
+  async prestage(): Promise<number> {
+    const lead = this.deps.prestageLeadMs ?? 0;
+    if (lead <= 0) return 0;
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    const next = await db.get<{ at: number | null }>(
+      `SELECT min(at) AS at FROM (
+         SELECT min(valid_from) AS at FROM prices WHERE valid_from > ?1
+         UNION ALL SELECT min(start_at) FROM promotions WHERE start_at > ?1
+         UNION ALL SELECT min(end_at) FROM promotions WHERE end_at > ?1)`,
+      { 1: now } as unknown as Record<string, number>,
+    );
+    const at = next?.at;
+    if (at === null || at === undefined || at - now > lead) return 0;
+    let failed = 0;
+    for (;;) {
+      const rows = await db.all<{ label_id: string; label_type: number; gtin: string; template: string | null; desired_hash: string | null }>(
+        `SELECT label_id, label_type, gtin, template, desired_hash FROM labels
+         WHERE dirty = 0 AND label_type IS NOT NULL AND next_at IS NOT ?1 AND gtin IN (
+           SELECT gtin FROM prices WHERE valid_from = ?1
+           UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1)
+         LIMIT ?2`,
+        { 1: at, 2: CHUNK } as unknown as Record<string, number>,
+      );
+      if (rows.length === 0 || this.stopped) break;
+      const built = new Map<string, BuiltContent | undefined>();
+      await db.transaction(async (tx) => {
+        for (const r of rows) {
+          const key = `${r.gtin}|${r.template ?? ''}`;
+          if (!built.has(key)) built.set(key, await buildLabelContent(tx, r.gtin, at, r.template));
+        }
+      });
+      const results: { labelId: string; hash: string | null }[] = [];
+      const images: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[] = [];
+      for (const r of rows) {
+        const b = built.get(`${r.gtin}|${r.template ?? ''}`);
+        const type = labelTypeById(r.label_type);
+        if (!b || !type) {
+          results.push({ labelId: r.label_id, hash: null });
+          continue;
+        }
+        try {
+          const img = await this.deps.renderer.render(b.content, type);
+          images.push({ hash: img.hash, labelType: type.id, planes: img.planes, content: b.content });
+          results.push({ labelId: r.label_id, hash: img.hash === r.desired_hash ? null : img.hash });
+        } catch (err) {
+          failed++;
+          results.push({ labelId: r.label_id, hash: null });
+          this.deps.log.error({ evt: 'render.failed', labelId: r.label_id, err: errorMessage(err), phase: 'prestage' }, 'pre-rendering failed');
+        }
+      }
+      await db.transaction(async (tx) => {
+        for (const img of images) await saveImage(tx, img, now);
+        // Only labels that did not become dirty meanwhile: a dirty label is planned anew first.
+        for (const r of results) await tx.run('UPDATE labels SET next_hash = ?, next_at = ? WHERE label_id = ? AND dirty = 0', [r.hash, at, r.labelId]);
+      });
+      this.deps.log.debug({ evt: 'planner.prestaged', at, labels: rows.length }, 'next pictures rendered ahead of a boundary');
+      this.deps.onPlanned(results.filter((r) => r.hash).map((r) => r.labelId));
+      if (rows.length < CHUNK) break;
+    }
+    return failed;
   }
 
   private async markBoundary(at: number): Promise<void> {

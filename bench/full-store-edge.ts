@@ -1,0 +1,119 @@
+/**
+ * The edge of the full-store benchmark, in a process of its own (forked by bench/full-store.ts, contract in
+ * full-store-ipc.ts): the real daemon — embedded aedes broker, sqlite file in a temp dir, renderer, dispatcher —
+ * on a RealClock at the benchmark's speed, so that its timers (retry backoff, transfer timeouts, promotion
+ * boundaries, EDGE_HELLO.serverTimeMs) live on the simulator's timeline. Its log goes to stderr.
+ *
+ * It measures itself: CPU seconds (process.cpuUsage deltas), RSS sampled every 100 ms, and the event-loop delay.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { parseConfig } from '../src/config/load-config.js';
+import { createLogger } from '../src/core/logger.js';
+import { errorMessage } from '../src/core/errors.js';
+import { startDaemon, type Daemon } from '../src/daemon.js';
+import { RealClock } from '../simulator/src/real-clock.js';
+import { edgeClock } from '../simulator/src/edge-clock.js';
+import { hostNow, type EdgeMessage, type EdgeReplyMessage, type EdgeRequest, type EdgeResults, type EdgeStartRequest, type EdgeUsage } from './full-store-ipc.js';
+
+const MB = 1024 * 1024;
+let daemon: Daemon | undefined;
+let clock: RealClock | undefined;
+let dataDir: string | undefined;
+let stopping = false;
+
+// ---- self-measurement ----------------------------------------------------------------------------------
+let cpuMark = process.cpuUsage();
+let rssPeak = process.memoryUsage.rss();
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
+setInterval(() => {
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+}, 100).unref();
+
+function usage(reset: boolean): EdgeUsage {
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+  const cpu = process.cpuUsage(cpuMark);
+  const u: EdgeUsage = {
+    cpuS: (cpu.user + cpu.system) / 1e6,
+    rssPeakMb: Math.round(rssPeak / MB),
+    rssMaxProcessMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    lagP50Ms: lag.percentile(50) / 1e6,
+    lagP99Ms: lag.percentile(99) / 1e6,
+    lagMaxMs: lag.max / 1e6,
+    dispatch: { ...requireDaemon().dispatcher.stats },
+  };
+  if (reset) {
+    cpuMark = process.cpuUsage();
+    rssPeak = process.memoryUsage.rss();
+    lag.reset();
+  }
+  return u;
+}
+
+function requireDaemon(): Daemon {
+  if (daemon === undefined) throw new Error('the edge has not been started');
+  return daemon;
+}
+
+async function start(req: EdgeStartRequest): Promise<EdgeResults['start']> {
+  // Same simulated timeline as the parent's clock (full-store-ipc.ts).
+  clock = new RealClock({ speed: req.speed, startMs: req.simNow + (hostNow() - req.hostNow) * req.speed });
+  dataDir = mkdtempSync(join(tmpdir(), 'esl-bench-full-store-'));
+  const config = parseConfig({
+    store: { chain: req.chain, id: req.store },
+    dataDir,
+    log: { level: req.logLevel },
+    mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: 0 }, users: req.users },
+    http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'bench', token: 'bench-token-0123456789abcdef' }] },
+    ...(req.dispatch !== undefined ? { dispatch: req.dispatch } : {}),
+  });
+  daemon = await startDaemon(config, { clock: edgeClock(clock), log: createLogger({ level: req.logLevel, destination: pino.destination(2) }), listenHttp: false });
+  usage(true);
+  return { mqttUrl: daemon.mqttUrl, pid: process.pid };
+}
+
+async function handle(req: EdgeRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'start':
+      return start(req);
+    case 'ingest': {
+      const d = requireDaemon();
+      const startedAt = clock!.now();
+      const r = await d.intake.ingest(req.payload, { channel: 'local' });
+      return { reply: r.reply, startedAt, appliedAt: clock!.now() } satisfies EdgeResults['ingest'];
+    }
+    case 'query':
+      return requireDaemon().db.all(req.sql, req.params ?? []);
+    case 'now':
+      return { now: clock?.now() ?? Number.NaN } satisfies EdgeResults['now'];
+    case 'usage':
+      return usage(req.reset);
+    case 'stop':
+      stopping = true;
+      await daemon?.stop();
+      clock?.stop();
+      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+      setTimeout(() => process.exit(0), 50);
+      return { stopped: true } satisfies EdgeResults['stop'];
+  }
+}
+
+process.on('message', (m: EdgeMessage) => {
+  handle(m.req).then(
+    (result) => process.send!({ id: m.id, ok: true, result } satisfies EdgeReplyMessage),
+    (err: unknown) => process.send!({ id: m.id, ok: false, error: errorMessage(err) } satisfies EdgeReplyMessage),
+  );
+});
+// The parent died: do not linger with a broker and a database open.
+process.on('disconnect', () => {
+  if (stopping) return;
+  void (async () => {
+    await daemon?.stop().catch(() => undefined);
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    process.exit(1);
+  })();
+});

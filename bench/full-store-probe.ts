@@ -1,0 +1,207 @@
+/**
+ * Measurement of the simulated store for the full-store benchmark: per label the radio frames and bytes of its
+ * transfers, and the exact simulated time at which each new picture appears on its panel; per AP the lower bound of
+ * /work/shared/reference-store.md; and whether the simulator itself keeps up with its clock.
+ *
+ * The simulator counts a label's transfer bytes (LabelStats.bytesOnAir) but not its frames, and tells nobody when a
+ * panel refresh ends. Both are observed here by wrapping two public methods of each simulated label:
+ * `accountAir(bytes, inTransfer)` (called for every frame to or from the label) and `display.store(…, kind)`
+ * (called when an image goes to the panel; the panel shows it `refreshMs(kind)` later). The wrappers only count.
+ */
+import { FRAME_OVERHEAD, type ContentHash } from '../firmware-protocol/src/index.js';
+import type { RadioModel } from '../simulator/src/radio-model.js';
+import type { SimClock, TimerHandle } from '../simulator/src/sim-clock.js';
+import type { StoreSimulator } from '../simulator/src/store-simulator.js';
+import type { VirtualLabel } from '../simulator/src/virtual-label.js';
+
+export interface Snapshot {
+  at: number;
+  bytes: Float64Array;
+  frames: Float64Array;
+  stores: Float64Array;
+  /** Every radio frame of the store (check-ins and sleeps too), from the simulated medium. */
+  radioBytes: number;
+}
+
+export interface ApBound {
+  apId: string;
+  labels: number;
+  /** Σ (b_i + overhead × rate × frames_i) / rate: the AP's air time for the update. */
+  airS: number;
+  /** Refresh of the last label: at best the quickest of the AP's labels in the update. */
+  lastRefreshS: number;
+  /** One wake interval plus the longest refresh among the AP's labels in the update. */
+  floorS: number;
+  boundS: number;
+}
+
+export interface UpdateRadio {
+  /** Labels whose panel got at least one new image in the window. */
+  labelsUpdated: number;
+  /** Labels with transfer frames on air in the window. */
+  labelsOnAir: number;
+  bytesOnAir: number;
+  frames: number;
+  radioBytes: number;
+  boundS: number;
+  perAp: ApBound[];
+}
+
+export class StoreProbe {
+  readonly ids: string[];
+  readonly index = new Map<string, number>();
+  private readonly labels: VirtualLabel[];
+  private readonly apIds: string[];
+  private readonly home: Int32Array;
+  readonly frames: Float64Array;
+  readonly stores: Float64Array;
+  /** Per label: the hash of the image last put on the panel, when the panel shows it, and its refresh time. */
+  readonly lastHash: (ContentHash | undefined)[];
+  readonly shownAt: Float64Array;
+  readonly refreshMs: Float64Array;
+  private lateness: number[] = [];
+  private queueFill: { at: number; fill: number }[] = [];
+  private ticker: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly sim: StoreSimulator,
+    private readonly clock: SimClock,
+    private readonly queueCapacity: number,
+  ) {
+    this.ids = sim.labelIds();
+    this.labels = this.ids.map((id) => sim.label(id));
+    this.apIds = [...new Set(this.labels.map((l) => l.homeApId))].sort();
+    const apIndex = new Map(this.apIds.map((a, i) => [a, i]));
+    const n = this.ids.length;
+    this.home = new Int32Array(n);
+    this.frames = new Float64Array(n);
+    this.stores = new Float64Array(n);
+    this.shownAt = new Float64Array(n);
+    this.refreshMs = new Float64Array(n);
+    this.lastHash = new Array<ContentHash | undefined>(n);
+    this.labels.forEach((label, i) => {
+      this.index.set(label.id, i);
+      this.home[i] = apIndex.get(label.homeApId)!;
+      const account = label.accountAir.bind(label);
+      label.accountAir = (bytes: number, inTransfer: boolean) => {
+        if (inTransfer) this.frames[i]!++;
+        account(bytes, inTransfer);
+      };
+      const display = label.display;
+      const store = display.store.bind(display);
+      display.store = (page, planes, hash, kind) => {
+        store(page, planes, hash, kind);
+        // Only the page on show refreshes the panel (page 0 throughout this benchmark).
+        if (page !== display.page) return;
+        this.stores[i]!++;
+        this.lastHash[i] = hash;
+        this.refreshMs[i] = display.refreshMs(kind);
+        this.shownAt[i] = clock.now() + this.refreshMs[i]!;
+      };
+    });
+    this.tick();
+  }
+
+  /** Every simulated second: how late the clock runs this event (the simulator keeping up), and AP queue fill. */
+  private tick(): void {
+    if (this.stopped) return;
+    const due = this.clock.now() + 1_000;
+    this.ticker = this.clock.schedule(due, () => {
+      this.lateness.push(this.clock.now() - due);
+      let staged = 0;
+      for (const ap of this.apIds) staged += this.sim.apStats(ap).staged;
+      this.queueFill.push({ at: due, fill: staged / (this.apIds.length * this.queueCapacity) });
+      this.tick();
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ticker?.cancel();
+  }
+
+  /** Lateness of the simulator's clock since the last call (simulated ms), and the AP queue samples. */
+  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: { at: number; fill: number }[] } {
+    const l = this.lateness.sort((a, b) => a - b);
+    const out = { latenessP99Ms: percentile(l, 0.99), latenessMaxMs: l.at(-1) ?? 0, queueFill: this.queueFill };
+    this.lateness = [];
+    this.queueFill = [];
+    return out;
+  }
+
+  panelHash(i: number): ContentHash {
+    return this.labels[i]!.display.panelHash;
+  }
+
+  snapshot(): Snapshot {
+    return {
+      at: this.clock.now(),
+      bytes: Float64Array.from(this.labels, (l) => l.stats.bytesOnAir),
+      frames: this.frames.slice(),
+      stores: this.stores.slice(),
+      radioBytes: this.sim.radioStats().bytesSent,
+    };
+  }
+
+  /**
+   * Bytes on air between two snapshots, and the reference-store lower bound computed from them: per AP,
+   * Σ(b_i + frameOverhead × rate × frames_i) / rate + the refresh of the last label, never less than one wake
+   * interval plus the longest refresh; the store's bound is the largest over its APs. b_i are the payload bytes of
+   * label i's transfer frames as they were actually sent (after the edge's compression or delta, re-sent parts
+   * and block requests included); the frame header and CRC are part of the fixed per-frame cost (radio-model.ts).
+   */
+  radio(model: RadioModel, before: Snapshot, after: Snapshot): UpdateRadio {
+    const nAps = this.apIds.length;
+    const payload = new Float64Array(nAps);
+    const frames = new Float64Array(nAps);
+    const labels = new Float64Array(nAps);
+    const minRefresh = new Float64Array(nAps).fill(Infinity);
+    const maxRefresh = new Float64Array(nAps);
+    let bytesOnAir = 0;
+    let totalFrames = 0;
+    let labelsUpdated = 0;
+    let labelsOnAir = 0;
+    for (let i = 0; i < this.ids.length; i++) {
+      const a = this.home[i]!;
+      const db = after.bytes[i]! - before.bytes[i]!;
+      const df = after.frames[i]! - before.frames[i]!;
+      if (df > 0) {
+        labelsOnAir++;
+        bytesOnAir += db;
+        totalFrames += df;
+        payload[a]! += db - FRAME_OVERHEAD * df;
+        frames[a]! += df;
+      }
+      if (after.stores[i]! > before.stores[i]!) {
+        labelsUpdated++;
+        labels[a]!++;
+        minRefresh[a] = Math.min(minRefresh[a]!, this.refreshMs[i]!);
+        maxRefresh[a] = Math.max(maxRefresh[a]!, this.refreshMs[i]!);
+      }
+    }
+    const perAp: ApBound[] = [];
+    for (let a = 0; a < nAps; a++) {
+      if (labels[a] === 0 && frames[a] === 0) continue;
+      const airS = (payload[a]! + (model.frameOverheadMs / 1000) * model.apBytesPerSecond * frames[a]!) / model.apBytesPerSecond;
+      const lastRefreshS = labels[a]! > 0 ? minRefresh[a]! / 1000 : 0;
+      const floorS = model.wakeIntervalMs / 1000 + maxRefresh[a]! / 1000;
+      perAp.push({ apId: this.apIds[a]!, labels: labels[a]!, airS, lastRefreshS, floorS, boundS: Math.max(airS + lastRefreshS, floorS) });
+    }
+    return {
+      labelsUpdated,
+      labelsOnAir,
+      bytesOnAir,
+      frames: totalFrames,
+      radioBytes: after.radioBytes - before.radioBytes,
+      boundS: perAp.reduce((m, p) => Math.max(m, p.boundS), 0),
+      perAp,
+    };
+  }
+}
+
+/** Nearest-rank percentile of sorted values (0 for none). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}

@@ -1,0 +1,70 @@
+/**
+ * What the full-store benchmark reports per update (one JSON line each) and the readable table printed after them.
+ */
+
+export interface UpdateReport {
+  update: 'fill' | 'full-repricing' | 'promotion-start' | 'small-change';
+  /** All reachable labels consistent (edge-confirmed and, in the ground truth, on the panel) before the time-out. */
+  complete: boolean;
+  labels_changed: number;
+  /** Simulated seconds from the update (event, or the promotion's start instant) until the last panel shows its new picture. */
+  consistent_s: number;
+  /** … until the edge has the last label's acknowledgement (its next check-in after the refresh). */
+  confirmed_s: number;
+  /** Reference-store lower bound (full-store-probe.ts) and the ratio measured / bound (panel time). */
+  bound_s: number;
+  ratio: number;
+  /** Per label, from its own event (small change) or from the update's instant: panel shows / edge confirmed. */
+  panel_p50_s: number;
+  panel_p99_s: number;
+  confirmed_p50_s: number;
+  confirmed_p99_s: number;
+  /** Simulated seconds until the edge had planned (rendered) the last changed label. */
+  planned_s: number;
+  bytes_on_air: number;
+  bytes_per_label: number;
+  frames_on_air: number;
+  /** All radio bytes of the store in the window, check-ins and sleeps of idle labels included. */
+  radio_bytes_all: number;
+  full_images: number;
+  delta_images: number;
+  transfers_failed: number;
+  /** Labels whose panel (ground truth) differs from what the edge wants at the end. */
+  ground_truth_mismatches: number;
+  edge_cpu_s: number;
+  edge_cpu_per_wall_s: number;
+  edge_rss_peak_mb: number;
+  sim_cpu_s: number;
+  wall_s: number;
+  simulated_s: number;
+  /** The edge's event-loop delay, p99, in simulated ms (wall ms × speed). */
+  edge_lag_p99_sim_ms: number;
+  /** How late the simulator's clock ran its events, p99, simulated ms. */
+  sim_lateness_p99_ms: number;
+  /** Mean fill of the APs' staging queues over the first 80 % of the update (1 = every queue full). */
+  ap_queue_fill: number;
+}
+
+const COLUMNS: [string, (r: UpdateReport) => string][] = [
+  ['update', (r) => r.update + (r.complete ? '' : ' (INCOMPLETE)')],
+  ['labels', (r) => String(r.labels_changed)],
+  ['consistent s', (r) => r.consistent_s.toFixed(1)],
+  ['confirmed s', (r) => r.confirmed_s.toFixed(1)],
+  ['bound s', (r) => r.bound_s.toFixed(1)],
+  ['ratio', (r) => r.ratio.toFixed(2)],
+  ['p50/p99 panel s', (r) => `${r.panel_p50_s.toFixed(1)}/${r.panel_p99_s.toFixed(1)}`],
+  ['p50/p99 confirmed s', (r) => `${r.confirmed_p50_s.toFixed(1)}/${r.confirmed_p99_s.toFixed(1)}`],
+  ['bytes on air', (r) => r.bytes_on_air.toLocaleString('en')],
+  ['B/label', (r) => String(Math.round(r.bytes_per_label))],
+  ['edge CPU s', (r) => r.edge_cpu_s.toFixed(1)],
+  ['edge RSS MB', (r) => String(r.edge_rss_peak_mb)],
+  ['sim CPU s', (r) => r.sim_cpu_s.toFixed(1)],
+  ['wall s', (r) => r.wall_s.toFixed(1)],
+];
+
+export function table(reports: readonly UpdateReport[]): string {
+  const rows = [COLUMNS.map(([h]) => h), ...reports.map((r) => COLUMNS.map(([, f]) => f(r)))];
+  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}

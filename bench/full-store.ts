@@ -1,0 +1,346 @@
+/**
+ * Full-store benchmark: the reference store (/work/shared/reference-store.md — 50,000 labels on 25 APs, the label
+ * mix, 10 % heard by a neighbour AP, a German catalogue of 50,000 products with 10 % in a promotion, 1 % frame loss)
+ * simulated against the real edge, through the three standard updates:
+ *
+ *   1. full repricing — every regular price changes (one price list, in batches);
+ *   2. promotion start — 10 % of products (5,000) enter a promotion at an instant on the minute, announced
+ *      `--promo-lead-s` before; measured from that instant;
+ *   3. small change — 100 price changes, single events at random instants over one simulated minute; latency from
+ *      each event to its label.
+ *
+ * Before them the store fills (every label gets its first picture); that is reported too, as "fill".
+ *
+ * For each: simulated time until every reachable label shows its new picture (ground truth: the simulated panel)
+ * and until the edge has every label's acknowledgement; the lower bound of the reference-store formula computed
+ * from the bytes actually sent to each label (full-store-probe.ts); their ratio; bytes on air in total and per
+ * label; the edge's CPU seconds and peak RSS; the simulator's CPU seconds; wall time.
+ *
+ * The edge runs in a child process (full-store-edge.ts) with its default configuration, on a RealClock at the same
+ * speed as the simulator's: its CPU and RSS are its own (aedes broker included), the simulator's CPU is this
+ * process's, and each has a core. Whether the edge keeps up at the chosen speed shows in its event-loop delay
+ * (edge_lag_p99_sim_ms), in how long it took to plan the update (planned_s) and in how full it kept the APs'
+ * queues (ap_queue_fill); a run at a lower speed that gives the same times is the proof.
+ *
+ *   npm run bench -- full-store                                 # the reference store (≈ 10 min wall)
+ *   node dist/bench/full-store.js --labels 2000 --aps 2 --speed 30   # quick (< 1 min)
+ *   options: --labels N --aps M --speed S --loss P --seed K --queue-capacity Q --promo-lead-s L
+ *            --small-changes C --phase-timeout-s T --edge-log LEVEL
+ *
+ * stdout: one JSON object per line ({"bench":"full-store", …}); stderr: progress and a summary table.
+ */
+import { radioModel } from '../simulator/src/radio-model.js';
+import { RealClock } from '../simulator/src/real-clock.js';
+import { StoreSimulator } from '../simulator/src/store-simulator.js';
+import { EdgeProcess, hostNow, type EdgeUsage } from './full-store-ipc.js';
+import { StoreProbe, percentile, type Snapshot } from './full-store-probe.js';
+import { table, type UpdateReport } from './full-store-report.js';
+import { buildStore, promotionStartBatch, repricingBatches, seedBatches, smallChangeEvents, type BenchStore } from './full-store-store.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+const LABELS = Number(arg('labels', '50000'));
+const APS = Number(arg('aps', '25'));
+/** Default speeds at which the edge was seen to keep up on a 2-core machine (see the README figures). */
+const SPEED = Number(arg('speed', LABELS > 10_000 ? '5' : '20'));
+const LOSS = Number(arg('loss', '0.01'));
+const SEED = Number(arg('seed', '1'));
+/** Staged transfers per AP: the simulator's default AP (64). */
+const QUEUE_CAPACITY = Number(arg('queue-capacity', '64'));
+const PROMO_LEAD_S = Number(arg('promo-lead-s', '300'));
+const SMALL_CHANGES = Number(arg('small-changes', '100'));
+const SMALL_WINDOW_MS = 60_000;
+const PHASE_TIMEOUT_S = Number(arg('phase-timeout-s', '3600'));
+const EDGE_LOG = arg('edge-log', 'error') as 'error';
+const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
+/** Thursday evening, store time: the simulated clock starts here. */
+const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
+
+const wallStart = performance.now();
+const model = radioModel({ frameLoss: LOSS });
+const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED };
+
+function emit(o: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ...header, ...o })}\n`);
+}
+function progress(msg: string): void {
+  process.stderr.write(`[full-store ${((performance.now() - wallStart) / 1000).toFixed(0)}s] ${msg}\n`);
+}
+const wallSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, d = 1) => +x.toFixed(d);
+
+interface Trigger {
+  /** The update's instant: its first event, or the promotion's start. */
+  t0: number;
+  /** Labels whose desired image changed at or after this edge time belong to the update. */
+  windowStart: number;
+  /** Labels the update changes. */
+  expected: number;
+  /** Do not call the update done before this simulated time. */
+  notBefore?: number;
+  /** Per label index, the time its own event was taken (small change). */
+  refAt?: (i: number) => number | undefined;
+  /** Resolves when every event has been taken by the edge. */
+  sent?: Promise<unknown>;
+}
+
+interface Ctx {
+  store: BenchStore;
+  clock: RealClock;
+  edge: EdgeProcess;
+  sim?: StoreSimulator;
+  probe?: StoreProbe;
+}
+
+async function edgeStatus(ctx: Ctx, since: number): Promise<{ dirty: number; planned: number; open: number }> {
+  const [r] = await ctx.edge.call({
+    op: 'query',
+    sql: `SELECT coalesce(sum(dirty > 0), 0) AS dirty, coalesce(sum(desired_since >= ?), 0) AS planned,
+            coalesce(sum(desired_hash IS NOT NULL AND confirmed_hash IS NOT desired_hash), 0) AS open FROM labels`,
+    params: [since],
+  });
+  return { dirty: Number(r!.dirty), planned: Number(r!.planned), open: Number(r!.open) };
+}
+
+async function ingest(ctx: Ctx, payload: string): Promise<number> {
+  const r = await ctx.edge.call({ op: 'ingest', payload });
+  if (r.reply.status !== 'applied') throw new Error(`edge did not apply ${r.reply.eventId}: ${JSON.stringify(r.reply)}`);
+  return r.startedAt;
+}
+
+async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () => Promise<Trigger>): Promise<UpdateReport> {
+  const wall0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const usage0 = await ctx.edge.call({ op: 'usage', reset: true });
+  ctx.probe?.takeSamples();
+  let before: Snapshot | undefined = ctx.probe?.snapshot();
+  const trig = await trigger();
+  before ??= ctx.probe!.snapshot();
+  const probe = ctx.probe!;
+  const clock = ctx.clock;
+  let complete = true;
+  let lastProgress = performance.now();
+  for (;;) {
+    await wallSleep(1_000);
+    const s = await edgeStatus(ctx, trig.windowStart);
+    const simS = (clock.now() - trig.t0) / 1000;
+    if (clock.now() >= (trig.notBefore ?? 0) && s.dirty === 0 && s.open === 0 && s.planned >= trig.expected) break;
+    if (simS > PHASE_TIMEOUT_S) {
+      complete = false;
+      progress(`${update}: not consistent after ${PHASE_TIMEOUT_S} simulated s; giving up`);
+      break;
+    }
+    if (performance.now() - lastProgress > 15_000) {
+      lastProgress = performance.now();
+      progress(`${update}: ${simS.toFixed(0)} s simulated, planned ${s.planned}/${trig.expected}, not yet confirmed ${s.open}, dirty ${s.dirty}`);
+    }
+  }
+  await trig.sent;
+  const after = probe.snapshot();
+  const usage: EdgeUsage = await ctx.edge.call({ op: 'usage', reset: false });
+  const cpu = process.cpuUsage(cpu0);
+  const wallS = (performance.now() - wall0) / 1000;
+  const samples = probe.takeSamples();
+  const rows = await ctx.edge.call({ op: 'query', sql: 'SELECT label_id, desired_hash, desired_since, consistent_since FROM labels WHERE desired_hash IS NOT NULL' });
+
+  let mismatches = 0;
+  let changed = 0;
+  let consistentMs = 0;
+  let confirmedMs = 0;
+  let plannedMs = 0;
+  const panel: number[] = [];
+  const confirmed: number[] = [];
+  for (const r of rows) {
+    const i = probe.index.get(String(r.label_id));
+    if (i === undefined) continue;
+    if (probe.panelHash(i) !== r.desired_hash) mismatches++;
+    const ref = trig.refAt?.(i) ?? trig.t0;
+    if (after.stores[i]! > before.stores[i]!) {
+      panel.push((probe.shownAt[i]! - ref) / 1000);
+      consistentMs = Math.max(consistentMs, probe.shownAt[i]! - trig.t0);
+    }
+    const desiredSince = Number(r.desired_since);
+    if (desiredSince >= trig.windowStart) {
+      changed++;
+      plannedMs = Math.max(plannedMs, desiredSince - trig.t0);
+      if (r.consistent_since !== null) {
+        confirmed.push((Number(r.consistent_since) - ref) / 1000);
+        confirmedMs = Math.max(confirmedMs, Number(r.consistent_since) - trig.t0);
+      }
+    }
+  }
+  panel.sort((a, b) => a - b);
+  confirmed.sort((a, b) => a - b);
+  const radio = probe.radio(model, before, after);
+  const fillWindowEnd = trig.t0 + 0.8 * consistentMs;
+  const fills = samples.queueFill.filter((q) => q.at >= trig.t0 && q.at <= fillWindowEnd);
+  const d = (k: keyof EdgeUsage['dispatch']) => usage.dispatch[k] - usage0.dispatch[k];
+  const report: UpdateReport = {
+    update,
+    complete,
+    labels_changed: changed,
+    consistent_s: round(consistentMs / 1000),
+    confirmed_s: round(confirmedMs / 1000),
+    bound_s: round(radio.boundS),
+    ratio: round(radio.boundS > 0 ? consistentMs / 1000 / radio.boundS : 0, 2),
+    panel_p50_s: round(percentile(panel, 0.5)),
+    panel_p99_s: round(percentile(panel, 0.99)),
+    confirmed_p50_s: round(percentile(confirmed, 0.5)),
+    confirmed_p99_s: round(percentile(confirmed, 0.99)),
+    planned_s: round(plannedMs / 1000),
+    bytes_on_air: radio.bytesOnAir,
+    bytes_per_label: round(radio.bytesOnAir / Math.max(1, changed), 0),
+    frames_on_air: radio.frames,
+    radio_bytes_all: radio.radioBytes,
+    full_images: d('fullImages'),
+    delta_images: d('deltaImages'),
+    transfers_failed: d('transfersFailed'),
+    ground_truth_mismatches: mismatches,
+    edge_cpu_s: round(usage.cpuS),
+    edge_cpu_per_wall_s: round(usage.cpuS / wallS, 2),
+    edge_rss_peak_mb: usage.rssPeakMb,
+    sim_cpu_s: round((cpu.user + cpu.system) / 1e6),
+    wall_s: round(wallS),
+    simulated_s: round((after.at - before.at) / 1000),
+    edge_lag_p99_sim_ms: Math.round(usage.lagP99Ms * SPEED),
+    sim_lateness_p99_ms: Math.round(samples.latenessP99Ms),
+    ap_queue_fill: round(fills.length > 0 ? fills.reduce((s, q) => s + q.fill, 0) / fills.length : 0, 2),
+  };
+  emit({ ...report, bound_per_ap_max: radio.perAp.reduce((m, p) => (p.boundS > (m?.boundS ?? -1) ? p : m), radio.perAp[0]) });
+  progress(`${update}: consistent in ${report.consistent_s} s (bound ${report.bound_s} s), confirmed in ${report.confirmed_s} s, wall ${report.wall_s} s`);
+  return report;
+}
+
+async function main(): Promise<void> {
+  const store = buildStore({ labels: LABELS, aps: APS, seed: SEED });
+  const clock = new RealClock({ speed: SPEED, startMs: EPOCH });
+  const ctx: Ctx = { store, clock, edge: EdgeProcess.fork() };
+  let stopping: Promise<void> | undefined;
+  const cleanup = () =>
+    (stopping ??= (async () => {
+      ctx.probe?.stop();
+      await ctx.sim?.stop().catch(() => undefined);
+      clock.stop();
+      await ctx.edge.stop();
+    })());
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  const reports: UpdateReport[] = [];
+  try {
+    const started = await ctx.edge.call({
+      op: 'start',
+      speed: SPEED,
+      simNow: clock.now(),
+      hostNow: hostNow(),
+      chain: store.file.chain,
+      store: store.file.store,
+      users: store.users,
+      logLevel: EDGE_LOG,
+    });
+    const a = clock.now();
+    const { now } = await ctx.edge.call({ op: 'now' });
+    const skewMs = now - (a + clock.now()) / 2;
+
+    const seedWall0 = performance.now();
+    const seeds = seedBatches(store, clock.now());
+    for (const b of seeds) await ingest(ctx, JSON.stringify(b));
+    emit({
+      phase: 'setup',
+      products: store.file.products.length,
+      labels_with_neighbour: store.labelsWithNeighbour,
+      promotions_running_products: store.ongoingPromo.length,
+      frame_loss: LOSS,
+      queue_capacity: QUEUE_CAPACITY,
+      seed_events: seeds.reduce((n, b) => n + b.data.events.length, 0),
+      seed_wall_s: round((performance.now() - seedWall0) / 1000),
+      clock_skew_sim_ms: round(skewMs),
+      edge_pid: started.pid,
+    });
+
+    reports.push(
+      await runUpdate(ctx, 'fill', async () => {
+        const t0 = clock.now();
+        ctx.sim = await StoreSimulator.start({
+          brokerUrl: started.mqttUrl,
+          chain: store.file.chain,
+          store: store.file.store,
+          aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY })),
+          labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}) })),
+          radio: { frameLoss: LOSS },
+          clock,
+          seed: SEED,
+        });
+        ctx.probe = new StoreProbe(ctx.sim, clock, QUEUE_CAPACITY);
+        if (ctx.probe.ids.some((id, i) => id !== store.file.labels[i]!.labelId)) throw new Error('simulator label order differs from the store file');
+        return { t0, windowStart: t0, expected: LABELS };
+      }),
+    );
+
+    const repricing = repricingBatches(store, 2).map((b) => JSON.stringify(b));
+    reports.push(
+      await runUpdate(ctx, 'full-repricing', async () => {
+        let t0 = Number.NaN;
+        for (const payload of repricing) {
+          const at = await ingest(ctx, payload);
+          if (Number.isNaN(t0)) t0 = at;
+        }
+        return { t0, windowStart: t0, expected: LABELS };
+      }),
+    );
+
+    reports.push(
+      await runUpdate(ctx, 'promotion-start', async () => {
+        const startAt = Math.ceil((clock.now() + PROMO_LEAD_S * 1000) / 60_000) * 60_000;
+        let announcedAt = Number.NaN;
+        for (const b of promotionStartBatch(store, startAt)) {
+          const at = await ingest(ctx, JSON.stringify(b));
+          if (Number.isNaN(announcedAt)) announcedAt = at;
+        }
+        progress(`promotion-start: ${store.startPromo.length} products enter a promotion at ${new Date(startAt).toISOString()} (in ${((startAt - clock.now()) / 1000).toFixed(0)} simulated s)`);
+        return { t0: startAt, windowStart: announcedAt, expected: store.startPromo.length, notBefore: startAt };
+      }),
+    );
+
+    reports.push(
+      await runUpdate(ctx, 'small-change', async () => {
+        const t0 = clock.now() + 1_000;
+        const eventAt = new Map<number, number>();
+        const sent = smallChangeEvents(store, SMALL_CHANGES, 3).map(
+          ({ product, event }) =>
+            new Promise<void>((resolve, reject) => {
+              clock.schedule(t0 + store.random() * SMALL_WINDOW_MS, () => {
+                ingest(ctx, JSON.stringify(event)).then((at) => {
+                  // Label i shows product i (one label per product).
+                  eventAt.set(product, at);
+                  resolve();
+                }, reject);
+              });
+            }),
+        );
+        return { t0, windowStart: t0, expected: sent.length, refAt: (i) => eventAt.get(i), sent: Promise.all(sent) };
+      }),
+    );
+
+    const edgeTotal = await ctx.edge.call({ op: 'usage', reset: false });
+    const simCpu = process.cpuUsage();
+    emit({
+      phase: 'total',
+      complete: reports.every((r) => r.complete),
+      wall_s: round((performance.now() - wallStart) / 1000),
+      edge_rss_max_mb: edgeTotal.rssMaxProcessMb,
+      sim_process_rss_max_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      sim_process_cpu_s: round((simCpu.user + simCpu.system) / 1e6),
+      edge_dispatch: edgeTotal.dispatch,
+    });
+    process.stderr.write(`\nfull-store — ${REFERENCE ? 'reference store' : 'custom store'}: ${LABELS.toLocaleString('en')} labels on ${APS} APs, frame loss ${LOSS * 100} %, AP queue ${QUEUE_CAPACITY}, speed ${SPEED}× (simulated seconds)\n${table(reports)}\n`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`full-store: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,123 @@
+/**
+ * `esl-sim scenario` against a separately running edge (real time, HTTP on a socket), as QA runs it against
+ * `npm run demo`: credentials from a file, the audit over HTTP, the live progress line, the report and the wall.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sharp } from '../../src/domain/rendering/sharp.js';
+import { buildProgram } from '../../simulator/src/cli.js';
+import { changedPrice } from '../../simulator/src/scenario-events.js';
+import { resolveScenario, type ResolvedScenario } from '../../simulator/src/scenario-load.js';
+import type { ScenarioReport } from '../../simulator/src/scenario-report.js';
+import { CHAIN, STORE, TOKEN, USERS } from '../support/edge-fixture.js';
+import { apUsers, startScenarioEdge, type ScenarioEdgeFixture } from './scenario-fixture.js';
+
+const SCENARIO = {
+  name: 'cli-check',
+  store: { generate: { aps: 2, labels: 24, seed: 8 } },
+  speed: 40,
+  seed: 8,
+  timeline: [
+    { at: '00:05', type: 'price-change', fraction: 0.25, percent: 10 },
+    { at: '00:05', type: 'reboot-labels', count: 2 },
+    { at: '00:05', type: 'expect-converged', withinS: 600 },
+  ],
+};
+
+async function cli(args: string[]): Promise<{ exitCode: number; stderr: string }> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+    return true;
+  });
+  try {
+    await buildProgram().parseAsync(['node', 'esl-sim', 'scenario', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  const exitCode = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { exitCode, stderr: lines.join('') };
+}
+
+describe('esl-sim scenario', () => {
+  let fx: ScenarioEdgeFixture;
+  let resolved: ResolvedScenario;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'esl-scenario-cli-'));
+    resolved = await resolveScenario(SCENARIO);
+    fx = await startScenarioEdge(resolved, { listenHttp: true, realTime: true });
+    writeFileSync(join(dir, 'cli-check.json'), JSON.stringify(SCENARIO));
+    const creds = Object.fromEntries(apUsers(resolved).map((u) => [u.apId, { username: u.username, password: u.password }]));
+    writeFileSync(join(dir, 'creds.json'), JSON.stringify({ ...creds, publisher: { username: USERS.pos.username, password: USERS.pos.password } }));
+  }, 60_000);
+  afterAll(async () => {
+    await fx?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const edgeArgs = () => ['--broker', fx.daemon.mqttUrl, '--credentials', join(dir, 'creds.json'), '--edge-http', `http://127.0.0.1:${fx.daemon.httpPort}`, '--token', TOKEN, '--chain', CHAIN, '--store', STORE];
+
+  let first: ScenarioReport;
+
+  it('plays the scenario against the running edge, prints progress and writes the report and the wall', async () => {
+    const report = join(dir, 'out.json');
+    const wall = join(dir, 'wall.png');
+    const run = await cli([join(dir, 'cli-check.json'), ...edgeArgs(), '--report', report, '--wall', wall]);
+    expect(run.stderr).toMatch(/scenario cli-check — 24 labels on 2 APs of testchain\/store-1, 3 steps, speed 40×/);
+    expect(run.stderr).toMatch(/cli-check done \| sim \d\d:\d\d:\d\d \| steps 3\/3 \| converged 24\/24 reachable of 24/);
+    expect(run.stderr).toMatch(/cli-check PASSED in [\d.]+ s/);
+    expect(run.exitCode).toBe(0);
+
+    const r = JSON.parse(readFileSync(report, 'utf8')) as ScenarioReport;
+    first = r;
+    expect(r).toMatchObject({ scenario: 'cli-check', chain: CHAIN, store: STORE, ok: true, problems: [] });
+    expect(r.edge).toContain(`http://127.0.0.1:${fx.daemon.httpPort}`);
+    expect(r.comparison).toMatchObject({ labels: 24, auditConsistent: 24, panelsShowDesired: 24, mismatches: [] });
+    expect(r.events.priceChanges).toBe(6);
+    for (const l of r.labels) {
+      expect(l.displayedHash).toBe(l.desiredHash);
+      expect(l.bytesOnAir).toBeGreaterThan(0);
+      expect(l.batteryMv).toBeGreaterThan(2_900);
+    }
+    const meta = await sharp(readFileSync(wall)).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.width).toBeGreaterThan(296 * 4);
+  }, 90_000);
+
+  it('a second run against the same edge starts from the prices the first one left', async () => {
+    const report = join(dir, 'out2.json');
+    const run = await cli([join(dir, 'cli-check.json'), ...edgeArgs(), '--report', report]);
+    expect(run.exitCode).toBe(0);
+    const r = JSON.parse(readFileSync(report, 'utf8')) as ScenarioReport;
+    // The seed batches were answered "duplicate": the edge already had the store.
+    expect(r.events.seedApplied).toBe(0);
+    expect(r.events.seedDuplicate).toBe(24 * 3);
+    expect(r.ok).toBe(true);
+    // The same seed picks the same products, and each goes up another 10 % from where the first run left it.
+    const changed = new Set(r.steps.find((s) => s.type === 'price-change')!.targets);
+    expect(changed).toEqual(new Set(first.steps.find((s) => s.type === 'price-change')!.targets));
+    const before = new Map(first.labels.map((l) => [l.labelId, l.tillPriceCents!]));
+    for (const l of r.labels) expect(l.tillPriceCents).toBe(changed.has(l.gtin) ? changedPrice(before.get(l.labelId)!, 10) : before.get(l.labelId));
+  }, 90_000);
+
+  it('an invalid scenario file exits with 2 and names the file, the path and the problem', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...SCENARIO, timeline: [{ at: '00:05', type: 'ap-offline', apId: 'AP-7', durationS: 10 }] }));
+    const run = await cli([bad, ...edgeArgs()]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`SCENARIO_INVALID: ${bad} is not a valid scenario`);
+    expect(run.stderr).toContain('timeline.0.apId: no AP "AP-7" in the store (AP-1, AP-2)');
+  });
+
+  it('missing credentials for an AP exit with 2', async () => {
+    writeFileSync(join(dir, 'few.json'), JSON.stringify({ publisher: { username: 'pos', password: 'x' } }));
+    const run = await cli([join(dir, 'cli-check.json'), ...edgeArgs().map((a) => (a.endsWith('creds.json') ? join(dir, 'few.json') : a))]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('no MQTT credentials for AP AP-1');
+  });
+});
