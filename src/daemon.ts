@@ -228,7 +228,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     for (const r of requestSources) await r.start();
 
     const metrics = createMetrics({ db, dispatcher, hub });
-    const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter });
+    const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
       await http.listen({ host: config.http.host, port: config.http.port });

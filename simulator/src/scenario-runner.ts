@@ -194,7 +194,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     phase = 'timeline';
     const t0 = clock.now();
     const stepReports: StepReport[] = [];
-    const checkpoints: Promise<CheckpointReport>[] = [];
+    const checkpoints: CheckpointReport[] = [];
     const background: Promise<void>[] = [];
     const backgroundProblems: string[] = [];
     const radio = { frameLoss: s.model.frameLoss, corruption: s.model.corruption, duplication: s.model.duplication };
@@ -220,18 +220,18 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
           ),
         );
       },
-      checkpoint(withinMs) {
+      async checkpoint(withinMs) {
         const step = current!;
-        checkpoints.push(
-          waitConverged(withinMs).then((r) => ({
-            index: step.index,
-            at: step.step.at,
-            withinS: withinMs / 1000,
-            ok: r.converged,
-            convergedAfterS: r.afterS,
-            ...(r.converged ? {} : { waiting: r.waiting, waitingTotal: r.waitingTotal }),
-          })),
-        );
+        const r = await waitConverged(withinMs);
+        checkpoints.push({
+          index: step.index,
+          at: step.step.at,
+          withinS: withinMs / 1000,
+          ok: r.converged,
+          convergedAfterS: r.afterS,
+          ...(r.converged ? {} : { waiting: r.waiting, waitingTotal: r.waitingTotal }),
+        });
+        return { converged: r.converged, afterS: r.afterS };
       },
     };
     for (const ts of steps) {
@@ -256,7 +256,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     // ---- settle: every reachable label converged, or the end timeout ------------------------------------------
     phase = 'settling';
     const settleFrom = clock.now();
-    const [end, checkpointReports] = await Promise.all([waitConverged(scenario.end.timeoutS * 1000), Promise.all(checkpoints)]);
+    const end = await waitConverged(scenario.end.timeoutS * 1000);
     const settleMs = clock.now() - settleFrom;
 
     // ---- compare ground truth with the audit --------------------------------------------------------------------
@@ -303,7 +303,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     report(progress());
 
     const finishedWall = wallNow();
-    const parts = { warmup: strip(warm), steps: stepReports, checkpoints: checkpointReports.sort((a, b) => a.index - b.index), end: strip(end), comparison };
+    const parts = { warmup: strip(warm), steps: stepReports, checkpoints, end: strip(end), comparison };
     const problems = reportProblems(parts, backgroundProblems);
     const out: ScenarioReport = {
       scenario: scenario.name,

@@ -89,7 +89,10 @@ export const PriceChangeStepSchema = z
 /** Every product's regular price changes at once (a nightly price list), as batch events. */
 export const FullRepricingStepSchema = z.strictObject({ at, type: z.literal('full-repricing'), percent });
 
-/** Checkpoint: every reachable label shows what the edge wants, and the edge knows it, within withinS from `at`. */
+/**
+ * Checkpoint: within withinS from `at`, every reachable label shows what the edge wants and the edge knows it. The
+ * timeline waits here until that holds (or withinS passed): later steps act on a converged store, late if needed.
+ */
 export const ExpectConvergedStepSchema = z.strictObject({ at, type: z.literal('expect-converged'), withinS: durationS });
 
 export const StepSchema = z.discriminatedUnion('type', [
@@ -159,10 +162,10 @@ export const ScenarioSchema = z.strictObject({
     /** Seed of the simulator's radio and of every random pick of the timeline. */
     seed: z.number().int().default(1),
     /** Before the timeline starts, the store fills: every label gets its first picture (no timeline step runs). */
-    warmup: z.strictObject({ timeoutS: durationS.default(900) }).default({ timeoutS: 900 }),
+    warmup: z.strictObject({ timeoutS: durationS.default(1800) }).default({ timeoutS: 1800 }),
     timeline: z.array(StepSchema).default([]),
     /** After the last step: wait until every reachable label converged, at most this long (simulated). */
-    end: z.strictObject({ timeoutS: durationS.default(900) }).default({ timeoutS: 900 }),
+    end: z.strictObject({ timeoutS: durationS.default(1800) }).default({ timeoutS: 1800 }),
 });
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type Scenario = z.infer<typeof ScenarioSchema>;

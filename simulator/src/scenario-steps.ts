@@ -54,8 +54,8 @@ export interface StepContext {
   radio: { frameLoss: number; corruption: number; duplication: number };
   /** Work a step leaves behind (ends within simulated time); the runner waits for all of it before the end. */
   background(what: string, work: Promise<unknown>): void;
-  /** An expect-converged checkpoint starting now. */
-  checkpoint(withinMs: number): void;
+  /** An expect-converged checkpoint: resolves once the store converged, or when withinMs passed without it. */
+  checkpoint(withinMs: number): Promise<{ converged: boolean; afterS: number | null }>;
 }
 
 export interface StepOutcome {
@@ -164,8 +164,10 @@ export async function runStep(ctx: StepContext, step: Step, tag: string): Promis
       await sendPrices(ctx, gtins, step.percent, undefined, tag);
       return { summary: `all ${gtins.length} prices ${step.percent > 0 ? '+' : ''}${step.percent} %` };
     }
-    case 'expect-converged':
-      ctx.checkpoint(step.withinS * 1000);
-      return { summary: `expect convergence within ${step.withinS} s` };
+    case 'expect-converged': {
+      // The timeline waits here: what follows acts on a converged store (or on a late one, reported as failed).
+      const r = await ctx.checkpoint(step.withinS * 1000);
+      return { summary: r.converged ? `converged after ${r.afterS} s` : `not converged within ${step.withinS} s` };
+    }
   }
 }

@@ -3,7 +3,7 @@
  * (fastify style); the daemon calls `listen()`. Every route but /health needs `Authorization: Bearer <token>`
  * with a token from the config; a missing or wrong token gets 401 with code HTTP_UNAUTHORIZED (docs/error-codes.md).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config/config-schema.js';
@@ -18,7 +18,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { ApRegistry } from '../domain/aps/ap-registry.js';
 import { loadImage } from '../domain/labels/image-store.js';
 import { planesToPng } from '../domain/rendering/planes-png.js';
-import { labelTypeById } from '../../firmware-protocol/src/index.js';
+import { LABEL_TYPES, labelTypeById, labelTypeByName } from '../../firmware-protocol/src/index.js';
+import type { Renderer } from '../domain/labels/label-planner.js';
+import { LabelContentSchema, type LabelContent } from '../domain/rendering/label-content.js';
+import { PROMOTION, SAMPLE_FOR_TEMPLATE, STANDARD } from '../domain/rendering/sample-content.js';
 import type { Metrics } from './metrics.js';
 import { FlashOptionsSchema, PickRequestSchema, type LabelOperations } from '../domain/operations/label-operations.js';
 import type { AuditReporter } from '../domain/audit/audit-reporter.js';
@@ -34,6 +37,7 @@ export interface HttpDeps {
   startedAt: number;
   operations: LabelOperations;
   reporter: AuditReporter;
+  renderer: Renderer;
 }
 
 const LabelIdParam = z.object({ id: z.string().regex(/^[0-9A-F]{16}$/) });
@@ -181,6 +185,40 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.post('/api/v1/audit/report', doc({ summary: 'Queue an audit report to HQ now (durable outbox); returns its id' }), async (_req, reply) =>
     reply.code(202).send({ reportId: await deps.reporter.publishReport() }),
   );
+
+  // ---- templates: preview any template on any label type, with sample data or posted content ----
+  app.get('/api/v1/templates', doc({ summary: 'Template names and label types' }), async () => ({
+    templates: deps.renderer.templateNames(),
+    labelTypes: LABEL_TYPES.map((t) => ({ id: t.id, name: t.name, width: t.width, height: t.height, palette: t.palette, pages: t.pages })),
+  }));
+  const PreviewQuery = z.object({
+    labelType: z.string().default('epd-29-bwr'),
+    page: z.coerce.number().int().min(0).max(7).default(0),
+    scale: z.coerce.number().int().min(1).max(8).default(2),
+  });
+  const preview = async (name: string, query: unknown, content: LabelContent, reply: FastifyReply) => {
+    const q = PreviewQuery.safeParse(query);
+    if (!q.success) return reply.code(400).send({ error: 'HTTP_BAD_QUERY', message: zodError(q.error) });
+    const type = labelTypeByName(q.data.labelType) ?? labelTypeById(Number(q.data.labelType));
+    if (!type) return reply.code(400).send({ error: 'LABEL_TYPE_UNKNOWN', message: `unknown label type ${q.data.labelType}` });
+    if (!deps.renderer.templateNames().includes(name)) return reply.code(404).send({ error: 'TEMPLATE_NOT_FOUND', message: `no template ${name}` });
+    try {
+      const img = await deps.renderer.render(content, type, { page: q.data.page, template: name });
+      return reply.type('image/png').header('x-content-hash', img.hash).send(await planesToPng(img.planes, type, { scale: q.data.scale }));
+    } catch (err) {
+      // A template that cannot lay out this content (e.g. text that cannot fit lawfully) is the client's problem.
+      return reply.code(422).send({ error: (err as { code?: string }).code ?? 'RENDER_FAILED', message: (err as Error).message });
+    }
+  };
+  app.get('/api/v1/templates/:name/preview.png', doc({ summary: 'Preview a template with sample data (labelType, page, scale)' }), async (req, reply) => {
+    const name = (req.params as { name: string }).name;
+    return preview(name, req.query, SAMPLE_FOR_TEMPLATE[name] ?? (name.includes('promo') ? PROMOTION : STANDARD), reply);
+  });
+  app.post('/api/v1/templates/:name/preview.png', doc({ summary: 'Preview a template with posted label content (JSON)' }), async (req, reply) => {
+    const c = LabelContentSchema.safeParse(jsonBody(req.body));
+    if (!c.success) return reply.code(400).send({ error: 'HTTP_BAD_REQUEST', message: zodError(c.error) });
+    return preview((req.params as { name: string }).name, req.query, c.data, reply);
+  });
 
   // ---- access points, dead letters, metrics ----
   app.get('/api/v1/aps', doc({ summary: 'Access points: online state, firmware, queue' }), async () => ({ aps: deps.aps.all() }));

@@ -69,6 +69,11 @@ describe('operations and reports', () => {
     expect(report).toMatchObject({ store: 'store-1', total: LABELS.length });
     expect(report.counts.consistent).toBe(LABELS.length);
     expect(report.exceptions).toEqual([]);
+    // Time to consistency per change: every label of the initial fill converged, with percentiles.
+    const waves = (reply.body.result as { timeToConsistencyByChange: { labels: number; consistent: number; p50: number | null; p95: number | null }[] }).timeToConsistencyByChange;
+    expect(waves.reduce((n, w) => n + w.labels, 0)).toBe(LABELS.length);
+    expect(waves.reduce((n, w) => n + w.consistent, 0)).toBe(LABELS.length);
+    for (const w of waves) expect(w.p95! >= w.p50!).toBe(true);
     await pos.publishAsync(`${ROOT}/req/pick`, JSON.stringify({ id: 'bad-pick', replyTo: `${ROOT}/reply/pos/pick`, orderId: 'x', gtins: [] }), { qos: 1 });
     const bad = await waitFor('bad request reply', () => inbox.find((m) => m.body.id === 'bad-pick'));
     expect(bad.body).toMatchObject({ status: 'error', code: 'REQUEST_SCHEMA' });

@@ -105,4 +105,26 @@ describe('authentication and authorisation', () => {
     expect(api.components.securitySchemes).toHaveProperty('bearer');
     expect(JSON.stringify(api.paths['/api/v1/events'])).toContain('priceCents');
   });
+
+  it('previews any template on any label type with sample data, and with posted content', async () => {
+    const list = await daemon.http.inject({ method: 'GET', url: '/api/v1/templates', headers: authHeaders() });
+    expect(list.json().templates).toEqual(expect.arrayContaining(['price-standard', 'price-promotion']));
+    const png = await daemon.http.inject({ method: 'GET', url: '/api/v1/templates/price-promotion/preview.png?labelType=epd-42-bwry&scale=1', headers: authHeaders() });
+    expect(png.statusCode).toBe(200);
+    expect(png.headers['content-type']).toBe('image/png');
+    const { default: sharp } = await import('../../src/domain/rendering/sharp.js');
+    expect(await sharp(png.rawPayload).metadata()).toMatchObject({ width: 400, height: 300 });
+    const posted = await daemon.http.inject({
+      method: 'POST',
+      url: '/api/v1/templates/price-standard/preview.png?labelType=epd-154-bw',
+      headers: { ...authHeaders(), 'content-type': 'application/json' },
+      payload: JSON.stringify({ gtin: '4006381333931', name: 'Bergkäse am Stück', brand: 'Allgäuer', packSize: '200 g', priceCents: 399, currency: 'EUR', unitPrice: { cents: 1995, per: '1 kg' } }),
+    });
+    expect(posted.statusCode).toBe(200);
+    expect(posted.headers['x-content-hash']).toMatch(/^[0-9a-f]{16}$/);
+    const unknown = await daemon.http.inject({ method: 'GET', url: '/api/v1/templates/nope/preview.png', headers: authHeaders() });
+    expect(unknown.statusCode).toBe(404);
+    const badType = await daemon.http.inject({ method: 'GET', url: '/api/v1/templates/price-standard/preview.png?labelType=epd-99', headers: authHeaders() });
+    expect(badType.statusCode).toBe(400);
+  });
 });

@@ -12,7 +12,7 @@ import { labelTypeByName, type LabelType } from '../../firmware-protocol/src/lab
 import type { LabelContent } from '../../src/domain/rendering/label-content.js';
 import { LabelRenderer, planesToPng } from '../../src/domain/rendering/label-renderer.js';
 import { decodeRegion } from './decode-codes.js';
-import { STANDARD } from './sample-content.js';
+import { STANDARD } from '../../src/domain/rendering/sample-content.js';
 
 let renderer: LabelRenderer;
 beforeAll(async () => {

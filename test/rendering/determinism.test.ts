@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { LABEL_TYPES } from '../../firmware-protocol/src/label-types.js';
 import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
-import { PROMOTION, STANDARD } from './sample-content.js';
+import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
 
 const OTHERS = [
   { ...STANDARD, name: 'Original Thüringer Rostbratwurst grob, 10 Stück à 100 g', brand: 'Wolf', priceCents: 479 },

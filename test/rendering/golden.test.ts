@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { LABEL_TYPES } from '../../firmware-protocol/src/label-types.js';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer, planesToPng, pngToPlanes } from '../../src/domain/rendering/label-renderer.js';
 import { TemplateSchema } from '../../src/domain/rendering/template-schema.js';
-import { SAMPLE_FOR_TEMPLATE } from './sample-content.js';
+import { SAMPLE_FOR_TEMPLATE } from '../../src/domain/rendering/sample-content.js';
 
 const GOLDEN_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'golden');
 const HASHES = path.join(GOLDEN_DIR, 'hashes.json');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { digitalLinkUri, gtinCheckDigitOk, retailBarcodeFor } from '../../src/domain/gtin.js';
 import { lowestPriorWordings, regularPriceWording, stockWording, unitPriceWordings } from '../../src/domain/rendering/label-wording.js';
 import { NBSP } from '../../src/domain/pricing/price-format.js';
-import { STANDARD } from './sample-content.js';
+import { STANDARD } from '../../src/domain/rendering/sample-content.js';
 
 const plain = (s: string) => s.replaceAll(NBSP, ' ');
 

@@ -11,7 +11,7 @@ import { labelTypeByName } from '../../firmware-protocol/src/label-types.js';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import { TemplateError } from '../../src/domain/rendering/rendering-errors.js';
 import { loadTemplates, parseTemplate } from '../../src/domain/rendering/template-loader.js';
-import { PROMOTION, STANDARD } from './sample-content.js';
+import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
 
 type Json = Record<string, unknown>;
 const bundled = (name: string): Json => JSON.parse(readFileSync(path.join(BUNDLED_TEMPLATE_DIR, `${name}.json`), 'utf8')) as Json;

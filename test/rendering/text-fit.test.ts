@@ -13,7 +13,7 @@ import type { LabelLayout } from '../../src/domain/rendering/label-layout.js';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import { unpackPlanes } from '../../src/domain/rendering/planes.js';
 import { fitText, type FitRequest } from '../../src/domain/rendering/text-fit.js';
-import { PROMOTION, STANDARD } from './sample-content.js';
+import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
 
 let renderer: LabelRenderer;
 beforeAll(async () => {

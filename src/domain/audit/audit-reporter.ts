@@ -23,6 +23,7 @@ export interface HqAuditReport {
   total: number;
   priceMismatches: number;
   timeToConsistencyMs: AuditReport['timeToConsistencyMs'];
+  timeToConsistencyByChange: AuditReport['timeToConsistencyByChange'];
   exceptions: AuditReport['labels'];
   exceptionsOmitted: number;
 }
@@ -38,6 +39,7 @@ export function toHqReport(report: AuditReport, store: { chain: string; id: stri
     total: report.total,
     priceMismatches: report.priceMismatches,
     timeToConsistencyMs: report.timeToConsistencyMs,
+    timeToConsistencyByChange: report.timeToConsistencyByChange,
     exceptions: exceptions.slice(0, MAX_EXCEPTIONS),
     exceptionsOmitted: Math.max(0, exceptions.length - MAX_EXCEPTIONS),
   };

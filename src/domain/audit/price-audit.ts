@@ -39,6 +39,11 @@ export interface AuditReport {
   priceMismatches: number;
   /** Time from a desired change to the label's confirmation, over labels that converged (ms). */
   timeToConsistencyMs: { p50: number | null; p95: number | null; max: number | null; samples: number };
+  /**
+   * The same per change: labels grouped by the minute their new content was planned (a price list, a promotion
+   * start), newest first, at most 20 — "the 02:00 price list: 95 % of labels consistent after 14 min".
+   */
+  timeToConsistencyByChange: { changedAt: string; labels: number; consistent: number; p50: number | null; p95: number | null; max: number | null }[];
   labels: AuditEntry[];
 }
 
@@ -101,6 +106,7 @@ export async function runAudit(db: Database, o: AuditOptions, filter: { status?:
   );
   const counts = Object.fromEntries(AuditStatusSchema.options.map((s) => [s, 0])) as Record<AuditStatus, number>;
   const durations: number[] = [];
+  const byMinute = new Map<number, { labels: number; durations: number[] }>();
   let priceMismatches = 0;
   const labels: AuditEntry[] = [];
   for (const r of rows) {
@@ -109,7 +115,15 @@ export async function runAudit(db: Database, o: AuditOptions, filter: { status?:
     const till = priceOf(r.desired_content);
     const shown = priceOf(r.confirmed_content);
     if (till !== null && shown !== till) priceMismatches++;
-    if (status === 'consistent' && r.consistent_since !== null && r.desired_since !== null) durations.push(Math.max(0, r.consistent_since - r.desired_since));
+    const converged = status === 'consistent' && r.consistent_since !== null && r.desired_since !== null;
+    if (converged) durations.push(Math.max(0, r.consistent_since! - r.desired_since!));
+    if (r.desired_since !== null && status !== 'unbound') {
+      const minute = Math.floor(r.desired_since / 60_000) * 60_000;
+      const wave = byMinute.get(minute) ?? { labels: 0, durations: [] };
+      wave.labels++;
+      if (converged) wave.durations.push(Math.max(0, r.consistent_since! - r.desired_since!));
+      byMinute.set(minute, wave);
+    }
     if (filter.status && filter.status !== status) continue;
     labels.push({
       labelId: r.label_id,
@@ -133,6 +147,13 @@ export async function runAudit(db: Database, o: AuditOptions, filter: { status?:
     total: rows.length,
     priceMismatches,
     timeToConsistencyMs: { p50: percentile(durations, 50), p95: percentile(durations, 95), max: durations.at(-1) ?? null, samples: durations.length },
+    timeToConsistencyByChange: [...byMinute.entries()]
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 20)
+      .map(([minute, w]) => {
+        const d = w.durations.sort((a, b) => a - b);
+        return { changedAt: new Date(minute).toISOString(), labels: w.labels, consistent: d.length, p50: percentile(d, 50), p95: percentile(d, 95), max: d.at(-1) ?? null };
+      }),
     labels,
   };
 }

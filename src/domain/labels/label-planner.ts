@@ -17,8 +17,10 @@ import { buildLabelContent, type BuiltContent } from './content-builder.js';
 import { saveImage, loadContent } from './image-store.js';
 import { changePriority } from './change-priority.js';
 
+/** What the edge needs of a renderer (src/domain/rendering/label-renderer.ts implements it). */
 export interface Renderer {
-  render(content: LabelContent, labelType: LabelType, opts?: { page?: number }): Promise<{ planes: Uint8Array; hash: string }>;
+  render(content: LabelContent, labelType: LabelType, opts?: { page?: number; template?: string }): Promise<{ planes: Uint8Array; hash: string }>;
+  templateNames(): string[];
 }
 
 interface DirtyRow {

@@ -1,5 +1,5 @@
-/** Fixed sample content for golden images and rendering tests: a German supermarket product. */
-import type { LabelContent } from '../../src/domain/rendering/label-content.js';
+/** Fixed sample content (a German supermarket product) for template previews, golden images and rendering tests. */
+import type { LabelContent } from './label-content.js';
 
 export const STANDARD: LabelContent = {
   gtin: '4260081723458',
