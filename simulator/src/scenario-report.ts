@@ -1,7 +1,9 @@
 /** What a scenario run reports (JSON, `--report`), and its one-line live progress display. */
 import type { Assessment, Comparison } from './scenario-compare.js';
+import type { Observation } from './scenario-observer.js';
 import { msToClock } from './scenario-schema.js';
-import type { SimStats } from './store-simulator.js';
+import type { StoreFile } from './store-file.js';
+import type { SimStats, StoreSimulator } from './store-simulator.js';
 
 export interface ScenarioLabelReport {
   labelId: string;
@@ -130,4 +132,57 @@ export function reportProblems(r: Pick<ScenarioReport, 'warmup' | 'steps' | 'che
   if (cmp.mismatches.length > 0) out.push(`ground truth disagrees with the audit for ${cmp.mismatches.length} labels (${[...new Set(cmp.mismatches.map((m) => m.kind))].join(', ')})`);
   if (cmp.priceMismatches.length > 0) out.push(`${cmp.priceMismatches.length} labels: the edge's desired picture does not carry the price sent`);
   return out;
+}
+
+/** Per label: the ground truth and the edge's view of it, in store order. */
+export function labelReports(sim: StoreSimulator, store: StoreFile, final: Observation): ScenarioLabelReport[] {
+  return store.labels.map((l, i) => {
+    const gt = sim.groundTruth(l.labelId)!;
+    const o = final.observations[i]!;
+    const a = o.audit;
+    return {
+      labelId: l.labelId,
+      labelType: l.labelType,
+      apId: sim.label(l.labelId).homeApId,
+      gtin: l.gtin,
+      reachable: o.reachable,
+      displayedHash: gt.hash,
+      desiredHash: a?.desiredHash ?? null,
+      auditStatus: a?.status ?? null,
+      tillPriceCents: a?.tillPriceCents ?? null,
+      shownPriceCents: a?.shownPriceCents ?? null,
+      updates: gt.updates,
+      bytesOnAir: gt.bytesOnAir,
+      batteryMv: gt.batteryMv,
+      refreshes: gt.refreshes,
+      transferRetries: gt.transferRetries,
+    };
+  });
+}
+
+export function apReports(sim: StoreSimulator, store: StoreFile, labels: readonly ScenarioLabelReport[]): ApReport[] {
+  return store.aps.map((a) => {
+    const st = sim.apStats(a.apId);
+    return {
+      apId: a.apId,
+      labels: labels.filter((l) => l.apId === a.apId).length,
+      powerOn: sim.ap(a.apId).powerOn,
+      online: st.online,
+      checkinsForwarded: st.radio.checkinsForwarded,
+      transfersFinished: st.radio.transfersFinished,
+      deferrals: st.radio.deferrals,
+    };
+  });
+}
+
+export function totalsOf(labels: readonly ScenarioLabelReport[], stats: SimStats, reachable: number): ScenarioReport['totals'] {
+  return {
+    labels: labels.length,
+    reachable,
+    updates: labels.reduce((n, l) => n + l.updates, 0),
+    bytesOnAir: stats.bytesOnAir,
+    bytesOnAirPerLabel: labels.length === 0 ? 0 : Math.round(stats.bytesOnAir / labels.length),
+    refreshes: labels.reduce((n, l) => n + l.refreshes, 0),
+    minBatteryMv: labels.length === 0 ? 0 : Math.min(...labels.map((l) => l.batteryMv)),
+  };
 }

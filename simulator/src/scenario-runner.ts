@@ -7,30 +7,42 @@
  * Time: steps run at simulated times on the simulator's clock. An in-process edge shares that clock through
  * edge-clock.ts (pass the same `clock` here); a remote edge runs on its own clock.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../../src/core/errors.js';
 import { RealClock } from './real-clock.js';
 import { seededRandom } from './rng.js';
-import { assess, auditByLabel, compare, type Assessment, type LabelObservation } from './scenario-compare.js';
-import type { AuditSnapshot, ScenarioEdge } from './scenario-edge.js';
+import { compare } from './scenario-compare.js';
+import type { ScenarioEdge } from './scenario-edge.js';
 import { VersionSource, seedEvents, storeFingerprint, toBatches } from './scenario-events.js';
-import { ScenarioError, loadScenarioFile, resolveScenario, type ResolvedScenario, type TimedStep } from './scenario-load.js';
+import { ScenarioError, loadScenarioFile, type ResolvedScenario, type TimedStep } from './scenario-load.js';
+import { StoreObserver, type ConvergenceResult } from './scenario-observer.js';
 import { EventPublisher } from './scenario-publisher.js';
-import { reportProblems, type ApReport, type CheckpointReport, type ConvergenceReport, type ScenarioLabelReport, type ScenarioPhase, type ScenarioProgress, type ScenarioReport, type StepReport } from './scenario-report.js';
+import {
+  apReports,
+  labelReports,
+  reportProblems,
+  totalsOf,
+  type CheckpointReport,
+  type ConvergenceReport,
+  type ScenarioPhase,
+  type ScenarioProgress,
+  type ScenarioReport,
+  type StepReport,
+} from './scenario-report.js';
 import { PriceBook, runStep, type StepContext } from './scenario-steps.js';
 import type { SimClock } from './sim-clock.js';
 import { silentLogger, type SimLogger } from './sim-logger.js';
 import { StoreSimulator } from './store-simulator.js';
 
 export interface RunScenarioOptions {
-  /** A scenario file, or a scenario already resolved / given as an object (validated here). */
+  /** A scenario file (validated and resolved here), or */
   file?: string;
-  scenario?: ResolvedScenario | unknown;
+  /** a scenario already resolved (loadScenarioFile / resolveScenario). */
+  scenario?: ResolvedScenario;
   edge: ScenarioEdge;
   /** The simulator's clock; share it with an in-process edge (edge-clock.ts). Default: RealClock at the scenario's speed. */
   clock?: SimClock;
   logger?: SimLogger;
-  /** Called about once per `progressEveryMs` of wall time. */
+  /** Called about once per `progressEveryMs` of wall time, and once at the end. */
   onProgress?: (p: ScenarioProgress) => void;
   progressEveryMs?: number;
   /** Wall-clock ms between audit polls while waiting for convergence (default 250). */
@@ -48,68 +60,47 @@ export interface ScenarioResult {
   wallPng?: Buffer;
 }
 
-interface Observation {
-  simAt: number;
-  snapshot: AuditSnapshot;
-  observations: LabelObservation[];
-  assessment: Assessment;
-}
-
 const SOURCE = 'esl-sim-scenario';
 const SEED_SOURCE = 'esl-sim-seed';
 const round1 = (ms: number) => Math.round(ms / 100) / 10;
+const convergence = ({ last: _last, ...r }: ConvergenceResult): ConvergenceReport => r;
 
-function isResolved(s: unknown): s is ResolvedScenario {
-  return typeof s === 'object' && s !== null && 'steps' in s && 'store' in s && 'scenario' in s;
-}
-
-/** Whether some AP that hears the label is powered and talks to the edge (the label can be reached at all). */
-export function labelReachable(sim: StoreSimulator, labelId: string): boolean {
-  const label = sim.label(labelId);
-  const home = sim.ap(label.homeApId);
-  if (home.powerOn) return home.online;
-  if (label.neighbourApId === undefined) return false;
-  const neighbour = sim.ap(label.neighbourApId);
-  return neighbour.powerOn && neighbour.online;
+/** A wrapper for every wait of the run: it rejects at once with SCENARIO_ABORTED when `signal` fires. */
+function abortGuard(signal: AbortSignal | undefined, name: string): <T>(p: Promise<T>) => Promise<T> {
+  if (signal === undefined) return (p) => p;
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(new ScenarioError('SCENARIO_ABORTED', `scenario ${name} aborted`));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+  aborted.catch(() => undefined);
+  return (p) => Promise.race([p, aborted]);
 }
 
 export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioResult> {
-  const resolved: ResolvedScenario =
-    opts.scenario !== undefined ? (isResolved(opts.scenario) ? opts.scenario : await resolveScenario(opts.scenario)) : await loadScenarioFile(opts.file!);
+  if (opts.scenario === undefined && opts.file === undefined) throw new ScenarioError('SCENARIO_INVALID', 'runScenario needs a scenario or a file');
+  const resolved = opts.scenario ?? (await loadScenarioFile(opts.file!));
   const { scenario, store, steps } = resolved;
   const { edge } = opts;
   const wallNow = opts.wallNow ?? Date.now;
   const logger = opts.logger ?? silentLogger;
-  const pollMs = opts.pollMs ?? 250;
+  const guard = abortGuard(opts.signal, scenario.name);
   const startedWall = wallNow();
   const ownClock = opts.clock === undefined ? new RealClock({ speed: scenario.speed }) : undefined;
   const clock = opts.clock ?? ownClock!;
-  const speed = clock instanceof RealClock ? clock.speed : scenario.speed;
-  const runId = `esl-sim-${scenario.name}-${startedWall.toString(36)}`;
   const prices = new PriceBook(store);
 
   let phase: ScenarioPhase = 'seeding';
   let stepsRun = 0;
-  let lastAssessment: Assessment | undefined;
   let sim: StoreSimulator | undefined;
+  let observer: StoreObserver | undefined;
   let publisher: EventPublisher | undefined;
   let ticker: NodeJS.Timeout | undefined;
   const simStart = clock.now();
-  const progress = (): ScenarioProgress | undefined =>
-    sim === undefined
-      ? undefined
-      : { scenario: scenario.name, phase, simulatedMs: clock.now() - simStart, stepsRun, steps: steps.length, assessment: lastAssessment, stats: sim.stats() };
-  const report = (p: ScenarioProgress | undefined) => {
-    if (p !== undefined) opts.onProgress?.(p);
+  const progress = (): void => {
+    if (sim === undefined) return;
+    opts.onProgress?.({ scenario: scenario.name, phase, simulatedMs: clock.now() - simStart, stepsRun, steps: steps.length, assessment: observer?.latest, stats: sim.stats() });
   };
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(new ScenarioError('SCENARIO_ABORTED', `scenario ${scenario.name} aborted`));
-    if (opts.signal?.aborted) fail();
-    else opts.signal?.addEventListener('abort', fail, { once: true });
-  });
-  aborted.catch(() => undefined);
-  /** Waits for `p`, or rejects at once when the run is aborted. */
-  const guard = <T>(p: Promise<T>): Promise<T> => (opts.signal === undefined ? p : Promise.race([p, aborted]));
 
   try {
     // ---- seed: the store's catalogue and bindings, as HQ would send them --------------------------------------
@@ -138,54 +129,15 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
       logger,
     });
     const s = sim;
-    ticker = setInterval(() => report(progress()), opts.progressEveryMs ?? 1_000);
+    const obs = new StoreObserver({ sim: s, edge, store, clock, sentPrices: prices.sent, pollMs: opts.pollMs ?? 250, guard });
+    observer = obs;
+    ticker = setInterval(progress, opts.progressEveryMs ?? 1_000);
     ticker.unref();
-
-    // ---- observing the store: the audit and the ground truth, read together -----------------------------------
-    let inflight: Promise<Observation> | undefined;
-    let latest: { wallAt: number; obs: Observation } | undefined;
-    const observeNow = async (): Promise<Observation> => {
-      const snapshot = await guard(edge.audit());
-      const entries = auditByLabel(snapshot);
-      const observations: LabelObservation[] = store.labels.map((l) => ({
-        labelId: l.labelId,
-        gtin: l.gtin,
-        reachable: labelReachable(s, l.labelId),
-        displayedHash: s.groundTruth(l.labelId)!.hash,
-        expectedPriceCents: prices.sent.get(l.gtin),
-        audit: entries.get(l.labelId),
-      }));
-      const assessment = assess(observations);
-      lastAssessment = assessment;
-      return { simAt: clock.now(), snapshot, observations, assessment };
-    };
-    /** A fresh observation; callers waiting at the same time share one audit request. */
-    const observe = (): Promise<Observation> => {
-      if (latest !== undefined && performance.now() - latest.wallAt < pollMs / 2) return Promise.resolve(latest.obs);
-      inflight ??= observeNow()
-        .then((obs) => {
-          latest = { wallAt: performance.now(), obs };
-          return obs;
-        })
-        .finally(() => {
-          inflight = undefined;
-        });
-      return inflight;
-    };
-    const waitConverged = async (withinMs: number): Promise<ConvergenceReport & { last: Observation }> => {
-      const from = clock.now();
-      for (;;) {
-        const obs = await observe();
-        if (obs.assessment.converged) return { converged: true, afterS: round1(Math.max(0, obs.simAt - from)), waiting: [], waitingTotal: 0, last: obs };
-        if (clock.now() - from >= withinMs) return { converged: false, afterS: null, waiting: obs.assessment.waiting, waitingTotal: obs.assessment.waitingTotal, last: obs };
-        await guard(delay(pollMs));
-      }
-    };
-    const strip = ({ last: _last, ...r }: ConvergenceReport & { last: Observation }): ConvergenceReport => r;
 
     // ---- warm-up: every label gets its first picture ----------------------------------------------------------
     phase = 'warm-up';
-    const warm = await waitConverged(scenario.warmup.timeoutS * 1000);
+    const warm = await obs.waitConverged(scenario.warmup.timeoutS * 1000);
+    // A second run against the same edge starts from the prices the edge has.
     for (const e of warm.last.snapshot.labels) if (e.gtin !== null && e.tillPriceCents !== null) prices.learn(e.gtin, e.tillPriceCents);
     const warmupMs = clock.now() - simStart;
     logger.info({ evt: 'scenario.warm', scenario: scenario.name, converged: warm.converged, afterS: warm.afterS }, 'store filled');
@@ -197,7 +149,6 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     const checkpoints: CheckpointReport[] = [];
     const background: Promise<void>[] = [];
     const backgroundProblems: string[] = [];
-    const radio = { frameLoss: s.model.frameLoss, corruption: s.model.corruption, duplication: s.model.duplication };
     let current: TimedStep | undefined;
     const ctx: StepContext = {
       sim: s,
@@ -207,9 +158,9 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
       prices,
       publisher: pub,
       versions: new VersionSource(wallNow),
-      runId,
+      runId: `esl-sim-${scenario.name}-${startedWall.toString(36)}`,
       source: SOURCE,
-      radio,
+      radio: { frameLoss: s.model.frameLoss, corruption: s.model.corruption, duplication: s.model.duplication },
       background(what, work) {
         background.push(
           work.then(
@@ -222,7 +173,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
       },
       async checkpoint(withinMs) {
         const step = current!;
-        const r = await waitConverged(withinMs);
+        const r = await obs.waitConverged(withinMs);
         checkpoints.push({
           index: step.index,
           at: step.step.at,
@@ -239,13 +190,14 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
       if (wait > 0) await guard(clock.sleep(wait));
       current = ts;
       const ranAtS = round1(clock.now() - t0);
+      const base = { index: ts.index, at: ts.step.at, type: ts.step.type, ranAtS };
       try {
         const out = await guard(runStep(ctx, ts.step, `s${ts.index}`));
-        stepReports.push({ index: ts.index, at: ts.step.at, type: ts.step.type, ranAtS, ok: true, summary: out.summary, ...(out.targets ? { targets: out.targets } : {}) });
+        stepReports.push({ ...base, ok: true, summary: out.summary, ...(out.targets ? { targets: out.targets } : {}) });
         logger.info({ evt: 'scenario.step', scenario: scenario.name, index: ts.index, type: ts.step.type, summary: out.summary }, out.summary);
       } catch (err) {
         if (opts.signal?.aborted) throw err;
-        stepReports.push({ index: ts.index, at: ts.step.at, type: ts.step.type, ranAtS, ok: false, summary: ts.step.type, error: errorMessage(err) });
+        stepReports.push({ ...base, ok: false, summary: ts.step.type, error: errorMessage(err) });
         logger.warn({ evt: 'scenario.step_failed', scenario: scenario.name, index: ts.index, type: ts.step.type, err: errorMessage(err) }, 'step failed');
       }
       stepsRun++;
@@ -256,63 +208,31 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     // ---- settle: every reachable label converged, or the end timeout ------------------------------------------
     phase = 'settling';
     const settleFrom = clock.now();
-    const end = await waitConverged(scenario.end.timeoutS * 1000);
+    const end = await obs.waitConverged(scenario.end.timeoutS * 1000);
     const settleMs = clock.now() - settleFrom;
 
     // ---- compare ground truth with the audit --------------------------------------------------------------------
     phase = 'comparing';
-    const final = await observeNow();
-    const comparison = compare(final.observations);
-    const entries = auditByLabel(final.snapshot);
-    const labels: ScenarioLabelReport[] = store.labels.map((l, i) => {
-      const gt = s.groundTruth(l.labelId)!;
-      const a = entries.get(l.labelId);
-      return {
-        labelId: l.labelId,
-        labelType: l.labelType,
-        apId: s.label(l.labelId).homeApId,
-        gtin: l.gtin,
-        reachable: final.observations[i]!.reachable,
-        displayedHash: gt.hash,
-        desiredHash: a?.desiredHash ?? null,
-        auditStatus: a?.status ?? null,
-        tillPriceCents: a?.tillPriceCents ?? null,
-        shownPriceCents: a?.shownPriceCents ?? null,
-        updates: gt.updates,
-        bytesOnAir: gt.bytesOnAir,
-        batteryMv: gt.batteryMv,
-        refreshes: gt.refreshes,
-        transferRetries: gt.transferRetries,
-      };
-    });
-    const aps: ApReport[] = store.aps.map((a) => {
-      const st = s.apStats(a.apId);
-      return {
-        apId: a.apId,
-        labels: labels.filter((l) => l.apId === a.apId).length,
-        powerOn: s.ap(a.apId).powerOn,
-        online: st.online,
-        checkinsForwarded: st.radio.checkinsForwarded,
-        transfersFinished: st.radio.transfersFinished,
-        deferrals: st.radio.deferrals,
-      };
-    });
+    const final = await obs.observeNow();
+    const labels = labelReports(s, store, final);
     const stats = s.stats();
-    const wallPng = opts.wall ? await s.storeWallPng({ labelIds: store.labels.map((l) => l.labelId), ...(typeof opts.wall === 'object' && opts.wall.columns !== undefined ? { columns: opts.wall.columns } : {}) }) : undefined;
+    const wallPng = opts.wall
+      ? await s.storeWallPng({ labelIds: store.labels.map((l) => l.labelId), ...(typeof opts.wall === 'object' && opts.wall.columns !== undefined ? { columns: opts.wall.columns } : {}) })
+      : undefined;
     phase = 'done';
-    report(progress());
+    progress();
 
     const finishedWall = wallNow();
-    const parts = { warmup: strip(warm), steps: stepReports, checkpoints, end: strip(end), comparison };
+    const parts = { warmup: convergence(warm), steps: stepReports, checkpoints, end: convergence(end), comparison: compare(final.observations) };
     const problems = reportProblems(parts, backgroundProblems);
-    const out: ScenarioReport = {
+    const report: ScenarioReport = {
       scenario: scenario.name,
       ...(scenario.description !== undefined ? { description: scenario.description } : {}),
       ...(resolved.file !== undefined ? { file: resolved.file } : {}),
       edge: edge.describe,
       chain: edge.chain,
       store: edge.store,
-      speed,
+      speed: clock instanceof RealClock ? clock.speed : scenario.speed,
       seed: scenario.seed,
       startedAt: new Date(startedWall).toISOString(),
       finishedAt: new Date(finishedWall).toISOString(),
@@ -321,22 +241,14 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
       ...parts,
       events: { ...pub.stats, priceChanges: prices.changes, seedApplied, seedDuplicate },
       radio: stats,
-      totals: {
-        labels: labels.length,
-        reachable: final.assessment.reachable,
-        updates: labels.reduce((n, l) => n + l.updates, 0),
-        bytesOnAir: stats.bytesOnAir,
-        bytesOnAirPerLabel: labels.length === 0 ? 0 : Math.round(stats.bytesOnAir / labels.length),
-        refreshes: labels.reduce((n, l) => n + l.refreshes, 0),
-        minBatteryMv: Math.min(...labels.map((l) => l.batteryMv)),
-      },
-      aps,
+      totals: totalsOf(labels, stats, final.assessment.reachable),
+      aps: apReports(s, store, labels),
       ok: problems.length === 0,
       problems,
       labels,
     };
-    logger.info({ evt: 'scenario.done', scenario: scenario.name, ok: out.ok, problems }, out.ok ? 'scenario passed' : 'scenario failed');
-    return { report: out, ...(wallPng !== undefined ? { wallPng } : {}) };
+    logger.info({ evt: 'scenario.done', scenario: scenario.name, ok: report.ok, problems }, report.ok ? 'scenario passed' : 'scenario failed');
+    return { report, ...(wallPng !== undefined ? { wallPng } : {}) };
   } finally {
     if (ticker !== undefined) clearInterval(ticker);
     await sim?.stop().catch(() => undefined);

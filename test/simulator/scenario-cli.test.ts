@@ -11,7 +11,8 @@ import { buildProgram } from '../../simulator/src/cli.js';
 import { changedPrice } from '../../simulator/src/scenario-events.js';
 import { resolveScenario, type ResolvedScenario } from '../../simulator/src/scenario-load.js';
 import type { ScenarioReport } from '../../simulator/src/scenario-report.js';
-import { CHAIN, STORE, TOKEN, USERS } from '../support/edge-fixture.js';
+import { runScenario } from '../../simulator/src/scenario-runner.js';
+import { CHAIN, STORE, TOKEN, USERS, waitFor } from '../support/edge-fixture.js';
 import { apUsers, startScenarioEdge, type ScenarioEdgeFixture } from './scenario-fixture.js';
 
 const SCENARIO = {
@@ -22,7 +23,10 @@ const SCENARIO = {
   timeline: [
     { at: '00:05', type: 'price-change', fraction: 0.25, percent: 10 },
     { at: '00:05', type: 'reboot-labels', count: 2 },
-    { at: '00:05', type: 'expect-converged', withinS: 600 },
+    { at: '00:06', type: 'duplication', p: 0.05, durationS: 60 },
+    { at: '00:07', type: 'move-label', labelIndex: 0, toApId: 'AP-2' },
+    { at: '00:08', type: 'ap-offline', apId: 'AP-1', durationS: 20, fault: 'network' },
+    { at: '00:10', type: 'expect-converged', withinS: 900 },
   ],
 };
 
@@ -68,8 +72,8 @@ describe('esl-sim scenario', () => {
     const report = join(dir, 'out.json');
     const wall = join(dir, 'wall.png');
     const run = await cli([join(dir, 'cli-check.json'), ...edgeArgs(), '--report', report, '--wall', wall]);
-    expect(run.stderr).toMatch(/scenario cli-check — 24 labels on 2 APs of testchain\/store-1, 3 steps, speed 40×/);
-    expect(run.stderr).toMatch(/cli-check done \| sim \d\d:\d\d:\d\d \| steps 3\/3 \| converged 24\/24 reachable of 24/);
+    expect(run.stderr).toMatch(/scenario cli-check — 24 labels on 2 APs of testchain\/store-1, 6 steps, speed 40×/);
+    expect(run.stderr).toMatch(/cli-check done \| sim \d\d:\d\d:\d\d \| steps 6\/6 \| converged 24\/24 reachable of 24/);
     expect(run.stderr).toMatch(/cli-check PASSED in [\d.]+ s/);
     expect(run.exitCode).toBe(0);
 
@@ -79,6 +83,14 @@ describe('esl-sim scenario', () => {
     expect(r.edge).toContain(`http://127.0.0.1:${fx.daemon.httpPort}`);
     expect(r.comparison).toMatchObject({ labels: 24, auditConsistent: 24, panelsShowDesired: 24, mismatches: [] });
     expect(r.events.priceChanges).toBe(6);
+    expect(r.steps.map((st) => st.ok)).toEqual([true, true, true, true, true, true]);
+    expect(r.radio.framesDuplicated).toBeGreaterThan(0);
+    // The moved label is served by AP-2 now, and the edge knows it.
+    const moved = resolved.store.labels[0]!;
+    expect(moved.apId).toBe('AP-1');
+    expect(r.labels[0]).toMatchObject({ labelId: moved.labelId, apId: 'AP-2', auditStatus: 'consistent' });
+    const row = await fx.daemon.db.get<{ ap_id: string }>('SELECT ap_id FROM labels WHERE label_id = ?', [moved.labelId]);
+    expect(row?.ap_id).toBe('AP-2');
     for (const l of r.labels) {
       expect(l.displayedHash).toBe(l.desiredHash);
       expect(l.bytesOnAir).toBeGreaterThan(0);
@@ -104,6 +116,37 @@ describe('esl-sim scenario', () => {
     const before = new Map(first.labels.map((l) => [l.labelId, l.tillPriceCents!]));
     for (const l of r.labels) expect(l.tillPriceCents).toBe(changed.has(l.gtin) ? changedPrice(before.get(l.labelId)!, 10) : before.get(l.labelId));
   }, 90_000);
+
+  it('a checkpoint that cannot be met fails the run with exit code 1 and says why', async () => {
+    const tight = join(dir, 'tight.json');
+    // One simulated second is not enough for any label to show a new price (a panel refresh alone takes 2–15 s).
+    writeFileSync(tight, JSON.stringify({ ...SCENARIO, name: 'cli-tight', timeline: [{ at: '00:05', type: 'full-repricing', percent: -5 }, { at: '00:05', type: 'expect-converged', withinS: 1 }] }));
+    const report = join(dir, 'tight-out.json');
+    const run = await cli([tight, ...edgeArgs(), '--report', report]);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('cli-tight FAILED');
+    expect(run.stderr).toMatch(/checkpoint 1 at 00:05: \d+ reachable labels not converged within 1 s/);
+    const r = JSON.parse(readFileSync(report, 'utf8')) as ScenarioReport;
+    expect(r.ok).toBe(false);
+    expect(r.checkpoints[0]).toMatchObject({ ok: false, convergedAfterS: null });
+    expect(r.checkpoints[0]!.waiting!.length).toBeGreaterThan(0);
+    // The store still converged by the end: only the checkpoint failed.
+    expect(r.end.converged).toBe(true);
+    expect(r.comparison.ok).toBe(true);
+  }, 90_000);
+
+  it('an aborted run stops the store cleanly and rejects with SCENARIO_ABORTED', async () => {
+    const abort = new AbortController();
+    const started = Date.now();
+    const run = runScenario({ scenario: resolved, edge: fx.edge, signal: abort.signal });
+    run.catch(() => undefined);
+    await waitFor('APs online', () => resolved.store.aps.every((a) => fx.daemon.hub.isOnline(a.apId)), 10_000, 20);
+    abort.abort();
+    await expect(run).rejects.toMatchObject({ code: 'SCENARIO_ABORTED' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Every AP left in an orderly way: the edge sees them offline.
+    await waitFor('APs offline', () => resolved.store.aps.every((a) => !fx.daemon.hub.isOnline(a.apId)), 5_000);
+  }, 30_000);
 
   it('an invalid scenario file exits with 2 and names the file, the path and the problem', async () => {
     const bad = join(dir, 'bad.json');

@@ -65,15 +65,18 @@ interface Row {
   last_seen_at: number | null;
   attempts: number;
   last_error: string | null;
+  dirty: number;
   active: number | null;
   desired_content: string | null;
   confirmed_content: string | null;
 }
 
-export function classify(r: Pick<Row, 'gtin' | 'desired_hash' | 'confirmed_hash' | 'desired_since' | 'last_seen_at' | 'attempts' | 'active'>, o: AuditOptions): AuditStatus {
+export function classify(r: Pick<Row, 'gtin' | 'desired_hash' | 'confirmed_hash' | 'desired_since' | 'last_seen_at' | 'attempts' | 'active' | 'dirty'>, o: AuditOptions): AuditStatus {
   if (!r.gtin) return 'unbound';
   if (r.active === 0) return 'not_sold';
-  if (!r.desired_hash) return 'unbound';
+  if (!r.desired_hash) return r.dirty > 0 ? 'pending' : 'unbound';
+  // A change was applied but not yet planned: what the label shows may be outdated, so it is not consistent yet.
+  if (r.dirty > 0) return 'pending';
   if (r.confirmed_hash === r.desired_hash) return 'consistent';
   if (r.last_seen_at === null || o.now - r.last_seen_at > o.unreachableAfterS * 1000) return 'unreachable';
   if (r.attempts >= o.maxAttempts) return 'failed';
@@ -95,7 +98,7 @@ function percentile(sorted: number[], p: number): number | null {
 export async function runAudit(db: Database, o: AuditOptions, filter: { status?: AuditStatus; labelId?: string } = {}): Promise<AuditReport> {
   const rows = await db.all<Row>(
     `SELECT l.label_id, l.gtin, l.ap_id, l.desired_hash, l.confirmed_hash, l.desired_since, l.consistent_since, l.last_seen_at,
-            l.attempts, l.last_error, p.active, d.content AS desired_content, c.content AS confirmed_content
+            l.attempts, l.last_error, l.dirty, p.active, d.content AS desired_content, c.content AS confirmed_content
      FROM labels l
      LEFT JOIN products p ON p.gtin = l.gtin
      LEFT JOIN images d ON d.hash = l.desired_hash
