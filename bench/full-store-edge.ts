@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/core/logger.js';
@@ -33,10 +33,29 @@ lag.enable();
 setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }, 100).unref();
+let elu = performance.eventLoopUtilization();
+/**
+ * Every access to the edge's database waits in one FIFO queue (src/persistence/database.ts): when the edge falls
+ * behind, the queue grows long before the event loop looks busy. A trivial read every 250 ms measures that wait.
+ */
+let dbWait: number[] = [];
+setInterval(() => {
+  if (daemon === undefined || stopping) return;
+  const t0 = performance.now();
+  daemon.db.get('SELECT 1').then(
+    () => dbWait.push(performance.now() - t0),
+    () => undefined,
+  );
+}, 250).unref();
+
+function pct(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
 
 function usage(reset: boolean): EdgeUsage {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   const cpu = process.cpuUsage(cpuMark);
+  const waits = [...dbWait].sort((a, b) => a - b);
   const u: EdgeUsage = {
     cpuS: (cpu.user + cpu.system) / 1e6,
     rssPeakMb: Math.round(rssPeak / MB),
@@ -44,12 +63,18 @@ function usage(reset: boolean): EdgeUsage {
     lagP50Ms: lag.percentile(50) / 1e6,
     lagP99Ms: lag.percentile(99) / 1e6,
     lagMaxMs: lag.max / 1e6,
+    eventLoopUtilization: performance.eventLoopUtilization(elu).utilization,
+    dbWaitP50Ms: pct(waits, 0.5),
+    dbWaitP99Ms: pct(waits, 0.99),
+    dbWaitMaxMs: waits.at(-1) ?? 0,
     dispatch: { ...requireDaemon().dispatcher.stats },
   };
   if (reset) {
     cpuMark = process.cpuUsage();
     rssPeak = process.memoryUsage.rss();
     lag.reset();
+    elu = performance.eventLoopUtilization();
+    dbWait = [];
   }
   return u;
 }
@@ -102,10 +127,15 @@ async function handle(req: EdgeRequest): Promise<unknown> {
   }
 }
 
+function reply(m: EdgeReplyMessage): void {
+  // The parent may be gone by the time an answer is ready; sending then would throw.
+  if (process.connected) process.send!(m);
+}
+
 process.on('message', (m: EdgeMessage) => {
   handle(m.req).then(
-    (result) => process.send!({ id: m.id, ok: true, result } satisfies EdgeReplyMessage),
-    (err: unknown) => process.send!({ id: m.id, ok: false, error: errorMessage(err) } satisfies EdgeReplyMessage),
+    (result) => reply({ id: m.id, ok: true, result }),
+    (err: unknown) => reply({ id: m.id, ok: false, error: errorMessage(err) }),
   );
 });
 // The parent died: do not linger with a broker and a database open.

@@ -48,6 +48,12 @@ export interface EdgeUsage {
   lagP50Ms: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** Fraction of wall time the edge's event loop was busy since the last reset. */
+  eventLoopUtilization: number;
+  /** Wait of a trivial read in the edge's database queue, sampled every 250 ms, wall ms. */
+  dbWaitP50Ms: number;
+  dbWaitP99Ms: number;
+  dbWaitMaxMs: number;
   dispatch: DispatchStats;
 }
 
@@ -90,9 +96,9 @@ export class EdgeProcess {
   }
 
   /** Forks bench/full-store-edge.js (next to this file once compiled); its stdout goes to our stderr. */
-  static fork(): EdgeProcess {
+  static fork(execArgv: string[] = []): EdgeProcess {
     const here = dirname(fileURLToPath(import.meta.url));
-    const child = fork(join(here, 'full-store-edge.js'), [], { stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv: [] });
+    const child = fork(join(here, 'full-store-edge.js'), [], { stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv });
     return new EdgeProcess(child);
   }
 

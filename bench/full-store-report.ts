@@ -39,10 +39,24 @@ export interface UpdateReport {
   simulated_s: number;
   /** The edge's event-loop delay, p99, in simulated ms (wall ms × speed). */
   edge_lag_p99_sim_ms: number;
+  /** Fraction of the time the edge's event loop was busy. */
+  edge_event_loop_busy: number;
+  /** Wait in the edge's database queue (a trivial read every 250 ms wall), p99, simulated ms (wall ms × speed). */
+  edge_db_wait_p99_sim_ms: number;
   /** How late the simulator's clock ran its events, p99, simulated ms. */
   sim_lateness_p99_ms: number;
   /** Mean fill of the APs' staging queues over the first 80 % of the update (1 = every queue full). */
   ap_queue_fill: number;
+  /**
+   * The edge kept up with the simulated store at this speed: it kept the APs' queues at least 80 % full while the
+   * update had more labels than the queues hold, and a read waited less than 2 simulated seconds in its database
+   * queue (p99). When false, the times above measure the edge's throughput at speed × its real speed: run slower.
+   */
+  edge_keeps_up: boolean;
+}
+
+export function edgeKeepsUp(r: Omit<UpdateReport, 'edge_keeps_up'>, queueSlots: number): boolean {
+  return (r.labels_changed <= queueSlots || r.ap_queue_fill >= 0.8) && r.edge_db_wait_p99_sim_ms < 2_000;
 }
 
 const COLUMNS: [string, (r: UpdateReport) => string][] = [
@@ -60,6 +74,7 @@ const COLUMNS: [string, (r: UpdateReport) => string][] = [
   ['edge RSS MB', (r) => String(r.edge_rss_peak_mb)],
   ['sim CPU s', (r) => r.sim_cpu_s.toFixed(1)],
   ['wall s', (r) => r.wall_s.toFixed(1)],
+  ['edge keeps up', (r) => (r.edge_keeps_up ? 'yes' : 'NO')],
 ];
 
 export function table(reports: readonly UpdateReport[]): string {

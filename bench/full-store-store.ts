@@ -92,7 +92,8 @@ function promotions(store: BenchStore, items: number[], prefix: string, startMs:
     const gtins = items.filter((_, i) => i % discounts.length === k).map((i) => store.file.products[i]!.gtin);
     if (gtins.length === 0) return;
     out.push({
-      id: `${prefix}-${k + 1}`,
+      // Event ids must differ from the ids of the batches that carry them (the edge de-duplicates by id).
+      id: `${prefix}-${k + 1}-announced`,
       source: SOURCE,
       version: 1,
       type: 'promotion',
@@ -119,7 +120,7 @@ export function repricingBatches(store: BenchStore, version: number): BatchEvent
 
 /** Update 2: 10 % of products enter a promotion at `startMs` (for a week). */
 export function promotionStartBatch(store: BenchStore, startMs: number): BatchEvent[] {
-  return toBatches(promotions(store, store.startPromo, 'promo-week', startMs, startMs + 7 * DAY_MS, 'Angebot'), { idPrefix: 'promo-week', source: SOURCE, version: 1 }, BATCH_BYTES);
+  return toBatches(promotions(store, store.startPromo, 'promo-week', startMs, startMs + 7 * DAY_MS, 'Angebot'), { idPrefix: 'promo-week-batch', source: SOURCE, version: 1 }, BATCH_BYTES);
 }
 
 /** Update 3: `n` price changes (−10 %) of distinct products, each its own event; returns product index and event. */

@@ -25,7 +25,7 @@
  *   npm run bench -- full-store                                 # the reference store (≈ 10 min wall)
  *   node dist/bench/full-store.js --labels 2000 --aps 2 --speed 30   # quick (< 1 min)
  *   options: --labels N --aps M --speed S --loss P --seed K --queue-capacity Q --promo-lead-s L
- *            --small-changes C --phase-timeout-s T --edge-log LEVEL
+ *            --small-changes C --phase-timeout-s T --edge-log LEVEL --edge-cpu-prof DIR
  *
  * stdout: one JSON object per line ({"bench":"full-store", …}); stderr: progress and a summary table.
  */
@@ -34,7 +34,7 @@ import { RealClock } from '../simulator/src/real-clock.js';
 import { StoreSimulator } from '../simulator/src/store-simulator.js';
 import { EdgeProcess, hostNow, type EdgeUsage } from './full-store-ipc.js';
 import { StoreProbe, percentile, type Snapshot } from './full-store-probe.js';
-import { table, type UpdateReport } from './full-store-report.js';
+import { edgeKeepsUp, table, type UpdateReport } from './full-store-report.js';
 import { buildStore, promotionStartBatch, repricingBatches, seedBatches, smallChangeEvents, type BenchStore } from './full-store-store.js';
 
 function arg(name: string, fallback: string): string {
@@ -50,11 +50,14 @@ const LOSS = Number(arg('loss', '0.01'));
 const SEED = Number(arg('seed', '1'));
 /** Staged transfers per AP: the simulator's default AP (64). */
 const QUEUE_CAPACITY = Number(arg('queue-capacity', '64'));
-const PROMO_LEAD_S = Number(arg('promo-lead-s', '300'));
+/** The promotion is announced this long before it starts (enough for an edge to stage every image beforehand). */
+const PROMO_LEAD_S = Number(arg('promo-lead-s', '120'));
 const SMALL_CHANGES = Number(arg('small-changes', '100'));
 const SMALL_WINDOW_MS = 60_000;
 const PHASE_TIMEOUT_S = Number(arg('phase-timeout-s', '3600'));
 const EDGE_LOG = arg('edge-log', 'error') as 'error';
+/** A directory: the edge process writes a V8 CPU profile there (node --cpu-prof). */
+const EDGE_CPU_PROF = arg('edge-cpu-prof', '');
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
@@ -178,7 +181,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
   const fillWindowEnd = trig.t0 + 0.8 * consistentMs;
   const fills = samples.queueFill.filter((q) => q.at >= trig.t0 && q.at <= fillWindowEnd);
   const d = (k: keyof EdgeUsage['dispatch']) => usage.dispatch[k] - usage0.dispatch[k];
-  const report: UpdateReport = {
+  const measured: Omit<UpdateReport, 'edge_keeps_up'> = {
     update,
     complete,
     labels_changed: changed,
@@ -206,9 +209,12 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     wall_s: round(wallS),
     simulated_s: round((after.at - before.at) / 1000),
     edge_lag_p99_sim_ms: Math.round(usage.lagP99Ms * SPEED),
+    edge_event_loop_busy: round(usage.eventLoopUtilization, 2),
+    edge_db_wait_p99_sim_ms: Math.round(usage.dbWaitP99Ms * SPEED),
     sim_lateness_p99_ms: Math.round(samples.latenessP99Ms),
     ap_queue_fill: round(fills.length > 0 ? fills.reduce((s, q) => s + q.fill, 0) / fills.length : 0, 2),
   };
+  const report: UpdateReport = { ...measured, edge_keeps_up: edgeKeepsUp(measured, APS * QUEUE_CAPACITY) };
   emit({ ...report, bound_per_ap_max: radio.perAp.reduce((m, p) => (p.boundS > (m?.boundS ?? -1) ? p : m), radio.perAp[0]) });
   progress(`${update}: consistent in ${report.consistent_s} s (bound ${report.bound_s} s), confirmed in ${report.confirmed_s} s, wall ${report.wall_s} s`);
   return report;
@@ -217,16 +223,27 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
 async function main(): Promise<void> {
   const store = buildStore({ labels: LABELS, aps: APS, seed: SEED });
   const clock = new RealClock({ speed: SPEED, startMs: EPOCH });
-  const ctx: Ctx = { store, clock, edge: EdgeProcess.fork() };
+  const ctx: Ctx = { store, clock, edge: EdgeProcess.fork(EDGE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${EDGE_CPU_PROF}`] : []) };
   let stopping: Promise<void> | undefined;
+  const step = async (what: string, p: Promise<unknown>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        progress(`shutdown: ${what} did not finish within 20 s`);
+        resolve();
+      }, 20_000);
+    });
+    await Promise.race([p.catch(() => undefined), late]);
+    clearTimeout(timer);
+  };
   const cleanup = () =>
     (stopping ??= (async () => {
       ctx.probe?.stop();
-      await ctx.sim?.stop().catch(() => undefined);
+      if (ctx.sim) await step('simulator stop', ctx.sim.stop());
       clock.stop();
-      await ctx.edge.stop();
+      await step('edge stop', ctx.edge.stop());
     })());
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
   const reports: UpdateReport[] = [];
   try {
     const started = await ctx.edge.call({
