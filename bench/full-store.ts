@@ -45,7 +45,7 @@ function arg(name: string, fallback: string): string {
 const LABELS = Number(arg('labels', '50000'));
 const APS = Number(arg('aps', '25'));
 /** Default speeds at which the edge was seen to keep up on a 2-core machine (see the README figures). */
-const SPEED = Number(arg('speed', LABELS > 10_000 ? '5' : '20'));
+const SPEED = Number(arg('speed', LABELS > 10_000 ? '1' : '20'));
 const LOSS = Number(arg('loss', '0.01'));
 const SEED = Number(arg('seed', '1'));
 /** Staged transfers per AP: the simulator's default AP (64). */
@@ -54,7 +54,7 @@ const QUEUE_CAPACITY = Number(arg('queue-capacity', '64'));
 const PROMO_LEAD_S = Number(arg('promo-lead-s', '120'));
 const SMALL_CHANGES = Number(arg('small-changes', '100'));
 const SMALL_WINDOW_MS = 60_000;
-const PHASE_TIMEOUT_S = Number(arg('phase-timeout-s', '3600'));
+const PHASE_TIMEOUT_S = Number(arg('phase-timeout-s', '7200'));
 const EDGE_LOG = arg('edge-log', 'error') as 'error';
 /** A directory: the edge process writes a V8 CPU profile there (node --cpu-prof). */
 const EDGE_CPU_PROF = arg('edge-cpu-prof', '');
@@ -127,7 +127,8 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
   let complete = true;
   let lastProgress = performance.now();
   for (;;) {
-    await wallSleep(1_000);
+    // The status query scans the edge's label table: every second for small stores, every 2 s for large ones.
+    await wallSleep(LABELS > 10_000 ? 2_000 : 1_000);
     const s = await edgeStatus(ctx, trig.windowStart);
     const simS = (clock.now() - trig.t0) / 1000;
     if (clock.now() >= (trig.notBefore ?? 0) && s.dirty === 0 && s.open === 0 && s.planned >= trig.expected) break;
@@ -136,7 +137,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
       progress(`${update}: not consistent after ${PHASE_TIMEOUT_S} simulated s; giving up`);
       break;
     }
-    if (performance.now() - lastProgress > 15_000) {
+    if (performance.now() - lastProgress > (LABELS > 10_000 ? 60_000 : 15_000)) {
       lastProgress = performance.now();
       progress(`${update}: ${simS.toFixed(0)} s simulated, planned ${s.planned}/${trig.expected}, not yet confirmed ${s.open}, dirty ${s.dirty}`);
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Node and npm: the npm packages (npm ci) and the real peers the tests talk to
-# — Mosquitto (a foreign MQTT broker), socat (pseudo-terminal pairs for serial), zbar-tools (barcode decoding).
+# — Mosquitto (a foreign MQTT broker), socat (pseudo-terminal pairs for serial), zbar-tools (a second, independent
+# barcode decoder for the rendering tests).
 # Safe to run again; on a machine where they are present it only runs npm ci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto mosquitto-clients)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
