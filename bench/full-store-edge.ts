@@ -138,12 +138,12 @@ process.on('message', (m: EdgeMessage) => {
     (err: unknown) => reply({ id: m.id, ok: false, error: errorMessage(err) }),
   );
 });
-// The parent died: do not linger with a broker and a database open.
+// The parent is gone: do not linger with a broker and a database open (at most 30 s for an orderly stop).
 process.on('disconnect', () => {
-  if (stopping) return;
-  void (async () => {
-    await daemon?.stop().catch(() => undefined);
+  const exit = () => {
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-    process.exit(1);
-  })();
+    process.exit(stopping ? 0 : 1);
+  };
+  setTimeout(exit, 30_000).unref();
+  if (!stopping) void daemon?.stop().catch(() => undefined).finally(exit);
 });

@@ -115,11 +115,12 @@ export class EdgeProcess {
     });
   }
 
-  async stop(): Promise<void> {
+  /** Asks the edge to stop (daemon.stop); kills it when it has not exited within `graceMs`. */
+  async stop(graceMs = 30_000): Promise<void> {
     if (this.exited) return;
     const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
-    await this.call({ op: 'stop' }).catch(() => undefined);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    this.call({ op: 'stop' }).catch(() => undefined);
     await gone;
     clearTimeout(timer);
   }

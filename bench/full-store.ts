@@ -32,6 +32,7 @@
 import { radioModel } from '../simulator/src/radio-model.js';
 import { RealClock } from '../simulator/src/real-clock.js';
 import { StoreSimulator } from '../simulator/src/store-simulator.js';
+import { silentLogger } from '../simulator/src/sim-logger.js';
 import { EdgeProcess, hostNow, type EdgeUsage } from './full-store-ipc.js';
 import { StoreProbe, percentile, type Snapshot } from './full-store-probe.js';
 import { edgeKeepsUp, table, type UpdateReport } from './full-store-report.js';
@@ -72,6 +73,10 @@ function emit(o: Record<string, unknown>): void {
 function progress(msg: string): void {
   process.stderr.write(`[full-store ${((performance.now() - wallStart) / 1000).toFixed(0)}s] ${msg}\n`);
 }
+const simLog =
+  (level: string) =>
+  (obj: object, msg?: string): void =>
+    progress(`simulator ${level}: ${msg ?? ''} ${JSON.stringify(obj)}`);
 const wallSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 1) => +x.toFixed(d);
 
@@ -98,14 +103,29 @@ interface Ctx {
   probe?: StoreProbe;
 }
 
-async function edgeStatus(ctx: Ctx, since: number): Promise<{ dirty: number; planned: number; open: number }> {
+async function edgeStatus(ctx: Ctx, since: number): Promise<{ dirty: number; planned: number; open: number; apsOnline: number; sending: number; staged: number; delivered: number; waiting: number }> {
   const [r] = await ctx.edge.call({
     op: 'query',
     sql: `SELECT coalesce(sum(dirty > 0), 0) AS dirty, coalesce(sum(desired_since >= ?), 0) AS planned,
-            coalesce(sum(desired_hash IS NOT NULL AND confirmed_hash IS NOT desired_hash), 0) AS open FROM labels`,
-    params: [since],
+            coalesce(sum(desired_hash IS NOT NULL AND confirmed_hash IS NOT desired_hash), 0) AS open,
+            coalesce(sum(transfer_state = 'sending'), 0) AS sending, coalesce(sum(transfer_state = 'staged'), 0) AS staged,
+            coalesce(sum(transfer_state = 'delivered'), 0) AS delivered,
+            coalesce(sum(transfer_state IS NULL AND next_attempt_at > ? AND confirmed_hash IS NOT desired_hash), 0) AS waiting,
+            (SELECT count(*) FROM aps WHERE online = 1) AS apsOnline FROM labels`,
+    params: [since, ctx.clock.now()],
   });
-  return { dirty: Number(r!.dirty), planned: Number(r!.planned), open: Number(r!.open) };
+  const n = (k: string) => Number(r![k]);
+  return { dirty: n('dirty'), planned: n('planned'), open: n('open'), apsOnline: n('apsOnline'), sending: n('sending'), staged: n('staged'), delivered: n('delivered'), waiting: n('waiting') };
+}
+
+/** The simulated APs' side of their links to the edge, for progress lines. */
+function apLinks(ctx: Ctx): string {
+  if (ctx.sim === undefined) return '';
+  const aps = ctx.store.users.map((u) => ctx.sim!.ap(u.apId));
+  const linked = aps.filter((a) => a.online).length;
+  const hello = aps.filter((a) => a.helloDone).length;
+  const staged = aps.reduce((n, a) => n + a.transfers.size, 0);
+  return `; APs linked ${linked}, hello done ${hello} (edge: ${'{online}'} online), hellos sent ${aps.reduce((n, a) => n + a.stats.hellosSent, 0)}, staged ${staged}`;
 }
 
 async function ingest(ctx: Ctx, payload: string): Promise<number> {
@@ -139,7 +159,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     }
     if (performance.now() - lastProgress > (LABELS > 10_000 ? 60_000 : 15_000)) {
       lastProgress = performance.now();
-      progress(`${update}: ${simS.toFixed(0)} s simulated, planned ${s.planned}/${trig.expected}, not yet confirmed ${s.open}, dirty ${s.dirty}`);
+      progress(`${update}: ${simS.toFixed(0)} s simulated, planned ${s.planned}/${trig.expected}, not yet confirmed ${s.open} (edge: sending ${s.sending}, staged ${s.staged}, delivered ${s.delivered}, in backoff ${s.waiting}), dirty ${s.dirty}${apLinks(ctx).replace('{online}', String(s.apsOnline))}`);
     }
   }
   await trig.sent;
@@ -226,13 +246,13 @@ async function main(): Promise<void> {
   const clock = new RealClock({ speed: SPEED, startMs: EPOCH });
   const ctx: Ctx = { store, clock, edge: EdgeProcess.fork(EDGE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${EDGE_CPU_PROF}`] : []) };
   let stopping: Promise<void> | undefined;
-  const step = async (what: string, p: Promise<unknown>) => {
+  const step = async (what: string, p: Promise<unknown>, limitMs: number) => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        progress(`shutdown: ${what} did not finish within 20 s`);
+        progress(`shutdown: ${what} did not finish within ${limitMs / 1000} s`);
         resolve();
-      }, 20_000);
+      }, limitMs);
     });
     await Promise.race([p.catch(() => undefined), late]);
     clearTimeout(timer);
@@ -240,9 +260,9 @@ async function main(): Promise<void> {
   const cleanup = () =>
     (stopping ??= (async () => {
       ctx.probe?.stop();
-      if (ctx.sim) await step('simulator stop', ctx.sim.stop());
+      if (ctx.sim) await step('simulator stop', ctx.sim.stop(), 20_000);
       clock.stop();
-      await step('edge stop', ctx.edge.stop());
+      await step('edge stop', ctx.edge.stop(30_000), 35_000);
     })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
   const reports: UpdateReport[] = [];
@@ -289,6 +309,8 @@ async function main(): Promise<void> {
           radio: { frameLoss: LOSS },
           clock,
           seed: SEED,
+          // The simulator's warnings (an AP that lost its link, …) go to stderr with the progress lines.
+          logger: { ...silentLogger, warn: simLog('warn'), error: simLog('error') },
         });
         ctx.probe = new StoreProbe(ctx.sim, clock, QUEUE_CAPACITY);
         if (ctx.probe.ids.some((id, i) => id !== store.file.labels[i]!.labelId)) throw new Error('simulator label order differs from the store file');

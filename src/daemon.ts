@@ -200,19 +200,19 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     // Alerts and reports go to the local broker and, when configured, to HQ — each from the durable outbox.
     const root = `esl/${config.store.chain}/${config.store.id}`;
-    publishers.push(new OutboxPublisher({ db, client, dest: 'local', root, clock, log }));
-    if (hqClient) publishers.push(new OutboxPublisher({ db, client: hqClient, dest: 'hq', root, clock, log }));
+    publishers.push(new OutboxPublisher({ db, client, dest: 'local', root, clock, log, maxMessageBytes: config.mqtt.embedded.maxPacketBytes }));
+    if (hqClient) publishers.push(new OutboxPublisher({ db, client: hqClient, dest: 'hq', root, clock, log, maxMessageBytes: config.mqtt.embedded.maxPacketBytes }));
     for (const p of publishers) p.kick();
 
     const auditOptions = () => ({ now: clock.now(), slaSeconds: config.audit.slaSeconds, unreachableAfterS: config.audit.unreachableAfterS, maxAttempts: config.dispatch.maxAttempts });
-    const reporter = new AuditReporter({ db, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions, alerts, onOutbox: kickOutbox });
+    const reporter = new AuditReporter({ db, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions, alerts, onOutbox: kickOutbox, maxReportBytes: config.mqtt.embedded.maxPacketBytes });
     reporter.start();
     const operations = new LabelOperations({ db, gateway, log });
     const requestHandlers = {
       audit: async (body: unknown) => {
         const q = z.object({ status: AuditStatusSchema.optional() }).passthrough().parse(body);
         const report = await runAudit(db, auditOptions(), q.status ? { status: q.status } : {});
-        return toHqReport(report, { chain: config.store.chain, id: config.store.id }, `${config.store.chain}-${config.store.id}-audit-${report.generatedAt}`);
+        return toHqReport(report, { chain: config.store.chain, id: config.store.id }, `${config.store.chain}-${config.store.id}-audit-${report.generatedAt}`, config.mqtt.embedded.maxPacketBytes);
       },
       report: async () => ({ reportId: await reporter.publishReport() }),
       flash: async (body: unknown) => {

@@ -98,6 +98,9 @@ export class EventPublisher {
       // The embedded broker commits the event before it acknowledges the publish, so the reply can arrive first.
       this.waiters.set(event.id, { resolve, reject, timer });
     });
+    // close() or the timer may reject the reply while the publish is still in flight; the rejection is handled by
+    // the `await reply` below, and must not surface as an unhandled rejection before it.
+    reply.catch(() => undefined);
     try {
       await this.client.publishAsync(`${this.root}/in/${event.type}`, payload, { qos: 1 });
     } catch (err) {

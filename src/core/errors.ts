@@ -15,6 +15,8 @@ export const EdgeErrorCode = {
   EVENT_WRONG_STORE: 'EVENT_WRONG_STORE',
   // persistence
   DB_ERROR: 'DB_ERROR',
+  // outbox (what the edge publishes)
+  OUTBOX_TOO_LARGE: 'OUTBOX_TOO_LARGE',
   // AP link
   AP_OFFLINE: 'AP_OFFLINE',
   AP_ACK_TIMEOUT: 'AP_ACK_TIMEOUT',

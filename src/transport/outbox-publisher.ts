@@ -1,13 +1,18 @@
 /**
  * Drains the outbox to one MQTT broker: QoS 1, in order, each message marked sent only after its PUBACK. While the
  * broker is unreachable it waits and tries again; nothing is dropped (src/domain/outbox/outbox.ts).
+ *
+ * The one exception is a message larger than the broker accepts: a broker refuses it by closing the connection
+ * (MQTT 3.1.1 has no negative PUBACK), so it could never be delivered, and retrying it would hold up every message
+ * behind it and cut the edge's link to its APs once a second. It is recorded as a dead letter (OUTBOX_TOO_LARGE),
+ * logged as an error, and skipped. The edge's own messages are built to fit (the audit report trims its exceptions).
  */
 import type { MqttClient } from 'mqtt';
 import type { Database } from '../persistence/database.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { errorMessage } from '../core/errors.js';
-import { markSent, pending, type OutboxDestination } from '../domain/outbox/outbox.js';
+import { EdgeErrorCode, errorMessage } from '../core/errors.js';
+import { markSent, pending, type OutboxDestination, type OutboxMessage } from '../domain/outbox/outbox.js';
 
 export class OutboxPublisher {
   private running: Promise<void> | null = null;
@@ -17,7 +22,17 @@ export class OutboxPublisher {
   sent = 0;
 
   constructor(
-    private readonly deps: { db: Database; client: MqttClient; dest: OutboxDestination; root: string; clock: Clock; log: Logger; retryMs?: number },
+    private readonly deps: {
+      db: Database;
+      client: MqttClient;
+      dest: OutboxDestination;
+      root: string;
+      clock: Clock;
+      log: Logger;
+      retryMs?: number;
+      /** The largest MQTT message the broker accepts (payload and topic). */
+      maxMessageBytes: number;
+    },
   ) {
     deps.client.on('connect', () => this.kick());
   }
@@ -45,7 +60,13 @@ export class OutboxPublisher {
         const batch = await pending(db, dest, 100);
         if (batch.length === 0) return;
         for (const m of batch) {
-          await client.publishAsync(`${root}/${m.topic}`, m.payload, { qos: 1 });
+          const topic = `${root}/${m.topic}`;
+          const bytes = Buffer.byteLength(m.payload) + Buffer.byteLength(topic) + 16;
+          if (bytes > this.deps.maxMessageBytes) {
+            await this.skipTooLarge(m, topic, bytes);
+            continue;
+          }
+          await client.publishAsync(topic, m.payload, { qos: 1 });
           await markSent(db, dest, m.seq, clock.now());
           this.sent++;
         }
@@ -54,6 +75,25 @@ export class OutboxPublisher {
       log.warn({ evt: 'outbox.publish_failed', dest, err: errorMessage(err) }, 'outbox delivery failed; will retry');
       this.retryLater();
     }
+  }
+
+  private async skipTooLarge(m: OutboxMessage, topic: string, bytes: number): Promise<void> {
+    const { db, dest, clock, log } = this.deps;
+    const reason = `outbox message ${m.id} for ${topic} is ${bytes} bytes; the ${dest} broker takes at most ${this.deps.maxMessageBytes}`;
+    log.error({ evt: 'outbox.too_large', dest, id: m.id, topic, bytes, limit: this.deps.maxMessageBytes }, 'outbox message too large for the broker; skipped');
+    await db.transaction(async (tx) => {
+      await tx.run('INSERT INTO dead_letters (received_at, channel, topic, source, event_id, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+        clock.now(),
+        `outbox-${dest}`,
+        topic,
+        'esl-edge',
+        m.id,
+        EdgeErrorCode.OUTBOX_TOO_LARGE,
+        reason,
+        Buffer.from(m.payload.slice(0, 4096)),
+      ]);
+      await markSent(tx, dest, m.seq, clock.now());
+    });
   }
 
   private retryLater(): void {

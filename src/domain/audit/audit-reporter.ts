@@ -8,11 +8,25 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { enqueue } from '../outbox/outbox.js';
-import { runAudit, type AuditOptions, type AuditReport } from './price-audit.js';
+import { runAudit, type AuditEntry, type AuditOptions, type AuditReport } from './price-audit.js';
 import type { LabelAlerts } from './label-alerts.js';
 
 /** At most this many exception entries per report message; the rest is counted, and available over HTTP/CSV. */
 const MAX_EXCEPTIONS = 2_000;
+
+/**
+ * Room left in a report message for the MQTT fixed header, topic and properties: the message as a whole must fit the
+ * broker's packet limit, or the broker refuses it and closes the edge's connection (MQTT 3.1.1 has no negative
+ * PUBACK), and an outbox message that can never be delivered would hold up everything queued behind it.
+ */
+const ENVELOPE_BYTES = 1_024;
+
+const STATUS_RANK: Partial<Record<AuditEntry['status'], number>> = { failed: 1, unreachable: 2, stale: 3, not_sold: 4, pending: 5 };
+
+function severity(e: AuditEntry): number {
+  const wrongPrice = e.tillPriceCents !== null && e.shownPriceCents !== null && e.shownPriceCents !== e.tillPriceCents;
+  return wrongPrice ? 0 : (STATUS_RANK[e.status] ?? 6);
+}
 
 export interface HqAuditReport {
   id: string;
@@ -28,9 +42,19 @@ export interface HqAuditReport {
   exceptionsOmitted: number;
 }
 
-export function toHqReport(report: AuditReport, store: { chain: string; id: string }, id: string): HqAuditReport {
-  const exceptions = report.labels.filter((l) => l.status !== 'consistent' && l.status !== 'unbound');
-  return {
+/**
+ * The HQ summary of an audit: counts, times to consistency and the exceptions (labels not consistent), as many as
+ * fit both MAX_EXCEPTIONS and `maxBytes` of JSON, worst first: a label showing another price than the till's before
+ * all others, then failed, unreachable, stale, not sold, pending; oldest first within each. The rest is counted in
+ * exceptionsOmitted; the full list is on GET /api/v1/audit (JSON or CSV).
+ */
+export function toHqReport(report: AuditReport, store: { chain: string; id: string }, id: string, maxBytes = Infinity): HqAuditReport {
+  const exceptions = report.labels
+    .filter((l) => l.status !== 'consistent' && l.status !== 'unbound')
+    .map((l) => ({ l, rank: severity(l) }))
+    .sort((a, b) => a.rank - b.rank || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0))
+    .map((x) => x.l);
+  const hq: HqAuditReport = {
     id,
     chain: store.chain,
     store: store.id,
@@ -40,9 +64,20 @@ export function toHqReport(report: AuditReport, store: { chain: string; id: stri
     priceMismatches: report.priceMismatches,
     timeToConsistencyMs: report.timeToConsistencyMs,
     timeToConsistencyByChange: report.timeToConsistencyByChange,
-    exceptions: exceptions.slice(0, MAX_EXCEPTIONS),
-    exceptionsOmitted: Math.max(0, exceptions.length - MAX_EXCEPTIONS),
+    exceptions: [],
+    // The widest number it can be, so that the size counted below is not exceeded when it is filled in.
+    exceptionsOmitted: exceptions.length,
   };
+  let bytes = Buffer.byteLength(JSON.stringify(hq)) + ENVELOPE_BYTES;
+  for (const e of exceptions) {
+    if (hq.exceptions.length >= MAX_EXCEPTIONS) break;
+    const size = Buffer.byteLength(JSON.stringify(e)) + 1;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    hq.exceptions.push(e);
+  }
+  hq.exceptionsOmitted = exceptions.length - hq.exceptions.length;
+  return hq;
 }
 
 export class AuditReporter {
@@ -59,6 +94,8 @@ export class AuditReporter {
       auditOptions: () => AuditOptions;
       alerts: LabelAlerts;
       onOutbox: () => void;
+      /** The largest message the report may be (the MQTT packet limit). */
+      maxReportBytes: number;
     },
   ) {}
 
@@ -98,7 +135,7 @@ export class AuditReporter {
     const opts = this.deps.auditOptions();
     const report = await runAudit(this.deps.db, opts);
     const id = `${this.deps.store.chain}-${this.deps.store.id}-audit-${opts.now}`;
-    const hq = toHqReport(report, this.deps.store, id);
+    const hq = toHqReport(report, this.deps.store, id, this.deps.maxReportBytes);
     await this.deps.db.transaction((tx) => enqueue(tx, { id, topic: 'out/audit', payload: hq }, opts.now));
     this.deps.log.info({ evt: 'audit.report', id, counts: report.counts, priceMismatches: report.priceMismatches }, 'audit report queued');
     this.deps.onOutbox();

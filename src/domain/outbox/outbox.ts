@@ -25,7 +25,7 @@ export async function pending(db: Database, dest: OutboxDestination, limit: numb
   return db.all<OutboxMessage>(`SELECT seq, id, topic, payload FROM outbox WHERE ${col} IS NULL ORDER BY seq LIMIT ?`, [limit]);
 }
 
-export async function markSent(db: Database, dest: OutboxDestination, seq: number, now: number): Promise<void> {
+export async function markSent(db: Database | Tx, dest: OutboxDestination, seq: number, now: number): Promise<void> {
   const col = dest === 'local' ? 'sent_local' : 'sent_hq';
   await db.run(`UPDATE outbox SET ${col} = ? WHERE seq = ?`, [now, seq]);
 }
