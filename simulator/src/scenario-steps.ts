@@ -6,7 +6,6 @@
 import type { SimClock } from './sim-clock.js';
 import { randomInt, type Random } from './rng.js';
 import { changedPrice, priceEvent, toBatches, type VersionSource } from './scenario-events.js';
-import { moveLabel, setLabelBattery } from './scenario-label-control.js';
 import type { EventPublisher } from './scenario-publisher.js';
 import type { Step } from './scenario-schema.js';
 import type { StoreFile } from './store-file.js';
@@ -132,7 +131,7 @@ export async function runStep(ctx: StepContext, step: Step, tag: string): Promis
     }
     case 'battery': {
       const ids = pickLabels(ctx, step);
-      for (const id of ids) setLabelBattery(ctx.sim, id, step.mv);
+      for (const id of ids) ctx.sim.setLabelBattery(id, step.mv);
       return { summary: `battery of ${ids.length} labels at ${step.mv} mV`, targets: ids };
     }
     case 'frame-loss':
@@ -148,7 +147,7 @@ export async function runStep(ctx: StepContext, step: Step, tag: string): Promis
     }
     case 'move-label': {
       const labelId = step.labelId ?? ctx.store.labels[step.labelIndex!]!.labelId;
-      const { from } = moveLabel(ctx.sim, labelId, step.toApId);
+      const { from } = ctx.sim.moveLabel(labelId, step.toApId);
       return { summary: `label ${labelId} moved from ${from} to ${step.toApId}`, targets: [labelId] };
     }
     case 'price-change': {

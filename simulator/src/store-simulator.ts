@@ -271,6 +271,20 @@ export class StoreSimulator {
     this.logger.info({ evt: 'sim.ap_fault', apId, online, fault }, online ? 'AP back online' : 'AP offline');
   }
 
+  /** The label's battery is at `mv` from now on. The AP forwards a 50 mV change at once (§5.3). */
+  setLabelBattery(labelId: string, mv: number): void {
+    this.label(labelId).setBattery(mv);
+  }
+
+  /** The label is moved into `toApId`'s area (see VirtualLabel.moveTo); returns the AP it hung at before. */
+  moveLabel(labelId: string, toApId: string): { from: string } {
+    const label = this.label(labelId);
+    this.ap(toApId); // throws SIM_UNKNOWN_AP for an AP the store does not have
+    const from = label.homeApId;
+    label.moveTo(toApId);
+    return { from };
+  }
+
   rebootLabel(labelId: string): void {
     this.label(labelId).reboot();
   }

@@ -100,8 +100,10 @@ export function statusForImageError(e: unknown): StatusCodeValue {
 export class VirtualLabel {
   readonly id: string;
   readonly type: LabelType;
-  readonly homeApId: string;
-  readonly neighbourApId: string | undefined;
+  /** The AP whose area the label hangs in (moveTo changes it, as a label moved in the store). */
+  private home: string;
+  /** An AP that also hears the label, at a weaker signal; none after a move. */
+  private neighbour: string | undefined;
   readonly display: LabelDisplay;
   readonly stats: LabelStats = emptyLabelStats();
   /** Radio statistics of the most recent transfers, newest last. */
@@ -137,11 +139,34 @@ export class VirtualLabel {
     if (type === undefined) throw new RangeError(`unknown label type ${spec.labelType} for label ${spec.labelId}`);
     this.id = spec.labelId;
     this.type = type;
-    this.homeApId = spec.apId;
-    this.neighbourApId = spec.neighbourApId;
+    this.home = spec.apId;
+    this.neighbour = spec.neighbourApId;
     this.battery = spec.batteryMv ?? env.model.batteryStartMv;
     this.txSeq = Math.floor(env.random() * 0x10000);
     this.display = new LabelDisplay(type, env.clock, { onRefreshed: (kind, newImage) => this.onRefreshed(kind, newImage) });
+  }
+
+  get homeApId(): string {
+    return this.home;
+  }
+
+  get neighbourApId(): string | undefined {
+    return this.neighbour;
+  }
+
+  /** The battery is at `mv` from now on (it keeps draining from there); the next check-in reports it. */
+  setBattery(mv: number): void {
+    if (!Number.isFinite(mv) || mv < 0) throw new RangeError(`battery ${mv} mV out of range`);
+    this.battery = mv;
+  }
+
+  /**
+   * The label now hangs where only `apId` hears it: it checks in there at its next wake-up (FIRST_CONTACT, §5.3)
+   * and the edge must route its transfers to that AP. Its former neighbour no longer hears it either.
+   */
+  moveTo(apId: string): void {
+    this.home = apId;
+    this.neighbour = undefined;
   }
 
   get batteryMv(): number {

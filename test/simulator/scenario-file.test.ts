@@ -16,7 +16,6 @@ import { RealClock } from '../../simulator/src/real-clock.js';
 import { seededRandom } from '../../simulator/src/rng.js';
 import { assess, compare, type LabelObservation } from '../../simulator/src/scenario-compare.js';
 import { MAX_BATCH_BYTES, VersionSource, changedPrice, seedEvents, toBatches } from '../../simulator/src/scenario-events.js';
-import { moveLabel, setLabelBattery } from '../../simulator/src/scenario-label-control.js';
 import { ScenarioError, loadScenarioFile, resolveScenario } from '../../simulator/src/scenario-load.js';
 import { atToMs } from '../../simulator/src/scenario-schema.js';
 import { generateStore, gtin13, labelTypeMix } from '../../simulator/src/scenario-store.js';
@@ -293,7 +292,7 @@ describe('battery and move-label on a running simulator', () => {
   const checkins = () => fx.edge.received.filter((r) => r.frame.message.type === 'LABEL_CHECKIN').map((r) => ({ apId: r.apId, m: r.frame.message as MessageOf<'LABEL_CHECKIN'> }));
 
   it('a battery drop shows in the ground truth and in the next check-in the AP forwards', async () => {
-    setLabelBattery(fx.sim, LABEL_A, 2_300);
+    fx.sim.setLabelBattery(LABEL_A, 2_300);
     expect(fx.sim.groundTruth(LABEL_A)!.batteryMv).toBe(2_300);
     await runVirtualUntil(fx.clock, () => checkins().some((c) => c.m.batteryMv <= 2_300), 120_000);
     expect(checkins().at(-1)!.m.batteryMv).toBeLessThanOrEqual(2_300);
@@ -301,10 +300,10 @@ describe('battery and move-label on a running simulator', () => {
 
   it('a moved label checks in at its new AP as a first contact', async () => {
     expect(labelTypeById(fx.sim.label(LABEL_A).type.id)).toBeDefined();
-    expect(moveLabel(fx.sim, LABEL_A, 'AP-2')).toEqual({ from: 'AP-1' });
+    expect(fx.sim.moveLabel(LABEL_A, 'AP-2')).toEqual({ from: 'AP-1' });
     expect(fx.sim.label(LABEL_A).homeApId).toBe('AP-2');
     await runVirtualUntil(fx.clock, () => checkins().some((c) => c.apId === 'AP-2'), 120_000);
     expect(checkins().find((c) => c.apId === 'AP-2')!.m.wakeReason).toBe(WakeReason.FIRST_CONTACT);
-    expect(() => moveLabel(fx.sim, LABEL_A, 'AP-9')).toThrow(/no AP AP-9/);
+    expect(() => fx.sim.moveLabel(LABEL_A, 'AP-9')).toThrow(/no AP AP-9/);
   });
 });
