@@ -22,8 +22,8 @@
  * (edge_lag_p99_sim_ms), in how long it took to plan the update (planned_s) and in how full it kept the APs'
  * queues (ap_queue_fill); a run at a lower speed that gives the same times is the proof.
  *
- *   npm run bench -- full-store                                 # the reference store (≈ 10 min wall)
- *   node dist/bench/full-store.js --labels 2000 --aps 2 --speed 30   # quick (< 1 min)
+ *   npm run bench -- full-store                                 # the reference store (≈ 50 min wall at 1×)
+ *   node dist/bench/full-store.js --labels 600 --aps 1 --speed 20    # quick (≈ 1 min)
  *   options: --labels N --aps M --speed S --loss P --seed K --queue-capacity Q --promo-lead-s L
  *            --small-changes C --phase-timeout-s T --edge-log LEVEL --edge-cpu-prof DIR
  *

@@ -5,8 +5,8 @@
  *
  *   npm run bench                 # all but the opt-in ones
  *   npm run bench -- render       # only the named ones
- *   npm run bench -- full-store   # the reference store against the real edge (opt-in: ≈ 10 min)
- *   npm run bench -- full-store --labels 2000 --aps 2 --speed 30   # a quick one (< 1 min)
+ *   npm run bench -- full-store   # the reference store against the real edge (opt-in: ≈ 50 min at 1×)
+ *   npm run bench -- full-store --labels 600 --aps 1 --speed 20   # a quick one (≈ 1 min)
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const ALL = ['render', 'protocol-bytes', 'intake'];
 // full-store simulates the 50,000-label reference store against the real edge through its three standard updates:
-// about ten minutes of wall time, too long for the default list, so it runs only when named.
+// about 50 minutes of wall time at 1× on a 2-core machine, too long for the default list, so it runs only when named.
 const OPT_IN = ['full-store'];
 const names = process.argv.slice(2).filter((a) => ALL.includes(a) || OPT_IN.includes(a));
 const extra = process.argv.slice(2).filter((a) => !ALL.includes(a) && !OPT_IN.includes(a));
