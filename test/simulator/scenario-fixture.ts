@@ -2,13 +2,15 @@
  * Test support for scenario runs: a real edge in this process (embedded aedes, sqlite in a temp dir, the real
  * renderer) on the simulator's accelerated clock, with an MQTT user for every AP of the scenario's store.
  */
-import { expect } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { edgeClock } from '../../simulator/src/edge-clock.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
 import { inProcessEdge, type ScenarioEdge } from '../../simulator/src/scenario-edge.js';
-import type { ResolvedScenario } from '../../simulator/src/scenario-load.js';
+import { loadScenarioFile, type ResolvedScenario } from '../../simulator/src/scenario-load.js';
+import { runScenario } from '../../simulator/src/scenario-runner.js';
 import type { ScenarioReport } from '../../simulator/src/scenario-report.js';
 import { USERS, tempDir, testConfig } from '../support/edge-fixture.js';
 
@@ -82,4 +84,28 @@ export function describeRun(report: ScenarioReport): string {
     `settle ${report.simulated.settleS} s), ${(report.totals.bytesOnAir / 1024).toFixed(1)} kB on air (${report.totals.bytesOnAirPerLabel} B/label), ` +
     `${report.totals.updates} updates, checkpoints ${report.checkpoints.map((c) => c.convergedAfterS).join(', ')} s`
   );
+}
+
+export interface ScenarioRun {
+  fx: ScenarioEdgeFixture;
+  resolved: ResolvedScenario;
+  report: ScenarioReport;
+}
+
+/**
+ * Runs simulator/scenarios/{name}.json once against a real in-process edge for the calling describe block (in its
+ * beforeAll; stopped in its afterAll) and prints the one-line summary. Read the fields in the tests, after beforeAll.
+ */
+export function useScenarioRun(name: string): ScenarioRun {
+  const run = {} as ScenarioRun;
+  beforeAll(async () => {
+    run.resolved = await loadScenarioFile(join(import.meta.dirname, '..', '..', 'simulator', 'scenarios', `${name}.json`));
+    run.fx = await startScenarioEdge(run.resolved);
+    ({ report: run.report } = await runScenario({ scenario: run.resolved, edge: run.fx.edge, clock: run.fx.clock }));
+    console.info(describeRun(run.report));
+  }, 150_000);
+  afterAll(async () => {
+    await run.fx?.stop();
+  });
+  return run;
 }

@@ -3,51 +3,35 @@
  * day of POS price changes one by one, an HQ batch, label reboots and batteries dropping below the alert
  * threshold. Both checkpoints must pass and the audit must match every panel at the end.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seedEvents, toBatches } from '../../simulator/src/scenario-events.js';
-import { loadScenarioFile, type ResolvedScenario } from '../../simulator/src/scenario-load.js';
-import type { ScenarioReport } from '../../simulator/src/scenario-report.js';
-import { runScenario } from '../../simulator/src/scenario-runner.js';
-import { describeRun, expectGroundTruthMatchesAudit, startScenarioEdge, type ScenarioEdgeFixture } from './scenario-fixture.js';
+import { expectGroundTruthMatchesAudit, useScenarioRun } from './scenario-fixture.js';
 
 describe('scenario normal-day against a real edge', () => {
-  let fx: ScenarioEdgeFixture;
-  let resolved: ResolvedScenario;
-  let report: ScenarioReport;
-
-  beforeAll(async () => {
-    resolved = await loadScenarioFile(join(import.meta.dirname, '..', '..', 'simulator', 'scenarios', 'normal-day.json'));
-    fx = await startScenarioEdge(resolved);
-    ({ report } = await runScenario({ scenario: resolved, edge: fx.edge, clock: fx.clock }));
-    console.info(describeRun(report));
-  }, 150_000);
-  afterAll(async () => {
-    await fx?.stop();
-  });
+  const run = useScenarioRun('normal-day');
 
   it('ends with the ground truth equal to the audit, after both checkpoints passed', () => {
-    expectGroundTruthMatchesAudit(report);
-    expect(report.checkpoints.map((c) => c.ok)).toEqual([true, true]);
-    expect(report.steps.every((s) => s.ok)).toBe(true);
+    expectGroundTruthMatchesAudit(run.report);
+    expect(run.report.checkpoints.map((c) => c.ok)).toEqual([true, true]);
+    expect(run.report.steps.every((s) => s.ok)).toBe(true);
   });
 
   it('sent the POS changes one event each and the lunchtime batch as one', () => {
     // 12 + 12 single price events, 24 prices (10 % of 240 products) in one batch, after the seed batches.
-    const seedBatches = toBatches(seedEvents(resolved.store, 'esl-sim-seed'), { idPrefix: 'x', source: 'esl-sim-seed', version: 1 }).length;
-    expect(report.events.priceChanges).toBe(12 + 24 + 12);
-    expect(report.events.messages).toBe(seedBatches + 12 + 1 + 12);
+    const seedBatches = toBatches(seedEvents(run.resolved.store, 'esl-sim-seed'), { idPrefix: 'x', source: 'esl-sim-seed', version: 1 }).length;
+    expect(run.report.events.priceChanges).toBe(12 + 24 + 12);
+    expect(run.report.events.messages).toBe(seedBatches + 12 + 1 + 12);
   });
 
   it('rebooted labels got their picture again; low batteries reached the edge as alerts', async () => {
-    const rebooted = report.steps.filter((s) => s.type === 'reboot-labels').flatMap((s) => s.targets!);
+    const rebooted = run.report.steps.filter((s) => s.type === 'reboot-labels').flatMap((s) => s.targets!);
     expect(rebooted).toHaveLength(12 + 6);
-    const byId = new Map(report.labels.map((l) => [l.labelId, l]));
+    const byId = new Map(run.report.labels.map((l) => [l.labelId, l]));
     for (const id of rebooted) expect(byId.get(id)!.updates).toBeGreaterThanOrEqual(2);
 
-    const low = report.steps.find((s) => s.type === 'battery')!.targets!;
+    const low = run.report.steps.find((s) => s.type === 'battery')!.targets!;
     expect(low).toHaveLength(5);
-    const rows = await fx.daemon.db.all<{ label_id: string; battery_mv: number; alert_flags: number }>(
+    const rows = await run.fx.daemon.db.all<{ label_id: string; battery_mv: number; alert_flags: number }>(
       `SELECT label_id, battery_mv, alert_flags FROM labels WHERE label_id IN (${low.map(() => '?').join(',')})`,
       low,
     );
@@ -57,6 +41,6 @@ describe('scenario normal-day against a real edge', () => {
       expect(r.alert_flags & 1).toBe(1);
       expect(byId.get(r.label_id)!.batteryMv).toBeLessThan(2_400);
     }
-    expect(report.totals.minBatteryMv).toBeLessThan(2_400);
+    expect(run.report.totals.minBatteryMv).toBeLessThan(2_400);
   });
 });
