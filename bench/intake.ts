@@ -5,6 +5,7 @@
  *
  *   npm run build && node dist/bench/intake.js [--events 3000] [--rows 50000]
  */
+import { gtin13 } from '../src/domain/gtin.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +19,7 @@ function arg(name: string, dflt: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
-function gtin(i: number): string {
-  const body = `40${String(i).padStart(10, '0')}`;
-  const sum = [...body].reverse().reduce((a, d, j) => a + Number(d) * (j % 2 === 0 ? 3 : 1), 0);
-  return body + ((10 - (sum % 10)) % 10);
-}
+const gtin = (i: number) => gtin13(`40${String(i).padStart(10, '0')}`);
 
 function emit(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ bench: 'intake', ...o })}\n`);

@@ -7,6 +7,7 @@
  *
  * stdout: one JSON object per line (machine-readable); stderr: a summary table.
  */
+import { gtin13 } from '../src/domain/gtin.js';
 import { LABEL_TYPES, type LabelType } from '../firmware-protocol/src/label-types.js';
 import { contentHash } from '../firmware-protocol/src/content-hash.js';
 import bwipjs from 'bwip-js';
@@ -48,12 +49,7 @@ const ADJ = ['Bio-', 'Original', 'Feine', 'Klassische', 'Zarte', 'Herzhafte', 'C
 const NOUNS = ['Vollmilch-Joghurt mild 3,8 % Fett', 'Rostbratwurst grob', 'Gouda jung in Scheiben', 'Haferflocken zart', 'Spaghetti Nr. 5', 'Tomatenketchup', 'Frischkäse Kräuter', 'Butterkekse', 'Vollmilchschokolade Haselnuss', 'Kaffee Crema ganze Bohne', 'Pfefferminztee', 'Hähnchenbrustfilet', 'Rahmspinat', 'Fischstäbchen', 'Apfelschorle', 'Mineralwasser Classic', 'Sahnepudding Vanille', 'Weizenmehl Type 405', 'Gewürzgurken', 'Kartoffelsalat nach Hausfrauenart'];
 const PACKS: [string, number, 'g' | 'kg' | 'ml' | 'l'][] = [['150 g', 150, 'g'], ['200 g', 200, 'g'], ['250 g', 250, 'g'], ['400 g', 400, 'g'], ['500 g', 500, 'g'], ['1 kg', 1, 'kg'], ['0,33 l', 0.33, 'l'], ['0,75 l', 0.75, 'l'], ['1 l', 1, 'l'], ['1,5 l', 1.5, 'l'], ['500 ml', 500, 'ml']];
 
-function gtin13(n: number): string {
-  const body = `4${String(n).padStart(11, '0')}`;
-  let sum = 0;
-  for (let i = 0; i < 12; i++) sum += (body.charCodeAt(11 - i) - 48) * (i % 2 === 0 ? 3 : 1);
-  return body + String((10 - (sum % 10)) % 10);
-}
+const gtinOf = (n: number) => gtin13(`4${String(n).padStart(11, '0')}`);
 
 function products(n: number, seed: number): LabelContent[] {
   const r = rng(seed);
@@ -64,7 +60,7 @@ function products(n: number, seed: number): LabelContent[] {
     const base = unit === 'g' ? qty / 1000 : unit === 'ml' ? qty / 1000 : qty;
     const unitCents = Math.round(priceCents / base);
     const c: LabelContent = {
-      gtin: gtin13(100_000 + i),
+      gtin: gtinOf(100_000 + i),
       name: `${pick(ADJ)} ${pick(NOUNS)}`.replace('- ', '-'),
       brand: pick(BRANDS),
       packSize,

@@ -4,7 +4,7 @@
  * digits). The same spec and seed always give the same store, so a scenario is reproducible and its seed events
  * are the same every run (the edge answers "duplicate").
  */
-import { gtinCheckDigitOk } from '../../src/domain/gtin.js';
+import { gtin13 } from '../../src/domain/gtin.js';
 import { labelTypeByName } from '../../firmware-protocol/src/index.js';
 import { randomInt, seededRandom, type Random } from './rng.js';
 import type { GeneratedStore } from './scenario-schema.js';
@@ -49,13 +49,6 @@ const TEMPLATES: readonly ProductTemplate[] = [
 
 const BRANDS = ['Hofgut Weidenau', 'Almtal', 'Käserei Nordmarsch', 'Backstube Lindner', 'Sonnfeld', 'Gut Erlenhof', 'Nordlicht', 'Bergquell', 'Marktliebe', 'Rheinaue'];
 const VARIANTS = ['', 'Bio-', 'Feine ', 'Klassik ', 'Regional: '];
-
-/** A GTIN-13 with the given 12-digit body and the check digit that makes gtinCheckDigitOk accept it. */
-export function gtin13(body12: string): string {
-  if (!/^\d{12}$/.test(body12)) throw new RangeError(`GTIN body must be 12 digits, got ${body12}`);
-  for (let d = 0; d <= 9; d++) if (gtinCheckDigitOk(`${body12}${d}`)) return `${body12}${d}`;
-  throw new Error(`no check digit for ${body12}`);
-}
 
 /** Label type per label: the exact mix of the weights (largest remainder), shuffled with the seed. */
 export function labelTypeMix(weights: Record<string, number>, labels: number, random: Random): number[] {

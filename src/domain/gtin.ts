@@ -15,6 +15,13 @@ export function gtinCheckDigitOk(gtin: string): boolean {
   return (10 - (sum % 10)) % 10 === gtin.charCodeAt(gtin.length - 1) - 48;
 }
 
+/** A GTIN-13 from its 12-digit body, with the check digit that makes gtinCheckDigitOk accept it. */
+export function gtin13(body12: string): string {
+  if (!/^\d{12}$/.test(body12)) throw new RangeError(`GTIN body must be 12 digits, got ${body12}`);
+  for (let d = 0; d <= 9; d++) if (gtinCheckDigitOk(`${body12}${d}`)) return `${body12}${d}`;
+  throw new Error(`no check digit for ${body12}`);
+}
+
 /** Left-padded to 14 digits, the form GS1 Digital Link uses. */
 export function toGtin14(gtin: string): string {
   return gtin.padStart(14, '0');

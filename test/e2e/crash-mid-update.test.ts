@@ -4,32 +4,18 @@
  * converges to the new prices — checked against the simulator's ground truth, not just the edge's own records.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
 import type { AuditReport } from '../../src/domain/audit/price-audit.js';
+import { gtin13 } from '../../src/domain/gtin.js';
 import { CHAIN, STORE, TOKEN, USERS, tempDir, waitFor } from '../support/edge-fixture.js';
+import { spawnDaemon, waitHealthy, writeDaemonConfig } from '../support/daemon-process.js';
 
 const N = 120;
 
-function gtin(i: number): string {
-  const body = `400${String(i).padStart(9, '0')}`;
-  const sum = [...body].reverse().reduce((a, d, j) => a + Number(d) * (j % 2 === 0 ? 3 : 1), 0);
-  return body + ((10 - (sum % 10)) % 10);
-}
+const gtin = (i: number) => gtin13(`400${String(i).padStart(9, '0')}`);
 const labelId = (i: number) => `0000CAFE${String(i).padStart(8, '0')}`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('SIGKILL in the middle of a full-store update', () => {
   const tmp = tempDir();
@@ -42,26 +28,14 @@ describe('SIGKILL in the middle of a full-store update', () => {
   });
 
   it('converges to the new prices after a restart', async () => {
-    const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    const configFile = join(tmp.dir, 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        store: { chain: CHAIN, id: STORE },
-        dataDir: join(tmp.dir, 'data'),
-        log: { level: 'warn' },
-        mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: mqttPort }, users: Object.values(USERS) },
-        http: { host: '127.0.0.1', port: httpPort, tokens: [{ name: 't', token: TOKEN }] },
-        dispatch: { retryBaseMs: 500, retryMaxMs: 5_000, transferTimeoutMs: 30_000, heartbeatIntervalS: 5 },
-      }),
-    );
-    const api = `http://127.0.0.1:${httpPort}`;
+    const { configFile, mqttPort, api } = await writeDaemonConfig(tmp.dir, {
+      dispatch: { retryBaseMs: 500, retryMaxMs: 5_000, transferTimeoutMs: 30_000, heartbeatIntervalS: 5 },
+    });
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     const start = () => {
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', configFile], { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr?.resume();
+      child = spawnDaemon(configFile);
     };
-    const healthy = () => waitFor('daemon healthy', async () => (await fetch(`${api}/health`).catch(() => undefined))?.ok, 30_000, 200);
+    const healthy = () => waitHealthy(api);
     const audit = async () => (await (await fetch(`${api}/api/v1/audit`, { headers })).json()) as AuditReport;
     const post = async (body: unknown) => (await (await fetch(`${api}/api/v1/events`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as { status: string };
     const batch = (id: string, events: unknown[]) => ({ id, source: 'hq', version: 1, type: 'batch', data: { events } });

@@ -3,36 +3,12 @@
  * a restart every event that was acknowledged (PUBACK) before the kill is still there.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sqlite3 from 'sqlite3';
-import { CHAIN, PRODUCTS, ROOT, STORE, TOKEN, USERS, catalogueBatch, tempDir, waitFor } from '../support/edge-fixture.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startProcess(configFile: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', configFile], {
-    cwd: join(import.meta.dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return child;
-}
-
-async function waitHealthy(port: number): Promise<void> {
-  await waitFor('daemon healthy', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok, 30_000, 200);
-}
+import { PRODUCTS, ROOT, TOKEN, USERS, catalogueBatch, tempDir } from '../support/edge-fixture.js';
+import { spawnDaemon, waitHealthy, writeDaemonConfig } from '../support/daemon-process.js';
 
 function readPrices(file: string): Promise<Map<string, number>> {
   return new Promise((resolve, reject) => {
@@ -56,21 +32,10 @@ describe('crash and restart', () => {
   });
 
   it('keeps every acknowledged price across SIGKILL', async () => {
-    const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    const configFile = join(tmp.dir, 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        store: { chain: CHAIN, id: STORE },
-        dataDir: join(tmp.dir, 'data'),
-        log: { level: 'warn' },
-        mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: mqttPort }, users: Object.values(USERS) },
-        http: { host: '127.0.0.1', port: httpPort, tokens: [{ name: 't', token: TOKEN }] },
-      }),
-    );
-    child = startProcess(configFile);
-    await waitHealthy(httpPort);
-    const seed = await fetch(`http://127.0.0.1:${httpPort}/api/v1/events`, {
+    const { configFile, mqttPort, api } = await writeDaemonConfig(tmp.dir);
+    child = spawnDaemon(configFile);
+    await waitHealthy(api);
+    const seed = await fetch(`${api}/api/v1/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: catalogueBatch(),
@@ -105,15 +70,15 @@ describe('crash and restart', () => {
     expect(acked.length).toBeGreaterThan(50);
 
     // Restart on the same sqlite file: every acknowledged price is there.
-    child = startProcess(configFile);
-    await waitHealthy(httpPort);
+    child = spawnDaemon(configFile);
+    await waitHealthy(api);
     const prices = await readPrices(join(tmp.dir, 'data', 'esl-edge.db'));
     const missing = acked.filter((id) => !prices.has(id));
     expect(missing).toEqual([]);
     for (const id of acked) expect(prices.get(id)).toBe(100 + Number(id.split('-').pop()));
 
     // And the daemon works on: a new event is applied.
-    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/events/price`, {
+    const res = await fetch(`${api}/api/v1/events/price`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'after-restart', source: 'erp', version: 10_000, type: 'price', data: { gtin, priceCents: 777 } }),

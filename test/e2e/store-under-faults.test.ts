@@ -9,16 +9,13 @@ import type { Daemon } from '../../src/daemon.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
 import { runAudit } from '../../src/domain/audit/price-audit.js';
+import { gtin13 } from '../../src/domain/gtin.js';
 import { CHAIN, STORE, USERS, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
 
 const N = 2_000;
 const SPEED = 20;
 
-function gtin(i: number): string {
-  const body = `401${String(i).padStart(9, '0')}`;
-  const sum = [...body].reverse().reduce((a, d, j) => a + Number(d) * (j % 2 === 0 ? 3 : 1), 0);
-  return body + ((10 - (sum % 10)) % 10);
-}
+const gtin = (i: number) => gtin13(`401${String(i).padStart(9, '0')}`);
 const labelId = (i: number) => `0000FA17${String(i).padStart(8, '0')}`;
 
 describe(`a store of ${N} labels under faults`, () => {

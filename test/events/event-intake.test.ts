@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
 import { EventIntake } from '../../src/domain/events/event-intake.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { gtin13 } from '../../src/domain/gtin.js';
 import { createLogger } from '../../src/core/logger.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -52,11 +53,7 @@ describe('event intake', () => {
   });
 
   it('applies a batch of 10,000 prices atomically: all or none', async () => {
-    const gtins = Array.from({ length: 10_000 }, (_, i) => {
-      const body = `40000${String(i).padStart(7, '0')}`;
-      const sum = [...body].reverse().reduce((a, d, j) => a + Number(d) * (j % 2 === 0 ? 3 : 1), 0);
-      return body + ((10 - (sum % 10)) % 10);
-    });
+    const gtins = Array.from({ length: 10_000 }, (_, i) => gtin13(`40000${String(i).padStart(7, '0')}`));
     const events = gtins.map((g, i) => ({ id: `b-${i}`, source: 'hq', version: 1, type: 'price', data: { gtin: g, priceCents: 100 + i } }));
     // One bad row (an invalid GTIN) fails schema validation: nothing of the batch is applied.
     const broken = [...events];

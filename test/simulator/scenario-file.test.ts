@@ -18,7 +18,8 @@ import { assess, compare, type LabelObservation } from '../../simulator/src/scen
 import { MAX_BATCH_BYTES, VersionSource, changedPrice, seedEvents, toBatches } from '../../simulator/src/scenario-events.js';
 import { ScenarioError, loadScenarioFile, resolveScenario } from '../../simulator/src/scenario-load.js';
 import { atToMs } from '../../simulator/src/scenario-schema.js';
-import { generateStore, gtin13, labelTypeMix } from '../../simulator/src/scenario-store.js';
+import { generateStore, labelTypeMix } from '../../simulator/src/scenario-store.js';
+import { gtin13 } from '../../src/domain/gtin.js';
 import { sample } from '../../simulator/src/scenario-steps.js';
 import { VirtualClock } from '../../simulator/src/virtual-clock.js';
 import { runVirtualUntil } from './edge-double.js';
