@@ -90,6 +90,11 @@ export const ConfigSchema = z.object({
       /** Heartbeat and check-in intervals the edge asks the APs for (protocol §5, §8). */
       heartbeatIntervalS: z.number().int().min(1).max(3600).default(30),
       checkinReportIntervalS: z.number().int().min(1).max(65535).default(300),
+      /**
+       * Dispatch passes start at most this often. Every check-in, transfer result and heartbeat asks for one; a
+       * 50,000-label store forwards ~170 check-ins/s, and unthrottled passes would run back to back (D16). 0 = off.
+       */
+      minPassIntervalMs: z.number().int().min(0).max(10_000).default(200),
     })
     .default({
       maxInFlightPerAp: 256,
@@ -101,6 +106,7 @@ export const ConfigSchema = z.object({
       prestageLeadS: 1800,
       heartbeatIntervalS: 30,
       checkinReportIntervalS: 300,
+      minPassIntervalMs: 200,
     }),
   audit: z
     .object({

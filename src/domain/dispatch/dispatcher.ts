@@ -70,12 +70,41 @@ export interface DispatchStats {
   baseMismatches: number;
 }
 
+/**
+ * The queries of a dispatch pass, with the index each must use (test/labels/dispatch-queries.test.ts checks the
+ * plans). Their WHERE terms repeat those of the partial indexes of migration 5 verbatim — sqlite uses a partial index
+ * only when it sees the implication — so a pass reads only labels with work, not all of an AP's labels (D16).
+ */
+export const PASS_QUERIES = {
+  /** Transfers in flight on an AP. Index labels_transfer_ap. */
+  inFlight: "SELECT count(*) AS n FROM labels WHERE transfer_ap = ? AND transfer_state IN ('sending', 'staged')",
+  /** Labels of an AP that must get their desired picture, most urgent first. Index labels_to_send. */
+  toSend: `SELECT * FROM labels
+     WHERE ap_id = ? AND desired_hash IS NOT NULL AND confirmed_hash IS NOT desired_hash
+       AND label_type IS NOT NULL AND transfer_state IS NULL AND next_attempt_at <= ?
+     ORDER BY priority, desired_since LIMIT ?`,
+  /** Timed pictures to withdraw (protocol §6.5). Index labels_to_drop. */
+  toDrop: 'SELECT * FROM labels WHERE ap_id = ? AND drop_timed = 1 AND desired_hash IS NOT NULL AND transfer_state IS NULL AND next_attempt_at <= ? LIMIT ?',
+  /** Upcoming pictures to stage with a display time, soonest first. Index labels_to_stage. */
+  toStage: `SELECT * FROM labels
+     WHERE ap_id = ? AND next_hash IS NOT NULL AND next_at > ? AND confirmed_hash = desired_hash AND drop_timed = 0
+       AND transfer_state IS NULL AND label_type IS NOT NULL AND next_attempt_at <= ?
+     ORDER BY next_at LIMIT ?`,
+  /** When the pass must run again for a label in backoff. Index labels_next_attempt. */
+  nextRetry: `SELECT min(next_attempt_at) AS at FROM labels WHERE next_attempt_at > ? AND desired_hash IS NOT NULL
+     AND confirmed_hash IS NOT desired_hash AND transfer_state IS NULL`,
+} as const;
+
 export class Dispatcher {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
   private sweepTimer: TimerHandle | null = null;
   private wakeTimer: TimerHandle | null = null;
+  private kickTimer: TimerHandle | null = null;
+  private lastPassAt = -Infinity;
+  /** Dispatch passes run so far (metrics, benchmarks). */
+  passes = 0;
   /** Transfers being sent right now (ACKs awaited), per AP. */
   private readonly sending = new Map<string, Set<string>>();
   readonly stats: DispatchStats = { transfersStarted: 0, transfersStaged: 0, transfersDelivered: 0, transfersFailed: 0, bytesSent: 0, fullImages: 0, deltaImages: 0, baseMismatches: 0 };
@@ -107,6 +136,7 @@ export class Dispatcher {
     this.stopped = true;
     if (this.sweepTimer) this.deps.clock.clearTimeout(this.sweepTimer);
     if (this.wakeTimer) this.deps.clock.clearTimeout(this.wakeTimer);
+    if (this.kickTimer) this.deps.clock.clearTimeout(this.kickTimer);
   }
 
   async idle(): Promise<void> {
@@ -115,12 +145,29 @@ export class Dispatcher {
     if (pending > 0) await new Promise((r) => setTimeout(r, 20)).then(() => this.idle());
   }
 
+  /**
+   * Asks for a dispatch pass. Passes run one at a time and start at most once per `minPassIntervalMs`: every
+   * check-in, transfer result and heartbeat kicks, and a large store forwards hundreds of check-ins a second, so
+   * unthrottled passes (a few queries per AP each) would run back to back (docs/decisions.md D16). A staged
+   * transfer waits ~15 s for its label's wake-up anyway.
+   */
   kick(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
+    if (this.kickTimer) return;
+    const wait = this.lastPassAt + this.deps.config.minPassIntervalMs - this.deps.clock.now();
+    if (wait > 0) {
+      this.kickTimer = this.deps.clock.setTimeout(() => {
+        this.kickTimer = null;
+        this.kick();
+      }, wait);
+      return;
+    }
+    this.lastPassAt = this.deps.clock.now();
+    this.passes++;
     this.running = this.pass()
       .catch((err) => this.deps.log.error({ evt: 'dispatch.failed', err: errorMessage(err) }, 'dispatch pass failed'))
       .finally(() => {
@@ -142,46 +189,26 @@ export class Dispatcher {
       }
       const capacity = Math.min(this.deps.config.maxInFlightPerAp, ap.queueCapacity || this.deps.config.maxInFlightPerAp);
       const inFlight = await this.deps.db.get<{ n: number }>(
-        "SELECT count(*) AS n FROM labels WHERE transfer_ap = ? AND transfer_state IN ('sending', 'staged')",
+        PASS_QUERIES.inFlight,
         [ap.apId],
       );
       const free = capacity - (inFlight?.n ?? 0);
       if (free <= 0) continue;
-      const candidates = await this.deps.db.all<LabelRow>(
-        `SELECT * FROM labels
-         WHERE ap_id = ? AND desired_hash IS NOT NULL AND label_type IS NOT NULL
-           AND (confirmed_hash IS NULL OR confirmed_hash <> desired_hash)
-           AND transfer_state IS NULL AND next_attempt_at <= ?
-         ORDER BY priority, desired_since LIMIT ?`,
-        [ap.apId, now, free],
-      );
+      const candidates = await this.deps.db.all<LabelRow>(PASS_QUERIES.toSend, [ap.apId, now, free]);
       for (const label of candidates) void this.startTransfer(ap.apId, label, 'now');
       let left = free - candidates.length;
       if (left > 0) {
         // Withdraw timed pictures that are no longer wanted, then stage upcoming ones (protocol §6.5).
-        const drops = await this.deps.db.all<LabelRow>(
-          `SELECT * FROM labels WHERE ap_id = ? AND drop_timed = 1 AND desired_hash IS NOT NULL AND transfer_state IS NULL AND next_attempt_at <= ? LIMIT ?`,
-          [ap.apId, now, left],
-        );
+        const drops = await this.deps.db.all<LabelRow>(PASS_QUERIES.toDrop, [ap.apId, now, left]);
         for (const label of drops) void this.startTransfer(ap.apId, label, 'drop');
         left -= drops.length;
       }
       if (left > 0 && ap.capabilities & ApCapability.TIMED_DISPLAY) {
-        const timed = await this.deps.db.all<LabelRow>(
-          `SELECT * FROM labels
-           WHERE ap_id = ? AND next_hash IS NOT NULL AND next_at > ? AND confirmed_hash = desired_hash AND drop_timed = 0
-             AND transfer_state IS NULL AND label_type IS NOT NULL AND next_attempt_at <= ?
-           ORDER BY next_at LIMIT ?`,
-          [ap.apId, now, now, left],
-        );
+        const timed = await this.deps.db.all<LabelRow>(PASS_QUERIES.toStage, [ap.apId, now, now, left]);
         for (const label of timed) void this.startTransfer(ap.apId, label, 'timed');
       }
     }
-    const next = await this.deps.db.get<{ at: number | null }>(
-      `SELECT min(next_attempt_at) AS at FROM labels WHERE next_attempt_at > ? AND desired_hash IS NOT NULL
-         AND (confirmed_hash IS NULL OR confirmed_hash <> desired_hash) AND transfer_state IS NULL`,
-      [now],
-    );
+    const next = await this.deps.db.get<{ at: number | null }>(PASS_QUERIES.nextRetry, [now]);
     if (next?.at) earliestRetry = Math.min(earliestRetry, next.at);
     if (earliestRetry !== Infinity) this.wakeAt(earliestRetry);
   }
