@@ -9,43 +9,14 @@ import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../core/logger.js';
 import { startDaemon, type Daemon } from '../daemon.js';
 import { PACKAGE_ROOT } from '../domain/rendering/package-root.js';
-import { loadStoreFile, type StoreFile } from '../../simulator/src/store-file.js';
+import { loadStoreFile } from '../../simulator/src/store-file.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
-import type { SingleEvent } from '../domain/events/event-schemas.js';
+import { seedEvents } from '../../simulator/src/scenario-events.js';
 
 export interface DemoHandle {
   daemon: Daemon;
   simulator: StoreSimulator;
   stop(): Promise<void>;
-}
-
-const UNIT_MAP: Record<string, 'g' | 'kg' | 'ml' | 'l' | 'm' | 'm2' | 'piece'> = { g: 'g', kg: 'kg', ml: 'ml', l: 'l', m: 'm', 'm²': 'm2', Stück: 'piece' };
-
-/** The store file's catalogue and label bindings as one batch event (stable ids: replaying it is a no-op). */
-export function seedEvents(store: StoreFile): SingleEvent[] {
-  const source = 'demo-seed';
-  const events: SingleEvent[] = [];
-  for (const p of store.products) {
-    events.push({
-      id: `demo-seed-product-${p.gtin}`,
-      source,
-      version: 1,
-      type: 'product',
-      data: {
-        gtin: p.gtin,
-        name: p.name,
-        ...(p.brand ? { brand: p.brand } : {}),
-        packSize: { quantity: p.packSize.quantity, unit: UNIT_MAP[p.packSize.unit] ?? 'piece' },
-        loose: p.loose,
-        category: p.category,
-      },
-    });
-    events.push({ id: `demo-seed-price-${p.gtin}`, source, version: 1, type: 'price', data: { gtin: p.gtin, priceCents: p.regularPriceCents, currency: 'EUR' } });
-  }
-  for (const l of store.labels) {
-    events.push({ id: `demo-seed-binding-${l.labelId}`, source, version: 1, type: 'binding', data: { labelId: l.labelId, gtin: l.gtin } });
-  }
-  return events;
 }
 
 export async function runDemo(opts: { dataDir: string; httpPort: number; mqttPort: number; fresh: boolean; quiet?: boolean }): Promise<DemoHandle> {
@@ -61,7 +32,7 @@ export async function runDemo(opts: { dataDir: string; httpPort: number; mqttPor
   const store = await loadStoreFile(join(PACKAGE_ROOT, 'simulator', 'stores', 'demo-store.json'));
   const daemon = await startDaemon(config, { log });
 
-  const seed = { id: 'demo-seed-batch-v1', source: 'demo-seed', version: 1, type: 'batch', data: { events: seedEvents(store) } };
+  const seed = { id: 'demo-seed-batch-v1', source: 'demo-seed', version: 1, type: 'batch', data: { events: seedEvents(store, 'demo-seed') } };
   const { reply } = await daemon.intake.ingest(JSON.stringify(seed), { channel: 'local' });
   log.info({ evt: 'demo.seeded', status: reply.status, products: store.products.length, labels: store.labels.length }, 'demo catalogue loaded');
 
