@@ -9,6 +9,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import type { Database } from '../persistence/database.js';
+import { recordDeadLetter } from '../persistence/dead-letters.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { EdgeErrorCode, errorMessage } from '../core/errors.js';
@@ -82,16 +83,7 @@ export class OutboxPublisher {
     const reason = `outbox message ${m.id} for ${topic} is ${bytes} bytes; the ${dest} broker takes at most ${this.deps.maxMessageBytes}`;
     log.error({ evt: 'outbox.too_large', dest, id: m.id, topic, bytes, limit: this.deps.maxMessageBytes }, 'outbox message too large for the broker; skipped');
     await db.transaction(async (tx) => {
-      await tx.run('INSERT INTO dead_letters (received_at, channel, topic, source, event_id, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-        clock.now(),
-        `outbox-${dest}`,
-        topic,
-        'esl-edge',
-        m.id,
-        EdgeErrorCode.OUTBOX_TOO_LARGE,
-        reason,
-        Buffer.from(m.payload.slice(0, 4096)),
-      ]);
+      await recordDeadLetter(tx, { at: clock.now(), channel: `outbox-${dest}`, topic, source: 'esl-edge', id: m.id, code: EdgeErrorCode.OUTBOX_TOO_LARGE, reason, payload: Buffer.from(m.payload).subarray(0, 4096) });
       await markSent(tx, dest, m.seq, clock.now());
     });
   }

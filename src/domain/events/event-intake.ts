@@ -6,6 +6,7 @@
  * Bad input never throws out of `ingest`: it becomes a `rejected` reply, a log line and a dead-letter row.
  */
 import type { Database } from '../../persistence/database.js';
+import { recordDeadLetter } from '../../persistence/dead-letters.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { EdgeErrorCode, errorMessage } from '../../core/errors.js';
@@ -26,7 +27,6 @@ export interface IntakeResult {
 }
 
 /** Dead-letter rows keep at most this much of the raw input. */
-const DEAD_LETTER_MAX_BYTES = 64 * 1024;
 
 export class EventIntake {
   constructor(
@@ -108,16 +108,7 @@ export class EventIntake {
     const source = typeof obj.source === 'string' ? obj.source.slice(0, 64) : null;
     this.deps.log.warn({ evt: 'event.rejected', code, reason, eventId, source, channel: ctx.channel, topic: ctx.topic }, 'event rejected');
     try {
-      await this.deps.db.run('INSERT INTO dead_letters (received_at, channel, topic, source, event_id, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-        this.deps.clock.now(),
-        ctx.channel,
-        ctx.topic ?? null,
-        source,
-        eventId,
-        code,
-        reason,
-        bytes.subarray(0, DEAD_LETTER_MAX_BYTES),
-      ]);
+      await recordDeadLetter(this.deps.db, { at: this.deps.clock.now(), channel: ctx.channel, topic: ctx.topic ?? null, source, id: eventId, code, reason, payload: bytes });
     } catch (err) {
       this.deps.log.error({ evt: 'deadletter.failed', err: errorMessage(err) }, 'could not record dead letter');
     }
