@@ -88,10 +88,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     let mqttUrl: string;
     let credentials: { username?: string; password?: string };
     if (config.mqtt.embedded.enabled) {
-      broker = await startEmbeddedBroker({ config, log, host: config.mqtt.embedded.host, port: config.mqtt.embedded.port, maxPacketBytes: config.mqtt.embedded.maxPacketBytes });
+      broker = await startEmbeddedBroker({ config, log, clock, host: config.mqtt.embedded.host, port: config.mqtt.embedded.port, maxPacketBytes: config.mqtt.embedded.maxPacketBytes });
       const b = broker;
       cleanup.push(() => b.close());
-      mqttUrl = `mqtt://${config.mqtt.embedded.host === '0.0.0.0' ? '127.0.0.1' : config.mqtt.embedded.host}:${broker.port}`;
+      mqttUrl = broker.edgeUrl;
       credentials = broker.edgeCredentials;
     } else {
       if (!config.mqtt.url) throw new Error('mqtt.url is required when mqtt.embedded.enabled is false');
@@ -172,7 +172,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     const events = new MqttEventSource(client, intake, { chain: config.store.chain, store: config.store.id, log });
     await events.start({ subscribe: broker === null });
-    broker?.setEventHandler((topic, payload) => events.handle(topic, payload));
+    broker?.setEventHandler((topic, payload, from) => events.handle(topic, payload, undefined, from.username));
     cleanup.push(() => events.stop());
 
     // The HQ uplink: the same intake, fed from the chain's broker (persistent session: the broker keeps our events
@@ -227,7 +227,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, requestHandlers, { chain: config.store.chain, store: config.store.id, log }));
     for (const r of requestSources) await r.start();
 
-    const metrics = createMetrics({ db, dispatcher, hub });
+    const metrics = createMetrics({ db, dispatcher, hub, extra: broker ? [broker.metrics] : [] });
     const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
     let httpPort = 0;
     if (opts.listenHttp !== false) {

@@ -12,7 +12,7 @@ export interface Metrics {
   render(): Promise<string>;
 }
 
-export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub: ApHub }): Metrics {
+export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub: ApHub; extra?: Registry[] }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'esl_edge_' });
   new Gauge({
@@ -47,5 +47,7 @@ export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub:
     },
   });
   void dead;
-  return { contentType: registry.contentType, render: () => registry.metrics() };
+  // Components with their own registry (the embedded broker's login and refusal counters) are merged in.
+  const merged = deps.extra && deps.extra.length > 0 ? Registry.merge([registry, ...deps.extra]) : registry;
+  return { contentType: registry.contentType, render: () => merged.metrics() };
 }

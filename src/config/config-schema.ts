@@ -3,20 +3,66 @@
  * where a safe one exists; secrets (passwords, tokens) never do.
  */
 import { z } from 'zod';
+import { assertValidStoredSecret, isHashedSecret } from '../core/secret-hash.js';
+
+function isValidStoredSecret(v: string): boolean {
+  try {
+    assertValidStoredSecret(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" or "-", at most 32');
 const secret = z.string().min(8, 'at least 8 characters');
 
 export const MqttUserSchema = z
   .object({
-    username: z.string().min(1).max(64),
-    password: secret,
+    /** One topic level of reply/{username} (mqtt-acl.ts), so no "/", "+" or "#". */
+    username: z.string().regex(/^[^/+#]{1,64}$/, '1–64 characters, no "/", "+" or "#"'),
+    /** Plaintext (warned about at start-up) or an scrypt hash from `esl-edge secret hash` (src/core/secret-hash.ts). */
+    password: secret.refine((v) => !isHashedSecret(v) || isValidStoredSecret(v), 'malformed scrypt hash (expected scrypt$logN$r$p$salt$hash)'),
     /** ap: one access point; publisher: HQ/POS systems sending events; observer: read-only dashboards. */
     role: z.enum(['ap', 'publisher', 'observer']),
     /** For role "ap": the AP id this user may speak for (§11 of the protocol spec). */
     apId: id.optional(),
+    /**
+     * MQTT client ids this user may connect with: exact ids, or a prefix ending in "*" (docs/decisions.md D24).
+     * Default: an AP only its apId (protocol §11.3); a publisher or observer any id not reserved to another user
+     * (ids listed here or an AP's id) or to the edge (`esl-edge-*`).
+     */
+    clientIds: z.array(z.string().regex(/^[^*+#/\u0000]{1,64}\*?$/, 'a client id or a prefix ending in "*"')).min(1).optional(),
   })
   .refine((u) => u.role !== 'ap' || u.apId !== undefined, { message: 'an "ap" user needs apId', path: ['apId'] });
+
+/** MQTT over TLS (MQTT 3.1.1 §5.1, IANA port 8883); with clientCa, APs may authenticate by certificate too. */
+export const MqttTlsSchema = z.object({
+  host: z.string().optional(),
+  port: z.number().int().min(0).max(65535).default(8883),
+  /** PEM files, relative to the config file. */
+  cert: z.string().min(1),
+  key: z.string().min(1),
+  /** CA that signs client certificates (mutual TLS); a verified certificate's CN must equal the MQTT username. */
+  clientCa: z.string().min(1).optional(),
+  /** Refuse TLS clients without a certificate signed by clientCa (default: true when clientCa is set). */
+  requireClientCert: z.boolean().optional(),
+});
+
+/** Failed MQTT logins slow down per source address and per username (docs/decisions.md D25). */
+export const LoginThrottleSchema = z.object({
+  /** Failures tolerated before any delay. */
+  freeFailures: z.number().int().min(0).default(3),
+  /** First delay; doubles with each further failure, up to maxDelayMs. */
+  baseDelayMs: z.number().int().min(1).default(250),
+  maxDelayMs: z.number().int().min(1).default(15_000),
+  /** Logins of one source being checked at once; more are refused with CONNACK 3 unchecked. */
+  maxPendingPerSource: z.number().int().min(1).default(4),
+  /** Failure counts decay: a key is forgotten this long after its last failure. */
+  forgetAfterMs: z.number().int().min(1000).default(15 * 60_000),
+});
+
+const LOGIN_THROTTLE_DEFAULTS = LoginThrottleSchema.parse({});
 
 export const ConfigSchema = z.object({
   store: z.object({
@@ -35,8 +81,12 @@ export const ConfigSchema = z.object({
         port: z.number().int().min(0).max(65535).default(1883),
         /** Largest MQTT packet the broker accepts; a full 7.5" image frame is ~4.2 kB. */
         maxPacketBytes: z.number().int().min(1024).default(256 * 1024),
+        /** Plain TCP listener on host:port; false = TLS only (the edge's own client then uses a loopback listener). */
+        plain: z.boolean().default(true),
+        tls: MqttTlsSchema.optional(),
+        loginThrottle: LoginThrottleSchema.default(LOGIN_THROTTLE_DEFAULTS),
       })
-      .default({ enabled: true, host: '127.0.0.1', port: 1883, maxPacketBytes: 256 * 1024 }),
+      .default({ enabled: true, host: '127.0.0.1', port: 1883, maxPacketBytes: 256 * 1024, plain: true, loginThrottle: LOGIN_THROTTLE_DEFAULTS }),
     /** External broker (used when embedded.enabled is false), e.g. mqtt://broker.local:1883. */
     url: z.string().url().optional(),
     username: z.string().optional(),

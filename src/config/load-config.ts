@@ -73,5 +73,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   // Relative paths in a config file are relative to that file, so a config works from any working directory.
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(baseDir, config.dataDir);
   config.rendering.templateDirs = config.rendering.templateDirs.map((d) => (isAbsolute(d) ? d : resolve(baseDir, d)));
+  const tls = config.mqtt.embedded.tls;
+  if (tls) {
+    const abs = (f: string) => (isAbsolute(f) ? f : resolve(baseDir, f));
+    tls.cert = abs(tls.cert);
+    tls.key = abs(tls.key);
+    if (tls.clientCa) tls.clientCa = abs(tls.clientCa);
+  }
   return { config, baseDir };
 }

@@ -1,21 +1,38 @@
 /**
  * The embedded MQTT broker (aedes), so a store needs nothing else installed. Authentication is always on:
  * every client needs a username and password from the config (or the edge's own generated credentials);
- * anonymous clients and wrong passwords are refused with CONNACK 4/5, and per-client ACLs (mqtt-acl.ts) decide
- * who may publish and subscribe where.
+ * anonymous clients and wrong passwords are refused with CONNACK 4/5, client ids are bound to users, and failed
+ * logins slow down (mqtt-authenticator.ts); per-client ACLs (mqtt-acl.ts) and strict topic routing
+ * (topic-router.ts) decide who may publish and subscribe where. Listeners: plain TCP and/or TLS (mqtt-listeners.ts).
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Aedes, type Client } from 'aedes';
+import { Counter, Registry } from 'prom-client';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { isHashedSecret } from '../core/secret-hash.js';
 import type { Config } from '../config/config-schema.js';
-import { mayPublish, maySubscribe, storeRoot, type Principal } from './mqtt-acl.js';
+import { mayPublish, maySubscribe, storeRoot } from './mqtt-acl.js';
+import { MqttAuthenticator, type BrokerUser } from './mqtt-authenticator.js';
+import { startBrokerListeners } from './mqtt-listeners.js';
+import { envelopeReplyTo, ownReplyPrefix, replyTopicWithin } from './reply-scope.js';
+import { routePublish, topicNameProblem } from './topic-router.js';
 
-/** Commits an event published to R/in/…; the publisher's PUBACK is sent only after it resolves. */
-export type InboundEventHandler = (topic: string, payload: Buffer) => Promise<void>;
+/**
+ * Commits an event published to R/in/…; the publisher's PUBACK is sent only after it resolves. `publisher`: who
+ * published it, so a reply goes only under that user's own reply prefix (reply-scope.ts).
+ */
+export type InboundEventHandler = (topic: string, payload: Buffer, publisher: { username: string }) => Promise<void>;
 
 export interface EmbeddedBroker {
+  /** Port of the plain TCP listener (or, when plain TCP is off, of the loopback listener for the edge's own client). */
   port: number;
+  /** Port of the TLS listener, when configured. */
+  tlsPort: number | null;
+  /** URL the edge's own client connects to. */
+  edgeUrl: string;
+  /** The broker's metrics (logins, refusals); merged into /metrics by the daemon. */
+  metrics: Registry;
   /**
    * aedes sends the PUBACK of a QoS 1 publish right after authorizePublish, before delivering it to anyone. So the
    * only way to make "acknowledged" mean "committed" on the embedded broker is to commit inside that hook
@@ -27,61 +44,71 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-function sameSecret(a: string, b: string): boolean {
-  // Hash first so the comparison is constant-time whatever the lengths.
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}
-
 export async function startEmbeddedBroker(opts: {
   config: Config;
   log: Logger;
   host: string;
   port: number;
   maxPacketBytes: number;
+  clock?: Clock;
+  /** Resolves relative TLS file names (the config file's directory). */
+  baseDir?: string;
 }): Promise<EmbeddedBroker> {
   const { config, log } = opts;
   const root = storeRoot(config.store.chain, config.store.id);
   const edgeCredentials = { username: `edge-${config.store.id}`, password: randomBytes(24).toString('base64url') };
-  const users = new Map<string, { password: string; principal: Principal }>();
-  for (const u of config.mqtt.users) {
-    users.set(u.username, { password: u.password, principal: { username: u.username, role: u.role, ...(u.apId ? { apId: u.apId } : {}) } });
+  const metrics = new Registry();
+  const refused = new Counter({
+    name: 'esl_edge_mqtt_publish_refused_total',
+    help: 'PUBLISH packets refused (connection closed, MQTT-3.3.5-2), by reason',
+    labelNames: ['reason'],
+    registers: [metrics],
+  });
+  const users: BrokerUser[] = config.mqtt.users.map((u) => ({
+    username: u.username,
+    password: u.password,
+    role: u.role,
+    ...(u.apId ? { apId: u.apId } : {}),
+    ...(u.clientIds ? { clientIds: u.clientIds } : {}),
+  }));
+  const plaintext = users.filter((u) => !isHashedSecret(u.password)).map((u) => u.username);
+  if (plaintext.length > 0) {
+    // Names only, never the secrets (docs/security.md): hash them with `esl-edge secret hash`.
+    log.warn({ evt: 'config.plaintext_secrets', section: 'mqtt.users', usernames: plaintext }, 'MQTT passwords stored in plaintext in the config; store scrypt hashes instead');
   }
-  users.set(edgeCredentials.username, { password: edgeCredentials.password, principal: { username: edgeCredentials.username, role: 'edge' } });
-  const principals = new WeakMap<Client, Principal>();
-  const emptyIdUnclean = new WeakSet<Client>();
+  users.push({ ...edgeCredentials, role: 'edge' });
+  const edgeOnlySockets = new WeakSet<object>();
+  const auth = new MqttAuthenticator({
+    users,
+    clock: opts.clock ?? systemClock,
+    log,
+    throttle: config.mqtt.embedded.loginThrottle,
+    metrics,
+    edgeOnly: (conn) => edgeOnlySockets.has(conn as object),
+  });
   let eventHandler: InboundEventHandler | null = null;
   const eventPrefix = `${root}/in/`;
+  const refuse = (client: Client | null, topic: string, reason: string, label: string): Error => {
+    refused.inc({ reason: label });
+    log.warn({ evt: 'mqtt.publish_refused', username: auth.principalOf(client)?.username ?? null, clientId: client?.id ?? null, topic: topic.slice(0, 200), reason }, 'publish refused; connection closed');
+    return new Error(reason);
+  };
 
   const broker = await Aedes.createBroker({
     maxClientsIdLength: 64,
-    keepaliveLimit: 600,
+    // keepaliveLimit stays 0 (off): keepalive 0 is legal [MQTT-3.1.2-10] and aedes refuses a violation with CONNACK 6,
+    // a code MQTT 3.1.1 does not define (§3.2.2.3). TCP keepalive on the sockets reaps dead peers (mqtt-listeners.ts).
+    keepaliveLimit: 0,
     queueLimit: 100,
     // A frozen subscriber must not stall delivery to everyone else (domain notes §4).
     drainTimeout: 30_000,
-    preConnect(client, packet, callback) {
-      // MQTT 3.1.1 [MQTT-3.1.3-8]: an empty client id requires clean session; aedes does not check it. A refusal
-      // here would close the socket without CONNACK, so mark the client and answer CONNACK 2 from authenticate.
-      const p = packet as { clientId?: string; clean?: boolean };
-      if (!p.clientId && p.clean === false) emptyIdUnclean.add(client);
-      callback(null, true);
-    },
-    authenticate(client, username, password, done) {
-      if (emptyIdUnclean.has(client)) {
-        log.warn({ evt: 'mqtt.refused', reason: 'empty client id with clean=false', username: username ?? null }, 'mqtt client refused');
-        return done(Object.assign(new Error('identifier rejected'), { returnCode: 2 as const }), false);
-      }
-      const user = username ? users.get(username) : undefined;
-      if (!user || !password || !sameSecret(password.toString('utf8'), user.password)) {
-        log.warn({ evt: 'mqtt.auth_failed', username: username ?? null, clientId: client.id, anonymous: !username }, 'mqtt authentication failed');
-        const err = Object.assign(new Error('bad user name or password'), { returnCode: 4 as const });
-        return done(err, false);
-      }
-      principals.set(client, user.principal);
-      done(null, true);
-    },
+    preConnect: auth.preConnect,
+    authenticate: auth.authenticate,
     authorizePublish(client, packet, callback) {
-      const p = client ? principals.get(client) : undefined;
+      const p = auth.principalOf(client);
       if (!p) return callback(new Error('not authenticated'));
+      const route = routePublish(p, root, packet.topic);
+      if (!route.ok) return callback(refuse(client, packet.topic, route.reason, 'topic'));
       if (packet.payload && packet.payload.length > opts.maxPacketBytes) {
         log.warn({ evt: 'mqtt.publish_refused', username: p.username, topic: packet.topic, reason: 'too large', bytes: packet.payload.length }, 'publish refused');
         return callback(new Error('payload too large'));
@@ -90,11 +117,19 @@ export async function startEmbeddedBroker(opts: {
         log.warn({ evt: 'mqtt.publish_refused', username: p.username, topic: packet.topic, reason: 'acl' }, 'publish refused');
         return callback(new Error('not authorized'));
       }
+      if (route.route === 'request') {
+        // A request is answered on its replyTo by the edge; only under the requester's own prefix (D25). Refused
+        // here, where the requester is known: the edge's request source sees no publisher identity (MQTT 3.1.1).
+        const replyTo = envelopeReplyTo(packet.payload as Buffer);
+        if (replyTo !== undefined && !replyTopicWithin(replyTo, ownReplyPrefix(root, p.username))) {
+          return callback(refuse(client, packet.topic, `replyTo outside ${ownReplyPrefix(root, p.username)}`, 'reply_to'));
+        }
+      }
       if (packet.topic.startsWith(eventPrefix) && p.role !== 'edge') {
         if (!eventHandler) return callback(new Error('event intake not ready'));
         // Refusing (error) closes the connection without PUBACK, so the publisher sends again: used only when
         // the commit itself failed. Invalid events are committed as dead letters and acknowledged.
-        eventHandler(packet.topic, packet.payload as Buffer).then(
+        eventHandler(packet.topic, packet.payload as Buffer, { username: p.username }).then(
           () => callback(null),
           (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
         );
@@ -103,34 +138,52 @@ export async function startEmbeddedBroker(opts: {
       callback(null);
     },
     authorizeSubscribe(client, sub, callback) {
-      const p = client ? principals.get(client) : undefined;
+      const p = auth.principalOf(client);
+      // Ill-formed UTF-8 or U+0000 in a topic filter closes the connection [MQTT-1.5.3-1], [MQTT-1.5.3-2]. (The
+      // wildcard rule of topicNameProblem does not apply to filters; aedes checks their wildcard placement, §4.7.1.)
+      const problem = topicNameProblem(sub.topic.replace(/[+#]/g, 'x'));
+      if (problem) {
+        log.warn({ evt: 'mqtt.subscribe_refused', username: p?.username ?? null, topic: sub.topic.slice(0, 200), reason: problem }, 'subscribe refused; connection closed');
+        return callback(new Error(problem));
+      }
+      // A refused filter is answered with return code 0x80 in the SUBACK (§3.9.3), not by closing the connection.
       if (!p || !maySubscribe(p, root, sub.topic)) {
         log.warn({ evt: 'mqtt.subscribe_refused', username: p?.username ?? null, topic: sub.topic }, 'subscribe refused');
         return callback(null, null);
       }
       callback(null, sub);
     },
+    authorizeForward(client, packet) {
+      // Defence in depth for D24: whatever a session holds (restored subscriptions, queued messages), a message goes
+      // only to a client whose user may subscribe to its topic.
+      const p = auth.principalOf(client);
+      return p && maySubscribe(p, root, packet.topic) ? packet : null;
+    },
   });
   broker.on('clientError', (client, err) => log.debug({ evt: 'mqtt.client_error', clientId: client?.id, err: err.message }, 'mqtt client error'));
 
-  const server: Server = createServer(broker.handle as (socket: Socket) => void);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
+  const listeners = await startBrokerListeners({
+    handle: broker.handle,
+    embedded: config.mqtt.embedded,
+    baseDir: opts.baseDir ?? process.cwd(),
+    host: opts.host,
+    port: opts.port,
+    log,
+    markEdgeOnly: (socket) => edgeOnlySockets.add(socket),
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : opts.port;
-  log.info({ evt: 'mqtt.broker_started', host: opts.host, port }, 'embedded MQTT broker listening');
 
   return {
-    port,
+    port: listeners.port,
+    tlsPort: listeners.tlsPort,
+    edgeUrl: listeners.edgeUrl,
+    metrics,
     edgeCredentials,
     setEventHandler(handler) {
       eventHandler = handler;
     },
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listeners.close();
     },
   };
 }

@@ -4,8 +4,10 @@
  * "Durable before acknowledged": MQTT.js sends the PUBACK only when the `handleMessage` callback is called, and we
  * call it after the event's transaction committed (or after it was dead-lettered). A crash before that makes the
  * broker redeliver; the event id makes the redelivery a no-op. Replies go to the MQTT 5 response topic or the
- * envelope's replyTo, and only when that lies under the store's reply/ topic, so the edge cannot be used to
- * publish anywhere else.
+ * envelope's replyTo, and only under the publisher's own reply prefix when the embedded broker names the publisher
+ * (reply-scope.ts, docs/decisions.md D25), else under the store's reply/ topic, so the edge cannot be used to
+ * publish anywhere else. An event with a foreign reply topic is still processed (the publisher may send events);
+ * only the reply is withheld, with a warning.
  */
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../core/logger.js';
@@ -13,6 +15,7 @@ import { errorMessage } from '../core/errors.js';
 import type { EventIntake } from '../domain/events/event-intake.js';
 import { EVENT_TYPES, type EventType } from '../domain/events/event-schemas.js';
 import { storeRoot } from './mqtt-acl.js';
+import { replyPrefixFor, replyTopicWithin } from './reply-scope.js';
 
 export class MqttEventSource {
   private readonly root: string;
@@ -56,7 +59,8 @@ export class MqttEventSource {
     this.stopped = true;
   }
 
-  async handle(topic: string, payload: Buffer, responseTopic?: string): Promise<void> {
+  /** `publisher`: the username that published the event, when known (the embedded broker). */
+  async handle(topic: string, payload: Buffer, responseTopic?: string, publisher?: string): Promise<void> {
     if (this.stopped) throw new Error('event intake is stopping');
     const typeSegment = topic.slice(`${this.root}/in/`.length);
     const expectedType = (EVENT_TYPES as readonly string[]).includes(typeSegment) ? (typeSegment as EventType) : undefined;
@@ -65,14 +69,18 @@ export class MqttEventSource {
       this.opts.log.warn({ evt: 'intake.unknown_topic', topic }, 'event arrived on an unknown type topic');
     }
     const replyTopic = responseTopic ?? result.replyTo;
-    if (replyTopic && replyTopic.startsWith(`${this.root}/reply/`) && !/[+#]/.test(replyTopic)) {
+    const replyPrefix = replyPrefixFor(this.root, publisher);
+    if (replyTopic && replyTopicWithin(replyTopic, replyPrefix)) {
       // Not awaited: inside MQTT.js's handleMessage no further packet (so not the PUBACK of this reply) is read
       // until the callback runs — awaiting here would stall the session after the first event.
       this.client
         .publishAsync(replyTopic, JSON.stringify(result.reply), { qos: 1 })
         .catch((err: unknown) => this.opts.log.warn({ evt: 'intake.reply_failed', replyTopic, err: errorMessage(err) }, 'reply not sent'));
     } else if (replyTopic) {
-      this.opts.log.warn({ evt: 'intake.reply_refused', replyTopic }, 'reply topic outside the store reply/ namespace');
+      this.opts.log.warn(
+        { evt: 'intake.reply_refused', code: 'REPLY_TO_FOREIGN', replyTopic: replyTopic.slice(0, 256), allowed: replyPrefix, publisher: publisher ?? null, status: result.reply.status },
+        'reply topic outside the publisher\'s reply namespace; event processed, reply withheld',
+      );
     }
   }
 }

@@ -61,7 +61,8 @@ describe('authentication and authorisation', () => {
   });
 
   it('lets an AP subscribe only to its own downlink', async () => {
-    const ap = await connectClient(daemon, USERS.ap1);
+    // An AP connects with its apId as client id (protocol §11.3; the broker refuses others, D24).
+    const ap = await connectClient(daemon, USERS.ap1, { clientId: USERS.ap1.apId });
     const own = await ap.subscribeAsync(`${ROOT}/ap/AP-1/down`, { qos: 1 });
     expect(own[0]?.qos).toBe(1);
     // The broker answers SUBACK 0x80 (failure); MQTT.js turns that into a rejected promise.
@@ -71,7 +72,7 @@ describe('authentication and authorisation', () => {
   });
 
   it('does not deliver an event published by an AP user (not a publisher)', async () => {
-    const ap = await connectClient(daemon, USERS.ap1);
+    const ap = await connectClient(daemon, USERS.ap1, { clientId: USERS.ap1.apId });
     const before = await daemon.db.get<{ n: number }>('SELECT count(*) AS n FROM events');
     // aedes refuses the publish and closes the connection of a client that publishes where it may not.
     const closed = new Promise<void>((r) => ap.once('close', () => r()));
