@@ -39,6 +39,8 @@ export function filterWithin(requested: string, allowed: string): boolean {
     if (a[i] === '+') continue;
     if (r[i] === '+' || r[i] !== a[i]) return false;
   }
+  // "sport/#" also matches "sport" itself, the parent level (MQTT 3.1.1 §4.7.1.2).
+  if (a.length === r.length + 1 && a[r.length] === '#') return true;
   return r.length === a.length;
 }
 

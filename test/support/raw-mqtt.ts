@@ -96,16 +96,17 @@ export async function rawConnect(opts: RawConnectOptions): Promise<RawClient> {
     sendBytes: (bytes) => socket.write(bytes),
     end: () => socket.destroy(),
   };
-  client.send({
-    cmd: 'connect',
-    protocolId: 'MQTT',
-    protocolVersion: (opts.protocolVersion ?? 4) as 4,
-    clientId: opts.clientId ?? '',
-    clean: opts.clean ?? true,
-    keepalive: opts.keepalive ?? 60,
-    ...(opts.username !== undefined ? { username: opts.username } : {}),
-    ...(opts.password !== undefined ? { password: Buffer.from(opts.password, 'utf8') } : {}),
-  });
+  // Written by hand (§3.1): mqtt-packet refuses some of the CONNECTs these tests need (an empty id with clean=0).
+  const flags = (opts.username !== undefined ? 0x80 : 0) | (opts.password !== undefined ? 0x40 : 0) | (opts.clean === false ? 0 : 0x02);
+  const keepalive = opts.keepalive ?? 60;
+  const body = Buffer.concat([
+    mqttString('MQTT'),
+    Buffer.from([opts.protocolVersion ?? 4, flags, keepalive >> 8, keepalive & 0xff]),
+    mqttString(opts.clientId ?? ''),
+    ...(opts.username !== undefined ? [mqttString(opts.username)] : []),
+    ...(opts.password !== undefined ? [mqttString(opts.password)] : []),
+  ]);
+  client.sendBytes(Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]));
   return client;
 }
 

@@ -14,6 +14,11 @@ describe('topic ACLs', () => {
     expect(filterWithin('a/b/#', 'a/#')).toBe(true);
     expect(filterWithin('a/#', 'a/b/#')).toBe(false);
     expect(filterWithin('a/+/c', 'a/b/c')).toBe(false);
+    // "a/#" also matches the parent level "a" (MQTT 3.1.1 §4.7.1.2): the README's replyTo ".../reply/pos".
+    expect(filterWithin('a', 'a/#')).toBe(true);
+    expect(filterWithin('a/b', 'a/b/c/#')).toBe(false);
+    expect(maySubscribe(pos, R, `${R}/reply/pos`)).toBe(true);
+    expect(maySubscribe(pos, R, `${R}/reply`)).toBe(false);
   });
 
   it('an AP speaks only for itself', () => {
