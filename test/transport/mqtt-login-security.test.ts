@@ -59,6 +59,11 @@ describe('LoginThrottle (injected clock)', () => {
     expect(admitted).toBe(true);
     t.done('10.0.0.9', 'pos', true);
     expect(t.sourceWaitMs('10.0.0.9')).toBe(0);
+    // Another source is never held by this one's failures.
+    expect(t.sourceWaitMs('10.0.0.10')).toBe(0);
+    // The per-username tarpit: the 6th failure for "pos" is answered after 1000 ms.
+    await t.gate('10.0.0.11');
+    expect(t.done('10.0.0.11', 'pos', false)).toBe(1000);
     // Forgotten: failures of another source, once forgetAfterMs passed without a new one.
     await t.gate('10.0.0.12');
     t.done('10.0.0.12', 'x', false);
@@ -72,11 +77,6 @@ describe('LoginThrottle (injected clock)', () => {
     expect(t.sourceWaitMs('10.0.0.12')).toBe(500);
     clock.advance(THROTTLE.forgetAfterMs + 1);
     expect(t.sourceWaitMs('10.0.0.12')).toBe(0);
-    // Another source is never held by this one's failures.
-    expect(t.sourceWaitMs('10.0.0.10')).toBe(0);
-    // The per-username tarpit: the 6th failure for "pos" is answered after 1000 ms.
-    await t.gate('10.0.0.11');
-    expect(t.done('10.0.0.11', 'pos', false)).toBe(1000);
   });
 
   it('refuses more than maxPendingPerSource logins of one source at once, unchecked', async () => {
