@@ -32,7 +32,7 @@ export const MqttUserSchema = z
      * Default: an AP only its apId (protocol §11.3); a publisher or observer any id not reserved to another user
      * (ids listed here or an AP's id) or to the edge (`esl-edge-*`).
      */
-    clientIds: z.array(z.string().regex(/^[^*+#/\u0000]{1,64}\*?$/, 'a client id or a prefix ending in "*"')).min(1).optional(),
+    clientIds: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}\*?$/, 'a client id ([A-Za-z0-9_.:-]) or a prefix ending in "*"')).min(1).optional(),
   })
   .refine((u) => u.role !== 'ap' || u.apId !== undefined, { message: 'an "ap" user needs apId', path: ['apId'] });
 
