@@ -64,10 +64,14 @@ export class MqttEventSource {
     if (this.stopped) throw new Error('event intake is stopping');
     const typeSegment = topic.slice(`${this.root}/in/`.length);
     const expectedType = (EVENT_TYPES as readonly string[]).includes(typeSegment) ? (typeSegment as EventType) : undefined;
-    const result = await this.intake.ingest(payload, { channel: 'mqtt', topic, ...(expectedType ? { expectedType } : {}) });
-    if (!expectedType && result.reply.status !== 'rejected') {
-      this.opts.log.warn({ evt: 'intake.unknown_topic', topic }, 'event arrived on an unknown type topic');
+    if (!expectedType) {
+      // Strict routing (docs/decisions.md D24): only in/{event type} is an event topic. The embedded broker refuses
+      // other topics before they get here; from an external broker (a subscriber cannot refuse) the message is
+      // acknowledged and dropped, never ingested.
+      this.opts.log.warn({ evt: 'intake.unknown_topic', topic: topic.slice(0, 200) }, 'message on an undocumented topic dropped');
+      return;
     }
+    const result = await this.intake.ingest(payload, { channel: 'mqtt', topic, expectedType });
     const replyTopic = responseTopic ?? result.replyTo;
     const replyPrefix = replyPrefixFor(this.root, publisher);
     if (replyTopic && replyTopicWithin(replyTopic, replyPrefix)) {
