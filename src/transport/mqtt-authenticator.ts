@@ -13,6 +13,7 @@
  * Only codes 2–5 of MQTT 3.1.1 §3.2.2.3 are used; keepalive is never refused (aedes' keepaliveLimit, which answers
  * with the undefined code 6, stays off: keepalive 0 is legal, §3.1.2.10).
  */
+import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { Client } from 'aedes';
 import { Counter, type Registry } from 'prom-client';
@@ -47,6 +48,8 @@ export class MqttAuthenticator {
   readonly registry = new ClientIdRegistry();
   private readonly principals = new WeakMap<Client, Principal>();
   private readonly connects = new WeakMap<Client, { emptyId: boolean; clean: boolean }>();
+  /** SHA-256 of username + password of logins that succeeded (bounded), see check(). */
+  private readonly knownGood = new Set<string>();
   private readonly failures: Counter<'reason'>;
   private readonly throttled: Counter<'kind'>;
   private readonly idRefusals: Counter;
@@ -102,6 +105,12 @@ export class MqttAuthenticator {
       return { ok: false, error: refusal(2, 'identifier rejected') }; // [MQTT-3.1.3-8]
     }
     const source = (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown';
+    if (user && password && this.knownGood.has(this.loginDigest(user.username, password)) && (await this.credentialProblem(client, user, password)) === null) {
+      // Credentials that logged in before (an AP reconnecting) skip the source throttle: several devices behind one
+      // address must not wait for a neighbour's failures. Knowing such credentials is no guess to slow down. (The
+      // check above still applies the listener and certificate rules; the password check hits the verifier's cache.)
+      return this.admit(client, user, connect);
+    }
     const gate = await this.throttle.gate(source);
     if (!gate.ok) {
       this.throttled.inc({ kind: 'busy' });
@@ -121,8 +130,18 @@ export class MqttAuthenticator {
       return { ok: false, error: reason === 'certificate' || reason === 'edge-only listener' ? refusal(5, 'not authorized') : refusal(4, 'bad user name or password') };
     }
     this.throttle.done(source, username, true);
+    if (this.knownGood.size >= 1024) this.knownGood.delete(this.knownGood.values().next().value!);
+    this.knownGood.add(this.loginDigest(user!.username, password!));
+    return this.admit(client, user!, connect);
+  }
 
-    const u = user!;
+  private loginDigest(username: string, password: Buffer): string {
+    return createHash('sha256').update(username).update('\0').update(password).digest('base64');
+  }
+
+  /** Step 4: the client id, once the credentials are good. */
+  private admit(client: Client, u: BrokerUser, connect: { emptyId: boolean; clean: boolean }): { ok: true } | { ok: false; error: Error & { returnCode: ReturnCode } } {
+    const log = this.opts.log;
     const principal: Principal = { username: u.username, role: u.role, ...(u.apId ? { apId: u.apId } : {}) };
     const allowed = this.policy.allows(principal, client.id, connect.emptyId);
     const claimed = allowed.ok ? this.registry.claim(client.id, u.username, client, connect.clean) : allowed;

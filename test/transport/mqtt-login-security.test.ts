@@ -125,10 +125,20 @@ describe('embedded broker logins', () => {
     // MQTT.js too (from 127.0.0.1), and an AP whose username is not under attack.
     const js = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.port}`, { username: USERS.pos.username, password: USERS.pos.password, reconnectPeriod: 0 });
     await js.endAsync();
+    // Credentials that logged in before skip the source throttle: a device sharing the attacker's address (NAT)
+    // is admitted at once, while that address's guesses wait (held on the standing clock, or refused as busy).
+    const neighbour = await connackCode({ port: b.port, localAddress: attacker, username: USERS.pos.username, password: USERS.pos.password, clientId: 'pos-neighbour' });
+    expect(neighbour.code).toBe(0);
+    neighbour.client.end();
+    // ... but a first-time login from there is held like any guess (the AP's credentials never logged in before).
+    const firstTime = connackCode({ port: b.port, localAddress: attacker, username: USERS.ap1.username, password: USERS.ap1.password, clientId: 'AP-1' });
+    expect(await Promise.race([firstTime.then((r) => r.code), new Promise<'held'>((r) => setTimeout(() => r('held'), 300))])).not.toBe(0);
     // The flood: 3 free failures answered 4 at once; 4 more wait for the (standing) clock; the rest are refused
     // unchecked with CONNACK 3 "Server unavailable" (§3.2.2.3) — never CONNACK 0, never an undefined code.
     const settled = await Promise.race([Promise.all(flood), new Promise<null>((r) => setTimeout(() => r(null), 300))]);
     expect(settled).toBeNull(); // some are still held: the throttle is holding them on the manual clock
+    const late = await advanceUntil(clock, firstTime);
+    late.client.end();
     const codes = (await advanceUntil(clock, Promise.all(flood))).map((r) => (r.client.end(), r.code));
     expect(codes.filter((c) => c === 4).length).toBeGreaterThanOrEqual(3);
     expect(codes.filter((c) => c === 3).length).toBeGreaterThanOrEqual(40);
