@@ -73,5 +73,6 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   // Relative paths in a config file are relative to that file, so a config works from any working directory.
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(baseDir, config.dataDir);
   config.rendering.templateDirs = config.rendering.templateDirs.map((d) => (isAbsolute(d) ? d : resolve(baseDir, d)));
+  if (config.http.tls) config.http.tls = { cert: resolve(baseDir, config.http.tls.cert), key: resolve(baseDir, config.http.tls.key) };
   return { config, baseDir };
 }
