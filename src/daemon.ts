@@ -246,7 +246,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       await http.listen({ host: config.http.host, port: config.http.port });
       const addr = http.server.address();
       httpPort = typeof addr === 'object' && addr ? addr.port : config.http.port;
-      log.info({ evt: 'http.listening', host: config.http.host, port: httpPort }, 'HTTP API listening');
+      log.info({ evt: 'http.listening', scheme: config.http.tls ? 'https' : 'http', host: config.http.host, port: httpPort }, 'HTTP API listening');
     }
     cleanup.push(() => http.close());
 

@@ -59,6 +59,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     bodyLimit: config.http.bodyLimitBytes,
     // HTTPS when configured (docs/install.md): the certificate chain and key are read once, at start-up.
     ...(tls ? { https: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } } : {}),
+    // Errors fastify raises before routing (a malformed URL) get the same coded body as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = errorReply(err);
+      void (reply as unknown as FastifyReply).code(status).send(body);
+    },
   });
   const auth = new HttpTokenAuth({ tokens: config.http.tokens, clock, log: deps.log, registry: deps.metrics.registry, limits: config.http.authLimits });
   auth.warnPlaintext();
