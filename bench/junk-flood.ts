@@ -46,7 +46,7 @@ export async function floodHttp(opts: { baseUrl: string; token: string; count: n
       const res = await fetch(`${opts.baseUrl}/api/v1/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json' },
-        body: junkPayload((opts.offset ?? 0) + i, opts.bytes),
+        body: new Uint8Array(junkPayload((opts.offset ?? 0) + i, opts.bytes)),
       }).catch(() => null);
       if (!res || res.status !== 400) unexpected++;
       await res?.arrayBuffer();

@@ -66,7 +66,12 @@ describe('StoragePruner', () => {
     await p.pass();
     expect(await deadLetterBytes()).toBeLessThanOrEqual(256 * 1024);
     expect((await alerts()).length).toBe(1);
-    // The flood is over: one "ended" alert.
+    // A quiet pass in the middle of a flood does not end the episode (no flapping)…
+    clock.advance(60_000);
+    await p.pass();
+    expect((await alerts()).length).toBe(1);
+    // …ten quiet prune intervals do: one "ended" alert.
+    clock.advance(10 * 60_000);
     await p.pass();
     expect((await alerts()).map((a) => a.type)).toEqual(['storage-pruning', 'storage-pruning-ended']);
   });

@@ -47,6 +47,8 @@ export class StoragePruner {
   private stopped = false;
   private deadLetterBytesSincePass = 0;
   private lastPriceHistoryPass = -Infinity;
+  /** When each table last had to be pruned by its bound (in memory: after a restart the quiet period starts again). */
+  private readonly lastBoundPrune = new Map<PrunedTable, number>();
   passes = 0;
 
   constructor(private readonly deps: StoragePrunerDeps) {}
@@ -189,14 +191,20 @@ export class StoragePruner {
     return r.changes;
   }
 
-  /** Raises `storage-pruning` when bound-driven pruning starts on a table, `storage-pruning-ended` when it stops. */
+  /**
+   * Raises `storage-pruning` when bound-driven pruning starts on a table, and `storage-pruning-ended` only after ten
+   * prune intervals without any: a flood is pruned in bursts, and one quiet pass in the middle must not make the alert
+   * flap (bench/flood raised three "started" alerts in one flood before this hysteresis).
+   */
   private async episode(table: PrunedTable, droppedNow: number, limit: Record<string, number>): Promise<void> {
     const key = `storage.pruning.${table}`;
     const now = this.deps.clock.now();
+    if (droppedNow > 0 || !this.lastBoundPrune.has(table)) this.lastBoundPrune.set(table, now);
+    const quiet = now - this.lastBoundPrune.get(table)! >= 10 * this.deps.config.pruneIntervalS * 1000;
     let raised = false;
     await this.deps.db.transaction(async (tx) => {
       const active = (await tx.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]))?.value === '1';
-      if (droppedNow > 0 === active) return;
+      if (droppedNow > 0 ? active : !active || !quiet) return;
       const type = droppedNow > 0 ? 'storage-pruning' : 'storage-pruning-ended';
       const id = `${type}-${table}-${now}`;
       await enqueue(tx, { id, topic: 'out/alerts', payload: { id, type, table, ...(droppedNow > 0 ? { rowsDropped: droppedNow } : {}), ...limit, at: new Date(now).toISOString() } }, now);
