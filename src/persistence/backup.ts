@@ -10,7 +10,7 @@
  * `<dataDir>/esl-edge.pid` (see `writePidFile`), and restore refuses while that process is alive.
  */
 import sqlite3 from 'sqlite3';
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 
@@ -66,6 +66,20 @@ export async function checkDatabaseFile(file: string): Promise<DbCheck> {
   }
 }
 
+/**
+ * Run as root (an operator with sudo), sqlite may leave a -shm/-wal owned by root beside the database, and a restored
+ * file is root's: the service user could then not open its own database. Hand every database file in the directory
+ * back to the directory's owner.
+ */
+function keepOwnership(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const { uid, gid } = statSync(dir);
+  for (const suffix of ['', '-wal', '-shm']) {
+    const f = join(dir, `${DB_FILE_NAME}${suffix}`);
+    if (existsSync(f)) chownSync(f, uid, gid);
+  }
+}
+
 /** Copies the live database `source` to `target` (consistent snapshot), then checks the copy. */
 export async function backupDatabase(source: string, target: string): Promise<DbCheck> {
   if (!existsSync(source)) throw new Error(`no database at ${source}`);
@@ -89,6 +103,7 @@ export async function backupDatabase(source: string, target: string): Promise<Db
     });
   } finally {
     await close(src);
+    keepOwnership(dirname(source));
   }
   const check = await checkDatabaseFile(tmp);
   if (!check.ok) {
@@ -152,5 +167,6 @@ export async function restoreDatabase(backupFile: string, dataDir: string): Prom
     }
   }
   renameSync(tmp, target);
+  keepOwnership(dataDir);
   return { ...check, previous: previous ? resolve(dirname(target), previous) : null };
 }
