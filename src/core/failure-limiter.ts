@@ -61,6 +61,11 @@ export class FailureLimiter {
     return delay;
   }
 
+  /** True when the key failed recently (it is remembered), blocked or not. */
+  hasFailed(key: string): boolean {
+    return this.live(key) !== undefined;
+  }
+
   /** A success clears the key's record. */
   succeed(key: string): void {
     this.keys.delete(key);

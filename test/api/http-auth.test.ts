@@ -12,6 +12,7 @@ import { tempDir, testConfig } from '../support/edge-fixture.js';
 
 const HQ_TOKEN = 'hq-token-0123456789abcdef-hashed';
 const POS_TOKEN = 'pos-token-0123456789abcdef-plain';
+const OPS_TOKEN = 'ops-token-0123456789abcdef-hashed';
 const ATTACKER = '10.0.0.66';
 
 describe('HTTP authentication: hashed tokens and failure limits', () => {
@@ -33,6 +34,7 @@ describe('HTTP authentication: hashed tokens and failure limits', () => {
         tokens: [
           { name: 'hq', token: await hashSecret(HQ_TOKEN, { logN: 12 }) },
           { name: 'pos', token: POS_TOKEN },
+          { name: 'ops', token: await hashSecret(OPS_TOKEN, { logN: 12 }) },
         ],
         authLimits: { freeFailures: 5, baseDelayMs: 1_000, maxDelayMs: 30_000 },
       },
@@ -60,6 +62,16 @@ describe('HTTP authentication: hashed tokens and failure limits', () => {
     expect((await get(POS_TOKEN)).statusCode).toBe(200);
     expect((await get(`${HQ_TOKEN}x`, '10.0.0.1')).statusCode).toBe(401);
     expect((await get(null, '10.0.0.2')).statusCode).toBe(401);
+  });
+
+  it('checks one hash at a time per source; parallel requests with one new token share the check', async () => {
+    const same = await Promise.all(Array.from({ length: 10 }, () => get(OPS_TOKEN, '10.3.0.1')));
+    expect(same.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+    const different = await Promise.all(Array.from({ length: 10 }, (_, i) => get(`parallel-wrong-${i}-0123456789`, '10.3.0.2')));
+    const codes = different.map((r) => r.statusCode).sort();
+    // One wrong token is checked (401); the others are refused at once while it is in flight (429, Retry-After 1).
+    expect(codes).toEqual([401, ...Array(9).fill(429)]);
+    expect(different.find((r) => r.statusCode === 429)?.headers['retry-after']).toBe('1');
   });
 
   it('slows a flood of wrong tokens from one source down with 429 + Retry-After, capped', async () => {
@@ -112,7 +124,7 @@ describe('HTTP authentication: hashed tokens and failure limits', () => {
     const m = await daemon.http.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${POS_TOKEN}` } });
     const value = (reason: string) => Number(new RegExp(`esl_edge_http_auth_failures_total\\{reason="${reason}"\\} (\\d+)`).exec(m.body)?.[1]);
     expect(value('limited')).toBeGreaterThan(400);
-    expect(value('wrong')).toBeGreaterThanOrEqual(15);
+    expect(value('wrong')).toBeGreaterThanOrEqual(16);
     expect(value('missing')).toBe(1);
   });
 });

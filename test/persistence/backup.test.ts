@@ -140,5 +140,11 @@ describe('backup and restore', () => {
     expect(hash).toMatch(/^scrypt\$/);
     expect(await verifySecret(hash, 'my-store-secret-0001')).toBe(true);
     expect(h.stdout).not.toContain('my-store-secret-0001');
+    // --generate: a random token for the client and its (cheap, D27) hash for the config.
+    const g = await cli(['secret', 'hash', '--generate']);
+    const [, token, generated] = /^token: (\S+)\nhash: +(\S+)\n$/.exec(g.stdout) ?? [];
+    expect(token!.length).toBeGreaterThanOrEqual(40);
+    expect(generated).toMatch(/^scrypt\$10\$/);
+    expect(await verifySecret(generated!, token!)).toBe(true);
   }, 120_000);
 });
