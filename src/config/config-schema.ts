@@ -1,5 +1,5 @@
 /**
- * The daemon's configuration, validated once at start-up (docs/configuration.md). Every field has a default
+ * The daemon's configuration, validated once at start-up (README, "Running it in a store"). Every field has a default
  * where a safe one exists; secrets (passwords, tokens) never do.
  */
 import { z } from 'zod';
