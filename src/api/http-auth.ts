@@ -62,7 +62,7 @@ export class HttpTokenAuth {
     for (const reason of ['missing', 'wrong', 'limited']) this.failures.inc({ reason }, 0);
   }
 
-  /** Logs one warning per plaintext token (its name only): the operator should hash it. */
+  /** Logs one warning naming the plaintext tokens (names only, never a value): the operator should hash them. */
   warnPlaintext(): void {
     const plain = this.deps.tokens.filter((t) => !isHashedSecret(t.token)).map((t) => t.name);
     if (plain.length > 0) {
