@@ -38,7 +38,9 @@ import type { ApGateway } from './domain/ports.js';
 import { z } from 'zod';
 import type { FrameLink } from './transport/frame-link.js';
 import { buildHttpServer } from './api/http-server.js';
-import { createMetrics } from './api/metrics.js';
+import { createMetrics, type Metrics } from './api/metrics.js';
+import { StoragePruner } from './domain/storage/storage-pruner.js';
+import { writePidFile } from './persistence/backup.js';
 
 export interface DaemonOptions {
   clock?: Clock;
@@ -65,6 +67,7 @@ export interface Daemon {
   hub: ApHub;
   aps: ApRegistry;
   renderer: Renderer;
+  pruner: StoragePruner;
   /** Resolves when planning and dispatch have nothing left to do right now. */
   settle(): Promise<void>;
   stop(): Promise<void>;
@@ -77,9 +80,12 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const startedAt = clock.now();
   const cleanup: (() => Promise<void>)[] = [];
   try {
-    const db = await Database.open(join(config.dataDir, 'esl-edge.db'));
+    const db = await Database.open(join(config.dataDir, 'esl-edge.db'), { maxBytes: config.storage.maxDbBytes });
     cleanup.push(() => db.close());
     log.info({ evt: 'db.opened', file: db.file }, 'store database open');
+    // `esl-edge restore` refuses while this process has the database open (src/persistence/backup.ts).
+    const releasePidFile = writePidFile(config.dataDir);
+    cleanup.push(async () => releasePidFile());
 
     // The store's template directories come after the bundled ones: a store template overrides one of the same name.
     const renderer = opts.renderer ?? (await LabelRenderer.create({ templateDirs: [BUNDLED_TEMPLATE_DIR, ...config.rendering.templateDirs] }));
@@ -144,6 +150,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       prestageLeadMs: config.dispatch.prestageLeadS * 1000,
       onPlanned: () => dispatcher.kick(),
     });
+    const late: { metrics?: Metrics } = {};
+    const pruner = new StoragePruner({ db, clock, log, config: config.storage, hqConfigured: config.hq !== undefined, onOutbox: kickOutbox, onPruned: (t, r, n) => late.metrics?.storagePruned(t, r, n) });
     const intake = new EventIntake({
       db,
       clock,
@@ -151,6 +159,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       maxEventBytes: config.intake.maxEventBytes,
       onApplied: () => planner.kick(),
       onOutbox: kickOutbox,
+      deadLetterPayloadBytes: config.storage.deadLetters.maxPayloadBytes,
+      onDeadLetter: (bytes) => pruner.noteDeadLetter(bytes),
     });
 
     const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
@@ -228,13 +238,15 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     for (const r of requestSources) await r.start();
 
     const metrics = createMetrics({ db, dispatcher, hub, extra: broker ? [broker.metrics] : [] });
+    late.metrics = metrics;
+    pruner.start();
     const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
       await http.listen({ host: config.http.host, port: config.http.port });
       const addr = http.server.address();
       httpPort = typeof addr === 'object' && addr ? addr.port : config.http.port;
-      log.info({ evt: 'http.listening', host: config.http.host, port: httpPort }, 'HTTP API listening');
+      log.info({ evt: 'http.listening', scheme: config.http.tls ? 'https' : 'http', host: config.http.host, port: httpPort }, 'HTTP API listening');
     }
     cleanup.push(() => http.close());
 
@@ -258,6 +270,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       hub,
       aps,
       renderer,
+      pruner,
       async settle() {
         await planner.idle();
         await dispatcher.idle();
@@ -276,6 +289,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           planner.stop();
           dispatcher.stop();
           reporter.stop();
+          await step('pruner', () => pruner.stop());
           for (const r of requestSources) r.stop();
           for (const p of publishers) await step('outbox', () => p.stop());
           // 3. Close the links, the MQTT client, the broker and last the database.
@@ -284,6 +298,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           if (hqClient) await step('hq-client', () => hqClient!.endAsync(true));
           if (broker) await step('broker', () => broker!.close());
           await step('database', () => db.close());
+          releasePidFile();
           log.info({ evt: 'daemon.stopped' }, 'stopped');
         })();
         return stopping;

@@ -4,7 +4,7 @@
  * with a token from the config; a missing or wrong token gets 401 with code HTTP_UNAUTHORIZED (docs/error-codes.md).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Config } from '../config/config-schema.js';
 import type { Database } from '../persistence/database.js';
@@ -25,6 +25,8 @@ import { PROMOTION, SAMPLE_FOR_TEMPLATE, STANDARD } from '../domain/rendering/sa
 import type { Metrics } from './metrics.js';
 import { FlashOptionsSchema, PickRequestSchema, type LabelOperations } from '../domain/operations/label-operations.js';
 import type { AuditReporter } from '../domain/audit/audit-reporter.js';
+import { HttpTokenAuth } from './http-auth.js';
+import { errorReply, parseQuery } from './http-errors.js';
 
 export interface HttpDeps {
   config: Config;
@@ -42,10 +44,6 @@ export interface HttpDeps {
 
 const LabelIdParam = z.object({ id: z.string().regex(/^[0-9A-F]{16}$/) });
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
 /** Route schemas are for the OpenAPI document only: zod validates every input (one validator, one set of messages). */
 const doc = (o: Record<string, unknown>) => ({ schema: { security: [{ bearer: [] }], ...o } });
 const eventBody = z.toJSONSchema(EventSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -54,12 +52,23 @@ const auditEntrySchema = z.toJSONSchema(AuditEntrySchema) as Record<string, unkn
 
 export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
   const { config, db, clock } = deps;
+  const tls = config.http.tls;
   const app = Fastify({
     // Request/response lines are info level; the API logs at warn and above (its own events are logged explicitly).
     loggerInstance: deps.log.child({ component: 'http' }, { level: deps.log.levelVal > 40 ? deps.log.level : 'warn' }) as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
+    // HTTPS when configured (docs/install.md): the certificate chain and key are read once, at start-up.
+    ...(tls ? { https: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } } : {}),
+    // Errors fastify raises before routing (a malformed URL) get the same coded body as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = errorReply(err);
+      void (reply as unknown as FastifyReply).code(status).send(body);
+    },
   });
-  const tokens = config.http.tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
+  const auth = new HttpTokenAuth({ tokens: config.http.tokens, clock, log: deps.log, registry: deps.metrics.registry, limits: config.http.authLimits });
+  auth.warnPlaintext();
+  // Route schemas only document the API (OpenAPI); zod validates every input in the handlers, so fastify's own
+  // validator is switched off and its coercions never run.
   app.setValidatorCompiler(() => () => true);
   await app.register(swagger, {
     openapi: {
@@ -73,20 +82,23 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     const path = req.url.split('?')[0]!;
     // Health for the service manager, and the API description: no data behind either.
     if (path === '/health' || path === '/docs' || path.startsWith('/docs/')) return;
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(header);
-    const presented = m ? digest(m[1]!.trim()) : null;
-    const who = presented ? tokens.find((t) => timingSafeEqual(t.digest, presented)) : undefined;
-    if (!who) {
-      deps.log.warn({ evt: 'http.unauthorized', url: req.url.split('?')[0], ip: req.ip }, 'http request without a valid token');
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'HTTP_UNAUTHORIZED', message: 'a valid bearer token is required' });
+    const r = await auth.authenticate(req.headers.authorization, req.ip);
+    if (r.ok) return;
+    if (r.status === 429) {
+      deps.log.info({ evt: 'http.auth_throttled', url: path, ip: req.ip, retryAfterS: r.retryAfterS }, 'http request refused: too many failed authentications');
+      return reply.code(429).header('retry-after', String(r.retryAfterS)).send({ error: 'HTTP_AUTH_RATE_LIMITED', message: `too many failed authentications; retry after ${r.retryAfterS} s` });
     }
+    deps.log.warn({ evt: 'http.unauthorized', url: path, ip: req.ip }, 'http request without a valid token');
+    return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'HTTP_UNAUTHORIZED', message: 'a valid bearer token is required' });
   });
 
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) deps.log.error({ evt: 'http.error', url: req.url, err: err.message }, 'http handler failed');
-    void reply.code(status).send({ error: err.code ?? 'HTTP_ERROR', message: err.message });
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = errorReply(err);
+    const line = { evt: status >= 500 ? 'http.error' : 'http.bad_request', url: req.url.split('?')[0], status, code: body.error, err: body.message };
+    // A client's mistake is not the edge's failure: 4xx at info, only 5xx at error level.
+    if (status >= 500) deps.log.error(line, 'http handler failed');
+    else deps.log.info(line, 'http request refused');
+    void reply.code(status).send(body);
   });
 
   app.get('/health', async () => ({ status: 'ok', uptimeS: Math.round((clock.now() - deps.startedAt) / 1000) }));
@@ -116,16 +128,15 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     maxAttempts: config.dispatch.maxAttempts,
   });
   app.get('/api/v1/audit', doc({ summary: 'Price-consistency audit of every label (JSON, or CSV with format=csv)', querystring: { type: 'object', properties: { status: { type: 'string', enum: AuditStatusSchema.options }, format: { type: 'string', enum: ['json', 'csv'] } } } }), async (req, reply) => {
-    const q = z.object({ status: AuditStatusSchema.optional(), format: z.enum(['json', 'csv']).default('json') }).safeParse(req.query);
-    if (!q.success) return reply.code(400).send({ error: 'HTTP_BAD_QUERY', message: q.error.issues.map((i) => i.message).join('; ') });
-    const report = await runAudit(db, auditOptions(), q.data.status ? { status: q.data.status } : {});
-    if (q.data.format === 'csv') return reply.type('text/csv; charset=utf-8').send(auditToCsv(report));
+    const q = parseQuery(z.object({ status: AuditStatusSchema.optional(), format: z.enum(['json', 'csv']).default('json') }), req.query);
+    const report = await runAudit(db, auditOptions(), q.status ? { status: q.status } : {});
+    if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').send(auditToCsv(report));
     return report;
   });
 
   // ---- labels ----
   app.get('/api/v1/labels', doc({ summary: 'All labels with their audit status', querystring: { type: 'object', properties: { gtin: { type: 'string' } } }, response: { 200: { type: 'object', properties: { total: { type: 'integer' }, labels: { type: 'array', items: auditEntrySchema } } } } }), async (req) => {
-    const gtin = z.object({ gtin: z.string().regex(/^\d{8,14}$/).optional() }).parse(req.query).gtin;
+    const gtin = parseQuery(z.object({ gtin: z.string().regex(/^\d{8,14}$/, 'gtin must be 8 to 14 digits').optional() }), req.query).gtin;
     const report = await runAudit(db, auditOptions());
     const labels = gtin ? report.labels.filter((l) => l.gtin === gtin) : report.labels;
     return { total: labels.length, labels };
@@ -145,8 +156,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   /** The PNG a label currently shows (`?which=current`, from its acknowledged hash) or should show (`desired`). */
   app.get('/api/v1/labels/:id/image.png', doc({ summary: 'PNG of what the label shows (which=current) or should show (which=desired)', querystring: { type: 'object', properties: { which: { type: 'string', enum: ['current', 'desired'] }, scale: { type: 'integer', minimum: 1, maximum: 8 } } } }), async (req, reply) => {
     const p = LabelIdParam.safeParse(req.params);
-    const q = z.object({ which: z.enum(['current', 'desired']).default('current'), scale: z.coerce.number().int().min(1).max(8).default(2) }).safeParse(req.query);
-    if (!p.success || !q.success) return reply.code(400).send({ error: 'HTTP_BAD_REQUEST', message: 'bad label id or query' });
+    if (!p.success) return reply.code(400).send({ error: 'HTTP_BAD_LABEL_ID', message: 'label id must be 16 upper-case hex digits' });
+    const q = { data: parseQuery(z.object({ which: z.enum(['current', 'desired']).default('current'), scale: z.coerce.number().int().min(1).max(8).default(2) }), req.query) };
     const row = await db.get<{ desired_hash: string | null; confirmed_hash: string | null }>('SELECT desired_hash, confirmed_hash FROM labels WHERE label_id = ?', [p.data.id]);
     if (!row) return reply.code(404).send({ error: 'LABEL_NOT_FOUND', message: `no label ${p.data.id}` });
     const hash = q.data.which === 'current' ? row.confirmed_hash : row.desired_hash;
@@ -223,7 +234,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   // ---- access points, dead letters, metrics ----
   app.get('/api/v1/aps', doc({ summary: 'Access points: online state, firmware, queue' }), async () => ({ aps: deps.aps.all() }));
   app.get('/api/v1/dead-letters', doc({ summary: 'Refused input with reasons, newest first' }), async (req) => {
-    const q = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).parse(req.query);
+    const q = parseQuery(z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }), req.query);
     const rows = await db.all<{ seq: number; received_at: number; channel: string; topic: string | null; source: string | null; event_id: string | null; code: string; reason: string }>(
       'SELECT seq, received_at, channel, topic, source, event_id, code, reason FROM dead_letters ORDER BY seq DESC LIMIT ?',
       [q.limit],

@@ -2,14 +2,18 @@
  * Prometheus metrics (prom-client) on /metrics. One registry per daemon instance — no global default registry —
  * so several daemons in one test process do not collide.
  */
-import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
+import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../persistence/database.js';
 import type { Dispatcher } from '../domain/dispatch/dispatcher.js';
 import type { ApHub } from '../transport/ap-hub.js';
 
 export interface Metrics {
+  /** For features that register their own metrics (HTTP auth failures, storage pruning). */
+  registry: Registry;
   contentType: string;
   render(): Promise<string>;
+  /** Rows the storage pruner deleted (esl_edge_storage_pruned_rows_total{table,reason}). */
+  storagePruned(table: string, reason: string, rows: number): void;
 }
 
 export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub: ApHub; extra?: Registry[] }): Metrics {
@@ -47,7 +51,23 @@ export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub:
     },
   });
   void dead;
+  // Storage bounds (D26): what the pruner deleted, and how large the file is against storage.maxDbBytes.
+  const pruned = new Counter({ name: 'esl_edge_storage_pruned_rows_total', help: 'Rows deleted by the storage pruner, by table and reason (age, size, rows, delivered, superseded)', labelNames: ['table', 'reason'], registers: [registry] });
+  new Gauge({
+    name: 'esl_edge_db_bytes',
+    help: 'Bytes in use in the store database (pages in use × page size), against storage.maxDbBytes',
+    registers: [registry],
+    async collect() {
+      const r = await deps.db.get<{ n: number }>('SELECT (page_count - freelist_count) * page_size AS n FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()');
+      this.set(r?.n ?? 0);
+    },
+  });
   // Components with their own registry (the embedded broker's login and refusal counters) are merged in.
   const merged = deps.extra && deps.extra.length > 0 ? Registry.merge([registry, ...deps.extra]) : registry;
-  return { contentType: registry.contentType, render: () => merged.metrics() };
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => merged.metrics(),
+    storagePruned: (table, reason, rows) => pruned.inc({ table, reason }, rows),
+  };
 }

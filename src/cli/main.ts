@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The esl-edge command line (commander). `start` runs the daemon from a config file; `demo` runs it with the demo
- * config, an embedded broker, a sqlite file and a simulated store; `config check` validates a config file.
+ * config, an embedded broker, a sqlite file and a simulated store; `config check` validates a config file; `secret hash`,
+ * `backup` and `restore` are the operator's tools (ops-cli.ts).
  */
 import { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
@@ -10,6 +11,7 @@ import { createLogger } from '../core/logger.js';
 import { startDaemon, type Daemon } from '../daemon.js';
 import { runDemo } from './demo.js';
 import { registerHqCommands } from '../hq/hq-cli.js';
+import { registerOpsCommands } from './ops-cli.js';
 
 function fail(err: unknown): never {
   if (err instanceof EdgeError) {
@@ -98,5 +100,6 @@ configCmd
   });
 
 registerHqCommands(program);
+registerOpsCommands(program, fail);
 
 await program.parseAsync(process.argv);

@@ -1,28 +1,29 @@
 /**
- * The daemon's configuration, validated once at start-up (docs/configuration.md). Every field has a default
+ * The daemon's configuration, validated once at start-up (README, "Running it in a store"). Every field has a default
  * where a safe one exists; secrets (passwords, tokens) never do.
  */
 import { z } from 'zod';
-import { assertValidStoredSecret, isHashedSecret } from '../core/secret-hash.js';
-
-function isValidStoredSecret(v: string): boolean {
-  try {
-    assertValidStoredSecret(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { assertValidStoredSecret } from '../core/secret-hash.js';
+import { StorageSchema } from './storage-schema.js';
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" or "-", at most 32');
 const secret = z.string().min(8, 'at least 8 characters');
+/** A secret as stored in the config: plaintext, or an scrypt hash that must be well-formed (src/core/secret-hash.ts). */
+const storedSecret = (s: z.ZodString) =>
+  s.superRefine((v, ctx) => {
+    try {
+      assertValidStoredSecret(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
 
 export const MqttUserSchema = z
   .object({
     /** One topic level of reply/{username} (mqtt-acl.ts), so no "/", "+" or "#". */
     username: z.string().regex(/^[^/+#]{1,64}$/, '1–64 characters, no "/", "+" or "#"'),
     /** Plaintext (warned about at start-up) or an scrypt hash from `esl-edge secret hash` (src/core/secret-hash.ts). */
-    password: secret.refine((v) => !isHashedSecret(v) || isValidStoredSecret(v), 'malformed scrypt hash (expected scrypt$logN$r$p$salt$hash)'),
+    password: storedSecret(secret),
     /** ap: one access point; publisher: HQ/POS systems sending events; observer: read-only dashboards. */
     role: z.enum(['ap', 'publisher', 'observer']),
     /** For role "ap": the AP id this user may speak for (§11 of the protocol spec). */
@@ -109,8 +110,24 @@ export const ConfigSchema = z.object({
   http: z.object({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8080),
-    tokens: z.array(z.object({ name: z.string().min(1), token: z.string().min(16, 'at least 16 characters') })).min(1, 'at least one API token'),
+    /** `token` is an scrypt hash from `esl-edge secret hash` (recommended) or plaintext (accepted with a warning). */
+    tokens: z.array(z.object({ name: z.string().min(1), token: storedSecret(z.string().min(16, 'at least 16 characters')) })).min(1, 'at least one API token'),
     bodyLimitBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+    /** HTTPS: PEM files of the certificate (chain) and its key. Without it the API speaks plain HTTP. */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+    /**
+     * Failed authentications per source address and per presented token: the first `freeFailures` are free, then
+     * each blocks the key (429 + Retry-After) for a delay doubling from `baseDelayMs` up to `maxDelayMs` (D27).
+     */
+    authLimits: z
+      .object({
+        freeFailures: z.number().int().min(0).max(1000).default(5),
+        baseDelayMs: z.number().int().min(1).default(1_000),
+        maxDelayMs: z.number().int().min(1).default(60_000),
+        forgetAfterMs: z.number().int().min(1).default(15 * 60_000),
+        maxKeys: z.number().int().min(1).default(10_000),
+      })
+      .default({ freeFailures: 5, baseDelayMs: 1_000, maxDelayMs: 60_000, forgetAfterMs: 15 * 60_000, maxKeys: 10_000 }),
   }),
   intake: z
     .object({
@@ -177,6 +194,8 @@ export const ConfigSchema = z.object({
       concurrency: z.number().int().min(1).max(64).default(4),
     })
     .default({ templateDirs: [], concurrency: 4 }),
+  /** Bounds on every table that grows with input, and on the database file (docs/decisions.md D26). */
+  storage: StorageSchema,
   serialAps: z
     .array(z.object({ apId: id, path: z.string().min(1), baudRate: z.number().int().default(115200) }))
     .default([]),

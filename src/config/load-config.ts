@@ -80,5 +80,6 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     tls.key = abs(tls.key);
     if (tls.clientCa) tls.clientCa = abs(tls.clientCa);
   }
+  if (config.http.tls) config.http.tls = { cert: resolve(baseDir, config.http.tls.cert), key: resolve(baseDir, config.http.tls.key) };
   return { config, baseDir };
 }

@@ -42,7 +42,7 @@ export class Database {
     readonly file: string,
   ) {}
 
-  static async open(file: string, opts: { durability?: 'normal' | 'full' } = {}): Promise<Database> {
+  static async open(file: string, opts: { durability?: 'normal' | 'full'; maxBytes?: number } = {}): Promise<Database> {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
       const d = new sqlite3.Database(file, (err) => (err ? reject(wrap(err, 'open')) : resolve(d)));
@@ -53,6 +53,13 @@ export class Database {
     await direct.exec(`PRAGMA synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     await direct.exec('PRAGMA foreign_keys = ON');
     await direct.exec('PRAGMA busy_timeout = 5000');
+    if (opts.maxBytes) {
+      // A hard cap on the file (storage.maxDbBytes, D26): beyond it a write fails with SQLITE_FULL instead of
+      // filling the gateway's disk. The WAL is truncated back to 16 MiB after each checkpoint.
+      const page = (await direct.get<{ page_size: number }>('PRAGMA page_size'))?.page_size ?? 4096;
+      await direct.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(opts.maxBytes / page))}`);
+      await direct.exec(`PRAGMA journal_size_limit = ${16 * 1024 * 1024}`);
+    }
     await db.migrate();
     return db;
   }

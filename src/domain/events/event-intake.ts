@@ -26,8 +26,6 @@ export interface IntakeResult {
   replyTo?: string;
 }
 
-/** Dead-letter rows keep at most this much of the raw input. */
-
 export class EventIntake {
   constructor(
     private readonly deps: {
@@ -39,6 +37,10 @@ export class EventIntake {
       onApplied: () => void;
       /** Called after a commit that put messages into the outbox. */
       onOutbox?: () => void;
+      /** Bytes of a refused payload kept in its dead letter (storage.deadLetters.maxPayloadBytes). */
+      deadLetterPayloadBytes?: number;
+      /** Called after each dead letter with the bytes it is counted at (the storage pruner's budget). */
+      onDeadLetter?: (bytes: number) => void;
     },
   ) {}
 
@@ -108,7 +110,12 @@ export class EventIntake {
     const source = typeof obj.source === 'string' ? obj.source.slice(0, 64) : null;
     this.deps.log.warn({ evt: 'event.rejected', code, reason, eventId, source, channel: ctx.channel, topic: ctx.topic }, 'event rejected');
     try {
-      await recordDeadLetter(this.deps.db, { at: this.deps.clock.now(), channel: ctx.channel, topic: ctx.topic ?? null, source, id: eventId, code, reason, payload: bytes });
+      const stored = await recordDeadLetter(
+        this.deps.db,
+        { at: this.deps.clock.now(), channel: ctx.channel, topic: ctx.topic ?? null, source, id: eventId, code, reason, payload: bytes },
+        this.deps.deadLetterPayloadBytes !== undefined ? { maxPayloadBytes: this.deps.deadLetterPayloadBytes } : {},
+      );
+      this.deps.onDeadLetter?.(stored);
     } catch (err) {
       this.deps.log.error({ evt: 'deadletter.failed', err: errorMessage(err) }, 'could not record dead letter');
     }

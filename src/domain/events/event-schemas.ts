@@ -1,6 +1,7 @@
 /**
- * The event contract between HQ / the store's POS-ERP and the edge (docs/events.md). Written once, here, as zod
- * schemas; the HTTP intake, the MQTT intake, the HQ push tool and the docs all derive from these.
+ * The event contract between HQ / the store's POS-ERP and the edge (published as docs/asyncapi.json and the OpenAPI
+ * at GET /docs). Written once, here, as zod schemas; the HTTP intake, the MQTT intake, the HQ push tool and the docs
+ * all derive from these.
  *
  * Every event carries an `id` (unique per sender, used for de-duplication), a `source` and a `version`: a number
  * that grows with every change of the same entity at the sender (epoch ms of the change is a good choice). The edge

@@ -1,0 +1,48 @@
+/**
+ * How the HTTP API answers what goes wrong: one body shape `{ error, message }` with a stable code
+ * (docs/error-codes.md). Input that fails validation is the client's mistake and answers 400 naming the field;
+ * only a failure of the edge itself answers 500.
+ */
+import { z } from 'zod';
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+}
+
+/** A refusal with its HTTP status and stable code, thrown by handlers and answered by the error handler. */
+export class HttpInputError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function describeIssues(e: z.ZodError): string {
+  return e.issues
+    .slice(0, 10)
+    .map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** Validates a query string with zod; a failure is a 400 HTTP_BAD_QUERY naming each bad parameter. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
+  const r = schema.safeParse(query ?? {});
+  if (!r.success) throw new HttpInputError(400, 'HTTP_BAD_QUERY', describeIssues(r.error));
+  return r.data;
+}
+
+/** Maps anything a handler or fastify threw to a status and a coded body. */
+export function errorReply(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof HttpInputError) return { status: err.statusCode, body: { error: err.code, message: err.message } };
+  // A zod parse that escaped a handler is still a validation failure of the request, never the edge's fault.
+  if (err instanceof z.ZodError) return { status: 400, body: { error: 'HTTP_BAD_REQUEST', message: describeIssues(err) } };
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
+  // fastify's own refusals (body too large, bad content type, malformed URL) carry FST_… codes and a 4xx status.
+  if (status < 500) return { status, body: { error: e.code ?? 'HTTP_BAD_REQUEST', message: e.message ?? 'bad request' } };
+  return { status, body: { error: e.code ?? 'HTTP_ERROR', message: e.message ?? 'internal error' } };
+}

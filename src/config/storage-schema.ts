@@ -1,0 +1,57 @@
+/**
+ * Storage bounds (docs/decisions.md D26): every table that grows with what others send is pruned by age and size,
+ * oldest first, and the database file has a hard cap. Defaults suit a gateway with a few GB of flash.
+ */
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+const DAY_S = 24 * 3600;
+
+export const StorageSchema = z
+  .object({
+    /**
+     * Hard cap on the database file (sqlite `max_page_count`): a write beyond it fails (DB_ERROR, the event is not
+     * acknowledged) instead of filling the disk. The budgets below keep a store far below it.
+     */
+    maxDbBytes: z.number().int().min(16 * MiB).default(4096 * MiB),
+    /** How often the pruner runs; a burst of dead letters also starts it at once. */
+    pruneIntervalS: z.number().int().min(1).max(DAY_S).default(60),
+    deadLetters: z
+      .object({
+        /** Bytes of each refused payload kept for the operator (the rest is dropped at once). */
+        maxPayloadBytes: z.number().int().min(0).max(64 * 1024).default(4096),
+        /** Total size of the dead letters (payload, reason, topic); beyond it the oldest go first. */
+        maxBytes: z.number().int().min(64 * 1024).default(64 * MiB),
+        maxAgeDays: z.number().min(0.001).default(30),
+      })
+      .prefault({}),
+    outbox: z
+      .object({
+        /** Messages every destination acknowledged are kept this long (for the operator), then deleted. */
+        deliveredMaxAgeH: z.number().min(0).default(24),
+        /**
+         * Undelivered messages (HQ unreachable) are kept up to this many rows and this age; beyond, the oldest are
+         * dropped with a warning and counted (esl_edge_storage_pruned_rows_total{table="outbox"}).
+         */
+        undeliveredMaxRows: z.number().int().min(100).default(100_000),
+        undeliveredMaxAgeDays: z.number().min(0.001).default(14),
+      })
+      .prefault({}),
+    /** The de-duplication record of events: an id older than this is forgotten (a redelivery is then `stale`). */
+    events: z.object({ maxAgeDays: z.number().min(0.001).default(30) }).prefault({}),
+    /** Label telemetry history (battery, radio) from check-ins: one row per check-in. */
+    telemetry: z
+      .object({
+        maxAgeDays: z.number().min(0.001).default(7),
+        maxRows: z.number().int().min(1000).default(1_000_000),
+      })
+      .prefault({}),
+    /**
+     * Price history for the PAngV §11 lowest price of the prior 30 days: rows older than this, superseded by a later
+     * row that is itself older, are deleted. Never below 31 days (30 days and a day of margin for time zones).
+     */
+    priceHistory: z.object({ keepDays: z.number().min(31).default(35) }).prefault({}),
+  })
+  .prefault({});
+
+export type StorageConfig = z.infer<typeof StorageSchema>;
