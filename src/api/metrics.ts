@@ -62,12 +62,13 @@ export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub:
       this.set(r?.n ?? 0);
     },
   });
-  // Components with their own registry (the embedded broker's login and refusal counters) are merged in.
-  const merged = deps.extra && deps.extra.length > 0 ? Registry.merge([registry, ...deps.extra]) : registry;
+  // Components with their own registry (the embedded broker's login and refusal counters) are merged in at each
+  // scrape: Registry.merge copies the metrics registered so far, and features register theirs after start-up.
+  const extra = deps.extra ?? [];
   return {
     registry,
     contentType: registry.contentType,
-    render: () => merged.metrics(),
+    render: () => (extra.length > 0 ? Registry.merge([registry, ...extra]) : registry).metrics(),
     storagePruned: (table, reason, rows) => pruned.inc({ table, reason }, rows),
   };
 }

@@ -74,7 +74,7 @@ export async function startEmbeddedBroker(opts: {
   const plaintext = users.filter((u) => !isHashedSecret(u.password)).map((u) => u.username);
   if (plaintext.length > 0) {
     // Names only, never the secrets (docs/security.md): hash them with `esl-edge secret hash`.
-    log.warn({ evt: 'config.plaintext_secrets', section: 'mqtt.users', usernames: plaintext }, 'MQTT passwords stored in plaintext in the config; store scrypt hashes instead');
+    log.warn({ evt: 'config.plaintext_secret', where: 'mqtt.users', names: plaintext }, 'MQTT passwords stored in plaintext in the config; store scrypt hashes instead');
   }
   users.push({ ...edgeCredentials, role: 'edge' });
   const edgeOnlySockets = new WeakSet<object>();

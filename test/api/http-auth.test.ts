@@ -50,7 +50,7 @@ describe('HTTP authentication: hashed tokens and failure limits', () => {
     daemon.http.inject({ method: 'GET', url: '/api/v1/aps', remoteAddress: ip, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
 
   it('warns at start-up about plaintext tokens by name, never printing a token', () => {
-    const warn = logText.split('\n').find((l) => l.includes('config.plaintext_secret'));
+    const warn = logText.split('\n').find((l) => l.includes('config.plaintext_secret') && l.includes('http.tokens'));
     expect(warn).toBeDefined();
     expect(JSON.parse(warn!)).toMatchObject({ level: 40, names: ['pos'], where: 'http.tokens' });
     expect(logText).not.toContain(POS_TOKEN);

@@ -160,8 +160,8 @@ describe('embedded broker logins', () => {
     expect(await ap.next()).toMatchObject({ cmd: 'connack', returnCode: 0 });
     ap.end();
     const log = lines.join('');
-    const warning = lines.map((l) => JSON.parse(l) as { evt?: string; usernames?: string[] }).find((l) => l.evt === 'config.plaintext_secrets');
-    expect(warning?.usernames).toEqual(['ap-1']);
+    const warning = lines.map((l) => JSON.parse(l) as { evt?: string; where?: string; names?: string[] }).find((l) => l.evt === 'config.plaintext_secret' && l.where === 'mqtt.users');
+    expect(warning?.names).toEqual(['ap-1']);
     for (const secret of [USERS.pos.password, USERS.ap1.password, 'not-the-password', hashed]) expect(log).not.toContain(secret);
   });
 });
