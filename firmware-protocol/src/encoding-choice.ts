@@ -40,7 +40,14 @@ export function allowedEncodings(caps: DecodeCapabilities): { encodings: ImageEn
  * delta is preferred to a smaller payload of another kind.
  */
 export function chooseEncoding(caps: DecodeCapabilities, labelType: LabelType, planes: Uint8Array, previous?: Uint8Array): EncodedImage {
-  const { encodings, kinds } = allowedEncodings(caps);
+  const allowed = allowedEncodings(caps);
+  let { encodings, kinds } = allowed;
+  if (encodings.includes(ImageEncoding.CTX)) {
+    // Speed (D29): where CTX is allowed it beat RLE and ZLIB on every rendered label of bench/protocol-bytes, and a
+    // CTX region delta beat a whole-panel one, so only RAW (an empty region, a blank panel) and CTX are tried.
+    encodings = [ImageEncoding.RAW, ImageEncoding.CTX];
+    if (kinds.includes(ImageKind.DELTA_REGION)) kinds = kinds.filter((k) => k !== ImageKind.DELTA_XOR);
+  }
   const base = previous ? { base: previous } : {};
   const best = encodeImage({ labelType, target: planes, ...base, encodings, kinds });
   if (previous && labelType.partialRefresh && kinds.includes(ImageKind.DELTA_REGION) && best.kind !== ImageKind.DELTA_REGION) {
