@@ -34,7 +34,7 @@ export class CtxDecoderState {
   readonly contexts = new Uint8Array(CTX_CONTEXTS);
   readonly lines = new Uint8Array(2 * CTX_MAX_ROW_BYTES);
 }
-/** §6.6.6 Working RAM of the decoder beyond the frame buffer, in bytes (4,314: ≤ 8 KiB). */
+/** §6.6.6 Working RAM of the decoder beyond the frame buffer, in bytes (1,242: ≤ 8 KiB). */
 export const CTX_DECODER_STATE_BYTES = CTX_CONTEXTS + 2 * CTX_MAX_ROW_BYTES + CTX_REGISTER_BYTES;
 
 /** The geometry the codec needs: §6.1 planes, each `height` rows of `rowBytes` bytes; pixels per row = 8·rowBytes. */

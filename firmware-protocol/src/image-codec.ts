@@ -303,7 +303,9 @@ export function applyImage(opts: {
       // §6.6.5 The decoder overwrites the frame in place; the copy keeps `current` for a HASH_MISMATCH (§6.4).
       if (kind === ImageKind.DELTA_REGION) checkRegion(opts.region, g);
       result = new Uint8Array(opts.current);
-      ctxDecode(g, opts.payload, result, kind === ImageKind.DELTA_REGION ? opts.region : null, opts.ctxState ?? new CtxDecoderState());
+      // §6.6.5 DELTA_XOR with CTX refines the whole panel: the rectangle of all rows and all (padded) columns.
+      const rect = kind === ImageKind.DELTA_REGION ? opts.region : { x: 0, y: 0, width: g.rowBytes * 8, height: g.height };
+      ctxDecode(g, opts.payload, result, rect, opts.ctxState ?? new CtxDecoderState());
     } else if (kind === ImageKind.DELTA_XOR) {
       result = xor(opts.current, decompress(opts.payload, encoding, g.total));
     } else {
