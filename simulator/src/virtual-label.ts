@@ -445,7 +445,7 @@ export class VirtualLabel {
       this.log.wakeUps++;
     } else {
       this.receiver = new TransferReceiver(descriptor, this.env.model.maxPartBytes);
-      this.log = { transferId: d.transferId, startedAt: now, wakeUps: 1, requests: [], partsReceived: 0, partsDuplicate: 0, framesRejected: 0, bytesOnAir: 0 };
+      this.log = { transferId: d.transferId, kind: d.kind, encoding: d.encoding, startedAt: now, wakeUps: 1, requests: [], partsReceived: 0, partsDuplicate: 0, framesRejected: 0, bytesOnAir: 0 };
       this.transfers.push(this.log);
       if (this.transfers.length > TRANSFER_LOG_LENGTH) this.transfers.shift();
     }
