@@ -21,6 +21,8 @@ import {
   allowedEncodings,
   applyImage,
   changedRegion,
+  decodePayload,
+  encodePayload,
   chooseEncoding,
   ctxDecode,
   ctxEncode,
@@ -209,6 +211,22 @@ describe('encoding choice (§6.6.1)', () => {
     { plane: 0, x: 150, y: 50, w: 12, h: 50 },
   ]);
   const target = draw(BWR29, [{ plane: 0, x: 200, y: 50, w: 30, h: 8 }], new Uint8Array(base));
+
+  it('§9.2 the decoders byte is optional: 22 bytes = legacy, 23 = announced, 24 = MSG_BAD_LENGTH', () => {
+    const checkin = { type: 'RADIO_CHECKIN', labelId: 'A4C138F0000B1E42', labelType: 3, displayedHash: '3f1c9a2b4d5e6f70', page: 0, batteryMv: 2950, temperatureC: -5, wakeReason: 0 } as const;
+    const legacy = encodePayload(checkin);
+    const announced = encodePayload({ ...checkin, decoders: LabelDecoder.ZLIB | LabelDecoder.CTX });
+    expect([legacy.length, announced.length]).toEqual([22, 23]);
+    expect(decodePayload(0x80, legacy)).toEqual(checkin);
+    expect(decodePayload(0x80, announced)).toEqual({ ...checkin, decoders: 6 });
+    let code: string | undefined;
+    try {
+      decodePayload(0x80, new Uint8Array([...announced, 0]));
+    } catch (e) {
+      code = (e as ProtocolError).code;
+    }
+    expect(code).toBe('MSG_BAD_LENGTH');
+  });
 
   it('CTX only when both the AP and the label announce it; a legacy label (no decoders byte) gets RLE/ZLIB', () => {
     expect(allowedEncodings({ ap: AP_ALL, label: LabelDecoder.CTX | LabelDecoder.ZLIB }).encodings).toEqual([ImageEncoding.RAW, ImageEncoding.ZLIB, ImageEncoding.CTX]);
