@@ -26,6 +26,7 @@
  *   node dist/bench/full-store.js --labels 600 --aps 1 --speed 20    # quick (≈ 1 min)
  *   options: --labels N --aps M --speed S --loss P --seed K --queue-capacity Q --promo-lead-s L
  *            --small-changes C --phase-timeout-s T --edge-log LEVEL --edge-cpu-prof DIR
+ *            --label-decoders ctx|legacy   (legacy: labels of before protocol §6.6, zlib only; D28)
  *
  * stdout: one JSON object per line ({"bench":"full-store", …}); stderr: progress and a summary table.
  */
@@ -59,13 +60,15 @@ const PHASE_TIMEOUT_S = Number(arg('phase-timeout-s', '7200'));
 const EDGE_LOG = arg('edge-log', 'error') as 'error';
 /** A directory: the edge process writes a V8 CPU profile there (node --cpu-prof). */
 const EDGE_CPU_PROF = arg('edge-cpu-prof', '');
+/** Protocol §5.3: `legacy` labels send no decoders byte and get RLE/ZLIB only, to compare with CTX in one setup. */
+const LABEL_DECODERS = arg('label-decoders', 'ctx');
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
 const model = radioModel({ frameLoss: LOSS });
-const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED };
+const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED, label_decoders: LABEL_DECODERS };
 
 function emit(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ ...header, ...o })}\n`);
@@ -305,7 +308,7 @@ async function main(): Promise<void> {
           chain: store.file.chain,
           store: store.file.store,
           aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY })),
-          labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}) })),
+          labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : {}) })),
           radio: { frameLoss: LOSS },
           clock,
           seed: SEED,

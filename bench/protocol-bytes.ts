@@ -8,7 +8,9 @@
  * - the best FULL image (§6.2: RAW / RLE / ZLIB, `encodeImage` with kinds [FULL]) of the new label;
  * - the best delta (§6.3: DELTA_XOR / DELTA_REGION against the old image) of the same change;
  * - the ratio delta / full, and how often each encoding and kind won;
- * - ZLIB vs RLE (PackBits) on the full images (and on the deltas).
+ * - ZLIB vs RLE (PackBits) on the full images (and on the deltas);
+ * - the CTX encoding (§6.6) against the best of RAW / RLE / ZLIB, for full images and deltas, with the ratio, and
+ *   what `chooseEncoding` sends a label that decodes CTX (and how long that choice takes, ms per label).
  *
  * Every encoded payload is decoded again with `applyImage` (as a label would, §6.4) and checked against the new
  * planes, so no figure counts bytes that would not rebuild the image.
@@ -24,8 +26,11 @@ import {
   LABEL_TYPES,
   ImageEncoding,
   ImageKind,
+  ApCapability,
+  LabelDecoder,
   applyImage,
   bytesOnAir,
+  chooseEncoding,
   encodeImage,
   imageBytes,
   partialRefreshApplies,
@@ -51,7 +56,16 @@ const REFERENCE_MIX: Readonly<Record<string, number>> = {
   'epd-75-bwr': 0.02,
 };
 
-const ENCODING_NAME: Record<ImageEncoding, string> = { [ImageEncoding.RAW]: 'RAW', [ImageEncoding.RLE]: 'RLE', [ImageEncoding.ZLIB]: 'ZLIB' };
+const ENCODING_NAME: Record<ImageEncoding, string> = {
+  [ImageEncoding.RAW]: 'RAW',
+  [ImageEncoding.RLE]: 'RLE',
+  [ImageEncoding.ZLIB]: 'ZLIB',
+  [ImageEncoding.CTX]: 'CTX',
+};
+/** What the labels of before §6.6 decode, and what an AP and a label with CTX announce (§5.1, §5.3). */
+const LEGACY_ENCODINGS = [ImageEncoding.RAW, ImageEncoding.RLE, ImageEncoding.ZLIB];
+const AP_ALL = ApCapability.DELTA_XOR | ApCapability.DELTA_REGION | ApCapability.RLE | ApCapability.ZLIB | ApCapability.CTX;
+const LABEL_CTX = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX;
 const KIND_NAME: Record<ImageKind, string> = { [ImageKind.FULL]: 'FULL', [ImageKind.DELTA_XOR]: 'DELTA_XOR', [ImageKind.DELTA_REGION]: 'DELTA_REGION' };
 /** The store file's pack units → the unit-price module's (as the demo seeds them, src/cli/demo.ts). */
 const UNIT: Record<Product['packSize']['unit'], MeasureUnit> = { g: 'g', kg: 'kg', ml: 'ml', l: 'l', m: 'm', 'm²': 'm2', Stück: 'piece' };
@@ -104,15 +118,28 @@ interface LabelFigures {
   deltaRle: number;
   deltaZlib: number;
   partial: boolean;
+  ctxFull: EncodedImage;
+  ctxDelta: EncodedImage;
+  /** What chooseEncoding sends a CTX label behind a CTX AP, and the ms the choice took. */
+  chosen: EncodedImage;
+  chooseMs: number;
 }
 
 function measure(t: LabelType, before: Uint8Array, after: Uint8Array): LabelFigures {
-  const full = encodeImage({ labelType: t, target: after, kinds: [ImageKind.FULL] });
-  const delta = encodeImage({ labelType: t, target: after, base: before, kinds: [ImageKind.DELTA_XOR, ImageKind.DELTA_REGION] });
-  const region = encodeImage({ labelType: t, target: after, base: before, kinds: [ImageKind.DELTA_REGION] });
+  const full = encodeImage({ labelType: t, target: after, kinds: [ImageKind.FULL], encodings: LEGACY_ENCODINGS });
+  const delta = encodeImage({ labelType: t, target: after, base: before, kinds: [ImageKind.DELTA_XOR, ImageKind.DELTA_REGION], encodings: LEGACY_ENCODINGS });
+  const region = encodeImage({ labelType: t, target: after, base: before, kinds: [ImageKind.DELTA_REGION], encodings: LEGACY_ENCODINGS });
+  const ctxFull = encodeImage({ labelType: t, target: after, kinds: [ImageKind.FULL], encodings: [ImageEncoding.CTX] });
+  const ctxDelta = encodeImage({ labelType: t, target: after, base: before, kinds: [ImageKind.DELTA_XOR, ImageKind.DELTA_REGION], encodings: [ImageEncoding.CTX] });
+  const c0 = performance.now();
+  const chosen = chooseEncoding({ ap: AP_ALL, label: LABEL_CTX }, t, after, before);
+  const chooseMs = performance.now() - c0;
   verify(t, full, null, after, 'FULL');
   verify(t, delta, before, after, 'delta');
   verify(t, region, before, after, 'DELTA_REGION');
+  verify(t, ctxFull, null, after, 'CTX FULL');
+  verify(t, ctxDelta, before, after, 'CTX delta');
+  verify(t, chosen, before, after, 'chosen');
   const size = (kinds: ImageKind[], enc: ImageEncoding) => encodeImage({ labelType: t, target: after, base: before, kinds, encodings: [enc] }).payload.length;
   const deltas = [ImageKind.DELTA_XOR, ImageKind.DELTA_REGION];
   return {
@@ -124,6 +151,10 @@ function measure(t: LabelType, before: Uint8Array, after: Uint8Array): LabelFigu
     deltaRle: size(deltas, ImageEncoding.RLE),
     deltaZlib: size(deltas, ImageEncoding.ZLIB),
     partial: partialRefreshApplies(t, region.kind, region.region, before, after),
+    ctxFull,
+    ctxDelta,
+    chosen,
+    chooseMs,
   };
 }
 
@@ -148,6 +179,13 @@ interface Row {
   zlib: number;
   fullWin: Record<string, number>;
   deltaWin: Record<string, number>;
+  ctxFull: number;
+  ctxFullAir: number;
+  ctxDelta: number;
+  ctxDeltaAir: number;
+  chosen: number;
+  chosenAir: number;
+  chooseMs: number;
 }
 const rows: Row[] = [];
 
@@ -184,6 +222,13 @@ for (const t of LABEL_TYPES) {
     zlib: median(figures.map((f) => f.fullZlib)),
     fullWin: count(figures.map((f) => ENCODING_NAME[f.full.encoding])),
     deltaWin: count(figures.map((f) => `${KIND_NAME[f.delta.kind]}/${ENCODING_NAME[f.delta.encoding]}`)),
+    ctxFull: median(figures.map((f) => f.ctxFull.payload.length)),
+    ctxFullAir: median(figures.map((f) => bytesOnAir(f.ctxFull.payload.length))),
+    ctxDelta: median(figures.map((f) => f.ctxDelta.payload.length)),
+    ctxDeltaAir: median(figures.map((f) => bytesOnAir(f.ctxDelta.payload.length))),
+    chosen: median(figures.map((f) => f.chosen.payload.length)),
+    chosenAir: median(figures.map((f) => bytesOnAir(f.chosen.payload.length))),
+    chooseMs: median(figures.map((f) => f.chooseMs)),
   };
   rows.push(row);
   emit({
@@ -211,6 +256,18 @@ for (const t of LABEL_TYPES) {
     region_delta_bytes_median: median(figures.map((f) => f.region.payload.length)),
     region_area_share_median: +median(figures.map((f) => (f.region.region.width * f.region.region.height) / (Math.ceil(t.width / 8) * 8 * t.height))).toFixed(3),
     partial_refresh_labels: figures.filter((f) => f.partial).length,
+    ctx_full_bytes_median: row.ctxFull,
+    ctx_full_on_air_median: row.ctxFullAir,
+    ratio_ctx_zlib_full_median: +median(figures.map((f) => f.ctxFull.payload.length / f.full.payload.length)).toFixed(3),
+    ctx_delta_bytes_median: row.ctxDelta,
+    ctx_delta_on_air_median: row.ctxDeltaAir,
+    ratio_ctx_zlib_delta_median: +median(figures.map((f) => f.ctxDelta.payload.length / f.delta.payload.length)).toFixed(3),
+    ctx_delta_winners: count(figures.map((f) => KIND_NAME[f.ctxDelta.kind])),
+    chosen_bytes_median: row.chosen,
+    chosen_on_air_median: row.chosenAir,
+    chosen_winners: count(figures.map((f) => `${KIND_NAME[f.chosen.kind]}/${ENCODING_NAME[f.chosen.encoding]}`)),
+    choose_ms_median: +row.chooseMs.toFixed(2),
+    decoded_and_compared: true,
   });
 }
 
@@ -224,6 +281,11 @@ emit({
   full: Math.round(mixFull),
   delta: Math.round(mixDelta),
   ratio_delta_full: +(mixDelta / mixFull).toFixed(3),
+  ctx_full: Math.round(mixed((r) => r.ctxFullAir)),
+  ctx_delta: Math.round(mixed((r) => r.ctxDeltaAir)),
+  chosen_delta: Math.round(mixed((r) => r.chosenAir)),
+  ratio_ctx_zlib_full: +(mixed((r) => r.ctxFullAir) / mixFull).toFixed(3),
+  ratio_ctx_zlib_delta: +(mixed((r) => r.ctxDeltaAir) / mixDelta).toFixed(3),
   mix: REFERENCE_MIX,
 });
 const wallS = (performance.now() - t0) / 1000;
@@ -266,5 +328,29 @@ console.log(`Price-only change (−10 %) on ${products.length} products of the d
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const b of body) console.log(line(b));
+const header2 = ['label type', 'ZLIB full B', 'air', 'CTX full B', 'air', 'CTX/ZLIB', 'ZLIB Δ B', 'air', 'CTX Δ B', 'air', 'CTX/ZLIB', 'sent Δ air', 'choose ms'];
+const body2 = rows.map((r) => [
+  r.type,
+  String(r.full),
+  String(r.fullAir),
+  String(r.ctxFull),
+  String(r.ctxFullAir),
+  (r.ctxFull / r.full).toFixed(3),
+  String(r.delta),
+  String(r.deltaAir),
+  String(r.ctxDelta),
+  String(r.ctxDeltaAir),
+  (r.ctxDelta / r.delta).toFixed(3),
+  String(r.chosenAir),
+  r.chooseMs.toFixed(2),
+]);
+const widths2 = header2.map((h, i) => Math.max(h.length, ...body2.map((b) => b[i]!.length)));
+const line2 = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths2[i]!) : c.padStart(widths2[i]!))).join('  ');
+console.log('');
+console.log('ZLIB (best of RAW/RLE/ZLIB, today) vs CTX (§6.6), medians; "sent" = what chooseEncoding sends a CTX label (partial refresh preferred).');
+console.log(line2(header2));
+console.log(widths2.map((w) => '-'.repeat(w)).join('  '));
+for (const b of body2) console.log(line2(b));
+console.log(`Reference store mix, CTX: full ${Math.round(mixed((r) => r.ctxFullAir))} B on air per label, delta ${Math.round(mixed((r) => r.ctxDeltaAir))} (sent ${Math.round(mixed((r) => r.chosenAir))}).`);
 console.log(`Reference store mix, bytes on air per label: raw ${Math.round(mixed((r) => r.rawAir))}, full ${Math.round(mixFull)}, delta ${Math.round(mixDelta)} (delta/full ${(mixDelta / mixFull).toFixed(3)}).`);
 console.log(`${renders} renders, ${(renderMs / renders).toFixed(1)} ms each on average; ${wallS.toFixed(1)} s in all.`);

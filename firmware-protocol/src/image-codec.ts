@@ -2,9 +2,10 @@
  * Image payloads (README.md §6): what the edge sends for a label, and what the label does with it.
  *
  * Planes (§6.1): one 1-bit plane per palette colour in PALETTE_PLANES order; rows padded to whole bytes,
- * MSB = leftmost pixel. Encodings (§6.2): RAW, RLE (PackBits, packbits.ts), ZLIB (RFC 1950, level 9).
- * Kinds (§6.3): FULL, DELTA_XOR (target XOR base over all planes), DELTA_REGION (the changed, byte-aligned
- * rectangle of every plane).
+ * MSB = leftmost pixel. Encodings (§6.2): RAW, RLE (PackBits, packbits.ts), ZLIB (RFC 1950, level 9), CTX
+ * (context-modelled arithmetic coding of the pixels, §6.6, ctx-codec.ts). Kinds (§6.3): FULL, DELTA_XOR (target
+ * XOR base over all planes; CTX: the whole panel refined against the base), DELTA_REGION (the changed,
+ * byte-aligned rectangle of every plane; CTX: that rectangle refined against the base).
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { contentHash } from './content-hash.js';
@@ -12,6 +13,7 @@ import { ProtocolError } from './errors.js';
 import { PALETTE_PLANES, imageBytes, planeBytes, type LabelType } from './label-types.js';
 import { BLANK_HASH, ImageEncoding, ImageKind, StatusCode, type ContentHash, type StatusCodeValue } from './messages.js';
 import { packBits, unpackBits } from './packbits.js';
+import { CtxDecoderState, ctxDecode, ctxEncode } from './ctx-codec.js';
 
 export { splitBlocks, partsInBlock, bytesOnAir } from './transfer-blocks.js';
 
@@ -43,11 +45,15 @@ export const EMPTY_REGION: Readonly<Region> = Object.freeze({ x: 0, y: 0, width:
 export const ZLIB_WINDOW_BITS = 12;
 
 const ALL_KINDS: readonly ImageKind[] = [ImageKind.FULL, ImageKind.DELTA_REGION, ImageKind.DELTA_XOR];
-const ALL_ENCODINGS: readonly ImageEncoding[] = [ImageEncoding.RAW, ImageEncoding.RLE, ImageEncoding.ZLIB];
+const ALL_ENCODINGS: readonly ImageEncoding[] = [ImageEncoding.RAW, ImageEncoding.RLE, ImageEncoding.ZLIB, ImageEncoding.CTX];
+/** Without `encodings`, encodeImage keeps to what every label decodes (§6.2); CTX is asked for explicitly (§6.6.1). */
+const DEFAULT_ENCODINGS: readonly ImageEncoding[] = [ImageEncoding.RAW, ImageEncoding.RLE, ImageEncoding.ZLIB];
+/** The byte-stream encodings of §6.2 (CTX codes pixels and is handled apart, §6.6). */
+type ByteEncoding = Exclude<ImageEncoding, typeof ImageEncoding.CTX>;
 const isKind = (k: number): k is ImageKind => (ALL_KINDS as readonly number[]).includes(k);
 const isEncoding = (e: number): e is ImageEncoding => (ALL_ENCODINGS as readonly number[]).includes(e);
 
-function compress(data: Uint8Array, encoding: ImageEncoding): Uint8Array {
+function compress(data: Uint8Array, encoding: ByteEncoding): Uint8Array {
   switch (encoding) {
     case ImageEncoding.RAW:
       return new Uint8Array(data);
@@ -59,7 +65,7 @@ function compress(data: Uint8Array, encoding: ImageEncoding): Uint8Array {
 }
 
 /** Decompresses to exactly `expected` bytes; more is refused while inflating (zip bombs), fewer is a size error. */
-function decompress(payload: Uint8Array, encoding: ImageEncoding, expected: number): Uint8Array {
+function decompress(payload: Uint8Array, encoding: ByteEncoding, expected: number): Uint8Array {
   let out: Uint8Array;
   switch (encoding) {
     case ImageEncoding.RAW:
@@ -196,7 +202,8 @@ function insertRegion(planes: Uint8Array, data: Uint8Array, r: Region, g: Geomet
 /**
  * Encodes `target` for a label that shows `base` (if known): tries every allowed kind × encoding and returns the
  * smallest payload. Deltas need a base of the same size. On equal sizes the earlier of FULL, DELTA_REGION,
- * DELTA_XOR and of RAW, RLE, ZLIB wins (robust and cheap to decode first).
+ * DELTA_XOR and of RAW, RLE, ZLIB, CTX wins (robust and cheap to decode first). Which encodings a label and its
+ * AP can take is `allowedEncodings` (encoding-choice.ts).
  *
  * When target equals base the smallest result is a DELTA_REGION with an empty region and an empty payload,
  * which the label applies as a no-op and confirms with its hash. The edge normally sends nothing at all when
@@ -216,7 +223,7 @@ export function encodeImage(opts: {
   checkSize('target', opts.target, g);
   if (opts.base !== undefined) checkSize('base', opts.base, g);
   const kinds = ALL_KINDS.filter((k) => (opts.kinds ?? ALL_KINDS).includes(k) && (k === ImageKind.FULL || opts.base !== undefined));
-  const encodings = ALL_ENCODINGS.filter((e) => (opts.encodings ?? ALL_ENCODINGS).includes(e));
+  const encodings = ALL_ENCODINGS.filter((e) => (opts.encodings ?? DEFAULT_ENCODINGS).includes(e));
   if (kinds.length === 0 || encodings.length === 0) {
     throw new ProtocolError('IMAGE_UNSUPPORTED', 'no allowed kind and encoding applies', {
       kinds: opts.kinds,
@@ -239,7 +246,10 @@ export function encodeImage(opts: {
       raw = extractRegion(opts.target, region, g);
     }
     for (const encoding of encodings) {
-      const payload = compress(raw, encoding);
+      const payload =
+        encoding === ImageEncoding.CTX
+          ? ctxEncode(g, opts.target, kind === ImageKind.FULL ? null : opts.base!, kind === ImageKind.DELTA_REGION ? region : null)
+          : compress(raw, encoding);
       if (best === undefined || payload.length < best.payload.length) {
         best = { kind, encoding, region, payload, targetHash, baseHash: kind === ImageKind.FULL ? BLANK_HASH : baseHash };
       }
@@ -265,6 +275,8 @@ export function applyImage(opts: {
   current: Uint8Array | null;
   baseHash: ContentHash;
   targetHash: ContentHash;
+  /** §6.6.6 The label's fixed CTX decoder state, reused across transfers; a fresh one when omitted. */
+  ctxState?: CtxDecoderState;
 }): Uint8Array {
   const { kind, encoding } = opts;
   if (!isKind(kind)) throw new ProtocolError('IMAGE_UNSUPPORTED', `unknown image kind ${String(kind)}`, { kind });
@@ -272,7 +284,12 @@ export function applyImage(opts: {
   const g = geometry(opts.labelType);
   let result: Uint8Array;
   if (kind === ImageKind.FULL) {
-    result = decompress(opts.payload, encoding, g.total);
+    if (encoding === ImageEncoding.CTX) {
+      result = new Uint8Array(g.total);
+      ctxDecode(g, opts.payload, result, null, opts.ctxState ?? new CtxDecoderState());
+    } else {
+      result = decompress(opts.payload, encoding, g.total);
+    }
   } else {
     if (opts.current === null) {
       throw new ProtocolError('IMAGE_BASE_MISMATCH', 'delta received but the label shows no known image', { baseHash: opts.baseHash });
@@ -282,7 +299,14 @@ export function applyImage(opts: {
     if (shown !== opts.baseHash) {
       throw new ProtocolError('IMAGE_BASE_MISMATCH', 'the label does not show the delta base', { baseHash: opts.baseHash, shown });
     }
-    if (kind === ImageKind.DELTA_XOR) {
+    if (encoding === ImageEncoding.CTX) {
+      // §6.6.5 The decoder overwrites the frame in place; the copy keeps `current` for a HASH_MISMATCH (§6.4).
+      if (kind === ImageKind.DELTA_REGION) checkRegion(opts.region, g);
+      result = new Uint8Array(opts.current);
+      // §6.6.5 DELTA_XOR with CTX refines the whole panel: the rectangle of all rows and all (padded) columns.
+      const rect = kind === ImageKind.DELTA_REGION ? opts.region : { x: 0, y: 0, width: g.rowBytes * 8, height: g.height };
+      ctxDecode(g, opts.payload, result, rect, opts.ctxState ?? new CtxDecoderState());
+    } else if (kind === ImageKind.DELTA_XOR) {
       result = xor(opts.current, decompress(opts.payload, encoding, g.total));
     } else {
       checkRegion(opts.region, g);

@@ -27,6 +27,18 @@ export {
   type Region,
 } from './image-codec.js';
 export * from './packbits.js';
+export * from './encoding-choice.js';
+export {
+  CtxDecoderState,
+  ctxDecode,
+  ctxEncode,
+  CTX_CONTEXTS,
+  CTX_DECODER_STATE_BYTES,
+  CTX_MAX_ROW_BYTES,
+  CTX_TEMPLATE_SET,
+  type CtxGeometry,
+  type CtxRect,
+} from './ctx-codec.js';
 export * from './plane-image.js';
 export * from './topics.js';
 export * from './version.js';

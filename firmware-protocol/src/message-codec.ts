@@ -44,7 +44,9 @@ type FieldCodec =
   /** All remaining bytes of the payload, at most `max` (IMAGE_BLOCK.data, RADIO_PART.data). */
   | { rest: number }
   /** u8 type code of an embedded command + its payload as the rest (RADIO_COMMAND, §9.6). */
-  | 'command';
+  | 'command'
+  /** A last u8 that older senders omit (§5.3, §9.2 decoders): absent on the wire = absent in the message. */
+  | 'optU8';
 
 const enumOf = (o: Record<string, number>): { enum: ReadonlySet<number> } => ({ enum: new Set(Object.values(o)) });
 const KIND = enumOf(ImageKind);
@@ -134,6 +136,7 @@ export const PAYLOAD_LAYOUT: Readonly<Record<MessageName, readonly (readonly [st
     ['temperatureC', 'i8'],
     ['wakeReason', WAKE],
     ['pendingTransferId', 'u32'],
+    ['decoders', 'optU8'],
   ],
   TRANSFER_RESULT: [
     ['transferId', 'u32'],
@@ -155,6 +158,7 @@ export const PAYLOAD_LAYOUT: Readonly<Record<MessageName, readonly (readonly [st
     ['batteryMv', 'u16'],
     ['temperatureC', 'i8'],
     ['wakeReason', WAKE],
+    ['decoders', 'optU8'],
   ],
   RADIO_PENDING: DESCRIPTOR,
   RADIO_BLOCK_REQUEST: [
@@ -257,6 +261,9 @@ function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (re
       switch (codec) {
         case 'u8':
           w.u8(v as number);
+          break;
+        case 'optU8':
+          if (v !== undefined) w.u8(v as number);
           break;
         case 'i8':
           w.i8(v as number);
@@ -396,6 +403,9 @@ function readFields(r: Reader, type: MessageName, layout: readonly (readonly [st
       switch (codec) {
         case 'u8':
           m[name] = r.u8(name);
+          break;
+        case 'optU8':
+          if (r.remaining > 0) m[name] = r.u8(name);
           break;
         case 'i8':
           m[name] = r.i8(name);

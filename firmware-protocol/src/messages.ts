@@ -41,16 +41,25 @@ export const ApCapability = {
   PAGES: 1 << 5,
   RLE: 1 << 6,
   ZLIB: 1 << 7,
+  /** §6.6 The AP serves CTX transfers and forwards the labels' decoder bits (§5.3 decoders). */
+  CTX: 1 << 8,
 } as const;
+
+/**
+ * §5.3, §9.2 What a label decodes besides RAW (optional last byte of RADIO_CHECKIN / LABEL_CHECKIN). A check-in
+ * without it comes from a label of before §6.6, which decodes RLE and ZLIB: LEGACY_LABEL_DECODERS.
+ */
+export const LabelDecoder = { RLE: 1 << 0, ZLIB: 1 << 1, CTX: 1 << 2 } as const;
+export const LEGACY_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB;
 
 /** §5.3 Why a label woke up (LABEL_CHECKIN / RADIO_CHECKIN). BOOT tells the edge that display memory may be lost. */
 export const WakeReason = { TIMER: 0, BOOT: 1, BUTTON: 2, NFC: 3, FIRST_CONTACT: 4, WATCHDOG: 5, TRANSFER_DONE: 6 } as const;
 export const WakeReasonSchema = z.nativeEnum(WakeReason);
 
 /** §6.2 How an image payload is compressed. */
-export const ImageEncoding = { RAW: 0, RLE: 1, ZLIB: 2 } as const;
+export const ImageEncoding = { RAW: 0, RLE: 1, ZLIB: 2, CTX: 3 } as const;
 export const ImageEncodingSchema = z.nativeEnum(ImageEncoding);
-/** Type of an encoding value (0 | 1 | 2), merged with the const so `ImageEncoding` names both (added for image-codec.ts). */
+/** Type of an encoding value (0 … 3), merged with the const so `ImageEncoding` names both (added for image-codec.ts). */
 export type ImageEncoding = z.infer<typeof ImageEncodingSchema>;
 
 /** §6.3 What an image payload is relative to what the label shows. */
@@ -178,6 +187,8 @@ export const LabelCheckinSchema = z.object({
   wakeReason: WakeReasonSchema,
   /** Transfers the AP still holds for this label (so the edge does not re-send them). */
   pendingTransferId: u32,
+  /** §5.3 LabelDecoder bits the label announced; absent = a label of before §6.6 (LEGACY_LABEL_DECODERS). */
+  decoders: u8.optional(),
 });
 export const TransferResultSchema = z.object({
   type: z.literal('TRANSFER_RESULT'),
@@ -204,6 +215,8 @@ export const RadioCheckinSchema = z.object({
   batteryMv: u16,
   temperatureC: i8,
   wakeReason: WakeReasonSchema,
+  /** §9.2 LabelDecoder bits; labels of before §6.6 do not send the byte. */
+  decoders: u8.optional(),
 });
 export const RadioPendingSchema = z.object({ type: z.literal('RADIO_PENDING'), ...transferDescriptor });
 export const RadioBlockRequestSchema = z.object({

@@ -98,7 +98,9 @@ export const messageArbitraries: { [K in MessageName]: fc.Arbitrary<Extract<Mess
     temperatureC: i8,
     wakeReason,
     pendingTransferId: u32,
-  }),
+    // §5.3 the optional last byte: absent (a label of before §6.6) or present
+    decoders: u8,
+  }, { requiredKeys: ['type', 'labelId', 'labelType', 'displayedHash', 'page', 'batteryMv', 'rssi', 'lqi', 'temperatureC', 'wakeReason', 'pendingTransferId'] }),
   TRANSFER_RESULT: fc.record({ type: fc.constant('TRANSFER_RESULT'), transferId: u32, labelId, status, displayedHash: contentHash, bytesOnAir: u32 }),
   SENSOR_VALUE: fc.record({ type: fc.constant('SENSOR_VALUE'), labelId, sensor: u8, value: i32 }),
   RADIO_CHECKIN: fc.record({
@@ -110,7 +112,8 @@ export const messageArbitraries: { [K in MessageName]: fc.Arbitrary<Extract<Mess
     batteryMv: u16,
     temperatureC: i8,
     wakeReason,
-  }),
+    decoders: u8,
+  }, { requiredKeys: ['type', 'labelId', 'labelType', 'displayedHash', 'page', 'batteryMv', 'temperatureC', 'wakeReason'] }),
   RADIO_PENDING: fc.record({ type: fc.constant('RADIO_PENDING'), ...descriptor }),
   RADIO_BLOCK_REQUEST: fc.record({ type: fc.constant('RADIO_BLOCK_REQUEST'), transferId: u32, blockIndex: u16, partsWanted: bytes(8) }),
   RADIO_PART: fc.record({ type: fc.constant('RADIO_PART'), transferId: u32, blockIndex: u16, partIndex: u8, data: bytes(99) }),

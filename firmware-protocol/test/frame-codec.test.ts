@@ -67,7 +67,9 @@ describe('frame codec round trip (every message type)', () => {
         expect(MessageSchema.safeParse(f.message).success).toBe(true); // the arbitrary stays inside the wire ranges
         const bytes = encodeFrame(f);
         const fixed = FIXED_SIZE[name];
-        if (fixed !== undefined) expect(bytes.length).toBe(FRAME_OVERHEAD + fixed);
+        // §5.3, §9.2: the check-ins' optional last byte (decoders) adds one to the fixed size when present.
+        const optional = (f.message as { decoders?: number }).decoders === undefined ? 0 : 1;
+        if (fixed !== undefined) expect(bytes.length).toBe(FRAME_OVERHEAD + fixed + optional);
         const r = decodeFrame(bytes);
         if (!r.ok) throw r.error;
         expect(r.frame).toEqual(f);

@@ -284,6 +284,8 @@ export class ApRadio implements LabelPeer {
       temperatureC: m.temperatureC,
       wakeReason: m.wakeReason,
       pendingTransferId: this.transfers.forLabel(m.labelId)[0]?.descriptor.transferId ?? 0,
+      // §5.3 An AP with capability CTX passes the label's decoder bits on; absent stays absent (a legacy label).
+      ...(m.decoders !== undefined ? { decoders: m.decoders } : {}),
     });
   }
 

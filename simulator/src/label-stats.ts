@@ -58,6 +58,9 @@ export interface BlockRequestRecord {
 /** Radio statistics of one transfer, as seen by the label (exposed for tests and benchmarks). */
 export interface TransferRadioStats {
   transferId: number;
+  /** §6.1.1 kind and encoding of the transfer's descriptor. */
+  kind?: number;
+  encoding?: number;
   startedAt: number;
   finishedAt?: number;
   /** Status the label answered in RADIO_XFER_DONE (a StatusCode value), once finished. */

@@ -42,6 +42,8 @@ export const SimLabelOptionsSchema = z.object({
   apId: apIdSchema,
   neighbourApId: apIdSchema.optional(),
   batteryMv: z.number().int().min(0).max(0xffff).optional(),
+  /** §5.3 LabelDecoder bits the label announces (default: RLE, ZLIB and CTX); null = a label of before §6.6. */
+  decoders: z.number().int().min(0).max(0xff).nullable().optional(),
 });
 
 export interface SimStoreOptions {

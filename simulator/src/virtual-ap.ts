@@ -38,7 +38,8 @@ export const SIM_AP_CAPABILITIES =
   ApCapability.SENSOR |
   ApCapability.PAGES |
   ApCapability.RLE |
-  ApCapability.ZLIB;
+  ApCapability.ZLIB |
+  ApCapability.CTX;
 /** §8 After the §7.3 retries, AP_HELLO is repeated once a minute until the edge answers. */
 const HELLO_LATE_REPEAT_MS = 60_000;
 /** Messages for the edge kept while it cannot take them (link down, no EDGE_HELLO yet); oldest dropped first. */

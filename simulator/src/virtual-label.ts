@@ -9,8 +9,12 @@
  * transfer, keeping what it received for the next wake-up.
  */
 import {
+  CtxDecoderState,
   DuplicateWindow,
+  ImageEncoding,
   ImageKind,
+  LabelDecoder,
+  LEGACY_LABEL_DECODERS,
   LabelCommandCode,
   ProtocolError,
   StatusCode,
@@ -64,7 +68,12 @@ export interface LabelSpec {
   neighbourApId?: string;
   /** Battery at start (default: the model's batteryStartMv). */
   batteryMv?: number;
+  /** §5.3 LabelDecoder bits it announces (default: RLE, ZLIB, CTX); null = firmware of before §6.6 (no byte sent). */
+  decoders?: number | null | undefined;
 }
+
+/** §9.2 What a simulated label decodes unless told otherwise: everything, CTX included. */
+export const SIM_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX;
 
 type WakeReasonValue = MessageOf<'RADIO_CHECKIN'>['wakeReason'];
 type Phase = 'checkin' | 'transfer' | 'done';
@@ -130,6 +139,10 @@ export class VirtualLabel {
   private unsyncedTimed: { d: TransferDescriptor; planes: Uint8Array; kind: RefreshKind } | undefined;
   private rebootAfterExchange = false;
   private stopped = false;
+  /** §9.2 Announced decoder bits; null = a legacy label that sends no decoders byte (and decodes RLE and ZLIB). */
+  private readonly decoders: number | null;
+  /** §6.6.6 The CTX decoder's fixed working memory, allocated once, as on the label's MCU. */
+  readonly ctxState = new CtxDecoderState();
 
   constructor(
     spec: LabelSpec,
@@ -142,6 +155,7 @@ export class VirtualLabel {
     this.home = spec.apId;
     this.neighbour = spec.neighbourApId;
     this.battery = spec.batteryMv ?? env.model.batteryStartMv;
+    this.decoders = spec.decoders === undefined ? SIM_LABEL_DECODERS : spec.decoders;
     this.txSeq = Math.floor(env.random() * 0x10000);
     this.display = new LabelDisplay(type, env.clock, { onRefreshed: (kind, newImage) => this.onRefreshed(kind, newImage) });
   }
@@ -313,6 +327,7 @@ export class VirtualLabel {
         batteryMv: Math.min(0xffff, this.batteryMv),
         temperatureC: this.env.model.temperatureC,
         wakeReason: this.wakeReason(),
+        ...(this.decoders !== null ? { decoders: this.decoders } : {}),
       },
       startAt,
       false,
@@ -386,6 +401,8 @@ export class VirtualLabel {
   /** Decisions the label makes from the descriptor alone, before downloading anything (§9.3). */
   private precheck(d: TransferDescriptor): StatusCodeValue | undefined {
     if (d.labelType !== this.type.id || d.page >= this.type.pages) return StatusCode.INVALID_PARAMETER;
+    // §9.1 step 3: an encoding the label cannot decode is refused before downloading anything.
+    if (!this.decodes(d.encoding)) return StatusCode.UNSUPPORTED_FEATURE;
     const has = this.display.hashOfPage(d.page);
     if (d.displayAt === 0 && has === d.targetHash) {
       // Already shows the target: an image waiting for a later time on this page is now stale.
@@ -395,6 +412,22 @@ export class VirtualLabel {
     if (d.displayAt > 0 && (this.display.timedHash(d.page) ?? has) === d.targetHash) return StatusCode.OK;
     if (d.kind !== ImageKind.FULL && d.baseHash !== has) return StatusCode.BASE_MISMATCH;
     return undefined;
+  }
+
+  private decodes(encoding: number): boolean {
+    const bits = this.decoders ?? LEGACY_LABEL_DECODERS;
+    switch (encoding) {
+      case ImageEncoding.RAW:
+        return true;
+      case ImageEncoding.RLE:
+        return (bits & LabelDecoder.RLE) !== 0;
+      case ImageEncoding.ZLIB:
+        return (bits & LabelDecoder.ZLIB) !== 0;
+      case ImageEncoding.CTX:
+        return (bits & LabelDecoder.CTX) !== 0;
+      default:
+        return false;
+    }
   }
 
   private onPending(ex: Exchange, d: MessageOf<'RADIO_PENDING'>, frameBytes: number): void {
@@ -412,7 +445,7 @@ export class VirtualLabel {
       this.log.wakeUps++;
     } else {
       this.receiver = new TransferReceiver(descriptor, this.env.model.maxPartBytes);
-      this.log = { transferId: d.transferId, startedAt: now, wakeUps: 1, requests: [], partsReceived: 0, partsDuplicate: 0, framesRejected: 0, bytesOnAir: 0 };
+      this.log = { transferId: d.transferId, kind: d.kind, encoding: d.encoding, startedAt: now, wakeUps: 1, requests: [], partsReceived: 0, partsDuplicate: 0, framesRejected: 0, bytesOnAir: 0 };
       this.transfers.push(this.log);
       if (this.transfers.length > TRANSFER_LOG_LENGTH) this.transfers.shift();
     }
@@ -496,6 +529,7 @@ export class VirtualLabel {
         current: this.display.planesOfPage(d.page),
         baseHash: d.baseHash,
         targetHash: d.targetHash,
+        ctxState: this.ctxState,
       });
     } catch (e) {
       status = statusForImageError(e);

@@ -197,4 +197,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX labels_to_drop ON labels(ap_id) WHERE drop_timed = 1;
   CREATE INDEX labels_to_stage ON labels(ap_id, next_at) WHERE next_hash IS NOT NULL;
   `,
+  `
+  -- Protocol §5.3 decoders: the LabelDecoder bits a label announced in its last check-in (NULL: a label of before
+  -- §6.6, which decodes RLE and ZLIB); the dispatcher sends CTX only to labels that announced it.
+  ALTER TABLE labels ADD COLUMN decoders INTEGER;
+  `,
 ];

@@ -19,13 +19,11 @@ import type { Config } from '../../config/config-schema.js';
 import {
   ApCapability,
   BLANK_HASH,
-  ImageEncoding,
   ImageKind,
   StatusCode,
   WakeReason,
-  encodeImage,
+  chooseEncoding,
   labelTypeById,
-  partialRefreshApplies,
   splitBlocks,
   type MessageOf,
   type StatusCodeValue,
@@ -53,6 +51,8 @@ interface LabelRow {
   next_at: number | null;
   drop_timed: number;
   transfer_display_at: number | null;
+  /** §5.3 LabelDecoder bits of the last check-in; null = never announced (a label of before §6.6). */
+  decoders: number | null;
 }
 
 /** now: the desired picture at once; timed: the next picture, shown at next_at (§6.5); drop: withdraw a timed picture. */
@@ -255,28 +255,8 @@ export class Dispatcher {
       const base =
         !label.force_full && label.confirmed_hash && label.confirmed_hash !== BLANK_HASH ? await loadImage(db, label.confirmed_hash) : undefined;
       const basePlanes = base && base.labelType === type.id ? base.planes : undefined;
-      const encodings = [
-        ImageEncoding.RAW,
-        ...(ap.capabilities & ApCapability.RLE ? [ImageEncoding.RLE] : []),
-        ...(ap.capabilities & ApCapability.ZLIB ? [ImageEncoding.ZLIB] : []),
-      ];
-      let encoded = encodeImage({
-        labelType: type,
-        target: target.planes,
-        ...(basePlanes ? { base: basePlanes } : {}),
-        encodings,
-        kinds: [
-          ImageKind.FULL,
-          ...(ap.capabilities & ApCapability.DELTA_XOR ? [ImageKind.DELTA_XOR] : []),
-          ...(ap.capabilities & ApCapability.DELTA_REGION ? [ImageKind.DELTA_REGION] : []),
-        ],
-      });
-      // §6.3.2: where the panel can refresh just a black/white region (1 s instead of 15 s), a region delta is worth
-      // a few more bytes on air than the smallest payload.
-      if (basePlanes && type.partialRefresh && ap.capabilities & ApCapability.DELTA_REGION && encoded.kind !== ImageKind.DELTA_REGION) {
-        const region = encodeImage({ labelType: type, target: target.planes, base: basePlanes, encodings, kinds: [ImageKind.DELTA_REGION] });
-        if (partialRefreshApplies(type, ImageKind.DELTA_REGION, region.region, basePlanes, target.planes)) encoded = region;
-      }
+      // §6.6.1: the smallest payload both the AP and the label decode (label.decoders: its last check-in).
+      const encoded = chooseEncoding({ ap: ap.capabilities, label: label.decoders }, type, target.planes, basePlanes);
       if (encoded.kind === ImageKind.FULL) this.stats.fullImages++;
       else this.stats.deltaImages++;
 
@@ -376,6 +356,8 @@ export class Dispatcher {
            force_full = CASE WHEN excluded.confirmed_hash = labels.desired_hash THEN 0 ELSE labels.force_full END`,
         [msg.labelId, msg.labelType, apId, msg.displayedHash, now, now, msg.batteryMv, msg.rssi, msg.lqi, msg.temperatureC, msg.wakeReason, msg.page],
       );
+      // §5.3 decoders: what the label can decode, for chooseEncoding; absent = a label of before §6.6.
+      await tx.run('UPDATE labels SET decoders = ? WHERE label_id = ?', [msg.decoders ?? null, msg.labelId]);
       await tx.run('INSERT INTO label_telemetry (label_id, at, ap_id, battery_mv, rssi, lqi, temperature_c) VALUES (?, ?, ?, ?, ?, ?, ?)', [
         msg.labelId,
         now,

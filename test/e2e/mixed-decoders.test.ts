@@ -1,0 +1,90 @@
+/**
+ * Issue 11 acceptance: a store where some labels decode CTX (protocol §6.6) and some are of before it (no decoders
+ * byte in their check-in, RLE/ZLIB only) converges against the real edge: the CTX labels get CTX transfers, the
+ * old ones never do (no UNSUPPORTED_FEATURE), and every panel shows the render bit for bit after a price change.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import { StoreSimulator } from '../../simulator/src/store-simulator.js';
+import { RealClock } from '../../simulator/src/real-clock.js';
+import { loadImage } from '../../src/domain/labels/image-store.js';
+import { ImageEncoding, ImageKind, StatusCode } from '../../firmware-protocol/src/index.js';
+import { CHAIN, LABELS, STORE, USERS, catalogueBatch, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
+
+/** Labels 1 and 3 run firmware with CTX (the simulator's default); 2 and 4 are older and announce nothing. */
+const LEGACY = new Set([LABELS[1]!.labelId, LABELS[3]!.labelId]);
+
+describe('a store of CTX and legacy labels', () => {
+  const tmp = tempDir();
+  let daemon: Daemon;
+  let sim: StoreSimulator;
+  let version = 100;
+
+  async function converged(ids: string[]): Promise<void> {
+    await waitFor(
+      'labels converged',
+      async () => {
+        for (const id of ids) {
+          const row = await daemon.db.get<{ desired_hash: string | null; confirmed_hash: string | null }>('SELECT desired_hash, confirmed_hash FROM labels WHERE label_id = ?', [id]);
+          if (!row?.desired_hash || row.confirmed_hash !== row.desired_hash || sim.groundTruth(id)?.hash !== row.desired_hash) return false;
+        }
+        return true;
+      },
+      40_000,
+      200,
+    );
+  }
+
+  beforeAll(async () => {
+    daemon = await startTestDaemon(tmp.dir, { dispatch: { ackTimeoutMs: 5_000, retryBaseMs: 200, retryMaxMs: 2_000, transferTimeoutMs: 20_000, heartbeatIntervalS: 5 } });
+    await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
+    sim = await StoreSimulator.start({
+      brokerUrl: daemon.mqttUrl,
+      chain: CHAIN,
+      store: STORE,
+      aps: [{ apId: USERS.ap1.apId, username: USERS.ap1.username, password: USERS.ap1.password }],
+      labels: LABELS.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(LEGACY.has(l.labelId) ? { decoders: null } : {}) })),
+      clock: new RealClock({ speed: 20 }),
+      radio: { frameLoss: 0 },
+      seed: 42,
+    });
+    await converged(LABELS.map((l) => l.labelId));
+  }, 60_000);
+  afterAll(async () => {
+    await sim?.stop();
+    await daemon?.stop();
+    tmp.remove();
+  });
+
+  it('the edge stores what each label announced (§5.3 decoders; NULL for the old firmware)', async () => {
+    for (const l of LABELS) {
+      const row = await daemon.db.get<{ decoders: number | null }>('SELECT decoders FROM labels WHERE label_id = ?', [l.labelId]);
+      expect(row?.decoders ?? null).toBe(LEGACY.has(l.labelId) ? null : 0b111);
+    }
+  });
+
+  it('a price change reaches every label; only the CTX labels get CTX, as a region delta', async () => {
+    for (const l of LABELS) {
+      version++;
+      const r = await daemon.intake.ingest(JSON.stringify({ id: `p-${version}`, source: 'pos', version, type: 'price', data: { gtin: l.gtin, priceCents: 100 + version } }), { channel: 'local' });
+      expect(r.reply.status).toBe('applied');
+    }
+    await daemon.planner.idle();
+    await converged(LABELS.map((l) => l.labelId));
+    for (const l of LABELS) {
+      const transfers = sim.transferStats(l.labelId);
+      expect(transfers.length).toBeGreaterThanOrEqual(2);
+      for (const t of transfers) expect(t.status, `${l.labelId} transfer ${t.transferId}`).not.toBe(StatusCode.UNSUPPORTED_FEATURE);
+      const encodings = transfers.map((t) => t.encoding);
+      if (LEGACY.has(l.labelId)) {
+        expect(encodings).not.toContain(ImageEncoding.CTX);
+      } else {
+        const last = transfers.at(-1)!;
+        expect([last.kind, last.encoding]).toEqual([ImageKind.DELTA_REGION, ImageEncoding.CTX]);
+      }
+      const row = (await daemon.db.get<{ desired_hash: string }>('SELECT desired_hash FROM labels WHERE label_id = ?', [l.labelId]))!;
+      const rendered = await loadImage(daemon.db, row.desired_hash);
+      expect(Buffer.from(sim.groundTruth(l.labelId)!.planes!).equals(Buffer.from(rendered!.planes))).toBe(true);
+    }
+  }, 60_000);
+});
