@@ -17,7 +17,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { LABEL_TYPES, type LabelType } from '../firmware-protocol/src/label-types.js';
 import type { LabelContent } from '../src/domain/rendering/label-content.js';
@@ -78,6 +78,31 @@ async function drive(r: Renderer, pool: RenderPool | null, items: { c: LabelCont
   return hashes;
 }
 
+/**
+ * The control: the same histogram on a main thread with nothing to do, for as long as a mode's steady pass took. On
+ * a shared machine the OS alone delays a thread's timers; this is the floor no renderer can go under.
+ */
+async function idle(seconds: number): Promise<void> {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  h.disable();
+  console.log(
+    JSON.stringify({
+      bench: 'render-pool',
+      workers: null,
+      drive: 'idle',
+      seconds,
+      labelsPerSec: 0,
+      firstPassLabelsPerSec: 0,
+      mainThreadUtilisation: 0,
+      eventLoopDelayMs: { p50: +(h.percentile(50) / 1e6).toFixed(1), p99: +(h.percentile(99) / 1e6).toFixed(1), max: +(h.max / 1e6).toFixed(1) },
+      rssMB: { start: 0, created: 0, after: 0, peak: Math.round(process.resourceUsage().maxRSS / 1024) },
+      hashDigest: null,
+    }),
+  );
+}
+
 async function child(workers: number): Promise<void> {
   const catalogue = products(LABELS, SEED);
   const types = labelTypes(LABELS);
@@ -96,9 +121,11 @@ async function child(workers: number): Promise<void> {
 
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
+  const elu0 = perf.eventLoopUtilization();
   s = performance.now();
   const steady = await drive(renderer, pool, repriced);
   const steadyS = (performance.now() - s) / 1000;
+  const elu = perf.eventLoopUtilization(elu0);
   h.disable();
   const cpu = process.cpuUsage();
   const rssAfter = process.memoryUsage().rss;
@@ -118,6 +145,8 @@ async function child(workers: number): Promise<void> {
       createMs: Math.round(createMs),
       firstPassLabelsPerSec: Math.round(LABELS / firstS),
       labelsPerSec: Math.round(LABELS / steadyS),
+      // How busy the main thread was (0–1): with the pool, what delay remains is the OS not scheduling it.
+      mainThreadUtilisation: +elu.utilization.toFixed(3),
       eventLoopDelayMs: { p50: +(h.percentile(50) / 1e6).toFixed(1), p99: +(h.percentile(99) / 1e6).toFixed(1), max: +(h.max / 1e6).toFixed(1) },
       mainHeapMB: mb(heap),
       rssMB: { start: mb(rssStart), created: mb(rssCreated), after: mb(rssAfter), peak: Math.round(process.resourceUsage().maxRSS / 1024) },
@@ -128,21 +157,22 @@ async function child(workers: number): Promise<void> {
 }
 
 interface Row {
-  workers: number;
+  workers: number | null;
   drive: string;
   labelsPerSec: number;
   firstPassLabelsPerSec: number;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  mainThreadUtilisation: number;
   rssMB: { start: number; created: number; after: number; peak: number };
-  hashDigest: string;
+  hashDigest: string | null;
 }
 
 function parent(): void {
   const self = fileURLToPath(import.meta.url);
   const rows: Row[] = [];
-  const modes = WORKERS.flatMap((w) => (w === 0 ? [{ w, d: 'planner' }] : [{ w, d: 'planner' }, { w, d: 'batch' }]));
+  const modes = [{ w: -1, d: 'idle' }, ...WORKERS.flatMap((w) => (w === 0 ? [{ w, d: 'planner' }] : [{ w, d: 'planner' }, { w, d: 'batch' }]))];
   for (const m of modes) {
-    const r = spawnSync(process.execPath, [self, '--mode', 'child', '--workers', String(m.w), '--drive', m.d, '--labels', String(LABELS), '--concurrency', String(CONCURRENCY), '--seed', String(SEED), ...(YOUNG ? ['--young', YOUNG] : [])], {
+    const r = spawnSync(process.execPath, [self, '--mode', m.w < 0 ? 'idle' : 'child', '--seconds', '10', '--workers', String(m.w), '--drive', m.d, '--labels', String(LABELS), '--concurrency', String(CONCURRENCY), '--seed', String(SEED), ...(YOUNG ? ['--young', YOUNG] : [])], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -151,40 +181,43 @@ function parent(): void {
     process.stdout.write(`${line}\n`);
     rows.push(JSON.parse(line) as Row);
   }
+  const control = rows.find((r) => r.drive === 'idle');
   const base = rows.find((r) => r.workers === 0);
-  const one = rows.find((r) => r.workers === 1 && r.drive === 'batch');
-  const two = rows.find((r) => r.workers === 2 && r.drive === 'batch');
   const summary = {
     bench: 'render-pool',
     summary: `${LABELS} labels, reference mix, steady state; ratios against the main thread in the same run`,
-    sameHashesEverywhere: rows.every((r) => r.hashDigest === rows[0]!.hashDigest),
+    sameHashesEverywhere: rows.filter((r) => r.hashDigest !== null).every((r) => r.hashDigest === base?.hashDigest),
+    idleEventLoopP99: control?.eventLoopDelayMs.p99 ?? null,
     ratios: rows
-      .filter((r) => r.workers > 0)
+      .filter((r) => (r.workers ?? 0) > 0)
       .map((r) => ({
         workers: r.workers,
         drive: r.drive,
         labelsPerSec: base ? +(r.labelsPerSec / base.labelsPerSec).toFixed(2) : null,
         eventLoopP99: base ? +(r.eventLoopDelayMs.p99 / base.eventLoopDelayMs.p99).toFixed(3) : null,
+        eventLoopP99OverIdle: control ? +(r.eventLoopDelayMs.p99 / control.eventLoopDelayMs.p99).toFixed(2) : null,
       })),
-    // What one worker costs: the pool's RSS after the run over the main-thread renderer's, and the 2nd worker's.
-    rssPerWorkerMB: one && base ? one.rssMB.after - base.rssMB.start : null,
-    rssSecondWorkerMB: one && two ? two.rssMB.after - one.rssMB.after : null,
-    mainThreadRendererMB: base ? base.rssMB.after - base.rssMB.start : null,
+    // What the renderer costs, MB over the process before it: started (templates, fonts, isolates), and after the
+    // run (caches, garbage not yet collected). Pool minus main thread at start = the cost of a worker itself.
+    memoryMB: rows
+      .filter((r) => r.workers !== null)
+      .map((r) => ({ workers: r.workers, drive: r.drive, started: r.rssMB.created - r.rssMB.start, afterRun: r.rssMB.after - r.rssMB.start, peakRss: r.rssMB.peak })),
   };
   console.log(JSON.stringify(summary));
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   const lines = [
     '',
-    `${'workers'.padEnd(8)}${'drive'.padEnd(9)}${pad('labels/s', 9)}${pad('1st/s', 7)}${pad('EL p50', 8)}${pad('EL p99', 8)}${pad('EL max', 8)}${pad('RSS after', 10)}${pad('peak', 6)}`,
+    `${'workers'.padEnd(8)}${'drive'.padEnd(9)}${pad('labels/s', 9)}${pad('1st/s', 7)}${pad('EL p50', 8)}${pad('EL p99', 8)}${pad('EL max', 8)}${pad('ELU', 6)}${pad('RSS after', 10)}${pad('peak', 6)}`,
     ...rows.map(
       (r) =>
-        `${String(r.workers).padEnd(8)}${r.drive.padEnd(9)}${pad(r.labelsPerSec, 9)}${pad(r.firstPassLabelsPerSec, 7)}${pad(r.eventLoopDelayMs.p50, 8)}${pad(r.eventLoopDelayMs.p99, 8)}${pad(r.eventLoopDelayMs.max, 8)}${pad(r.rssMB.after, 10)}${pad(r.rssMB.peak, 6)}`,
+        `${String(r.workers ?? '-').padEnd(8)}${r.drive.padEnd(9)}${pad(r.labelsPerSec, 9)}${pad(r.firstPassLabelsPerSec, 7)}${pad(r.eventLoopDelayMs.p50, 8)}${pad(r.eventLoopDelayMs.p99, 8)}${pad(r.eventLoopDelayMs.max, 8)}${pad(r.mainThreadUtilisation, 6)}${pad(r.rssMB.after, 10)}${pad(r.rssMB.peak, 6)}`,
     ),
     '',
-    `event-loop delay in ms (main thread, steady pass); RSS in MB of the whole process; same hashes in every mode: ${summary.sameHashesEverywhere}`,
+    `event-loop delay in ms (main thread, steady pass, resolution 10 ms as /metrics: 10 = no delay); ELU = main-thread utilisation; RSS in MB of the whole process; same hashes in every mode: ${summary.sameHashesEverywhere}`,
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
 if (MODE === 'child') await child(Number(arg('workers', '0')));
+else if (MODE === 'idle') await idle(Number(arg('seconds', '5')));
 else parent();

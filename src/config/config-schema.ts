@@ -127,7 +127,7 @@ export const ConfigSchema = z.object({
       concurrency: z.number().int().min(1).max(64).default(4),
       /**
        * Render worker threads (layout and rasterising off the event loop, docs/decisions.md D30–D31): "auto" = one per
-       * core but one, at least one; 0 = render on the main thread.
+       * core but one, at least 1, at most 2 (memory); 0 = render on the main thread.
        */
       workers: z.union([z.literal('auto'), z.number().int().min(0).max(32)]).default('auto'),
     })

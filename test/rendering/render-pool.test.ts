@@ -128,10 +128,11 @@ describe('render pool', () => {
     await p.close(); // idempotent
   });
 
-  it('takes its size from rendering.workers: "auto" is one per core but one, 0 is no pool', async () => {
+  it('takes its size from rendering.workers: "auto" is one per core but one (at most 2), 0 is no pool', async () => {
     expect(defaultRenderWorkers(1)).toBe(1);
     expect(defaultRenderWorkers(2)).toBe(1);
-    expect(defaultRenderWorkers(8)).toBe(7);
+    expect(defaultRenderWorkers(3)).toBe(2);
+    expect(defaultRenderWorkers(16)).toBe(2); // capped: memory (D31)
     expect(await startRenderPool(0, {})).toBeNull();
     const p = (await startRenderPool(1, {}))!;
     pools.push(p);

@@ -49,9 +49,15 @@ export interface RenderJob {
   opts?: RenderOptions;
 }
 
-/** The default worker count: one per core but one for the event loop, at least one (D31 has the memory cost). */
+/**
+ * Most workers "auto" starts. One worker renders the reference store's 50,000 labels in well under a minute, far
+ * inside the radio's bound; each more costs ~45 MB at start and its own caches (D31), against a 300 MB budget.
+ */
+export const MAX_AUTO_WORKERS = 2;
+
+/** The default worker count: one per core but one (for the event loop), at least 1, at most MAX_AUTO_WORKERS. */
 export function defaultRenderWorkers(cores: number = availableParallelism()): number {
-  return Math.max(1, cores - 1);
+  return Math.min(MAX_AUTO_WORKERS, Math.max(1, cores - 1));
 }
 
 interface Job extends RenderJob {
