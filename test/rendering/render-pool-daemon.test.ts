@@ -21,7 +21,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) d.remove();
 });
 
-describe('daemon render pool wiring', () => {
+describe('daemon render pool wiring', { timeout: 120_000 }, () => {
   it('starts a pool by default, previews through it, and terminates its workers on stop', async () => {
     daemon = await startTestDaemon(dataDir());
     const pool = daemon.renderer;

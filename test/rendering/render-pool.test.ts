@@ -30,7 +30,8 @@ afterEach(async () => {
   pools = [];
 });
 
-describe('render pool', () => {
+// Generous: every test starts worker threads that load the TypeScript sources (seconds each on a busy machine).
+describe('render pool', { timeout: 120_000 }, () => {
   it('renders the same bytes and hash as the main thread, for every template, label type and page', async () => {
     const main = await LabelRenderer.create();
     const p = await pool();
