@@ -130,6 +130,7 @@ async function child(workers: number): Promise<void> {
   const cpu = process.cpuUsage();
   const rssAfter = process.memoryUsage().rss;
   const heap = process.memoryUsage().heapUsed;
+  const workerStats = pool ? await pool.workerStats() : [];
   if (pool) await pool.close();
   // A digest of every hash: equal digests across modes = the same bytes on the main thread and in the workers.
   const { createHash } = await import('node:crypto');
@@ -149,6 +150,8 @@ async function child(workers: number): Promise<void> {
       mainThreadUtilisation: +elu.utilization.toFixed(3),
       eventLoopDelayMs: { p50: +(h.percentile(50) / 1e6).toFixed(1), p99: +(h.percentile(99) / 1e6).toFixed(1), max: +(h.max / 1e6).toFixed(1) },
       mainHeapMB: mb(heap),
+      // Each worker's own isolate after the run: V8 heap used/total, external (buffers), glyph cache.
+      workerHeaps: workerStats.map(({ threadId: _t, ...w }) => w),
       rssMB: { start: mb(rssStart), created: mb(rssCreated), after: mb(rssAfter), peak: Math.round(process.resourceUsage().maxRSS / 1024) },
       processCpuS: +((cpu.user + cpu.system) / 1e6).toFixed(1),
       hashDigest: digest,

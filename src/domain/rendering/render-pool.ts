@@ -20,7 +20,7 @@ import { EdgeError, EdgeErrorCode } from '../../core/errors.js';
 import type { LabelContent } from './label-content.js';
 import type { RenderedLabel, RenderOptions } from './label-renderer.js';
 import { RenderError, type RenderErrorCode } from './rendering-errors.js';
-import type { WorkerMessage, WorkerResult } from './render-worker.js';
+import type { WorkerMessage, WorkerResult, WorkerStats } from './render-worker.js';
 
 /** Jobs per message: enough to amortise a message (~0.05 ms) against a render (~0.5 ms), small enough to balance. */
 const BATCH = 32;
@@ -71,6 +71,8 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   inflight: Map<number, Job>;
+  /** Waiting stats requests; a worker answers messages in order. */
+  statsWaiting: { resolve: (s: WorkerStats) => void; reject: (e: Error) => void }[];
 }
 
 /**
@@ -162,6 +164,21 @@ export class RenderPool {
     };
   }
 
+  /** Each ready worker's heap and glyph cache (answered after the batches it already has). */
+  async workerStats(): Promise<(WorkerStats & { threadId: number })[]> {
+    const ready = this.slots.filter((s) => s.ready);
+    return Promise.all(
+      ready.map(
+        (s) =>
+          new Promise<WorkerStats & { threadId: number }>((resolve, reject) => {
+            s.statsWaiting.push({ resolve: (st) => resolve({ ...st, threadId: s.worker.threadId }), reject });
+            s.worker.ref(); // an idle worker is unref()ed: the answer must keep the process alive
+            s.worker.postMessage({ type: 'stats' });
+          }),
+      ),
+    );
+  }
+
   /** Thread ids of the live workers. */
   threadIds(): number[] {
     return this.slots.map((s) => s.worker.threadId);
@@ -187,7 +204,7 @@ export class RenderPool {
 
   private spawn(): Promise<void> {
     const worker = startWorker(this.opts.templateDirs, this.opts.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB);
-    const slot: Slot = { worker, ready: false, inflight: new Map() };
+    const slot: Slot = { worker, ready: false, inflight: new Map(), statsWaiting: [] };
     this.slots.push(slot);
     return new Promise<void>((resolve, reject) => {
       let startError: Error | undefined;
@@ -202,6 +219,9 @@ export class RenderPool {
           this.schedulePump();
         } else if (m.type === 'failed') {
           startError = toError(m);
+        } else if (m.type === 'stats') {
+          slot.statsWaiting.shift()?.resolve(m.stats);
+          if (slot.inflight.size === 0 && slot.statsWaiting.length === 0) worker.unref();
         } else this.onResults(slot, m.results);
       });
       worker.on('error', (e) => {
@@ -239,6 +259,7 @@ export class RenderPool {
     this.slots.splice(i, 1);
     this.counters.workerExits++;
     if (!slot.ready) this.startFailures++;
+    for (const w of slot.statsWaiting.splice(0)) w.reject(new EdgeError(EdgeErrorCode.RENDER_WORKER_FAILED, `render worker exited with code ${code}`));
     const lost = [...slot.inflight.values()];
     slot.inflight.clear();
     this.opts.log?.warn({ evt: 'render.worker_exit', threadId: slot.worker.threadId, code, jobsInFlight: lost.length }, 'render worker exited; its jobs are retried');

@@ -34,7 +34,17 @@ export type WorkerResult =
 export type WorkerMessage =
   | { type: 'ready'; templates: string[] }
   | { type: 'failed'; name: string; code: string | undefined; message: string }
-  | { type: 'results'; results: WorkerResult[] };
+  | { type: 'results'; results: WorkerResult[] }
+  | { type: 'stats'; stats: WorkerStats };
+
+/** One worker's memory (its own isolate's heap) and glyph cache, for benchmarks and monitoring. */
+export interface WorkerStats {
+  heapUsedMB: number;
+  heapTotalMB: number;
+  externalMB: number;
+  glyphsCached: number;
+  glyphsRasterised: number;
+}
 
 function describe(err: unknown): { name: string; code: string | undefined; message: string } {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -57,6 +67,14 @@ async function main(): Promise<void> {
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (raw: unknown) => {
     chain = chain.then(async () => {
+      if ((raw as { type?: unknown }).type === 'stats') {
+        const m = process.memoryUsage();
+        const g = renderer.stats();
+        const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
+        const stats: WorkerStats = { heapUsedMB: mb(m.heapUsed), heapTotalMB: mb(m.heapTotal), externalMB: mb(m.external), glyphsCached: g.glyphsCached, glyphsRasterised: g.glyphsRasterised };
+        port.postMessage({ type: 'stats', stats } satisfies WorkerMessage);
+        return;
+      }
       const batch = RenderBatchSchema.parse(raw);
       const results: WorkerResult[] = [];
       const transfer: ArrayBuffer[] = [];
