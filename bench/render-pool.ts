@@ -111,6 +111,7 @@ async function child(workers: number): Promise<void> {
   const rssStart = process.memoryUsage().rss;
   const t0 = performance.now();
   const pool = workers > 0 ? await RenderPool.create({ workers, ...(YOUNG ? { youngGenerationMb: Number(YOUNG) } : {}) }) : null;
+  await pool?.ready();
   const renderer: Renderer = pool ?? (await LabelRenderer.create());
   const createMs = performance.now() - t0;
   const rssCreated = process.memoryUsage().rss;

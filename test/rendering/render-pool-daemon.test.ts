@@ -26,6 +26,7 @@ describe('daemon render pool wiring', { timeout: 120_000 }, () => {
     daemon = await startTestDaemon(dataDir());
     const pool = daemon.renderer;
     expect(pool).toBeInstanceOf(RenderPool);
+    await (pool as RenderPool).ready();
     expect((pool as RenderPool).stats()).toMatchObject({ workers: (pool as RenderPool).size, ready: (pool as RenderPool).size });
     const res = await daemon.http.inject({ method: 'GET', url: '/api/v1/templates/price-standard/preview.png?labelType=epd-29-bwr', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.statusCode).toBe(200);

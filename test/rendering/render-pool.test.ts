@@ -4,9 +4,12 @@
  * its workers, and a clean close. The workers run the TypeScript sources here (the tsx bootstrap, D30); the compiled
  * path is run by bench/render-pool.
  */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL_TYPES } from '../../firmware-protocol/src/label-types.js';
-import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
+import { BUNDLED_TEMPLATE_DIR, LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import type { LabelContent } from '../../src/domain/rendering/label-content.js';
 import { RenderPool, defaultRenderWorkers, startRenderPool } from '../../src/domain/rendering/render-pool.js';
 import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
@@ -23,6 +26,7 @@ let pools: RenderPool[] = [];
 async function pool(opts: Partial<Parameters<typeof RenderPool.create>[0]> = {}): Promise<RenderPool> {
   const p = await RenderPool.create({ workers: 2, ...opts });
   pools.push(p);
+  await p.ready();
   return p;
 }
 afterEach(async () => {
@@ -117,6 +121,23 @@ describe('render pool', { timeout: 120_000 }, () => {
     expect((await p.render(STANDARD, t)).hash).toMatch(/^[0-9a-f]+$/);
   });
 
+  it('fails queued jobs with RENDER_WORKER_FAILED when no worker can start, stops trying, and starts again on new work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pool-templates-'));
+    const p = await pool({ workers: 1, templateDirs: [BUNDLED_TEMPLATE_DIR, dir] });
+    const t = LABEL_TYPES[0]!;
+    rmSync(dir, { recursive: true }); // from now on a worker cannot start (TEMPLATE_DIR_UNREADABLE)
+    const job = p.render(STANDARD, t);
+    await p.terminateWorker(p.threadIds()[0]!);
+    await expect(job).rejects.toMatchObject({ code: 'RENDER_WORKER_FAILED' });
+    const exits = p.stats().workerExits;
+    expect(exits).toBe(4); // the killed worker and three failed starts
+    await new Promise((r) => setTimeout(r, 300));
+    expect(p.stats()).toMatchObject({ workers: 0, workerExits: exits }); // not spinning
+    mkdirSync(dir);
+    expect((await p.render(STANDARD, t)).hash).toMatch(/^[0-9a-f]+$/);
+    expect(p.stats()).toMatchObject({ workers: 1, ready: 1 });
+  });
+
   it('closes: every worker ends, queued jobs fail with SHUTTING_DOWN, later calls too', async () => {
     const p = await pool();
     const t = LABEL_TYPES[0]!;
@@ -137,6 +158,7 @@ describe('render pool', { timeout: 120_000 }, () => {
     expect(await startRenderPool(0, {})).toBeNull();
     const p = (await startRenderPool(1, {}))!;
     pools.push(p);
+    await p.ready();
     expect(p.stats()).toMatchObject({ workers: 1, ready: 1 });
   });
 

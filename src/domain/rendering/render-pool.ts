@@ -19,7 +19,9 @@ import type { Logger } from '../../core/logger.js';
 import { EdgeError, EdgeErrorCode } from '../../core/errors.js';
 import type { LabelContent } from './label-content.js';
 import type { RenderedLabel, RenderOptions } from './label-renderer.js';
+import { BUNDLED_TEMPLATE_DIR } from './package-root.js';
 import { RenderError, type RenderErrorCode } from './rendering-errors.js';
+import { loadTemplates } from './template-loader.js';
 import type { WorkerMessage, WorkerResult, WorkerStats } from './render-worker.js';
 
 /** Jobs per message: enough to amortise a message (~0.05 ms) against a render (~0.5 ms), small enough to balance. */
@@ -111,25 +113,34 @@ export class RenderPool {
   private pumpScheduled = false;
   private closed = false;
   private startFailures = 0;
-  private templates: string[] = [];
+  /** Workers being started (ready() waits for them). */
+  private readonly starting = new Set<Promise<void>>();
   private readonly maxAttempts: number;
   readonly counters = { rendered: 0, failed: 0, retried: 0, workerExits: 0 };
 
-  private constructor(private readonly opts: RenderPoolOptions) {
+  private constructor(
+    private readonly opts: RenderPoolOptions,
+    private readonly templates: string[],
+  ) {
     this.maxAttempts = opts.maxAttempts ?? 2;
   }
 
-  /** Starts the workers and waits until each has loaded the templates (a template error fails the start). */
+  /**
+   * Checks the templates on this thread (a template error fails the start, as with LabelRenderer) and starts the
+   * workers without waiting for them: jobs queue until a worker is ready (ready() waits). A worker takes ~0.3 s to
+   * load compiled, seconds from source under tsx; the daemon's start need not wait for that.
+   */
   static async create(opts: RenderPoolOptions): Promise<RenderPool> {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`RenderPool needs ≥ 1 worker, got ${opts.workers}`);
-    const pool = new RenderPool(opts);
-    try {
-      await Promise.all(Array.from({ length: opts.workers }, () => pool.spawn()));
-    } catch (err) {
-      await pool.close();
-      throw err;
-    }
+    const templates = await loadTemplates(opts.templateDirs ?? [BUNDLED_TEMPLATE_DIR]);
+    const pool = new RenderPool(opts, [...templates.keys()].sort());
+    for (let i = 0; i < opts.workers; i++) pool.startOne();
     return pool;
+  }
+
+  /** Resolves when every worker has started (benchmarks and tests); rejects if one fails to. */
+  async ready(): Promise<void> {
+    await Promise.all(this.starting);
   }
 
   get size(): number {
@@ -142,6 +153,8 @@ export class RenderPool {
 
   render(content: LabelContent, labelType: LabelType, opts: RenderOptions = {}): Promise<RenderedLabel> {
     if (this.closed) return Promise.reject(new EdgeError(EdgeErrorCode.SHUTTING_DOWN, 'render pool closed'));
+    // New work after failed starts gets new attempts to start a worker (see pump()).
+    if (this.startFailures >= MAX_START_FAILURES) this.startFailures = 0;
     return new Promise<RenderedLabel>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, content, labelType, opts, attempts: 0, resolve, reject });
       this.schedulePump();
@@ -202,6 +215,18 @@ export class RenderPool {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
+  private startOne(): void {
+    const started = this.spawn();
+    this.starting.add(started);
+    started.then(
+      () => this.starting.delete(started),
+      (err: unknown) => {
+        this.starting.delete(started);
+        this.opts.log?.error({ evt: 'render.worker_start_failed', err: (err as Error).message }, 'render worker did not start');
+      },
+    );
+  }
+
   private spawn(): Promise<void> {
     const worker = startWorker(this.opts.templateDirs, this.opts.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB);
     const slot: Slot = { worker, ready: false, inflight: new Map(), statsWaiting: [] };
@@ -214,7 +239,6 @@ export class RenderPool {
           // Held open while starting (a caller may await nothing else), then only while it has work.
           if (slot.inflight.size === 0) worker.unref();
           this.startFailures = 0;
-          this.templates = m.templates;
           resolve();
           this.schedulePump();
         } else if (m.type === 'failed') {
@@ -291,13 +315,10 @@ export class RenderPool {
 
   private pump(): void {
     if (this.closed) return;
-    // Replace dead workers; after MAX_START_FAILURES failed starts in a row, fail what waits instead of spinning
-    // (the planner retries the labels later, which tries a start again).
-    while (this.slots.length < this.opts.workers && this.startFailures < MAX_START_FAILURES) {
-      this.spawn().catch((err: unknown) => this.opts.log?.error({ evt: 'render.worker_start_failed', err: (err as Error).message }, 'render worker did not start'));
-    }
+    // Replace dead workers; after MAX_START_FAILURES failed starts in a row, fail what waits instead of spinning,
+    // and start none until new work arrives (the planner retries its labels later, and render() resets the count).
+    while (this.slots.length < this.opts.workers && this.startFailures < MAX_START_FAILURES) this.startOne();
     if (this.startFailures >= MAX_START_FAILURES && !this.slots.some((s) => s.ready)) {
-      this.startFailures = 0;
       for (const j of this.queue.splice(0)) {
         this.counters.failed++;
         j.reject(new EdgeError(EdgeErrorCode.RENDER_WORKER_FAILED, 'no render worker could be started'));
