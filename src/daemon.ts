@@ -22,6 +22,7 @@ import { Dispatcher } from './domain/dispatch/dispatcher.js';
 import { ApRegistry } from './domain/aps/ap-registry.js';
 import { ApInboundHandler } from './domain/aps/ap-inbound-handler.js';
 import { LabelRenderer } from './domain/rendering/label-renderer.js';
+import { startRenderPool } from './domain/rendering/render-pool.js';
 import { BUNDLED_TEMPLATE_DIR } from './domain/rendering/package-root.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './transport/embedded-broker.js';
 import { MqttFrameLink } from './transport/mqtt-frame-link.js';
@@ -88,7 +89,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanup.push(async () => releasePidFile());
 
     // The store's template directories come after the bundled ones: a store template overrides one of the same name.
-    const renderer = opts.renderer ?? (await LabelRenderer.create({ templateDirs: [BUNDLED_TEMPLATE_DIR, ...config.rendering.templateDirs] }));
+    const templateDirs = [BUNDLED_TEMPLATE_DIR, ...config.rendering.templateDirs];
+    const renderPool = opts.renderer ? null : await startRenderPool(config.rendering.workers, { templateDirs, log });
+    if (renderPool) cleanup.push(() => renderPool.close());
+    const renderer = opts.renderer ?? renderPool ?? (await LabelRenderer.create({ templateDirs }));
 
     let broker: EmbeddedBroker | null = null;
     let mqttUrl: string;
@@ -287,6 +291,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           // 2. Let planning and the sends under way finish (bounded: what is not done is durable anyway).
           await Promise.race([Promise.all([planner.idle(), dispatcher.idle()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
           planner.stop();
+          if (renderPool) await step('render-pool', () => renderPool.close());
           dispatcher.stop();
           reporter.stop();
           await step('pruner', () => pruner.stop());

@@ -192,8 +192,13 @@ export const ConfigSchema = z.object({
       /** Extra template directories; later ones override bundled templates of the same name. */
       templateDirs: z.array(z.string()).default([]),
       concurrency: z.number().int().min(1).max(64).default(4),
+      /**
+       * Render worker threads (layout and rasterising off the event loop, docs/decisions.md D30–D31): "auto" = one per
+       * core but one, at least 1, at most 2 (memory); 0 = render on the main thread.
+       */
+      workers: z.union([z.literal('auto'), z.number().int().min(0).max(32)]).default('auto'),
     })
-    .default({ templateDirs: [], concurrency: 4 }),
+    .default({ templateDirs: [], concurrency: 4, workers: 'auto' }),
   /** Bounds on every table that grows with input, and on the database file (docs/decisions.md D26). */
   storage: StorageSchema,
   serialAps: z

@@ -25,6 +25,8 @@ export const EdgeErrorCode = {
   LABEL_NOT_FOUND: 'LABEL_NOT_FOUND',
   LABEL_TYPE_UNKNOWN: 'LABEL_TYPE_UNKNOWN',
   RENDER_FAILED: 'RENDER_FAILED',
+  /** A render worker thread died under a job in every attempt, or none could be started (render-pool.ts). */
+  RENDER_WORKER_FAILED: 'RENDER_WORKER_FAILED',
   // lifecycle
   SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;

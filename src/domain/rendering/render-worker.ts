@@ -1,0 +1,97 @@
+/**
+ * Entry of a render worker thread (render-pool.ts starts it; docs/decisions.md D30). It owns a LabelRenderer of its
+ * own (templates, parsed fonts, glyph raster cache) and answers batches of render jobs in order, one reply per batch,
+ * the planes moved to the main thread without copying (their ArrayBuffers are in the transfer list).
+ *
+ * fontconfig's environment is set by the process before any worker starts (render-pool.ts imports font-env.js):
+ * a worker's `process.env` is a private copy, so an assignment made here would not reach libvips. Glyphs are
+ * rasterised from outlines (glyph-raster-cache.ts), so the bytes do not depend on the thread they are made in.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { z } from 'zod';
+import { LabelTypeSchema } from '../../../firmware-protocol/src/label-types.js';
+import { LabelRenderer } from './label-renderer.js';
+
+const WorkerDataSchema = z.object({ templateDirs: z.array(z.string()).optional() });
+
+/** A batch from the pool. Content is checked by the renderer itself (LabelContentSchema, CONTENT_INVALID). */
+const RenderBatchSchema = z.object({
+  type: z.literal('render'),
+  jobs: z.array(
+    z.object({
+      id: z.number().int(),
+      content: z.unknown(),
+      labelType: LabelTypeSchema,
+      opts: z.object({ page: z.number().int().optional(), template: z.string().optional() }).optional(),
+    }),
+  ),
+});
+
+export type WorkerResult =
+  | { id: number; ok: true; planes: Uint8Array; hash: string; labelTypeId: number; page: number; template: string; warnings: string[] }
+  | { id: number; ok: false; name: string; code: string | undefined; message: string };
+
+export type WorkerMessage =
+  | { type: 'ready'; templates: string[] }
+  | { type: 'failed'; name: string; code: string | undefined; message: string }
+  | { type: 'results'; results: WorkerResult[] }
+  | { type: 'stats'; stats: WorkerStats };
+
+/** One worker's memory (its own isolate's heap) and glyph cache, for benchmarks and monitoring. */
+export interface WorkerStats {
+  heapUsedMB: number;
+  heapTotalMB: number;
+  externalMB: number;
+  glyphsCached: number;
+  glyphsRasterised: number;
+}
+
+function describe(err: unknown): { name: string; code: string | undefined; message: string } {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return { name: e.name, code: typeof code === 'string' ? code : undefined, message: e.message };
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('render-worker.ts runs only as a worker thread');
+  let renderer: LabelRenderer;
+  try {
+    const data = WorkerDataSchema.parse(workerData);
+    renderer = await LabelRenderer.create(data.templateDirs ? { templateDirs: data.templateDirs } : {});
+  } catch (err) {
+    port.postMessage({ type: 'failed', ...describe(err) } satisfies WorkerMessage);
+    return;
+  }
+  // Batches are handled one after the other: rendering is CPU work, interleaving batches would only add latency.
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (raw: unknown) => {
+    chain = chain.then(async () => {
+      if ((raw as { type?: unknown }).type === 'stats') {
+        const m = process.memoryUsage();
+        const g = renderer.stats();
+        const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
+        const stats: WorkerStats = { heapUsedMB: mb(m.heapUsed), heapTotalMB: mb(m.heapTotal), externalMB: mb(m.external), glyphsCached: g.glyphsCached, glyphsRasterised: g.glyphsRasterised };
+        port.postMessage({ type: 'stats', stats } satisfies WorkerMessage);
+        return;
+      }
+      const batch = RenderBatchSchema.parse(raw);
+      const results: WorkerResult[] = [];
+      const transfer: ArrayBuffer[] = [];
+      for (const job of batch.jobs) {
+        try {
+          // The content goes to the renderer unparsed: layout() validates it and throws CONTENT_INVALID.
+          const r = await renderer.render(job.content as Parameters<LabelRenderer['render']>[0], job.labelType, job.opts ?? {});
+          results.push({ id: job.id, ok: true, planes: r.planes, hash: r.hash, labelTypeId: r.labelTypeId, page: r.page, template: r.template, warnings: r.warnings });
+          transfer.push(r.planes.buffer as ArrayBuffer);
+        } catch (err) {
+          results.push({ id: job.id, ok: false, ...describe(err) });
+        }
+      }
+      port.postMessage({ type: 'results', results } satisfies WorkerMessage, transfer);
+    });
+  });
+  port.postMessage({ type: 'ready', templates: renderer.templateNames() } satisfies WorkerMessage);
+}
+
+await main();
