@@ -1,17 +1,21 @@
 /**
  * Event intake, shared by every channel (MQTT, HTTP, the demo loader): bytes in, a durable effect and a reply out.
  *
- * Order of work (docs/architecture.md): size limit → JSON → schema → one sqlite transaction (de-dup, staleness,
- * apply, mark labels dirty) → commit → only then the caller acknowledges the delivery (MQTT PUBACK / HTTP 200).
- * Bad input never throws out of `ingest`: it becomes a `rejected` reply, a log line and a dead-letter row.
+ * Order of work (docs/architecture.md): size limit → JSON → schema → the next group-commit tick (group-commit.ts,
+ * docs/decisions.md D20: one sqlite transaction for every event that arrived meanwhile: de-dup, staleness, apply,
+ * mark labels dirty) → commit → only then does `ingest` resolve and the caller acknowledge the delivery (MQTT
+ * PUBACK / HTTP 200 / reply topic). Bad input never throws out of `ingest`: it becomes a `rejected` reply, a log
+ * line and a dead-letter row (committed in the same ticks). `ingest` rejects only when its event could not be
+ * committed (then nothing is acknowledged and the sender retries).
  */
-import type { Database } from '../../persistence/database.js';
-import { recordDeadLetter } from '../../persistence/dead-letters.js';
+import type { Database, Tx } from '../../persistence/database.js';
+import { recordDeadLetter, type DeadLetter } from '../../persistence/dead-letters.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { EdgeErrorCode, errorMessage } from '../../core/errors.js';
-import { EventSchema, type EventReply, type EventType } from './event-schemas.js';
-import { EventApplier } from './event-applier.js';
+import { EventSchema, type EdgeEvent, type EventReply, type EventType } from './event-schemas.js';
+import { EventApplier, type EventOutcome } from './event-applier.js';
+import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
 
 export interface IngestContext {
   channel: 'mqtt' | 'http' | 'local';
@@ -26,9 +30,28 @@ export interface IntakeResult {
   replyTo?: string;
 }
 
-/** Dead-letter rows keep at most this much of the raw input. */
+type IntakeJob = { kind: 'event'; event: EdgeEvent; now: number } | { kind: 'dead-letter'; letter: DeadLetter };
+
+/** One tick: the events through one EventApplier (set-wise), the dead letters row by row (rare). */
+async function applyIntakeTick(tx: Tx, jobs: IntakeJob[]): Promise<(EventOutcome | null)[]> {
+  const events: { event: EdgeEvent; now: number }[] = [];
+  for (const j of jobs) if (j.kind === 'event') events.push(j);
+  const outcomes = events.length > 0 ? await new EventApplier(tx).applyTick(events) : [];
+  let next = 0;
+  const results: (EventOutcome | null)[] = [];
+  for (const j of jobs) {
+    if (j.kind === 'event') results.push(outcomes[next++]!);
+    else {
+      await recordDeadLetter(tx, j.letter);
+      results.push(null);
+    }
+  }
+  return results;
+}
 
 export class EventIntake {
+  private readonly committer: GroupCommitter<IntakeJob, EventOutcome | null>;
+
   constructor(
     private readonly deps: {
       db: Database;
@@ -39,8 +62,27 @@ export class EventIntake {
       onApplied: () => void;
       /** Called after a commit that put messages into the outbox. */
       onOutbox?: () => void;
+      /** A tick takes events until this many (a batch counts its events; one batch always goes whole). */
+      maxEventsPerTick?: number;
     },
-  ) {}
+  ) {
+    this.committer = new GroupCommitter<IntakeJob, EventOutcome | null>({
+      db: deps.db,
+      apply: applyIntakeTick,
+      ...(deps.maxEventsPerTick ? { maxWeight: deps.maxEventsPerTick } : {}),
+      weight: (j) => (j.kind === 'event' && j.event.type === 'batch' ? j.event.data.events.length : 1),
+    });
+  }
+
+  /** Ticks and events committed so far (metrics, tests). */
+  get groupCommitStats(): Readonly<GroupCommitStats> {
+    return this.committer.stats;
+  }
+
+  /** Resolves when no event is waiting for or under commit. */
+  idle(): Promise<void> {
+    return this.committer.idle();
+  }
 
   async ingest(raw: Uint8Array | string, ctx: IngestContext): Promise<IntakeResult> {
     const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -66,34 +108,12 @@ export class EventIntake {
       return this.reject(bytes, ctx, EdgeErrorCode.EVENT_TOPIC_MISMATCH, `event type "${event.type}" sent to the "${ctx.expectedType}" topic`, json);
     }
 
-    const now = this.deps.clock.now();
-    const singles = event.type === 'batch' ? event.data.events : [event];
-    const counts = { applied: 0, stale: 0, duplicate: 0 };
-    let batchDuplicate = false;
-    let outboxed = 0;
-    await this.deps.db.transaction(async (tx) => {
-      const applier = new EventApplier(tx, now);
-      if (event.type === 'batch') {
-        if (await applier.isDuplicate(event.id)) {
-          batchDuplicate = true;
-          return;
-        }
-        await tx.run('INSERT INTO events (id, source, type, version, received_at, status) VALUES (?, ?, ?, ?, ?, ?)', [
-          event.id,
-          event.source,
-          'batch',
-          event.version,
-          now,
-          'applied',
-        ]);
-      }
-      for (const single of singles) counts[await applier.apply(single)]++;
-      outboxed = applier.alerts;
-    });
-    if (outboxed > 0) this.deps.onOutbox?.();
+    const outcome = (await this.committer.submit({ kind: 'event', event, now: this.deps.clock.now() }))!;
+    const counts = { applied: outcome.applied, stale: outcome.stale, duplicate: outcome.duplicate };
+    if (outcome.alerts > 0) this.deps.onOutbox?.();
 
     let reply: EventReply;
-    if (batchDuplicate || (event.type !== 'batch' && counts.duplicate === 1)) reply = { eventId: event.id, status: 'duplicate' };
+    if (outcome.batchDuplicate || (event.type !== 'batch' && counts.duplicate === 1)) reply = { eventId: event.id, status: 'duplicate' };
     else if (event.type !== 'batch' && counts.stale === 1) reply = { eventId: event.id, status: 'stale', reason: 'a newer version of this entity was already applied' };
     else reply = { eventId: event.id, status: 'applied', ...(event.type === 'batch' ? { applied: counts.applied, stale: counts.stale } : {}) };
 
@@ -108,7 +128,10 @@ export class EventIntake {
     const source = typeof obj.source === 'string' ? obj.source.slice(0, 64) : null;
     this.deps.log.warn({ evt: 'event.rejected', code, reason, eventId, source, channel: ctx.channel, topic: ctx.topic }, 'event rejected');
     try {
-      await recordDeadLetter(this.deps.db, { at: this.deps.clock.now(), channel: ctx.channel, topic: ctx.topic ?? null, source, id: eventId, code, reason, payload: bytes });
+      await this.committer.submit({
+        kind: 'dead-letter',
+        letter: { at: this.deps.clock.now(), channel: ctx.channel, topic: ctx.topic ?? null, source, id: eventId, code, reason, payload: bytes },
+      });
     } catch (err) {
       this.deps.log.error({ evt: 'deadletter.failed', err: errorMessage(err) }, 'could not record dead letter');
     }
