@@ -227,7 +227,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, requestHandlers, { chain: config.store.chain, store: config.store.id, log }));
     for (const r of requestSources) await r.start();
 
-    const metrics = createMetrics({ db, dispatcher, hub });
+    const metrics = createMetrics({ db, dispatcher, hub, intake });
     const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
     let httpPort = 0;
     if (opts.listenHttp !== false) {

@@ -71,6 +71,7 @@ export class EventIntake {
       apply: applyIntakeTick,
       ...(deps.maxEventsPerTick ? { maxWeight: deps.maxEventsPerTick } : {}),
       weight: (j) => (j.kind === 'event' && j.event.type === 'batch' ? j.event.data.events.length : 1),
+      onCommit: (jobs, results, ms) => this.logCommit(jobs, results, ms),
     });
   }
 
@@ -82,6 +83,26 @@ export class EventIntake {
   /** Resolves when no event is waiting for or under commit. */
   idle(): Promise<void> {
     return this.committer.idle();
+  }
+
+  /**
+   * One info line per commit, not per event: at 20,000 events/s a line per event cost a sixth of the edge's CPU
+   * (bench/intake, D20). Every event stays on record durably in the events table; each event's own line is debug.
+   */
+  private logCommit(jobs: readonly IntakeJob[], results: readonly (EventOutcome | null)[], ms: number): void {
+    const c = { events: 0, applied: 0, stale: 0, duplicate: 0, deadLetters: 0 };
+    jobs.forEach((j, i) => {
+      const r = results[i];
+      if (j.kind === 'dead-letter' || !r) {
+        c.deadLetters++;
+        return;
+      }
+      c.events++;
+      c.applied += r.applied;
+      c.stale += r.stale;
+      c.duplicate += r.duplicate + (r.batchDuplicate ? 1 : 0);
+    });
+    this.deps.log.info({ evt: 'intake.committed', ...c, ms: Math.round(ms * 10) / 10 }, 'events committed');
   }
 
   async ingest(raw: Uint8Array | string, ctx: IngestContext): Promise<IntakeResult> {
@@ -117,7 +138,7 @@ export class EventIntake {
     else if (event.type !== 'batch' && counts.stale === 1) reply = { eventId: event.id, status: 'stale', reason: 'a newer version of this entity was already applied' };
     else reply = { eventId: event.id, status: 'applied', ...(event.type === 'batch' ? { applied: counts.applied, stale: counts.stale } : {}) };
 
-    this.deps.log.info({ evt: 'event.ingested', eventId: event.id, type: event.type, source: event.source, channel: ctx.channel, status: reply.status, ...counts }, 'event ingested');
+    this.deps.log.debug({ evt: 'event.ingested', eventId: event.id, type: event.type, source: event.source, channel: ctx.channel, status: reply.status, ...counts }, 'event ingested');
     if (counts.applied > 0) this.deps.onApplied();
     return { reply, replyTo: event.replyTo };
   }

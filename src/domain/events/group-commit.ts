@@ -21,6 +21,8 @@ export interface GroupCommitOptions<J, R> {
   maxWeight?: number;
   /** A job's weight, e.g. the number of events in a batch. Default 1. */
   weight?: (job: J) => number;
+  /** After each commit, before the submitters' promises resolve: what was committed and how long the tick took. */
+  onCommit?: (jobs: readonly J[], results: readonly R[], ms: number) => void;
 }
 
 interface Waiting<J, R> {
@@ -79,6 +81,7 @@ export class GroupCommitter<J, R> {
   private async tick(): Promise<void> {
     let taken: Waiting<J, R>[] = [];
     let results: R[];
+    const t0 = performance.now();
     try {
       results = await this.opts.db.transaction(async (tx) => {
         // Taken only now that the transaction holds the database: everything that arrived meanwhile joins.
@@ -102,15 +105,14 @@ export class GroupCommitter<J, R> {
       for (const w of taken) await this.alone(w);
       return;
     }
-    this.count(taken.length);
-    taken.forEach((w, i) => w.resolve(results[i]!));
+    this.committed(taken, results, t0);
   }
 
   private async alone(w: Waiting<J, R>): Promise<void> {
+    const t0 = performance.now();
     try {
-      const [r] = await this.opts.db.transaction((tx) => this.opts.apply(tx, [w.job]));
-      this.count(1);
-      w.resolve(r!);
+      const results = await this.opts.db.transaction((tx) => this.opts.apply(tx, [w.job]));
+      this.committed([w], results, t0);
     } catch (err) {
       w.reject(err);
     }
@@ -126,9 +128,18 @@ export class GroupCommitter<J, R> {
     return this.waiting.splice(0, n);
   }
 
-  private count(jobs: number): void {
+  private committed(taken: Waiting<J, R>[], results: R[], t0: number): void {
     this.stats.ticks++;
-    this.stats.jobs += jobs;
-    this.stats.maxTickJobs = Math.max(this.stats.maxTickJobs, jobs);
+    this.stats.jobs += taken.length;
+    this.stats.maxTickJobs = Math.max(this.stats.maxTickJobs, taken.length);
+    try {
+      this.opts.onCommit?.(
+        taken.map((w) => w.job),
+        results,
+        performance.now() - t0,
+      );
+    } finally {
+      taken.forEach((w, i) => w.resolve(results[i]!));
+    }
   }
 }
