@@ -5,9 +5,10 @@
  * the affected labels are marked dirty in the same transaction (D4), so a crash after the commit can never lose
  * the fact that labels must be re-planned.
  *
- * Tables are written kind by kind (products, prices, stock, promotions, bindings), each kind in arrival order with
+ * Tables are written kind by kind (stock, products, prices, promotions, bindings), each kind in arrival order with
  * the last change of a row winning, as the one-transaction-per-event intake did: the kinds touch different tables,
- * so only the order within a kind matters. A restock alert names the product as it is after the tick.
+ * so only the order within a kind matters. The one read across kinds — a restock alert names its product — takes
+ * the name as of the stock event's place in the tick (test/events/group-commit.test.ts compares both ways).
  */
 import type { Tx } from '../../persistence/database.js';
 import type { SingleEvent } from './event-schemas.js';
@@ -19,6 +20,8 @@ export { entityKey } from './tick-plan.js';
 
 type Data<T extends SingleEvent['type']> = Extract<SingleEvent, { type: T }>['data'];
 type StockRow = { gtin: string; quantity: number; state: string; threshold: number | null; alertActive: number; now: number };
+/** A stock event, with its product's name if a product event earlier in the same tick set it. */
+type StockChange = { data: Data<'stock'>; now: number; job: number; name: string | undefined };
 
 /** `IN (SELECT value FROM json_each(?))`: a whole set as one bound parameter. */
 const IN_SET = 'IN (SELECT value FROM json_each(?))';
@@ -71,19 +74,21 @@ export class EventApplier {
   private async change(applied: readonly AppliedEvent[], outcomes: EventOutcome[]): Promise<void> {
     const products = new Map<string, Data<'product'> & { now: number }>();
     const prices = new Map<string, unknown[]>();
-    const stock: { data: Data<'stock'>; now: number; job: number }[] = [];
+    const stock: StockChange[] = [];
+    const names = new Map<string, string>();
     const promotions: { data: Data<'promotion'>; now: number }[] = [];
     const bindings = new Map<string, Data<'binding'>>();
     for (const { event: e, now, job } of applied) {
       switch (e.type) {
         case 'product':
           products.set(e.data.gtin, { ...e.data, now });
+          names.set(e.data.gtin, e.data.name);
           break;
         case 'price':
           prices.set(`${e.data.gtin}\u0000${priceValidFrom(e.data, now)}`, priceRow(e.id, e.data, now));
           break;
         case 'stock':
-          stock.push({ data: e.data, now, job });
+          stock.push({ data: e.data, now, job, name: names.get(e.data.gtin) });
           break;
         case 'promotion':
           promotions.push({ data: e.data, now });
@@ -93,9 +98,10 @@ export class EventApplier {
           break;
       }
     }
+    // Stock first: its alerts read the names products had before this tick.
+    if (stock.length > 0) await this.writeStock(stock, outcomes);
     if (products.size > 0) await this.writeProducts([...products.values()]);
     if (prices.size > 0) await this.writePrices([...prices.values()]);
-    if (stock.length > 0) await this.writeStock(stock, outcomes);
     for (const p of promotions) await this.writePromotion(p.data, p.now);
     if (bindings.size > 0) await this.writeBindings([...bindings.values()]);
   }
@@ -145,7 +151,7 @@ export class EventApplier {
    * threshold raises one alert; further stock events do not repeat it until the product was restocked above the
    * threshold (then a "restocked" notice clears it). Then the final rows are written in one statement.
    */
-  private async writeStock(events: { data: Data<'stock'>; now: number; job: number }[], outcomes: EventOutcome[]): Promise<void> {
+  private async writeStock(events: StockChange[], outcomes: EventOutcome[]): Promise<void> {
     const gtins = [...new Set(events.map((e) => e.data.gtin))];
     const state = new Map<string, StockRow>();
     for (const r of await this.tx.all<{ gtin: string; quantity: number; state: string; restock_threshold: number | null; alert_active: number }>(
@@ -154,8 +160,8 @@ export class EventApplier {
     )) {
       state.set(r.gtin, { gtin: r.gtin, quantity: r.quantity, state: r.state, threshold: r.restock_threshold, alertActive: r.alert_active, now: 0 });
     }
-    const alerts: { kind: 'restock' | 'restocked'; gtin: string; quantity: number; threshold: number | null; now: number }[] = [];
-    for (const { data: d, now, job } of events) {
+    const alerts: { kind: 'restock' | 'restocked'; gtin: string; quantity: number; threshold: number | null; now: number; name: string | undefined }[] = [];
+    for (const { data: d, now, job, name } of events) {
       const prev = state.get(d.gtin);
       const eventThreshold = d.restockThreshold ?? null;
       // The state derives from the event's own threshold; the stored threshold keeps the last one given.
@@ -170,7 +176,7 @@ export class EventApplier {
       const low = row.threshold !== null && row.quantity <= row.threshold;
       if (low !== (row.alertActive === 1)) {
         row.alertActive = low ? 1 : 0;
-        alerts.push({ kind: low ? 'restock' : 'restocked', gtin: d.gtin, quantity: row.quantity, threshold: row.threshold, now });
+        alerts.push({ kind: low ? 'restock' : 'restocked', gtin: d.gtin, quantity: row.quantity, threshold: row.threshold, now, name });
         outcomes[job]!.alerts++;
       }
       state.set(d.gtin, row);
@@ -192,7 +198,7 @@ export class EventApplier {
       const id = `${a.kind}-${a.gtin}-${a.now}`;
       await enqueue(
         this.tx,
-        { id, topic: 'out/alerts', payload: { id, type: a.kind, gtin: a.gtin, name: names.get(a.gtin) ?? null, quantity: a.quantity, threshold: a.threshold, at: new Date(a.now).toISOString() } },
+        { id, topic: 'out/alerts', payload: { id, type: a.kind, gtin: a.gtin, name: a.name ?? names.get(a.gtin) ?? null, quantity: a.quantity, threshold: a.threshold, at: new Date(a.now).toISOString() } },
         a.now,
       );
     }
