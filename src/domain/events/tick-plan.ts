@@ -120,12 +120,12 @@ export function planTick(events: readonly TickEvent[], known: ReadonlySet<string
       const newest = current.get(key);
       if (newest !== undefined && single.version <= newest) {
         outcome.stale++;
-        plan.eventRows.push({ ...row(single, now), status: 'stale', reason: `version ${single.version} is not newer than ${newest} for ${key}` });
+        plan.eventRows.push(row(single, now, 'stale', `version ${single.version} is not newer than ${newest} for ${key}`));
         continue;
       }
       current.set(key, single.version);
       plan.versions.set(key, single.version);
-      plan.eventRows.push({ ...row(single, now), status: 'applied', reason: null });
+      plan.eventRows.push(row(single, now, 'applied', null));
       plan.applied.push({ event: single, now, job });
       outcome.applied++;
     }
@@ -133,6 +133,6 @@ export function planTick(events: readonly TickEvent[], known: ReadonlySet<string
   return plan;
 }
 
-function row(e: SingleEvent, now: number): Omit<EventRow, 'status' | 'reason'> {
-  return { id: e.id, source: e.source, type: e.type, version: e.version, receivedAt: now };
+function row(e: SingleEvent, now: number, status: EventRow['status'], reason: string | null): EventRow {
+  return { id: e.id, source: e.source, type: e.type, version: e.version, receivedAt: now, status, reason };
 }
