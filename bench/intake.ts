@@ -165,6 +165,8 @@ let p99 = 0;
     // CPU per event: what the figure above costs, whatever else the machine runs (events/s is shared-CPU bound).
     edge_cpu_us_per_event: Math.round((edgeCpu / acked) * 1e6),
     edge_cpu_cores: +(edgeCpu / s).toFixed(2),
+    // What one whole core would sustain at that cost (a projection, not a measurement: the machine is shared).
+    edge_events_per_cpu_s: Math.round(acked / edgeCpu),
     publishers_cpu_us_per_event: Math.round((ownCpu / acked) * 1e6),
     load_avg_1m: +loadavg()[0]!.toFixed(1),
     commits: m('esl_edge_intake_commits'),
