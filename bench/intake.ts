@@ -218,6 +218,7 @@ let p99 = 0;
     target_p99: 25,
     ok: p99 <= 25 && failed === 0,
     max: +lat[lat.length - 1]!.toFixed(2),
+    load_avg_1m: +loadavg()[0]!.toFixed(1),
   });
   acked += lat.length;
 }
@@ -228,12 +229,14 @@ let listS: number;
 {
   const list = Array.from({ length: ROWS }, (_, i) => ({ id: `list-${i}`, source: 'hq', version: 1, type: 'price', data: { gtin: gtin(90_000_000 + i), priceCents: 99 + (i % 900) } }));
   const body = JSON.stringify({ id: 'pricelist-1', source: 'hq', version: 1, type: 'batch', data: { events: list } });
+  const edgeCpu0 = cpuSecondsOf(edge.pid!);
   const t0 = performance.now();
   const res = await fetch(`${api}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body });
   const reply = (await res.json()) as { status: string; applied?: number };
   listS = (performance.now() - t0) / 1000;
+  const edgeCpu = cpuSecondsOf(edge.pid!) - edgeCpu0;
   if (reply.applied !== ROWS) throw new Error(`price list: ${JSON.stringify(reply)}`);
-  emit({ metric: 'price_list_apply_s', value: +listS.toFixed(2), rows: ROWS, payload_mb: +(body.length / 1e6).toFixed(1), via: 'HTTP POST /api/v1/events', target: 3, ok: listS <= 3 });
+  emit({ metric: 'price_list_apply_s', value: +listS.toFixed(2), rows: ROWS, payload_mb: +(body.length / 1e6).toFixed(1), via: 'HTTP POST /api/v1/events', target: 3, ok: listS <= 3, edge_cpu_s: +edgeCpu.toFixed(2), load_avg_1m: +loadavg()[0]!.toFixed(1) });
 }
 
 // ---- the edge holds every acknowledged event ---------------------------------------------------------------
