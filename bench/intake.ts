@@ -52,8 +52,10 @@ const POS = { username: 'pos', password: 'pos-bench-password' };
 const gtin = (i: number) => gtin13(`40${String(i).padStart(10, '0')}`);
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** Every line names its run, so several runs can share one result file. */
+const RUN = new Date().toISOString();
 function emit(o: Record<string, unknown>): void {
-  const line = `${JSON.stringify({ bench: 'intake', ...o })}\n`;
+  const line = `${JSON.stringify({ bench: 'intake', run: RUN, ...o })}\n`;
   process.stdout.write(line);
   if (OUT) appendFileSync(OUT, line);
 }
