@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
 import { EventIntake, type IntakeResult } from '../../src/domain/events/event-intake.js';
+import { GroupCommitter } from '../../src/domain/events/group-commit.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { gtin13 } from '../../src/domain/gtin.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -178,5 +179,28 @@ describe('group commit', () => {
     expect(resolved.sort()).toEqual(ids.map((id) => `${id}:applied`).sort());
     expect(intake.groupCommitStats.ticks - ticksBefore).toBe(1);
     expect((await db.get<{ n: number }>(`SELECT count(*) AS n FROM events WHERE id LIKE 'held-%'`))?.n).toBe(50);
+  });
+
+  it('bounds a tick by weight (a heavy job goes whole) and rejects, not hangs, when the database is closed', async () => {
+    const db = await Database.open(join(tmp.dir, 'committer.db'));
+    const ticks: number[][] = [];
+    const committer = new GroupCommitter<number, number>({
+      db,
+      maxWeight: 10,
+      weight: (w) => w,
+      apply: async (tx, jobs) => {
+        ticks.push(jobs);
+        await tx.run('INSERT INTO meta (key, value) VALUES (?, ?)', [`tick-${ticks.length}`, JSON.stringify(jobs)]);
+        return jobs.map((j) => j * 2);
+      },
+    });
+    const results = await Promise.all([3, 3, 3, 3, 25, 1].map((w) => committer.submit(w)));
+    expect(results).toEqual([6, 6, 6, 6, 50, 2]);
+    expect(ticks).toEqual([[3, 3, 3], [3], [25], [1]]);
+    expect(committer.stats).toMatchObject({ ticks: 4, jobs: 6, maxTickJobs: 3, retriedAlone: 0 });
+    expect((await db.get<{ n: number }>(`SELECT count(*) AS n FROM meta WHERE key LIKE 'tick-%'`))?.n).toBe(4);
+    await db.close();
+    await expect(Promise.all([committer.submit(1), committer.submit(2)])).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+    await committer.idle();
   });
 });
