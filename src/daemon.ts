@@ -241,7 +241,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, requestHandlers, { chain: config.store.chain, store: config.store.id, log }));
     for (const r of requestSources) await r.start();
 
-    const metrics = createMetrics({ db, dispatcher, hub, extra: broker ? [broker.metrics] : [] });
+    const metrics = createMetrics({ db, dispatcher, hub, intake, extra: broker ? [broker.metrics] : [] });
     late.metrics = metrics;
     pruner.start();
     const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });

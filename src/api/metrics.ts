@@ -6,6 +6,7 @@ import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../persistence/database.js';
 import type { Dispatcher } from '../domain/dispatch/dispatcher.js';
 import type { ApHub } from '../transport/ap-hub.js';
+import type { GroupCommitStats } from '../domain/events/group-commit.js';
 
 export interface Metrics {
   /** For features that register their own metrics (HTTP auth failures, storage pruning). */
@@ -16,7 +17,13 @@ export interface Metrics {
   storagePruned(table: string, reason: string, rows: number): void;
 }
 
-export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub: ApHub; extra?: Registry[] }): Metrics {
+export function createMetrics(deps: {
+  db: Database;
+  dispatcher: Dispatcher;
+  hub: ApHub;
+  extra?: Registry[];
+  intake?: { groupCommitStats: Readonly<GroupCommitStats> };
+}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'esl_edge_' });
   new Gauge({
@@ -41,6 +48,12 @@ export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub:
   stat('esl_edge_image_bytes_sent', 'Image payload bytes sent to APs since start-up', () => deps.dispatcher.stats.bytesSent);
   stat('esl_edge_ap_frames_in', 'Frames received from APs', () => deps.hub.counters.framesIn);
   stat('esl_edge_ap_decode_errors', 'Undecodable frames received from APs', () => deps.hub.counters.decodeErrors);
+  if (deps.intake) {
+    const gc = deps.intake.groupCommitStats;
+    stat('esl_edge_intake_commits', 'Event intake transactions committed (group commit ticks) since start-up', () => gc.ticks);
+    stat('esl_edge_intake_events_committed', 'Events and dead letters committed by the intake since start-up', () => gc.jobs);
+    stat('esl_edge_intake_max_events_per_commit', 'Most events committed by one intake transaction since start-up', () => gc.maxTickJobs);
+  }
   const dead = new Gauge({
     name: 'esl_edge_dead_letters',
     help: 'Dead-letter records',
