@@ -39,8 +39,16 @@ export function testConfig(dataDir: string, overrides: Partial<ConfigInput> = {}
   });
 }
 
+/**
+ * The test dispatch timings in simulated time, for an edge on a paced clock: the wall-time values of testConfig
+ * were effectively 20× longer for a store at speed 20, so the retry and transfer times are those × 20; ACK and
+ * heartbeat times are the protocol's own (the simulated APs use them in simulated time too).
+ */
+export const SIM_DISPATCH = { ackTimeoutMs: 5_000, retryBaseMs: 4_000, retryMaxMs: 40_000, transferTimeoutMs: 400_000, heartbeatIntervalS: 5, checkinReportIntervalS: 30 };
+
+/** With `opts.clock` the edge runs on that simulated clock (edge-clock.ts), with SIM_DISPATCH under `overrides.dispatch`. */
 export async function startTestDaemon(dataDir: string, overrides: Partial<ConfigInput> = {}, opts: { clock?: SimClock } = {}): Promise<Daemon> {
-  const config = testConfig(dataDir, overrides);
+  const config = testConfig(dataDir, opts.clock ? { ...overrides, dispatch: { ...SIM_DISPATCH, ...overrides.dispatch } } : overrides);
   const clock: Clock | undefined = opts.clock ? edgeClock(opts.clock) : undefined;
   return startDaemon(config, { log: createLogger({ level: config.log.level }), listenHttp: true, ...(clock ? { clock } : {}) });
 }
@@ -125,7 +133,7 @@ export async function simWaitFor<T>(
   clock: SimClock,
   what: string,
   fn: () => Promise<T | undefined | false> | T | undefined | false,
-  simTimeoutMs: number,
+  simTimeoutMs = 400_000,
   opts: { everySimMs?: number; wallLimitMs?: number } = {},
 ): Promise<T> {
   const simEnd = clock.now() + simTimeoutMs;
