@@ -131,7 +131,7 @@ describe('SIGKILL at 20 random instants during a full repricing, publishers reco
           await wallSleep(100);
         }
         acked.push(e);
-        await wallSleep(20 + random() * 200);
+        await wallSleep(100 + random() * 300);
       }
     };
     const publishers = [publisher(0), publisher(1)];
