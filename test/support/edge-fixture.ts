@@ -109,7 +109,12 @@ export async function connectClient(daemon: Daemon, user: { username: string; pa
   });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+/**
+ * Polls `fn` until it returns a value, for I/O that needs no simulated time (a reply, a dead letter, a delivery).
+ * The wall limit is a safety net against a hung run, never a timing assertion (D22): generous by default, because
+ * a loaded machine stretches everything. Waits on the simulated store use simWaitFor.
+ */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
