@@ -21,6 +21,8 @@ import { EventHeap } from './event-heap.js';
 import { SimClockError, type SimClock, type TimerHandle } from './sim-clock.js';
 
 const MAX_HOST_DELAY_MS = 2_147_483_647;
+/** At most this much thread time (wall ms) is carried from one sample to the next. */
+const MAX_CARRY_MS = 2_000;
 
 export interface PacedClockOptions {
   /** Simulated ms per idle wall ms (default 1). */
@@ -57,6 +59,7 @@ export class PacedClock implements SimClock {
   readonly speed: number;
   private readonly heap = new EventHeap();
   private readonly watchPids: () => readonly number[];
+  private readonly samplePeriodMs: number;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private readonly sampler: NodeJS.Timeout;
@@ -68,6 +71,8 @@ export class PacedClock implements SimClock {
   private activeAt: number;
   /** Wall ms of work seen by the last samples that idle time has not paid off yet. */
   private debt = 0;
+  /** Thread ms reported beyond the intervals they were reported in, spread over the following ones. */
+  private carryMs = 0;
   /** Last thread ns per watched pid. */
   private readonly threadsAt = new Map<number | 'self', number>();
   private lastNow: number;
@@ -78,6 +83,7 @@ export class PacedClock implements SimClock {
     this.speed = opts.speed ?? 1;
     if (!(this.speed > 0)) throw new SimClockError('CLOCK_INVALID_ARGUMENT', `speed must be > 0, got ${opts.speed}`);
     this.watchPids = opts.watchPids ?? (() => []);
+    this.samplePeriodMs = Math.max(1, opts.samplePeriodMs ?? 20);
     this.simAt = opts.startMs ?? performance.timeOrigin + performance.now();
     this.lastNow = this.simAt;
     const elu = performance.eventLoopUtilization();
@@ -85,11 +91,22 @@ export class PacedClock implements SimClock {
     this.activeAt = elu.active;
     this.wallAt = performance.now();
     this.sampleThreads();
-    this.sampler = setInterval(() => this.sample(), Math.max(1, opts.samplePeriodMs ?? 20));
+    this.sampler = setInterval(() => this.sample(), this.samplePeriodMs);
     this.sampler.unref();
   }
 
+  /**
+   * Wall ms of work seen but not yet paid off by idle time: simulated time stands still until it is. The kernel
+   * adds a thread's run-queue wait only when the thread gets a CPU, so under heavy load work shows up in lumps,
+   * after idle time that was already credited; it is then owed here.
+   */
+  get owedWallMs(): number {
+    return this.debt;
+  }
+
   now(): number {
+    // A late sampler (a loaded machine delays timers) must not let provisional credit pile up: sample here then.
+    if (performance.now() - this.wallAt > this.samplePeriodMs) this.sample();
     const idle = performance.eventLoopUtilization().idle - this.idleAt;
     const t = this.simAt + this.speed * Math.max(0, idle - this.debt);
     // Never backwards, whatever the samples say.
@@ -120,14 +137,22 @@ export class PacedClock implements SimClock {
     const dIdle = elu.idle - this.idleAt;
     const dActive = elu.active - this.activeAt;
     const dWall = wall - this.wallAt;
-    const threadsMs = this.sampleThreads();
-    // Busy = the loop's own active time or the threads' work, whichever is larger, at most the interval.
-    const extra = Math.max(0, Math.min(dWall, threadsMs) - dActive);
-    const credit = Math.max(0, dIdle - this.debt);
+    // Busy = the loop's own active time or the threads' work, whichever is larger, at most the interval. Thread
+    // time beyond the interval is carried to the next ones (bounded): the kernel reports a run-queue wait only when
+    // the thread gets a CPU, in lumps larger than an interval; parallel threads also sum to more than the wall.
+    this.carryMs = Math.min(MAX_CARRY_MS, this.carryMs + this.sampleThreads());
+    const threadsMs = Math.min(dWall, this.carryMs);
+    this.carryMs -= threadsMs;
+    const extra = Math.max(0, threadsMs - dActive);
+    // That work overlapped this interval's idle time: it is paid from it first, the rest from later idle time.
+    // now() may have handed out part of this interval's idle time already; it never goes back (lastNow) and
+    // stands still until simAt catches up.
+    const owed = this.debt + extra;
+    const credit = Math.max(0, dIdle - owed);
     this.simAt += this.speed * credit;
     this.stats.creditedWallMs += credit;
     this.stats.debtWallMs += extra;
-    this.debt = Math.max(0, this.debt - dIdle) + extra;
+    this.debt = Math.max(0, owed - dIdle);
     this.idleAt = elu.idle;
     this.activeAt = elu.active;
     this.wallAt = wall;
