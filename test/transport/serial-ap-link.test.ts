@@ -57,7 +57,7 @@ class RecordingInbound implements ApInbound {
     return this.calls.filter((c): c is Extract<InboundCall, { method: M }> => c.method === method);
   }
 
-  async waitFor<M extends InboundCall['method']>(method: M, count = 1, timeoutMs = 3_000): Promise<Extract<InboundCall, { method: M }>[]> {
+  async waitFor<M extends InboundCall['method']>(method: M, count = 1, timeoutMs = 30_000): Promise<Extract<InboundCall, { method: M }>[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.of(method).length < count) {
       if (Date.now() > deadline) throw new Error(`inbound.${method} called ${this.of(method).length} times, expected ${count}`);
