@@ -314,7 +314,8 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     confirmed_p99_s: round(percentile(confirmed, 0.99)),
     planned_s: round(plannedMs / 1000),
     bytes_on_air: radio.bytesOnAir,
-    bytes_per_label: round(radio.bytesOnAir / Math.max(1, changed), 0),
+    // Per label of the update (the edge-side count of changed labels misses pictures planned before the window).
+    bytes_per_label: round(radio.bytesOnAir / Math.max(1, trig.labels.length), 0),
     frames_on_air: radio.frames,
     radio_bytes_all: radio.radioBytes,
     full_images: d('fullImages'),
