@@ -6,6 +6,12 @@ export interface UpdateReport {
   update: 'fill' | 'full-repricing' | 'promotion-start' | 'small-change';
   /** All reachable labels consistent (edge-confirmed and, in the ground truth, on the panel) before the time-out. */
   complete: boolean;
+  /** The edge also had every label's acknowledgement within --confirm-wait-s after the ground truth was complete. */
+  confirmed_all: boolean;
+  /** Labels the update changes, and how many of them did not show their new picture when the update ended. */
+  labels_expected: number;
+  labels_missing: number;
+  /** Labels whose desired picture the edge changed in the update's window. */
   labels_changed: number;
   /** Simulated seconds from the update (event, or the promotion's start instant) until the last panel shows its new picture. */
   consistent_s: number;
@@ -17,6 +23,12 @@ export interface UpdateReport {
   /** Per label, from its own event (small change) or from the update's instant: panel shows / edge confirmed. */
   panel_p50_s: number;
   panel_p99_s: number;
+  /**
+   * Over the update's own labels only: when each showed its new picture, from its event (small change) or the
+   * update's instant (the promotion's start minute: "shows the promotion within X s of the start").
+   */
+  expected_shown_p50_s: number;
+  expected_shown_p99_s: number;
   confirmed_p50_s: number;
   confirmed_p99_s: number;
   /** Simulated seconds until the edge had planned (rendered) the last changed label. */
@@ -33,6 +45,8 @@ export interface UpdateReport {
   ground_truth_mismatches: number;
   edge_cpu_s: number;
   edge_cpu_per_wall_s: number;
+  /** Edge CPU averaged over the update, in cores (CPU s / wall s; at 1× wall = simulated). */
+  edge_cpu_cores: number;
   edge_rss_peak_mb: number;
   sim_cpu_s: number;
   wall_s: number;
@@ -60,17 +74,19 @@ export function edgeKeepsUp(r: Omit<UpdateReport, 'edge_keeps_up'>, queueSlots: 
 }
 
 const COLUMNS: [string, (r: UpdateReport) => string][] = [
-  ['update', (r) => r.update + (r.complete ? '' : ' (INCOMPLETE)')],
+  ['update', (r) => r.update + (r.complete ? '' : ` (INCOMPLETE: ${r.labels_missing} missing)`)],
   ['labels', (r) => String(r.labels_changed)],
   ['consistent s', (r) => r.consistent_s.toFixed(1)],
   ['confirmed s', (r) => r.confirmed_s.toFixed(1)],
   ['bound s', (r) => r.bound_s.toFixed(1)],
   ['ratio', (r) => r.ratio.toFixed(2)],
   ['p50/p99 panel s', (r) => `${r.panel_p50_s.toFixed(1)}/${r.panel_p99_s.toFixed(1)}`],
+  ['p50/p99 own labels s', (r) => `${r.expected_shown_p50_s.toFixed(1)}/${r.expected_shown_p99_s.toFixed(1)}`],
   ['p50/p99 confirmed s', (r) => `${r.confirmed_p50_s.toFixed(1)}/${r.confirmed_p99_s.toFixed(1)}`],
   ['bytes on air', (r) => r.bytes_on_air.toLocaleString('en')],
   ['B/label', (r) => String(Math.round(r.bytes_per_label))],
   ['edge CPU s', (r) => r.edge_cpu_s.toFixed(1)],
+  ['edge cores', (r) => r.edge_cpu_cores.toFixed(2)],
   ['edge RSS MB', (r) => String(r.edge_rss_peak_mb)],
   ['sim CPU s', (r) => r.sim_cpu_s.toFixed(1)],
   ['wall s', (r) => r.wall_s.toFixed(1)],

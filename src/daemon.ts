@@ -168,7 +168,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     });
 
     const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
-    for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log }));
+    for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log, clock }));
     const hub = new ApHub({
       links,
       inbound: new ApInboundHandler({ aps, dispatcher, clock, log, onLabelSeen: () => planner.kick() }),
@@ -288,7 +288,9 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           await step('http', () => http.close());
           await step('intake', () => events.stop());
           if (hqEvents) await step('hq-intake', () => hqEvents!.stop());
-          // 2. Let planning and the sends under way finish (bounded: what is not done is durable anyway).
+          // 2. Let planning and the sends under way finish (bounded: what is not done is durable anyway). The bound
+          //    is host time on purpose (D22): a stop must end within the service manager's limit even when the
+          //    injected clock is a simulated one that stands still.
           await Promise.race([Promise.all([planner.idle(), dispatcher.idle()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
           planner.stop();
           if (renderPool) await step('render-pool', () => renderPool.close());

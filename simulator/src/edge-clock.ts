@@ -1,8 +1,8 @@
 /**
  * The edge's Clock (src/core/clock.ts) on a simulator clock, so that `startDaemon(config, { clock })` lives in the
  * simulator's time: with `RealClock({ speed: 40 })` the edge's retry backoff, transfer timeouts, heartbeat
- * supervision, audit ages and EDGE_HELLO.serverTimeMs run 40× faster, in step with the APs and labels. The edge's
- * ACK timeouts use host timers directly (ap-hub.ts) and stay in real time; that only makes them more patient.
+ * supervision, ACK timeouts and retransmissions, audit ages and EDGE_HELLO.serverTimeMs run 40× faster, in step with
+ * the APs and labels (every timer of the edge runs on its injected clock, D22).
  */
 import type { Clock, TimerHandle as EdgeTimerHandle } from '../../src/core/clock.js';
 import { SimClockError, type SimClock, type TimerHandle } from './sim-clock.js';

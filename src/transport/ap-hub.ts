@@ -28,7 +28,7 @@ import type { FrameLink, FrameSink } from './frame-link.js';
 interface Pending {
   resolve: (status: StatusCodeValue) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 interface Session {
@@ -118,8 +118,9 @@ export class ApHub implements ApGateway, FrameSink {
         this.counters.framesOut++;
         s.link.send(s.apId, frame).catch((err) => this.settle(s, frame.seq, new EdgeError(EdgeErrorCode.AP_OFFLINE, errorMessage(err))));
         // Reliable links: one ACK timeout. Serial: retransmit the same frame (same seq, so the AP de-duplicates).
+        // On the injected clock (D6, D22): a simulated store and its edge then agree on how long an ACK may take.
         const wait = s.link.reliable ? this.opts.ackTimeoutMs : ackTimeoutMs(attempt, this.opts.random);
-        const timer = setTimeout(() => {
+        const timer = this.opts.clock.setTimeout(() => {
           if (!s.link.reliable && attempt < MAX_RETRIES) {
             attempt++;
             this.counters.retransmits++;
@@ -128,7 +129,6 @@ export class ApHub implements ApGateway, FrameSink {
           }
           this.settle(s, frame.seq, new EdgeError(EdgeErrorCode.AP_ACK_TIMEOUT, `no ACK from AP ${s.apId} for ${message.type} seq ${frame.seq}`));
         }, wait);
-        timer.unref();
         s.pending.set(frame.seq, { resolve, reject, timer });
       };
       transmit();
@@ -138,7 +138,7 @@ export class ApHub implements ApGateway, FrameSink {
   private settle(s: Session, seq: number, outcome: StatusCodeValue | Error): void {
     const p = s.pending.get(seq);
     if (!p) return;
-    clearTimeout(p.timer);
+    this.opts.clock.clearTimeout(p.timer);
     s.pending.delete(seq);
     if (outcome instanceof Error) p.reject(outcome);
     else p.resolve(outcome);

@@ -5,6 +5,7 @@
  */
 import { SerialPort } from 'serialport';
 import { decodeLine, encodeLine, type Frame } from '../../firmware-protocol/src/index.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
 import type { FrameLink, FrameSink } from './frame-link.js';
@@ -20,13 +21,13 @@ export class SerialFrameLink implements FrameLink {
   private port: SerialPort | null = null;
   private sink: FrameSink | null = null;
   private stopped = false;
-  private reopenTimer: NodeJS.Timeout | null = null;
+  private reopenTimer: TimerHandle | null = null;
   /** The line received so far, never longer than MAX_LINE (see onData). */
   private partial: Buffer = Buffer.alloc(0);
   discardedChars = 0;
 
   constructor(
-    private readonly opts: { apId: string; path: string; baudRate: number; log: Logger; reopenMs?: number },
+    private readonly opts: { apId: string; path: string; baudRate: number; log: Logger; clock: Clock; reopenMs?: number },
   ) {
     this.name = `serial:${opts.path}`;
   }
@@ -61,12 +62,12 @@ export class SerialFrameLink implements FrameLink {
 
   private scheduleReopen(): void {
     if (this.stopped || this.reopenTimer) return;
-    this.reopenTimer = setTimeout(() => {
+    // On the injected clock like every timer of the edge (D22).
+    this.reopenTimer = this.opts.clock.setTimeout(() => {
       this.reopenTimer = null;
       if (this.stopped || this.port) return;
       this.open().catch(() => this.scheduleReopen());
     }, this.opts.reopenMs ?? 2_000);
-    this.reopenTimer.unref();
   }
 
   /**
@@ -117,7 +118,7 @@ export class SerialFrameLink implements FrameLink {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    if (this.reopenTimer) this.opts.clock.clearTimeout(this.reopenTimer);
     const port = this.port;
     this.port = null;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));

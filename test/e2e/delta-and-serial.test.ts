@@ -3,14 +3,15 @@
  * - a price change goes as a delta and rebuilds exactly the intended image on the simulated label;
  * - a label whose picture is not what the edge assumed answers BASE_MISMATCH and recovers through a full image;
  * - one AP on MQTT and one on a serial line (a real pseudo-terminal pair) serve the same store.
+ * Edge and store share a paced clock (D22): the convergence budgets are simulated time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { StoreSimulator as Sim } from '../../simulator/src/store-simulator.js';
-import { RealClock } from '../../simulator/src/real-clock.js';
+import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { loadImage } from '../../src/domain/labels/image-store.js';
-import { CHAIN, LABELS, PRODUCTS, STORE, USERS, catalogueBatch, startSimulator, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
+import { CHAIN, LABELS, PRODUCTS, STORE, USERS, catalogueBatch, pacedClock, simWaitFor, startSimulator, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 import { openPtyPair, type PtyPair } from '../support/pty-pair.js';
 
 let version = 100;
@@ -26,8 +27,9 @@ async function labelRow(daemon: Daemon, labelId: string) {
   return (await daemon.db.get<{ desired_hash: string; confirmed_hash: string | null }>('SELECT desired_hash, confirmed_hash FROM labels WHERE label_id = ?', [labelId]))!;
 }
 
-async function converged(daemon: Daemon, sim: StoreSimulator, labelIds: string[]): Promise<void> {
-  await waitFor(
+async function converged(daemon: Daemon, sim: StoreSimulator, labelIds: string[], clock: PacedClock): Promise<void> {
+  await simWaitFor(
+    clock,
     'labels converged',
     async () => {
       for (const id of labelIds) {
@@ -36,8 +38,8 @@ async function converged(daemon: Daemon, sim: StoreSimulator, labelIds: string[]
       }
       return true;
     },
-    40_000,
-    200,
+    800_000,
+    { everySimMs: 2_000 },
   );
 }
 
@@ -45,25 +47,28 @@ describe('delta updates over MQTT', () => {
   const tmp = tempDir();
   let daemon: Daemon;
   let sim: StoreSimulator;
+  let clock: PacedClock;
   beforeAll(async () => {
     // APs forward an unchanged check-in only hourly (simulated), so nothing corrects the edge's belief behind the
     // test's back in the base-mismatch case below.
-    daemon = await startTestDaemon(tmp.dir, { dispatch: { ackTimeoutMs: 5_000, retryBaseMs: 200, retryMaxMs: 2_000, transferTimeoutMs: 20_000, heartbeatIntervalS: 5, checkinReportIntervalS: 3600 } });
+    clock = pacedClock();
+    daemon = await startTestDaemon(tmp.dir, { dispatch: { checkinReportIntervalS: 3600 } }, { clock });
     await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
-    sim = await startSimulator(daemon);
-    await converged(daemon, sim, LABELS.map((l) => l.labelId));
-  }, 60_000);
+    sim = await startSimulator(daemon, { clock });
+    await converged(daemon, sim, LABELS.map((l) => l.labelId), clock);
+  }, 600_000);
   afterAll(async () => {
     await sim?.stop();
     await daemon?.stop();
+    clock?.stop();
     tmp.remove();
   });
 
-  it('sends a price change as a delta that rebuilds exactly the rendered planes', async () => {
+  it('sends a price change as a delta that rebuilds exactly the rendered planes', { timeout: 600_000 }, async () => {
     const label = LABELS[1]!;
     const before = { ...daemon.dispatcher.stats };
     await setPrice(daemon, label.gtin, 111);
-    await converged(daemon, sim, [label.labelId]);
+    await converged(daemon, sim, [label.labelId], clock);
     expect(daemon.dispatcher.stats.deltaImages).toBeGreaterThan(before.deltaImages);
     expect(daemon.dispatcher.stats.fullImages).toBe(before.fullImages);
     const row = await labelRow(daemon, label.labelId);
@@ -73,7 +78,7 @@ describe('delta updates over MQTT', () => {
     expect(Buffer.from(sim.groundTruth(label.labelId)!.planes!)).toEqual(Buffer.from(rendered!.planes));
   });
 
-  it('recovers through a full image when the label does not show what the edge assumed', async () => {
+  it('recovers through a full image when the label does not show what the edge assumed', { timeout: 600_000 }, async () => {
     const label = LABELS[2]!;
     const other = LABELS[0]!; // same panel type, another picture
     const otherHash = (await labelRow(daemon, other.labelId)).confirmed_hash!;
@@ -82,7 +87,7 @@ describe('delta updates over MQTT', () => {
     await daemon.db.run('UPDATE labels SET confirmed_hash = ? WHERE label_id = ?', [otherHash, label.labelId]);
     const before = { ...daemon.dispatcher.stats };
     await setPrice(daemon, label.gtin, 222);
-    await converged(daemon, sim, [label.labelId]);
+    await converged(daemon, sim, [label.labelId], clock);
     expect(daemon.dispatcher.stats.baseMismatches).toBeGreaterThan(before.baseMismatches);
     expect(daemon.dispatcher.stats.fullImages).toBeGreaterThan(before.fullImages);
     const row = await labelRow(daemon, label.labelId);
@@ -96,6 +101,7 @@ describe('one AP on MQTT and one on a serial line in the same store', () => {
   let pty: PtyPair;
   let daemon: Daemon;
   let sim: StoreSimulator;
+  let clock: PacedClock;
   const labels = [
     { labelId: '0000AABBCC0000A1', labelType: 3, apId: 'AP-1', gtin: PRODUCTS[0]!.gtin },
     { labelId: '0000AABBCC0000A2', labelType: 2, apId: 'AP-1', gtin: PRODUCTS[1]!.gtin },
@@ -104,7 +110,8 @@ describe('one AP on MQTT and one on a serial line in the same store', () => {
   ];
   beforeAll(async () => {
     pty = await openPtyPair();
-    daemon = await startTestDaemon(tmp.dir, { serialAps: [{ apId: 'AP-2', path: pty.edgePath, baudRate: 115200 }] });
+    clock = pacedClock();
+    daemon = await startTestDaemon(tmp.dir, { serialAps: [{ apId: 'AP-2', path: pty.edgePath, baudRate: 115200 }] }, { clock });
     const binds = labels.map((l, i) => ({ id: `bind-${i}`, source: 'test', version: 1, type: 'binding', data: { labelId: l.labelId, gtin: l.gtin } }));
     await daemon.intake.ingest(catalogueBatch('seed-serial'), { channel: 'local' });
     await daemon.intake.ingest(JSON.stringify({ id: 'binds', source: 'test', version: 1, type: 'batch', data: { events: binds } }), { channel: 'local' });
@@ -117,25 +124,26 @@ describe('one AP on MQTT and one on a serial line in the same store', () => {
         { apId: 'AP-2', username: USERS.ap2.username, password: USERS.ap2.password, transport: { serialPath: pty.apPath } },
       ],
       labels: labels.map(({ labelId, labelType, apId }) => ({ labelId, labelType, apId })),
-      clock: new RealClock({ speed: 20 }),
+      clock,
       radio: { frameLoss: 0 },
       seed: 7,
     });
-    await converged(daemon, sim, labels.map((l) => l.labelId));
-  }, 60_000);
+    await converged(daemon, sim, labels.map((l) => l.labelId), clock);
+  }, 600_000);
   afterAll(async () => {
     await sim?.stop();
     await daemon?.stop();
+    clock?.stop();
     await pty?.close();
     tmp.remove();
   });
 
-  it('reaches labels behind both APs with one price change', async () => {
+  it('reaches labels behind both APs with one price change', { timeout: 600_000 }, async () => {
     expect(daemon.aps.get('AP-1')?.online).toBe(true);
     expect(daemon.aps.get('AP-2')?.online).toBe(true);
     await setPrice(daemon, PRODUCTS[0]!.gtin, 89);
     const both = [labels[0]!.labelId, labels[2]!.labelId];
-    await converged(daemon, sim, both);
+    await converged(daemon, sim, both, clock);
     for (const id of both) {
       const row = await labelRow(daemon, id);
       expect((await loadImage(daemon.db, row.desired_hash))?.content.priceCents).toBe(89);

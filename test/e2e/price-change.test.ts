@@ -1,6 +1,7 @@
 /**
  * Issue 2 acceptance: a price change travels from an MQTT publisher through the real daemon (embedded aedes,
- * sqlite file, sharp renderer) to a simulated access point and label, and the audit reports it consistent.
+ * sqlite file, sharp renderer) to a simulated access point and label, and the audit reports it consistent. Edge and
+ * store share a paced clock (D22): the waits below are simulated time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
@@ -10,13 +11,15 @@ import { labelTypeById } from '../../firmware-protocol/src/index.js';
 import { loadImage } from '../../src/domain/labels/image-store.js';
 import type { AuditReport } from '../../src/domain/audit/price-audit.js';
 import type { EventReply } from '../../src/domain/events/event-schemas.js';
-import { LABELS, PRODUCTS, ROOT, USERS, authHeaders, catalogueBatch, connectClient, startSimulator, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
+import type { PacedClock } from '../../simulator/src/paced-clock.js';
+import { LABELS, PRODUCTS, ROOT, USERS, authHeaders, catalogueBatch, connectClient, pacedClock, simWaitFor, startSimulator, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
 
 describe('a price change, end to end', () => {
   const tmp = tempDir();
   let daemon: Daemon;
   let sim: StoreSimulator;
   let pos: MqttClient;
+  let clock: PacedClock;
   const replies: EventReply[] = [];
 
   const audit = async (): Promise<AuditReport> => {
@@ -27,21 +30,23 @@ describe('a price change, end to end', () => {
   const entry = async (labelId: string) => (await audit()).labels.find((l) => l.labelId === labelId)!;
 
   beforeAll(async () => {
-    daemon = await startTestDaemon(tmp.dir);
+    clock = pacedClock();
+    daemon = await startTestDaemon(tmp.dir, {}, { clock });
     const seeded = await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
     expect(seeded.reply.status).toBe('applied');
-    sim = await startSimulator(daemon);
+    sim = await startSimulator(daemon, { clock });
     pos = await connectClient(daemon, USERS.pos);
     await pos.subscribeAsync(`${ROOT}/reply/pos/#`, { qos: 1 });
     pos.on('message', (_t, payload) => replies.push(JSON.parse(payload.toString()) as EventReply));
     // The whole store converges first: every bound label shows its product.
-    await waitFor('initial convergence', async () => (await audit()).counts.consistent === LABELS.length, 30_000, 200);
-  }, 60_000);
+    await simWaitFor(clock, 'initial convergence', async () => (await audit()).counts.consistent === LABELS.length, 600_000);
+  }, 600_000);
 
   afterAll(async () => {
     await pos?.endAsync();
     await sim?.stop();
     await daemon?.stop();
+    clock?.stop();
     tmp.remove();
   });
 
@@ -56,7 +61,7 @@ describe('a price change, end to end', () => {
     return waitFor(`reply to ${id}`, () => replies.find((r) => r.eventId === id));
   };
 
-  it('renders, sends and confirms the new price; the acknowledged hash is a fresh render of it', async () => {
+  it('renders, sends and confirms the new price; the acknowledged hash is a fresh render of it', { timeout: 600_000 }, async () => {
     const label = LABELS[0]!; // a 2.9" label bound to product 0
     const before = await entry(label.labelId);
     expect(before.status).toBe('consistent');
@@ -65,14 +70,14 @@ describe('a price change, end to end', () => {
     const reply = await publishPrice('price-change-1', 1_000, label.gtin, 99);
     expect(reply.status).toBe('applied');
 
-    const after = await waitFor(
+    const after = await simWaitFor(
+      clock,
       'label consistent with the new price',
       async () => {
         const e = await entry(label.labelId);
         return e.status === 'consistent' && e.shownPriceCents === 99 ? e : undefined;
       },
-      30_000,
-      200,
+      600_000,
     );
     // What the label acknowledged is what the simulated panel really shows (decoded from received planes) ...
     expect(sim.groundTruth(label.labelId)?.hash).toBe(after.confirmedHash);
@@ -82,22 +87,27 @@ describe('a price change, end to end', () => {
     const fresh = await daemon.renderer.render(stored!.content, labelTypeById(label.labelType)!);
     expect(fresh.hash).toBe(after.confirmedHash);
     // The other label of the same product (a 2.13") converged too; labels of other products did not change.
-    const sibling = await waitFor('sibling label', async () => {
-      const e = await entry(LABELS[3]!.labelId);
-      return e.status === 'consistent' && e.shownPriceCents === 99 ? e : undefined;
-    });
+    const sibling = await simWaitFor(
+      clock,
+      'sibling label',
+      async () => {
+        const e = await entry(LABELS[3]!.labelId);
+        return e.status === 'consistent' && e.shownPriceCents === 99 ? e : undefined;
+      },
+      400_000,
+    );
     expect(sibling.confirmedHash).not.toBe(after.confirmedHash); // another panel, another image
     expect((await entry(LABELS[1]!.labelId)).shownPriceCents).toBe(PRODUCTS[1]!.cents);
   });
 
-  it('an event with an older version is recorded as stale and does not change the label', async () => {
+  it('an event with an older version is recorded as stale and does not change the label', { timeout: 300_000 }, async () => {
     const label = LABELS[0]!;
     const current = await entry(label.labelId);
     const reply = await publishPrice('price-change-old', 500, label.gtin, 555);
     expect(reply.status).toBe('stale');
     await daemon.settle();
     // Give a (wrong) transfer every chance to happen: several simulated wake-ups.
-    await new Promise((r) => setTimeout(r, 2_000));
+    await clock.sleep(40_000);
     const later = await entry(label.labelId);
     expect(later.confirmedHash).toBe(current.confirmedHash);
     expect(later.tillPriceCents).toBe(99);

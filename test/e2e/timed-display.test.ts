@@ -1,14 +1,15 @@
 /**
  * Promotions land on time (protocol §6.5 timed display): the edge renders the promotion's labels ahead of its start,
  * stages them with displayAt = start, and the simulated panels switch at the start instant — not before, and not
- * a wake-up interval later. Real time, so the edge's and the simulated APs' clocks agree.
+ * a wake-up interval later. Edge and store share one paced clock (D22), so their clocks agree and every instant below
+ * is simulated time, whatever else the machine does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
-import { RealClock } from '../../simulator/src/real-clock.js';
+import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { loadContent } from '../../src/domain/labels/image-store.js';
-import { CHAIN, PRODUCTS, STORE, USERS, catalogueBatch, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
+import { CHAIN, PRODUCTS, STORE, USERS, catalogueBatch, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 
 const LABEL = '0000AABBCC0000C1'; // a 1.54" BW label: 2 s panel refresh
 const GTIN = PRODUCTS[1]!.gtin;
@@ -17,6 +18,7 @@ describe('timed display at a promotion start', () => {
   const tmp = tempDir();
   let daemon: Daemon;
   let sim: StoreSimulator;
+  let clock: PacedClock;
   const row = () =>
     daemon.db.get<{ desired_hash: string; confirmed_hash: string; next_hash: string | null; transfer_state: string | null; transfer_display_at: number | null }>(
       'SELECT desired_hash, confirmed_hash, next_hash, transfer_state, transfer_display_at FROM labels WHERE label_id = ?',
@@ -24,7 +26,8 @@ describe('timed display at a promotion start', () => {
     ) as Promise<{ desired_hash: string; confirmed_hash: string; next_hash: string | null; transfer_state: string | null; transfer_display_at: number | null }>;
 
   beforeAll(async () => {
-    daemon = await startTestDaemon(tmp.dir, { dispatch: { prestageLeadS: 60, retryBaseMs: 200, heartbeatIntervalS: 5, checkinReportIntervalS: 30 } });
+    clock = pacedClock(5);
+    daemon = await startTestDaemon(tmp.dir, { dispatch: { prestageLeadS: 60, retryBaseMs: 200, heartbeatIntervalS: 5, checkinReportIntervalS: 30 } }, { clock });
     await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
     await daemon.intake.ingest(JSON.stringify({ id: 'bind-c1', source: 't', version: 1, type: 'binding', data: { labelId: LABEL, gtin: GTIN } }), { channel: 'local' });
     sim = await StoreSimulator.start({
@@ -33,25 +36,32 @@ describe('timed display at a promotion start', () => {
       store: STORE,
       aps: [{ apId: USERS.ap1.apId, username: USERS.ap1.username, password: USERS.ap1.password }],
       labels: [{ labelId: LABEL, labelType: 1, apId: 'AP-1' }],
-      clock: new RealClock({ speed: 1 }),
+      clock,
       radio: { frameLoss: 0, wakeIntervalMs: 1_000 },
       seed: 5,
     });
-    await waitFor('label consistent', async () => {
-      const r = await row();
-      return r.desired_hash && r.confirmed_hash === r.desired_hash && sim.groundTruth(LABEL)?.hash === r.desired_hash;
-    }, 30_000);
-  }, 60_000);
+    await simWaitFor(
+      clock,
+      'label consistent',
+      async () => {
+        const r = await row();
+        return r.desired_hash && r.confirmed_hash === r.desired_hash && sim.groundTruth(LABEL)?.hash === r.desired_hash;
+      },
+      60_000,
+      { everySimMs: 200 },
+    );
+  }, 300_000);
 
   afterAll(async () => {
     await sim?.stop();
     await daemon?.stop();
+    clock?.stop();
     tmp.remove();
   });
 
   it('switches the shelf at the start instant', async () => {
     const before = (await row()).desired_hash;
-    const start = Date.now() + 8_000;
+    const start = Math.floor(clock.now()) + 30_000;
     const r = await daemon.intake.ingest(
       JSON.stringify({ id: 'promo-1', source: 'hq', version: 1, type: 'promotion', data: { promotionId: 'flash-sale', gtins: [GTIN], promoPriceCents: 99, start: new Date(start).toISOString(), end: new Date(start + 3_600_000).toISOString(), badge: 'Aktion' } }),
       { channel: 'local' },
@@ -59,25 +69,37 @@ describe('timed display at a promotion start', () => {
     expect(r.reply.status).toBe('applied');
 
     // Ahead of the start: the next picture is rendered and the label already holds it, for displayAt = start.
-    const staged = await waitFor('timed picture delivered to the label', async () => {
-      const x = await row();
-      return x.transfer_state === 'delivered' && x.transfer_display_at === start ? x : undefined;
-    }, 7_000, 50);
-    expect(Date.now()).toBeLessThan(start);
+    const staged = await simWaitFor(
+      clock,
+      'timed picture delivered to the label',
+      async () => {
+        const x = await row();
+        return x.transfer_state === 'delivered' && x.transfer_display_at === start ? x : undefined;
+      },
+      29_000,
+      { everySimMs: 50 },
+    );
+    expect(clock.now()).toBeLessThan(start);
     const next = staged.next_hash!;
     expect(next).not.toBe(before);
     expect((await loadContent(daemon.db, next))?.priceCents).toBe(99);
     // Until the start instant the panel shows the regular price.
-    await new Promise((res) => setTimeout(res, Math.max(0, start - Date.now() - 300)));
+    await clock.sleep(Math.max(0, start - clock.now() - 300));
     expect(sim.groundTruth(LABEL)?.hash).toBe(before);
 
     // From the start instant: the panel switches by itself (2 s refresh), without waiting for a wake-up + transfer.
-    const switched = await waitFor('panel switched', () => (sim.groundTruth(LABEL)?.hash === next ? Date.now() : undefined), 6_000, 20);
+    const switched = await simWaitFor(clock, 'panel switched', () => (sim.groundTruth(LABEL)?.hash === next ? clock.now() : undefined), 6_000, { everySimMs: 20 });
     expect(switched - start).toBeLessThan(3_500);
     // And the edge sees it: at the start its desired picture is the promotion, and the label confirms it.
-    await waitFor('edge consistent with the promotion', async () => {
-      const x = await row();
-      return x.desired_hash === next && x.confirmed_hash === next;
-    }, 10_000);
-  }, 30_000);
+    await simWaitFor(
+      clock,
+      'edge consistent with the promotion',
+      async () => {
+        const x = await row();
+        return x.desired_hash === next && x.confirmed_hash === next;
+      },
+      10_000,
+      { everySimMs: 100 },
+    );
+  }, 300_000);
 });

@@ -50,11 +50,36 @@ export function spawnDaemon(configFile: string): ChildProcess {
     cwd: join(import.meta.dirname, '..', '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.resume();
-  child.stderr?.resume();
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-4_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  outputs.set(child, () => tail);
   return child;
 }
 
-export async function waitHealthy(api: string): Promise<void> {
-  await waitFor('daemon healthy', async () => (await fetch(`${api}/health`).catch(() => undefined))?.ok, 30_000, 200);
+/** The last 4 kB a spawned daemon wrote (stdout and stderr), for failure messages. */
+const outputs = new WeakMap<ChildProcess, () => string>();
+export function daemonOutput(child: ChildProcess): string {
+  return outputs.get(child)?.() ?? '';
+}
+
+/**
+ * Waits until the daemon answers /health. With `child`, fails at once if it exited. The limit is a safety net for a
+ * start-up (tsx compiling from source) on a loaded machine, not a timing assertion.
+ */
+export async function waitHealthy(api: string, child?: ChildProcess): Promise<void> {
+  await waitFor(
+    'daemon healthy',
+    async () => {
+      if (child && (child.exitCode !== null || child.signalCode !== null)) {
+        throw new Error(`daemon exited (${child.exitCode ?? child.signalCode}) before it was healthy: ${daemonOutput(child)}`);
+      }
+      return (await fetch(`${api}/health`).catch(() => undefined))?.ok;
+    },
+    120_000,
+    200,
+  );
 }

@@ -9,6 +9,10 @@ import { createLogger } from '../../src/core/logger.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
+import { PacedClock } from '../../simulator/src/paced-clock.js';
+import { edgeClock } from '../../simulator/src/edge-clock.js';
+import type { SimClock } from '../../simulator/src/sim-clock.js';
+import type { Clock } from '../../src/core/clock.js';
 import type { SingleEvent } from '../../src/domain/events/event-schemas.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -35,9 +39,27 @@ export function testConfig(dataDir: string, overrides: Partial<ConfigInput> = {}
   });
 }
 
-export async function startTestDaemon(dataDir: string, overrides: Partial<ConfigInput> = {}): Promise<Daemon> {
-  const config = testConfig(dataDir, overrides);
-  return startDaemon(config, { log: createLogger({ level: config.log.level }), listenHttp: true });
+/**
+ * The test dispatch timings in simulated time, for an edge on a paced clock: the wall-time values of testConfig
+ * were effectively 20× longer for a store at speed 20, so the retry and transfer times are those × 20; ACK and
+ * heartbeat times are the protocol's own (the simulated APs use them in simulated time too).
+ */
+export const SIM_DISPATCH = { ackTimeoutMs: 5_000, retryBaseMs: 4_000, retryMaxMs: 40_000, transferTimeoutMs: 400_000, heartbeatIntervalS: 5, checkinReportIntervalS: 30 };
+
+/** With `opts.clock` the edge runs on that simulated clock (edge-clock.ts), with SIM_DISPATCH under `overrides.dispatch`. */
+export async function startTestDaemon(dataDir: string, overrides: Partial<ConfigInput> = {}, opts: { clock?: SimClock } = {}): Promise<Daemon> {
+  const config = testConfig(dataDir, opts.clock ? { ...overrides, dispatch: { ...SIM_DISPATCH, ...overrides.dispatch } } : overrides);
+  const clock: Clock | undefined = opts.clock ? edgeClock(opts.clock) : undefined;
+  return startDaemon(config, { log: createLogger({ level: config.log.level }), listenHttp: true, ...(clock ? { clock } : {}) });
+}
+
+/**
+ * The shared simulated time of a test's edge and store (D22): `speed` simulated ms per wall ms in which the test
+ * process (and `watchPids`, e.g. a daemon child process) is idle; CPU work takes no simulated time, so a loaded
+ * machine makes the test slower, not different. Pass it to startTestDaemon and startSimulator; stop it after them.
+ */
+export function pacedClock(speed = 20, watchPids?: () => readonly number[]): PacedClock {
+  return new PacedClock({ speed, ...(watchPids ? { watchPids } : {}) });
 }
 
 /** The sample catalogue of the tests: German products with valid GTINs. */
@@ -63,7 +85,7 @@ export function catalogueBatch(id = 'seed-1'): string {
   return JSON.stringify({ id, source: 'test', version: 1, type: 'batch', data: { events } });
 }
 
-export async function startSimulator(daemon: Daemon, opts: { labels?: typeof LABELS; aps?: (typeof USERS)['ap1'][]; speed?: number } = {}): Promise<StoreSimulator> {
+export async function startSimulator(daemon: Daemon, opts: { labels?: typeof LABELS; aps?: (typeof USERS)['ap1'][]; speed?: number; clock?: SimClock } = {}): Promise<StoreSimulator> {
   const aps = opts.aps ?? [USERS.ap1];
   return StoreSimulator.start({
     brokerUrl: daemon.mqttUrl,
@@ -72,7 +94,7 @@ export async function startSimulator(daemon: Daemon, opts: { labels?: typeof LAB
     aps: aps.map((a) => ({ apId: a.apId, username: a.username, password: a.password })),
     labels: (opts.labels ?? LABELS).map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId })),
     // Simulated time runs 20× faster: a 30 s wake interval is 1.5 s, a 15 s panel refresh 0.75 s.
-    clock: new RealClock({ speed: opts.speed ?? 20 }),
+    clock: opts.clock ?? new RealClock({ speed: opts.speed ?? 20 }),
     radio: { frameLoss: 0 },
     seed: 42,
   });
@@ -87,7 +109,12 @@ export async function connectClient(daemon: Daemon, user: { username: string; pa
   });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+/**
+ * Polls `fn` until it returns a value, for I/O that needs no simulated time (a reply, a dead letter, a delivery).
+ * The wall limit is a safety net against a hung run, never a timing assertion (D22): generous by default, because
+ * a loaded machine stretches everything. Waits on the simulated store use simWaitFor.
+ */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -99,6 +126,35 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Polls `fn` every `everySimMs` of simulated time until it returns a value; fails after `simTimeoutMs` of simulated
+ * time — the verdict. `wallLimitMs` is only a safety net against a hung run (generous: a loaded machine stretches
+ * simulated time), and its failure says so.
+ */
+export async function simWaitFor<T>(
+  clock: SimClock,
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  simTimeoutMs = 400_000,
+  opts: { everySimMs?: number; wallLimitMs?: number } = {},
+): Promise<T> {
+  const simEnd = clock.now() + simTimeoutMs;
+  const wallEnd = Date.now() + (opts.wallLimitMs ?? 600_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false && v !== null) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    const detail = last ? `: ${String(last)}` : '';
+    if (clock.now() > simEnd) throw new Error(`timed out waiting for ${what} after ${simTimeoutMs / 1000} simulated s${detail}`);
+    if (Date.now() > wallEnd) throw new Error(`safety net: ${what} not reached within ${(opts.wallLimitMs ?? 600_000) / 1000} wall s (${((clock.now() - simEnd + simTimeoutMs) / 1000).toFixed(0)} simulated s)${detail}`);
+    await clock.sleep(opts.everySimMs ?? 1_000);
   }
 }
 
