@@ -39,6 +39,7 @@ import { z } from 'zod';
 import type { FrameLink } from './transport/frame-link.js';
 import { buildHttpServer } from './api/http-server.js';
 import { createMetrics } from './api/metrics.js';
+import { dashboardPlugin } from './api/dashboard/dashboard-plugin.js';
 
 export interface DaemonOptions {
   clock?: Clock;
@@ -229,6 +230,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     const metrics = createMetrics({ db, dispatcher, hub });
     const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
+    if (config.dashboard.enabled) await http.register(dashboardPlugin, { config, db, clock, log, intake, aps, operations, renderer, kickDispatch: () => dispatcher.kick() });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
       await http.listen({ host: config.http.host, port: config.http.port });

@@ -73,6 +73,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     const path = req.url.split('?')[0]!;
     // Health for the service manager, and the API description: no data behind either.
     if (path === '/health' || path === '/docs' || path.startsWith('/docs/')) return;
+    if (path === '/dashboard' || path.startsWith('/dashboard/')) return; // session-cookie auth of its own: src/api/dashboard/
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);
     const presented = m ? digest(m[1]!.trim()) : null;

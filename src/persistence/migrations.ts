@@ -197,4 +197,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX labels_to_drop ON labels(ap_id) WHERE drop_timed = 1;
   CREATE INDEX labels_to_stage ON labels(ap_id, next_at) WHERE next_hash IS NOT NULL;
   `,
+  `
+  -- The operators' audit trail: every dashboard action (flash, send again, bind, unbind, pick, log-in), who did it
+  -- and what came of it, including refused attempts (docs/decisions.md D33).
+  CREATE TABLE operator_actions (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    role    TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT,
+    detail  TEXT,
+    outcome TEXT NOT NULL
+  );
+  CREATE INDEX operator_actions_target ON operator_actions(target, seq);
+  -- The dashboard lists recent events newest first.
+  CREATE INDEX events_received ON events(received_at);
+  `,
 ];

@@ -1,0 +1,98 @@
+/**
+ * The audit as the dashboard reads it: one `runAudit` pass (the same classification as GET /api/v1/audit) joined with
+ * each label's product name, template and type, kept for `maxAgeMs`. The overview, every page of the label wall and
+ * the live stream read the same snapshot, so a 50,000-label store is audited about once a second while someone
+ * watches, not once per request (D32). Concurrent readers share one pass (single flight).
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../core/clock.js';
+import type { Database } from '../../persistence/database.js';
+import { runAudit, type AuditEntry, type AuditOptions, type AuditReport } from '../../domain/audit/price-audit.js';
+
+export interface WallLabel extends AuditEntry {
+  name: string | null;
+  template: string | null;
+  labelType: number | null;
+}
+
+export interface Snapshot {
+  report: Omit<AuditReport, 'labels'>;
+  labels: WallLabel[];
+  byId: Map<string, WallLabel>;
+  /** Changes whenever any label's status or hashes change: the live stream's "something moved" signal. */
+  version: string;
+  builtAt: number;
+  buildMs: number;
+}
+
+export class AuditSnapshots {
+  private current: Snapshot | null = null;
+  private building: Promise<Snapshot> | null = null;
+
+  constructor(private readonly deps: { db: Database; clock: Clock; auditOptions: () => AuditOptions; maxAgeMs: number }) {}
+
+  async get(maxAgeMs = this.deps.maxAgeMs): Promise<Snapshot> {
+    const now = this.deps.clock.now();
+    if (this.current && now - this.current.builtAt < maxAgeMs) return this.current;
+    this.building ??= this.build().finally(() => {
+      this.building = null;
+    });
+    return this.building;
+  }
+
+  /** Forget the cached pass (after an action of this dashboard, so its effect shows at once). */
+  invalidate(): void {
+    this.current = null;
+  }
+
+  private async build(): Promise<Snapshot> {
+    const started = performance.now();
+    const { db } = this.deps;
+    const report = await runAudit(db, this.deps.auditOptions());
+    const extra = await db.all<{ label_id: string; template: string | null; label_type: number | null; name: string | null }>(
+      'SELECT l.label_id, l.template, l.label_type, p.name FROM labels l LEFT JOIN products p ON p.gtin = l.gtin',
+    );
+    const info = new Map(extra.map((r) => [r.label_id, r]));
+    const hash = createHash('sha1');
+    const labels: WallLabel[] = report.labels.map((e) => {
+      const x = info.get(e.labelId);
+      hash.update(`${e.labelId}|${e.status}|${e.confirmedHash ?? ''}|${e.desiredHash ?? ''}|${e.gtin ?? ''}\n`);
+      return { ...e, name: x?.name ?? null, template: x?.template ?? null, labelType: x?.label_type ?? null };
+    });
+    const { labels: _omit, ...summary } = report;
+    const snap: Snapshot = {
+      report: summary,
+      labels,
+      byId: new Map(labels.map((l) => [l.labelId, l])),
+      version: hash.digest('hex').slice(0, 16),
+      builtAt: this.deps.clock.now(),
+      buildMs: Math.round(performance.now() - started),
+    };
+    this.current = snap;
+    return snap;
+  }
+}
+
+export interface WallQuery {
+  state?: string | undefined;
+  ap?: string | undefined;
+  template?: string | undefined;
+  gtin?: string | undefined;
+  q?: string | undefined;
+  page: number;
+  size: number;
+}
+
+/** One page of the label wall: filter, then slice (label id order, as the audit lists them). */
+export function wallPage(snap: Snapshot, q: WallQuery): { total: number; page: number; size: number; items: WallLabel[] } {
+  const needle = q.q?.trim().toLowerCase();
+  const match = (l: WallLabel) =>
+    (!q.state || l.status === q.state) &&
+    (!q.ap || l.apId === q.ap) &&
+    (!q.template || l.template === q.template) &&
+    (!q.gtin || l.gtin === q.gtin) &&
+    (!needle || l.labelId.toLowerCase().includes(needle) || (l.gtin ?? '').includes(needle) || (l.name ?? '').toLowerCase().includes(needle));
+  const filtered = q.state || q.ap || q.template || q.gtin || needle ? snap.labels.filter(match) : snap.labels;
+  const start = q.page * q.size;
+  return { total: filtered.length, page: q.page, size: q.size, items: filtered.slice(start, start + q.size) };
+}
