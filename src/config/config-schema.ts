@@ -144,7 +144,7 @@ export const ConfigSchema = z.object({
       secureCookie: z.boolean().default(false),
       /** How often the live stream recomputes the store summary while someone watches (ms). */
       liveIntervalMs: z.number().int().min(200).max(60_000).default(1000),
-      /** Where the built UI lies (default: dist/dashboard of the package, written by `npm run build`). */
+      /** Where the built UI lies (default: dist/dashboard-ui of the package, written by `npm run build`). */
       assetsDir: z.string().min(1).optional(),
     })
     .default({ enabled: true, users: [], tokenLogin: 'operator', sessionTtlS: 8 * 3600, secureCookie: false, liveIntervalMs: 1000 }),

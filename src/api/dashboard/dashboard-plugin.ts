@@ -39,7 +39,7 @@ function sameSecret(a: string, b: string): boolean {
 export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
   const { config, clock, log } = deps;
   const cfg = config.dashboard;
-  const assetsDir = cfg.assetsDir ?? join(PACKAGE_ROOT, 'dist', 'dashboard');
+  const assetsDir = cfg.assetsDir ?? join(PACKAGE_ROOT, 'dist', 'dashboard-ui');
   const bundle = join(assetsDir, 'app.js');
   const assetVersion = existsSync(bundle) ? createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 12) : null;
   if (!assetVersion) log.warn({ evt: 'dashboard.no_assets', dir: assetsDir }, 'dashboard UI not built (npm run build); /dashboard answers 503');
