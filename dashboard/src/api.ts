@@ -49,5 +49,6 @@ export interface Summary {
 export const STATES = ['consistent', 'pending', 'stale', 'failed', 'unreachable', 'unbound', 'not_sold'] as const;
 
 export function imageUrl(hash: string | null | undefined, scale = 1): string | null {
-  return hash && /^[0-9a-f]{16}$/.test(hash) ? `/dashboard/api/images/${hash}.png?scale=${scale}` : null;
+  // The all-zero hash is a blank panel (protocol §5.3): there is no picture to show.
+  return hash && /^[0-9a-f]{16}$/.test(hash) && hash !== '0000000000000000' ? `/dashboard/api/images/${hash}.png?scale=${scale}` : null;
 }

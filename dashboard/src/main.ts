@@ -82,7 +82,7 @@ function App() {
     saveLang(next);
     setLang(next);
   };
-  const langButton = html`<button type="button" class="link-button" lang=${lang === 'de' ? 'en' : 'de'} aria-label=${t.languageLabel} onClick=${switchLang}>${t.language}</button>`;
+  const langButton = html`<button type="button" class="link-button" lang=${lang === 'de' ? 'en' : 'de'} title=${t.languageLabel} onClick=${switchLang}>${t.language}</button>`;
 
   if (me === undefined) return html`<main id="main" class="page"><p>${t.loading}</p></main>`;
   if (me === null)

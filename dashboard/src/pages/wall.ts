@@ -89,7 +89,7 @@ export function Wall({ t, fmt, version, params }: PageProps) {
               const src = imageUrl(l.confirmedHash);
               const what = `${l.name ?? t.states.unbound}, ${fmt.euro(l.shownPriceCents)}`;
               return html`<li class="tile" data-label=${l.labelId} data-status=${l.status}>
-                <a href=${`#/labels/${l.labelId}`} aria-label=${`${l.labelId} – ${l.name ?? ''} – ${t.states[l.status] ?? l.status}`}>
+                <a href=${`#/labels/${l.labelId}`}>
                   ${src ? html`<img src=${src} alt=${t.imageAlt(l.labelId, what)} loading="lazy" decoding="async" />` : html`<span class="noimg">${t.noImage}</span>`}
                   <span class="meta"><code>${l.labelId}</code> <span class=${`badge state-${l.status}`}>${t.states[l.status] ?? l.status}</span></span>
                   <span class="meta">${l.name ?? '—'} · ${fmt.euro(l.tillPriceCents)}</span>
