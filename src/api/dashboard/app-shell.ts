@@ -12,6 +12,7 @@ export function appShell(assetVersion: string, storeName: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
+<link rel="icon" href="data:,">
 <title>esl-edge · ${escapeHtml(storeName)}</title>
 <link rel="stylesheet" href="/dashboard/assets/app.css?v=${assetVersion}">
 <script type="module" src="/dashboard/assets/app.js?v=${assetVersion}"></script>

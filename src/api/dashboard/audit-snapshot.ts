@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../persistence/database.js';
-import { runAudit, type AuditEntry, type AuditOptions, type AuditReport } from '../../domain/audit/price-audit.js';
+import { ImagePriceCache, runAudit, type AuditEntry, type AuditOptions, type AuditReport } from '../../domain/audit/price-audit.js';
 
 export interface WallLabel extends AuditEntry {
   name: string | null;
@@ -28,6 +28,7 @@ export interface Snapshot {
 export class AuditSnapshots {
   private current: Snapshot | null = null;
   private building: Promise<Snapshot> | null = null;
+  private readonly prices = new ImagePriceCache();
 
   constructor(private readonly deps: { db: Database; clock: Clock; auditOptions: () => AuditOptions; maxAgeMs: number }) {}
 
@@ -48,7 +49,7 @@ export class AuditSnapshots {
   private async build(): Promise<Snapshot> {
     const started = performance.now();
     const { db } = this.deps;
-    const report = await runAudit(db, this.deps.auditOptions());
+    const report = await runAudit(db, this.deps.auditOptions(), {}, this.prices);
     const extra = await db.all<{ label_id: string; template: string | null; label_type: number | null; name: string | null }>(
       'SELECT l.label_id, l.template, l.label_type, p.name FROM labels l LEFT JOIN products p ON p.gtin = l.gtin',
     );
