@@ -38,8 +38,7 @@ export function Overview({ t, fmt, version }: PageProps) {
           : html`<ul class="plain" data-testid="mismatches">
               ${data.mismatches.map(
                 (m) => html`<li>
-                  <a href=${`#/labels/${m.labelId}`}>${m.name ?? m.gtin ?? m.labelId}</a>:
-                  <span class="mismatch" data-label=${m.labelId}>${t.shows(fmt.euro(m.shownPriceCents), fmt.euro(m.tillPriceCents), fmt.time(m.since))}</span>
+                  <a href=${`#/labels/${m.labelId}`}>${m.name ?? m.gtin ?? m.labelId}</a>:${' '}<span class="mismatch" data-label=${m.labelId}>${t.shows(fmt.euro(m.shownPriceCents), fmt.euro(m.tillPriceCents), fmt.time(m.since))}</span>
                 </li>`,
               )}
             </ul>`}
