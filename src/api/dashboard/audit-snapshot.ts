@@ -32,18 +32,32 @@ export class AuditSnapshots {
 
   constructor(private readonly deps: { db: Database; clock: Clock; auditOptions: () => AuditOptions; maxAgeMs: number }) {}
 
-  async get(maxAgeMs = this.deps.maxAgeMs): Promise<Snapshot> {
+  /**
+   * The snapshot, rebuilt when older than `maxAgeMs`. With `stale: true` an old snapshot is answered at once and a
+   * rebuild starts behind it (stale-while-revalidate): opening a page never waits for a whole-store audit (seconds on
+   * a busy 50,000-label edge); the page shows the snapshot's time and the live stream brings the fresh one (D32).
+   */
+  async get(opts: { stale?: boolean } = {}): Promise<Snapshot> {
     const now = this.deps.clock.now();
-    if (this.current && now - this.current.builtAt < maxAgeMs) return this.current;
-    this.building ??= this.build().finally(() => {
+    if (this.current && now - this.current.builtAt < this.deps.maxAgeMs) return this.current;
+    const next = (this.building ??= this.build().finally(() => {
       this.building = null;
-    });
-    return this.building;
+    }));
+    if (opts.stale && this.current) {
+      next.catch(() => undefined); // a failed rebuild is logged by the live stream's next attempt
+      return this.current;
+    }
+    return next;
   }
 
-  /** Forget the cached pass (after an action of this dashboard, so its effect shows at once). */
+  /** How long the last whole-store pass took (ms): the live stream spaces its passes by it. */
+  lastBuildMs(): number {
+    return this.current?.buildMs ?? 0;
+  }
+
+  /** Make the next read rebuild (after an action of this dashboard, so its effect shows at once). */
   invalidate(): void {
-    this.current = null;
+    if (this.current) this.current = { ...this.current, builtAt: -Infinity };
   }
 
   private async build(): Promise<Snapshot> {

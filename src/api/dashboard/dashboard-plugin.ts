@@ -151,6 +151,10 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   registerReadRoutes(app, ctx);
   registerActionRoutes(app, ctx);
   app.get(`${DASHBOARD_PREFIX}/api/stream`, { config: { dash: 'read' }, schema: hide }, (req, reply) => live.attach(req, reply));
+  // The first visitor after a start should not wait for the first whole-store pass either.
+  app.addHook('onReady', async () => {
+    snapshots.get().catch((err: unknown) => log.warn({ evt: 'dashboard.snapshot_failed', err: String(err) }, 'dashboard audit snapshot failed'));
+  });
   // Open event streams would hold the server's close forever.
   app.addHook('preClose', async () => live.closeAll());
 }

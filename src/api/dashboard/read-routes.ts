@@ -49,7 +49,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext):
   const pngs = new PngCache(2000);
 
   app.get(`${API}/overview`, read, async () => {
-    const snap = await snapshots.get();
+    const snap = await snapshots.get({ stale: true });
     const mismatches = snap.labels
       .filter((l) => l.tillPriceCents !== null && l.shownPriceCents !== l.tillPriceCents)
       .sort((a, b) => (a.desiredSince ?? 0) - (b.desiredSince ?? 0))
@@ -96,7 +96,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext):
   app.get(`${API}/labels`, read, async (req, reply) => {
     const q = WallQuerySchema.safeParse(req.query);
     if (!q.success) return bad(reply, q.error);
-    const snap = await snapshots.get();
+    const snap = await snapshots.get({ stale: true });
     const page = wallPage(snap, q.data);
     return {
       ...page,
