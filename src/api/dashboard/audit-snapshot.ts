@@ -19,6 +19,10 @@ export interface Snapshot {
   report: Omit<AuditReport, 'labels'>;
   labels: WallLabel[];
   byId: Map<string, WallLabel>;
+  /** Labels and mean radio quality per AP, and open alerts: read in the same pass, so the overview needs no query. */
+  perAp: Map<string, { labels: number; rssi: number | null; lqi: number | null }>;
+  labelAlerts: { label_id: string; alert_flags: number; battery_mv: number | null; last_seen_at: number | null; gtin: string | null }[];
+  restock: { gtin: string; quantity: number; name: string | null }[];
   /** Changes whenever any label's status or hashes change: the live stream's "something moved" signal. */
   version: string;
   builtAt: number;
@@ -68,6 +72,15 @@ export class AuditSnapshots {
       'SELECT l.label_id, l.template, l.label_type, p.name FROM labels l LEFT JOIN products p ON p.gtin = l.gtin',
     );
     const info = new Map(extra.map((r) => [r.label_id, r]));
+    const perAp = await db.all<{ ap_id: string; labels: number; rssi: number | null; lqi: number | null }>(
+      'SELECT ap_id, count(*) AS labels, avg(rssi) AS rssi, avg(lqi) AS lqi FROM labels WHERE ap_id IS NOT NULL GROUP BY ap_id',
+    );
+    const labelAlerts = await db.all<Snapshot['labelAlerts'][number]>(
+      'SELECT label_id, alert_flags, battery_mv, last_seen_at, gtin FROM labels WHERE alert_flags <> 0 ORDER BY label_id LIMIT 100',
+    );
+    const restock = await db.all<Snapshot['restock'][number]>(
+      'SELECT s.gtin, s.quantity, p.name FROM stock s LEFT JOIN products p ON p.gtin = s.gtin WHERE s.alert_active = 1 ORDER BY s.gtin LIMIT 100',
+    );
     const hash = createHash('sha1');
     const labels: WallLabel[] = report.labels.map((e) => {
       const x = info.get(e.labelId);
@@ -79,6 +92,9 @@ export class AuditSnapshots {
       report: summary,
       labels,
       byId: new Map(labels.map((l) => [l.labelId, l])),
+      perAp: new Map(perAp.map((r) => [r.ap_id, { labels: r.labels, rssi: r.rssi, lqi: r.lqi }])),
+      labelAlerts,
+      restock,
       version: hash.digest('hex').slice(0, 16),
       builtAt: this.deps.clock.now(),
       buildMs: Math.round(performance.now() - started),

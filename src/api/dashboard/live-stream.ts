@@ -55,7 +55,9 @@ export class LiveStream {
     void this.tick();
   }
 
+  private closed = false;
   closeAll(): void {
+    this.closed = true;
     for (const c of this.clients) c.res.end();
     this.clients.clear();
     if (this.timer) this.deps.clock.clearTimeout(this.timer);
@@ -90,12 +92,13 @@ export class LiveStream {
         }
       }
     } catch (err) {
-      this.deps.log.warn({ evt: 'dashboard.live_failed', err: errorMessage(err) }, 'dashboard live update failed');
+      // A pass cut short by the shutdown (database closed) is no news.
+      if (!this.closed) this.deps.log.warn({ evt: 'dashboard.live_failed', err: errorMessage(err) }, 'dashboard live update failed');
     } finally {
       this.running = false;
       // A whole-store pass costs seconds on a busy 50,000-label edge: at most a third of the time goes to it, so the
       // dashboard never crowds out dispatch (D32).
-      if (this.clients.size > 0) this.timer = this.deps.clock.setTimeout(() => void this.tick(), Math.max(this.deps.intervalMs, 2 * this.deps.snapshots.lastBuildMs()));
+      if (this.clients.size > 0 && !this.closed) this.timer = this.deps.clock.setTimeout(() => void this.tick(), Math.max(this.deps.intervalMs, 2 * this.deps.snapshots.lastBuildMs()));
     }
   }
 }

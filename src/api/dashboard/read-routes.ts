@@ -55,16 +55,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext):
       .sort((a, b) => (a.desiredSince ?? 0) - (b.desiredSince ?? 0))
       .slice(0, 50)
       .map((l) => ({ labelId: l.labelId, gtin: l.gtin, name: l.name, status: l.status, shownPriceCents: l.shownPriceCents, tillPriceCents: l.tillPriceCents, since: l.desiredSince }));
-    const perAp = await db.all<{ ap_id: string; labels: number; rssi: number | null; lqi: number | null }>(
-      'SELECT ap_id, count(*) AS labels, avg(rssi) AS rssi, avg(lqi) AS lqi FROM labels WHERE ap_id IS NOT NULL GROUP BY ap_id',
-    );
-    const apStats = new Map(perAp.map((r) => [r.ap_id, r]));
-    const labelAlerts = await db.all<{ label_id: string; alert_flags: number; battery_mv: number | null; last_seen_at: number | null; gtin: string | null }>(
-      'SELECT label_id, alert_flags, battery_mv, last_seen_at, gtin FROM labels WHERE alert_flags <> 0 ORDER BY label_id LIMIT 100',
-    );
-    const restock = await db.all<{ gtin: string; quantity: number; name: string | null }>(
-      'SELECT s.gtin, s.quantity, p.name FROM stock s LEFT JOIN products p ON p.gtin = s.gtin WHERE s.alert_active = 1 ORDER BY s.gtin LIMIT 100',
-    );
+    const { perAp: apStats, labelAlerts, restock } = snap;
     return {
       summary: summaryOf(snap, aps),
       timeToConsistencyMs: snap.report.timeToConsistencyMs,
