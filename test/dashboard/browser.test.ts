@@ -76,6 +76,10 @@ describe('dashboard in the browser', () => {
     expect(audit.counts.consistent).toBe(LABELS.length);
     expect(audit.counts.unbound).toBe(1);
     await page.getByTestId('live').getByText('Live').waitFor();
+    // Time to consistency of the recent changes: the initial fill, every bound label converged.
+    const changes = (await page.getByTestId('changes').textContent()) ?? '';
+    const converged = [...changes.matchAll(/(\d+) von (\d+) Etiketten aktuell/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(converged.reduce((n, [ok]) => n + ok!, 0)).toBe(LABELS.length);
     await expectAccessible('overview');
     await shot('overview');
   });

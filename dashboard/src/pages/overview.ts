@@ -6,6 +6,7 @@ import type { PageProps } from './page-props.js';
 interface OverviewData {
   summary: { total: number; counts: Record<string, number>; priceMismatches: number; generatedAt: number };
   timeToConsistencyMs: { p50: number | null; p95: number | null; samples: number };
+  timeToConsistencyByChange: { changedAt: string; labels: number; consistent: number; p50: number | null; p95: number | null }[];
   mismatches: { labelId: string; gtin: string | null; name: string | null; shownPriceCents: number | null; tillPriceCents: number | null; since: number | null }[];
   aps: { apId: string; online: boolean; queueDepth: number; queueCapacity: number; labels: number; avgRssi: number | null; avgLqi: number | null }[];
   alerts: ({ type: 'restock'; gtin: string; name: string | null; quantity: number } | { type: 'battery'; labelId: string; batteryMv: number | null } | { type: 'not_heard'; labelId: string })[];
@@ -46,6 +47,14 @@ export function Overview({ t, fmt, version }: PageProps) {
       <section aria-labelledby="h-ttc" class="card">
         <h2 id="h-ttc">${t.ttc}</h2>
         <p>${t.ttcLine(fmt.duration(data.timeToConsistencyMs.p50), fmt.duration(data.timeToConsistencyMs.p95), data.timeToConsistencyMs.samples)}</p>
+        ${data.timeToConsistencyByChange.length > 0
+          ? html`<h3>${t.recentChanges}</h3>
+              <ul class="plain" data-testid="changes">
+                ${data.timeToConsistencyByChange.map(
+                  (c) => html`<li>${t.changeLine(fmt.time(Date.parse(c.changedAt)), c.labels, c.consistent, fmt.duration(c.p50), fmt.duration(c.p95))}</li>`,
+                )}
+              </ul>`
+          : null}
       </section>
     </div>
     <div class="grid2">
