@@ -42,6 +42,7 @@ import { buildHttpServer } from './api/http-server.js';
 import { createMetrics, type Metrics } from './api/metrics.js';
 import { StoragePruner } from './domain/storage/storage-pruner.js';
 import { writePidFile } from './persistence/backup.js';
+import { dashboardPlugin } from './api/dashboard/dashboard-plugin.js';
 
 export interface DaemonOptions {
   clock?: Clock;
@@ -245,6 +246,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     late.metrics = metrics;
     pruner.start();
     const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
+    if (config.dashboard.enabled) await http.register(dashboardPlugin, { config, db, clock, log, intake, aps, operations, renderer, kickDispatch: () => dispatcher.kick() });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
       await http.listen({ host: config.http.host, port: config.http.port });

@@ -82,6 +82,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     const path = req.url.split('?')[0]!;
     // Health for the service manager, and the API description: no data behind either.
     if (path === '/health' || path === '/docs' || path.startsWith('/docs/')) return;
+    if (path === '/dashboard' || path.startsWith('/dashboard/')) return; // session-cookie auth of its own: src/api/dashboard/
     const r = await auth.authenticate(req.headers.authorization, req.ip);
     if (r.ok) return;
     if (r.status === 429) {

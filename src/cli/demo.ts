@@ -3,7 +3,8 @@
  * connected over MQTT like real hardware. The catalogue of the store file is sent to the edge as one batch event —
  * as HQ would — so the labels fill up at once; a second start finds the same event ids and changes nothing.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { pino } from 'pino';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../core/logger.js';
@@ -12,6 +13,7 @@ import { PACKAGE_ROOT } from '../domain/rendering/package-root.js';
 import { loadStoreFile } from '../../simulator/src/store-file.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { seedEvents } from '../../simulator/src/scenario-events.js';
+import { startStatusLine } from './demo-status.js';
 
 export interface DemoHandle {
   daemon: Daemon;
@@ -19,7 +21,11 @@ export interface DemoHandle {
   stop(): Promise<void>;
 }
 
-export async function runDemo(opts: { dataDir: string; httpPort: number; mqttPort: number; fresh: boolean; quiet?: boolean }): Promise<DemoHandle> {
+/**
+ * `logs`: where the JSON log lines go — a file in the data directory (default; the terminal shows the banner and a
+ * status line) or stdout (`--logs stdout`, the old behaviour).
+ */
+export async function runDemo(opts: { dataDir: string; httpPort: number; mqttPort: number; fresh: boolean; quiet?: boolean; logs?: 'file' | 'stdout' }): Promise<DemoHandle> {
   const dataDir = resolve(opts.dataDir);
   if (opts.fresh) rmSync(dataDir, { recursive: true, force: true });
   const { config } = loadConfig(join(PACKAGE_ROOT, 'config', 'demo.json'), {
@@ -28,7 +34,10 @@ export async function runDemo(opts: { dataDir: string; httpPort: number; mqttPor
     ESL_EDGE_HTTP__PORT: String(opts.httpPort),
     ESL_EDGE_MQTT__EMBEDDED__PORT: String(opts.mqttPort),
   });
-  const log = createLogger({ level: opts.quiet ? 'warn' : config.log.level });
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = join(dataDir, 'esl-edge.log');
+  const toFile = (opts.logs ?? 'file') === 'file';
+  const log = createLogger({ level: opts.quiet ? 'warn' : config.log.level, ...(toFile ? { destination: pino.destination({ dest: logFile, append: true, mkdir: true }) } : {}) });
   const store = await loadStoreFile(join(PACKAGE_ROOT, 'simulator', 'stores', 'demo-store.json'));
   const daemon = await startDaemon(config, { log });
 
@@ -55,13 +64,16 @@ export async function runDemo(opts: { dataDir: string; httpPort: number; mqttPor
   const token = config.http.tokens[0]!.token;
   const pos = config.mqtt.users.find((u) => u.username === 'pos')!;
   const first = store.labels[0]!;
+  const dashUsers = [...config.dashboard.users.map((u) => `${u.username} / ${u.password} (${u.role})`), ...(config.dashboard.tokenLogin !== 'off' ? [`or the token (${config.dashboard.tokenLogin})`] : [])].join(', ');
   const product = store.products.find((p) => p.gtin === first.gtin)!;
   if (!opts.quiet) {
     process.stdout.write(`
 esl-edge demo is running — store ${config.store.chain}/${config.store.id}, ${store.labels.length} simulated labels on ${store.aps.length} APs.
+  Dashboard    http://127.0.0.1:${daemon.httpPort}/dashboard   (log in: ${dashUsers})
   HTTP API     http://127.0.0.1:${daemon.httpPort}   (token: ${token})
   MQTT broker  mqtt://127.0.0.1:${daemon.mqttPort}   (POS user: ${pos.username} / ${pos.password})
   Data         ${join(dataDir, 'esl-edge.db')}
+  Logs         ${toFile ? `${logFile}   (tail -f it; --logs stdout prints them here)` : 'stdout'}
 
 Try (in another terminal):
   curl -s -H 'Authorization: Bearer ${token}' http://127.0.0.1:${daemon.httpPort}/api/v1/audit | head -c 400
@@ -69,12 +81,15 @@ Try (in another terminal):
     -m '{"id":"price-${first.gtin}-1","source":"pos","version":${Date.now()},"type":"price","data":{"gtin":"${first.gtin}","priceCents":${product.regularPriceCents - 10}}}'
   curl -s -H 'Authorization: Bearer ${token}' -o label.png http://127.0.0.1:${daemon.httpPort}/api/v1/labels/${first.labelId}/image.png
 Stop with Ctrl-C.
+
 `);
   }
+  const stopStatus = !opts.quiet && toFile ? startStatusLine(daemon) : () => undefined;
   return {
     daemon,
     simulator,
     async stop() {
+      stopStatus();
       await simulator.stop();
       await daemon.stop();
     },

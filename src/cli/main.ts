@@ -71,9 +71,10 @@ program
   .option('--http-port <port>', 'HTTP API port', '8080')
   .option('--mqtt-port <port>', 'embedded MQTT broker port', '1883')
   .option('--fresh', 'delete the demo data directory first', false)
-  .action(async (opts: { dataDir: string; httpPort: string; mqttPort: string; fresh: boolean }) => {
+  .option('--logs <where>', 'JSON logs to "file" (data dir, the terminal shows a status line) or "stdout"', 'file')
+  .action(async (opts: { dataDir: string; httpPort: string; mqttPort: string; fresh: boolean; logs: string }) => {
     try {
-      const demo = await runDemo({ dataDir: opts.dataDir, httpPort: Number(opts.httpPort), mqttPort: Number(opts.mqttPort), fresh: opts.fresh });
+      const demo = await runDemo({ dataDir: opts.dataDir, httpPort: Number(opts.httpPort), mqttPort: Number(opts.mqttPort), fresh: opts.fresh, logs: opts.logs === 'stdout' ? 'stdout' : 'file' });
       onShutdownSignals(() => demo.stop());
     } catch (err) {
       fail(err);
@@ -92,6 +93,7 @@ configCmd
         ...config,
         mqtt: { ...config.mqtt, password: config.mqtt.password ? '[redacted]' : undefined, users: config.mqtt.users.map((u) => ({ ...u, password: '[redacted]' })) },
         http: { ...config.http, tokens: config.http.tokens.map((t) => ({ name: t.name, token: '[redacted]' })) },
+        dashboard: { ...config.dashboard, users: config.dashboard.users.map((u) => ({ ...u, password: '[redacted]' })) },
       };
       process.stdout.write(`${JSON.stringify(redacted, null, 2)}\n`);
     } catch (err) {

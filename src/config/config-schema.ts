@@ -201,6 +201,27 @@ export const ConfigSchema = z.object({
     .default({ templateDirs: [], concurrency: 4, workers: 'auto' }),
   /** Bounds on every table that grows with input, and on the database file (docs/decisions.md D26). */
   storage: StorageSchema,
+  /**
+   * The store dashboard (src/api/dashboard/, docs/decisions.md D32–D33): a web page on the HTTP port under /dashboard.
+   * Users log in with a name and password from this list (scrypt hash or plaintext, like the MQTT users) or, when
+   * tokenLogin is not "off", with an HTTP API token, which gets that role.
+   */
+  dashboard: z
+    .object({
+      enabled: z.boolean().default(true),
+      users: z
+        .array(z.object({ username: z.string().min(1).max(64), password: storedSecret(secret), role: z.enum(['viewer', 'operator']) }))
+        .default([]),
+      tokenLogin: z.enum(['off', 'viewer', 'operator']).default('operator'),
+      sessionTtlS: z.number().int().min(60).max(7 * 86_400).default(8 * 3600),
+      /** Mark the session cookie Secure (set it when the edge is reached over HTTPS). */
+      secureCookie: z.boolean().default(false),
+      /** How often the live stream recomputes the store summary while someone watches (ms). */
+      liveIntervalMs: z.number().int().min(200).max(60_000).default(1000),
+      /** Where the built UI lies (default: dist/dashboard-ui of the package, written by `npm run build`). */
+      assetsDir: z.string().min(1).optional(),
+    })
+    .default({ enabled: true, users: [], tokenLogin: 'operator', sessionTtlS: 8 * 3600, secureCookie: false, liveIntervalMs: 1000 }),
   serialAps: z
     .array(z.object({ apId: id, path: z.string().min(1), baudRate: z.number().int().default(115200) }))
     .default([]),

@@ -17,6 +17,7 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'config.http.tokens',
   'config.mqtt.users',
+  'config.dashboard.users',
 ];
 
 export function createLogger(opts: { level: LevelWithSilent; name?: string; destination?: pino.DestinationStream }): Logger {

@@ -202,4 +202,21 @@ export const MIGRATIONS: readonly string[] = [
   -- §6.6, which decodes RLE and ZLIB); the dispatcher sends CTX only to labels that announced it.
   ALTER TABLE labels ADD COLUMN decoders INTEGER;
   `,
+  `
+  -- The operators' audit trail: every dashboard action (flash, send again, bind, unbind, pick, log-in), who did it
+  -- and what came of it, including refused attempts (docs/decisions.md D33).
+  CREATE TABLE operator_actions (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    role    TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT,
+    detail  TEXT,
+    outcome TEXT NOT NULL
+  );
+  CREATE INDEX operator_actions_target ON operator_actions(target, seq);
+  -- The dashboard lists recent events newest first.
+  CREATE INDEX events_received ON events(received_at);
+  `,
 ];

@@ -67,8 +67,8 @@ interface Row {
   last_error: string | null;
   dirty: number;
   active: number | null;
-  desired_content: string | null;
-  confirmed_content: string | null;
+  desired_content?: string | null;
+  confirmed_content?: string | null;
 }
 
 export function classify(r: Pick<Row, 'gtin' | 'desired_hash' | 'confirmed_hash' | 'desired_since' | 'last_seen_at' | 'attempts' | 'active' | 'dirty'>, o: AuditOptions): AuditStatus {
@@ -95,18 +95,46 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-export async function runAudit(db: Database, o: AuditOptions, filter: { status?: AuditStatus; labelId?: string } = {}): Promise<AuditReport> {
+/**
+ * The price an image shows, by its content hash. A hash names one rendered content for ever, so the price behind it
+ * never changes: a caller that audits again and again (the dashboard, once a second on a 50,000-label store) keeps
+ * one of these and the audit reads and parses each image's content once instead of twice per label per pass (D32).
+ */
+export class ImagePriceCache {
+  private readonly prices = new Map<string, number | null>();
+  constructor(private readonly maxEntries = 250_000) {}
+
+  get(hash: string): number | null | undefined {
+    return this.prices.get(hash);
+  }
+
+  /** Loads the prices of the hashes not known yet (in chunks: sqlite's host-parameter limit). */
+  async fill(db: Database, hashes: Iterable<string>): Promise<void> {
+    const missing = [...new Set([...hashes].filter((h) => !this.prices.has(h)))];
+    if (this.prices.size + missing.length > this.maxEntries) this.prices.clear();
+    for (let i = 0; i < missing.length; i += 500) {
+      const chunk = missing.slice(i, i + 500);
+      const rows = await db.all<{ hash: string; content: string }>(`SELECT hash, content FROM images WHERE hash IN (${chunk.map(() => '?').join(',')})`, chunk);
+      const found = new Map(rows.map((r) => [r.hash, priceOf(r.content)]));
+      // A hash without a stored image (blank panel, foreign picture) shows no price we know of.
+      for (const h of chunk) this.prices.set(h, found.get(h) ?? null);
+    }
+  }
+}
+
+export async function runAudit(db: Database, o: AuditOptions, filter: { status?: AuditStatus; labelId?: string } = {}, cache?: ImagePriceCache): Promise<AuditReport> {
   const rows = await db.all<Row>(
     `SELECT l.label_id, l.gtin, l.ap_id, l.desired_hash, l.confirmed_hash, l.desired_since, l.consistent_since, l.last_seen_at,
-            l.attempts, l.last_error, l.dirty, p.active, d.content AS desired_content, c.content AS confirmed_content
+            l.attempts, l.last_error, l.dirty, p.active${cache ? '' : ', d.content AS desired_content, c.content AS confirmed_content'}
      FROM labels l
      LEFT JOIN products p ON p.gtin = l.gtin
-     LEFT JOIN images d ON d.hash = l.desired_hash
-     LEFT JOIN images c ON c.hash = l.confirmed_hash
+     ${cache ? '' : 'LEFT JOIN images d ON d.hash = l.desired_hash LEFT JOIN images c ON c.hash = l.confirmed_hash'}
      ${filter.labelId ? 'WHERE l.label_id = ?' : ''}
      ORDER BY l.label_id`,
     filter.labelId ? [filter.labelId] : [],
   );
+  if (cache) await cache.fill(db, rows.flatMap((r) => [r.desired_hash, r.confirmed_hash].filter((h): h is string => h !== null)));
+  const price = (hash: string | null, content: string | null | undefined) => (cache ? (hash === null ? null : (cache.get(hash) ?? null)) : priceOf(content ?? null));
   const counts = Object.fromEntries(AuditStatusSchema.options.map((s) => [s, 0])) as Record<AuditStatus, number>;
   const durations: number[] = [];
   const byMinute = new Map<number, { labels: number; durations: number[] }>();
@@ -115,8 +143,8 @@ export async function runAudit(db: Database, o: AuditOptions, filter: { status?:
   for (const r of rows) {
     const status = classify(r, o);
     counts[status]++;
-    const till = priceOf(r.desired_content);
-    const shown = priceOf(r.confirmed_content);
+    const till = price(r.desired_hash, r.desired_content);
+    const shown = price(r.confirmed_hash, r.confirmed_content);
     if (till !== null && shown !== till) priceMismatches++;
     const converged = status === 'consistent' && r.consistent_since !== null && r.desired_since !== null;
     if (converged) durations.push(Math.max(0, r.consistent_since! - r.desired_since!));

@@ -1,0 +1,63 @@
+/**
+ * What the dashboard's route files share: its dependencies, the per-plugin context, the route access levels and
+ * the JSON body reader (the API's content-type parser hands bodies over as buffers).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../../config/config-schema.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import type { Database } from '../../persistence/database.js';
+import type { EventIntake } from '../../domain/events/event-intake.js';
+import type { ApRegistry } from '../../domain/aps/ap-registry.js';
+import type { LabelOperations } from '../../domain/operations/label-operations.js';
+import type { Renderer } from '../../domain/labels/label-planner.js';
+import type { ActionName } from '../../domain/audit/action-trail.js';
+import type { SessionStore, Session } from './sessions.js';
+import type { AuditSnapshots } from './audit-snapshot.js';
+import type { LiveStream } from './live-stream.js';
+
+export interface DashboardDeps {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  log: Logger;
+  intake: EventIntake;
+  aps: ApRegistry;
+  operations: LabelOperations;
+  renderer: Renderer;
+  /** Ask the dispatcher for a pass (after "send again"). */
+  kickDispatch: () => void;
+}
+
+/** Who may reach a route: `public` (log-in, assets), `page`/`read` (any session), `action` (operator + CSRF), `self` (any session + CSRF). */
+export type Access = 'public' | 'page' | 'read' | 'action' | 'self';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    dash?: Access;
+  }
+  interface FastifyRequest {
+    dashSession: Session | null;
+  }
+}
+
+export const DASHBOARD_PREFIX = '/dashboard';
+
+export interface DashboardContext extends DashboardDeps {
+  sessions: SessionStore;
+  snapshots: AuditSnapshots;
+  live: LiveStream;
+  /** Record an action of the request's session in the audit trail. */
+  audit(req: FastifyRequest, action: ActionName, target: string | null, outcome: string, detail?: unknown): Promise<void>;
+}
+
+export function parseJsonBody(body: unknown): unknown {
+  if (!Buffer.isBuffer(body)) return body ?? {};
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}
+

@@ -1,0 +1,196 @@
+/**
+ * The store dashboard in a real browser (Debian's Chromium via playwright-core) against the real daemon and the
+ * simulated store: log in, the overview's counts equal GET /api/v1/audit, a price change published over MQTT shows
+ * on the open page as pending and then consistent without a reload, search and flash a label (the simulated label
+ * reports the LED), bind a label, a rejected event with its dead letter, no serious axe-core violations, German by
+ * default with an English switch, and screenshots at 360 px and 1280 px (test-results/dashboard/, git-ignored).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { Daemon } from '../../src/daemon.js';
+import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
+import { ImagePriceCache, runAudit } from '../../src/domain/audit/price-audit.js';
+import { LABELS, PRODUCTS, ROOT, USERS, authHeaders, catalogueBatch, connectClient, startSimulator, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
+import { DASH_USERS, buildUi, dashboardConfig, launchBrowser, seriousViolations } from '../support/dashboard.js';
+
+const SHOTS = join(process.cwd(), 'test-results', 'dashboard');
+/** An unbound label: on the shelf and checked in, no product yet. */
+const SPARE = { labelId: '0000AABBCC000005', labelType: 3, apId: 'AP-1', gtin: PRODUCTS[2]!.gtin };
+
+describe('dashboard in the browser', () => {
+  const tmp = tempDir();
+  let daemon: Daemon;
+  let sim: StoreSimulator;
+  let pos: MqttClient;
+  let browser: { context: BrowserContext; close(): Promise<void> };
+  let page: Page;
+  let base: string;
+  const shot = async (name: string) => {
+    for (const [w, h] of [[1280, 900], [360, 780]] as const) {
+      await page.setViewportSize({ width: w, height: h });
+      await page.screenshot({ path: join(SHOTS, `${name}-${w}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  };
+  const expectAccessible = async (what: string) => {
+    const v = await seriousViolations(page);
+    expect(v, `${what}: ${JSON.stringify(v, null, 1)}`).toEqual([]);
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const ui = await buildUi(tmp.dir);
+    daemon = await startTestDaemon(tmp.dir, dashboardConfig(ui));
+    await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
+    sim = await startSimulator(daemon, { labels: [...LABELS, SPARE], speed: 10 });
+    pos = await connectClient(daemon, USERS.pos);
+    base = `http://127.0.0.1:${daemon.httpPort}`;
+    await waitFor('store consistent', async () => (await daemon.db.get<{ n: number }>('SELECT count(*) AS n FROM labels WHERE confirmed_hash = desired_hash'))?.n === LABELS.length, 45_000, 200);
+    await waitFor('spare label checked in', async () => (await daemon.db.get<{ ap_id: string | null }>('SELECT ap_id FROM labels WHERE label_id = ?', [SPARE.labelId]))?.ap_id === 'AP-1', 30_000, 200);
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await pos?.endAsync();
+    await sim?.stop();
+    await daemon?.stop();
+    tmp.remove();
+  });
+
+  it('logs in (German by default) and the overview counts equal GET /api/v1/audit', async () => {
+    const res = await page.goto(`${base}/dashboard`);
+    expect(res?.status()).toBe(401); // no session: the shell with the log-in form
+    await page.getByLabel('Benutzername').fill(DASH_USERS.operator.username);
+    await page.getByLabel('Passwort', { exact: true }).fill(DASH_USERS.operator.password);
+    await page.getByRole('button', { name: 'Anmelden' }).first().click();
+    await page.getByRole('heading', { name: 'Übersicht' }).waitFor();
+    const audit = (await (await fetch(`${base}/api/v1/audit`, { headers: authHeaders() })).json()) as { counts: Record<string, number>; total: number };
+    expect(audit.total).toBe(LABELS.length + 1);
+    for (const [state, n] of Object.entries(audit.counts)) {
+      await expect.poll(() => page.getByTestId(`count-${state}`).getAttribute('data-count'), { timeout: 5_000 }).toBe(String(n));
+    }
+    expect(audit.counts.consistent).toBe(LABELS.length);
+    expect(audit.counts.unbound).toBe(1);
+    await page.getByTestId('live').getByText('Live').waitFor();
+    // Time to consistency of the recent changes: the initial fill, every bound label converged.
+    const changes = (await page.getByTestId('changes').textContent()) ?? '';
+    const converged = [...changes.matchAll(/(\d+) von (\d+) Etiketten aktuell/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(converged.reduce((n, [ok]) => n + ok!, 0)).toBe(LABELS.length);
+    await expectAccessible('overview');
+    await shot('overview');
+  });
+
+  it('shows a price change published over MQTT as pending, then consistent, without reloading', async () => {
+    const label = LABELS[0]!;
+    await page.goto(`${base}/dashboard#/labels/${label.labelId}`);
+    await expect.poll(() => page.getByTestId('detail-status').textContent()).toBe('aktuell');
+    // Record every state the badge shows, and mark the document: a reload would lose both.
+    await page.evaluate(() => {
+      const w = window as unknown as { seen: string[]; marker: number };
+      w.marker = 42;
+      w.seen = [];
+      const el = document.querySelector('[data-testid="detail-status"]')!.parentElement!;
+      new MutationObserver(() => {
+        const s = document.querySelector('[data-testid="detail-status"]')?.textContent ?? '';
+        if (w.seen.at(-1) !== s) w.seen.push(s);
+      }).observe(el, { subtree: true, childList: true, characterData: true });
+    });
+    await pos.publishAsync(`${ROOT}/in/price`, JSON.stringify({ id: 'dash-price-1', source: 'pos', version: 2, type: 'price', data: { gtin: label.gtin, priceCents: 109, currency: 'EUR' } }), { qos: 1 });
+    await expect.poll(() => page.evaluate(() => (window as unknown as { seen: string[] }).seen), { timeout: 30_000 }).toContain('aktuell');
+    const seen = await page.evaluate(() => {
+      const w = window as unknown as { seen: string[]; marker: number };
+      return { seen: w.seen, marker: w.marker };
+    });
+    expect(seen.marker).toBe(42);
+    expect(seen.seen.indexOf('ausstehend')).toBeGreaterThanOrEqual(0);
+    expect(seen.seen.lastIndexOf('aktuell')).toBeGreaterThan(seen.seen.indexOf('ausstehend'));
+    await expect.poll(() => page.getByTestId('shown').textContent()).toBe('1,09\u00a0€');
+    await expectAccessible('label detail');
+    await shot('label-detail');
+  });
+
+  it('searches a label on the wall and flashes it; the simulated label reports the LED', async () => {
+    const label = LABELS[2]!;
+    await page.goto(`${base}/dashboard#/labels`);
+    await page.getByTestId('wall').locator('li').first().waitFor();
+    await expectAccessible('label wall');
+    await shot('label-wall');
+    await page.getByLabel('Suche (GTIN, Name, Etiketten-ID)').fill(label.labelId.slice(-6));
+    await page.getByRole('button', { name: 'Suchen' }).click();
+    await expect.poll(() => page.getByTestId('wall').locator('li').count()).toBe(1);
+    // The tile shows the picture the label acknowledged, served by content hash (cacheable, ETag).
+    const src = await page.getByTestId('wall').locator('img').getAttribute('src');
+    expect(src).toMatch(/\/dashboard\/api\/images\/[0-9a-f]{16}\.png/);
+    const img = await page.evaluate(async (u) => {
+      const r = await fetch(u);
+      return { status: r.status, etag: r.headers.get('etag'), type: r.headers.get('content-type') };
+    }, src!);
+    expect(img).toMatchObject({ status: 200, type: 'image/png' });
+    expect(img.etag).toMatch(/^"[0-9a-f]{16}-1"$/);
+    await page.getByTestId('wall').locator('a').first().click();
+    const before = sim.labelStats(label.labelId)?.ledFlashes ?? 0;
+    await page.getByRole('button', { name: 'LED blinken lassen' }).click();
+    await expect.poll(() => page.getByTestId('action-result').textContent()).toContain('sent');
+    await waitFor('LED flashed on the simulated label', () => (sim.labelStats(label.labelId)?.ledFlashes ?? 0) > before, 20_000);
+    await expect.poll(() => page.getByTestId('trail').textContent()).toContain('flash → sent');
+  });
+
+  it('binds the unbound label to a product by its GTIN', async () => {
+    await page.goto(`${base}/dashboard#/labels/${SPARE.labelId}`);
+    await expect.poll(() => page.getByTestId('detail-status').textContent()).toBe('nicht zugeordnet');
+    await page.getByLabel('GTIN / EAN des Produkts').fill(SPARE.gtin);
+    await page.getByRole('button', { name: 'Zuordnen', exact: true }).click();
+    await expect.poll(() => page.getByTestId('action-result').textContent()).toContain('applied');
+    const api = (await (await fetch(`${base}/api/v1/labels/${SPARE.labelId}`, { headers: authHeaders() })).json()) as { gtin: string };
+    expect(api.gtin).toBe(SPARE.gtin);
+    await page.getByRole('heading', { name: /Vollmilch-Schokolade/ }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.getByTestId('detail-status').textContent(), { timeout: 30_000 }).toBe('aktuell');
+  });
+
+  it('shows a rejected event with its dead letter', async () => {
+    await pos.publishAsync(`${ROOT}/in/price`, JSON.stringify({ id: 'dash-bad-price', source: 'pos', version: 3, type: 'price', data: { gtin: PRODUCTS[1]!.gtin, priceCents: -5, currency: 'EUR' } }), { qos: 1 });
+    await page.goto(`${base}/dashboard#/events`);
+    const row = page.getByTestId('dead-letters').locator('tr', { hasText: 'dash-bad-price' });
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toContain('EVENT_SCHEMA');
+    expect(await row.textContent()).toMatch(/priceCents/);
+    // The applied price change of the earlier test is listed with its outcome.
+    await page.getByTestId('events').locator('tr', { hasText: 'dash-price-1' }).getByText('applied').waitFor();
+    await expectAccessible('events');
+    await shot('events');
+  });
+
+  it('switches to English, previews a template and lights up an order', async () => {
+    await page.goto(`${base}/dashboard#/templates`);
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Templates' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    await expect.poll(() => page.getByTestId('preview').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await expectAccessible('templates');
+    await page.goto(`${base}/dashboard#/pick`);
+    await page.getByLabel('Order number').fill('CC-1');
+    await page.getByLabel("The order's GTINs (one per line)").fill(`${PRODUCTS[1]!.gtin}\n4000417025012`);
+    await page.getByRole('button', { name: 'Light up' }).click();
+    await expect.poll(() => page.getByTestId('pick-results').textContent()).toContain(`${LABELS[1]!.labelId} → sent`);
+    expect(await page.getByTestId('pick-results').textContent()).toContain('Without a label: 4000417025012');
+    await expectAccessible('click & collect');
+    // Back to German for whoever uses this browser next.
+    await page.getByRole('button', { name: 'Deutsch' }).click();
+  });
+
+  it('audits the same with image prices cached by content hash (the snapshot behind the overview) as without', async () => {
+    // A change the labels have not shown yet, so the audit has a price mismatch to agree on.
+    await daemon.intake.ingest(JSON.stringify({ id: 'dash-price-2', source: 'pos', version: 4, type: 'price', data: { gtin: PRODUCTS[1]!.gtin, priceCents: 99, currency: 'EUR' } }), { channel: 'local' });
+    await daemon.planner.idle();
+    const o = { now: Date.now(), slaSeconds: daemon.config.audit.slaSeconds, unreachableAfterS: daemon.config.audit.unreachableAfterS, maxAttempts: daemon.config.dispatch.maxAttempts };
+    const cache = new ImagePriceCache();
+    const plain = await runAudit(daemon.db, o);
+    expect(await runAudit(daemon.db, o, {}, cache)).toEqual(plain);
+    expect(await runAudit(daemon.db, o, {}, cache)).toEqual(plain); // and again from the warm cache
+    expect(plain.labels.filter((l) => l.shownPriceCents !== null).length).toBeGreaterThanOrEqual(LABELS.length);
+  });
+});
