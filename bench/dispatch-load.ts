@@ -19,6 +19,8 @@ import { createLogger } from '../src/core/logger.js';
 import { ConfigSchema } from '../src/config/config-schema.js';
 import { ApRegistry } from '../src/domain/aps/ap-registry.js';
 import { Dispatcher } from '../src/domain/dispatch/dispatcher.js';
+import { LabelStore } from '../src/domain/labels/label-store.js';
+import { ImageStore } from '../src/domain/labels/image-store.js';
 import { Database } from '../src/persistence/database.js';
 
 const DispatchConfigSchema = ConfigSchema.shape.dispatch.unwrap();
@@ -57,8 +59,10 @@ async function run(minPassIntervalMs: number): Promise<Record<string, number>> {
         Date.now(),
       );
     }
+    const labels = await LabelStore.load({ db, clock: systemClock, log: createLogger({ level: 'silent' }) });
     const dispatcher = new Dispatcher({
-      db,
+      labels,
+      images: new ImageStore({ db }),
       // Every label is consistent: nothing is ever sent.
       gateway: { send: () => Promise.resolve(StatusCode.OK) },
       aps,
@@ -93,6 +97,7 @@ async function run(minPassIntervalMs: number): Promise<Record<string, number>> {
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     dispatcher.stop();
+    await labels.stop();
     latencies.sort((a, b) => a - b);
     const q = (p: number) => +(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0).toFixed(1);
     return {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../src/persistence/database.js';
 import { EventIntake } from '../src/domain/events/event-intake.js';
+import { LabelStore } from '../src/domain/labels/label-store.js';
 import { systemClock } from '../src/core/clock.js';
 import { createLogger } from '../src/core/logger.js';
 
@@ -42,7 +43,7 @@ const log = createLogger({ level: 'silent' });
 
 // 1. Sustained single events: each is its own durable transaction, answered before the next is sent.
 await withDb(async (db) => {
-  const intake = new EventIntake({ db, clock: systemClock, log, maxEventBytes: 64 << 20, onApplied: () => undefined });
+  const intake = new EventIntake({ db, labels: await LabelStore.load({ db, clock: systemClock, log }), clock: systemClock, log, maxEventBytes: 64 << 20, onApplied: () => undefined });
   const t0 = performance.now();
   for (let i = 0; i < events; i++) {
     const r = await intake.ingest(JSON.stringify({ id: `e${i}`, source: 'bench', version: i + 1, type: 'price', data: { gtin: gtin(i % 5000), priceCents: 100 + i } }), { channel: 'local' });
@@ -58,7 +59,7 @@ await withDb(async (db) => {
 
 // 2. A 50,000-row price list as one batch event (one transaction, all or nothing).
 await withDb(async (db) => {
-  const intake = new EventIntake({ db, clock: systemClock, log, maxEventBytes: 256 << 20, onApplied: () => undefined });
+  const intake = new EventIntake({ db, labels: await LabelStore.load({ db, clock: systemClock, log }), clock: systemClock, log, maxEventBytes: 256 << 20, onApplied: () => undefined });
   const list = Array.from({ length: rows }, (_, i) => ({ id: `p${i}`, source: 'hq', version: 1, type: 'price', data: { gtin: gtin(i), priceCents: 99 + (i % 900) } }));
   const payload = JSON.stringify({ id: 'pricelist-1', source: 'hq', version: 1, type: 'batch', data: { events: list } });
   const t0 = performance.now();

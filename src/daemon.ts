@@ -19,6 +19,8 @@ import { Database } from './persistence/database.js';
 import { EventIntake } from './domain/events/event-intake.js';
 import { LabelPlanner, type Renderer } from './domain/labels/label-planner.js';
 import { Dispatcher } from './domain/dispatch/dispatcher.js';
+import { LabelStore } from './domain/labels/label-store.js';
+import { ImageStore } from './domain/labels/image-store.js';
 import { ApRegistry } from './domain/aps/ap-registry.js';
 import { ApInboundHandler } from './domain/aps/ap-inbound-handler.js';
 import { LabelRenderer } from './domain/rendering/label-renderer.js';
@@ -53,6 +55,9 @@ export interface Daemon {
   config: Config;
   log: Logger;
   db: Database;
+  /** The owner of every label's state (D17); sqlite's `labels` table is its durable record. */
+  labels: LabelStore;
+  images: ImageStore;
   broker: EmbeddedBroker | null;
   /** URL of the MQTT broker the edge uses (embedded or external). */
   mqttUrl: string;
@@ -117,14 +122,21 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     const aps = new ApRegistry(db);
     await aps.load();
+    const labels = await LabelStore.load({ db, clock, log });
+    cleanup.push(() => labels.stop());
+    const images = new ImageStore({ db });
+    // Pictures no label refers to any more are dropped (D19); later, memory is swept the same way.
+    const pruned = await images.prune(labels.referencedHashes());
+    log.info({ evt: 'labels.loaded', labels: labels.size, imagesPruned: pruned }, 'label state loaded');
     const publishers: OutboxPublisher[] = [];
 
     let hubRef: ApHub | null = null;
     const gateway: ApGateway = { send: (apId, m) => hubRef!.send(apId, m) };
     const kickOutbox = () => publishers.forEach((p) => p.kick());
-    const alerts = new LabelAlerts({ db, lowBatteryMv: config.audit.lowBatteryMv, unreachableAfterS: config.audit.unreachableAfterS, onOutbox: kickOutbox });
+    const alerts = new LabelAlerts({ db, labels, lowBatteryMv: config.audit.lowBatteryMv, unreachableAfterS: config.audit.unreachableAfterS, onOutbox: kickOutbox });
     const dispatcher = new Dispatcher({
-      db,
+      labels,
+      images,
       gateway,
       aps,
       clock,
@@ -137,6 +149,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     });
     const planner = new LabelPlanner({
       db,
+      labels,
+      images,
       renderer,
       clock,
       log,
@@ -146,6 +160,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     });
     const intake = new EventIntake({
       db,
+      labels,
       clock,
       log,
       maxEventBytes: config.intake.maxEventBytes,
@@ -205,13 +220,13 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     for (const p of publishers) p.kick();
 
     const auditOptions = () => ({ now: clock.now(), slaSeconds: config.audit.slaSeconds, unreachableAfterS: config.audit.unreachableAfterS, maxAttempts: config.dispatch.maxAttempts });
-    const reporter = new AuditReporter({ db, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions, alerts, onOutbox: kickOutbox, maxReportBytes: config.mqtt.embedded.maxPacketBytes });
+    const reporter = new AuditReporter({ db, labels, images, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions, alerts, onOutbox: kickOutbox, maxReportBytes: config.mqtt.embedded.maxPacketBytes });
     reporter.start();
-    const operations = new LabelOperations({ db, gateway, log });
+    const operations = new LabelOperations({ labels, gateway, log });
     const requestHandlers = {
       audit: async (body: unknown) => {
         const q = z.object({ status: AuditStatusSchema.optional() }).passthrough().parse(body);
-        const report = await runAudit(db, auditOptions(), q.status ? { status: q.status } : {});
+        const report = await runAudit({ db, labels, images }, auditOptions(), q.status ? { status: q.status } : {});
         return toHqReport(report, { chain: config.store.chain, id: config.store.id }, `${config.store.chain}-${config.store.id}-audit-${report.generatedAt}`, config.mqtt.embedded.maxPacketBytes);
       },
       report: async () => ({ reportId: await reporter.publishReport() }),
@@ -227,8 +242,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, requestHandlers, { chain: config.store.chain, store: config.store.id, log }));
     for (const r of requestSources) await r.start();
 
-    const metrics = createMetrics({ db, dispatcher, hub });
-    const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
+    const metrics = createMetrics({ db, labels, dispatcher, hub });
+    const http = await buildHttpServer({ config, db, labels, images, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
       await http.listen({ host: config.http.host, port: config.http.port });
@@ -237,6 +252,13 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log.info({ evt: 'http.listening', host: config.http.host, port: httpPort }, 'HTTP API listening');
     }
     cleanup.push(() => http.close());
+
+    // Memory keeps a picture only while a label refers to it (desired, confirmed, in transfer, next).
+    let imageSweep = clock.setTimeout(function sweep() {
+      images.sweep(labels.referencedHashes());
+      labels.pruneHashes();
+      imageSweep = clock.setTimeout(sweep, 60_000);
+    }, 60_000);
 
     // Resume whatever a previous run left: dirty labels are planned, unconfirmed ones dispatched.
     planner.kick();
@@ -247,6 +269,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       config,
       log,
       db,
+      labels,
+      images,
       broker,
       mqttUrl,
       mqttPort: broker?.port ?? Number(new URL(mqttUrl).port || 1883),
@@ -261,6 +285,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       async settle() {
         await planner.idle();
         await dispatcher.idle();
+        await labels.flush();
       },
       stop() {
         stopping ??= (async () => {
@@ -276,6 +301,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           planner.stop();
           dispatcher.stop();
           reporter.stop();
+          clock.clearTimeout(imageSweep);
           for (const r of requestSources) r.stop();
           for (const p of publishers) await step('outbox', () => p.stop());
           // 3. Close the links, the MQTT client, the broker and last the database.
@@ -283,6 +309,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           await step('mqtt-client', () => client.endAsync(true));
           if (hqClient) await step('hq-client', () => hqClient!.endAsync(true));
           if (broker) await step('broker', () => broker!.close());
+          // The label store's last batch goes in before the database closes.
+          await step('labels', () => labels.stop());
           await step('database', () => db.close());
           log.info({ evt: 'daemon.stopped' }, 'stopped');
         })();

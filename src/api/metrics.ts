@@ -5,6 +5,7 @@
 import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../persistence/database.js';
 import type { Dispatcher } from '../domain/dispatch/dispatcher.js';
+import type { LabelStore } from '../domain/labels/label-store.js';
 import type { ApHub } from '../transport/ap-hub.js';
 
 export interface Metrics {
@@ -12,7 +13,7 @@ export interface Metrics {
   render(): Promise<string>;
 }
 
-export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub: ApHub }): Metrics {
+export function createMetrics(deps: { db: Database; labels: LabelStore; dispatcher: Dispatcher; hub: ApHub }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'esl_edge_' });
   new Gauge({
@@ -20,14 +21,16 @@ export function createMetrics(deps: { db: Database; dispatcher: Dispatcher; hub:
     help: 'Labels by dispatch state',
     labelNames: ['state'],
     registers: [registry],
-    async collect() {
-      const rows = await deps.db.all<{ state: string; n: number }>(
-        `SELECT CASE WHEN desired_hash IS NULL THEN 'no_content' WHEN confirmed_hash = desired_hash THEN 'consistent'
-                     WHEN transfer_state IS NOT NULL THEN 'transferring' ELSE 'waiting' END AS state, count(*) AS n
-         FROM labels GROUP BY 1`,
-      );
+    collect() {
+      const c = deps.labels.counts();
       this.reset();
-      for (const r of rows) this.set({ state: r.state }, r.n);
+      const states: [string, number][] = [
+        ['no_content', c.noContent],
+        ['consistent', c.consistent],
+        ['transferring', c.transferring],
+        ['waiting', c.waiting],
+      ];
+      for (const [state, n] of states) if (n > 0) this.set({ state }, n);
     },
   });
   const stat = (name: string, help: string, read: () => number) =>

@@ -22,7 +22,7 @@ describe(`a store of ${N} labels under faults`, () => {
   const tmp = tempDir();
   let daemon: Daemon;
   let sim: StoreSimulator;
-  const audit = () => runAudit(daemon.db, { now: Date.now(), slaSeconds: 3600, unreachableAfterS: 3600, maxAttempts: daemon.config.dispatch.maxAttempts });
+  const audit = () => runAudit(daemon, { now: Date.now(), slaSeconds: 3600, unreachableAfterS: 3600, maxAttempts: daemon.config.dispatch.maxAttempts });
 
   beforeAll(async () => {
     daemon = await startTestDaemon(tmp.dir, { dispatch: { maxInFlightPerAp: 256, retryBaseMs: 300, retryMaxMs: 3_000, transferTimeoutMs: 30_000, heartbeatIntervalS: 5, ackTimeoutMs: 5_000 } });

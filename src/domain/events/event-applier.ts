@@ -6,6 +6,7 @@
 import type { Tx } from '../../persistence/database.js';
 import type { SingleEvent } from './event-schemas.js';
 import { enqueue } from '../outbox/outbox.js';
+import type { LabelStore } from '../labels/label-store.js';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
 
@@ -29,6 +30,8 @@ export class EventApplier {
   constructor(
     private readonly tx: Tx,
     private readonly now: number,
+    /** The owner of label state: dirty marks and bindings are written in this transaction through it (D17). */
+    private readonly labels: Pick<LabelStore, 'markDirtyTx' | 'bindTx'>,
   ) {}
 
   private readonly stmts = new Map<string, ReturnType<Tx['prepare']>>();
@@ -105,7 +108,7 @@ export class EventApplier {
   alerts = 0;
 
   private async markDirty(gtin: string): Promise<void> {
-    await this.stmt('UPDATE labels SET dirty = dirty + 1 WHERE gtin = ?').run([gtin]);
+    await this.labels.markDirtyTx(this.tx, gtin);
   }
 
   private async change(e: SingleEvent): Promise<void> {
@@ -177,10 +180,7 @@ export class EventApplier {
       }
       case 'binding': {
         const d = e.data;
-        await this.stmt(
-          `INSERT INTO labels (label_id, gtin, template, dirty) VALUES (?, ?, ?, 1)
-           ON CONFLICT(label_id) DO UPDATE SET gtin = excluded.gtin, template = excluded.template, dirty = labels.dirty + 1`,
-        ).run([d.labelId, d.gtin, d.template ?? null]);
+        await this.labels.bindTx(this.tx, d.labelId, d.gtin, d.template ?? null);
         return;
       }
     }

@@ -12,6 +12,7 @@ import type { Logger } from '../../core/logger.js';
 import { EdgeErrorCode, errorMessage } from '../../core/errors.js';
 import { EventSchema, type EventReply, type EventType } from './event-schemas.js';
 import { EventApplier } from './event-applier.js';
+import type { LabelStore } from '../labels/label-store.js';
 
 export interface IngestContext {
   channel: 'mqtt' | 'http' | 'local';
@@ -32,6 +33,8 @@ export class EventIntake {
   constructor(
     private readonly deps: {
       db: Database;
+      /** The label-state owner: the applier marks labels dirty through it, in the event's transaction. */
+      labels: Pick<LabelStore, 'markDirtyTx' | 'bindTx'>;
       clock: Clock;
       log: Logger;
       maxEventBytes: number;
@@ -72,7 +75,7 @@ export class EventIntake {
     let batchDuplicate = false;
     let outboxed = 0;
     await this.deps.db.transaction(async (tx) => {
-      const applier = new EventApplier(tx, now);
+      const applier = new EventApplier(tx, now, this.deps.labels);
       if (event.type === 'batch') {
         if (await applier.isDuplicate(event.id)) {
           batchDuplicate = true;
