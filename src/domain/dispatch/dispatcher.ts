@@ -53,6 +53,9 @@ export interface DispatchStats {
   baseMismatches: number;
   /** Candidates held back in passes because their label was predicted to wake later (D19). */
   heldForWake: number;
+  /** Transfers started for a label whose wake was predicted, and for one whose wake was not (staged at once). */
+  stagedPredicted: number;
+  stagedUnpredicted: number;
 }
 
 export interface PassPick {
@@ -68,7 +71,7 @@ export interface PassPick {
  */
 export function selectForAp(
   work: Iterable<Readonly<LabelRecord>>,
-  o: { now: number; free: number; timedDisplay: boolean; stageAt: (l: Readonly<LabelRecord>) => number; wakeKey: (l: Readonly<LabelRecord>) => number },
+  o: { now: number; free: number; timedDisplay: boolean; stageAt: (l: Readonly<LabelRecord>, now: number) => number; wakeKey: (l: Readonly<LabelRecord>, now: number) => number },
 ): { picks: PassPick[]; nextAt: number; held: number } {
   const now = o.now;
   const send: { l: Readonly<LabelRecord>; key: number }[] = [];
@@ -87,13 +90,13 @@ export function selectForAp(
       if (l.needsSend) nextAt = Math.min(nextAt, l.nextAttemptAt);
       continue;
     }
-    const at = o.stageAt(l);
+    const at = o.stageAt(l, now);
     if (at > now) {
       held++;
       nextAt = Math.min(nextAt, at);
       continue;
     }
-    if (sendable) send.push({ l, key: o.wakeKey(l) });
+    if (sendable) send.push({ l, key: o.wakeKey(l, now) });
     else if (droppable) drop.push(l);
     else timed.push(l);
   }
@@ -130,7 +133,7 @@ export class Dispatcher {
   /** Transfers being sent right now (ACKs awaited), per AP. */
   private readonly sending = new Map<string, Set<string>>();
   readonly predictor: WakePredictor;
-  readonly stats: DispatchStats = { transfersStarted: 0, transfersStaged: 0, transfersDelivered: 0, transfersFailed: 0, bytesSent: 0, fullImages: 0, deltaImages: 0, baseMismatches: 0, heldForWake: 0 };
+  readonly stats: DispatchStats = { transfersStarted: 0, transfersStaged: 0, transfersDelivered: 0, transfersFailed: 0, bytesSent: 0, fullImages: 0, deltaImages: 0, baseMismatches: 0, heldForWake: 0, stagedPredicted: 0, stagedUnpredicted: 0 };
 
   constructor(
     private readonly deps: {
@@ -202,12 +205,10 @@ export class Dispatcher {
   }
 
   /** Wake-aware staging is on when a lead is configured (D19). */
-  private stageAt = (l: Readonly<LabelRecord>): number => {
-    const now = this.deps.clock.now();
+  private stageAt = (l: Readonly<LabelRecord>, now: number): number => {
     return this.deps.config.wakeLeadMs > 0 ? this.predictor.stageAt(l, now) : now;
   };
-  private wakeKey = (l: Readonly<LabelRecord>): number => {
-    const now = this.deps.clock.now();
+  private wakeKey = (l: Readonly<LabelRecord>, now: number): number => {
     return this.deps.config.wakeLeadMs > 0 ? (this.predictor.nextWake(l, now) ?? now) : now;
   };
 
@@ -231,7 +232,11 @@ export class Dispatcher {
       });
       this.stats.heldForWake += sel.held;
       earliest = Math.min(earliest, sel.nextAt);
-      for (const p of sel.picks) this.begin(ap.apId, p.label, p.mode);
+      for (const p of sel.picks) {
+        if (this.deps.config.wakeLeadMs > 0 && this.predictor.nextWake(p.label, now) !== null) this.stats.stagedPredicted++;
+        else this.stats.stagedUnpredicted++;
+        this.begin(ap.apId, p.label, p.mode);
+      }
     }
     if (earliest !== Infinity) this.wakeAt(earliest);
     return Promise.resolve();
@@ -385,8 +390,6 @@ export class Dispatcher {
     if (msg.status === StatusCode.OK) {
       this.stats.transfersDelivered++;
       const now = clock.now();
-      // The label was awake to take the image: a wake observation (D19).
-      labels.observeWake(msg.labelId, (s) => this.predictor.observe(s, now));
       if (l.dropTimed && l.transferHash === l.confirmedHash) labels.withdrawn(msg.labelId, msg.transferId);
       else labels.delivered(msg.labelId, msg.transferId, now);
     } else {

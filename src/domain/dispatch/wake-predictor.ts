@@ -5,8 +5,9 @@
  * before the wake, the queue holds the labels that wake soonest and the air, not the queue, bounds the AP.
  *
  * Observations are the instants labels were seen awake: forwarded check-ins (protocol §5.3; non-TIMER ones —
- * TRANSFER_DONE, FIRST_CONTACT, BOOT — come at once, TIMER ones at most once per report interval) and transfer
- * results (the label was awake to receive the image). Nothing about the simulator or a firmware's nominal
+ * TRANSFER_DONE, FIRST_CONTACT, BOOT — come at once, TIMER ones at most once per report interval). Transfer results
+ * are not used: they arrive a transfer's air time after the wake, and that bias, multiplied over the ten intervals
+ * between two TIMER reports, pushed observations off the grid. Nothing about the simulator or a firmware's nominal
  * interval is assumed: the interval is the spacing of observations, reduced to their approximate common divisor.
  *
  * A prediction is trusted only when it can be: an interval of at least half the check-in report interval may be a
