@@ -1,54 +1,122 @@
 /**
  * One label's state as the label store keeps it in memory (src/domain/labels/label-store.ts), and its mapping to a
- * row of the `labels` table (migrations 1, 3, 4). Every field is initialised in the constructor so all records
- * share one hidden class: a record is ~35 in-object slots (~300 B), hashes are interned by the store, so a
- * 200,000-label store's working set stays in tens of MB (D17, measured in test/labels/label-store.test.ts).
+ * row of the `labels` table (migrations 1, 3, 4). Strings (product, AP, hashes) are fields, interned by the store;
+ * numbers live in typed-array columns shared by all records, so a 200,000-label store's working set stays in tens
+ * of MB (D17, bench/label-store.ts).
  */
 
 /** Where a label's transfer stands: claimed and being sent, held by the AP, verified by the label. */
 export type TransferState = 'sending' | 'staged' | 'delivered';
+const TRANSFER_STATES = [null, 'sending', 'staged', 'delivered'] as const;
+
+/** Numeric fields in a Float64Array column block (NaN: null): times in epoch ms, and the u32 transfer id. */
+const F64 = ['desiredSince', 'confirmedAt', 'consistentSince', 'lastSeenAt', 'transferAt', 'transferDisplayAt', 'nextAttemptAt', 'nextAt', 'wakeAt', 'wakeIntervalMs', 'transferId'] as const;
+/** Small integers in an Int32Array column block (NULL_I: null). */
+const I32 = ['labelType', 'dirty', 'priority', 'batteryMv', 'rssi', 'lqi', 'temperatureC', 'wakeReason', 'page', 'attempts', 'alertFlags', 'bits'] as const;
+const NULL_I = -2147483648;
+const BIT_FORCE_FULL = 1;
+const BIT_DROP_TIMED = 2;
+const STATE_SHIFT = 2;
+
+/**
+ * The numbers of every label, column blocks indexed by a record's slot. A record's numbers in typed arrays take
+ * 11 × 8 + 12 × 4 bytes, where object fields would take a pointer each and a boxed heap number per time (D17).
+ */
+export class LabelColumns {
+  f64 = new Float64Array(0);
+  i32 = new Int32Array(0);
+  private used = 0;
+
+  allocate(): number {
+    if (this.used * F64.length >= this.f64.length) {
+      const cap = Math.max(1024, this.used * 2);
+      const f = new Float64Array(cap * F64.length);
+      f.set(this.f64);
+      const i = new Int32Array(cap * I32.length);
+      i.set(this.i32);
+      this.f64 = f;
+      this.i32 = i;
+    }
+    const slot = this.used++;
+    this.f64.fill(NaN, slot * F64.length, (slot + 1) * F64.length);
+    this.i32.fill(NULL_I, slot * I32.length, (slot + 1) * I32.length);
+    return slot;
+  }
+}
 
 export class LabelRecord {
-  labelType: number | null = null;
   gtin: string | null = null;
   template: string | null = null;
   apId: string | null = null;
-  /** A change counter: intake increments it durably, the planner clears it only if unchanged since it read it (D4). */
-  dirty = 0;
   desiredHash: string | null = null;
-  desiredSince: number | null = null;
-  priority = 2;
   confirmedHash: string | null = null;
-  confirmedAt: number | null = null;
-  consistentSince: number | null = null;
-  lastSeenAt: number | null = null;
-  batteryMv: number | null = null;
-  rssi: number | null = null;
-  lqi: number | null = null;
-  temperatureC: number | null = null;
-  wakeReason: number | null = null;
-  page: number | null = null;
-  transferId: number | null = null;
   transferAp: string | null = null;
   transferHash: string | null = null;
-  transferState: TransferState | null = null;
-  transferAt: number | null = null;
-  transferDisplayAt: number | null = null;
-  attempts = 0;
-  nextAttemptAt = 0;
-  lastError: string | null = null;
-  forceFull = false;
-  alertFlags = 0;
   /** Timed display (protocol §6.5): the picture the label must show from nextAt, rendered ahead (D13). */
   nextHash: string | null = null;
-  nextAt: number | null = null;
-  /** A timed picture the label holds is no longer wanted: withdraw it. */
-  dropTimed = false;
-  /** Wake learning (src/domain/dispatch/wake-predictor.ts); memory only: re-learnt from check-ins after a restart. */
-  wakeAt = -1;
-  wakeIntervalMs = 0;
+  lastError: string | null = null;
+  private readonly slot: number;
 
-  constructor(readonly id: string) {}
+  declare labelType: number | null;
+  /** A change counter: intake increments it durably, the planner clears it only if unchanged since it read it (D4). */
+  declare dirty: number;
+  declare priority: number;
+  declare desiredSince: number | null;
+  declare confirmedAt: number | null;
+  declare consistentSince: number | null;
+  declare lastSeenAt: number | null;
+  declare batteryMv: number | null;
+  declare rssi: number | null;
+  declare lqi: number | null;
+  declare temperatureC: number | null;
+  declare wakeReason: number | null;
+  declare page: number | null;
+  declare transferId: number | null;
+  declare transferAt: number | null;
+  declare transferDisplayAt: number | null;
+  declare attempts: number;
+  declare nextAttemptAt: number;
+  declare alertFlags: number;
+  declare nextAt: number | null;
+  /** Wake learning (src/domain/dispatch/wake-predictor.ts); memory only: re-learnt from check-ins after a restart. */
+  declare wakeAt: number;
+  declare wakeIntervalMs: number;
+  private declare bits: number;
+
+  constructor(
+    readonly id: string,
+    private readonly cols: LabelColumns,
+  ) {
+    this.slot = cols.allocate();
+    this.dirty = 0;
+    this.priority = 2;
+    this.attempts = 0;
+    this.nextAttemptAt = 0;
+    this.alertFlags = 0;
+    this.bits = 0;
+    this.wakeAt = -1;
+    this.wakeIntervalMs = 0;
+  }
+
+  get transferState(): TransferState | null {
+    return TRANSFER_STATES[this.bits >>> STATE_SHIFT] ?? null;
+  }
+  set transferState(v: TransferState | null) {
+    this.bits = (this.bits & ((1 << STATE_SHIFT) - 1)) | (TRANSFER_STATES.indexOf(v) << STATE_SHIFT);
+  }
+  get forceFull(): boolean {
+    return (this.bits & BIT_FORCE_FULL) !== 0;
+  }
+  set forceFull(v: boolean) {
+    this.bits = v ? this.bits | BIT_FORCE_FULL : this.bits & ~BIT_FORCE_FULL;
+  }
+  /** A timed picture the label holds is no longer wanted: withdraw it. */
+  get dropTimed(): boolean {
+    return (this.bits & BIT_DROP_TIMED) !== 0;
+  }
+  set dropTimed(v: boolean) {
+    this.bits = v ? this.bits | BIT_DROP_TIMED : this.bits & ~BIT_DROP_TIMED;
+  }
 
   /** The label must be sent its desired picture. */
   get needsSend(): boolean {
@@ -59,6 +127,29 @@ export class LabelRecord {
   get hasWork(): boolean {
     return this.needsSend || this.dropTimed || this.nextHash !== null;
   }
+}
+
+for (const [i, name] of F64.entries()) {
+  Object.defineProperty(LabelRecord.prototype, name, {
+    get(this: { cols: LabelColumns; slot: number }) {
+      const v = this.cols.f64[this.slot * F64.length + i]!;
+      return Number.isNaN(v) ? null : v;
+    },
+    set(this: { cols: LabelColumns; slot: number }, v: number | null) {
+      this.cols.f64[this.slot * F64.length + i] = v ?? NaN;
+    },
+  });
+}
+for (const [i, name] of I32.entries()) {
+  Object.defineProperty(LabelRecord.prototype, name, {
+    get(this: { cols: LabelColumns; slot: number }) {
+      const v = this.cols.i32[this.slot * I32.length + i]!;
+      return v === NULL_I ? null : v;
+    },
+    set(this: { cols: LabelColumns; slot: number }, v: number | null) {
+      this.cols.i32[this.slot * I32.length + i] = v ?? NULL_I;
+    },
+  });
 }
 
 /** A row of the `labels` table as sqlite returns it. */
@@ -98,12 +189,12 @@ export interface LabelRow {
   drop_timed: number;
 }
 
-export function recordFromRow(r: LabelRow, intern: (h: string | null) => string | null): LabelRecord {
-  const l = new LabelRecord(r.label_id);
+export function recordFromRow(r: LabelRow, cols: LabelColumns, intern: (h: string | null) => string | null, name: (n: string | null) => string | null): LabelRecord {
+  const l = new LabelRecord(r.label_id, cols);
   l.labelType = r.label_type;
   l.gtin = r.gtin;
-  l.template = r.template;
-  l.apId = r.ap_id;
+  l.template = name(r.template);
+  l.apId = name(r.ap_id);
   l.dirty = r.dirty;
   l.desiredHash = intern(r.desired_hash);
   l.desiredSince = r.desired_since;

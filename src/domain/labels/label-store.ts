@@ -20,7 +20,7 @@ import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { BLANK_HASH, WakeReason, type MessageOf } from '../../../firmware-protocol/src/index.js';
 import type { WakeState } from '../dispatch/wake-predictor.js';
-import { LabelRecord, UPSERT_SQL, recordFromRow, upsertParams, type LabelRow } from './label-record.js';
+import { LabelColumns, LabelRecord, UPSERT_SQL, recordFromRow, upsertParams, type LabelRow } from './label-record.js';
 
 export { LabelRecord } from './label-record.js';
 
@@ -49,7 +49,9 @@ type TelemetryRow = [string, number, string, number, number, number, number];
 
 export class LabelStore {
   private readonly labels = new Map<string, LabelRecord>();
-  private readonly byGtinIndex = new Map<string, Set<LabelRecord>>();
+  private readonly cols = new LabelColumns();
+  /** A product's label, or its labels when it has several (most products have one: no Set per label). */
+  private readonly byGtinIndex = new Map<string, LabelRecord | Set<LabelRecord>>();
   private readonly workIndex = new Map<string, Set<LabelRecord>>();
   private readonly queuedIndex = new Map<string, Set<LabelRecord>>();
   private readonly dirtySet = new Set<LabelRecord>();
@@ -78,7 +80,7 @@ export class LabelStore {
     const store = new LabelStore({ ...deps, flushIntervalMs: deps.flushIntervalMs ?? 100 });
     const rows = await deps.db.all<LabelRow>('SELECT * FROM labels');
     for (const r of rows) {
-      const l = recordFromRow(r, (h) => store.intern(h));
+      const l = recordFromRow(r, store.cols, (h) => store.intern(h), (n) => store.name(n));
       store.labels.set(l.id, l);
       store.index(l);
       if (r.transfer_state !== null) store.pending.add(l);
@@ -103,7 +105,7 @@ export class LabelStore {
     return this.labels.values();
   }
   byGtin(gtin: string): readonly Readonly<LabelRecord>[] {
-    return [...(this.byGtinIndex.get(gtin) ?? [])];
+    return this.labelsOf(gtin);
   }
   /** Labels with a pending change (dirty counter > 0), for the planner. */
   dirty(): Readonly<LabelRecord>[] {
@@ -142,7 +144,7 @@ export class LabelStore {
   async markDirtyTx(tx: Tx, gtin: string): Promise<void> {
     await this.stmt(tx, 'UPDATE labels SET dirty = dirty + 1 WHERE gtin = ?').run([gtin]);
     tx.onCommit(() => {
-      for (const l of [...(this.byGtinIndex.get(gtin) ?? [])]) this.mutate(l, false, () => l.dirty++);
+      for (const l of this.labelsOf(gtin)) this.mutate(l, false, () => l.dirty++);
     });
   }
 
@@ -238,7 +240,7 @@ export class LabelStore {
     const id = this.transferSeq;
     this.mutate(l, true, () => {
       l.transferId = id;
-      l.transferAp = c.apId;
+      l.transferAp = this.name(c.apId);
       l.transferHash = this.intern(c.hash);
       l.transferState = 'sending';
       l.transferAt = c.now;
@@ -340,7 +342,7 @@ export class LabelStore {
         this.addDelta(rec, 1);
       }
       rec.labelType = msg.labelType;
-      rec.apId = apId;
+      rec.apId = this.name(apId);
       if (rec.confirmedHash !== displayed || rec.confirmedAt === null) rec.confirmedAt = now;
       const before = { confirmed: rec.confirmedHash };
       rec.confirmedHash = displayed;
@@ -467,6 +469,21 @@ export class LabelStore {
 
   // ---- internals ------------------------------------------------------------------------------------------
 
+  private labelsOf(gtin: string): LabelRecord[] {
+    const v = this.byGtinIndex.get(gtin);
+    return v === undefined ? [] : v instanceof Set ? [...v] : [v];
+  }
+
+  /** AP ids and template names, one copy each (a few distinct values shared by every label). */
+  private readonly names = new Map<string, string>();
+  private name(n: string | null): string | null {
+    if (n === null) return null;
+    const known = this.names.get(n);
+    if (known !== undefined) return known;
+    this.names.set(n, n);
+    return n;
+  }
+
   private intern(h: string | null): string | null {
     if (h === null) return null;
     const known = this.hashes.get(h);
@@ -496,7 +513,7 @@ export class LabelStore {
   private obtain(labelId: string): LabelRecord {
     let l = this.labels.get(labelId);
     if (!l) {
-      l = new LabelRecord(labelId);
+      l = new LabelRecord(labelId, this.cols);
       this.labels.set(labelId, l);
     }
     return l;
@@ -532,7 +549,12 @@ export class LabelStore {
   }
 
   private index(l: LabelRecord): void {
-    if (l.gtin !== null) addTo(this.byGtinIndex, l.gtin, l);
+    if (l.gtin !== null) {
+      const v = this.byGtinIndex.get(l.gtin);
+      if (v === undefined) this.byGtinIndex.set(l.gtin, l);
+      else if (v instanceof Set) v.add(l);
+      else if (v !== l) this.byGtinIndex.set(l.gtin, new Set([v, l]));
+    }
     if (l.apId !== null && l.hasWork) addTo(this.workIndex, l.apId, l);
     if (l.transferAp !== null && (l.transferState === 'sending' || l.transferState === 'staged')) addTo(this.queuedIndex, l.transferAp, l);
     if (l.transferState !== null) this.transferSet.add(l);
@@ -540,7 +562,14 @@ export class LabelStore {
   }
 
   private unindex(l: LabelRecord): void {
-    if (l.gtin !== null) removeFrom(this.byGtinIndex, l.gtin, l);
+    if (l.gtin !== null) {
+      const v = this.byGtinIndex.get(l.gtin);
+      if (v === l) this.byGtinIndex.delete(l.gtin);
+      else if (v instanceof Set) {
+        v.delete(l);
+        if (v.size === 1) this.byGtinIndex.set(l.gtin, [...v][0]!);
+      }
+    }
     if (l.apId !== null) removeFrom(this.workIndex, l.apId, l);
     if (l.transferAp !== null) removeFrom(this.queuedIndex, l.transferAp, l);
     this.transferSet.delete(l);
