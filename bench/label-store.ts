@@ -56,8 +56,10 @@ try {
   rows.length = 0;
   const h2 = heap();
   const t0 = performance.now();
+  const lc0 = process.cpuUsage();
   const store = await LabelStore.load({ db, clock: systemClock, log: createLogger({ level: 'silent' }), flushIntervalMs: 3_600_000 });
   const loadS = (performance.now() - t0) / 1000;
+  const lc = process.cpuUsage(lc0);
   const h3 = heap();
   const storeBytes = h3 - h2;
 
@@ -72,7 +74,9 @@ try {
   // One write-behind batch with every label in it (the worst case: a whole store changed within one tick).
   for (const l of [...store.all()]) store.forceFull(l.id);
   const f0 = performance.now();
+  const c0 = process.cpuUsage();
   await store.flush();
+  const fc = process.cpuUsage(c0);
   const flushS = (performance.now() - f0) / 1000;
 
   process.stdout.write(
@@ -89,6 +93,9 @@ try {
       pass_all_aps_ms: +passMs.toFixed(1),
       pass_picks: picks,
       flush_all_rows_s: +flushS.toFixed(2),
+      // CPU seconds of the process, sqlite's threads included: wall time says little on a shared machine.
+      flush_all_rows_cpu_s: +((fc.user + fc.system) / 1e6).toFixed(2),
+      load_cpu_s: +((lc.user + lc.system) / 1e6).toFixed(2),
       rss_mb: Math.round(process.memoryUsage().rss / MB),
     })}\n`,
   );

@@ -197,4 +197,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX labels_to_drop ON labels(ap_id) WHERE drop_timed = 1;
   CREATE INDEX labels_to_stage ON labels(ap_id, next_at) WHERE next_hash IS NOT NULL;
   `,
+  `
+  -- The label store (D17) reads the labels table once at start and selects in memory; only intake's dirty mark by
+  -- product (labels_gtin) still searches it. The other indexes only slowed the store's write-behind batches.
+  DROP INDEX labels_dirty;
+  DROP INDEX labels_ap;
+  DROP INDEX labels_transfer_ap;
+  DROP INDEX labels_next_attempt;
+  DROP INDEX labels_to_send;
+  DROP INDEX labels_to_drop;
+  DROP INDEX labels_to_stage;
+  `,
 ];

@@ -222,16 +222,20 @@ export function recordFromRow(r: LabelRow, cols: LabelColumns, intern: (h: strin
 }
 
 /**
- * The write-behind upsert. It never writes `gtin` and `template` on conflict (only the transaction-bound binding
- * writes them), and it adds the pending change of the dirty counter instead of writing its value, so it cannot
- * overwrite what an intake transaction committed meanwhile (D17).
+ * The write-behind upsert of `rows` labels in one statement (a round trip to sqlite's thread per row made a batch of
+ * a whole store take a minute). It never writes `gtin` and `template` on conflict (only the transaction-bound binding
+ * writes them), and its `dirty` value is the pending change of the counter, added to the stored one, so it cannot
+ * overwrite what an intake transaction committed meanwhile (D18). A row it inserts exists in memory only: its counter
+ * is all pending changes, so the same value is right there.
  */
-export const UPSERT_SQL = `INSERT INTO labels (label_id, gtin, template, dirty, label_type, ap_id, desired_hash, desired_since, priority,
+export function upsertSql(rows: number): string {
+  const tuple = `(${Array.from({ length: UPSERT_COLUMNS }, () => '?').join(', ')})`;
+  return `INSERT INTO labels (label_id, gtin, template, dirty, label_type, ap_id, desired_hash, desired_since, priority,
     confirmed_hash, confirmed_at, consistent_since, last_seen_at, battery_mv, rssi, lqi, temperature_c, wake_reason, page,
     transfer_id, transfer_ap, transfer_hash, transfer_state, transfer_at, transfer_display_at, attempts, next_attempt_at,
     last_error, force_full, alert_flags, next_hash, next_at, drop_timed)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT(label_id) DO UPDATE SET dirty = max(0, labels.dirty + ?), label_type = excluded.label_type, ap_id = excluded.ap_id,
+  VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}
+  ON CONFLICT(label_id) DO UPDATE SET dirty = max(0, labels.dirty + excluded.dirty), label_type = excluded.label_type, ap_id = excluded.ap_id,
     desired_hash = excluded.desired_hash, desired_since = excluded.desired_since, priority = excluded.priority,
     confirmed_hash = excluded.confirmed_hash, confirmed_at = excluded.confirmed_at, consistent_since = excluded.consistent_since,
     last_seen_at = excluded.last_seen_at, battery_mv = excluded.battery_mv, rssi = excluded.rssi, lqi = excluded.lqi,
@@ -241,13 +245,15 @@ export const UPSERT_SQL = `INSERT INTO labels (label_id, gtin, template, dirty, 
     attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error,
     force_full = excluded.force_full, alert_flags = excluded.alert_flags, next_hash = excluded.next_hash, next_at = excluded.next_at,
     drop_timed = excluded.drop_timed`;
+}
+const UPSERT_COLUMNS = 33;
 
 export function upsertParams(l: LabelRecord, dirtyDelta: number): (string | number | null)[] {
   return [
     l.id,
     l.gtin,
     l.template,
-    Math.max(0, l.dirty),
+    dirtyDelta,
     l.labelType,
     l.apId,
     l.desiredHash,
@@ -277,6 +283,5 @@ export function upsertParams(l: LabelRecord, dirtyDelta: number): (string | numb
     l.nextHash,
     l.nextAt,
     l.dropTimed ? 1 : 0,
-    dirtyDelta,
   ];
 }

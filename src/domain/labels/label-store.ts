@@ -20,7 +20,7 @@ import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { BLANK_HASH, WakeReason, type MessageOf } from '../../../firmware-protocol/src/index.js';
 import type { WakeState } from '../dispatch/wake-predictor.js';
-import { LabelColumns, LabelRecord, UPSERT_SQL, recordFromRow, upsertParams, type LabelRow } from './label-record.js';
+import { LabelColumns, LabelRecord, recordFromRow, upsertParams, upsertSql, type LabelRow } from './label-record.js';
 
 export { LabelRecord } from './label-record.js';
 
@@ -46,6 +46,8 @@ export interface LabelCounts {
 }
 
 type TelemetryRow = [string, number, string, number, number, number, number];
+/** Labels per upsert statement: 50 × 33 parameters, well under sqlite's limit of 32,766. */
+const UPSERT_ROWS = 50;
 
 export class LabelStore {
   private readonly labels = new Map<string, LabelRecord>();
@@ -419,9 +421,15 @@ export class LabelStore {
     this.telemetry = [];
     this.flushing = this.deps.db
       .transaction(async (tx) => {
-        const up = tx.prepare(UPSERT_SQL);
-        for (const l of rows) await up.run(upsertParams(l, deltas.get(l) ?? 0));
-        for (const [l, d] of deltas) if (!rows.has(l)) await up.run(upsertParams(l, d));
+        const all = [...rows];
+        for (const l of deltas.keys()) if (!rows.has(l)) all.push(l);
+        const full = tx.prepare(upsertSql(UPSERT_ROWS));
+        for (let i = 0; i < all.length; i += UPSERT_ROWS) {
+          const part = all.slice(i, i + UPSERT_ROWS);
+          const params = part.flatMap((l) => upsertParams(l, deltas.get(l) ?? 0));
+          if (part.length === UPSERT_ROWS) await full.run(params);
+          else await tx.run(upsertSql(part.length), params);
+        }
         if (telemetry.length > 0) {
           const ins = tx.prepare('INSERT INTO label_telemetry (label_id, at, ap_id, battery_mv, rssi, lqi, temperature_c) VALUES (?, ?, ?, ?, ?, ?, ?)');
           for (const t of telemetry) await ins.run(t);
