@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { WakePredictor, approxGcd, type WakeState } from '../../src/domain/dispatch/wake-predictor.js';
 
-const fresh = (): WakeState => ({ wakeAt: -1, wakeIntervalMs: 0 });
+const fresh = (): WakeState => ({ wakeAt: -1, wakeIntervalMs: 0, wakeSamples: 0 });
 /** A deterministic pseudo-random sequence in [0, 1). */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -32,6 +32,8 @@ describe('wake predictor', () => {
 
   it('learns the interval from two wakes and stages shortly before the next', () => {
     const p = new WakePredictor(opts);
+    // Labels that wake like clockwork (the jitter learnt so far is small).
+    p.jitter = 0.03;
     const s = fresh();
     p.observe(s, 100_000);
     p.observe(s, 130_000);
@@ -50,6 +52,32 @@ describe('wake predictor', () => {
     p.observe(s, 120_000); // the next one
     expect(s.wakeIntervalMs).toBe(30_000);
     expect(approxGcd(300_000, 210_000, 0.25, 2_000)).toBe(30_000);
+  });
+
+  it('refines a biased first estimate from the long spacings of TIMER reports (one per report interval)', () => {
+    const p = new WakePredictor(opts);
+    const s = fresh();
+    const random = rng(3);
+    // True wakes every 30 s ± 10 %.
+    const wakes: number[] = [1_000];
+    for (let i = 1; i < 60; i++) wakes.push(wakes[i - 1]! + 30_000 * (1 + 0.1 * (2 * random() - 1)));
+    // A transfer result 1.5 s after wake 0 (its air time), the TRANSFER_DONE check-in at wake 1 …
+    p.observe(s, wakes[0]! + 1_500);
+    p.observe(s, wakes[1]!);
+    expect(Math.abs(s.wakeIntervalMs - 30_000)).toBeLessThan(5_000);
+    // … then a forwarded TIMER check-in every ~10 wakes (report interval 300 s).
+    for (const i of [11, 21, 31, 41, 51]) p.observe(s, wakes[i]!);
+    // The ambiguous long spacings do not corrupt the estimate (no collapse to a fraction of it).
+    expect(Math.abs(s.wakeIntervalMs - 30_000)).toBeLessThan(3_500);
+    // A label the edge sees wake now and then (the next transfer's result and check-in) is known precisely.
+    p.observe(s, wakes[52]! + 1_000);
+    p.observe(s, wakes[53]!);
+    p.observe(s, wakes[54]!);
+    const now = wakes[54]! + 5_000;
+    const at = p.stageAt(s, now);
+    expect(p.nextWake(s, now)).not.toBeNull();
+    expect(at).toBeLessThan(wakes[55]!);
+    expect(wakes[55]! - at).toBeLessThan(15_000);
   });
 
   it('does not trust an interval that may be a multiple of the report interval', () => {
@@ -86,6 +114,7 @@ describe('wake predictor', () => {
 
   it('a wrong prediction costs at most one interval: a missed wake is followed by the next one', () => {
     const p = new WakePredictor(opts);
+    p.jitter = 0.03;
     const s = fresh();
     p.observe(s, 0);
     p.observe(s, 30_000);

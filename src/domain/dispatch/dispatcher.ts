@@ -390,6 +390,8 @@ export class Dispatcher {
     if (msg.status === StatusCode.OK) {
       this.stats.transfersDelivered++;
       const now = clock.now();
+      // The label was awake to take the image: a sighting (D19).
+      labels.observeWake(msg.labelId, (s) => this.predictor.observe(s, now));
       if (l.dropTimed && l.transferHash === l.confirmedHash) labels.withdrawn(msg.labelId, msg.transferId);
       else labels.delivered(msg.labelId, msg.transferId, now);
     } else {

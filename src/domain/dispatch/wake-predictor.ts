@@ -5,10 +5,11 @@
  * before the wake, the queue holds the labels that wake soonest and the air, not the queue, bounds the AP.
  *
  * Observations are the instants labels were seen awake: forwarded check-ins (protocol §5.3; non-TIMER ones —
- * TRANSFER_DONE, FIRST_CONTACT, BOOT — come at once, TIMER ones at most once per report interval). Transfer results
- * are not used: they arrive a transfer's air time after the wake, and that bias, multiplied over the ten intervals
- * between two TIMER reports, pushed observations off the grid. Nothing about the simulator or a firmware's nominal
- * interval is assumed: the interval is the spacing of observations, reduced to their approximate common divisor.
+ * TRANSFER_DONE, FIRST_CONTACT, BOOT — come at once, TIMER ones at most once per report interval) and transfer
+ * results (the label was awake to take the image; late by the transfer's air time). Short spacings (a result, then
+ * the TRANSFER_DONE check-in one interval later) give a first estimate; the long spacings of TIMER reports refine it
+ * precisely once the number of intervals between two sightings is unambiguous. Nothing about the simulator or a
+ * firmware's nominal interval is assumed.
  *
  * A prediction is trusted only when it can be: an interval of at least half the check-in report interval may be a
  * multiple of the real one (TIMER check-ins are forwarded at most once per report interval), and a phase many
@@ -23,6 +24,8 @@ export interface WakeState {
   wakeAt: number;
   /** Learnt wake interval (ms); 0: not known yet. */
   wakeIntervalMs: number;
+  /** How many spacings confirmed the interval: its uncertainty shrinks with them. */
+  wakeSamples: number;
 }
 
 export interface WakePredictorOptions {
@@ -36,8 +39,10 @@ export interface WakePredictorOptions {
 
 /** Off-grid tolerance: an observation within this fraction of an interval of the grid confirms it. */
 const GRID_TOLERANCE = 0.25;
-/** Weight of a new sample in the interval and jitter estimates. */
+/** Weight of a new sample in the jitter estimate. */
 const EWMA = 0.2;
+/** A sighting r intervals away refines the interval only if its implied interval is within this/r of the estimate. */
+const UNAMBIGUOUS = 0.4;
 
 export class WakePredictor {
   /** Store-wide wake jitter per interval, relative (learnt from residuals; starts conservative). */
@@ -62,17 +67,29 @@ export class WakePredictor {
     const est = s.wakeIntervalMs;
     if (est === 0) {
       s.wakeIntervalMs = delta;
+      s.wakeSamples = 1;
     } else {
       const r = Math.round(delta / est);
-      const residual = delta - r * est;
-      if (r >= 1 && Math.abs(residual) <= GRID_TOLERANCE * est) {
-        // On the grid: refine the interval and learn the jitter.
-        s.wakeIntervalMs = est + (EWMA * residual) / r;
+      const implied = r >= 1 ? delta / r : delta;
+      if (r >= 1 && Math.abs(implied - est) <= (UNAMBIGUOUS * est) / r) {
+        // On the grid, and the count of intervals is unambiguous: a long baseline measures the interval precisely
+        // (its error is divided by r), so it weighs more. The residual teaches the jitter.
+        const residual = delta - r * est;
+        s.wakeIntervalMs = est + (implied - est) * (r / (r + 1 + s.wakeSamples));
+        s.wakeSamples = Math.min(1_000, s.wakeSamples + r);
         const rel = Math.abs(residual) / (est * Math.sqrt(r));
         this.jitter += EWMA * (rel - this.jitter);
+      } else if (delta < (1 - GRID_TOLERANCE) * est) {
+        // Shorter than the estimate: the estimate was a multiple of the real interval.
+        s.wakeIntervalMs = delta;
+        s.wakeSamples = 1;
       } else {
-        // Off the grid: the estimate was a multiple of the real interval (or the interval changed).
-        s.wakeIntervalMs = approxGcd(est, delta, GRID_TOLERANCE, this.sameWakeMs);
+        // Off the grid: both may be multiples of a shorter interval; otherwise the sighting says nothing about it.
+        const g = approxGcd(est, delta, GRID_TOLERANCE / 2, this.sameWakeMs);
+        if (g < (1 - GRID_TOLERANCE) * est) {
+          s.wakeIntervalMs = g;
+          s.wakeSamples = 1;
+        }
       }
     }
     s.wakeAt = at;
@@ -98,11 +115,13 @@ export class WakePredictor {
     const interval = s.wakeIntervalMs;
     if (s.wakeAt < 0 || interval <= 0 || interval >= this.opts.maxIntervalMs) return null;
     const n = Math.max(1, Math.ceil((now - s.wakeAt) / interval));
-    const sigma = this.jitter * interval * Math.sqrt(n);
+    // The jitter of n wakes adds up as √n; an error of the interval itself (about one interval's jitter over the
+    // intervals it was measured on) adds up n times.
+    const sigma = this.jitter * interval * (Math.sqrt(n) + n / Math.max(1, s.wakeSamples));
     // Beyond this the phase is blurred over the whole interval: no better than not knowing.
     if (4 * sigma + this.opts.leadMs >= interval) return null;
     // The previous predicted wake may still be happening (within its uncertainty): the label may wake any moment.
-    if (n >= 2 && s.wakeAt + (n - 1) * interval + 2 * this.jitter * interval * Math.sqrt(n - 1) > now) return { at: now, sigma: 0 };
+    if (n >= 2 && s.wakeAt + (n - 1) * interval + 2 * this.jitter * interval * (Math.sqrt(n - 1) + (n - 1) / Math.max(1, s.wakeSamples)) > now) return { at: now, sigma: 0 };
     return { at: s.wakeAt + n * interval, sigma };
   }
 }

@@ -12,7 +12,7 @@ const TRANSFER_STATES = [null, 'sending', 'staged', 'delivered'] as const;
 /** Numeric fields in a Float64Array column block (NaN: null): times in epoch ms, and the u32 transfer id. */
 const F64 = ['desiredSince', 'confirmedAt', 'consistentSince', 'lastSeenAt', 'transferAt', 'transferDisplayAt', 'nextAttemptAt', 'nextAt', 'wakeAt', 'wakeIntervalMs', 'transferId'] as const;
 /** Small integers in an Int32Array column block (NULL_I: null). */
-const I32 = ['labelType', 'dirty', 'priority', 'batteryMv', 'rssi', 'lqi', 'temperatureC', 'wakeReason', 'page', 'attempts', 'alertFlags', 'bits'] as const;
+const I32 = ['labelType', 'dirty', 'priority', 'batteryMv', 'rssi', 'lqi', 'temperatureC', 'wakeReason', 'page', 'attempts', 'alertFlags', 'bits', 'wakeSamples'] as const;
 const NULL_I = -2147483648;
 const BIT_FORCE_FULL = 1;
 const BIT_DROP_TIMED = 2;
@@ -81,6 +81,7 @@ export class LabelRecord {
   /** Wake learning (src/domain/dispatch/wake-predictor.ts); memory only: re-learnt from check-ins after a restart. */
   declare wakeAt: number;
   declare wakeIntervalMs: number;
+  declare wakeSamples: number;
   private declare bits: number;
 
   constructor(
@@ -96,6 +97,7 @@ export class LabelRecord {
     this.bits = 0;
     this.wakeAt = -1;
     this.wakeIntervalMs = 0;
+    this.wakeSamples = 0;
   }
 
   get transferState(): TransferState | null {
