@@ -223,6 +223,8 @@ export class Dispatcher {
       }
       const capacity = Math.min(this.deps.config.maxInFlightPerAp, ap.queueCapacity || this.deps.config.maxInFlightPerAp);
       const free = capacity - labels.inFlightOn(ap.apId);
+      // A full AP is looked at again when a transfer ends (every result and check-in asks for a pass).
+      if (free <= 0) continue;
       const sel = selectForAp(labels.workOn(ap.apId), {
         now,
         free,
