@@ -63,10 +63,17 @@ describe('promotion timing', () => {
   }
   async function advanceTo(t: number): Promise<void> {
     clock.advance(t - clock.now());
-    // Timers fired synchronously inside advance() start async work; let it finish.
+    // Timers fired synchronously inside advance() start async work; let it finish: a read queued behind the
+    // boundary's dirty mark returns after it committed, then the planner kicked by it runs (no wall-time guess).
     for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, 10));
+      await db.get('SELECT 1');
+      await new Promise((r) => setImmediate(r));
       await planner.idle();
+    }
+    while (labels.dirty().length > 0) {
+      planner.kick();
+      await planner.idle();
+      await db.get('SELECT 1');
     }
   }
 
