@@ -1,8 +1,9 @@
 /**
  * Steady-state load of the dispatcher in a store the size of the reference store: 50,000 labels on 25 APs, every
  * label showing what it should, and the check-ins the APs forward while nothing changes — one per label per
- * check-in report interval (300 s by default: ~167/s). Every check-in goes through Dispatcher.labelCheckin (its
- * transaction, telemetry row and kick), against a real sqlite file.
+ * check-in report interval (300 s by default: ~167/s). Every check-in goes through Dispatcher.labelCheckin (the label
+ * store's check-in transition, its telemetry queued for the next write-behind batch, and a kick), against a real
+ * sqlite file (D17, D18).
  *
  * Measured twice in the same run: with dispatch passes throttled (`dispatch.minPassIntervalMs`, the default 200 ms)
  * and unthrottled (0, the baseline: a pass after every kick, back to back). Reports the process CPU seconds per
