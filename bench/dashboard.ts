@@ -22,6 +22,7 @@ import { parseConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
 import { buildStore, seedBatches } from './full-store-store.js';
+import { BLANK_HASH } from '../firmware-protocol/src/index.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -56,23 +57,37 @@ const config = parseConfig({
 });
 const daemon = await startDaemon(config, { log: createLogger({ level: 'warn' }) });
 const base = `http://127.0.0.1:${daemon.httpPort}`;
+const BLANK = BLANK_HASH;
+function checkinAll(shown: (l: (typeof store.file.labels)[number], i: number) => string): void {
+  for (const [i, l] of store.file.labels.entries()) {
+    void daemon.dispatcher.labelCheckin(l.apId, {
+      type: 'LABEL_CHECKIN',
+      labelId: l.labelId,
+      labelType: l.labelType,
+      displayedHash: shown(l, i),
+      page: 0,
+      batteryMv: 2900,
+      rssi: -60,
+      lqi: 200,
+      temperatureC: 20,
+      wakeReason: 0,
+      pendingTransferId: 0,
+    });
+  }
+}
 try {
   if (!reuse) {
     for (const batch of seedBatches(store, Date.now())) await daemon.intake.ingest(JSON.stringify(batch), { channel: 'local' });
-    // Check-ins, as the APs would forward them: type and AP of every label.
-    const now = Date.now();
-    await daemon.db.transaction(async (tx) => {
-      for (const l of store.file.labels) {
-        await tx.run('UPDATE labels SET label_type = ?, ap_id = ?, last_seen_at = ? WHERE label_id = ?', [l.labelType, l.apId, now, l.labelId]);
-      }
-    });
+    // Check-ins, as the APs would forward them (through the dispatcher into the label store, D17): type and AP of
+    // every label, then — once planned — 95 % of labels acknowledging their picture; the rest are on their way.
+    checkinAll((l) => daemon.labels.get(l.labelId)?.confirmedHash ?? BLANK);
     daemon.planner.kick();
     await daemon.planner.idle();
-    // 95 % of labels acknowledged their picture; the rest are on their way (pending).
-    await daemon.db.run('UPDATE labels SET confirmed_hash = desired_hash, confirmed_at = ?, consistent_since = ? WHERE desired_hash IS NOT NULL AND rowid % 20 <> 0', [Date.now(), Date.now()]);
+    checkinAll((l, i) => (i % 20 !== 0 ? (daemon.labels.get(l.labelId)?.desiredHash ?? BLANK) : BLANK));
   }
   // Heard just now, so no label counts as unreachable however old the kept store is.
-  await daemon.db.run('UPDATE labels SET last_seen_at = ?', [Date.now()]);
+  checkinAll((l) => daemon.labels.get(l.labelId)?.confirmedHash ?? BLANK);
+  await daemon.labels.flush();
   emit({ step: 'store_ready', reused: reuse, setup_s: +((performance.now() - t0) / 1000).toFixed(1) });
 
   const a0 = performance.now();

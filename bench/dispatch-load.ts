@@ -1,8 +1,9 @@
 /**
  * Steady-state load of the dispatcher in a store the size of the reference store: 50,000 labels on 25 APs, every
  * label showing what it should, and the check-ins the APs forward while nothing changes — one per label per
- * check-in report interval (300 s by default: ~167/s). Every check-in goes through Dispatcher.labelCheckin (its
- * transaction, telemetry row and kick), against a real sqlite file.
+ * check-in report interval (300 s by default: ~167/s). Every check-in goes through Dispatcher.labelCheckin (the label
+ * store's check-in transition, its telemetry queued for the next write-behind batch, and a kick), against a real
+ * sqlite file (D17, D18).
  *
  * Measured twice in the same run: with dispatch passes throttled (`dispatch.minPassIntervalMs`, the default 200 ms)
  * and unthrottled (0, the baseline: a pass after every kick, back to back). Reports the process CPU seconds per
@@ -19,6 +20,8 @@ import { createLogger } from '../src/core/logger.js';
 import { ConfigSchema } from '../src/config/config-schema.js';
 import { ApRegistry } from '../src/domain/aps/ap-registry.js';
 import { Dispatcher } from '../src/domain/dispatch/dispatcher.js';
+import { LabelStore } from '../src/domain/labels/label-store.js';
+import { ImageStore } from '../src/domain/labels/image-store.js';
 import { Database } from '../src/persistence/database.js';
 
 const DispatchConfigSchema = ConfigSchema.shape.dispatch.unwrap();
@@ -57,8 +60,10 @@ async function run(minPassIntervalMs: number): Promise<Record<string, number>> {
         Date.now(),
       );
     }
+    const labels = await LabelStore.load({ db, clock: systemClock, log: createLogger({ level: 'silent' }) });
     const dispatcher = new Dispatcher({
-      db,
+      labels,
+      images: new ImageStore({ db }),
       // Every label is consistent: nothing is ever sent.
       gateway: { send: () => Promise.resolve(StatusCode.OK) },
       aps,
@@ -93,6 +98,7 @@ async function run(minPassIntervalMs: number): Promise<Record<string, number>> {
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     dispatcher.stop();
+    await labels.stop();
     latencies.sort((a, b) => a - b);
     const q = (p: number) => +(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0).toFixed(1);
     return {

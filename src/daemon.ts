@@ -19,6 +19,8 @@ import { Database } from './persistence/database.js';
 import { EventIntake } from './domain/events/event-intake.js';
 import { LabelPlanner, type Renderer } from './domain/labels/label-planner.js';
 import { Dispatcher } from './domain/dispatch/dispatcher.js';
+import { LabelStore } from './domain/labels/label-store.js';
+import { ImageStore } from './domain/labels/image-store.js';
 import { ApRegistry } from './domain/aps/ap-registry.js';
 import { ApInboundHandler } from './domain/aps/ap-inbound-handler.js';
 import { LabelRenderer } from './domain/rendering/label-renderer.js';
@@ -57,6 +59,9 @@ export interface Daemon {
   config: Config;
   log: Logger;
   db: Database;
+  /** The owner of every label's state (D17); sqlite's `labels` table is its durable record. */
+  labels: LabelStore;
+  images: ImageStore;
   broker: EmbeddedBroker | null;
   /** URL of the MQTT broker the edge uses (embedded or external). */
   mqttUrl: string;
@@ -128,14 +133,21 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     const aps = new ApRegistry(db);
     await aps.load();
+    const labels = await LabelStore.load({ db, clock, log });
+    cleanup.push(() => labels.stop());
+    const images = new ImageStore({ db });
+    // Pictures no label refers to any more are dropped (D19); later, memory is swept the same way.
+    const pruned = await images.prune(labels.referencedHashes());
+    log.info({ evt: 'labels.loaded', labels: labels.size, imagesPruned: pruned }, 'label state loaded');
     const publishers: OutboxPublisher[] = [];
 
     let hubRef: ApHub | null = null;
     const gateway: ApGateway = { send: (apId, m) => hubRef!.send(apId, m) };
     const kickOutbox = () => publishers.forEach((p) => p.kick());
-    const alerts = new LabelAlerts({ db, lowBatteryMv: config.audit.lowBatteryMv, unreachableAfterS: config.audit.unreachableAfterS, onOutbox: kickOutbox });
+    const alerts = new LabelAlerts({ db, labels, lowBatteryMv: config.audit.lowBatteryMv, unreachableAfterS: config.audit.unreachableAfterS, onOutbox: kickOutbox });
     const dispatcher = new Dispatcher({
-      db,
+      labels,
+      images,
       gateway,
       aps,
       clock,
@@ -148,6 +160,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     });
     const planner = new LabelPlanner({
       db,
+      labels,
+      images,
       renderer,
       clock,
       log,
@@ -159,6 +173,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const pruner = new StoragePruner({ db, clock, log, config: config.storage, hqConfigured: config.hq !== undefined, onOutbox: kickOutbox, onPruned: (t, r, n) => late.metrics?.storagePruned(t, r, n) });
     const intake = new EventIntake({
       db,
+      labels,
       clock,
       log,
       maxEventBytes: config.intake.maxEventBytes,
@@ -220,13 +235,13 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     for (const p of publishers) p.kick();
 
     const auditOptions = () => ({ now: clock.now(), slaSeconds: config.audit.slaSeconds, unreachableAfterS: config.audit.unreachableAfterS, maxAttempts: config.dispatch.maxAttempts });
-    const reporter = new AuditReporter({ db, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions, alerts, onOutbox: kickOutbox, maxReportBytes: config.mqtt.embedded.maxPacketBytes });
+    const reporter = new AuditReporter({ db, labels, images, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions, alerts, onOutbox: kickOutbox, maxReportBytes: config.mqtt.embedded.maxPacketBytes });
     reporter.start();
-    const operations = new LabelOperations({ db, gateway, log });
+    const operations = new LabelOperations({ labels, gateway, log });
     const requestHandlers = {
       audit: async (body: unknown) => {
         const q = z.object({ status: AuditStatusSchema.optional() }).passthrough().parse(body);
-        const report = await runAudit(db, auditOptions(), q.status ? { status: q.status } : {});
+        const report = await runAudit({ db, labels, images }, auditOptions(), q.status ? { status: q.status } : {});
         return toHqReport(report, { chain: config.store.chain, id: config.store.id }, `${config.store.chain}-${config.store.id}-audit-${report.generatedAt}`, config.mqtt.embedded.maxPacketBytes);
       },
       report: async () => ({ reportId: await reporter.publishReport() }),
@@ -242,11 +257,11 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, requestHandlers, { chain: config.store.chain, store: config.store.id, log }));
     for (const r of requestSources) await r.start();
 
-    const metrics = createMetrics({ db, dispatcher, hub, intake, extra: broker ? [broker.metrics] : [] });
+    const metrics = createMetrics({ db, labels, dispatcher, hub, intake, extra: broker ? [broker.metrics] : [] });
     late.metrics = metrics;
     pruner.start();
-    const http = await buildHttpServer({ config, db, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
-    if (config.dashboard.enabled) await http.register(dashboardPlugin, { config, db, clock, log, intake, aps, operations, renderer, kickDispatch: () => dispatcher.kick() });
+    const http = await buildHttpServer({ config, db, labels, images, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
+    if (config.dashboard.enabled) await http.register(dashboardPlugin, { config, db, labels, images, clock, log, intake, aps, operations, renderer, kickDispatch: () => dispatcher.kick() });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
       await http.listen({ host: config.http.host, port: config.http.port });
@@ -255,6 +270,13 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log.info({ evt: 'http.listening', scheme: config.http.tls ? 'https' : 'http', host: config.http.host, port: httpPort }, 'HTTP API listening');
     }
     cleanup.push(() => http.close());
+
+    // Memory keeps a picture only while a label refers to it (desired, confirmed, in transfer, next).
+    let imageSweep = clock.setTimeout(function sweep() {
+      images.sweep(labels.referencedHashes());
+      labels.pruneHashes();
+      imageSweep = clock.setTimeout(sweep, 60_000);
+    }, 60_000);
 
     // Resume whatever a previous run left: dirty labels are planned, unconfirmed ones dispatched.
     planner.kick();
@@ -265,6 +287,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       config,
       log,
       db,
+      labels,
+      images,
       broker,
       mqttUrl,
       mqttPort: broker?.port ?? Number(new URL(mqttUrl).port || 1883),
@@ -280,6 +304,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       async settle() {
         await planner.idle();
         await dispatcher.idle();
+        await labels.flush();
       },
       stop() {
         stopping ??= (async () => {
@@ -299,6 +324,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           dispatcher.stop();
           reporter.stop();
           await step('pruner', () => pruner.stop());
+          clock.clearTimeout(imageSweep);
           for (const r of requestSources) r.stop();
           for (const p of publishers) await step('outbox', () => p.stop());
           // 3. Close the links, the MQTT client, the broker and last the database.
@@ -306,6 +332,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           await step('mqtt-client', () => client.endAsync(true));
           if (hqClient) await step('hq-client', () => hqClient!.endAsync(true));
           if (broker) await step('broker', () => broker!.close());
+          // The label store's last batch goes in before the database closes.
+          await step('labels', () => labels.stop());
           await step('database', () => db.close());
           releasePidFile();
           log.info({ evt: 'daemon.stopped' }, 'stopped');

@@ -16,7 +16,8 @@ import { AuditEntrySchema, AuditStatusSchema, auditToCsv, runAudit } from '../do
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { ApRegistry } from '../domain/aps/ap-registry.js';
-import { loadImage } from '../domain/labels/image-store.js';
+import type { ImageStore } from '../domain/labels/image-store.js';
+import type { LabelStore } from '../domain/labels/label-store.js';
 import { planesToPng } from '../domain/rendering/planes-png.js';
 import { LABEL_TYPES, labelTypeById, labelTypeByName } from '../../firmware-protocol/src/index.js';
 import type { Renderer } from '../domain/labels/label-planner.js';
@@ -31,6 +32,9 @@ import { errorReply, parseQuery } from './http-errors.js';
 export interface HttpDeps {
   config: Config;
   db: Database;
+  /** The label-state owner and the pictures: label queries ask them, not the table (D17). */
+  labels: LabelStore;
+  images: ImageStore;
   clock: Clock;
   log: Logger;
   intake: EventIntake;
@@ -130,7 +134,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   });
   app.get('/api/v1/audit', doc({ summary: 'Price-consistency audit of every label (JSON, or CSV with format=csv)', querystring: { type: 'object', properties: { status: { type: 'string', enum: AuditStatusSchema.options }, format: { type: 'string', enum: ['json', 'csv'] } } } }), async (req, reply) => {
     const q = parseQuery(z.object({ status: AuditStatusSchema.optional(), format: z.enum(['json', 'csv']).default('json') }), req.query);
-    const report = await runAudit(db, auditOptions(), q.status ? { status: q.status } : {});
+    const report = await runAudit(deps, auditOptions(), q.status ? { status: q.status } : {});
     if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').send(auditToCsv(report));
     return report;
   });
@@ -138,31 +142,39 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   // ---- labels ----
   app.get('/api/v1/labels', doc({ summary: 'All labels with their audit status', querystring: { type: 'object', properties: { gtin: { type: 'string' } } }, response: { 200: { type: 'object', properties: { total: { type: 'integer' }, labels: { type: 'array', items: auditEntrySchema } } } } }), async (req) => {
     const gtin = parseQuery(z.object({ gtin: z.string().regex(/^\d{8,14}$/, 'gtin must be 8 to 14 digits').optional() }), req.query).gtin;
-    const report = await runAudit(db, auditOptions());
+    const report = await runAudit(deps, auditOptions());
     const labels = gtin ? report.labels.filter((l) => l.gtin === gtin) : report.labels;
     return { total: labels.length, labels };
   });
   app.get('/api/v1/labels/:id', doc({ summary: 'One label: audit status and telemetry' }), async (req, reply) => {
     const p = LabelIdParam.safeParse(req.params);
     if (!p.success) return reply.code(400).send({ error: 'HTTP_BAD_LABEL_ID', message: 'label id must be 16 upper-case hex digits' });
-    const report = await runAudit(db, auditOptions(), { labelId: p.data.id });
+    const report = await runAudit(deps, auditOptions(), { labelId: p.data.id });
     const entry = report.labels[0];
     if (!entry) return reply.code(404).send({ error: 'LABEL_NOT_FOUND', message: `no label ${p.data.id}` });
-    const row = await db.get<Record<string, unknown>>(
-      'SELECT label_type, battery_mv, rssi, lqi, temperature_c, wake_reason, page, transfer_state, confirmed_at FROM labels WHERE label_id = ?',
-      [p.data.id],
-    );
-    return { ...entry, telemetry: row };
+    const l = deps.labels.get(p.data.id)!;
+    const telemetry = {
+      label_type: l.labelType,
+      battery_mv: l.batteryMv,
+      rssi: l.rssi,
+      lqi: l.lqi,
+      temperature_c: l.temperatureC,
+      wake_reason: l.wakeReason,
+      page: l.page,
+      transfer_state: l.transferState,
+      confirmed_at: l.confirmedAt,
+    };
+    return { ...entry, telemetry };
   });
   /** The PNG a label currently shows (`?which=current`, from its acknowledged hash) or should show (`desired`). */
   app.get('/api/v1/labels/:id/image.png', doc({ summary: 'PNG of what the label shows (which=current) or should show (which=desired)', querystring: { type: 'object', properties: { which: { type: 'string', enum: ['current', 'desired'] }, scale: { type: 'integer', minimum: 1, maximum: 8 } } } }), async (req, reply) => {
     const p = LabelIdParam.safeParse(req.params);
     if (!p.success) return reply.code(400).send({ error: 'HTTP_BAD_LABEL_ID', message: 'label id must be 16 upper-case hex digits' });
     const q = { data: parseQuery(z.object({ which: z.enum(['current', 'desired']).default('current'), scale: z.coerce.number().int().min(1).max(8).default(2) }), req.query) };
-    const row = await db.get<{ desired_hash: string | null; confirmed_hash: string | null }>('SELECT desired_hash, confirmed_hash FROM labels WHERE label_id = ?', [p.data.id]);
-    if (!row) return reply.code(404).send({ error: 'LABEL_NOT_FOUND', message: `no label ${p.data.id}` });
-    const hash = q.data.which === 'current' ? row.confirmed_hash : row.desired_hash;
-    const img = hash ? await loadImage(db, hash) : undefined;
+    const label = deps.labels.get(p.data.id);
+    if (!label) return reply.code(404).send({ error: 'LABEL_NOT_FOUND', message: `no label ${p.data.id}` });
+    const hash = q.data.which === 'current' ? label.confirmedHash : label.desiredHash;
+    const img = hash ? await deps.images.load(hash) : undefined;
     const type = img ? labelTypeById(img.labelType) : undefined;
     if (!img || !type) return reply.code(404).send({ error: 'IMAGE_NOT_FOUND', message: `label ${p.data.id} has no known ${q.data.which} image` });
     const png = await planesToPng(img.planes, type, { scale: q.data.scale });

@@ -5,6 +5,7 @@
 import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../persistence/database.js';
 import type { Dispatcher } from '../domain/dispatch/dispatcher.js';
+import type { LabelStore } from '../domain/labels/label-store.js';
 import type { ApHub } from '../transport/ap-hub.js';
 import type { GroupCommitStats } from '../domain/events/group-commit.js';
 
@@ -19,6 +20,7 @@ export interface Metrics {
 
 export function createMetrics(deps: {
   db: Database;
+  labels: LabelStore;
   dispatcher: Dispatcher;
   hub: ApHub;
   extra?: Registry[];
@@ -31,14 +33,16 @@ export function createMetrics(deps: {
     help: 'Labels by dispatch state',
     labelNames: ['state'],
     registers: [registry],
-    async collect() {
-      const rows = await deps.db.all<{ state: string; n: number }>(
-        `SELECT CASE WHEN desired_hash IS NULL THEN 'no_content' WHEN confirmed_hash = desired_hash THEN 'consistent'
-                     WHEN transfer_state IS NOT NULL THEN 'transferring' ELSE 'waiting' END AS state, count(*) AS n
-         FROM labels GROUP BY 1`,
-      );
+    collect() {
+      const c = deps.labels.counts();
       this.reset();
-      for (const r of rows) this.set({ state: r.state }, r.n);
+      const states: [string, number][] = [
+        ['no_content', c.noContent],
+        ['consistent', c.consistent],
+        ['transferring', c.transferring],
+        ['waiting', c.waiting],
+      ];
+      for (const [state, n] of states) if (n > 0) this.set({ state }, n);
     },
   });
   const stat = (name: string, help: string, read: () => number) =>

@@ -25,7 +25,7 @@ export function startStatusLine(daemon: Daemon, out: NodeJS.WriteStream = proces
   const tty = out.isTTY === true;
   const tick = async () => {
     const c = daemon.config;
-    const report = await runAudit(daemon.db, { now: Date.now(), slaSeconds: c.audit.slaSeconds, unreachableAfterS: c.audit.unreachableAfterS, maxAttempts: c.dispatch.maxAttempts });
+    const report = await runAudit(daemon, { now: Date.now(), slaSeconds: c.audit.slaSeconds, unreachableAfterS: c.audit.unreachableAfterS, maxAttempts: c.dispatch.maxAttempts });
     const last = await daemon.db.get<{ id: string; type: string; status: string; received_at: number }>('SELECT id, type, status, received_at FROM events ORDER BY received_at DESC LIMIT 1');
     const aps = daemon.aps.all();
     const line = statusLine(report.counts, report.priceMismatches, aps.filter((a) => a.online).length, aps.length, last);

@@ -162,6 +162,11 @@ export const ConfigSchema = z.object({
        * 50,000-label store forwards ~170 check-ins/s, and unthrottled passes would run back to back (D16). 0 = off.
        */
       minPassIntervalMs: z.number().int().min(0).max(10_000).default(200),
+      /**
+       * Wake-aware staging (D19): a transfer is staged this long (plus the phase uncertainty) before its label's
+       * predicted wake, learnt from its check-ins. Labels whose wake cannot be predicted are staged at once. 0 = off.
+       */
+      wakeLeadMs: z.number().int().min(0).max(60_000).default(3_000),
     })
     .default({
       maxInFlightPerAp: 256,
@@ -174,6 +179,7 @@ export const ConfigSchema = z.object({
       heartbeatIntervalS: 30,
       checkinReportIntervalS: 300,
       minPassIntervalMs: 200,
+      wakeLeadMs: 3_000,
     }),
   audit: z
     .object({

@@ -27,6 +27,11 @@ export interface Tx {
   exec(sql: string): Promise<void>;
   /** A prepared statement for bulk writes inside the transaction; finalised when the transaction ends. */
   prepare(sql: string): PreparedStatement;
+  /**
+   * Runs `fn` right after this transaction commits, before any later transaction starts (never on rollback). The
+   * label store uses it to apply to its memory exactly what a caller's transaction made durable (D17).
+   */
+  onCommit(fn: () => void): void;
 }
 export interface PreparedStatement {
   run(params?: Params): Promise<{ changes: number }>;
@@ -83,8 +88,12 @@ export class Database {
     return this.enqueue(async () => {
       const tx = this.direct();
       const statements: sqlite3.Statement[] = [];
+      const hooks: (() => void)[] = [];
       const txWithPrepare: Tx = {
         ...tx,
+        onCommit: (hook) => {
+          hooks.push(hook);
+        },
         prepare: (sql) => {
           const stmt = this.db.prepare(sql);
           statements.push(stmt);
@@ -104,16 +113,19 @@ export class Database {
         },
       };
       await tx.exec('BEGIN IMMEDIATE');
+      let result: T;
       try {
-        const result = await fn(txWithPrepare);
+        result = await fn(txWithPrepare);
         await finalize(statements);
         await tx.exec('COMMIT');
-        return result;
       } catch (err) {
         await finalize(statements).catch(() => undefined);
         await tx.exec('ROLLBACK').catch(() => undefined);
         throw err;
       }
+      // In commit order and synchronously, so memory never sees a later transaction's effect before this one's.
+      for (const hook of hooks) hook();
+      return result;
     });
   }
 
@@ -164,6 +176,9 @@ export class Database {
       exec: (sql) => new Promise((resolve, reject) => db.exec(sql, (err) => (err ? reject(wrap(err, sql)) : resolve()))),
       prepare: () => {
         throw new EdgeError(EdgeErrorCode.DB_ERROR, 'prepare() is only available inside a transaction');
+      },
+      onCommit: () => {
+        throw new EdgeError(EdgeErrorCode.DB_ERROR, 'onCommit() is only available inside a transaction');
       },
     };
   }

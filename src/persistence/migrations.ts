@@ -219,4 +219,15 @@ export const MIGRATIONS: readonly string[] = [
   -- The dashboard lists recent events newest first.
   CREATE INDEX events_received ON events(received_at);
   `,
+  `
+  -- The label store (D17) reads the labels table once at start and selects in memory; only intake's dirty mark by
+  -- product (labels_gtin) still searches it. The other indexes only slowed the store's write-behind batches.
+  DROP INDEX labels_dirty;
+  DROP INDEX labels_ap;
+  DROP INDEX labels_transfer_ap;
+  DROP INDEX labels_next_attempt;
+  DROP INDEX labels_to_send;
+  DROP INDEX labels_to_drop;
+  DROP INDEX labels_to_stage;
+  `,
 ];

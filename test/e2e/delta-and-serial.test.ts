@@ -24,7 +24,8 @@ async function setPrice(daemon: Daemon, gtin: string, priceCents: number): Promi
 }
 
 async function labelRow(daemon: Daemon, labelId: string) {
-  return (await daemon.db.get<{ desired_hash: string; confirmed_hash: string | null }>('SELECT desired_hash, confirmed_hash FROM labels WHERE label_id = ?', [labelId]))!;
+  const l = daemon.labels.get(labelId)!;
+  return { desired_hash: l.desiredHash!, confirmed_hash: l.confirmedHash };
 }
 
 async function converged(daemon: Daemon, sim: StoreSimulator, labelIds: string[], clock: PacedClock): Promise<void> {
@@ -84,7 +85,9 @@ describe('delta updates over MQTT', () => {
     const otherHash = (await labelRow(daemon, other.labelId)).confirmed_hash!;
     // The edge now believes the label shows another picture; the label's unchanged check-ins are not forwarded
     // again for checkinReportIntervalS, so the next transfer is a delta against the wrong base.
-    await daemon.db.run('UPDATE labels SET confirmed_hash = ? WHERE label_id = ?', [otherHash, label.labelId]);
+    // (A check-in that reported the other picture, as a label with a corrupted display memory would.)
+    const now = daemon.labels.get(label.labelId)!;
+    daemon.labels.checkin(now.apId!, { type: 'LABEL_CHECKIN', labelId: label.labelId, labelType: now.labelType!, displayedHash: otherHash, page: 0, batteryMv: 3000, rssi: -60, lqi: 200, temperatureC: 20, wakeReason: 0, pendingTransferId: 0 }, Date.now());
     const before = { ...daemon.dispatcher.stats };
     await setPrice(daemon, label.gtin, 222);
     await converged(daemon, sim, [label.labelId], clock);
@@ -148,7 +151,7 @@ describe('one AP on MQTT and one on a serial line in the same store', () => {
       const row = await labelRow(daemon, id);
       expect((await loadImage(daemon.db, row.desired_hash))?.content.priceCents).toBe(89);
     }
-    const viaSerial = await daemon.db.get<{ ap_id: string }>('SELECT ap_id FROM labels WHERE label_id = ?', [labels[2]!.labelId]);
+    const viaSerial = { ap_id: daemon.labels.get(labels[2]!.labelId)?.apId };
     expect(viaSerial?.ap_id).toBe('AP-2');
     expect(daemon.hub.counters.decodeErrors).toBe(0);
   });

@@ -25,7 +25,7 @@ describe('operations and reports', () => {
     pos = await connectClient(daemon, USERS.pos);
     await pos.subscribeAsync([`${ROOT}/reply/pos/#`, `${ROOT}/out/#`], { qos: 1 });
     pos.on('message', (topic, p) => inbox.push({ topic, body: JSON.parse(p.toString()) as Record<string, unknown> }));
-    await simWaitFor(clock, 'labels checked in', async () => (await daemon.db.get<{ n: number }>('SELECT count(*) AS n FROM labels WHERE ap_id IS NOT NULL'))?.n === LABELS.length, 600_000);
+    await simWaitFor(clock, 'labels checked in', async () => [...daemon.labels.all()].filter((l) => l.apId !== null).length === LABELS.length, 600_000);
   }, 600_000);
   afterAll(async () => {
     await pos?.endAsync();
@@ -66,7 +66,7 @@ describe('operations and reports', () => {
   });
 
   it('answers an audit request over MQTT and refuses a malformed one with a reason', { timeout: 300_000 }, async () => {
-    await simWaitFor(clock, 'store consistent', async () => (await daemon.db.get<{ n: number }>('SELECT count(*) AS n FROM labels WHERE confirmed_hash = desired_hash'))?.n === LABELS.length, 600_000);
+    await simWaitFor(clock, 'store consistent', async () => daemon.labels.counts().consistent === LABELS.length, 600_000);
     await pos.publishAsync(`${ROOT}/req/audit`, JSON.stringify({ id: 'a1', replyTo: `${ROOT}/reply/pos/audit` }), { qos: 1 });
     const reply = await simWaitFor(clock, 'audit reply', () => inbox.find((m) => m.body.id === 'a1'));
     const report = reply.body.result as { counts: Record<string, number>; total: number; store: string; exceptions: unknown[] };
@@ -93,9 +93,9 @@ describe('operations and reports', () => {
 
   it('raises one low-battery alert per label, not one per check-in', { timeout: 300_000 }, async () => {
     const label = LABELS[2]!;
-    await daemon.dispatcher.labelCheckin('AP-1', { type: 'LABEL_CHECKIN', labelId: label.labelId, labelType: label.labelType, displayedHash: (await daemon.db.get<{ confirmed_hash: string }>('SELECT confirmed_hash FROM labels WHERE label_id = ?', [label.labelId]))!.confirmed_hash, page: 0, batteryMv: 2300, rssi: -60, lqi: 200, temperatureC: 20, wakeReason: 0, pendingTransferId: 0 });
+    await daemon.dispatcher.labelCheckin('AP-1', { type: 'LABEL_CHECKIN', labelId: label.labelId, labelType: label.labelType, displayedHash: daemon.labels.get(label.labelId)!.confirmedHash!, page: 0, batteryMv: 2300, rssi: -60, lqi: 200, temperatureC: 20, wakeReason: 0, pendingTransferId: 0 });
     await simWaitFor(clock, 'alert', () => inbox.find((m) => m.body.type === 'label-battery-low' && m.body.labelId === label.labelId));
-    await daemon.dispatcher.labelCheckin('AP-1', { type: 'LABEL_CHECKIN', labelId: label.labelId, labelType: label.labelType, displayedHash: (await daemon.db.get<{ confirmed_hash: string }>('SELECT confirmed_hash FROM labels WHERE label_id = ?', [label.labelId]))!.confirmed_hash, page: 0, batteryMv: 2290, rssi: -60, lqi: 200, temperatureC: 20, wakeReason: 0, pendingTransferId: 0 });
+    await daemon.dispatcher.labelCheckin('AP-1', { type: 'LABEL_CHECKIN', labelId: label.labelId, labelType: label.labelType, displayedHash: daemon.labels.get(label.labelId)!.confirmedHash!, page: 0, batteryMv: 2290, rssi: -60, lqi: 200, temperatureC: 20, wakeReason: 0, pendingTransferId: 0 });
     await clock.sleep(6_000);
     expect(inbox.filter((m) => m.body.type === 'label-battery-low' && m.body.labelId === label.labelId)).toHaveLength(1);
   });

@@ -32,7 +32,7 @@ describe(`a store of ${N} labels under faults`, () => {
   let daemon: Daemon;
   let sim: StoreSimulator;
   let clock: PacedClock;
-  const audit = () => runAudit(daemon.db, { now: clock.now(), slaSeconds: 3600, unreachableAfterS: 3600, maxAttempts: daemon.config.dispatch.maxAttempts });
+  const audit = () => runAudit(daemon, { now: clock.now(), slaSeconds: 3600, unreachableAfterS: 3600, maxAttempts: daemon.config.dispatch.maxAttempts });
 
   beforeAll(async () => {
     clock = pacedClock(SPEED);

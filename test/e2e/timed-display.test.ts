@@ -19,11 +19,11 @@ describe('timed display at a promotion start', () => {
   let daemon: Daemon;
   let sim: StoreSimulator;
   let clock: PacedClock;
-  const row = () =>
-    daemon.db.get<{ desired_hash: string; confirmed_hash: string; next_hash: string | null; transfer_state: string | null; transfer_display_at: number | null }>(
-      'SELECT desired_hash, confirmed_hash, next_hash, transfer_state, transfer_display_at FROM labels WHERE label_id = ?',
-      [LABEL],
-    ) as Promise<{ desired_hash: string; confirmed_hash: string; next_hash: string | null; transfer_state: string | null; transfer_display_at: number | null }>;
+  // The label store's record (D17): what the dispatcher and planner see.
+  const row = () => {
+    const l = daemon.labels.get(LABEL)!;
+    return Promise.resolve({ desired_hash: l.desiredHash!, confirmed_hash: l.confirmedHash!, next_hash: l.nextHash, transfer_state: l.transferState, transfer_display_at: l.transferDisplayAt });
+  };
 
   beforeAll(async () => {
     clock = pacedClock(5);

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
 import { EventIntake } from '../../src/domain/events/event-intake.js';
+import { LabelStore } from '../../src/domain/labels/label-store.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { gtin13 } from '../../src/domain/gtin.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -19,15 +20,18 @@ describe('event intake', () => {
   let db: Database;
   let intake: EventIntake;
   let applied = 0;
+  let labels: LabelStore;
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 9, 0));
 
   beforeEach(async () => {
     tmp = tempDir();
     db = await Database.open(join(tmp.dir, 'store.db'));
     applied = 0;
-    intake = new EventIntake({ db, clock, log: createLogger({ level: 'silent' }), maxEventBytes: 64 * 1024 * 1024, onApplied: () => applied++ });
+    labels = await LabelStore.load({ db, clock, log: createLogger({ level: 'silent' }) });
+    intake = new EventIntake({ db, labels, clock, log: createLogger({ level: 'silent' }), maxEventBytes: 64 * 1024 * 1024, onApplied: () => applied++ });
   });
   afterEach(async () => {
+    await labels.stop();
     await db.close();
     tmp.remove();
   });
@@ -93,8 +97,11 @@ describe('event intake', () => {
 
   it('marks the labels of a changed product dirty in the same transaction', async () => {
     await intake.ingest(JSON.stringify({ id: 'bind', source: 'hh', version: 1, type: 'binding', data: { labelId: '00000000000000AA', gtin: GTIN } }), { channel: 'local' });
-    await db.run('UPDATE labels SET dirty = 0');
-    await intake.ingest(price('p1', 1, 111), { channel: 'local' });
+    // Durable (sqlite) and in the label store's memory once the transaction committed (D4, D17).
     expect((await db.get<{ dirty: number }>('SELECT dirty FROM labels'))?.dirty).toBe(1);
+    expect(labels.get('00000000000000AA')?.dirty).toBe(1);
+    await intake.ingest(price('p1', 1, 111), { channel: 'local' });
+    expect((await db.get<{ dirty: number }>('SELECT dirty FROM labels'))?.dirty).toBe(2);
+    expect(labels.get('00000000000000AA')?.dirty).toBe(2);
   });
 });

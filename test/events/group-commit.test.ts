@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
+import { LabelStore } from '../../src/domain/labels/label-store.js';
 import { EventIntake, type IntakeResult } from '../../src/domain/events/event-intake.js';
 import { GroupCommitter } from '../../src/domain/events/group-commit.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -82,7 +83,8 @@ describe('group commit', () => {
   async function open(name: string) {
     const db = await Database.open(join(tmp.dir, `${name}.db`));
     dbs.push(db);
-    const intake = new EventIntake({ db, clock, log: createLogger({ level: 'silent' }), maxEventBytes: 1 << 20, onApplied: () => undefined });
+    const labels = await LabelStore.load({ db, clock, log: createLogger({ level: 'silent' }) });
+    const intake = new EventIntake({ db, labels, clock, log: createLogger({ level: 'silent' }), maxEventBytes: 1 << 20, onApplied: () => undefined });
     // Labels on every product, planned (dirty 0), so the dirty marks of the events are visible.
     for (const [i, labelId] of LABELS.entries()) {
       await intake.ingest(JSON.stringify({ id: `seed-${labelId}`, source: 'seed', version: 1, type: 'binding', data: { labelId, gtin: GTINS[i] } }), { channel: 'local' });

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
 import { EventIntake } from '../../src/domain/events/event-intake.js';
 import { LabelPlanner } from '../../src/domain/labels/label-planner.js';
-import { loadContent } from '../../src/domain/labels/image-store.js';
+import { ImageStore } from '../../src/domain/labels/image-store.js';
+import { LabelStore } from '../../src/domain/labels/label-store.js';
+import { BLANK_HASH, WakeReason } from '../../firmware-protocol/src/index.js';
 import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -25,22 +27,28 @@ describe('promotion timing', () => {
   let db: Database;
   let intake: EventIntake;
   let planner: LabelPlanner;
+  let labels: LabelStore;
+  let images: ImageStore;
 
   beforeAll(async () => {
     db = await Database.open(join(tmp.dir, 'store.db'));
     const log = createLogger({ level: 'silent' });
-    planner = new LabelPlanner({ db, renderer: await LabelRenderer.create({}), clock, log, concurrency: 2, onPlanned: () => undefined });
-    intake = new EventIntake({ db, clock, log, maxEventBytes: 1 << 20, onApplied: () => planner.kick() });
+    labels = await LabelStore.load({ db, clock, log });
+    images = new ImageStore({ db });
+    planner = new LabelPlanner({ db, labels, images, renderer: await LabelRenderer.create({}), clock, log, concurrency: 2, onPlanned: () => undefined });
+    intake = new EventIntake({ db, labels, clock, log, maxEventBytes: 1 << 20, onApplied: () => planner.kick() });
     const ev = (id: string, type: string, data: unknown) => intake.ingest(JSON.stringify({ id, source: 'hq', version: 1, type, data }), { channel: 'local' });
     await ev('p', 'product', { gtin: GTIN, name: 'Bio-Vollmilch 3,8 % Fett', brand: 'Landliebe', packSize: { quantity: 1, unit: 'l' } });
     await ev('r', 'price', { gtin: GTIN, priceCents: 149 });
     await ev('b', 'binding', { labelId: LABEL, gtin: GTIN });
-    await db.run('UPDATE labels SET label_type = 3 WHERE label_id = ?', [LABEL]);
+    // The label's first check-in tells its panel type (a 2.9" label).
+    labels.checkin('AP-1', { type: 'LABEL_CHECKIN', labelId: LABEL, labelType: 3, displayedHash: BLANK_HASH, page: 0, batteryMv: 3000, rssi: -60, lqi: 200, temperatureC: 20, wakeReason: WakeReason.TIMER, pendingTransferId: 0 }, clock.now());
     await ev('promo', 'promotion', { promotionId: 'wk43', gtins: [GTIN], promoPriceCents: 119, start: '2026-10-23T00:00:00+02:00', end: '2026-10-25T23:59:00+01:00', badge: 'Wochenende' });
     await settle();
   });
   afterAll(async () => {
     planner.stop();
+    await labels.stop();
     await db.close();
     tmp.remove();
   });
@@ -50,15 +58,22 @@ describe('promotion timing', () => {
     await planner.idle();
   }
   async function shownPrice(): Promise<number | undefined> {
-    const row = await db.get<{ desired_hash: string }>('SELECT desired_hash FROM labels WHERE label_id = ?', [LABEL]);
-    return row?.desired_hash ? (await loadContent(db, row.desired_hash))?.priceCents : undefined;
+    const hash = labels.get(LABEL)?.desiredHash;
+    return hash ? (await images.content(hash))?.priceCents : undefined;
   }
   async function advanceTo(t: number): Promise<void> {
     clock.advance(t - clock.now());
-    // Timers fired synchronously inside advance() start async work; let it finish.
+    // Timers fired synchronously inside advance() start async work; let it finish: a read queued behind the
+    // boundary's dirty mark returns after it committed, then the planner kicked by it runs (no wall-time guess).
     for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, 10));
+      await db.get('SELECT 1');
+      await new Promise((r) => setImmediate(r));
       await planner.idle();
+    }
+    while (labels.dirty().length > 0) {
+      planner.kick();
+      await planner.idle();
+      await db.get('SELECT 1');
     }
   }
 
@@ -71,8 +86,7 @@ describe('promotion timing', () => {
   });
 
   it('shows the §11 lowest prior price and the end date in store local time', async () => {
-    const row = await db.get<{ desired_hash: string }>('SELECT desired_hash FROM labels WHERE label_id = ?', [LABEL]);
-    const content = await loadContent(db, row!.desired_hash);
+    const content = await images.content(labels.get(LABEL)!.desiredHash!);
     expect(content?.promotion).toMatchObject({ regularPriceCents: 149, lowestPrior30dCents: 149, badge: 'Wochenende', endsOn: '2026-10-25' });
   });
 

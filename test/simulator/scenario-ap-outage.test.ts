@@ -29,6 +29,8 @@ describe('scenario ap-outage against a real edge', () => {
   it('labels AP-3 also hears checked in there while AP-2 was down', async () => {
     const roamers = run.resolved.store.labels.filter((l) => l.apId === 'AP-2' && l.neighbourApId === 'AP-3').map((l) => l.labelId);
     expect(roamers.length).toBeGreaterThan(10);
+    // Telemetry is written in batches (D18): flush the last one.
+    await run.fx.daemon.labels.flush();
     const seenAtNeighbour = await run.fx.daemon.db.all<{ label_id: string }>(
       `SELECT DISTINCT label_id FROM label_telemetry WHERE ap_id = 'AP-3' AND label_id IN (${roamers.map(() => '?').join(',')})`,
       roamers,

@@ -89,8 +89,7 @@ describe('esl-sim scenario', () => {
     const moved = resolved.store.labels[0]!;
     expect(moved.apId).toBe('AP-1');
     expect(r.labels[0]).toMatchObject({ labelId: moved.labelId, apId: 'AP-2', auditStatus: 'consistent' });
-    const row = await fx.daemon.db.get<{ ap_id: string }>('SELECT ap_id FROM labels WHERE label_id = ?', [moved.labelId]);
-    expect(row?.ap_id).toBe('AP-2');
+    expect(fx.daemon.labels.get(moved.labelId)?.apId).toBe('AP-2');
     for (const l of r.labels) {
       expect(l.displayedHash).toBe(l.desiredHash);
       expect(l.bytesOnAir).toBeGreaterThan(0);

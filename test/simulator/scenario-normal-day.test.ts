@@ -31,6 +31,8 @@ describe('scenario normal-day against a real edge', () => {
 
     const low = run.report.steps.find((s) => s.type === 'battery')!.targets!;
     expect(low).toHaveLength(5);
+    // Written behind by the label store: what it has committed (D17).
+    await run.fx.daemon.labels.flush();
     const rows = await run.fx.daemon.db.all<{ label_id: string; battery_mv: number; alert_flags: number }>(
       `SELECT label_id, battery_mv, alert_flags FROM labels WHERE label_id IN (${low.map(() => '?').join(',')})`,
       low,

@@ -34,7 +34,7 @@ export function registerActionRoutes(app: FastifyInstance, ctx: DashboardContext
   app.post(`${API}/labels/:id/resend`, act, async (req, reply) => {
     const p = LabelIdParam.safeParse(req.params);
     if (!p.success) return reply.code(400).send({ error: 'HTTP_BAD_LABEL_ID', message: 'label id must be 16 upper-case hex digits' });
-    const r = await resendLabel(ctx.db, p.data.id, ctx.kickDispatch);
+    const r = resendLabel(ctx.labels, p.data.id, ctx.kickDispatch);
     await ctx.audit(req, 'resend', p.data.id, r.outcome);
     ctx.live.nudge();
     return reply.code(r.outcome === 'queued' ? 202 : r.outcome === 'unknown_label' ? 404 : 409).send(r);

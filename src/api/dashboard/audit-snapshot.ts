@@ -7,7 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../persistence/database.js';
-import { ImagePriceCache, runAudit, type AuditEntry, type AuditOptions, type AuditReport } from '../../domain/audit/price-audit.js';
+import type { LabelStore } from '../../domain/labels/label-store.js';
+import type { ImageStore } from '../../domain/labels/image-store.js';
+import { runAudit, type AuditEntry, type AuditOptions, type AuditReport } from '../../domain/audit/price-audit.js';
 
 export interface WallLabel extends AuditEntry {
   name: string | null;
@@ -32,9 +34,7 @@ export interface Snapshot {
 export class AuditSnapshots {
   private current: Snapshot | null = null;
   private building: Promise<Snapshot> | null = null;
-  private readonly prices = new ImagePriceCache();
-
-  constructor(private readonly deps: { db: Database; clock: Clock; auditOptions: () => AuditOptions; maxAgeMs: number }) {}
+  constructor(private readonly deps: { db: Database; labels: LabelStore; images: ImageStore; clock: Clock; auditOptions: () => AuditOptions; maxAgeMs: number }) {}
 
   /**
    * The snapshot, rebuilt when older than `maxAgeMs`. With `stale: true` an old snapshot is answered at once and a
@@ -66,26 +66,39 @@ export class AuditSnapshots {
 
   private async build(): Promise<Snapshot> {
     const started = performance.now();
-    const { db } = this.deps;
-    const report = await runAudit(db, this.deps.auditOptions(), {}, this.prices);
-    const extra = await db.all<{ label_id: string; template: string | null; label_type: number | null; name: string | null }>(
-      'SELECT l.label_id, l.template, l.label_type, p.name FROM labels l LEFT JOIN products p ON p.gtin = l.gtin',
-    );
-    const info = new Map(extra.map((r) => [r.label_id, r]));
-    const perAp = await db.all<{ ap_id: string; labels: number; rssi: number | null; lqi: number | null }>(
-      'SELECT ap_id, count(*) AS labels, avg(rssi) AS rssi, avg(lqi) AS lqi FROM labels WHERE ap_id IS NOT NULL GROUP BY ap_id',
-    );
-    const labelAlerts = await db.all<Snapshot['labelAlerts'][number]>(
-      'SELECT label_id, alert_flags, battery_mv, last_seen_at, gtin FROM labels WHERE alert_flags <> 0 ORDER BY label_id LIMIT 100',
-    );
+    const { db, labels: store } = this.deps;
+    const report = await runAudit(this.deps, this.deps.auditOptions());
+    const names = new Map((await db.all<{ gtin: string; name: string }>('SELECT gtin, name FROM products')).map((r) => [r.gtin, r.name]));
+    // Per AP and the label alerts come from the label store's records (D17), in one walk.
+    const apSums = new Map<string, { labels: number; rssi: number; rssiN: number; lqi: number; lqiN: number }>();
+    const labelAlerts: Snapshot['labelAlerts'] = [];
+    for (const l of store.all()) {
+      if (l.apId !== null) {
+        const a = apSums.get(l.apId) ?? { labels: 0, rssi: 0, rssiN: 0, lqi: 0, lqiN: 0 };
+        a.labels++;
+        if (l.rssi !== null) {
+          a.rssi += l.rssi;
+          a.rssiN++;
+        }
+        if (l.lqi !== null) {
+          a.lqi += l.lqi;
+          a.lqiN++;
+        }
+        apSums.set(l.apId, a);
+      }
+      if (l.alertFlags !== 0) labelAlerts.push({ label_id: l.id, alert_flags: l.alertFlags, battery_mv: l.batteryMv, last_seen_at: l.lastSeenAt, gtin: l.gtin });
+    }
+    labelAlerts.sort((a, b) => (a.label_id < b.label_id ? -1 : 1));
+    labelAlerts.splice(100);
+    const perAp = [...apSums].map(([ap_id, a]) => ({ ap_id, labels: a.labels, rssi: a.rssiN > 0 ? a.rssi / a.rssiN : null, lqi: a.lqiN > 0 ? a.lqi / a.lqiN : null }));
     const restock = await db.all<Snapshot['restock'][number]>(
       'SELECT s.gtin, s.quantity, p.name FROM stock s LEFT JOIN products p ON p.gtin = s.gtin WHERE s.alert_active = 1 ORDER BY s.gtin LIMIT 100',
     );
     const hash = createHash('sha1');
     const labels: WallLabel[] = report.labels.map((e) => {
-      const x = info.get(e.labelId);
+      const x = store.get(e.labelId);
       hash.update(`${e.labelId}|${e.status}|${e.confirmedHash ?? ''}|${e.desiredHash ?? ''}|${e.gtin ?? ''}\n`);
-      return { ...e, name: x?.name ?? null, template: x?.template ?? null, labelType: x?.label_type ?? null };
+      return { ...e, name: e.gtin ? (names.get(e.gtin) ?? null) : null, template: x?.template ?? null, labelType: x?.labelType ?? null };
     });
     const { labels: _omit, ...summary } = report;
     const snap: Snapshot = {

@@ -11,6 +11,8 @@ import type { EventIntake } from '../../domain/events/event-intake.js';
 import type { ApRegistry } from '../../domain/aps/ap-registry.js';
 import type { LabelOperations } from '../../domain/operations/label-operations.js';
 import type { Renderer } from '../../domain/labels/label-planner.js';
+import type { LabelStore } from '../../domain/labels/label-store.js';
+import type { ImageStore } from '../../domain/labels/image-store.js';
 import type { ActionName } from '../../domain/audit/action-trail.js';
 import type { SessionStore, Session } from './sessions.js';
 import type { AuditSnapshots } from './audit-snapshot.js';
@@ -19,6 +21,9 @@ import type { LiveStream } from './live-stream.js';
 export interface DashboardDeps {
   config: Config;
   db: Database;
+  /** The owner of label state (D17): the dashboard reads labels here, never from the table. */
+  labels: LabelStore;
+  images: ImageStore;
   clock: Clock;
   log: Logger;
   intake: EventIntake;

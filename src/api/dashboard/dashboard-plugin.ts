@@ -46,7 +46,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
 
   const sessions = new SessionStore({ clock, ttlMs: cfg.sessionTtlS * 1000 });
   const auditOptions = () => ({ now: clock.now(), slaSeconds: config.audit.slaSeconds, unreachableAfterS: config.audit.unreachableAfterS, maxAttempts: config.dispatch.maxAttempts });
-  const snapshots = new AuditSnapshots({ db: deps.db, clock, auditOptions, maxAgeMs: Math.max(200, cfg.liveIntervalMs - 50) });
+  const snapshots = new AuditSnapshots({ db: deps.db, labels: deps.labels, images: deps.images, clock, auditOptions, maxAgeMs: Math.max(200, cfg.liveIntervalMs - 50) });
   const live = new LiveStream({ clock, log, snapshots, intervalMs: cfg.liveIntervalMs, aps: deps.aps });
   const ctx: DashboardContext = {
     ...deps,

@@ -114,13 +114,24 @@ export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext):
     if (!p.success) return reply.code(400).send({ error: 'HTTP_BAD_LABEL_ID', message: 'label id must be 16 upper-case hex digits' });
     const id = p.data.id;
     // Always fresh: one label's audit is cheap, and after an action the page must show its effect.
-    const report = await runAudit(db, { now: clock.now(), slaSeconds: ctx.config.audit.slaSeconds, unreachableAfterS: ctx.config.audit.unreachableAfterS, maxAttempts: ctx.config.dispatch.maxAttempts }, { labelId: id });
+    const report = await runAudit(ctx, { now: clock.now(), slaSeconds: ctx.config.audit.slaSeconds, unreachableAfterS: ctx.config.audit.unreachableAfterS, maxAttempts: ctx.config.dispatch.maxAttempts }, { labelId: id });
     const entry = report.labels[0];
     if (!entry) return reply.code(404).send({ error: 'LABEL_NOT_FOUND', message: `no label ${id}` });
-    const label = await db.get<Record<string, unknown>>(
-      'SELECT label_type, template, battery_mv, rssi, lqi, temperature_c, page, transfer_state, transfer_at, confirmed_at, consistent_since, alert_flags FROM labels WHERE label_id = ?',
-      [id],
-    );
+    const rec = ctx.labels.get(id);
+    const label = rec && {
+      label_type: rec.labelType,
+      template: rec.template,
+      battery_mv: rec.batteryMv,
+      rssi: rec.rssi,
+      lqi: rec.lqi,
+      temperature_c: rec.temperatureC,
+      page: rec.page,
+      transfer_state: rec.transferState,
+      transfer_at: rec.transferAt,
+      confirmed_at: rec.confirmedAt,
+      consistent_since: rec.consistentSince,
+      alert_flags: rec.alertFlags,
+    };
     const product = entry.gtin ? await db.get<Record<string, unknown>>('SELECT gtin, name, brand, pack_quantity, pack_unit FROM products WHERE gtin = ?', [entry.gtin]) : undefined;
     const prices = entry.gtin ? await db.all<{ effective_from: number; cents: number }>('SELECT effective_from, cents FROM price_history WHERE gtin = ? ORDER BY effective_from DESC LIMIT 10', [entry.gtin]) : [];
     const stock = entry.gtin ? await db.get<Record<string, unknown>>('SELECT quantity, state FROM stock WHERE gtin = ?', [entry.gtin]) : undefined;

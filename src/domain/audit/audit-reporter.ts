@@ -8,7 +8,7 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { enqueue } from '../outbox/outbox.js';
-import { runAudit, type AuditEntry, type AuditOptions, type AuditReport } from './price-audit.js';
+import { runAudit, type AuditSource, type AuditEntry, type AuditOptions, type AuditReport } from './price-audit.js';
 import type { LabelAlerts } from './label-alerts.js';
 
 /** At most this many exception entries per report message; the rest is counted, and available over HTTP/CSV. */
@@ -87,6 +87,8 @@ export class AuditReporter {
   constructor(
     private readonly deps: {
       db: Database;
+      labels: AuditSource['labels'];
+      images: AuditSource['images'];
       clock: Clock;
       log: Logger;
       store: { chain: string; id: string };
@@ -133,7 +135,7 @@ export class AuditReporter {
   /** Runs the audit and puts the summary into the outbox (out/audit). Returns the report's id. */
   async publishReport(): Promise<string> {
     const opts = this.deps.auditOptions();
-    const report = await runAudit(this.deps.db, opts);
+    const report = await runAudit(this.deps, opts);
     const id = `${this.deps.store.chain}-${this.deps.store.id}-audit-${opts.now}`;
     const hq = toHqReport(report, this.deps.store, id, this.deps.maxReportBytes);
     await this.deps.db.transaction((tx) => enqueue(tx, { id, topic: 'out/audit', payload: hq }, opts.now));

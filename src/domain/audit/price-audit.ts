@@ -6,7 +6,8 @@
  * label displays, and the audit can say "label X shows 2,49 €, the till charges 1,99 €, since 10:42".
  */
 import type { Database } from '../../persistence/database.js';
-import { LabelContentSchema } from '../rendering/label-content.js';
+import type { LabelStore } from '../labels/label-store.js';
+import type { ImageStore } from '../labels/image-store.js';
 import { z } from 'zod';
 
 export const AuditStatusSchema = z.enum(['consistent', 'pending', 'stale', 'failed', 'unreachable', 'unbound', 'not_sold']);
@@ -54,40 +55,35 @@ export interface AuditOptions {
   maxAttempts: number;
 }
 
-interface Row {
-  label_id: string;
+/** What the audit reads of a label (a record of the label store) and of its product. */
+export interface AuditedLabel {
   gtin: string | null;
-  ap_id: string | null;
-  desired_hash: string | null;
-  confirmed_hash: string | null;
-  desired_since: number | null;
-  consistent_since: number | null;
-  last_seen_at: number | null;
+  desiredHash: string | null;
+  confirmedHash: string | null;
+  desiredSince: number | null;
+  lastSeenAt: number | null;
   attempts: number;
-  last_error: string | null;
   dirty: number;
-  active: number | null;
-  desired_content?: string | null;
-  confirmed_content?: string | null;
 }
 
-export function classify(r: Pick<Row, 'gtin' | 'desired_hash' | 'confirmed_hash' | 'desired_since' | 'last_seen_at' | 'attempts' | 'active' | 'dirty'>, o: AuditOptions): AuditStatus {
+/** Where the audit reads: the label-state owner, the images by hash, and the catalogue (which products are sold). */
+export interface AuditSource {
+  db: Pick<Database, 'all'>;
+  labels: Pick<LabelStore, 'all' | 'get'>;
+  images: Pick<ImageStore, 'contents'>;
+}
+
+export function classify(r: AuditedLabel & { active: number | null }, o: AuditOptions): AuditStatus {
   if (!r.gtin) return 'unbound';
   if (r.active === 0) return 'not_sold';
-  if (!r.desired_hash) return r.dirty > 0 ? 'pending' : 'unbound';
+  if (!r.desiredHash) return r.dirty > 0 ? 'pending' : 'unbound';
   // A change was applied but not yet planned: what the label shows may be outdated, so it is not consistent yet.
   if (r.dirty > 0) return 'pending';
-  if (r.confirmed_hash === r.desired_hash) return 'consistent';
-  if (r.last_seen_at === null || o.now - r.last_seen_at > o.unreachableAfterS * 1000) return 'unreachable';
+  if (r.confirmedHash === r.desiredHash) return 'consistent';
+  if (r.lastSeenAt === null || o.now - r.lastSeenAt > o.unreachableAfterS * 1000) return 'unreachable';
   if (r.attempts >= o.maxAttempts) return 'failed';
-  if (r.desired_since !== null && o.now - r.desired_since > o.slaSeconds * 1000) return 'stale';
+  if (r.desiredSince !== null && o.now - r.desiredSince > o.slaSeconds * 1000) return 'stale';
   return 'pending';
-}
-
-function priceOf(content: string | null): number | null {
-  if (!content) return null;
-  const parsed = LabelContentSchema.safeParse(JSON.parse(content));
-  return parsed.success ? parsed.data.priceCents : null;
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -95,80 +91,52 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/**
- * The price an image shows, by its content hash. A hash names one rendered content for ever, so the price behind it
- * never changes: a caller that audits again and again (the dashboard, once a second on a 50,000-label store) keeps
- * one of these and the audit reads and parses each image's content once instead of twice per label per pass (D32).
- */
-export class ImagePriceCache {
-  private readonly prices = new Map<string, number | null>();
-  constructor(private readonly maxEntries = 250_000) {}
-
-  get(hash: string): number | null | undefined {
-    return this.prices.get(hash);
+export async function runAudit(src: AuditSource, o: AuditOptions, filter: { status?: AuditStatus; labelId?: string } = {}): Promise<AuditReport> {
+  const one = filter.labelId !== undefined ? src.labels.get(filter.labelId) : undefined;
+  const records = filter.labelId !== undefined ? (one ? [one] : []) : [...src.labels.all()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const active = new Map((await src.db.all<{ gtin: string; active: number }>('SELECT gtin, active FROM products')).map((r) => [r.gtin, r.active]));
+  const hashes: string[] = [];
+  for (const l of records) {
+    if (l.desiredHash) hashes.push(l.desiredHash);
+    if (l.confirmedHash) hashes.push(l.confirmedHash);
   }
-
-  /** Loads the prices of the hashes not known yet (in chunks: sqlite's host-parameter limit). */
-  async fill(db: Database, hashes: Iterable<string>): Promise<void> {
-    const missing = [...new Set([...hashes].filter((h) => !this.prices.has(h)))];
-    if (this.prices.size + missing.length > this.maxEntries) this.prices.clear();
-    for (let i = 0; i < missing.length; i += 500) {
-      const chunk = missing.slice(i, i + 500);
-      const rows = await db.all<{ hash: string; content: string }>(`SELECT hash, content FROM images WHERE hash IN (${chunk.map(() => '?').join(',')})`, chunk);
-      const found = new Map(rows.map((r) => [r.hash, priceOf(r.content)]));
-      // A hash without a stored image (blank panel, foreign picture) shows no price we know of.
-      for (const h of chunk) this.prices.set(h, found.get(h) ?? null);
-    }
-  }
-}
-
-export async function runAudit(db: Database, o: AuditOptions, filter: { status?: AuditStatus; labelId?: string } = {}, cache?: ImagePriceCache): Promise<AuditReport> {
-  const rows = await db.all<Row>(
-    `SELECT l.label_id, l.gtin, l.ap_id, l.desired_hash, l.confirmed_hash, l.desired_since, l.consistent_since, l.last_seen_at,
-            l.attempts, l.last_error, l.dirty, p.active${cache ? '' : ', d.content AS desired_content, c.content AS confirmed_content'}
-     FROM labels l
-     LEFT JOIN products p ON p.gtin = l.gtin
-     ${cache ? '' : 'LEFT JOIN images d ON d.hash = l.desired_hash LEFT JOIN images c ON c.hash = l.confirmed_hash'}
-     ${filter.labelId ? 'WHERE l.label_id = ?' : ''}
-     ORDER BY l.label_id`,
-    filter.labelId ? [filter.labelId] : [],
-  );
-  if (cache) await cache.fill(db, rows.flatMap((r) => [r.desired_hash, r.confirmed_hash].filter((h): h is string => h !== null)));
-  const price = (hash: string | null, content: string | null | undefined) => (cache ? (hash === null ? null : (cache.get(hash) ?? null)) : priceOf(content ?? null));
+  const contents = await src.images.contents(hashes);
+  const priceOf = (h: string | null) => (h ? (contents.get(h)?.priceCents ?? null) : null);
+  const rows = records.map((l) => ({ l, active: l.gtin === null ? null : (active.get(l.gtin) ?? null) }));
   const counts = Object.fromEntries(AuditStatusSchema.options.map((s) => [s, 0])) as Record<AuditStatus, number>;
   const durations: number[] = [];
   const byMinute = new Map<number, { labels: number; durations: number[] }>();
   let priceMismatches = 0;
   const labels: AuditEntry[] = [];
-  for (const r of rows) {
-    const status = classify(r, o);
+  for (const { l: r, active } of rows) {
+    const status = classify({ ...pick(r), active }, o);
     counts[status]++;
-    const till = price(r.desired_hash, r.desired_content);
-    const shown = price(r.confirmed_hash, r.confirmed_content);
+    const till = priceOf(r.desiredHash);
+    const shown = priceOf(r.confirmedHash);
     if (till !== null && shown !== till) priceMismatches++;
-    const converged = status === 'consistent' && r.consistent_since !== null && r.desired_since !== null;
-    if (converged) durations.push(Math.max(0, r.consistent_since! - r.desired_since!));
-    if (r.desired_since !== null && status !== 'unbound') {
-      const minute = Math.floor(r.desired_since / 60_000) * 60_000;
+    const converged = status === 'consistent' && r.consistentSince !== null && r.desiredSince !== null;
+    if (converged) durations.push(Math.max(0, r.consistentSince! - r.desiredSince!));
+    if (r.desiredSince !== null && status !== 'unbound') {
+      const minute = Math.floor(r.desiredSince / 60_000) * 60_000;
       const wave = byMinute.get(minute) ?? { labels: 0, durations: [] };
       wave.labels++;
-      if (converged) wave.durations.push(Math.max(0, r.consistent_since! - r.desired_since!));
+      if (converged) wave.durations.push(Math.max(0, r.consistentSince! - r.desiredSince!));
       byMinute.set(minute, wave);
     }
     if (filter.status && filter.status !== status) continue;
     labels.push({
-      labelId: r.label_id,
+      labelId: r.id,
       status,
       gtin: r.gtin,
-      apId: r.ap_id,
+      apId: r.apId,
       tillPriceCents: till,
       shownPriceCents: shown,
-      desiredHash: r.desired_hash,
-      confirmedHash: r.confirmed_hash,
-      desiredSince: r.desired_since,
-      lastSeenAt: r.last_seen_at,
+      desiredHash: r.desiredHash,
+      confirmedHash: r.confirmedHash,
+      desiredSince: r.desiredSince,
+      lastSeenAt: r.lastSeenAt,
       attempts: r.attempts,
-      lastError: r.last_error,
+      lastError: r.lastError,
     });
   }
   durations.sort((a, b) => a - b);
@@ -187,6 +155,10 @@ export async function runAudit(db: Database, o: AuditOptions, filter: { status?:
       }),
     labels,
   };
+}
+
+function pick(r: AuditedLabel): AuditedLabel {
+  return { gtin: r.gtin, desiredHash: r.desiredHash, confirmedHash: r.confirmedHash, desiredSince: r.desiredSince, lastSeenAt: r.lastSeenAt, attempts: r.attempts, dirty: r.dirty };
 }
 
 /** The audit as CSV for pricing teams (";" separated, de-DE decimal commas, as spreadsheets in Germany expect). */

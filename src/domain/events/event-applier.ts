@@ -14,6 +14,7 @@ import type { Tx } from '../../persistence/database.js';
 import type { SingleEvent } from './event-schemas.js';
 import { enqueue } from '../outbox/outbox.js';
 import { planTick, tickEntities, tickIds, type AppliedEvent, type EventOutcome, type TickEvent } from './tick-plan.js';
+import type { LabelStore } from '../labels/label-store.js';
 
 export type { TickEvent, EventOutcome } from './tick-plan.js';
 export { entityKey } from './tick-plan.js';
@@ -31,7 +32,11 @@ export class EventApplier {
   private readonly dirtyGtins = new Set<string>();
   private readonly dirtyLabels = new Set<string>();
 
-  constructor(private readonly tx: Tx) {}
+  constructor(
+    private readonly tx: Tx,
+    /** The owner of label state: dirty marks and bindings are written in this transaction through it (D17). */
+    private readonly labels: Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx'>,
+  ) {}
 
   /** Applies the tick's events in one go; the outcomes are in the order of `events`. */
   async applyTick(events: readonly TickEvent[]): Promise<EventOutcome[]> {
@@ -67,8 +72,7 @@ export class EventApplier {
    * if it did not change meanwhile, so one increment per tick means the same as one per event.
    */
   private async markDirty(gtins: string[], labelIds: string[]): Promise<void> {
-    if (gtins.length > 0) await this.tx.run(`UPDATE labels SET dirty = dirty + 1 WHERE gtin ${IN_SET}`, [JSON.stringify(gtins)]);
-    if (labelIds.length > 0) await this.tx.run(`UPDATE labels SET dirty = dirty + 1 WHERE label_id ${IN_SET}`, [JSON.stringify(labelIds)]);
+    await this.labels.markDirtyManyTx(this.tx, gtins, labelIds);
   }
 
   private async change(applied: readonly AppliedEvent[], outcomes: EventOutcome[]): Promise<void> {
@@ -220,10 +224,9 @@ export class EventApplier {
 
   /** Binds (or unbinds, gtin null) labels; a label bound for the first time appears here. */
   private async writeBindings(rows: Data<'binding'>[]): Promise<void> {
-    await this.tx.run(
-      `INSERT INTO labels (label_id, gtin, template) SELECT value->>0, value->>1, value->>2 FROM json_each(?) WHERE true
-       ON CONFLICT(label_id) DO UPDATE SET gtin = excluded.gtin, template = excluded.template`,
-      [JSON.stringify(rows.map((d) => [d.labelId, d.gtin, d.template ?? null]))],
+    await this.labels.bindManyTx(
+      this.tx,
+      rows.map((d) => ({ labelId: d.labelId, gtin: d.gtin, template: d.template ?? null })),
     );
     for (const d of rows) this.dirtyLabels.add(d.labelId);
   }

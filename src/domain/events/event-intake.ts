@@ -16,6 +16,7 @@ import { EdgeErrorCode, errorMessage } from '../../core/errors.js';
 import { EventSchema, type EdgeEvent, type EventReply, type EventType } from './event-schemas.js';
 import { EventApplier, type EventOutcome } from './event-applier.js';
 import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
+import type { LabelStore } from '../labels/label-store.js';
 
 export interface IngestContext {
   channel: 'mqtt' | 'http' | 'local';
@@ -35,11 +36,14 @@ type IntakeJob =
   | { kind: 'event'; event: EdgeEvent; now: number }
   | { kind: 'dead-letter'; letter: DeadLetter; maxPayloadBytes?: number; storedBytes?: number };
 
+/** What intake needs of the label-state owner (D17): set-wise dirty marks and bindings in the tick's transaction. */
+type IntakeLabels = Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx'>;
+
 /** One tick: the events through one EventApplier (set-wise), the dead letters row by row (rare). */
-async function applyIntakeTick(tx: Tx, jobs: IntakeJob[]): Promise<(EventOutcome | null)[]> {
+async function applyIntakeTick(tx: Tx, jobs: IntakeJob[], labels: IntakeLabels): Promise<(EventOutcome | null)[]> {
   const events: { event: EdgeEvent; now: number }[] = [];
   for (const j of jobs) if (j.kind === 'event') events.push(j);
-  const outcomes = events.length > 0 ? await new EventApplier(tx).applyTick(events) : [];
+  const outcomes = events.length > 0 ? await new EventApplier(tx, labels).applyTick(events) : [];
   let next = 0;
   const results: (EventOutcome | null)[] = [];
   for (const j of jobs) {
@@ -58,6 +62,8 @@ export class EventIntake {
   constructor(
     private readonly deps: {
       db: Database;
+      /** The label-state owner: the applier marks labels dirty through it, in the event's transaction. */
+      labels: IntakeLabels;
       clock: Clock;
       log: Logger;
       maxEventBytes: number;
@@ -75,7 +81,7 @@ export class EventIntake {
   ) {
     this.committer = new GroupCommitter<IntakeJob, EventOutcome | null>({
       db: deps.db,
-      apply: applyIntakeTick,
+      apply: (tx, jobs) => applyIntakeTick(tx, jobs, deps.labels),
       ...(deps.maxEventsPerTick ? { maxWeight: deps.maxEventsPerTick } : {}),
       weight: (j) => (j.kind === 'event' && j.event.type === 'batch' ? j.event.data.events.length : 1),
       onCommit: (jobs, results, ms) => this.logCommit(jobs, results, ms),

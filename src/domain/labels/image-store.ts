@@ -1,6 +1,9 @@
 /**
- * Rendered images by content hash. Planes are kept zlib-compressed (a 2.9" label: ~9.5 kB raw, <1 kB stored), so a
- * 50,000-label store keeps its current and desired images in tens of MB.
+ * Rendered images by content hash: durable in the `images` table, and in memory once per distinct picture while a
+ * label needs it (issue 16 item 5, D19). Planes are kept zlib-compressed in both (a 2.9" label: ~9.5 kB raw, <1 kB
+ * stored); the memory cache is bounded by bytes (least recently used first) and a sweep drops every picture no label
+ * refers to (desired, confirmed, in transfer, next), so a repricing does not leave the previous prices in memory.
+ * The dispatcher reads a transfer's target and delta base here instead of queueing two reads on sqlite per transfer.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Database, Tx } from '../../persistence/database.js';
@@ -13,14 +16,24 @@ export interface StoredImage {
   content: LabelContent;
 }
 
-export async function saveImage(tx: Tx, img: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }, now: number): Promise<void> {
+interface CachedImage {
+  labelType: number;
+  /** zlib-compressed planes. */
+  planes: Buffer;
+  content: LabelContent;
+  bytes: number;
+}
+
+export async function saveImage(tx: Tx, img: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }, now: number): Promise<Buffer> {
+  const z = deflateSync(img.planes);
   await tx.run('INSERT OR IGNORE INTO images (hash, label_type, planes, content, created_at) VALUES (?, ?, ?, ?, ?)', [
     img.hash,
     img.labelType,
-    deflateSync(img.planes),
+    z,
     JSON.stringify(img.content),
     now,
   ]);
+  return z;
 }
 
 export async function loadImage(db: Pick<Database, 'get'> | Pick<Tx, 'get'>, hash: string): Promise<StoredImage | undefined> {
@@ -40,4 +53,123 @@ export async function loadImage(db: Pick<Database, 'get'> | Pick<Tx, 'get'>, has
 export async function loadContent(db: Pick<Database, 'get'>, hash: string): Promise<LabelContent | undefined> {
   const row = await db.get<{ content: string }>('SELECT content FROM images WHERE hash = ?', [hash]);
   return row ? LabelContentSchema.parse(JSON.parse(row.content)) : undefined;
+}
+
+/** Rough memory of a content object (its JSON is a fair proxy). */
+const CONTENT_OVERHEAD = 600;
+
+export class ImageStore {
+  private readonly cache = new Map<string, CachedImage>();
+  private bytes = 0;
+  readonly stats = { hits: 0, misses: 0, evicted: 0 };
+
+  constructor(private readonly deps: { db: Database; budgetBytes?: number }) {}
+
+  get cachedBytes(): number {
+    return this.bytes;
+  }
+  get cachedImages(): number {
+    return this.cache.size;
+  }
+
+  /** Stores an image in the caller's transaction; memory has it once the transaction commits. */
+  async save(tx: Tx, img: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }, now: number): Promise<void> {
+    if (this.cache.has(img.hash)) {
+      this.touch(img.hash);
+      return;
+    }
+    const z = await saveImage(tx, img, now);
+    tx.onCommit(() => this.put(img.hash, { labelType: img.labelType, planes: z, content: img.content, bytes: z.length + CONTENT_OVERHEAD }));
+  }
+
+  async load(hash: string): Promise<StoredImage | undefined> {
+    const c = await this.entry(hash);
+    return c ? { hash, labelType: c.labelType, planes: new Uint8Array(inflateSync(c.planes)), content: c.content } : undefined;
+  }
+
+  async content(hash: string): Promise<LabelContent | undefined> {
+    return (await this.entry(hash))?.content;
+  }
+
+  /** Contents of many pictures (the audit): cached ones at once, the rest in a few reads. */
+  async contents(hashes: Iterable<string>): Promise<Map<string, LabelContent>> {
+    const out = new Map<string, LabelContent>();
+    const missing: string[] = [];
+    for (const h of new Set(hashes)) {
+      const c = this.cache.get(h);
+      if (c) out.set(h, c.content);
+      else missing.push(h);
+    }
+    for (let i = 0; i < missing.length; i += 500) {
+      const part = missing.slice(i, i + 500);
+      const rows = await this.deps.db.all<{ hash: string; content: string }>(`SELECT hash, content FROM images WHERE hash IN (${part.map(() => '?').join(',')})`, part);
+      for (const r of rows) {
+        const parsed = LabelContentSchema.safeParse(JSON.parse(r.content));
+        if (parsed.success) out.set(r.hash, parsed.data);
+      }
+    }
+    return out;
+  }
+
+  /** Drops from memory every picture no label refers to any more. */
+  sweep(referenced: ReadonlySet<string>): number {
+    let n = 0;
+    for (const [h, c] of this.cache) {
+      if (referenced.has(h)) continue;
+      this.cache.delete(h);
+      this.bytes -= c.bytes;
+      n++;
+    }
+    this.stats.evicted += n;
+    return n;
+  }
+
+  /** Deletes the stored pictures no label refers to (at start, before anything is planned). */
+  async prune(referenced: ReadonlySet<string>): Promise<number> {
+    const all = await this.deps.db.all<{ hash: string }>('SELECT hash FROM images');
+    const gone = all.map((r) => r.hash).filter((h) => !referenced.has(h));
+    if (gone.length === 0) return 0;
+    await this.deps.db.transaction(async (tx) => {
+      const del = tx.prepare('DELETE FROM images WHERE hash = ?');
+      for (const h of gone) await del.run([h]);
+    });
+    return gone.length;
+  }
+
+  private async entry(hash: string): Promise<CachedImage | undefined> {
+    const hit = this.cache.get(hash);
+    if (hit) {
+      this.stats.hits++;
+      this.touch(hash);
+      return hit;
+    }
+    this.stats.misses++;
+    const row = await this.deps.db.get<{ label_type: number; planes: Buffer; content: string }>('SELECT label_type, planes, content FROM images WHERE hash = ?', [hash]);
+    if (!row) return undefined;
+    const c: CachedImage = { labelType: row.label_type, planes: row.planes, content: LabelContentSchema.parse(JSON.parse(row.content)), bytes: row.planes.length + CONTENT_OVERHEAD };
+    this.put(hash, c);
+    return c;
+  }
+
+  private touch(hash: string): void {
+    const c = this.cache.get(hash);
+    if (!c) return;
+    this.cache.delete(hash);
+    this.cache.set(hash, c);
+  }
+
+  private put(hash: string, c: CachedImage): void {
+    const old = this.cache.get(hash);
+    if (old) this.bytes -= old.bytes;
+    this.cache.delete(hash);
+    this.cache.set(hash, c);
+    this.bytes += c.bytes;
+    const budget = this.deps.budgetBytes ?? 64 * 1024 * 1024;
+    for (const [h, e] of this.cache) {
+      if (this.bytes <= budget) break;
+      this.cache.delete(h);
+      this.bytes -= e.bytes;
+      this.stats.evicted++;
+    }
+  }
 }

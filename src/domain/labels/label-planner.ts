@@ -2,8 +2,9 @@
  * Turns catalogue changes into each label's desired image.
  *
  * Intake marks labels dirty (a change counter) in the transaction that applies an event; the planner renders the
- * dirty labels in chunks and records the desired hash. It clears the counter only if no newer change arrived while
- * it rendered, so nothing is lost to a race, and a crash at any point leaves the labels dirty for the next start.
+ * dirty labels in chunks (it asks the label store, D17) and records the desired hash through the store's `planned`
+ * transition, which clears the counter only if no newer change arrived while it rendered, so nothing is lost to a
+ * race; a crash at any point leaves the labels dirty for the next start (the clear is written with the hash).
  * Price boundaries in the future (a price valid from tomorrow, a promotion's start and end) are met by a timer
  * for the next boundary instead of polling the catalogue.
  */
@@ -14,7 +15,8 @@ import { errorMessage } from '../../core/errors.js';
 import { labelTypeById, type LabelType } from '../../../firmware-protocol/src/label-types.js';
 import type { LabelContent } from '../rendering/label-content.js';
 import { buildLabelContent, type BuiltContent } from './content-builder.js';
-import { saveImage, loadContent } from './image-store.js';
+import type { ImageStore } from './image-store.js';
+import type { LabelStore } from './label-store.js';
 import { changePriority } from './change-priority.js';
 
 /** What the edge needs of a renderer (src/domain/rendering/label-renderer.ts implements it). */
@@ -23,14 +25,15 @@ export interface Renderer {
   templateNames(): string[];
 }
 
-interface DirtyRow {
-  label_id: string;
-  label_type: number | null;
+/** What the planner reads of a dirty label (a snapshot: the record may change while it renders). */
+interface DirtyLabel {
+  id: string;
+  labelType: number | null;
   gtin: string | null;
   template: string | null;
   dirty: number;
-  desired_hash: string | null;
-  confirmed_hash: string | null;
+  desiredHash: string | null;
+  confirmedHash: string | null;
 }
 
 const CHUNK = 256;
@@ -47,6 +50,8 @@ export class LabelPlanner {
   constructor(
     private readonly deps: {
       db: Database;
+      labels: LabelStore;
+      images: ImageStore;
       renderer: Renderer;
       clock: Clock;
       log: Logger;
@@ -86,15 +91,13 @@ export class LabelPlanner {
 
   private async loop(): Promise<void> {
     try {
-      // One pass walks every dirty label once, by a cursor over label ids, so labels that keep failing to render
-      // cannot hold back the others.
-      let cursor = '';
+      // One pass walks every label that was dirty when it started once, in chunks, so labels that keep failing to
+      // render cannot hold back the others.
+      const dirty = [...this.deps.labels.dirty()].sort((a, b) => (a.id < b.id ? -1 : 1));
       let failed = 0;
-      while (!this.stopped) {
-        const r = await this.planChunk(cursor);
+      for (let i = 0; i < dirty.length && !this.stopped; i += CHUNK) {
+        const r = await this.planLabels(dirty.slice(i, i + CHUNK).map((l) => l.id));
         failed += r.failed;
-        if (r.seen < CHUNK || r.last === null) break;
-        cursor = r.last;
       }
       if (!this.stopped) failed += await this.prestage();
       await this.scheduleNextBoundary();
@@ -106,17 +109,17 @@ export class LabelPlanner {
     }
   }
 
-  /** Plans up to CHUNK dirty labels; returns how many it looked at and how many failed to render. */
-  async planChunk(after = ''): Promise<{ seen: number; failed: number; last: string | null }> {
-    const { db, clock } = this.deps;
+  /** Plans the given labels (those still dirty); returns how many it looked at and how many failed to render. */
+  async planLabels(labelIds: string[]): Promise<{ seen: number; failed: number }> {
+    const { db, clock, labels, images } = this.deps;
     const now = clock.now();
-    const all = await db.all<DirtyRow>(
-      'SELECT label_id, label_type, gtin, template, dirty, desired_hash, confirmed_hash FROM labels WHERE dirty > 0 AND label_id > ? ORDER BY label_id LIMIT ?',
-      [after, CHUNK],
-    );
-    const last = all.at(-1)?.label_id ?? null;
-    const rows = all.filter((r) => (this.renderRetryAt.get(r.label_id) ?? 0) <= now);
-    if (rows.length === 0) return { seen: all.length, failed: all.length - rows.length, last };
+    const all: DirtyLabel[] = [];
+    for (const id of labelIds) {
+      const l = labels.get(id);
+      if (l && l.dirty > 0) all.push({ id, labelType: l.labelType, gtin: l.gtin, template: l.template, dirty: l.dirty, desiredHash: l.desiredHash, confirmedHash: l.confirmedHash });
+    }
+    const rows = all.filter((r) => (this.renderRetryAt.get(r.id) ?? 0) <= now);
+    if (rows.length === 0) return { seen: all.length, failed: all.length - rows.length };
 
     // Build contents in one read transaction so the chunk sees one consistent catalogue.
     const contents = new Map<string, BuiltContent | undefined>();
@@ -134,23 +137,22 @@ export class LabelPlanner {
       while (next < rows.length) {
         const r = rows[next++]!;
         const built = r.gtin ? contents.get(`${r.gtin}|${r.template ?? ''}`) : undefined;
-        const type = r.label_type !== null ? labelTypeById(r.label_type) : undefined;
+        const type = r.labelType !== null ? labelTypeById(r.labelType) : undefined;
         if (!built || !type) {
-          results.set(r.label_id, { hash: null });
+          results.set(r.id, { hash: null });
           continue;
         }
         try {
           const img = await this.deps.renderer.render(built.content, type);
-          results.set(r.label_id, { hash: img.hash, planes: img.planes, content: built.content, type: type.id });
+          results.set(r.id, { hash: img.hash, planes: img.planes, content: built.content, type: type.id });
         } catch (err) {
-          results.set(r.label_id, { hash: r.desired_hash, error: errorMessage(err) });
+          results.set(r.id, { hash: r.desiredHash, error: errorMessage(err) });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.deps.concurrency, rows.length) }, worker));
 
-    const changed: string[] = [];
-    let failed = 0;
+    // The images (and the till's price history) are durable before any label refers to them.
     await db.transaction(async (tx) => {
       for (const [key, built] of contents) {
         if (!built) continue;
@@ -164,52 +166,36 @@ export class LabelPlanner {
           await tx.run('INSERT OR IGNORE INTO price_history (gtin, effective_from, cents) VALUES (?, ?, ?)', [gtin, built.effectiveFrom, built.content.priceCents]);
         }
       }
-      for (const r of rows) {
-        const res = results.get(r.label_id)!;
-        if (res.error) {
-          failed++;
-          this.renderRetryAt.set(r.label_id, now + RENDER_RETRY_MS);
-          this.deps.log.error({ evt: 'render.failed', labelId: r.label_id, err: res.error }, 'rendering failed; will retry');
-          continue; // stays dirty
+      for (const res of results.values()) {
+        if (!res.error && res.planes && res.content && res.type !== undefined && res.hash) {
+          await images.save(tx, { hash: res.hash, labelType: res.type, planes: res.planes, content: res.content }, now);
         }
-        this.renderRetryAt.delete(r.label_id);
-        if (res.planes && res.content && res.type !== undefined && res.hash) {
-          await saveImage(tx, { hash: res.hash, labelType: res.type, planes: res.planes, content: res.content }, now);
-        }
-        if (res.hash !== r.desired_hash) {
-          const confirmed = r.confirmed_hash ? await loadContent(tx, r.confirmed_hash) : undefined;
-          const priority = res.content ? changePriority(confirmed, res.content) : 2;
-          await tx.run(
-            `UPDATE labels SET desired_hash = ?, desired_since = ?, priority = ?, attempts = 0, next_attempt_at = 0, force_full = 0,
-               consistent_since = CASE WHEN confirmed_hash IS ? THEN consistent_since ELSE NULL END
-             WHERE label_id = ?`,
-            [res.hash, now, priority, res.hash, r.label_id],
-          );
-          changed.push(r.label_id);
-        }
-        // What the label must show next may have changed too: forget the pre-rendered next picture (prestage renders
-        // it again), and withdraw a timed image the label holds unless it is exactly what it must show now.
-        await tx.run(
-          `UPDATE labels SET
-             drop_timed = CASE WHEN transfer_display_at IS NOT NULL AND transfer_display_at > ?1 AND transfer_hash IS NOT ?2 THEN 1 ELSE drop_timed END,
-             transfer_id = CASE WHEN transfer_display_at IS NOT NULL AND transfer_hash IS NOT ?2 THEN NULL ELSE transfer_id END,
-             transfer_ap = CASE WHEN transfer_display_at IS NOT NULL AND transfer_hash IS NOT ?2 THEN NULL ELSE transfer_ap END,
-             transfer_state = CASE WHEN transfer_display_at IS NOT NULL AND transfer_hash IS NOT ?2 THEN NULL ELSE transfer_state END,
-             transfer_hash = CASE WHEN transfer_display_at IS NOT NULL AND transfer_hash IS NOT ?2 THEN NULL ELSE transfer_hash END,
-             transfer_display_at = CASE WHEN transfer_hash IS NOT ?2 THEN NULL ELSE transfer_display_at END,
-             next_hash = NULL, next_at = NULL
-           WHERE label_id = ?3 AND (next_at IS NOT NULL OR transfer_display_at IS NOT NULL)`,
-          { 1: now, 2: res.hash, 3: r.label_id } as unknown as Record<string, string | number | null>,
-        );
-        // Clear the change counter only if nothing newer arrived meanwhile (see the header comment).
-        await tx.run('UPDATE labels SET dirty = CASE WHEN dirty = ? THEN 0 ELSE dirty END WHERE label_id = ?', [r.dirty, r.label_id]);
       }
     });
+
+    const changed: string[] = [];
+    let failed = 0;
+    for (const r of rows) {
+      const res = results.get(r.id)!;
+      if (res.error) {
+        failed++;
+        this.renderRetryAt.set(r.id, now + RENDER_RETRY_MS);
+        this.deps.log.error({ evt: 'render.failed', labelId: r.id, err: res.error }, 'rendering failed; will retry');
+        continue; // stays dirty
+      }
+      this.renderRetryAt.delete(r.id);
+      let priority = 2;
+      if (res.hash !== r.desiredHash && res.content) {
+        const confirmed = r.confirmedHash ? await images.content(r.confirmedHash) : undefined;
+        priority = changePriority(confirmed, res.content);
+      }
+      if (labels.planned(r.id, { hash: res.hash, priority, now, seenDirty: r.dirty })) changed.push(r.id);
+    }
     if (changed.length > 0) {
       this.deps.log.debug({ evt: 'planner.planned', labels: changed.length }, 'desired images changed');
       this.deps.onPlanned(changed);
     }
-    return { seen: all.length, failed: failed + all.length - rows.length, last };
+    return { seen: all.length, failed: failed + all.length - rows.length };
   }
 
   /** Arms one timer for the next future price or promotion boundary; at it, marks the affected labels dirty. */
@@ -260,16 +246,23 @@ export class LabelPlanner {
     const at = next?.at;
     if (at === null || at === undefined || at - now > lead) return 0;
     let failed = 0;
-    for (;;) {
-      const rows = await db.all<{ label_id: string; label_type: number; gtin: string; template: string | null; desired_hash: string | null }>(
-        `SELECT label_id, label_type, gtin, template, desired_hash FROM labels
-         WHERE dirty = 0 AND label_type IS NOT NULL AND next_at IS NOT ?1 AND gtin IN (
-           SELECT gtin FROM prices WHERE valid_from = ?1
-           UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1)
-         LIMIT ?2`,
-        { 1: at, 2: CHUNK } as unknown as Record<string, number>,
-      );
-      if (rows.length === 0 || this.stopped) break;
+    // The products the boundary changes (catalogue), then their labels (the store): each rendered once per boundary.
+    const gtins = await db.all<{ gtin: string }>(
+      `SELECT gtin FROM prices WHERE valid_from = ?1
+       UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1`,
+      { 1: at } as unknown as Record<string, number>,
+    );
+    const todo: string[] = [];
+    for (const { gtin } of gtins) {
+      for (const l of this.deps.labels.byGtin(gtin)) if (l.dirty === 0 && l.labelType !== null && l.nextAt !== at) todo.push(l.id);
+    }
+    for (let i = 0; i < todo.length && !this.stopped; i += CHUNK) {
+      const rows: { id: string; labelType: number; gtin: string; template: string | null; desiredHash: string | null }[] = [];
+      for (const id of todo.slice(i, i + CHUNK)) {
+        const l = this.deps.labels.get(id);
+        if (l && l.dirty === 0 && l.labelType !== null && l.gtin !== null && l.nextAt !== at) rows.push({ id, labelType: l.labelType, gtin: l.gtin, template: l.template, desiredHash: l.desiredHash });
+      }
+      if (rows.length === 0) continue;
       const built = new Map<string, BuiltContent | undefined>();
       await db.transaction(async (tx) => {
         for (const r of rows) {
@@ -278,44 +271,44 @@ export class LabelPlanner {
         }
       });
       const results: { labelId: string; hash: string | null }[] = [];
-      const images: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[] = [];
+      const rendered: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[] = [];
       for (const r of rows) {
         const b = built.get(`${r.gtin}|${r.template ?? ''}`);
-        const type = labelTypeById(r.label_type);
+        const type = labelTypeById(r.labelType);
         if (!b || !type) {
-          results.push({ labelId: r.label_id, hash: null });
+          results.push({ labelId: r.id, hash: null });
           continue;
         }
         try {
           const img = await this.deps.renderer.render(b.content, type);
-          images.push({ hash: img.hash, labelType: type.id, planes: img.planes, content: b.content });
-          results.push({ labelId: r.label_id, hash: img.hash === r.desired_hash ? null : img.hash });
+          rendered.push({ hash: img.hash, labelType: type.id, planes: img.planes, content: b.content });
+          results.push({ labelId: r.id, hash: img.hash === r.desiredHash ? null : img.hash });
         } catch (err) {
           failed++;
-          results.push({ labelId: r.label_id, hash: null });
-          this.deps.log.error({ evt: 'render.failed', labelId: r.label_id, err: errorMessage(err), phase: 'prestage' }, 'pre-rendering failed');
+          results.push({ labelId: r.id, hash: null });
+          this.deps.log.error({ evt: 'render.failed', labelId: r.id, err: errorMessage(err), phase: 'prestage' }, 'pre-rendering failed');
         }
       }
       await db.transaction(async (tx) => {
-        for (const img of images) await saveImage(tx, img, now);
-        // Only labels that did not become dirty meanwhile: a dirty label is planned anew first.
-        for (const r of results) await tx.run('UPDATE labels SET next_hash = ?, next_at = ? WHERE label_id = ? AND dirty = 0', [r.hash, at, r.labelId]);
+        for (const img of rendered) await this.deps.images.save(tx, img, now);
       });
+      // Only labels that did not become dirty meanwhile (the store checks): a dirty label is planned anew first.
+      for (const r of results) this.deps.labels.plannedNext(r.labelId, r.hash, at);
       this.deps.log.debug({ evt: 'planner.prestaged', at, labels: rows.length }, 'next pictures rendered ahead of a boundary');
       this.deps.onPlanned(results.filter((r) => r.hash).map((r) => r.labelId));
-      if (rows.length < CHUNK) break;
     }
     return failed;
   }
 
   private async markBoundary(at: number): Promise<void> {
+    // Durable like an event's dirty mark: a crash after the boundary must not forget to re-plan (the timer is gone).
     await this.deps.db.transaction(async (tx) => {
-      await tx.run(
-        `UPDATE labels SET dirty = dirty + 1 WHERE gtin IN (
-           SELECT gtin FROM prices WHERE valid_from = ?1
-           UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1)`,
+      const gtins = await tx.all<{ gtin: string }>(
+        `SELECT gtin FROM prices WHERE valid_from = ?1
+         UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1`,
         { 1: at } as unknown as Record<string, number>,
       );
+      for (const { gtin } of gtins) await this.deps.labels.markDirtyTx(tx, gtin);
     });
   }
 }

@@ -4,7 +4,7 @@
  * wake-up (protocol §4 LED_FLASH, §9.6).
  */
 import { z } from 'zod';
-import type { Database } from '../../persistence/database.js';
+import type { LabelStore } from '../labels/label-store.js';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { LedColour, StatusCode, labelTypeById } from '../../../firmware-protocol/src/index.js';
@@ -33,11 +33,12 @@ export interface FlashResult {
 const COLOURS = { red: LedColour.RED, green: LedColour.GREEN, blue: LedColour.BLUE, white: LedColour.WHITE, yellow: LedColour.YELLOW } as const;
 
 export class LabelOperations {
-  constructor(private readonly deps: { db: Database; gateway: ApGateway; log: Logger }) {}
+  constructor(private readonly deps: { labels: Pick<LabelStore, 'get' | 'byGtin'>; gateway: ApGateway; log: Logger }) {}
 
   async flash(labelId: string, opts: FlashOptions): Promise<FlashResult> {
-    const row = await this.deps.db.get<{ ap_id: string | null; label_type: number | null }>('SELECT ap_id, label_type FROM labels WHERE label_id = ?', [labelId]);
-    if (!row) return { labelId, apId: null, outcome: 'unknown_label' };
+    const l = this.deps.labels.get(labelId);
+    if (!l) return { labelId, apId: null, outcome: 'unknown_label' };
+    const row = { ap_id: l.apId, label_type: l.labelType };
     if (!row.ap_id) return { labelId, apId: null, outcome: 'no_ap', detail: 'the label has not checked in yet' };
     const type = row.label_type !== null ? labelTypeById(row.label_type) : undefined;
     if (type && !type.led) return { labelId, apId: row.ap_id, outcome: 'no_led', detail: `${type.name} has no LED` };
@@ -54,10 +55,9 @@ export class LabelOperations {
   /** Flashes every label bound to the order's products. Products without a label are listed as missing. */
   async pick(orderId: string, gtins: string[], opts: FlashOptions): Promise<{ orderId: string; results: FlashResult[]; missingGtins: string[] }> {
     const unique = [...new Set(gtins)];
-    const labels = await this.deps.db.all<{ label_id: string; gtin: string }>(
-      `SELECT label_id, gtin FROM labels WHERE gtin IN (${unique.map(() => '?').join(',')}) ORDER BY label_id`,
-      unique,
-    );
+    const labels = unique
+      .flatMap((gtin) => this.deps.labels.byGtin(gtin).map((l) => ({ label_id: l.id, gtin })))
+      .sort((a, b) => (a.label_id < b.label_id ? -1 : a.label_id > b.label_id ? 1 : 0));
     const results = await Promise.all(labels.map((l) => this.flash(l.label_id, opts)));
     const found = new Set(labels.map((l) => l.gtin));
     this.deps.log.info({ evt: 'order.pick', orderId, labels: labels.length, missing: unique.length - found.size }, 'pick-to-light');

@@ -1,0 +1,137 @@
+/**
+ * The label store (D17, D18) on a real sqlite file: transaction-bound dirty marks are durable with the event that
+ * caused them and reach memory only on commit; write-behind transitions reach sqlite in one batch; a "crash" (a new
+ * store loaded from the file without the old one's last batch) loses no dirty mark and no binding, forgets
+ * transfers under way, and a planner's clear that raced an intake mark leaves the label dirty.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Database } from '../../src/persistence/database.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { createLogger } from '../../src/core/logger.js';
+import { LabelStore } from '../../src/domain/labels/label-store.js';
+import { WakeReason, type MessageOf } from '../../firmware-protocol/src/index.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const L1 = '00000000000000A1';
+const L2 = '00000000000000A2';
+const GTIN = '4006381333931';
+const log = createLogger({ level: 'silent' });
+const checkin = (labelId: string, hash: string, wakeReason: MessageOf<'LABEL_CHECKIN'>['wakeReason'] = WakeReason.TIMER, pendingTransferId = 0): MessageOf<'LABEL_CHECKIN'> => ({
+  type: 'LABEL_CHECKIN',
+  labelId,
+  labelType: 3,
+  displayedHash: hash,
+  page: 0,
+  batteryMv: 3000,
+  rssi: -60,
+  lqi: 200,
+  temperatureC: 20,
+  wakeReason,
+  pendingTransferId,
+});
+const row = (db: Database, id: string) => db.get<{ dirty: number; gtin: string | null; desired_hash: string | null; confirmed_hash: string | null; transfer_state: string | null; battery_mv: number | null }>('SELECT * FROM labels WHERE label_id = ?', [id]);
+
+describe('label store', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: Database;
+  let clock: ManualClock;
+  let store: LabelStore;
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    db = await Database.open(join(tmp.dir, 'edge.db'));
+    clock = new ManualClock(Date.UTC(2026, 10, 30, 8, 0));
+    store = await LabelStore.load({ db, clock, log });
+  });
+  afterEach(async () => {
+    await store.stop();
+    await db.close();
+    tmp.remove();
+  });
+
+  it('binds and marks dirty inside the caller transaction; memory follows the commit, never a rollback', async () => {
+    await db.transaction(async (tx) => {
+      await store.bindTx(tx, L1, GTIN, null);
+      // Not committed yet: memory does not know.
+      expect(store.get(L1)).toBeUndefined();
+    });
+    expect(store.get(L1)).toMatchObject({ gtin: GTIN, dirty: 1 });
+    expect(await row(db, L1)).toMatchObject({ gtin: GTIN, dirty: 1 });
+
+    await expect(
+      db.transaction(async (tx) => {
+        await store.markDirtyTx(tx, GTIN);
+        throw new Error('the event failed');
+      }),
+    ).rejects.toThrow('the event failed');
+    expect(store.get(L1)?.dirty).toBe(1);
+    expect((await row(db, L1))?.dirty).toBe(1);
+  });
+
+  it('writes transitions behind, in one batch per tick', async () => {
+    store.checkin('AP-1', checkin(L2, 'aaaaaaaaaaaaaaaa'), clock.now());
+    expect(store.get(L2)).toMatchObject({ apId: 'AP-1', confirmedHash: 'aaaaaaaaaaaaaaaa', batteryMv: 3000 });
+    expect(await row(db, L2)).toBeUndefined();
+    const before = store.flushStats.batches;
+    clock.advance(100);
+    await store.flush();
+    expect(store.flushStats.batches).toBe(before + 1);
+    expect(await row(db, L2)).toMatchObject({ confirmed_hash: 'aaaaaaaaaaaaaaaa', battery_mv: 3000 });
+    expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM label_telemetry'))?.n).toBe(1);
+  });
+
+  it('after a crash keeps every dirty mark and binding, forgets transfers, and re-plans a label whose clear raced a mark', async () => {
+    await db.transaction((tx) => store.bindTx(tx, L1, GTIN, null));
+    store.checkin('AP-1', checkin(L1, 'aaaaaaaaaaaaaaaa'), clock.now());
+    // The planner read dirty = 2 (binding + new panel type) and renders …
+    const seen = store.get(L1)!.dirty;
+    expect(seen).toBe(2);
+    // … while an event marks the label again, durably.
+    await db.transaction((tx) => store.markDirtyTx(tx, GTIN));
+    expect(store.planned(L1, { hash: 'bbbbbbbbbbbbbbbb', priority: 0, now: clock.now(), seenDirty: seen })).toBe(true);
+    // The counter moved on: the label stays dirty for another plan.
+    expect(store.get(L1)?.dirty).toBe(3);
+    const id = store.claim(L1, { mode: 'now', apId: 'AP-1', hash: 'bbbbbbbbbbbbbbbb', displayAt: 0, now: clock.now() });
+    expect(id).toBeGreaterThan(0);
+    store.staged(L1, id);
+    await store.flush();
+    expect((await row(db, L1))?.dirty).toBe(3);
+
+    // Planned again, cleared in memory; then the process dies before the batch is written.
+    store.planned(L1, { hash: 'bbbbbbbbbbbbbbbb', priority: 0, now: clock.now(), seenDirty: 3 });
+    expect(store.get(L1)?.dirty).toBe(0);
+    await db.transaction((tx) => store.markDirtyTx(tx, GTIN));
+    const reborn = await LabelStore.load({ db, clock, log });
+    try {
+      // sqlite had 3 (the clear was not written) + 1: still dirty, so nothing acknowledged is lost (D4).
+      expect(reborn.get(L1)).toMatchObject({ gtin: GTIN, dirty: 4, desiredHash: 'bbbbbbbbbbbbbbbb', transferState: null });
+      expect(reborn.inFlightOn('AP-1')).toBe(0);
+      // New transfer ids do not collide with one an AP may still hold.
+      expect(reborn.claim(L1, { mode: 'now', apId: 'AP-1', hash: 'bbbbbbbbbbbbbbbb', displayAt: 0, now: clock.now() })).not.toBe(id);
+    } finally {
+      await reborn.stop();
+    }
+  });
+
+  it('ends a transfer on the check-in that shows it, on roaming (with a cancel at the old AP) and on reboot', async () => {
+    await db.transaction((tx) => store.bindTx(tx, L1, GTIN, null));
+    store.checkin('AP-1', checkin(L1, 'aaaaaaaaaaaaaaaa'), clock.now());
+    store.planned(L1, { hash: 'bbbbbbbbbbbbbbbb', priority: 0, now: clock.now(), seenDirty: store.get(L1)!.dirty });
+    let id = store.claim(L1, { mode: 'now', apId: 'AP-1', hash: 'bbbbbbbbbbbbbbbb', displayAt: 0, now: clock.now() });
+    store.staged(L1, id);
+    const roamed = store.checkin('AP-2', checkin(L1, 'aaaaaaaaaaaaaaaa'), clock.now());
+    expect(roamed).toMatchObject({ previousAp: 'AP-1', transferEnded: true, cancelAt: { apId: 'AP-1', transferId: id } });
+    expect(store.get(L1)).toMatchObject({ apId: 'AP-2', transferState: null });
+    expect([...store.workOn('AP-2')].map((l) => l.id)).toEqual([L1]);
+
+    id = store.claim(L1, { mode: 'now', apId: 'AP-2', hash: 'bbbbbbbbbbbbbbbb', displayAt: 0, now: clock.now() });
+    store.staged(L1, id);
+    store.delivered(L1, id, clock.now());
+    const shown = store.checkin('AP-2', checkin(L1, 'bbbbbbbbbbbbbbbb', WakeReason.TRANSFER_DONE), clock.now());
+    expect(shown.transferEnded).toBe(true);
+    expect(store.get(L1)).toMatchObject({ confirmedHash: 'bbbbbbbbbbbbbbbb', consistentSince: clock.now(), attempts: 0 });
+    expect(store.workOn('AP-2').size).toBe(0);
+    expect(store.counts()).toMatchObject({ total: 1, consistent: 1 });
+  });
+});
