@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
-import { loadImage } from '../../src/domain/labels/image-store.js';
 import { ImageEncoding, ImageKind, StatusCode } from '../../firmware-protocol/src/index.js';
 import { CHAIN, LABELS, STORE, USERS, catalogueBatch, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
 
@@ -25,8 +24,9 @@ describe('a store of CTX and legacy labels', () => {
       'labels converged',
       async () => {
         for (const id of ids) {
-          const row = await daemon.db.get<{ desired_hash: string | null; confirmed_hash: string | null }>('SELECT desired_hash, confirmed_hash FROM labels WHERE label_id = ?', [id]);
-          if (!row?.desired_hash || row.confirmed_hash !== row.desired_hash || sim.groundTruth(id)?.hash !== row.desired_hash) return false;
+          // The label store's record (D17): sqlite follows it in write-behind batches.
+          const l = daemon.labels.get(id);
+          if (!l?.desiredHash || l.confirmedHash !== l.desiredHash || sim.groundTruth(id)?.hash !== l.desiredHash) return false;
         }
         return true;
       },
@@ -56,8 +56,10 @@ describe('a store of CTX and legacy labels', () => {
     tmp.remove();
   });
 
-  it('the edge stores what each label announced (§5.3 decoders; NULL for the old firmware)', async () => {
+  it('the edge keeps what each label announced (§5.3 decoders; null for the old firmware), and persists it', async () => {
+    await daemon.labels.flush();
     for (const l of LABELS) {
+      expect(daemon.labels.get(l.labelId)?.decoders ?? null).toBe(LEGACY.has(l.labelId) ? null : 0b111);
       const row = await daemon.db.get<{ decoders: number | null }>('SELECT decoders FROM labels WHERE label_id = ?', [l.labelId]);
       expect(row?.decoders ?? null).toBe(LEGACY.has(l.labelId) ? null : 0b111);
     }
@@ -82,8 +84,7 @@ describe('a store of CTX and legacy labels', () => {
         const last = transfers.at(-1)!;
         expect([last.kind, last.encoding]).toEqual([ImageKind.DELTA_REGION, ImageEncoding.CTX]);
       }
-      const row = (await daemon.db.get<{ desired_hash: string }>('SELECT desired_hash FROM labels WHERE label_id = ?', [l.labelId]))!;
-      const rendered = await loadImage(daemon.db, row.desired_hash);
+      const rendered = await daemon.images.load(daemon.labels.get(l.labelId)!.desiredHash!);
       expect(Buffer.from(sim.groundTruth(l.labelId)!.planes!).equals(Buffer.from(rendered!.planes))).toBe(true);
     }
   }, 60_000);
