@@ -4,18 +4,7 @@
  */
 import { gtin13 } from '../src/domain/gtin.js';
 import type { LabelContent } from '../src/domain/rendering/label-content.js';
-
-/** mulberry32: a seeded generator, so every run renders the same products. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../simulator/src/rng.js';
 
 const BRANDS = ['Landliebe', 'Weihenstephan', 'Bärenmarke', 'Zott', 'Ehrmann', 'Dr. Oetker', 'Knorr', 'Maggi', 'Rügenwalder Mühle', 'Haribo', 'Bahlsen', 'Milka', 'Ritter Sport', 'Kerrygold', 'Hochland', 'Müller', 'Alnatura', 'Rapunzel', 'Teekanne', 'Jacobs', 'Tchibo', 'Wiesenhof', 'Iglo', 'Frosta', 'Leibniz'];
 const ADJ = ['Bio-', 'Original', 'Feine', 'Klassische', 'Zarte', 'Herzhafte', 'Cremige', 'Knusprige', 'Fettarme', 'Laktosefreie', 'Vegane', 'Hausgemachte'];
@@ -25,7 +14,7 @@ const PACKS: [string, number, 'g' | 'kg' | 'ml' | 'l'][] = [['150 g', 150, 'g'],
 const gtinOf = (n: number) => gtin13(`4${String(n).padStart(11, '0')}`);
 
 export function products(n: number, seed: number): LabelContent[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
   return Array.from({ length: n }, (_, i) => {
     const [packSize, qty, unit] = pick(PACKS);
