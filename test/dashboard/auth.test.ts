@@ -115,4 +115,23 @@ describe('dashboard access', () => {
     const bad = await fetch(`${base}/dashboard/api/labels?state=nonsense`, { headers: { cookie: op.cookie } });
     expect(bad.status).toBe(400);
   });
+
+  it('slows failed log-ins down per source and per name (D27): 429 before any hashing, a correct user elsewhere unaffected', async () => {
+    const post = (ip: string, body: object) =>
+      daemon.http.inject({ method: 'POST', url: '/dashboard/api/login', remoteAddress: ip, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    const denied = async () => (await daemon.db.get<{ n: number }>("SELECT count(*) AS n FROM operator_actions WHERE actor = 'mallory' AND outcome = 'denied'"))!.n;
+    const free = daemon.config.http.authLimits.freeFailures;
+    // The free failures and the one that earns the first delay are answered 401 (and recorded) ...
+    for (let i = 0; i <= free; i++) expect((await post('127.0.0.50', { username: 'mallory', password: `guess-${i}` })).statusCode).toBe(401);
+    expect(await denied()).toBe(free + 1);
+    // ... then the source is refused at once with Retry-After, without a check and without a row in the trail,
+    const blocked = await post('127.0.0.50', { username: 'mallory', password: 'guess-x' });
+    expect(blocked.statusCode).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(await denied()).toBe(free + 1);
+    // and so is the name from another address;
+    expect((await post('127.0.0.52', { username: 'mallory', password: 'guess-y' })).statusCode).toBe(429);
+    // a correct user from another address logs in as usual.
+    expect((await post('127.0.0.51', { username: DASH_USERS.operator.username, password: DASH_USERS.operator.password })).statusCode).toBe(200);
+  });
 });

@@ -7,6 +7,7 @@
  * the log-in form); every action needs the session's CSRF token and the operator role (a viewer gets 403), and lands
  * in the operators' audit trail (src/domain/audit/action-trail.ts) whatever its outcome.
  */
+import { FailureLimiter } from '../../core/failure-limiter.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -109,9 +110,21 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   app.get(DASHBOARD_PREFIX, { config: { dash: 'page' }, schema: hide }, async (_req, reply) => shell(200, reply));
   app.get(`${DASHBOARD_PREFIX}/`, { config: { dash: 'page' }, schema: hide }, async (_req, reply) => shell(200, reply));
 
+  // Failed log-ins slow down per source address and per user name, as the API's tokens do (D27): a blocked key is
+  // answered 429 at once, before any hashing and without an audit-trail row, so a flood of guesses neither queues
+  // scrypt work nor fills the trail.
+  const loginBySource = new FailureLimiter(clock, config.http.authLimits);
+  const loginByName = new FailureLimiter(clock, config.http.authLimits);
   app.post(`${DASHBOARD_PREFIX}/api/login`, { config: { dash: 'public' }, schema: hide }, async (req, reply) => {
     const b = LoginBody.safeParse(parseJsonBody(req.body));
     if (!b.success) return reply.code(400).send({ error: 'HTTP_BAD_REQUEST', message: 'send {username, password} or {token}' });
+    const nameKey = 'username' in b.data ? `user:${b.data.username}` : 'token';
+    const waitMs = Math.max(loginBySource.blockedForMs(req.ip), loginByName.blockedForMs(nameKey));
+    if (waitMs > 0) {
+      const retryAfterS = Math.ceil(waitMs / 1000);
+      log.info({ evt: 'dashboard.login_throttled', ip: req.ip, retryAfterS }, 'dashboard log-in refused: too many failed attempts');
+      return reply.code(429).header('retry-after', String(retryAfterS)).send({ error: 'HTTP_AUTH_RATE_LIMITED', message: `too many failed log-ins; retry after ${retryAfterS} s` });
+    }
     let who: { user: string; role: DashboardRole } | null = null;
     const data = b.data;
     if ('token' in data) {
@@ -126,10 +139,14 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
     }
     const name = 'username' in data ? data.username : 'token';
     if (!who) {
+      loginBySource.fail(req.ip);
+      loginByName.fail(nameKey);
       await recordAction(deps.db, { at: clock.now(), actor: name, role: 'none', action: 'login', target: name, outcome: 'denied' });
       log.warn({ evt: 'dashboard.login_denied', user: name, ip: req.ip }, 'dashboard log-in refused');
       return reply.code(401).send({ error: 'DASHBOARD_LOGIN_FAILED', message: 'wrong name, password or token' });
     }
+    loginBySource.succeed(req.ip);
+    loginByName.succeed(nameKey);
     const s = sessions.create(who.user, who.role);
     req.dashSession = s;
     await ctx.audit(req, 'login', who.user, 'ok');
