@@ -5,8 +5,9 @@
  *
  * The store is the reference store of the full-store benchmark (bench/full-store-store.ts: 50,000 labels on 25 APs,
  * the reference label mix), seeded through the real event intake and rendered by the real planner. Check-ins and
- * acknowledgements are written straight into the labels table (label type, AP, last heard; 95 % of labels confirmed)
- * instead of simulating 50,000 radios, which would take ~20 minutes and measure the radio, not the page.
+ * acknowledgements are handed to the dispatcher as an AP would forward them (label type, AP, last heard; 95 % of
+ * labels confirmed), instead of simulating 50,000 radios, which would take ~20 minutes and measure the radio, not
+ * the page.
  *
  * Each page is opened `--runs` times from about:blank with the live stream closed in between, so every run pays for
  * a fresh audit of the whole store on the server (the snapshot is older than its 1 s lifetime). Baseline in the same
