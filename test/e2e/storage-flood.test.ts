@@ -1,7 +1,7 @@
 /**
  * Issue 10 acceptance, scaled down for `npm test` (bench/flood.ts runs the full 100,000): a flood of malformed
  * payloads over MQTT and HTTP (bounded, loopback) leaves the daemon up, its database under the configured limit, and
- * the next valid event applied. Without the pruner the dead letters alone (~34 MB) would exceed the 16 MiB cap, and
+ * the next valid event applied. Without the pruner the dead letters alone (~21 MB) would exceed the 16 MiB cap, and
  * the valid event after the flood would fail with DB_ERROR.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +16,8 @@ import { floodHttp, floodMqtt } from '../../bench/junk-flood.js';
 
 const MiB = 1024 * 1024;
 const MAX_DB = 16 * MiB;
-const DL_BUDGET = 1 * MiB;
-const PER_CHANNEL = 4000;
+const DL_BUDGET = MiB / 2;
+const PER_CHANNEL = 2500;
 const PAYLOAD = 4096;
 
 describe('a flood of malformed payloads', () => {
