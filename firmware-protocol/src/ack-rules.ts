@@ -33,6 +33,7 @@ export const ACK_REQUESTED: Readonly<Record<MessageName, boolean>> = {
   RADIO_XFER_DONE: false,
   RADIO_COMMAND: false,
   RADIO_SLEEP: false,
+  RADIO_OFFER: false,
 };
 
 /**

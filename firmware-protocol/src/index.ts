@@ -15,6 +15,7 @@ export * from './seq-window.js';
 export * from './ack-rules.js';
 export * from './retry-policy.js';
 export * from './transfer-blocks.js';
+export * from './radio-offer.js';
 export {
   encodeImage,
   applyImage,

@@ -18,6 +18,7 @@ import {
   WakeReason,
   type Message,
   type MessageName,
+  type MessageOf,
 } from './messages.js';
 
 /** How one field is written. */
@@ -46,7 +47,9 @@ type FieldCodec =
   /** u8 type code of an embedded command + its payload as the rest (RADIO_COMMAND, §9.6). */
   | 'command'
   /** A last u8 that older senders omit (§5.3, §9.2 decoders): absent on the wire = absent in the message. */
-  | 'optU8';
+  | 'optU8'
+  /** Everything of RADIO_OFFER after transferId: flags, format and the fields the flags announce (§9.10). */
+  | 'offer';
 
 const enumOf = (o: Record<string, number>): { enum: ReadonlySet<number> } => ({ enum: new Set(Object.values(o)) });
 const KIND = enumOf(ImageKind);
@@ -182,7 +185,48 @@ export const PAYLOAD_LAYOUT: Readonly<Record<MessageName, readonly (readonly [st
     ['nextWakeS', 'u16'],
     ['nowMs', 'u64'],
   ],
+  RADIO_OFFER: [
+    ['transferId', 'u32'],
+    ['offer', 'offer'],
+  ],
 };
+
+// ---- §9.10 RADIO_OFFER ---------------------------------------------------------------------------------------
+
+/** §9.10 RADIO_OFFER.flags: which optional fields follow. Each is set exactly when its field is not zero. */
+export const RADIO_OFFER_FLAGS = { BASE: 1 << 0, REGION: 1 << 1, DISPLAY_AT: 1 << 2, PAGE: 1 << 3, SIZE32: 1 << 4 } as const;
+const OFFER_RESERVED_FLAGS = 0xe0;
+/** §9.10 Image bytes a RADIO_OFFER carries at most: part 0 of block 0 (§9.4). */
+export const RADIO_OFFER_MAX_DATA = 99;
+/** §9.10 Payload bytes of a RADIO_OFFER before its data: 22 (FULL, nothing optional) … 47 (every field). */
+export function radioOfferHeaderBytes(m: { baseHash: string; region: { x: number; y: number; width: number; height: number }; displayAt: number; page: number; totalSize: number }): number {
+  const f = offerFlags(m);
+  return (
+    4 + 1 + 1 + 8 + ((f & RADIO_OFFER_FLAGS.SIZE32) !== 0 ? 4 : 2) +
+    ((f & RADIO_OFFER_FLAGS.BASE) !== 0 ? 8 : 0) +
+    ((f & RADIO_OFFER_FLAGS.REGION) !== 0 ? 8 : 0) +
+    ((f & RADIO_OFFER_FLAGS.DISPLAY_AT) !== 0 ? 8 : 0) +
+    ((f & RADIO_OFFER_FLAGS.PAGE) !== 0 ? 1 : 0)
+  );
+}
+
+const BLANK_HASH_HEX = '0000000000000000';
+
+function offerFlags(m: { baseHash: string; region: { x: number; y: number; width: number; height: number }; displayAt: number; page: number; totalSize: number }): number {
+  const r = m.region;
+  return (
+    (m.baseHash !== BLANK_HASH_HEX ? RADIO_OFFER_FLAGS.BASE : 0) |
+    (r.x !== 0 || r.y !== 0 || r.width !== 0 || r.height !== 0 ? RADIO_OFFER_FLAGS.REGION : 0) |
+    (m.displayAt !== 0 ? RADIO_OFFER_FLAGS.DISPLAY_AT : 0) |
+    (m.page !== 0 ? RADIO_OFFER_FLAGS.PAGE : 0) |
+    (m.totalSize > 0xffff ? RADIO_OFFER_FLAGS.SIZE32 : 0)
+  );
+}
+
+/** The data of an offer is part 0 of block 0 or nothing (§9.10); anything else is not an offer. */
+function offerDataFits(dataLength: number, totalSize: number): boolean {
+  return dataLength === 0 || dataLength === Math.min(totalSize, RADIO_OFFER_MAX_DATA);
+}
 
 /** The messages RADIO_COMMAND may carry (§9.6). */
 export const RADIO_COMMAND_TYPES: readonly MessageName[] = ['LED_FLASH', 'PAGE_SWITCH', 'READ_SENSOR', 'LABEL_COMMAND'];
@@ -292,6 +336,9 @@ function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (re
           w.u16(r.height);
           break;
         }
+        case 'offer':
+          writeOffer(w, m);
+          break;
         case 'command': {
           const inner = v as Message;
           w.u8(MessageTypeCode[inner.type]);
@@ -315,6 +362,27 @@ function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (re
   }
 }
 
+/** §9.10 flags, format, then the optional fields in table order, then the inline data. */
+function writeOffer(w: Writer, m: Record<string, unknown>): void {
+  const o = m as unknown as MessageOf<'RADIO_OFFER'>;
+  const f = offerFlags(o);
+  w.u8(f);
+  w.u8(o.kind | (o.encoding << 4));
+  if ((f & RADIO_OFFER_FLAGS.BASE) !== 0) w.bytes(hexToBytes(o.baseHash));
+  w.bytes(hexToBytes(o.targetHash));
+  if ((f & RADIO_OFFER_FLAGS.SIZE32) !== 0) w.u32(o.totalSize);
+  else w.u16(o.totalSize);
+  if ((f & RADIO_OFFER_FLAGS.REGION) !== 0) {
+    w.u16(o.region.x);
+    w.u16(o.region.y);
+    w.u16(o.region.width);
+    w.u16(o.region.height);
+  }
+  if ((f & RADIO_OFFER_FLAGS.DISPLAY_AT) !== 0) w.u64(o.displayAt);
+  if ((f & RADIO_OFFER_FLAGS.PAGE) !== 0) w.u8(o.page);
+  w.bytes(o.data);
+}
+
 function findLoneSurrogate(m: Message): string | undefined {
   for (const [k, v] of Object.entries(m)) if (typeof v === 'string' && LONE_SURROGATE.test(v)) return k;
   return undefined;
@@ -334,6 +402,9 @@ export function encodePayload(m: Message): Uint8Array {
   // A lone UTF-16 surrogate has no UTF-8 form; it would silently become U+FFFD and break the round trip.
   const bad = findLoneSurrogate(m);
   if (bad !== undefined) throw new ProtocolError('MSG_INVALID', `${m.type}.${bad} is not well-formed Unicode`, { field: bad });
+  if (m.type === 'RADIO_OFFER' && !offerDataFits(m.data.length, m.totalSize)) {
+    throw new ProtocolError('MSG_INVALID', 'RADIO_OFFER.data must be empty or min(totalSize, 99) bytes (§9.10)', { field: 'data', length: m.data.length });
+  }
   const w = new Writer();
   writeFields(w, m as unknown as Record<string, unknown>, PAYLOAD_LAYOUT[m.type]);
   return w.result();
@@ -436,6 +507,9 @@ function readFields(r: Reader, type: MessageName, layout: readonly (readonly [st
         case 'region':
           m[name] = { x: r.u16(name), y: r.u16(name), width: r.u16(name), height: r.u16(name) };
           break;
+        case 'offer':
+          readOffer(r, m);
+          break;
         case 'command': {
           const code = r.u8(name);
           const inner = NAME_BY_CODE.get(code);
@@ -473,6 +547,64 @@ function readFields(r: Reader, type: MessageName, layout: readonly (readonly [st
     }
   }
   return m;
+}
+
+/**
+ * §9.10 The fields after transferId, checked in wire order: reserved flag bits, kind and encoding, then each
+ * optional field, which MUST NOT be present holding its zero value (one encoding per offer), then the data.
+ */
+function readOffer(r: Reader, m: Record<string, unknown>): void {
+  const type = 'RADIO_OFFER';
+  const f = r.u8('flags');
+  if ((f & OFFER_RESERVED_FLAGS) !== 0) throw invalid(type, 'flags', f, 'has reserved bits set');
+  const format = r.u8('format');
+  const kind = format & 0x0f;
+  const encoding = format >> 4;
+  if (!KIND.enum.has(kind)) throw invalid(type, 'kind', kind, 'has an unknown value');
+  if (!ENCODING.enum.has(encoding)) throw invalid(type, 'encoding', encoding, 'has an unknown value');
+  m['kind'] = kind;
+  m['encoding'] = encoding;
+  const present = (bit: number) => (f & bit) !== 0;
+  const notZero = (field: string, zero: boolean): void => {
+    if (zero) throw invalid(type, field, 0, 'is flagged present but zero');
+  };
+  m['baseHash'] = BLANK_HASH_HEX;
+  if (present(RADIO_OFFER_FLAGS.BASE)) {
+    m['baseHash'] = hexOf(r.bytes(8, 'baseHash'), false);
+    notZero('baseHash', m['baseHash'] === BLANK_HASH_HEX);
+  }
+  m['targetHash'] = hexOf(r.bytes(8, 'targetHash'), false);
+  if (present(RADIO_OFFER_FLAGS.SIZE32)) {
+    m['totalSize'] = r.u32('totalSize');
+    if ((m['totalSize'] as number) <= 0xffff) throw invalid(type, 'totalSize', m['totalSize'], 'fits 16 bits but is flagged SIZE32');
+  } else {
+    m['totalSize'] = r.u16('totalSize');
+  }
+  m['region'] = { x: 0, y: 0, width: 0, height: 0 };
+  if (present(RADIO_OFFER_FLAGS.REGION)) {
+    const region = { x: r.u16('region'), y: r.u16('region'), width: r.u16('region'), height: r.u16('region') };
+    notZero('region', region.x === 0 && region.y === 0 && region.width === 0 && region.height === 0);
+    m['region'] = region;
+  }
+  m['displayAt'] = 0;
+  if (present(RADIO_OFFER_FLAGS.DISPLAY_AT)) {
+    const lo = r.u32('displayAt');
+    const hi = r.u32('displayAt');
+    const v = hi * TWO_POW_32 + lo;
+    if (!Number.isSafeInteger(v)) throw invalid(type, 'displayAt', `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`, 'exceeds 2^53-1');
+    notZero('displayAt', v === 0);
+    m['displayAt'] = v;
+  }
+  m['page'] = 0;
+  if (present(RADIO_OFFER_FLAGS.PAGE)) {
+    m['page'] = r.u8('page');
+    notZero('page', m['page'] === 0);
+  }
+  const n = r.remaining;
+  if (!offerDataFits(n, m['totalSize'] as number)) {
+    throw new ProtocolError('MSG_BAD_LENGTH', `RADIO_OFFER.data has ${n} bytes: not 0 and not min(totalSize, 99)`, { type, field: 'data', length: n });
+  }
+  m['data'] = r.bytes(n, 'data');
 }
 
 /**

@@ -43,13 +43,22 @@ export const ApCapability = {
   ZLIB: 1 << 7,
   /** §6.6 The AP serves CTX transfers and forwards the labels' decoder bits (§5.3 decoders). */
   CTX: 1 << 8,
+  // (bit 9 is assigned elsewhere; keep this block separate for merges)
+  /** §9.10 The AP offers transfers with RADIO_OFFER to labels that announce LabelDecoder.OFFER (§9.2). */
+  RADIO_OFFER: 1 << 10,
 } as const;
 
 /**
  * §5.3, §9.2 What a label decodes besides RAW (optional last byte of RADIO_CHECKIN / LABEL_CHECKIN). A check-in
  * without it comes from a label of before §6.6, which decodes RLE and ZLIB: LEGACY_LABEL_DECODERS.
  */
-export const LabelDecoder = { RLE: 1 << 0, ZLIB: 1 << 1, CTX: 1 << 2 } as const;
+export const LabelDecoder = {
+  RLE: 1 << 0,
+  ZLIB: 1 << 1,
+  CTX: 1 << 2,
+  /** §9.10 Not a decoder: the label takes the compact RADIO_OFFER in place of RADIO_PENDING (§9.2 bit 3). */
+  OFFER: 1 << 3,
+} as const;
 export const LEGACY_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB;
 
 /** §5.3 Why a label woke up (LABEL_CHECKIN / RADIO_CHECKIN). BOOT tells the edge that display memory may be lost. */
@@ -244,6 +253,29 @@ export const RadioCommandSchema = z.object({
   /** One of LED_FLASH, PAGE_SWITCH, READ_SENSOR, LABEL_COMMAND, carried unchanged (§9.6). */
   command: z.discriminatedUnion('type', [LedFlashSchema, PageSwitchSchema, ReadSensorSchema, LabelCommandSchema]),
 });
+/**
+ * §9.10 RADIO_OFFER: the transfer descriptor without what the radio link already knows (labelId: the frame is
+ * addressed by the label's EUI-64; labelType: the AP checked it against the check-in), fields at their zero value
+ * left out (flags), and part 0 of block 0 inline. Every field is present in the message; the codec leaves zeros
+ * off the wire (message-codec.ts, RADIO_OFFER_FLAGS).
+ */
+export const RadioOfferSchema = z.object({
+  type: z.literal('RADIO_OFFER'),
+  transferId: u32,
+  kind: ImageKindSchema,
+  encoding: ImageEncodingSchema,
+  baseHash: ContentHashSchema,
+  targetHash: ContentHashSchema,
+  totalSize: u32,
+  region: RegionSchema,
+  displayAt: epochMs,
+  page: u8,
+  /**
+   * Part 0 of block 0 (§9.4): the first min(totalSize, 99) payload bytes, or nothing (the codec checks the length
+   * against totalSize: a discriminated union cannot hold a refined schema).
+   */
+  data: bytes(99),
+});
 /** §9.7 Ends an exchange; carries the AP's clock so labels can honour timed display (§6.5). */
 export const RadioSleepSchema = z.object({ type: z.literal('RADIO_SLEEP'), nextWakeS: u16, nowMs: epochMs });
 
@@ -269,6 +301,7 @@ export const MessageSchema = z.discriminatedUnion('type', [
   RadioXferDoneSchema,
   RadioCommandSchema,
   RadioSleepSchema,
+  RadioOfferSchema,
 ]);
 export type Message = z.infer<typeof MessageSchema>;
 export type MessageName = Message['type'];
@@ -297,6 +330,7 @@ export const MessageTypeCode: Record<MessageName, number> = {
   RADIO_XFER_DONE: 0x84,
   RADIO_COMMAND: 0x85,
   RADIO_SLEEP: 0x86,
+  RADIO_OFFER: 0x87,
 };
 
 /** §3.1 A frame: header fields plus one message. */

@@ -120,6 +120,22 @@ export const messageArbitraries: { [K in MessageName]: fc.Arbitrary<Extract<Mess
   RADIO_XFER_DONE: fc.record({ type: fc.constant('RADIO_XFER_DONE'), transferId: u32, status, displayedHash: contentHash }),
   RADIO_COMMAND: fc.record({ type: fc.constant('RADIO_COMMAND'), command: fc.oneof(ledFlash, pageSwitch, readSensor, labelCommand) }),
   RADIO_SLEEP: fc.record({ type: fc.constant('RADIO_SLEEP'), nextWakeS: u16, nowMs: epochMs }),
+  // §9.10 Zero-valued optional fields are left off the wire, so zeros are drawn often; data is part 0 or nothing.
+  RADIO_OFFER: fc
+    .record({
+      transferId: u32,
+      kind,
+      encoding,
+      baseHash: contentHash,
+      targetHash: contentHash,
+      totalSize: fc.oneof(fc.integer({ min: 0, max: 300 }), u16, u32),
+      region: fc.oneof(fc.constant({ x: 0, y: 0, width: 0, height: 0 }), region),
+      displayAt: fc.oneof(fc.constant(0), epochMs),
+      page: fc.oneof(fc.constant(0), u8),
+      inline: fc.boolean(),
+      fill: fc.uint8Array({ minLength: 99, maxLength: 99 }),
+    })
+    .map(({ inline, fill, ...o }) => ({ type: 'RADIO_OFFER' as const, ...o, data: inline ? fill.slice(0, Math.min(o.totalSize, 99)) : new Uint8Array(0) })),
 };
 
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(...(Object.values(messageArbitraries) as fc.Arbitrary<Message>[]));

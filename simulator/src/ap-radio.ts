@@ -11,6 +11,9 @@ import {
   BLANK_HASH,
   DuplicateWindow,
   LabelCommandCode,
+  LabelDecoder,
+  PART_SIZE,
+  offerOf,
   RADIO_PART_HEADER,
   Sensor,
   StatusCode,
@@ -50,6 +53,8 @@ interface ApLabelState {
   /** The transfer whose RADIO_XFER_DONE was already reported (a re-sent XFER_DONE is not reported twice). */
   lastDoneTransferId: number;
   lastHeardAt: number;
+  /** §9.10 From the label's last check-in: it takes RADIO_OFFER (decoders bit 3), and the type it reported. */
+  offer: { takes: boolean; labelType: number };
 }
 
 interface ChannelHolder {
@@ -75,6 +80,8 @@ export interface ApRadioStats {
   commandsSent: number;
   framesRejected: number;
   framesDuplicate: number;
+  /** §9.10 Transfers offered with RADIO_OFFER (the others with RADIO_PENDING). */
+  offersSent: number;
 }
 
 /** §5.3 A battery change of this much is forwarded at once. */
@@ -94,6 +101,8 @@ export class ApRadio implements LabelPeer {
   checkinReportIntervalMs = DEFAULT_CHECKIN_REPORT_INTERVAL_S * 1000;
   /** The AP's clock is the edge's (EDGE_HELLO.serverTimeMs, §6.5): AP time = simulated time + offset. */
   clockOffsetMs = 0;
+  /** §9.10 The AP serves RADIO_OFFER (capability RADIO_OFFER, §5.1) to the labels that announce it. */
+  servesOffers = true;
   readonly stats: ApRadioStats = {
     checkinsHeard: 0,
     checkinsForwarded: 0,
@@ -104,6 +113,7 @@ export class ApRadio implements LabelPeer {
     commandsSent: 0,
     framesRejected: 0,
     framesDuplicate: 0,
+    offersSent: 0,
   };
   private readonly states = new Map<string, ApLabelState>();
   private readonly commands = new Map<string, QueuedCommand[]>();
@@ -230,6 +240,7 @@ export class ApRadio implements LabelPeer {
 
   private onCheckin(st: ApLabelState, m: MessageOf<'RADIO_CHECKIN'>): void {
     this.stats.checkinsHeard++;
+    st.offer = { takes: ((m.decoders ?? 0) & LabelDecoder.OFFER) !== 0, labelType: m.labelType };
     this.maybeForward(st, m);
     this.reportSensorReads(m);
     const startAt = this.env.clock.now() + this.env.model.turnaroundMs;
@@ -315,8 +326,26 @@ export class ApRadio implements LabelPeer {
     t.radioAttempts++;
     this.stats.transfersStarted++;
     this.hold(st, t);
-    const { endAt } = this.sendTo(st, { type: 'RADIO_PENDING', ...t.descriptor }, startAt, t);
+    const { endAt } = this.sendTo(st, this.offerFor(st, t), startAt, t);
     this.watchHolder(endAt);
+  }
+
+  // ---- §9.10 compact offer (RADIO_OFFER) -----------------------------------------------------------------
+
+  /**
+   * §9.10.3 RADIO_OFFER with part 0 of block 0 inline when this AP serves it and the label announced it and
+   * checked in with the descriptor's labelType; otherwise RADIO_PENDING (§9.3), which a label of another type
+   * refuses with INVALID_PARAMETER as before. Part 0 is inlined on every offer, re-offers too: the label keeps
+   * what it had (resume, §9.1 step 5) and requests only the parts it still lacks.
+   */
+  private offerFor(st: ApLabelState, t: StagedTransfer): Message {
+    const d = t.descriptor;
+    if (!this.servesOffers || !st.offer.takes || st.offer.labelType !== d.labelType) return { type: 'RADIO_PENDING', ...d };
+    // Part 0 is the first 99 bytes (§9.4); a model with smaller parts sends none inline (the label asks for it).
+    const block0 = t.blocks[0];
+    const part0 = this.env.model.maxPartBytes === PART_SIZE && block0 !== undefined ? block0.subarray(0, Math.min(block0.length, PART_SIZE)) : new Uint8Array(0);
+    this.stats.offersSent++;
+    return offerOf(d, part0);
   }
 
   private onBlockRequest(st: ApLabelState, m: MessageOf<'RADIO_BLOCK_REQUEST'>): void {
@@ -472,6 +501,7 @@ export class ApRadio implements LabelPeer {
         reported: undefined,
         lastDoneTransferId: 0,
         lastHeardAt: this.env.clock.now(),
+        offer: { takes: false, labelType: -1 },
       };
       this.states.set(label.id, st);
     }

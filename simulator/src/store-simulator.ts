@@ -34,6 +34,8 @@ export const SimApOptionsSchema = z.object({
   queueCapacity: z.number().int().min(1).max(0xffff).optional(),
   /** MQTT client id (default: the apId, §11.3). Brokers shared by several stores need distinct ids. */
   clientId: z.string().min(1).max(64).optional(),
+  /** §9.10 Serve RADIO_OFFER to labels that announce it (default true); false = an AP of before §9.10. */
+  radioOffer: z.boolean().optional(),
 });
 
 export const SimLabelOptionsSchema = z.object({
@@ -161,6 +163,7 @@ export class StoreSimulator {
           link,
           env,
           logger,
+          radioOffer: a.radioOffer,
         }),
       );
     }

@@ -57,6 +57,8 @@ export interface VirtualApOptions {
   link: EdgeLink;
   env: ApRadioEnvironment;
   logger: SimLogger;
+  /** §9.10 Serve RADIO_OFFER to the labels that announce it (capability RADIO_OFFER); default true. */
+  radioOffer?: boolean | undefined;
 }
 
 export type ApFault = 'power' | 'network';
@@ -113,6 +115,7 @@ export class VirtualAp {
     this.apId = opts.apId;
     this.transfers = new TransferStore(opts.queueCapacity, opts.maxBlockSize);
     this.radio = new ApRadio(opts.apId, opts.env, this.transfers, (m) => this.uplink(m));
+    this.radio.servesOffers = opts.radioOffer ?? true;
     this.txSeq = new SeqCounter(Math.floor(opts.env.random() * 0x10000));
     this.bootAt = opts.env.clock.now();
   }
@@ -205,7 +208,7 @@ export class VirtualAp {
         fwVersion: AP_FW_VERSION,
         protoMin: this.opts.protoMin,
         protoMax: this.opts.protoMax,
-        capabilities: SIM_AP_CAPABILITIES,
+        capabilities: SIM_AP_CAPABILITIES | (this.radio.servesOffers ? ApCapability.RADIO_OFFER : 0),
         channel: this.opts.channel,
         queueCapacity: this.opts.queueCapacity,
         maxBlockSize: this.opts.maxBlockSize,

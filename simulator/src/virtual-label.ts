@@ -20,6 +20,7 @@ import {
   StatusCode,
   WakeReason,
   applyImage,
+  descriptorOfOffer,
   RADIO_PART_HEADER,
   decodeFrame,
   partialRefreshApplies,
@@ -68,12 +69,12 @@ export interface LabelSpec {
   neighbourApId?: string;
   /** Battery at start (default: the model's batteryStartMv). */
   batteryMv?: number;
-  /** §5.3 LabelDecoder bits it announces (default: RLE, ZLIB, CTX); null = firmware of before §6.6 (no byte sent). */
+  /** §5.3 LabelDecoder bits it announces (default: RLE, ZLIB, CTX and OFFER, §9.10); null = firmware of before §6.6 (no byte sent). */
   decoders?: number | null | undefined;
 }
 
 /** §9.2 What a simulated label decodes unless told otherwise: everything, CTX included. */
-export const SIM_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX;
+export const SIM_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX | LabelDecoder.OFFER;
 
 type WakeReasonValue = MessageOf<'RADIO_CHECKIN'>['wakeReason'];
 type Phase = 'checkin' | 'transfer' | 'done';
@@ -272,6 +273,10 @@ export class VirtualLabel {
       case 'RADIO_PENDING':
         if (m.labelId === this.id && ex.phase === 'checkin') this.onPending(ex, m, bytes.length);
         return;
+      case 'RADIO_OFFER':
+        // §9.10 Only a label that announced it takes an offer; the frame is addressed to it by its EUI-64.
+        if (ex.phase === 'checkin' && this.decoders !== null && (this.decoders & LabelDecoder.OFFER) !== 0) this.onOffer(ex, m, bytes.length);
+        return;
       case 'RADIO_PART':
         this.onPart(ex, m);
         return;
@@ -432,6 +437,19 @@ export class VirtualLabel {
 
   private onPending(ex: Exchange, d: MessageOf<'RADIO_PENDING'>, frameBytes: number): void {
     const { type: _type, ...descriptor } = d;
+    this.beginTransfer(ex, descriptor, frameBytes, undefined);
+  }
+
+  /**
+   * §9.10.4 RADIO_OFFER: the descriptor with the label's own id and type, and part 0 of block 0 taken as if it had
+   * come in a RADIO_PART; then the label asks for what is still missing (nothing when the payload fitted).
+   */
+  private onOffer(ex: Exchange, m: MessageOf<'RADIO_OFFER'>, frameBytes: number): void {
+    this.beginTransfer(ex, descriptorOfOffer(m, this.id, this.type.id), frameBytes, m.data);
+  }
+
+  private beginTransfer(ex: Exchange, descriptor: TransferDescriptor, frameBytes: number, part0: Uint8Array | undefined): void {
+    const d = descriptor;
     ex.retries = 0;
     const early = this.precheck(descriptor);
     if (early !== undefined) {
@@ -449,9 +467,14 @@ export class VirtualLabel {
       this.transfers.push(this.log);
       if (this.transfers.length > TRANSFER_LOG_LENGTH) this.transfers.shift();
     }
-    // The AP counted the RADIO_PENDING when it sent it, before the label knew which transfer it was about.
+    // The AP counted the RADIO_PENDING / RADIO_OFFER when it sent it, before the label knew which transfer it was about.
     this.activeLog = this.log;
     this.log.bytesOnAir += frameBytes;
+    if (part0 !== undefined && part0.length > 0) {
+      const outcome = this.receiver?.accept({ type: 'RADIO_PART', transferId: d.transferId, blockIndex: 0, partIndex: 0, data: part0 });
+      if (outcome === 'new') this.log.partsReceived++;
+      else if (outcome === 'duplicate') this.log.partsDuplicate++;
+    }
     ex.phase = 'transfer';
     ex.deadline = now + this.env.model.transferTimeoutMs;
     ex.resend = () => this.requestNext(ex, this.env.clock.now());
