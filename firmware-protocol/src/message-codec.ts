@@ -198,7 +198,7 @@ export const RADIO_OFFER_FLAGS = { BASE: 1 << 0, REGION: 1 << 1, DISPLAY_AT: 1 <
 const OFFER_RESERVED_FLAGS = 0xe0;
 /** §9.10 Image bytes a RADIO_OFFER carries at most: part 0 of block 0 (§9.4). */
 export const RADIO_OFFER_MAX_DATA = 99;
-/** §9.10 Payload bytes of a RADIO_OFFER before its data: 22 (FULL, nothing optional) … 47 (every field). */
+/** §9.10 Payload bytes of a RADIO_OFFER before its data: 16 (FULL, nothing optional) … 43 (every field). */
 export function radioOfferHeaderBytes(m: { baseHash: string; region: { x: number; y: number; width: number; height: number }; displayAt: number; page: number; totalSize: number }): number {
   const f = offerFlags(m);
   return (

@@ -73,7 +73,7 @@ const BLOCK_REQUEST_BYTES = 7;
  *
  * - RADIO_PENDING: 12 + 52, then per block a RADIO_BLOCK_REQUEST (12 + 7 + ⌈parts/8⌉) and its parts
  *   (19 + data each), then RADIO_XFER_DONE 12 + 13;
- * - RADIO_OFFER: 12 + header (22 … 47, §9.10.2) + min(L, 99), then the same as above for what part 0 did not
+ * - RADIO_OFFER: 12 + header (16 … 43, §9.10.2) + min(L, 99), then the same as above for what part 0 did not
  *   carry (block 0 is requested only when it has more than one part), then RADIO_XFER_DONE.
  */
 export function exchangeCost(shape: OfferShape, offer: boolean, blockSize = BLOCK_SIZE, partSize = PART_SIZE): ExchangeCost {

@@ -5,8 +5,11 @@ import {
   ImageKind,
   StatusCode,
   WakeReason,
+  FRAME_OVERHEAD,
+  RADIO_PART_OVERHEAD,
   bytesOnAir,
   contentHash,
+  radioOfferHeaderBytes,
   encodeImage,
   type MessageOf,
 } from '../../firmware-protocol/src/index.js';
@@ -66,8 +69,12 @@ describe('image transfer over the simulated radio', () => {
     const result = (await edge.waitFor((r) => r.frame.message.type === 'TRANSFER_RESULT')).frame.message as MessageOf<'TRANSFER_RESULT'>;
     // §9.8 displayedHash is what the panel shows at this moment, before the refresh.
     expect(result).toMatchObject({ transferId: 11, labelId: LABEL_A, status: StatusCode.OK, displayedHash: BLANK_HASH });
-    // §9.5 What the AP sent without losses: the parts (payload + 19 bytes each) and the 64-byte RADIO_PENDING.
-    expect(result.bytesOnAir).toBe(bytesOnAir(image.payload.length) + 64);
+    // §9.5 What the AP sent without losses: the parts (payload + 19 bytes each), part 0 inline in the RADIO_OFFER
+    // (§9.10: the offer's frame and header instead of part 0's 19 bytes; 16 for a FULL image).
+    const offerHeader = radioOfferHeaderBytes({ ...image, totalSize: image.payload.length, displayAt: 0, page: 0 });
+    expect(offerHeader).toBe(16);
+    expect(result.bytesOnAir).toBe(bytesOnAir(image.payload.length) - RADIO_PART_OVERHEAD + FRAME_OVERHEAD + offerHeader);
+    expect(sim.apStats('AP-1').radio.offersSent).toBe(1);
     expect(sim.apStats('AP-1').staged).toBe(0);
 
     const waited = await runVirtualUntil(clock, () => sim.groundTruth(LABEL_A)!.hash === image.targetHash, 60_000, 200);
@@ -200,7 +207,8 @@ describe('image transfer over the simulated radio', () => {
     // Resuming asks only for what is still missing (the parts the AP sent after the label fell asleep included).
     expectOnlyMissingReRequested(log);
     expect(log.partsReceived).toBe(97);
-    expect(log.partsDuplicate).toBe(0);
+    // §9.10 Every RADIO_OFFER carries part 0 again; a resuming label already has it and asks for none of the others twice.
+    expect(log.partsDuplicate).toBe(log.wakeUps - 1);
     const results91 = results(fx).filter((r) => r.transferId === 91);
     expect(results91).toEqual([expect.objectContaining({ status: StatusCode.OK })]);
     expect(fx.sim.groundTruth(LABEL_A)!.hash).toBe(image.targetHash);
