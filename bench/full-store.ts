@@ -26,7 +26,8 @@
  *   node dist/bench/full-store.js --labels 600 --aps 1 --speed 20    # quick (≈ 1 min)
  *   options: --labels N --aps M --speed S --loss P --seed K --queue-capacity Q --promo-lead-s L
  *            --small-changes C --phase-timeout-s T --confirm-wait-s W --edge-log LEVEL --edge-cpu-prof DIR
- *            --label-decoders ctx|legacy   (legacy: labels of before protocol §6.6, zlib only; D28)
+ *            --label-decoders ctx|ctx-pending|legacy   (legacy: labels of before protocol §6.6, zlib only; D28;
+ *                                      ctx-pending: CTX but no RADIO_OFFER, protocol §9.10, D38)
  *            --updates fill,full-repricing,promotion-start,small-change   (fill always runs: it connects the store)
  *            --results-dir DIR (default bench/results; '' for none)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
@@ -42,6 +43,7 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LabelDecoder } from '../firmware-protocol/src/index.js';
 import { radioModel } from '../simulator/src/radio-model.js';
 import { RealClock } from '../simulator/src/real-clock.js';
 import { StoreSimulator } from '../simulator/src/store-simulator.js';
@@ -79,6 +81,8 @@ const EDGE_LOG = arg('edge-log', 'error') as 'error';
 const EDGE_CPU_PROF = arg('edge-cpu-prof', '');
 /** Protocol §5.3: `legacy` labels send no decoders byte and get RLE/ZLIB only, to compare with CTX in one setup. */
 const LABEL_DECODERS = arg('label-decoders', 'ctx');
+/** Protocol §9.10: `ctx-pending` labels decode CTX but do not announce RADIO_OFFER (decoders bit 3), D38. */
+const PENDING_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX;
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
@@ -88,7 +92,7 @@ const model = radioModel({ frameLoss: LOSS });
 const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED, label_decoders: LABEL_DECODERS };
 
 const resultBase = RESULTS_DIR
-  ? join(RESULTS_DIR, `full-store-${header.store}-${LABELS}x${APS}-s${SPEED}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`)
+  ? join(RESULTS_DIR, `full-store-${header.store}-${LABELS}x${APS}-s${SPEED}${LABEL_DECODERS === 'ctx' ? '' : `-${LABEL_DECODERS}`}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`)
   : '';
 if (resultBase) mkdirSync(RESULTS_DIR, { recursive: true });
 
@@ -413,7 +417,7 @@ async function main(): Promise<void> {
           chain: store.file.chain,
           store: store.file.store,
           aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY })),
-          labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : {}) })),
+          labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : LABEL_DECODERS === 'ctx-pending' ? { decoders: PENDING_DECODERS } : {}) })),
           radio: { frameLoss: LOSS },
           clock,
           seed: SEED,

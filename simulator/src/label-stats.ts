@@ -72,6 +72,8 @@ export interface TransferRadioStats {
   partsDuplicate: number;
   framesRejected: number;
   bytesOnAir: number;
+  /** §9.10 Offers of this transfer that came as RADIO_OFFER (the others came as RADIO_PENDING). */
+  radioOffers?: number;
 }
 
 /** Transfers kept per label, newest last. */

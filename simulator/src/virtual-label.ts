@@ -470,6 +470,7 @@ export class VirtualLabel {
     // The AP counted the RADIO_PENDING / RADIO_OFFER when it sent it, before the label knew which transfer it was about.
     this.activeLog = this.log;
     this.log.bytesOnAir += frameBytes;
+    if (part0 !== undefined) this.log.radioOffers = (this.log.radioOffers ?? 0) + 1;
     if (part0 !== undefined && part0.length > 0) {
       const outcome = this.receiver?.accept({ type: 'RADIO_PART', transferId: d.transferId, blockIndex: 0, partIndex: 0, data: part0 });
       if (outcome === 'new') this.log.partsReceived++;

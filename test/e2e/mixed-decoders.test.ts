@@ -7,11 +7,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
-import { ImageEncoding, ImageKind, StatusCode } from '../../firmware-protocol/src/index.js';
+import { ImageEncoding, ImageKind, LabelDecoder, StatusCode } from '../../firmware-protocol/src/index.js';
+import { SIM_LABEL_DECODERS } from '../../simulator/src/virtual-label.js';
 import { CHAIN, LABELS, STORE, USERS, catalogueBatch, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
 
-/** Labels 1 and 3 run firmware with CTX (the simulator's default); 2 and 4 are older and announce nothing. */
+/**
+ * Labels 1 and 3 run firmware with CTX; 2 and 4 are older and announce nothing. Label 1 also takes the compact
+ * RADIO_OFFER (§9.10, the simulator's default), label 3 does not (decoders bit 3 clear): it keeps RADIO_PENDING.
+ */
 const LEGACY = new Set([LABELS[1]!.labelId, LABELS[3]!.labelId]);
+const NO_OFFER = LABELS[2]!.labelId;
+const CTX_ONLY = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX;
+const announced = (id: string): number | null => (LEGACY.has(id) ? null : id === NO_OFFER ? CTX_ONLY : SIM_LABEL_DECODERS);
 
 describe('a store of CTX and legacy labels', () => {
   const tmp = tempDir();
@@ -43,7 +50,7 @@ describe('a store of CTX and legacy labels', () => {
       chain: CHAIN,
       store: STORE,
       aps: [{ apId: USERS.ap1.apId, username: USERS.ap1.username, password: USERS.ap1.password }],
-      labels: LABELS.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(LEGACY.has(l.labelId) ? { decoders: null } : {}) })),
+      labels: LABELS.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(LEGACY.has(l.labelId) ? { decoders: null } : l.labelId === NO_OFFER ? { decoders: CTX_ONLY } : {}) })),
       clock: new RealClock({ speed: 20 }),
       radio: { frameLoss: 0 },
       seed: 42,
@@ -59,9 +66,9 @@ describe('a store of CTX and legacy labels', () => {
   it('the edge keeps what each label announced (§5.3 decoders; null for the old firmware), and persists it', async () => {
     await daemon.labels.flush();
     for (const l of LABELS) {
-      expect(daemon.labels.get(l.labelId)?.decoders ?? null).toBe(LEGACY.has(l.labelId) ? null : 0b111);
+      expect(daemon.labels.get(l.labelId)?.decoders ?? null).toBe(announced(l.labelId));
       const row = await daemon.db.get<{ decoders: number | null }>('SELECT decoders FROM labels WHERE label_id = ?', [l.labelId]);
-      expect(row?.decoders ?? null).toBe(LEGACY.has(l.labelId) ? null : 0b111);
+      expect(row?.decoders ?? null).toBe(announced(l.labelId));
     }
   });
 
@@ -78,6 +85,9 @@ describe('a store of CTX and legacy labels', () => {
       expect(transfers.length).toBeGreaterThanOrEqual(2);
       for (const t of transfers) expect(t.status, `${l.labelId} transfer ${t.transferId}`).not.toBe(StatusCode.UNSUPPORTED_FEATURE);
       const encodings = transfers.map((t) => t.encoding);
+      // §9.10 Only the label that announced RADIO_OFFER got its transfers offered that way.
+      const offered = transfers.filter((t) => (t.radioOffers ?? 0) > 0).length;
+      expect(offered, `${l.labelId} transfers offered with RADIO_OFFER`).toBe(announced(l.labelId) === SIM_LABEL_DECODERS ? transfers.length : 0);
       if (LEGACY.has(l.labelId)) {
         expect(encodings).not.toContain(ImageEncoding.CTX);
       } else {
