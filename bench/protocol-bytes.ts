@@ -10,7 +10,10 @@
  * - the ratio delta / full, and how often each encoding and kind won;
  * - ZLIB vs RLE (PackBits) on the full images (and on the deltas);
  * - the CTX encoding (§6.6) against the best of RAW / RLE / ZLIB, for full images and deltas, with the ratio, and
- *   what `chooseEncoding` sends a label that decodes CTX (and how long that choice takes, ms per label).
+ *   what `chooseEncoding` sends a label that decodes CTX (and how long that choice takes, ms per label);
+ * - the whole transfer exchange of that choice (§9.5.2, `exchangeCost`: offer, block requests, parts,
+ *   RADIO_XFER_DONE) with RADIO_PENDING, with a compact RADIO_OFFER without data, and with RADIO_OFFER carrying
+ *   part 0 (§9.10), in bytes, frames and the reference store's byte-equivalents (`boundCost`: 4 ms = 20 B a frame).
  *
  * Every encoded payload is decoded again with `applyImage` (as a label would, §6.4) and checked against the new
  * planes, so no figure counts bytes that would not rebuild the image.
@@ -29,8 +32,12 @@ import {
   ApCapability,
   LabelDecoder,
   applyImage,
+  boundCost,
   bytesOnAir,
   chooseEncoding,
+  exchangeCost,
+  radioOfferHeaderBytes,
+  type ExchangeCost,
   encodeImage,
   imageBytes,
   partialRefreshApplies,
@@ -69,6 +76,19 @@ const LABEL_CTX = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX;
 const KIND_NAME: Record<ImageKind, string> = { [ImageKind.FULL]: 'FULL', [ImageKind.DELTA_XOR]: 'DELTA_XOR', [ImageKind.DELTA_REGION]: 'DELTA_REGION' };
 /** The store file's pack units → the unit-price module's (as the demo seeds them, src/cli/demo.ts). */
 const UNIT: Record<Product['packSize']['unit'], MeasureUnit> = { g: 'g', kg: 'kg', ml: 'ml', l: 'l', m: 'm', 'm²': 'm2', Stück: 'piece' };
+
+/** The three ways to offer a transfer (§9.5.2): RADIO_PENDING; RADIO_OFFER without data; RADIO_OFFER with part 0. */
+const EXCHANGES = ['pending', 'offer_no_data', 'offer'] as const;
+type Exchange = (typeof EXCHANGES)[number];
+
+function exchangeOf(e: EncodedImage, how: Exchange): ExchangeCost {
+  const shape = { ...e, totalSize: e.payload.length, displayAt: 0, page: 0 };
+  const pending = exchangeCost(shape, false);
+  if (how === 'pending') return pending;
+  // The compact header alone: the pending exchange with the offer's header in place of the 52-byte descriptor.
+  if (how === 'offer_no_data') return { bytes: pending.bytes - 52 + radioOfferHeaderBytes(shape), frames: pending.frames };
+  return exchangeCost(shape, true);
+}
 
 function emit(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ bench: 'protocol-bytes', ...o })}\n`);
@@ -186,6 +206,9 @@ interface Row {
   chosen: number;
   chosenAir: number;
   chooseMs: number;
+  /** Medians of the chosen delta's exchange, per way to offer it: bytes, frames, byte-equivalents of the bound. */
+  xDelta: Record<Exchange, { bytes: number; frames: number; bound: number }>;
+  xFull: Record<Exchange, { bytes: number; frames: number; bound: number }>;
 }
 const rows: Row[] = [];
 
@@ -206,6 +229,13 @@ for (const t of LABEL_TYPES) {
     figures.push(measure(t, before.planes, after.planes));
   }
   const raw = imageBytes(t);
+  const exchanges = (pick: (f: LabelFigures) => EncodedImage) =>
+    Object.fromEntries(
+      EXCHANGES.map((how) => {
+        const costs = figures.map((f) => exchangeOf(pick(f), how));
+        return [how, { bytes: median(costs.map((c) => c.bytes)), frames: median(costs.map((c) => c.frames)), bound: median(costs.map((c) => boundCost(c))) }];
+      }),
+    ) as Record<Exchange, { bytes: number; frames: number; bound: number }>;
   const full = figures.map((f) => f.full.payload.length);
   const delta = figures.map((f) => f.delta.payload.length);
   const row: Row = {
@@ -229,6 +259,8 @@ for (const t of LABEL_TYPES) {
     chosen: median(figures.map((f) => f.chosen.payload.length)),
     chosenAir: median(figures.map((f) => bytesOnAir(f.chosen.payload.length))),
     chooseMs: median(figures.map((f) => f.chooseMs)),
+    xDelta: exchanges((f) => f.chosen),
+    xFull: exchanges((f) => f.ctxFull),
   };
   rows.push(row);
   emit({
@@ -267,6 +299,9 @@ for (const t of LABEL_TYPES) {
     chosen_on_air_median: row.chosenAir,
     chosen_winners: count(figures.map((f) => `${KIND_NAME[f.chosen.kind]}/${ENCODING_NAME[f.chosen.encoding]}`)),
     choose_ms_median: +row.chooseMs.toFixed(2),
+    // §9.5.2 / §9.10: the whole exchange of the chosen delta and of a CTX full image, per way to offer it.
+    exchange_delta: row.xDelta,
+    exchange_full: row.xFull,
     decoded_and_compared: true,
   });
 }
@@ -286,6 +321,9 @@ emit({
   chosen_delta: Math.round(mixed((r) => r.chosenAir)),
   ratio_ctx_zlib_full: +(mixed((r) => r.ctxFullAir) / mixFull).toFixed(3),
   ratio_ctx_zlib_delta: +(mixed((r) => r.ctxDeltaAir) / mixDelta).toFixed(3),
+  // §9.5.2 whole exchange per label (bytes, frames, reference-bound byte-equivalents), chosen delta and CTX full.
+  exchange_delta: Object.fromEntries(EXCHANGES.map((h) => [h, { bytes: Math.round(mixed((r) => r.xDelta[h].bytes)), frames: +mixed((r) => r.xDelta[h].frames).toFixed(2), bound: Math.round(mixed((r) => r.xDelta[h].bound)) }])),
+  exchange_full: Object.fromEntries(EXCHANGES.map((h) => [h, { bytes: Math.round(mixed((r) => r.xFull[h].bytes)), frames: +mixed((r) => r.xFull[h].frames).toFixed(2), bound: Math.round(mixed((r) => r.xFull[h].bound)) }])),
   mix: REFERENCE_MIX,
 });
 const wallS = (performance.now() - t0) / 1000;
@@ -354,3 +392,28 @@ for (const b of body2) console.log(line2(b));
 console.log(`Reference store mix, CTX: full ${Math.round(mixed((r) => r.ctxFullAir))} B on air per label, delta ${Math.round(mixed((r) => r.ctxDeltaAir))} (sent ${Math.round(mixed((r) => r.chosenAir))}).`);
 console.log(`Reference store mix, bytes on air per label: raw ${Math.round(mixed((r) => r.rawAir))}, full ${Math.round(mixFull)}, delta ${Math.round(mixDelta)} (delta/full ${(mixDelta / mixFull).toFixed(3)}).`);
 console.log(`${renders} renders, ${(renderMs / renders).toFixed(1)} ms each on average; ${wallS.toFixed(1)} s in all.`);
+// §9.5.2 / §9.10 The whole exchange of what a CTX label is sent (a region delta here), per way to offer it.
+const header3 = ['label type', 'Δ B', 'PENDING B/frames', '≈B', 'OFFER no data', '≈B', 'OFFER + part 0', '≈B', 'offer/pending ≈B', 'CTX full PENDING ≈B', 'OFFER ≈B'];
+const xf = (x: { bytes: number; frames: number }) => `${x.bytes} / ${x.frames}`;
+const body3 = rows.map((r) => [
+  r.type,
+  String(r.chosen),
+  xf(r.xDelta.pending),
+  String(r.xDelta.pending.bound),
+  xf(r.xDelta.offer_no_data),
+  String(r.xDelta.offer_no_data.bound),
+  xf(r.xDelta.offer),
+  String(r.xDelta.offer.bound),
+  (r.xDelta.offer.bound / r.xDelta.pending.bound).toFixed(3),
+  String(r.xFull.pending.bound),
+  String(r.xFull.offer.bound),
+]);
+const widths3 = header3.map((h, i) => Math.max(h.length, ...body3.map((b) => b[i]!.length)));
+const line3 = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths3[i]!) : c.padStart(widths3[i]!))).join('  ');
+console.log('');
+console.log('Whole transfer exchange (§9.5.2, both directions, offer to RADIO_XFER_DONE), medians: bytes / frames, ≈B = byte-equivalents of the reference bound (payload + 20 B per frame).');
+console.log(line3(header3));
+console.log(widths3.map((w) => '-'.repeat(w)).join('  '));
+for (const b of body3) console.log(line3(b));
+const mixX = (h: Exchange) => `${Math.round(mixed((r) => r.xDelta[h].bytes))} B in ${mixed((r) => r.xDelta[h].frames).toFixed(2)} frames (≈${Math.round(mixed((r) => r.xDelta[h].bound))} B)`;
+console.log(`Reference store mix, a price change's exchange per label: RADIO_PENDING ${mixX('pending')}; RADIO_OFFER without data ${mixX('offer_no_data')}; RADIO_OFFER with part 0 ${mixX('offer')}.`);
