@@ -20,6 +20,7 @@
  *
  *   node dist/bench/edge-resources.js [--labels 50000 --aps 25 --encode-sample 2000 --seed 1 --results FILE]
  *   MALLOC_ARENA_MAX=2 node dist/bench/edge-resources.js …     (glibc arenas: compare in separate runs)
+ *   options: --workers N (rendering.workers)  --edge-flags "--max-semi-space-size=2"  --tag T
  */
 import { fork } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -46,6 +47,10 @@ const SEED = Number(arg('seed', '1'));
 const ENCODE_SAMPLE = Number(arg('encode-sample', '2000'));
 const RESULTS = arg('results', '');
 const TAG = arg('tag', '');
+/** rendering.workers of the edge (default: the daemon's default, "auto"). */
+const WORKERS = arg('workers', 'auto');
+/** Node/V8 flags for the edge process, e.g. "--max-semi-space-size=2" (space-separated). */
+const EDGE_FLAGS = arg('edge-flags', '').split(' ').filter((f) => f !== '');
 const MB = 1024 * 1024;
 const mb = (b: number) => Math.round((b / MB) * 10) / 10;
 
@@ -77,6 +82,7 @@ async function child(): Promise<void> {
     log: { level: 'error' },
     mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: 0 }, users: [] },
     http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'bench', token: 'bench-token-0123456789abcdef' }] },
+    ...(WORKERS !== 'auto' ? { rendering: { workers: Number(WORKERS) } } : {}),
   });
   const daemon = await startDaemon(config, { log: createLogger({ level: 'error' }), listenHttp: false });
   const pool = daemon.renderer instanceof RenderPool ? daemon.renderer : null;
@@ -185,7 +191,7 @@ async function child(): Promise<void> {
 
 // ---- the benchmark (parent) ------------------------------------------------------------------------------
 async function parent(): Promise<void> {
-  const proc = fork(fileURLToPath(import.meta.url), ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(fileURLToPath(import.meta.url), ['--child', ...process.argv.slice(2)], { execArgv: EDGE_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   const ready = new Promise<void>((resolve) => waiting.set(0, { resolve: () => resolve(), reject: () => undefined }));
@@ -205,7 +211,7 @@ async function parent(): Promise<void> {
       proc.send({ id, req });
     });
   const emit = (o: Record<string, unknown>) => {
-    const line = JSON.stringify({ bench: 'edge-resources', labels: LABELS, aps: APS, ...(TAG ? { tag: TAG } : {}), malloc_arena_max: process.env['MALLOC_ARENA_MAX'] ?? null, ...o });
+    const line = JSON.stringify({ bench: 'edge-resources', labels: LABELS, aps: APS, ...(TAG ? { tag: TAG } : {}), workers: WORKERS, edge_flags: EDGE_FLAGS.join(' '), malloc_arena_max: process.env['MALLOC_ARENA_MAX'] ?? null, ...o });
     process.stdout.write(`${line}\n`);
     if (RESULTS) appendFileSync(RESULTS, `${line}\n`);
   };

@@ -25,8 +25,9 @@ function at(pad: Uint8Array, x: number): number {
   return (pad[(x >> 3) + 1]! >> (7 - (x & 7))) & 1;
 }
 
-function finish(mq: MqEncoder): Uint8Array {
+function finish(mq: MqEncoder, maxBytes: number): Uint8Array | null {
   const body = mq.finish();
+  if (1 + body.length > maxBytes) return null;
   const out = new Uint8Array(1 + body.length);
   out[0] = CTX_TEMPLATE_SET;
   out.set(body, 1);
@@ -68,19 +69,27 @@ function encodeFull(g: CtxGeometry, target: Uint8Array, maxBytes: number): Uint8
       load(row2, target, y >= 2 ? off0 - 2 * rb : -1, rb);
       // Plane 0 has no cross-plane pixel (0); later planes see the black plane, same row.
       load(cross, target, p > 0 ? y * rb : -1, rb);
+      // A byte of the row at a time: the pixel x + 1 of row y − 1 comes from a 16-bit window over two bytes.
       let c1 = at(row1, 0);
       let c0 = 0;
-      for (let x = 0; x < w; x++) {
-        c1 = ((c1 << 1) | at(row1, x + 1)) & 0x7;
-        // §6.6.4 context, bit 6 … 0: cross; (x, y−2); (x−1..x+1, y−1); (x−2, y), (x−1, y).
-        const ctx = (at(cross, x) << 6) | (at(row2, x) << 5) | (c1 << 2) | c0;
-        const d = at(row0, x);
-        mq.encode(cx, ctx, d);
-        c0 = ((c0 << 1) | d) & 0x3;
+      for (let i = 0; i < rb; i++) {
+        const b0 = row0[i + 1]!;
+        const b2 = row2[i + 1]!;
+        const bc = cross[i + 1]!;
+        const w1 = (row1[i + 1]! << 8) | row1[i + 2]!;
+        for (let j = 0; j < 8; j++) {
+          const sh = 7 - j;
+          c1 = ((c1 << 1) | ((w1 >> (sh + 7)) & 1)) & 0x7;
+          // §6.6.4 context, bit 6 … 0: cross; (x, y−2); (x−1..x+1, y−1); (x−2, y), (x−1, y).
+          const ctx = (((bc >> sh) & 1) << 6) | (((b2 >> sh) & 1) << 5) | (c1 << 2) | c0;
+          const d = (b0 >> sh) & 1;
+          mq.encode(cx, ctx, d);
+          c0 = ((c0 << 1) | d) & 0x3;
+        }
       }
     }
   }
-  return finish(mq);
+  return finish(mq, maxBytes);
 }
 
 /**
@@ -151,7 +160,7 @@ function encodeDelta(g: CtxGeometry, r: CtxRect, base: Uint8Array, target: Uint8
       work.set(target.subarray(off + bx0, off + bx1), off + bx0);
     }
   }
-  return finish(mq);
+  return finish(mq, maxBytes);
 }
 
 /**
