@@ -19,8 +19,7 @@
  * worker's heap. No AP is connected, so nothing is sent: the figures are the edge's own work, not the radio's.
  *
  *   node dist/bench/edge-resources.js [--labels 50000 --aps 25 --encode-sample 2000 --seed 1 --results FILE]
- *   MALLOC_ARENA_MAX=2 node dist/bench/edge-resources.js …     (glibc arenas: compare in separate runs)
- *   options: --workers N (rendering.workers)  --edge-flags "--max-semi-space-size=2"  --tag T
+ *   options: --workers N (rendering.workers)  --plain (no edge-runtime flags/env)  --edge-flags "--max-semi-space-size=2"  --tag T
  */
 import { fork } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
+import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 import { RenderPool } from '../src/domain/rendering/render-pool.js';
 import { chooseEncoding } from '../firmware-protocol/src/encoding-choice.js';
 import { labelTypeById } from '../firmware-protocol/src/label-types.js';
@@ -49,8 +49,12 @@ const RESULTS = arg('results', '');
 const TAG = arg('tag', '');
 /** rendering.workers of the edge (default: the daemon's default, "auto"). */
 const WORKERS = arg('workers', 'auto');
-/** Node/V8 flags for the edge process, e.g. "--max-semi-space-size=2" (space-separated). */
-const EDGE_FLAGS = arg('edge-flags', '').split(' ').filter((f) => f !== '');
+/**
+ * The edge process runs as in a store (src/core/edge-runtime.ts: its Node flags and MALLOC_ARENA_MAX) unless
+ * --plain; --edge-flags "…" replaces the Node flags (space-separated).
+ */
+const PLAIN = process.argv.includes('--plain');
+const EDGE_FLAGS = process.argv.includes('--edge-flags') ? arg('edge-flags', '').split(' ').filter((f) => f !== '') : PLAIN ? [] : [...EDGE_NODE_FLAGS];
 const MB = 1024 * 1024;
 const mb = (b: number) => Math.round((b / MB) * 10) / 10;
 
@@ -106,6 +110,8 @@ async function child(): Promise<void> {
         rssPeak = Math.max(rssPeak, m.rss);
         const workers = pool ? await pool.workerStats() : [];
         return {
+          edge_exec_argv: process.execArgv.join(' '),
+          malloc_arena_max: process.env['MALLOC_ARENA_MAX'] ?? null,
           phase: req.phase,
           items: req.items,
           wall_s: +wallS.toFixed(2),
@@ -191,7 +197,7 @@ async function child(): Promise<void> {
 
 // ---- the benchmark (parent) ------------------------------------------------------------------------------
 async function parent(): Promise<void> {
-  const proc = fork(fileURLToPath(import.meta.url), ['--child', ...process.argv.slice(2)], { execArgv: EDGE_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(fileURLToPath(import.meta.url), ['--child', ...process.argv.slice(2)], { execArgv: EDGE_FLAGS, env: { ...process.env, ...(PLAIN ? {} : EDGE_ENV) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   const ready = new Promise<void>((resolve) => waiting.set(0, { resolve: () => resolve(), reject: () => undefined }));
@@ -211,7 +217,7 @@ async function parent(): Promise<void> {
       proc.send({ id, req });
     });
   const emit = (o: Record<string, unknown>) => {
-    const line = JSON.stringify({ bench: 'edge-resources', labels: LABELS, aps: APS, ...(TAG ? { tag: TAG } : {}), workers: WORKERS, edge_flags: EDGE_FLAGS.join(' '), malloc_arena_max: process.env['MALLOC_ARENA_MAX'] ?? null, ...o });
+    const line = JSON.stringify({ bench: 'edge-resources', labels: LABELS, aps: APS, ...(TAG ? { tag: TAG } : {}), workers: WORKERS, ...o });
     process.stdout.write(`${line}\n`);
     if (RESULTS) appendFileSync(RESULTS, `${line}\n`);
   };
