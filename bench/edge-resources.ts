@@ -158,7 +158,7 @@ async function child(): Promise<void> {
         return null;
       case 'settle':
         await daemon.settle();
-        return ids.filter((id) => daemon.labels.get(id)?.desiredHash != null).length;
+        return ids.filter((id) => typeof daemon.labels.get(id)?.desiredHash === 'string').length;
       case 'snapshot':
         before = new Map(ids.map((id) => [id, daemon.labels.get(id)?.desiredHash ?? null]));
         return null;

@@ -40,7 +40,6 @@ function finish(mq: MqEncoder, maxBytes: number): Uint8Array | null {
  */
 function encodeFull(g: CtxGeometry, target: Uint8Array, maxBytes: number): Uint8Array | null {
   const rb = g.rowBytes;
-  const w = rb << 3;
   const planeSize = rb * g.height;
   const mq = new MqEncoder();
   const cx = new Uint8Array(CTX_CONTEXTS);
