@@ -76,8 +76,13 @@ type Request =
 // ---- the edge (child) ------------------------------------------------------------------------------------
 async function child(): Promise<void> {
   let rssPeak = 0;
+  let heapPeak = 0;
+  let externalPeak = 0;
   setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    const m = process.memoryUsage();
+    rssPeak = Math.max(rssPeak, m.rss);
+    heapPeak = Math.max(heapPeak, m.heapTotal);
+    externalPeak = Math.max(externalPeak, m.external);
   }, 50).unref();
   const dataDir = mkdtempSync(join(tmpdir(), 'esl-bench-edge-resources-'));
   const config = parseConfig({
@@ -100,6 +105,8 @@ async function child(): Promise<void> {
     switch (req.op) {
       case 'begin':
         rssPeak = process.memoryUsage.rss();
+        heapPeak = 0;
+        externalPeak = 0;
         mark = { cpu: process.cpuUsage(), t: performance.now() };
         return null;
       case 'end': {
@@ -120,6 +127,8 @@ async function child(): Promise<void> {
           cpu_ms_per_item: req.items > 0 ? +((cpuS * 1000) / req.items).toFixed(3) : null,
           rss_peak_mb: mb(rssPeak),
           rss_mb: mb(m.rss),
+          heap_total_peak_mb: mb(heapPeak),
+          external_peak_mb: mb(externalPeak),
           heap_used_mb: mb(m.heapUsed),
           heap_total_mb: mb(m.heapTotal),
           external_mb: mb(m.external),
