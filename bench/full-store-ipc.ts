@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '../src/config/config-schema.js';
 import type { DispatchStats } from '../src/domain/dispatch/dispatcher.js';
 import type { EventReply } from '../src/domain/events/event-schemas.js';
+import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 
 export interface EdgeStartRequest {
   op: 'start';
@@ -98,7 +99,8 @@ export class EdgeProcess {
   /** Forks bench/full-store-edge.js (next to this file once compiled); its stdout goes to our stderr. */
   static fork(execArgv: string[] = []): EdgeProcess {
     const here = dirname(fileURLToPath(import.meta.url));
-    const child = fork(join(here, 'full-store-edge.js'), [], { stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv });
+    // The edge runs as in a store (src/core/edge-runtime.ts, D42).
+    const child = fork(join(here, 'full-store-edge.js'), [], { stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv: [...EDGE_NODE_FLAGS, ...execArgv], env: { ...process.env, ...EDGE_ENV } });
     return new EdgeProcess(child);
   }
 

@@ -10,16 +10,18 @@
  *   npm run bench -- flood        # 100,000 malformed payloads over MQTT and HTTP (issue 10; a few minutes)
  *   npm run bench -- auth-flood   # a correct client's latency during a flood of wrong HTTP tokens (issue 10)
  *   npm run bench -- dashboard    # the store dashboard in Chromium on a 50,000-label store (opt-in: needs chromium)
+ *   npm run bench -- edge-resources --labels 200000 --aps 100   # the edge's RSS and CPU at store scale (opt-in)
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ALL = ['render', 'render-pool', 'protocol-bytes', 'intake', 'dispatch-load', 'label-store', 'mqtt-broker'];
+const ALL = ['render', 'render-pool', 'protocol-bytes', 'ctx-encode', 'intake', 'dispatch-load', 'label-store', 'mqtt-broker'];
 // full-store simulates the 50,000-label reference store against the real edge through its three standard updates:
 // about 50 minutes of wall time at 1× on a 2-core machine, too long for the default list, so it runs only when named.
-const OPT_IN = ['full-store', 'flood', 'auth-flood', 'dashboard'];
+// edge-resources loads the reference store into a real edge without a radio (memory and CPU, D40–D42): ≈ 15 minutes.
+const OPT_IN = ['full-store', 'flood', 'auth-flood', 'dashboard', 'edge-resources'];
 const names = process.argv.slice(2).filter((a) => ALL.includes(a) || OPT_IN.includes(a));
 const extra = process.argv.slice(2).filter((a) => !ALL.includes(a) && !OPT_IN.includes(a));
 const selected = names.length > 0 ? names : ALL;

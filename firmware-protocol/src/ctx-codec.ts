@@ -188,7 +188,7 @@ function codeDelta(g: CtxGeometry, r: CtxRect, work: Uint8Array, target: Uint8Ar
   }
 }
 
-function checkRect(g: CtxGeometry, r: CtxRect): void {
+export function checkRect(g: CtxGeometry, r: CtxRect): void {
   const ok =
     [r.x, r.y, r.width, r.height].every((v) => Number.isInteger(v) && v >= 0) &&
     r.x % 8 === 0 &&
@@ -198,8 +198,12 @@ function checkRect(g: CtxGeometry, r: CtxRect): void {
   if (!ok) throw new ProtocolError('IMAGE_DECODE_FAILED', 'CTX rectangle is not byte-aligned or lies outside the panel', { rect: { ...r } });
 }
 
-/** §6.6 Encodes `target` (all planes): FULL when `base` is null, else a delta of the rectangle `rect` over `base`. */
-export function ctxEncode(g: CtxGeometry, target: Uint8Array, base: Uint8Array | null, rect: CtxRect | null): Uint8Array {
+/**
+ * §6.6 Encodes `target` (all planes): FULL when `base` is null, else a delta of the rectangle `rect` over `base`.
+ * The reference encoder: it runs the decoder's own traversal, so it cannot drift from it. The edge encodes with
+ * ctx-encoder.ts (same bytes, faster, D41); tests compare the two.
+ */
+export function ctxEncodeReference(g: CtxGeometry, target: Uint8Array, base: Uint8Array | null, rect: CtxRect | null): Uint8Array {
   const mq = new MqEncoder();
   const coder = new EncodeBits(mq);
   const cx = new Uint8Array(CTX_CONTEXTS);

@@ -4,7 +4,8 @@
  * Every input must either decode or fail with a ProtocolError; anything else escaping is a finding.
  */
 import { ProtocolError } from './errors.js';
-import { CtxDecoderState, ctxDecode, ctxEncode, type CtxGeometry, type CtxRect } from './ctx-codec.js';
+import { CtxDecoderState, ctxDecode, type CtxGeometry, type CtxRect } from './ctx-codec.js';
+import { ctxEncode } from './ctx-encoder.js';
 
 export interface FuzzResult {
   inputs: number;

@@ -49,10 +49,12 @@ export function chooseEncoding(caps: DecodeCapabilities, labelType: LabelType, p
     if (kinds.includes(ImageKind.DELTA_REGION)) kinds = kinds.filter((k) => k !== ImageKind.DELTA_XOR);
   }
   const base = previous ? { base: previous } : {};
-  const best = encodeImage({ labelType, target: planes, ...base, encodings, kinds });
-  if (previous && labelType.partialRefresh && kinds.includes(ImageKind.DELTA_REGION) && best.kind !== ImageKind.DELTA_REGION) {
+  if (previous && labelType.partialRefresh && kinds.includes(ImageKind.DELTA_REGION)) {
+    // The region delta is sent whenever the panel can refresh just that region, whatever else is smaller; so it is
+    // encoded first, and the other kinds only when it does not apply (D41: this spares the FULL encoding of most
+    // price changes). Same choice as encoding every kind first.
     const region = encodeImage({ labelType, target: planes, base: previous, encodings, kinds: [ImageKind.DELTA_REGION] });
     if (partialRefreshApplies(labelType, ImageKind.DELTA_REGION, region.region, previous, planes)) return region;
   }
-  return best;
+  return encodeImage({ labelType, target: planes, ...base, encodings, kinds });
 }

@@ -13,7 +13,8 @@ import { ProtocolError } from './errors.js';
 import { PALETTE_PLANES, imageBytes, planeBytes, type LabelType } from './label-types.js';
 import { BLANK_HASH, ImageEncoding, ImageKind, StatusCode, type ContentHash, type StatusCodeValue } from './messages.js';
 import { packBits, unpackBits } from './packbits.js';
-import { CtxDecoderState, ctxDecode, ctxEncode } from './ctx-codec.js';
+import { CtxDecoderState, ctxDecode } from './ctx-codec.js';
+import { ctxEncode } from './ctx-encoder.js';
 
 export { splitBlocks, partsInBlock, bytesOnAir } from './transfer-blocks.js';
 
@@ -233,26 +234,35 @@ export function encodeImage(opts: {
   }
   const targetHash = contentHash(opts.target);
   const baseHash = opts.base === undefined ? BLANK_HASH : contentHash(opts.base);
+  // The result is the smallest payload, ties going to the earlier kind, then the earlier encoding (the canonical
+  // order above). Candidates are tried cheapest first — every byte encoding, then CTX from the smallest rectangle to
+  // the whole panel — and each CTX encoding is given the best size so far as a budget: it stops as soon as it cannot
+  // win (ctx-encoder.ts), which spares most of a FULL encoding when a region delta is small (D41). Same result as
+  // trying every candidate in order.
+  const order = (kind: ImageKind, encoding: ImageEncoding) => ALL_KINDS.indexOf(kind) * ALL_ENCODINGS.length + ALL_ENCODINGS.indexOf(encoding);
+  const prepared = kinds.map((kind) => {
+    if (kind === ImageKind.FULL) return { kind, raw: opts.target, region: { ...EMPTY_REGION } };
+    if (kind === ImageKind.DELTA_XOR) return { kind, raw: xor(opts.target, opts.base!), region: { ...EMPTY_REGION } };
+    const region = changedRegion(opts.labelType, opts.base!, opts.target);
+    return { kind, raw: extractRegion(opts.target, region, g), region };
+  });
+  const ctxCost = (k: ImageKind, region: Region) => (k === ImageKind.DELTA_REGION ? regionBytes(region, g) : g.total + (k === ImageKind.FULL ? 0 : 1));
+  const candidates = [
+    ...prepared.flatMap((k) => encodings.filter((e) => e !== ImageEncoding.CTX).map((encoding) => ({ ...k, encoding }))),
+    ...(encodings.includes(ImageEncoding.CTX) ? prepared.map((k) => ({ ...k, encoding: ImageEncoding.CTX })).sort((a, b) => ctxCost(a.kind, a.region) - ctxCost(b.kind, b.region)) : []),
+  ];
   let best: EncodedImage | undefined;
-  for (const kind of kinds) {
-    let raw: Uint8Array;
-    let region: Region = { ...EMPTY_REGION };
-    if (kind === ImageKind.FULL) {
-      raw = opts.target;
-    } else if (kind === ImageKind.DELTA_XOR) {
-      raw = xor(opts.target, opts.base!);
-    } else {
-      region = changedRegion(opts.labelType, opts.base!, opts.target);
-      raw = extractRegion(opts.target, region, g);
-    }
-    for (const encoding of encodings) {
-      const payload =
-        encoding === ImageEncoding.CTX
-          ? ctxEncode(g, opts.target, kind === ImageKind.FULL ? null : opts.base!, kind === ImageKind.DELTA_REGION ? region : null)
-          : compress(raw, encoding);
-      if (best === undefined || payload.length < best.payload.length) {
-        best = { kind, encoding, region, payload, targetHash, baseHash: kind === ImageKind.FULL ? BLANK_HASH : baseHash };
-      }
+  let bestOrder = Infinity;
+  for (const { kind, raw, region, encoding } of candidates) {
+    const payload =
+      encoding === ImageEncoding.CTX
+        ? ctxEncode(g, opts.target, kind === ImageKind.FULL ? null : opts.base!, kind === ImageKind.DELTA_REGION ? region : null, best === undefined ? Infinity : best.payload.length)
+        : compress(raw, encoding);
+    if (payload === null) continue;
+    const o = order(kind, encoding);
+    if (best === undefined || payload.length < best.payload.length || (payload.length === best.payload.length && o < bestOrder)) {
+      best = { kind, encoding, region, payload, targetHash, baseHash: kind === ImageKind.FULL ? BLANK_HASH : baseHash };
+      bestOrder = o;
     }
   }
   return best!;

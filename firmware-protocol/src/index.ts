@@ -32,7 +32,7 @@ export * from './encoding-choice.js';
 export {
   CtxDecoderState,
   ctxDecode,
-  ctxEncode,
+  ctxEncodeReference,
   CTX_CONTEXTS,
   CTX_DECODER_STATE_BYTES,
   CTX_MAX_ROW_BYTES,
@@ -40,6 +40,7 @@ export {
   type CtxGeometry,
   type CtxRect,
 } from './ctx-codec.js';
+export { ctxEncode } from './ctx-encoder.js';
 export * from './plane-image.js';
 export * from './topics.js';
 export * from './version.js';

@@ -38,6 +38,8 @@ export class MqEncoder {
   private b = 0;
   private bp = -1;
   private out = new Uint8Array(256);
+  /** Bytes of the payload already final: up to the last written byte that is not 0xFF (finish() may drop the rest). */
+  committedBytes = 0;
 
   encode(cx: Uint8Array, i: number, d: number): void {
     const s = cx[i]!;
@@ -73,6 +75,7 @@ export class MqEncoder {
         this.out = next;
       }
       this.out[this.bp] = this.b;
+      if (this.b !== 0xff) this.committedBytes = this.bp + 1;
     }
     this.bp++;
     this.b = v;

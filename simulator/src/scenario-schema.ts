@@ -114,8 +114,8 @@ export type StepType = Step['type'];
 export const GeneratedStoreSchema = z.strictObject({
   chain: z.string().regex(/^[a-z0-9-]{1,32}$/).default('demo'),
   store: z.string().regex(/^[a-z0-9-]{1,32}$/).default('berlin-01'),
-  aps: z.number().int().min(1).max(64),
-  labels: z.number().int().min(1).max(100_000),
+  aps: z.number().int().min(1).max(128),
+  labels: z.number().int().min(1).max(200_000),
   /** Products in the catalogue (default: one per label). Labels are bound round-robin, so several may share one. */
   products: z.number().int().min(1).max(100_000).optional(),
   /** Label type name (firmware-protocol/src/label-types.ts) → weight; the mix is allocated exactly, then shuffled. */

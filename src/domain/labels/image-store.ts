@@ -24,8 +24,20 @@ interface CachedImage {
   bytes: number;
 }
 
+/**
+ * zlib's sync API returns a slice of a 16 kB output chunk (Node's default chunkSize): a 1 kB picture kept as that
+ * slice would hold 16 kB of memory that the cache's byte count never sees (D40). Kept pictures get a buffer of their
+ * own, exactly their size.
+ */
+function compact(b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b;
+  const own = Buffer.allocUnsafeSlow(b.length);
+  b.copy(own);
+  return own;
+}
+
 export async function saveImage(tx: Tx, img: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }, now: number): Promise<Buffer> {
-  const z = deflateSync(img.planes);
+  const z = compact(deflateSync(img.planes));
   await tx.run('INSERT OR IGNORE INTO images (hash, label_type, planes, content, created_at) VALUES (?, ?, ?, ?, ?)', [
     img.hash,
     img.labelType,
@@ -146,7 +158,7 @@ export class ImageStore {
     this.stats.misses++;
     const row = await this.deps.db.get<{ label_type: number; planes: Buffer; content: string }>('SELECT label_type, planes, content FROM images WHERE hash = ?', [hash]);
     if (!row) return undefined;
-    const c: CachedImage = { labelType: row.label_type, planes: row.planes, content: LabelContentSchema.parse(JSON.parse(row.content)), bytes: row.planes.length + CONTENT_OVERHEAD };
+    const c: CachedImage = { labelType: row.label_type, planes: compact(row.planes), content: LabelContentSchema.parse(JSON.parse(row.content)), bytes: row.planes.length + CONTENT_OVERHEAD };
     this.put(hash, c);
     return c;
   }

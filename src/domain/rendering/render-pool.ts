@@ -40,6 +40,8 @@ export interface RenderPoolOptions {
   maxAttempts?: number;
   /** V8 young generation per worker, MB (default WORKER_YOUNG_GENERATION_MB). */
   youngGenerationMb?: number;
+  /** V8 old generation per worker, MB (default WORKER_OLD_GENERATION_MB). */
+  oldGenerationMb?: number;
   log?: Logger;
   /** Called whenever a batch is posted to a worker (tests and benchmarks observe the pool with it). */
   onDispatch?: (threadId: number, jobs: number) => void;
@@ -84,10 +86,18 @@ interface Slot {
  */
 export const WORKER_YOUNG_GENERATION_MB = 8;
 
+/**
+ * A worker's V8 old generation, MB. A worker's live heap is ~35 MB after thousands of labels (fonts, templates, glyph
+ * masks), but V8 sizes an isolate's old generation by its own heuristics and let one grow to 180 MB of mostly
+ * garbage over the reference store's 50,000 labels (bench/edge-resources, D40). The limit makes it collect instead.
+ * Should a worker ever need more, it dies with ERR_WORKER_OUT_OF_MEMORY and the pool retries its jobs on a fresh one.
+ */
+export const WORKER_OLD_GENERATION_MB = 96;
+
 /** Where the worker entry is: the compiled .js next to this module, or (source mode) the .ts via a tsx bootstrap. */
-function startWorker(templateDirs: string[] | undefined, youngGenerationMb: number): Worker {
+function startWorker(templateDirs: string[] | undefined, youngGenerationMb: number, oldGenerationMb: number): Worker {
   const self = import.meta.url;
-  const resourceLimits = { maxYoungGenerationSizeMb: youngGenerationMb };
+  const resourceLimits = { maxYoungGenerationSizeMb: youngGenerationMb, maxOldGenerationSizeMb: oldGenerationMb };
   if (self.endsWith('.ts')) {
     const entry = new URL('./render-worker.ts', self).href;
     return new Worker(new URL('./render-worker-dev.mjs', self), { workerData: { entry, templateDirs }, resourceLimits });
@@ -228,7 +238,7 @@ export class RenderPool {
   }
 
   private spawn(): Promise<void> {
-    const worker = startWorker(this.opts.templateDirs, this.opts.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB);
+    const worker = startWorker(this.opts.templateDirs, this.opts.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB, this.opts.oldGenerationMb ?? WORKER_OLD_GENERATION_MB);
     const slot: Slot = { worker, ready: false, inflight: new Map(), statsWaiting: [] };
     this.slots.push(slot);
     return new Promise<void>((resolve, reject) => {

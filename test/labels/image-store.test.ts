@@ -1,0 +1,56 @@
+/**
+ * The image store's memory (D40): a kept picture holds its compressed bytes and nothing more. zlib's sync API returns
+ * a slice of a 16 kB chunk; kept as such, a 1 kB picture pinned 16 kB that the cache's byte budget never saw, and the
+ * reference store's 50,000 labels pinned ~660 MB (bench/results/edge-resources-*).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Database } from '../../src/persistence/database.js';
+import { ImageStore, saveImage } from '../../src/domain/labels/image-store.js';
+import type { LabelContent } from '../../src/domain/rendering/label-content.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const content: LabelContent = { gtin: '4006381333931', name: 'Vollmilch 3,8 %', priceCents: 119, currency: 'EUR' };
+
+/** A label-like picture: white, a few black bars (compresses to well under 1 kB). */
+function planes(seed: number): Uint8Array {
+  const p = new Uint8Array(9472);
+  for (let i = 0; i < 40; i++) p[(seed * 37 + i * 211) % p.length] = 0xff;
+  return p;
+}
+
+describe('image store memory (D40)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: Database;
+  beforeEach(async () => {
+    tmp = tempDir();
+    db = await Database.open(join(tmp.dir, 'edge.db'));
+  });
+  afterEach(async () => {
+    await db.close();
+    tmp.remove();
+  });
+
+  it('saveImage returns compressed bytes that own exactly their memory', async () => {
+    const z = await db.transaction((tx) => saveImage(tx, { hash: 'aaaaaaaaaaaaaaaa', labelType: 3, planes: planes(1), content }, 0));
+    expect(z.length).toBeLessThan(1024);
+    expect(z.byteOffset).toBe(0);
+    expect(z.buffer.byteLength).toBe(z.length);
+  });
+
+  it('pictures kept in memory, saved or read back from sqlite, hold no more than their bytes; the budget counts them', async () => {
+    const images = new ImageStore({ db });
+    const hashes = Array.from({ length: 50 }, (_, i) => i.toString(16).padStart(16, '0'));
+    await db.transaction(async (tx) => {
+      for (const [i, hash] of hashes.entries()) await images.save(tx, { hash, labelType: 3, planes: planes(i), content }, 0);
+    });
+    // Each picture's cached entry: its compressed planes (< 1 kB here) and the content estimate, nothing near 16 kB.
+    expect(images.cachedImages).toBe(50);
+    expect(images.cachedBytes).toBeLessThan(50 * 2048);
+    for (const [i, hash] of hashes.entries()) expect((await images.load(hash))?.planes).toEqual(planes(i));
+    // Read back through a fresh store (cache misses): the same bytes.
+    const again = new ImageStore({ db });
+    for (const [i, hash] of hashes.entries()) expect((await again.load(hash))?.planes).toEqual(planes(i));
+    expect(again.cachedBytes).toBe(images.cachedBytes);
+  });
+});
