@@ -28,6 +28,9 @@ export default defineConfig({
     // D53), and a machine shared with other work stretches wall time.
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // expect.poll waits for a state (a page, a delivery), never for a deadline: its wall limit is a safety net too
+    // (vitest's default of 1 s failed on a loaded machine while the page was still rendering, D53).
+    expect: { poll: { timeout: 60_000 } },
     pool: 'forks',
     // Two cores: more workers only add contention. The heavy end-to-end files may run side by side: their
     // verdicts are on paced clocks that stand still while their processes wait for a CPU (D22), so sharing the

@@ -17,10 +17,12 @@ mkdir -p "$log_dir"
 cd "$(dirname "$0")/.."
 
 pids=()
+run_pid=
 cleanup() {
-  # Only the loops this script started, by pid.
+  # Only what this script started, by pid: the test run's process group, then the loops.
+  if [ -n "$run_pid" ]; then kill -TERM -- "-$run_pid" 2>/dev/null; fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait "${pids[@]}" 2>/dev/null
+  wait 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -34,16 +36,21 @@ echo "busy loops: ${pids[*]}; command: $cmd; logs: $log_dir" | tee -a "$log_dir/
 failed=0
 for ((r = 1; r <= runs; r++)); do
   start=$(date +%s)
-  bash -c "$cmd" >"$log_dir/run-$r.log" 2>&1
+  # Its own process group (setsid), so that an interrupted run takes its vitest workers and daemons with it.
+  setsid bash -c "$cmd" >"$log_dir/run-$r.log" 2>&1 &
+  run_pid=$!
+  wait "$run_pid"
   rc=$?
+  run_pid=
   secs=$(($(date +%s) - start))
-  files=$(grep -E '^ +Test Files ' "$log_dir/run-$r.log" | tail -1 | sed -E 's/\x1b\[[0-9;]*m//g; s/^ +//')
-  tests=$(grep -E '^ +Tests ' "$log_dir/run-$r.log" | tail -1 | sed -E 's/\x1b\[[0-9;]*m//g; s/^ +//')
+  plain=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log_dir/run-$r.log")
+  files=$(grep -E '^ *Test Files ' <<<"$plain" | tail -1 | sed -E 's/^ +//')
+  tests=$(grep -E '^ *Tests ' <<<"$plain" | tail -1 | sed -E 's/^ +//')
   if [ "$rc" -eq 0 ]; then verdict=PASS; else verdict=FAIL; failed=1; fi
   line="run $r/$runs: $verdict (exit $rc) in ${secs} s, load $(cut -d' ' -f1-3 /proc/loadavg); ${files:-no vitest summary}; ${tests:-}"
   echo "$line" | tee -a "$log_dir/summary.txt"
   if [ "$rc" -ne 0 ]; then
-    grep -E '(FAIL|✗|×) ' "$log_dir/run-$r.log" | sed -E 's/\x1b\[[0-9;]*m//g' | sort -u | head -20 | sed 's/^/    /' | tee -a "$log_dir/summary.txt"
+    grep -E '(FAIL|×) |safety net|timed out' <<<"$plain" | sort -u | head -20 | sed 's/^/    /' | tee -a "$log_dir/summary.txt"
   fi
 done
 exit $failed
