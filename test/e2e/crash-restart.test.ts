@@ -102,5 +102,5 @@ describe('crash and restart', () => {
     child.kill('SIGTERM');
     expect(await stop).toBe(0);
     child = null;
-  }, 90_000);
+  }, 300_000); // two daemon starts from source (tsx), each with a 120 s safety net in waitHealthy
 });

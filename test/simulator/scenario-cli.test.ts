@@ -59,7 +59,7 @@ describe('esl-sim scenario', () => {
     writeFileSync(join(dir, 'cli-check.json'), JSON.stringify(SCENARIO));
     const creds = Object.fromEntries(apUsers(resolved).map((u) => [u.apId, { username: u.username, password: u.password }]));
     writeFileSync(join(dir, 'creds.json'), JSON.stringify({ ...creds, publisher: { username: USERS.pos.username, password: USERS.pos.password } }));
-  }, 60_000);
+  });
   afterAll(async () => {
     await fx?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -99,7 +99,7 @@ describe('esl-sim scenario', () => {
     const meta = await sharp(readFileSync(wall)).metadata();
     expect(meta.format).toBe('png');
     expect(meta.width).toBeGreaterThan(296 * 4);
-  }, 90_000);
+  });
 
   it('a second run against the same edge starts from the prices the first one left', async () => {
     const report = join(dir, 'out2.json');
@@ -115,7 +115,7 @@ describe('esl-sim scenario', () => {
     expect(changed).toEqual(new Set(first.steps.find((s) => s.type === 'price-change')!.targets));
     const before = new Map(first.labels.map((l) => [l.labelId, l.tillPriceCents!]));
     for (const l of r.labels) expect(l.tillPriceCents).toBe(changed.has(l.gtin) ? changedPrice(before.get(l.labelId)!, 10) : before.get(l.labelId));
-  }, 90_000);
+  });
 
   it('a checkpoint that cannot be met fails the run with exit code 1 and says why', async () => {
     const tight = join(dir, 'tight.json');
@@ -133,7 +133,7 @@ describe('esl-sim scenario', () => {
     // The store still converged by the end: only the checkpoint failed.
     expect(r.end.converged).toBe(true);
     expect(r.comparison.ok).toBe(true);
-  }, 90_000);
+  });
 
   it('an aborted run stops the store cleanly and rejects with SCENARIO_ABORTED', async () => {
     const abort = new AbortController();
