@@ -135,6 +135,13 @@ export class HangGuard {
 }
 
 /**
+ * The vitest limit of the long end-to-end tests (store-under-faults, the crash tests): only an outer bound, 3 h. Their
+ * waits are simulated budgets with load-weighted nets (HangGuard) that stop a spinning run; a plain wall limit of
+ * 20–40 min failed them on a machine shared with other work while they made progress (D53).
+ */
+export const OUTER_NET_MS = 3 * 3_600_000;
+
+/**
  * Polls `fn` until it returns a value, for I/O that needs no simulated time (a reply, a dead letter, a delivery).
  * The wall limit is a safety net against a hung run, never a timing assertion (D22, D53): load-weighted
  * (HangGuard) and generous by default. Waits on the simulated store use simWaitFor.
