@@ -27,14 +27,13 @@ export interface ConvergenceResult {
   last: Observation;
 }
 
-/** Whether some AP that hears the label is powered and talks to the edge (the label can be reached at all). */
+/** Whether some AP that hears the label is powered with its uplink meant to be up (the label can be reached at all). */
 export function labelReachable(sim: StoreSimulator, labelId: string): boolean {
   const label = sim.label(labelId);
   const home = sim.ap(label.homeApId);
-  if (home.powerOn) return home.online;
+  if (home.powerOn) return home.reachable;
   if (label.neighbourApId === undefined) return false;
-  const neighbour = sim.ap(label.neighbourApId);
-  return neighbour.powerOn && neighbour.online;
+  return sim.ap(label.neighbourApId).reachable;
 }
 
 const round1 = (ms: number) => Math.round(ms / 100) / 10;

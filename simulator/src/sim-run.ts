@@ -5,6 +5,7 @@ import { RealClock } from './real-clock.js';
 import type { RadioModel } from './radio-model.js';
 import { runScenario, type RunScenarioOptions, type ScenarioResult } from './scenario-runner.js';
 import { buildReport, type SimReport } from './sim-report.js';
+import type { SimClock } from './sim-clock.js';
 import type { SimLogger } from './sim-logger.js';
 import type { StoreFile } from './store-file.js';
 import { StoreSimulator } from './store-simulator.js';
@@ -19,6 +20,8 @@ export interface SimRunOptions {
   radio?: Partial<RadioModel>;
   seed?: number;
   logger?: SimLogger;
+  /** The store's time (default: a RealClock at `speed`); tests pass a paced clock (D22), which they stop themselves. */
+  clock?: SimClock;
 }
 
 export interface SimRun {
@@ -29,7 +32,8 @@ export interface SimRun {
 
 export async function startSimRun(opts: SimRunOptions): Promise<SimRun> {
   const startedAt = new Date();
-  const clock = new RealClock({ speed: opts.speed ?? 1 });
+  const ownClock = opts.clock === undefined ? new RealClock({ speed: opts.speed ?? 1 }) : undefined;
+  const clock = opts.clock ?? ownClock!;
   const { store } = opts;
   const sim = await StoreSimulator.start({
     brokerUrl: opts.brokerUrl,
@@ -50,7 +54,7 @@ export async function startSimRun(opts: SimRunOptions): Promise<SimRun> {
     sim,
     async stop(out) {
       await sim.stop();
-      clock.stop();
+      ownClock?.stop();
       const report = buildReport(sim, { chain: store.chain, store: store.store, startedAt, stoppedAt: new Date() });
       if (out.reportPath !== undefined) await writeFile(out.reportPath, JSON.stringify(report, null, 2) + '\n');
       if (out.wallPath !== undefined) await writeFile(out.wallPath, await sim.storeWallPng());

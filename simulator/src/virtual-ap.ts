@@ -133,6 +133,16 @@ export class VirtualAp {
     return this.powered;
   }
 
+  /**
+   * Powered, and its uplink meant to be up (no network fault), though perhaps still (re)connecting: the edge can
+   * reach its labels. `online` alone made a powered AP's labels unreachable for the wall time its reconnect took;
+   * on a paced clock under load that is a stretch of wall time without simulated time, and the scenario observer's
+   * polls then declared "converged" without them (D53).
+   */
+  get reachable(): boolean {
+    return this.powered && this.linkOpen;
+  }
+
   async start(): Promise<void> {
     await this.openLink();
   }

@@ -17,7 +17,7 @@ describe('dashboard access', () => {
     daemon = await startTestDaemon(tmp.dir, dashboardConfig(ui));
     await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
     base = `http://127.0.0.1:${daemon.httpPort}`;
-  }, 60_000);
+  });
   afterAll(async () => {
     await daemon?.stop();
     tmp.remove();

@@ -19,7 +19,7 @@ import { seededRandom } from '../../simulator/src/rng.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import type { AuditReport } from '../../src/domain/audit/price-audit.js';
 import { gtin13 } from '../../src/domain/gtin.js';
-import { CHAIN, ROOT, STORE, TOKEN, USERS, pacedClock, simWaitFor, tempDir } from '../support/edge-fixture.js';
+import { CHAIN, OUTER_NET_MS, ROOT, STORE, TOKEN, USERS, pacedClock, simWaitFor, tempDir } from '../support/edge-fixture.js';
 import { spawnDaemon, waitHealthy, writeDaemonConfig } from '../support/daemon-process.js';
 
 const N = 80;
@@ -190,5 +190,5 @@ describe('SIGKILL at 20 random instants during a full repricing, publishers reco
     child!.kill('SIGTERM');
     expect(await stop).toBe(0);
     child = null;
-  }, 1_800_000);
+  }, OUTER_NET_MS);
 });

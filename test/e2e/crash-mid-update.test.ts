@@ -10,7 +10,7 @@ import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import type { AuditReport } from '../../src/domain/audit/price-audit.js';
 import { gtin13 } from '../../src/domain/gtin.js';
-import { CHAIN, STORE, TOKEN, USERS, pacedClock, simWaitFor, tempDir } from '../support/edge-fixture.js';
+import { CHAIN, OUTER_NET_MS, STORE, TOKEN, USERS, pacedClock, simWaitFor, tempDir } from '../support/edge-fixture.js';
 import { spawnDaemon, waitHealthy, writeDaemonConfig } from '../support/daemon-process.js';
 
 const N = 120;
@@ -99,5 +99,5 @@ describe('SIGKILL in the middle of a full-store update', () => {
     child!.kill('SIGTERM');
     expect(await stop).toBe(0);
     child = null;
-  }, 1_200_000);
+  }, OUTER_NET_MS);
 });

@@ -33,9 +33,11 @@ describe('intake group commit over MQTT and HTTP', () => {
   it('sends no PUBACK and no HTTP response before the commit, and every PUBACK finds its event committed', async () => {
     await daemon.settle();
     const before = { ...daemon.intake.groupCommitStats };
-    let release!: () => void;
+    let release: (() => void) | undefined;
     const held = other.transaction(() => new Promise<void>((r) => (release = r)));
-    await new Promise((r) => setTimeout(r, 20));
+    // The body runs once BEGIN IMMEDIATE holds the lock: wait for that, not 20 wall ms (a loaded machine may run
+    // the BEGIN later, and the intake would commit first, D53).
+    while (release === undefined) await new Promise((r) => setTimeout(r, 5));
 
     const answered: string[] = [];
     const atAck: Promise<string>[] = [];

@@ -26,7 +26,7 @@ describe('undocumented event topics on the HQ broker', () => {
     daemon = await startTestDaemon(`${tmp.dir}/edge`, { hq: { url: broker.url, ...HQ_USERS[1]! } });
     await broker.waitForSubscription(`esl-edge-${CHAIN}-${STORE}`, `${ROOT}/in/+`);
     pim = await mqtt.connectAsync(broker.url, { ...HQ_USERS[0]!, reconnectPeriod: 0 });
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await pim?.endAsync(true);

@@ -40,7 +40,7 @@ describe('a flood of malformed payloads', () => {
     await observer.subscribeAsync(`${ROOT}/out/alerts`, { qos: 1 });
     observer.on('message', (topic, p) => inbox.push({ topic, body: JSON.parse(p.toString()) as Record<string, unknown> }));
     pos.on('message', (topic, p) => inbox.push({ topic, body: JSON.parse(p.toString()) as Record<string, unknown> }));
-  }, 30_000);
+  });
   afterAll(async () => {
     await pos?.endAsync(true);
     await daemon?.stop();

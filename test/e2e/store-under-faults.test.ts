@@ -13,7 +13,7 @@ import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { runAudit } from '../../src/domain/audit/price-audit.js';
 import { gtin13 } from '../../src/domain/gtin.js';
-import { CHAIN, STORE, USERS, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
+import { CHAIN, OUTER_NET_MS, STORE, USERS, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 
 const N = 2_000;
 const SPEED = 20;
@@ -59,7 +59,7 @@ describe(`a store of ${N} labels under faults`, () => {
     const t0 = clock.now();
     await simWaitFor(clock, 'initial convergence', async () => (await audit()).counts.consistent === N, FILL_BUDGET_S * 1000, { everySimMs: 5_000, wallLimitMs: WALL_NET_MS });
     console.log(`store-under-faults: fill converged in ${((clock.now() - t0) / 1000).toFixed(0)} simulated s (${JSON.stringify(clock.stats)})`);
-  }, WALL_NET_MS + 60_000);
+  }, OUTER_NET_MS);
 
   afterAll(async () => {
     await sim?.stop();
@@ -109,5 +109,5 @@ describe(`a store of ${N} labels under faults`, () => {
     const extra = [...updatesBefore].filter(([id, before]) => !rebootedSet.has(id) && sim.groundTruth(id)!.updates - before !== 1);
     expect(extra).toEqual([]);
     for (const id of rebooted) expect(sim.groundTruth(id)!.updates - updatesBefore.get(id)!).toBeLessThanOrEqual(2);
-  }, WALL_NET_MS + 60_000);
+  }, OUTER_NET_MS);
 });

@@ -156,9 +156,10 @@ describe('group commit', () => {
     // A second connection to the same file holds the write lock: no tick can commit while it does.
     const other = await Database.open(join(tmp.dir, 'ack-after-commit.db'));
     dbs.push(other);
-    let release!: () => void;
+    let release: (() => void) | undefined;
     const held = other.transaction(() => new Promise<void>((r) => (release = r)));
-    await new Promise((r) => setImmediate(r));
+    // The body runs once BEGIN IMMEDIATE holds the lock: wait for that, not for a fixed pause (D53).
+    while (release === undefined) await new Promise((r) => setTimeout(r, 5));
     const resolved: string[] = [];
     const ticksBefore = intake.groupCommitStats.ticks;
     const ids = Array.from({ length: 50 }, (_, i) => `held-${i}`);

@@ -73,8 +73,9 @@ describe('hq push through Mosquitto as the HQ broker', () => {
     const file = join(tmp.dir, 'preisliste-kw14.csv');
     writeFileSync(file, list.text);
     const t0 = performance.now();
+    // --timeout is a safety net here (both stores answer); its own behaviour is tested with store-3 below (D53).
     const run = await runCli(
-      ['hq', 'push', file, '--broker', mosquitto.url, '--username', HQ.username, '--chain', CHAIN, '--store', 'store-1', '--store', 'store-2', '--timeout', '20'],
+      ['hq', 'push', file, '--broker', mosquitto.url, '--username', HQ.username, '--chain', CHAIN, '--store', 'store-1', '--store', 'store-2', '--timeout', '120'],
       { ESL_HQ_PASSWORD: HQ.password },
     );
     const ms = performance.now() - t0;
@@ -106,7 +107,7 @@ describe('hq push through Mosquitto as the HQ broker', () => {
   it('an edge answers a second push from the HQ broker (a re-push is "duplicate")', async () => {
     const parsed = parsePriceListCsv(list.text);
     if (!parsed.ok) throw new Error('invalid');
-    const report = await pushToStores({ brokerUrl: mosquitto.url, ...HQ, chain: CHAIN, stores: ['store-1', 'store-2'], events: parsed.list.records, timeoutMs: 2_000 });
+    const report = await pushToStores({ brokerUrl: mosquitto.url, ...HQ, chain: CHAIN, stores: ['store-1', 'store-2'], events: parsed.list.records, timeoutMs: 120_000 }); // a safety net: both answer (D53)
     expect(report.stores.map((s) => [s.store, s.status, s.duplicates])).toEqual([
       ['store-1', 'confirmed', 1],
       ['store-2', 'confirmed', 1],

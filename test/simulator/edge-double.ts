@@ -29,11 +29,16 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/** The broker side of every connection of the brokers started here: settle() watches their traffic. */
+const brokerSockets = new Set<net.Socket>();
+
 export async function startBroker(): Promise<Broker> {
   const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker();
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
+    brokerSockets.add(socket);
+    socket.once('close', () => brokerSockets.delete(socket));
     broker.handle(socket);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -49,14 +54,49 @@ export async function startBroker(): Promise<Broker> {
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Advances virtual time in steps, letting MQTT traffic flow (in real time) between the steps. */
+/**
+ * Wall limit of the waits for frames: a safety net against a hung run, never a verdict (D53). Frames cross the
+ * loopback broker in this process; a machine loaded with other work can stretch that to seconds.
+ */
+const HANG_GUARD_MS = 60_000;
+const QUIET_TURNS = 3;
+const MAX_SETTLE_TURNS = 5_000;
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+function traffic(): number {
+  let n = brokerSockets.size;
+  for (const s of brokerSockets) n += s.bytesRead + s.bytesWritten + s.writableLength;
+  return n;
+}
+
+/**
+ * Lets the MQTT traffic between simulated store, broker and edge double run out before virtual time moves on: the
+ * broker's sockets must show no new bytes (and nothing buffered) over `QUIET_TURNS` event-loop turns in a row. Every
+ * party lives in this process and loopback delivers at write time, so each turn's poll phase sees what the last one
+ * wrote. Counted in turns, not in wall ms (D53): a fixed 2 ms pause let 1 s of virtual time pass per hop on an idle
+ * machine but per several hops on a loaded one (the process then gets one loop turn per pause), so ACKs in flight
+ * missed the simulated APs' timeouts depending on the load.
+ */
+export async function settle(): Promise<void> {
+  let last = traffic();
+  let quiet = 0;
+  for (let i = 0; quiet < QUIET_TURNS && i < MAX_SETTLE_TURNS; i++) {
+    await turn();
+    const now = traffic();
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+/** Advances virtual time in steps, letting MQTT traffic flow (in real time) between the steps until it is quiet. */
 export async function runVirtual(clock: VirtualClock, ms: number, stepMs = 1_000): Promise<void> {
   for (let done = 0; done < ms; done += stepMs) {
     await clock.advance(Math.min(stepMs, ms - done));
     await delay(2);
+    await settle();
   }
   // Let the frames sent in the last steps arrive.
   await delay(30);
+  await settle();
 }
 
 /** Advances virtual time until `predicate` holds; fails after `maxMs` of virtual time. */
@@ -66,6 +106,7 @@ export async function runVirtualUntil(clock: VirtualClock, predicate: () => bool
     if (clock.now() - start > maxMs) throw new Error(`condition not met within ${maxMs} ms of virtual time`);
     await clock.advance(stepMs);
     await delay(2);
+    await settle();
   }
   return clock.now() - start;
 }
@@ -175,8 +216,8 @@ export class EdgeDouble {
     return statuses;
   }
 
-  /** Waits until `n` received frames match `pred`. */
-  async waitForCount(pred: (r: Received) => boolean, n: number, timeoutMs = 5_000): Promise<Received[]> {
+  /** Waits until `n` received frames match `pred`. The wall limit only guards against a hung run (D53). */
+  async waitForCount(pred: (r: Received) => boolean, n: number, timeoutMs = HANG_GUARD_MS): Promise<Received[]> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const hits = this.received.filter(pred);
@@ -186,8 +227,11 @@ export class EdgeDouble {
     }
   }
 
-  /** Resolves with the first received frame matching `pred` (frames received before the call included if includePast). */
-  waitFor(pred: (r: Received) => boolean, timeoutMs = 5_000, includePast = true): Promise<Received> {
+  /**
+   * Resolves with the first received frame matching `pred` (frames received before the call included if
+   * includePast). The wall limit only guards against a hung run (D53).
+   */
+  waitFor(pred: (r: Received) => boolean, timeoutMs = HANG_GUARD_MS, includePast = true): Promise<Received> {
     if (includePast) {
       const past = this.received.find(pred);
       if (past !== undefined) return Promise.resolve(past);

@@ -11,8 +11,9 @@ import { buildProgram } from '../../simulator/src/cli.js';
 import { changedPrice } from '../../simulator/src/scenario-events.js';
 import { resolveScenario, type ResolvedScenario } from '../../simulator/src/scenario-load.js';
 import type { ScenarioReport } from '../../simulator/src/scenario-report.js';
+import { atToMs } from '../../simulator/src/scenario-schema.js';
 import { runScenario } from '../../simulator/src/scenario-runner.js';
-import { CHAIN, STORE, TOKEN, USERS, waitFor } from '../support/edge-fixture.js';
+import { CHAIN, STORE, TOKEN, USERS, pacedClock, waitFor } from '../support/edge-fixture.js';
 import { apUsers, startScenarioEdge, type ScenarioEdgeFixture } from './scenario-fixture.js';
 
 const SCENARIO = {
@@ -58,7 +59,7 @@ describe('esl-sim scenario', () => {
     writeFileSync(join(dir, 'cli-check.json'), JSON.stringify(SCENARIO));
     const creds = Object.fromEntries(apUsers(resolved).map((u) => [u.apId, { username: u.username, password: u.password }]));
     writeFileSync(join(dir, 'creds.json'), JSON.stringify({ ...creds, publisher: { username: USERS.pos.username, password: USERS.pos.password } }));
-  }, 60_000);
+  });
   afterAll(async () => {
     await fx?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -98,7 +99,7 @@ describe('esl-sim scenario', () => {
     const meta = await sharp(readFileSync(wall)).metadata();
     expect(meta.format).toBe('png');
     expect(meta.width).toBeGreaterThan(296 * 4);
-  }, 90_000);
+  });
 
   it('a second run against the same edge starts from the prices the first one left', async () => {
     const report = join(dir, 'out2.json');
@@ -114,7 +115,7 @@ describe('esl-sim scenario', () => {
     expect(changed).toEqual(new Set(first.steps.find((s) => s.type === 'price-change')!.targets));
     const before = new Map(first.labels.map((l) => [l.labelId, l.tillPriceCents!]));
     for (const l of r.labels) expect(l.tillPriceCents).toBe(changed.has(l.gtin) ? changedPrice(before.get(l.labelId)!, 10) : before.get(l.labelId));
-  }, 90_000);
+  });
 
   it('a checkpoint that cannot be met fails the run with exit code 1 and says why', async () => {
     const tight = join(dir, 'tight.json');
@@ -132,20 +133,28 @@ describe('esl-sim scenario', () => {
     // The store still converged by the end: only the checkpoint failed.
     expect(r.end.converged).toBe(true);
     expect(r.comparison.ok).toBe(true);
-  }, 90_000);
+  });
 
   it('an aborted run stops the store cleanly and rejects with SCENARIO_ABORTED', async () => {
     const abort = new AbortController();
-    const started = Date.now();
-    const run = runScenario({ scenario: resolved, edge: fx.edge, signal: abort.signal });
-    run.catch(() => undefined);
-    await waitFor('APs online', () => resolved.store.aps.every((a) => fx.daemon.hub.isOnline(a.apId)), 10_000, 20);
-    abort.abort();
-    await expect(run).rejects.toMatchObject({ code: 'SCENARIO_ABORTED' });
-    expect(Date.now() - started).toBeLessThan(10_000);
-    // Every AP left in an orderly way: the edge sees them offline.
-    await waitFor('APs offline', () => resolved.store.aps.every((a) => !fx.daemon.hub.isOnline(a.apId)), 5_000);
-  }, 30_000);
+    // The run's own simulated time, paced (D22): it passes only while this process is idle, so what it says about
+    // the run does not depend on the machine's load (the old wall bound of 10 s did).
+    const clock = pacedClock(SCENARIO.speed);
+    try {
+      const simStart = clock.now();
+      const run = runScenario({ scenario: resolved, edge: fx.edge, signal: abort.signal, clock });
+      run.catch(() => undefined);
+      await waitFor('APs online', () => resolved.store.aps.every((a) => fx.daemon.hub.isOnline(a.apId)), 60_000, 20);
+      abort.abort();
+      await expect(run).rejects.toMatchObject({ code: 'SCENARIO_ABORTED' });
+      // Stopped at the abort, long before its timeline would have ended (its checkpoint is at 00:10, then up to 900 s).
+      expect(clock.now() - simStart).toBeLessThan(atToMs('00:10'));
+      // Every AP left in an orderly way: the edge sees them offline.
+      await waitFor('APs offline', () => resolved.store.aps.every((a) => !fx.daemon.hub.isOnline(a.apId)));
+    } finally {
+      clock.stop();
+    }
+  });
 
   it('an invalid scenario file exits with 2 and names the file, the path and the problem', async () => {
     const bad = join(dir, 'bad.json');

@@ -38,7 +38,8 @@ class SerialEdge {
     this.port.write(encodeLine({ version: 1, seq, ackRequested: ACK_REQUESTED[message.type], message }));
     return seq;
   }
-  async waitFor(pred: (f: Frame) => boolean, n = 1, timeoutMs = 8_000): Promise<Frame[]> {
+  /** The wall limit only guards against a hung run (D53): the frames cross socat, a process of its own. */
+  async waitFor(pred: (f: Frame) => boolean, n = 1, timeoutMs = 60_000): Promise<Frame[]> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const hits = this.frames.filter(pred);
@@ -65,7 +66,11 @@ describe('AP on a serial line', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'esl-sim-serial-'));
     socat = spawn('socat', [`pty,raw,echo=0,link=${join(dir, 'ap')}`, `pty,raw,echo=0,link=${join(dir, 'edge')}`], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !(existsSync(join(dir, 'ap')) && existsSync(join(dir, 'edge'))); i++) await delay(20);
+    // socat creates the links once it runs; a loaded machine may start it seconds late (the limit is a safety net).
+    for (let i = 0; !(existsSync(join(dir, 'ap')) && existsSync(join(dir, 'edge'))); i++) {
+      if (i > 3_000) throw new Error('safety net: socat did not create its ptys within 60 wall s');
+      await delay(20);
+    }
     port = new SerialPort({ path: join(dir, 'edge'), baudRate: 115_200 });
     await new Promise<void>((resolve, reject) => port.once('open', resolve).once('error', reject));
     edge = new SerialEdge(port);
@@ -98,13 +103,16 @@ describe('AP on a serial line', () => {
     const [first] = await edge.waitFor((f) => f.message.type === 'LABEL_CHECKIN');
     expect(first!.ackRequested).toBe(true);
     // No ACK from the edge: after ~2 s (±20 %) the AP sends the very same frame again (§7.3).
-    const copies = await edge.waitFor((f) => f.message.type === 'LABEL_CHECKIN', 2, 4_000);
+    // (The serial link's retransmission runs on host timers, simulator/src/serial-edge-link.ts: a loaded machine
+    // may fire it late, so the wait is a safety net, not a deadline.)
+    const copies = await edge.waitFor((f) => f.message.type === 'LABEL_CHECKIN', 2);
     expect(copies[1]!.seq).toBe(first!.seq);
     expect(copies[1]!.message).toEqual(first!.message);
     const link = sim.ap('AP-S').link as SerialEdgeLink;
     expect(link.stats.retransmissions).toBeGreaterThanOrEqual(1);
     edge.send({ type: 'ACK', ackSeq: first!.seq, status: StatusCode.OK });
-    await delay(100);
+    // The ACK crosses socat: wait for it to arrive (a fixed 100 ms was a wall deadline), then the AP holds nothing.
+    for (let i = 0; link.unackedCount > 0 && i < 3_000; i++) await delay(20);
     expect(link.unackedCount).toBe(0);
 
     // A duplicate line (the edge retransmitting) is ACKed twice and applied once.

@@ -2,6 +2,7 @@
  * Test fixture: a real daemon (embedded aedes on a free port, a sqlite file in a temp dir, the real renderer) and,
  * on request, a simulated store connected to it over MQTT. Everything real, nothing mocked.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/config-schema.js';
@@ -110,12 +111,43 @@ export async function connectClient(daemon: Daemon, user: { username: string; pa
 }
 
 /**
+ * The wall limit of a wait, counted at the share of the CPUs the machine can give (cores ÷ 1-minute load average,
+ * at most 1): a safety net against a hung run that a machine loaded with other work does not trip (D53). Quiet,
+ * it counts wall time; with two busy loops beside the suite (load ~5 on 2 cores) about 0.4 of it; at load 24, 0.08.
+ * A wait hung on nothing (idle) is caught by the simulated budget of simWaitFor long before; this catches a run
+ * that spins.
+ */
+export class HangGuard {
+  private spentMs = 0;
+  private at = performance.now();
+  constructor(readonly limitMs: number) {}
+  /** Wall ms counted so far (load-weighted). */
+  get spent(): number {
+    const now = performance.now();
+    const share = Math.min(1, availableParallelism() / Math.max(loadavg()[0] ?? 0, 1e-9));
+    this.spentMs += (now - this.at) * share;
+    this.at = now;
+    return this.spentMs;
+  }
+  get expired(): boolean {
+    return this.spent > this.limitMs;
+  }
+}
+
+/**
+ * The vitest limit of the long end-to-end tests (store-under-faults, the crash tests): only an outer bound, 3 h. Their
+ * waits are simulated budgets with load-weighted nets (HangGuard) that stop a spinning run; a plain wall limit of
+ * 20–40 min failed them on a machine shared with other work while they made progress (D53).
+ */
+export const OUTER_NET_MS = 3 * 3_600_000;
+
+/**
  * Polls `fn` until it returns a value, for I/O that needs no simulated time (a reply, a dead letter, a delivery).
- * The wall limit is a safety net against a hung run, never a timing assertion (D22): generous by default, because
- * a loaded machine stretches everything. Waits on the simulated store use simWaitFor.
+ * The wall limit is a safety net against a hung run, never a timing assertion (D22, D53): load-weighted
+ * (HangGuard) and generous by default. Waits on the simulated store use simWaitFor.
  */
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
+  const guard = new HangGuard(timeoutMs);
   let last: unknown;
   for (;;) {
     try {
@@ -124,15 +156,15 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (err) {
       last = err;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (guard.expired) throw new Error(`safety net: ${what} not reached within ${timeoutMs / 1000} load-weighted wall s${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
 /**
  * Polls `fn` every `everySimMs` of simulated time until it returns a value; fails after `simTimeoutMs` of simulated
- * time — the verdict. `wallLimitMs` is only a safety net against a hung run (generous: a loaded machine stretches
- * simulated time), and its failure says so.
+ * time — the verdict. `wallLimitMs` is only a safety net against a hung run (generous, and load-weighted by
+ * HangGuard: a loaded machine stretches simulated time), and its failure says so.
  */
 export async function simWaitFor<T>(
   clock: SimClock,
@@ -142,7 +174,7 @@ export async function simWaitFor<T>(
   opts: { everySimMs?: number; wallLimitMs?: number } = {},
 ): Promise<T> {
   const simEnd = clock.now() + simTimeoutMs;
-  const wallEnd = Date.now() + (opts.wallLimitMs ?? 600_000);
+  const guard = new HangGuard(opts.wallLimitMs ?? 600_000);
   let last: unknown;
   for (;;) {
     try {
@@ -153,7 +185,7 @@ export async function simWaitFor<T>(
     }
     const detail = last ? `: ${String(last)}` : '';
     if (clock.now() > simEnd) throw new Error(`timed out waiting for ${what} after ${simTimeoutMs / 1000} simulated s${detail}`);
-    if (Date.now() > wallEnd) throw new Error(`safety net: ${what} not reached within ${(opts.wallLimitMs ?? 600_000) / 1000} wall s (${((clock.now() - simEnd + simTimeoutMs) / 1000).toFixed(0)} simulated s)${detail}`);
+    if (guard.expired) throw new Error(`safety net: ${what} not reached within ${(opts.wallLimitMs ?? 600_000) / 1000} load-weighted wall s (${((clock.now() - simEnd + simTimeoutMs) / 1000).toFixed(0)} simulated s)${detail}`);
     await clock.sleep(opts.everySimMs ?? 1_000);
   }
 }
