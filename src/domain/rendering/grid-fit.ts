@@ -12,8 +12,9 @@
  * 2. Marks (contours lying wholly above the body of the glyph: i/j dots, umlauts, the upper dot of ":") are snapped
  *    to a whole-pixel box of at least 2 × 2 px, with one clear row between them and the body and one clear column
  *    between two marks.
- * 3. Dots and commas (any other contour smaller than 2 px in either direction and short: ".", ",", ";", quotes) are
- *    snapped to a whole-pixel box at least 2 px wide and 2 px tall.
+ * 3. Dots and commas (any other contour under 3 px wide, about as tall as wide or taller, and short: ".", ",", ";",
+ *    quotes; not a hyphen, not a stem) are snapped to a whole-pixel box at least 2 px wide and
+ *    2 px tall (a comma 3 px, so that it stays unlike a period).
  *
  * A whole-pixel box of ≥ 2 × 2 px is covered far above the raster's coverage threshold (glyph-raster-cache.ts), so
  * these parts are always drawn at ≥ 2 × 2 px. Coordinates are quantised to 1/256 px: exact binary fractions, so a
@@ -191,16 +192,12 @@ function plainGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
 }
 
 function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
-  const u = face.unitsPerEm;
-  const s = size / u;
+  const s = size / face.unitsPerEm;
   const xh = face.xHeight;
-  void u;
   // 1. Stem and zone edges on pixel edges: each axis is mapped by a monotone piecewise-linear function that sends
   //    every edge (vertical stem sides and round extremes for x; baseline, x-height, cap height, bars for y) to a
   //    whole pixel and interpolates the points between (like TrueType's IUP, per glyph).
   const outline = face.outline(gi);
-  const X = axisMap(edges(outline, 'x', face.unitsPerEm), s, 1);
-  const Y = axisMap(edges(outline, 'y', face.unitsPerEm), s, -1);
   const parts = contours(outline)
     .map((c) => ({ cmds: c, box: extent(c) }))
     .filter((p): p is { cmds: OutlineCommand[]; box: Box } => p.box !== null && p.box.x1 > p.box.x0 && p.box.y1 > p.box.y0);
@@ -209,23 +206,28 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
   // Body: contours that start in the lower half of the x-height (or below the baseline); marks lie wholly above them.
   const body = parts.filter((p) => p.box.y0 < xh / 2);
   const bodyTop = body.length > 0 ? Math.max(...body.map((p) => p.box.y1)) : Infinity;
+  // Edges come from the letter without its marks: the dots of "Ä" must not pull the cap height around.
+  const letter = parts.filter((p) => !(body.length > 0 && p.box.y0 >= bodyTop)).flatMap((p) => p.cmds);
+  const X = axisMap(edges(letter, 'x', face.unitsPerEm), s, 1);
+  const Y = axisMap(edges(letter, 'y', face.unitsPerEm), s, -1);
   const bodyTopRow = Math.round(Y(bodyTop));
   const out: PxCommand[] = [];
   const marks: { cmds: OutlineCommand[]; box: Box; px: [number, number]; py: [number, number] }[] = [];
   for (const p of parts) {
-    const wx = X(p.box.x1) - X(p.box.x0);
-    const hy = Y(p.box.y0) - Y(p.box.y1);
+    // Classified and boxed by the outline's own extent (edge snapping may stretch a 1.7 px comma to 2.5 px).
+    const wx = (p.box.x1 - p.box.x0) * s;
+    const hy = (p.box.y1 - p.box.y0) * s;
     // A contour inside another one's extent is a counter (the eye of "e"): it keeps its shape.
     const counter = parts.some((o) => o !== p && o.box.x0 <= p.box.x0 && o.box.x1 >= p.box.x1 && o.box.y0 <= p.box.y0 && o.box.y1 >= p.box.y1);
     const isMark = !counter && body.length > 0 && p.box.y0 >= bodyTop && hy < size * 0.3;
-    const isDot = !counter && !isMark && wx < MIN_DOT_PX * 1.5 && (wx < MIN_DOT_PX || hy < MIN_DOT_PX) && Math.max(wx, hy) < size * 0.45;
+    const isDot = !counter && !isMark && wx < MIN_DOT_PX * 1.5 && hy >= 0.6 * wx && Math.max(wx, hy) < size * 0.45;
     if (!isMark && !isDot) {
       out.push(...mapContour(p.cmds, X, Y));
       continue;
     }
-    const px = snapSpan(X(p.box.x0), X(p.box.x1), MIN_DOT_PX);
+    const px = snapSpan(p.box.x0 * s, p.box.x1 * s, MIN_DOT_PX);
     // A comma (a dot with a tail below the baseline) keeps one more row than a period, so the two stay apart.
-    let py = snapSpan(Y(p.box.y1), Y(p.box.y0), isDot && p.box.y0 < 0 ? MIN_DOT_PX + 1 : MIN_DOT_PX);
+    let py = snapSpan(-p.box.y1 * s, -p.box.y0 * s, isDot && p.box.y0 < 0 ? MIN_DOT_PX + 1 : MIN_DOT_PX);
     if (isMark && py[1] > bodyTopRow - 1) {
       // One clear row between a mark and the body below it.
       const d = py[1] - (bodyTopRow - 1);
