@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Node and npm: the npm packages (npm ci) and the real peers the tests talk to
 # — Mosquitto (a foreign MQTT broker), socat (pseudo-terminal pairs for serial), zbar-tools (a second, independent
-# barcode decoder for the rendering tests), and Debian's chromium for the dashboard's browser tests (playwright-core
+# barcode decoder for the rendering tests), tesseract-ocr with German traineddata (the OCR reader of the legibility
+# test), and Debian's chromium for the dashboard's browser tests (playwright-core
 # drives it at /usr/bin/chromium; playwright never downloads a browser of its own).
 # Safe to run again; on a machine where they are present it only runs npm ci.
 set -euo pipefail
@@ -12,6 +13,8 @@ command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto mosquitto-clients)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# tesseract with Debian's German traineddata: the independent reader of the legibility test (issue 12).
+{ command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx deu; } || need+=(tesseract-ocr tesseract-ocr-deu)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -19,6 +19,8 @@ import type { ApRegistry } from '../domain/aps/ap-registry.js';
 import type { ImageStore } from '../domain/labels/image-store.js';
 import type { LabelStore } from '../domain/labels/label-store.js';
 import { planesToPng } from '../domain/rendering/planes-png.js';
+import { coherenceProblem } from '../domain/rendering/content-checks.js';
+import { renderWarningsHeader } from '../domain/rendering/render-warnings.js';
 import { LABEL_TYPES, labelTypeById, labelTypeByName } from '../../firmware-protocol/src/index.js';
 import type { Renderer } from '../domain/labels/label-planner.js';
 import { LabelContentSchema, type LabelContent } from '../domain/rendering/label-content.js';
@@ -226,9 +228,15 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     const type = labelTypeByName(q.data.labelType) ?? labelTypeById(Number(q.data.labelType));
     if (!type) return reply.code(400).send({ error: 'LABEL_TYPE_UNKNOWN', message: `unknown label type ${q.data.labelType}` });
     if (!deps.renderer.templateNames().includes(name)) return reply.code(404).send({ error: 'TEMPLATE_NOT_FOUND', message: `no template ${name}` });
+    const incoherent = coherenceProblem(content);
+    if (incoherent) return reply.code(422).send({ error: 'CONTENT_INCOHERENT', message: incoherent });
     try {
       const img = await deps.renderer.render(content, type, { page: q.data.page, template: name });
-      return reply.type('image/png').header('x-content-hash', img.hash).send(await planesToPng(img.planes, type, { scale: q.data.scale }));
+      return reply
+        .type('image/png')
+        .header('x-content-hash', img.hash)
+        .header('x-render-warnings', renderWarningsHeader(img.warnings ?? []))
+        .send(await planesToPng(img.planes, type, { scale: q.data.scale }));
     } catch (err) {
       // A template that cannot lay out this content (e.g. text that cannot fit lawfully) is the client's problem.
       return reply.code(422).send({ error: (err as { code?: string }).code ?? 'RENDER_FAILED', message: (err as Error).message });

@@ -13,6 +13,10 @@ export const EdgeErrorCode = {
   EVENT_TOPIC_MISMATCH: 'EVENT_TOPIC_MISMATCH',
   EVENT_UNKNOWN_PRODUCT: 'EVENT_UNKNOWN_PRODUCT',
   EVENT_WRONG_STORE: 'EVENT_WRONG_STORE',
+  /** A printed field has a character no bundled font has (content-plausibility.ts); the reason names it. */
+  CONTENT_UNSUPPORTED_CHARACTER: 'CONTENT_UNSUPPORTED_CHARACTER',
+  /** A price of 0 not marked `intended` (content-plausibility.ts); raises a price-implausible alert. */
+  PRICE_IMPLAUSIBLE: 'PRICE_IMPLAUSIBLE',
   // persistence
   DB_ERROR: 'DB_ERROR',
   // outbox (what the edge publishes)

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelTypeByName, LABEL_TYPES, type LabelType } from '../../firmware-protocol/src/label-types.js';
 import { loadFontFace } from '../../src/domain/rendering/fonts.js';
 import type { LabelContent } from '../../src/domain/rendering/label-content.js';
-import type { LabelLayout } from '../../src/domain/rendering/label-layout.js';
+import { legibleMinPx, type LabelLayout } from '../../src/domain/rendering/label-layout.js';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import { unpackPlanes } from '../../src/domain/rendering/planes.js';
 import { fitText, type FitRequest } from '../../src/domain/rendering/text-fit.js';
@@ -64,9 +64,19 @@ describe('long German names on small labels', () => {
         expectContained(layout);
         const nameEl = layout.elements.find((e) => e.type === 'text' && e.text?.replace(/-\n/g, '-').replace(/\n/g, ' ').includes(name.slice(0, 8)));
         expect(nameEl?.shown, 'name shown').toBe(true);
-        // Wrapped and shrunk, not cut: the printed lines put together give the whole name back.
-        expect(nameEl!.truncated).toBe(false);
-        expect(nameEl!.text!.replace(/-\n/g, '-').replace(/\n/g, ' ')).toContain(name);
+        // Never below the legible minimum of the label type (D46).
+        expect(nameEl!.size!).toBeGreaterThanOrEqual(legibleMinPx(t));
+        const printed = nameEl!.text!.replace(/-\n/g, '-').replace(/\n/g, ' ');
+        if (nameEl!.truncated) {
+          // Too long to set legibly (the promotion template leaves the name two small lines): cut with "…" at whole
+          // glyphs, and the label says so (D47).
+          expect(printed.endsWith('…')).toBe(true);
+          expect(layout.warnings.some((w) => w.startsWith('TEXT_SHORTENED: text "') && w.includes(name.slice(0, 12)))).toBe(true);
+        } else {
+          // Wrapped and shrunk, not cut: the printed lines put together give the whole name back.
+          expect(printed).toContain(name);
+          expect(layout.warnings.filter((w) => w.startsWith('TEXT_SHORTENED'))).toEqual([]);
+        }
         const out = await renderer.render(content, t);
         expect(strayPixels(out.planes, layout)).toEqual([]);
       });
@@ -188,7 +198,8 @@ describe('fitText', () => {
   it('prefers the larger size over the longer wording, the longer wording at equal size', () => {
     const long = 'Niedrigster Preis der letzten 30 Tage: 1,39 €';
     const short = 'Tiefstpreis 30 Tage: 1,39 €';
-    const narrow = fitText(req([long, short], 150, 14, { maxLines: 1 }))!;
+    // 210 px: the short wording fits at 14 px (201 px with small-text tracking, D45), the long one (336 px) does not.
+    const narrow = fitText(req([long, short], 210, 14, { maxLines: 1 }))!;
     expect(narrow.candidate).toBe(1);
     const wide = fitText(req([long, short], 400, 14, { maxLines: 1 }))!;
     expect(wide.candidate).toBe(0);

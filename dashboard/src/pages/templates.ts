@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useFetch } from '../use-fetch.js';
 import type { PageProps } from './page-props.js';
 
@@ -8,14 +8,32 @@ interface TemplatesData {
   labelTypes: { id: number; name: string; pages: number }[];
 }
 
-export function Templates({ t }: PageProps) {
-  const { data } = useFetch<TemplatesData>('/templates', []);
-  const [sel, setSel] = useState({ template: 'price-standard', labelType: 'epd-29-bwr', page: '0', name: '', price: '' });
-  if (!data) return html`<h1>${t.templates}</h1><p>${t.loading}</p>`;
+function previewSrc(sel: { template: string; labelType: string; page: string; name: string; price: string }): string {
   const q = new URLSearchParams({ labelType: sel.labelType, page: sel.page, scale: '2' });
   if (sel.name) q.set('name', sel.name);
   if (/^\d+$/.test(sel.price)) q.set('priceCents', sel.price);
-  const src = `/dashboard/api/templates/${encodeURIComponent(sel.template)}/preview.png?${q.toString()}`;
+  return `/dashboard/api/templates/${encodeURIComponent(sel.template)}/preview.png?${q.toString()}`;
+}
+
+export function Templates({ t }: PageProps) {
+  const { data } = useFetch<TemplatesData>('/templates', []);
+  const [sel, setSel] = useState({ template: 'price-standard', labelType: 'epd-29-bwr', page: '0', name: '', price: '' });
+  const [warnings, setWarnings] = useState<string[]>([]);
+  const src = previewSrc(sel);
+  useEffect(() => {
+    // The preview's render warnings (text shortened or dropped to stay legible, D47) come in a response header.
+    let live = true;
+    fetch(src, { method: 'HEAD', credentials: 'same-origin' })
+      .then((r) => {
+        const h = r.headers.get('x-render-warnings');
+        if (live) setWarnings(h ? (JSON.parse(decodeURIComponent(h)) as string[]) : []);
+      })
+      .catch(() => live && setWarnings([]));
+    return () => {
+      live = false;
+    };
+  }, [src]);
+  if (!data) return html`<h1>${t.templates}</h1><p>${t.loading}</p>`;
   const type = data.labelTypes.find((x) => x.name === sel.labelType);
   const set = (k: keyof typeof sel) => (e: Event) => setSel({ ...sel, [k]: (e.target as HTMLInputElement).value });
   return html`
@@ -31,5 +49,8 @@ export function Templates({ t }: PageProps) {
       <div class="field"><label for="t-price">${t.price}</label><input id="t-price" inputmode="numeric" value=${sel.price} onChange=${set('price')} /></div>
     </form>
     <figure class="pic card"><img src=${src} alt=${`${t.preview}: ${sel.template}, ${sel.labelType}`} data-testid="preview" /><figcaption>${t.preview}</figcaption></figure>
+    ${warnings.length > 0
+      ? html`<section class="card" data-testid="render-warnings"><h2>${t.renderWarnings}</h2><ul>${warnings.map((w) => html`<li>${w}</li>`)}</ul></section>`
+      : null}
   `;
 }

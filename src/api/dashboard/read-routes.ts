@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { AuditStatusSchema, runAudit } from '../../domain/audit/price-audit.js';
 import { loadImage } from '../../domain/labels/image-store.js';
 import { planesToPng } from '../../domain/rendering/planes-png.js';
+import { coherenceProblem } from '../../domain/rendering/content-checks.js';
+import { renderWarningsHeader } from '../../domain/rendering/render-warnings.js';
 import { LabelContentSchema } from '../../domain/rendering/label-content.js';
 import { PROMOTION, SAMPLE_FOR_TEMPLATE, STANDARD } from '../../domain/rendering/sample-content.js';
 import { listActions } from '../../domain/audit/action-trail.js';
@@ -206,9 +208,15 @@ export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext):
     const sample = SAMPLE_FOR_TEMPLATE[name] ?? (name.includes('promo') ? PROMOTION : STANDARD);
     const content = LabelContentSchema.safeParse({ ...sample, ...(q.data.name ? { name: q.data.name } : {}), ...(q.data.priceCents !== undefined ? { priceCents: q.data.priceCents } : {}) });
     if (!content.success) return bad(reply, content.error);
+    const incoherent = coherenceProblem(content.data);
+    if (incoherent) return reply.code(422).send({ error: 'CONTENT_INCOHERENT', message: incoherent });
     try {
       const img = await ctx.renderer.render(content.data, type, { page: q.data.page, template: name });
-      return reply.type('image/png').header('x-content-hash', img.hash).send(await planesToPng(img.planes, type, { scale: q.data.scale }));
+      return reply
+        .type('image/png')
+        .header('x-content-hash', img.hash)
+        .header('x-render-warnings', renderWarningsHeader(img.warnings ?? []))
+        .send(await planesToPng(img.planes, type, { scale: q.data.scale }));
     } catch (err) {
       return reply.code(422).send({ error: (err as { code?: string }).code ?? 'RENDER_FAILED', message: (err as Error).message });
     }

@@ -16,6 +16,9 @@ import { EdgeErrorCode, errorMessage } from '../../core/errors.js';
 import { EventSchema, type EdgeEvent, type EventReply, type EventType } from './event-schemas.js';
 import { EventApplier, type EventOutcome } from './event-applier.js';
 import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
+import { checkEventContent, type ContentRefusal } from './content-plausibility.js';
+import { enqueue } from '../outbox/outbox.js';
+import { loadFontSet } from '../rendering/fonts.js';
 import type { LabelStore } from '../labels/label-store.js';
 
 export interface IngestContext {
@@ -34,7 +37,7 @@ export interface IntakeResult {
 /** A dead-letter job keeps at most maxPayloadBytes of the payload; the tick fills in the bytes it is counted at. */
 type IntakeJob =
   | { kind: 'event'; event: EdgeEvent; now: number }
-  | { kind: 'dead-letter'; letter: DeadLetter; maxPayloadBytes?: number; storedBytes?: number };
+  | { kind: 'dead-letter'; letter: DeadLetter; maxPayloadBytes?: number; storedBytes?: number; alert?: { id: string; payload: Record<string, unknown> } };
 
 /** What intake needs of the label-state owner (D17): set-wise dirty marks and bindings in the tick's transaction. */
 type IntakeLabels = Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx'>;
@@ -50,6 +53,8 @@ async function applyIntakeTick(tx: Tx, jobs: IntakeJob[], labels: IntakeLabels):
     if (j.kind === 'event') results.push(outcomes[next++]!);
     else {
       j.storedBytes = await recordDeadLetter(tx, j.letter, j.maxPayloadBytes !== undefined ? { maxPayloadBytes: j.maxPayloadBytes } : {});
+      // A refusal a person must look at (a price of 0) raises its alert in the same transaction (D48).
+      if (j.alert) await enqueue(tx, { id: j.alert.id, topic: 'out/alerts', payload: j.alert.payload }, j.letter.at);
       results.push(null);
     }
   }
@@ -142,6 +147,9 @@ export class EventIntake {
       return this.reject(bytes, ctx, EdgeErrorCode.EVENT_TOPIC_MISMATCH, `event type "${event.type}" sent to the "${ctx.expectedType}" topic`, json);
     }
 
+    const refusal = checkEventContent(event, loadFontSet());
+    if (refusal) return this.reject(bytes, ctx, refusal.code, refusal.reason, json, refusal.alert);
+
     const outcome = (await this.committer.submit({ kind: 'event', event, now: this.deps.clock.now() }))!;
     const counts = { applied: outcome.applied, stale: outcome.stale, duplicate: outcome.duplicate };
     if (outcome.alerts > 0) this.deps.onOutbox?.();
@@ -156,18 +164,21 @@ export class EventIntake {
     return { reply, replyTo: event.replyTo };
   }
 
-  private async reject(bytes: Buffer, ctx: IngestContext, code: string, reason: string, json?: unknown): Promise<IntakeResult> {
+  private async reject(bytes: Buffer, ctx: IngestContext, code: string, reason: string, json?: unknown, alert?: ContentRefusal['alert']): Promise<IntakeResult> {
     const obj = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
     const eventId = typeof obj.id === 'string' ? obj.id.slice(0, 128) : null;
     const source = typeof obj.source === 'string' ? obj.source.slice(0, 64) : null;
     this.deps.log.warn({ evt: 'event.rejected', code, reason, eventId, source, channel: ctx.channel, topic: ctx.topic }, 'event rejected');
     try {
+      const at = this.deps.clock.now();
       const job: IntakeJob = {
         kind: 'dead-letter',
-        letter: { at: this.deps.clock.now(), channel: ctx.channel, topic: ctx.topic ?? null, source, id: eventId, code, reason, payload: bytes },
+        letter: { at, channel: ctx.channel, topic: ctx.topic ?? null, source, id: eventId, code, reason, payload: bytes },
         ...(this.deps.deadLetterPayloadBytes !== undefined ? { maxPayloadBytes: this.deps.deadLetterPayloadBytes } : {}),
+        ...(alert ? { alert: { id: `${alert.type}-${eventId ?? 'unknown'}-${at}`, payload: { id: `${alert.type}-${eventId ?? 'unknown'}-${at}`, type: alert.type, gtin: alert.gtin ?? null, eventId, detail: alert.detail, at: new Date(at).toISOString() } } } : {}),
       };
       await this.committer.submit(job);
+      if (alert) this.deps.onOutbox?.();
       if (job.storedBytes !== undefined) this.deps.onDeadLetter?.(job.storedBytes);
     } catch (err) {
       this.deps.log.error({ evt: 'deadletter.failed', err: errorMessage(err) }, 'could not record dead letter');

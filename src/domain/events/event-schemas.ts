@@ -53,6 +53,8 @@ export const PriceDataSchema = z.object({
   currency: z.literal('EUR').default('EUR'),
   /** When the price takes effect at the till; default: at once. */
   validFrom: isoInstant.optional(),
+  /** true: an implausible value (a price of 0) is meant; without it such an event is refused with an alert. */
+  intended: z.boolean().optional(),
 });
 
 export const StockDataSchema = z.object({
@@ -76,6 +78,8 @@ export const PromotionDataSchema = z
     badge: z.string().max(24).optional(),
     /** true withdraws the promotion. */
     cancelled: z.boolean().optional(),
+    /** true: a promotion price of 0 is meant; without it such an event is refused with an alert. */
+    intended: z.boolean().optional(),
   })
   .refine((p) => (p.promoPriceCents === undefined) !== (p.percentOff === undefined), {
     message: 'exactly one of promoPriceCents or percentOff',

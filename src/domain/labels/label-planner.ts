@@ -21,7 +21,7 @@ import { changePriority } from './change-priority.js';
 
 /** What the edge needs of a renderer (src/domain/rendering/label-renderer.ts implements it). */
 export interface Renderer {
-  render(content: LabelContent, labelType: LabelType, opts?: { page?: number; template?: string }): Promise<{ planes: Uint8Array; hash: string }>;
+  render(content: LabelContent, labelType: LabelType, opts?: { page?: number; template?: string }): Promise<{ planes: Uint8Array; hash: string; warnings?: string[] }>;
   templateNames(): string[];
 }
 
@@ -145,6 +145,10 @@ export class LabelPlanner {
         try {
           const img = await this.deps.renderer.render(built.content, type);
           results.set(r.id, { hash: img.hash, planes: img.planes, content: built.content, type: type.id });
+          if (img.warnings && img.warnings.length > 0) {
+            // Content was shortened or dropped to stay legible (D47): one warn line per label render.
+            this.deps.log.warn({ evt: 'render.warnings', labelId: r.id, gtin: r.gtin, warnings: img.warnings }, 'label rendered with warnings');
+          }
         } catch (err) {
           results.set(r.id, { hash: r.desiredHash, error: errorMessage(err) });
         }

@@ -56,6 +56,8 @@ export class FontFace {
   readonly descent: number;
   /** Top of the digits, font units: the price is aligned on it. */
   readonly digitTop: number;
+  /** Top of "x", font units: small text is grid fitted on it (grid-fit.ts). */
+  readonly xHeight: number;
   private readonly cmap = new Map<number, number>();
   private readonly advances = new Map<number, number>();
   private readonly bounds = new Map<number, GlyphBounds | null>();
@@ -72,6 +74,7 @@ export class FontFace {
     this.ascent = Math.max(...[...ASCENT_SAMPLE].map((c) => this.glyphBounds(this.glyphIndex(c.codePointAt(0)!))?.yMax ?? 0));
     this.descent = Math.max(...[...DESCENT_SAMPLE].map((c) => -(this.glyphBounds(this.glyphIndex(c.codePointAt(0)!))?.yMin ?? 0)));
     this.digitTop = Math.max(...[...DIGITS].map((c) => this.glyphBounds(this.glyphIndex(c.codePointAt(0)!))?.yMax ?? 0));
+    this.xHeight = this.glyphBounds(this.glyphIndex(0x78))?.yMax ?? 0;
   }
 
   /** Glyph index for a code point; 0 (.notdef) when the font lacks it. */

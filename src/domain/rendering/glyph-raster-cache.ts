@@ -8,7 +8,8 @@
  * Coverage is thresholded (about 40 %): crisp 1-bit strokes, no grey; any threshold above zero keeps every pixel
  * inside the outline bounds, and this one keeps thin strokes of small unhinted text from breaking up.
  */
-import type { FontFace, OutlineCommand } from './fonts.js';
+import type { FontFace } from './fonts.js';
+import { glyphAt, type PxCommand } from './grid-fit.js';
 import sharp from './sharp.js';
 import { glyphPixelBounds } from './text-shaper.js';
 
@@ -56,6 +57,12 @@ export interface GlyphRequest {
  * hairlines of 8–11 px unhinted text ("i" dots, "€" bars, ":") drop out; lower, bold text clogs.
  */
 export const COVERAGE_THRESHOLD = 100;
+/**
+ * At 12 px and below (grid fitted, grid-fit.ts) one third of a pixel is enough: hairlines (the bar of "e", the flag
+ * of "1") keep a pixel, and the OCR reader's error rate on 2.13" and 1.54" labels drops (D45).
+ */
+export const SMALL_COVERAGE_THRESHOLD = 85;
+const SMALL_TEXT_PX = 12;
 const PAD = 2;
 const ATLAS_WIDTH = 1024;
 
@@ -68,10 +75,9 @@ function fmt(n: number): string {
   return Object.is(n, -0) ? '0' : String(n);
 }
 
-function pathData(face: FontFace, cmds: readonly OutlineCommand[], size: number, ox: number, oy: number): string {
-  const u = face.unitsPerEm;
-  const X = (x: number) => fmt(ox + (x * size) / u);
-  const Y = (y: number) => fmt(oy - (y * size) / u);
+function pathData(cmds: readonly PxCommand[], ox: number, oy: number): string {
+  const X = (x: number) => fmt(ox + x);
+  const Y = (y: number) => fmt(oy + y);
   let d = '';
   for (const c of cmds) {
     switch (c.type) {
@@ -187,15 +193,16 @@ export class GlyphRasterCache {
     }
     if (cells.length === 0) return;
     const atlasH = y + rowH;
-    const paths = cells.map((c) => `<path d="${pathData(c.req.face, c.req.face.outline(c.req.gi), c.req.size, c.cx - c.l, c.cy - c.t)}"/>`);
+    const paths = cells.map((c) => `<path d="${pathData(glyphAt(c.req.face, c.req.gi, c.req.size).cmds, c.cx - c.l, c.cy - c.t)}"/>`);
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${atlasW}" height="${atlasH}" viewBox="0 0 ${atlasW} ${atlasH}">${paths.join('')}</svg>`;
     const alpha = await sharp(Buffer.from(svg), { density: 72 }).extractChannel(3).raw().toBuffer();
     this.atlases++;
     for (const c of cells) {
+      const threshold = c.req.size <= SMALL_TEXT_PX ? SMALL_COVERAGE_THRESHOLD : COVERAGE_THRESHOLD;
       const bits = new Uint8Array(c.w * c.h);
       for (let row = 0; row < c.h; row++) {
         const src = (c.cy + row) * atlasW + c.cx;
-        for (let col = 0; col < c.w; col++) bits[row * c.w + col] = alpha[src + col]! >= COVERAGE_THRESHOLD ? 1 : 0;
+        for (let col = 0; col < c.w; col++) bits[row * c.w + col] = alpha[src + col]! >= threshold ? 1 : 0;
       }
       this.store(c.key, { l: c.l, t: c.t, w: c.w, h: c.h, ...maskSpans(bits, c.w, c.h) });
       this.rasterised++;

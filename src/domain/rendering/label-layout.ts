@@ -21,8 +21,22 @@ import { fitText, type Align, type FittedText, type Rect, type VAlign } from './
 import { normaliseText } from './text-shaper.js';
 import type { ElementType, LabelTemplate, TemplateElement, TextPlaceholder } from './template-schema.js';
 
-/** Smallest size legally required text may shrink to before the layout is refused (px; ~1.3 mm em on a 2.9" panel). */
-export const LEGIBILITY_FLOOR_PX = 7;
+/**
+ * Smallest text size (px) drawn on a label type, whatever a template asks for (issue 12, D46): below it an OCR reader
+ * (test/rendering/ocr-legibility.test.ts) misreads grid-fitted DejaVu at 1 bit per pixel far too often. Legally
+ * required text is never set smaller (the layout is refused instead); other text is shortened or dropped (D47).
+ */
+export function legibleMinPx(t: LabelType): number {
+  return t.diagonalInch < 2 ? LEGIBLE_MIN_SMALL_PX : LEGIBLE_MIN_PX;
+}
+export const LEGIBLE_MIN_PX = 10;
+/** On 1.54" panels (152 px wide) a 10 px minimum leaves too little for a name; 9 px keeps the CER within 5 %. */
+export const LEGIBLE_MIN_SMALL_PX = 9;
+/** Kept for callers that need one figure: the smallest size any label type draws text at. */
+export const LEGIBILITY_FLOOR_PX = LEGIBLE_MIN_SMALL_PX;
+/** Largest size at which bold text is set in the regular weight instead (px; D46, measured by OCR). */
+export const BOLD_MIN_PX = 11;
+const REGULAR_OF: Partial<Record<FontId, FontId>> = { 'sans-bold': 'sans', 'condensed-bold': 'condensed' };
 /** Margin of a highlight plate around its text (px). */
 const PLATE_PAD = 1;
 
@@ -73,6 +87,8 @@ interface Ctx {
   template: LabelTemplate;
   page: number;
   warnings: string[];
+  /** legibleMinPx(t). */
+  legibleMin: number;
 }
 
 function union(a: Rect | null, b: Rect | null): Rect | null {
@@ -154,23 +170,39 @@ function layoutText(ctx: Ctx, el: TextLike, box: Rect, candidates: string[], leg
   const colour = resolveText(el.color, ctx.t.palette, el.inverseOnBw);
   const pad = colour.plate ? PLATE_PAD : 0;
   const area = inset(box, pad);
-  const fit = fitText({
-    face: ctx.fonts[el.font],
-    candidates,
-    sizeMax: el.size.max,
-    sizeMin: el.size.min,
-    floor: legal ? Math.min(el.size.min, LEGIBILITY_FLOOR_PX) : undefined,
-    maxLines: el.maxLines,
-    prefer,
-    lineHeight: el.lineHeight,
-    box: area,
-    align: el.align,
-    valign: el.valign,
-  });
+  const min = Math.max(el.size.min, ctx.legibleMin);
+  const request = (font: FontId, sizeMax: number) =>
+    fitText({
+      face: ctx.fonts[font],
+      candidates,
+      sizeMax,
+      sizeMin: min,
+      floor: legal ? min : undefined,
+      maxLines: el.maxLines,
+      prefer,
+      lineHeight: el.lineHeight,
+      box: area,
+      align: el.align,
+      valign: el.valign,
+    });
+  let font = el.font;
+  let fit = request(font, Math.max(el.size.max, min));
+  const regular = REGULAR_OF[font];
+  if (fit && regular && fit.size <= BOLD_MIN_PX) {
+    // Bold below BOLD_MIN_PX closes its counters at 1 bit per pixel ("o" read as "a", "ü" as "i"): the regular
+    // weight is set instead, at no larger size than the bold got (D46).
+    const plain = request(regular, fit.size);
+    if (plain) {
+      font = regular;
+      fit = plain;
+    }
+  }
   if (!fit) {
     if (legal) throw overflow(ctx, what, candidates[candidates.length - 1]!, box);
+    ctx.warnings.push(`TEXT_DROPPED: ${what} "${candidates[0]}" cannot be set legibly (≥ ${min} px) in its ${box.w}×${box.h} box; not shown`);
     return null;
   }
+  if (fit.truncated) ctx.warnings.push(`TEXT_SHORTENED: ${what} "${candidates[0]}" shortened to "${fit.lines.map((l) => l.text).join(' ')}"`);
   const ops: DrawOp[] = [];
   let ink: Rect | null = fit.ink;
   if (colour.plate && fit.ink.w > 0) {
@@ -178,14 +210,14 @@ function layoutText(ctx: Ctx, el: TextLike, box: Rect, candidates: string[], leg
     ops.push({ op: 'fill', rect: plate, colour: colour.plate });
     ink = plate;
   }
-  ops.push(...glyphOp(el.font, colour.text, fittedParts(fit)));
+  ops.push(...glyphOp(font, colour.text, fittedParts(fit)));
   return { ops, ink, text: fit.lines.map((l) => l.text).join('\n'), size: fit.size, truncated: fit.truncated };
 }
 
 function overflow(ctx: Ctx, what: string, text: string, box: Rect): RenderError {
   return new RenderError(
     'LAYOUT_OVERFLOW',
-    `template "${ctx.template.name}" on "${ctx.t.name}" page ${ctx.page}: ${what} "${text}" does not fit its ${box.w}×${box.h} box even at ${LEGIBILITY_FLOOR_PX} px`,
+    `template "${ctx.template.name}" on "${ctx.t.name}" page ${ctx.page}: ${what} "${text}" does not fit its ${box.w}×${box.h} box even at ${ctx.legibleMin} px`,
   );
 }
 
@@ -214,7 +246,7 @@ function layoutElement(ctx: Ctx, el: TemplateElement, box: Rect): Outcome {
       if (el.style === 'inline') return shownText(layoutText(ctx, el, box, [formatEuro(c.priceCents)], true, 'price'), '');
       const colour = resolveText(el.color, ctx.t.palette, el.inverseOnBw);
       const pad = colour.plate ? PLATE_PAD : 0;
-      const fit = fitSplitPrice(ctx.fonts[el.font], c.priceCents, inset(box, pad), el.size.max, Math.min(el.size.min, LEGIBILITY_FLOOR_PX), el.align, el.valign);
+      const fit = fitSplitPrice(ctx.fonts[el.font], c.priceCents, inset(box, pad), el.size.max, Math.max(el.size.min, ctx.legibleMin), el.align, el.valign);
       if (!fit) throw overflow(ctx, 'price', formatEuro(c.priceCents), box);
       const ops: DrawOp[] = [];
       let ink = fit.ink;
@@ -258,8 +290,8 @@ function layoutElement(ctx: Ctx, el: TemplateElement, box: Rect): Outcome {
       const fit = fitText({
         face: ctx.fonts[el.font],
         candidates: [text],
-        sizeMax: el.size.max,
-        sizeMin: el.size.min,
+        sizeMax: Math.max(el.size.max, ctx.legibleMin),
+        sizeMin: Math.max(el.size.min, ctx.legibleMin),
         maxLines: 1,
         lineHeight: 1.1,
         box: inset(box, el.padding),
@@ -268,6 +300,8 @@ function layoutElement(ctx: Ctx, el: TemplateElement, box: Rect): Outcome {
       });
       const ops: DrawOp[] = [{ op: 'fill', rect: box, colour: fill }];
       if (fit) ops.push(...glyphOp(el.font, textOn(fill), fittedParts(fit)));
+      if (!fit) ctx.warnings.push(`TEXT_DROPPED: badge "${text}" cannot be set legibly (≥ ${ctx.legibleMin} px); plain badge shown`);
+      else if (fit.truncated) ctx.warnings.push(`TEXT_SHORTENED: badge "${text}" shortened to "${fit.lines[0]?.text ?? ''}"`);
       return { shown: true, ink: box, text: fit ? text : '', size: fit?.size, truncated: fit?.truncated, ops };
     }
     case 'stock': {
@@ -372,7 +406,7 @@ function elementBox(el: TemplateElement, t: LabelType): Rect {
 
 /** Lays out one page of a template (already validated for this label type by the loader). */
 export function layoutPage(fonts: FontSet, template: LabelTemplate, elements: readonly TemplateElement[], content: LabelContent, t: LabelType, page: number): LabelLayout {
-  const ctx: Ctx = { fonts, t, content, template, page, warnings: [] };
+  const ctx: Ctx = { fonts, t, content, template, page, warnings: [], legibleMin: legibleMinPx(t) };
   const out: ElementLayout[] = elements.map((el, index) => {
     const box = elementBox(el, t);
     const head = { index, type: el.type, ...(el.id ? { id: el.id } : {}), box };

@@ -11,6 +11,7 @@
 import { contentHash } from '../../../firmware-protocol/src/content-hash.js';
 import { LABEL_TYPES, type LabelType } from '../../../firmware-protocol/src/label-types.js';
 import type { ContentHash } from '../../../firmware-protocol/src/messages.js';
+import { assertPrintable } from './content-checks.js';
 import { loadFontSet, type FontSet } from './fonts.js';
 import { GlyphRasterCache } from './glyph-raster-cache.js';
 import { LabelContentSchema, type LabelContent } from './label-content.js';
@@ -93,6 +94,7 @@ export class LabelRenderer {
     if (!this.labelTypes.some((t) => t.id === labelType.id && t.name === labelType.name && t.width === labelType.width && t.height === labelType.height && t.palette === labelType.palette)) {
       throw new RenderError('TEMPLATE_NO_LAYOUT', `label type ${labelType.id} "${labelType.name}" is not in the label-type registry`);
     }
+    assertPrintable(this.fonts, parsed.data);
     const name = LabelRenderer.templateFor(parsed.data, opts);
     const layout = this.resolve(name, labelType);
     const page = opts.page ?? 0;

@@ -34,7 +34,11 @@ export type RenderErrorCode =
   | 'LAYOUT_OVERFLOW'
   /** Planes or a pixel buffer of the wrong size or colours for the label type. */
   | 'PLANES_INVALID'
-  | 'PNG_INVALID';
+  | 'PNG_INVALID'
+  /** A printed field has a character no bundled font has (it would be an empty box); the message names it. */
+  | 'CONTENT_UNSUPPORTED_CHARACTER'
+  /** Prices that contradict each other: a "statt" price above the §11 lowest price, a promotion that is no reduction. */
+  | 'CONTENT_INCOHERENT';
 
 export class RenderError extends Error {
   constructor(

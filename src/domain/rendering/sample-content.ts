@@ -16,7 +16,7 @@ export const PROMOTION: LabelContent = {
   ...STANDARD,
   priceCents: 119,
   unitPrice: { cents: 238, per: '1 kg' },
-  promotion: { regularPriceCents: 149, lowestPrior30dCents: 139, badge: 'Aktion', endsOn: '2026-11-24' },
+  promotion: { regularPriceCents: 139, lowestPrior30dCents: 139, badge: 'Aktion', endsOn: '2026-11-24' },
 };
 
 /** The sample content each bundled template is rendered with. */

@@ -178,7 +178,20 @@ function place(req: FitRequest, lineTexts: readonly string[], size: number): { l
     top = Math.min(top, i * advance + r.ink.t);
     bottom = Math.max(bottom, i * advance + r.ink.b);
   });
-  if (bottom - top > box.h) return null;
+  if (bottom - top > box.h) {
+    // The metric line (the tallest German capitals and the deepest descenders) does not fit, but the text may: a
+    // line without "Ä" or "g" is placed by its own ink (issue 12: a legible minimum size in a tight box).
+    let it = Infinity;
+    let ib = -Infinity;
+    runs.forEach((r, i) => {
+      if (!r.ink) return;
+      it = Math.min(it, i * advance + r.ink.t);
+      ib = Math.max(ib, i * advance + r.ink.b);
+    });
+    if (it === Infinity || ib - it > box.h) return null;
+    top = it;
+    bottom = ib;
+  }
   const slack = box.h - (bottom - top);
   const firstBaseline = box.y - top + (req.valign === 'top' ? 0 : req.valign === 'middle' ? Math.floor(slack / 2) : slack);
   const lines: FittedLine[] = [];
@@ -208,7 +221,8 @@ function linesThatFit(req: FitRequest, size: number): number {
   const ascent = Math.ceil((req.face.ascent * size) / u);
   const descent = Math.ceil((req.face.descent * size) / u);
   const advance = Math.max(1, Math.round(size * req.lineHeight));
-  if (ascent + descent > req.box.h) return 0;
+  // One line is always tried: place() accepts it if its ink fits even where the metric line does not.
+  if (ascent + descent > req.box.h) return 1;
   return 1 + Math.floor((req.box.h - ascent - descent) / advance);
 }
 

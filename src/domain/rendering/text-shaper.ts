@@ -10,6 +10,7 @@
  * can overflow its box.
  */
 import type { FontFace } from './fonts.js';
+import { GRID_FIT_MAX_PX, glyphAt } from './grid-fit.js';
 
 export interface ShapedText {
   readonly text: string;
@@ -83,24 +84,40 @@ export function shapeText(face: FontFace, text: string): ShapedText {
 
 /** Pixel bounds of one glyph at `size` px, relative to its (whole-pixel) origin; null when it has no ink. */
 export function glyphPixelBounds(face: FontFace, gi: number, size: number): PixelBounds | null {
-  const b = face.glyphBounds(gi);
-  if (!b) return null;
-  const u = face.unitsPerEm;
-  const l = Math.floor((b.xMin * size) / u);
-  const r = Math.ceil((b.xMax * size) / u);
-  const t = Math.floor((-b.yMax * size) / u);
-  const bottom = Math.ceil((-b.yMin * size) / u);
-  if (r <= l || bottom <= t) return null;
-  return { l, t, r, b: bottom };
+  // The outline as drawn: grid fitted at small sizes (grid-fit.ts), so bounds and bitmap always agree.
+  return glyphAt(face, gi, size).bounds;
+}
+
+/**
+ * Small text is set slightly loose (D45, measured with the OCR reader): each advance is rounded up from +0.3 px
+ * rather than to nearest, and a word space is at least 0.45 em, so letters do not touch and words stay apart at
+ * 1 bit per pixel.
+ */
+const SMALL_TRACKING_PX = 0.3;
+const SMALL_WORD_SPACE_EM = 0.45;
+function isSpace(face: FontFace, gi: number): boolean {
+  return gi === face.glyphIndex(0x20) || gi === face.glyphIndex(0xa0) || gi === face.glyphIndex(0x202f);
 }
 
 export function placeRun(face: FontFace, shaped: ShapedText, size: number): PlacedRun {
   const u = face.unitsPerEm;
   const glyphs: PlacedGlyph[] = [];
   let ink: PixelBounds | null = null;
+  // Small text: every advance (kerning kept) rounded to whole pixels on its own, so equal letter pairs are always
+  // the same distance apart ("Ta ge" no longer happens); larger text: positions rounded from the exact pen.
+  const integerAdvances = size <= GRID_FIT_MAX_PX;
+  let pen = 0;
   for (let i = 0; i < shaped.glyphs.length; i++) {
     const gi = shaped.glyphs[i]!;
-    const x = Math.round((shaped.pens[i]! * size) / u);
+    let x: number;
+    if (integerAdvances) {
+      x = pen;
+      const next = shaped.pens[i + 1];
+      if (next !== undefined) {
+        const adv = Math.round(((next - shaped.pens[i]!) * size) / u + SMALL_TRACKING_PX);
+        pen += isSpace(face, gi) ? Math.max(adv, Math.ceil(size * SMALL_WORD_SPACE_EM)) : adv;
+      }
+    } else x = Math.round((shaped.pens[i]! * size) / u);
     glyphs.push({ gi, x });
     const g = glyphPixelBounds(face, gi, size);
     if (!g) continue;

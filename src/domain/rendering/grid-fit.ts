@@ -1,0 +1,341 @@
+/**
+ * Grid fitting for small text (issue 12, D45): glyph outlines placed on the pixel grid before they are rasterised,
+ * so that what makes a letter a letter survives 1-bit rendering at 8–20 px.
+ *
+ * Unhinted outlines at these sizes lose exactly the small parts a reader needs: the dot of an i merges into the stem
+ * ("Tiefstpreis" read as "Tlefstprels"), umlaut dots fuse into a bar ("ä" as "ā"), a comma shrinks to one pixel and
+ * reads as a period. DejaVu's TrueType hinting instructions would fix this, but running a bytecode interpreter is a
+ * large dependency for what three rules achieve here, measured by an OCR reader (docs/decisions.md D45):
+ *
+ * 1. x-height snap: y is scaled so that the x-height lands on a whole pixel (lower-case tops and stems end on a
+ *    pixel edge instead of smearing half a row).
+ * 2. Marks (contours lying wholly above the body of the glyph: i/j dots, umlauts, the upper dot of ":") are snapped
+ *    to a whole-pixel box of at least 2 × 2 px, with one clear row between them and the body and one clear column
+ *    between two marks.
+ * 3. Dots and commas (any other contour under 3 px wide, about as tall as wide or taller, and short: ".", ",", ";",
+ *    quotes; not a hyphen, not a stem) are snapped to a whole-pixel box at least 2 px wide and
+ *    2 px tall (a comma 3 px, so that it stays unlike a period).
+ *
+ * A whole-pixel box of ≥ 2 × 2 px is covered far above the raster's coverage threshold (glyph-raster-cache.ts), so
+ * these parts are always drawn at ≥ 2 × 2 px. Coordinates are quantised to 1/256 px: exact binary fractions, so a
+ * glyph rasterises to the same bits wherever it lies in an atlas (determinism). Above GRID_FIT_MAX_PX the outline is
+ * only scaled: large text has enough pixels.
+ */
+import type { FontFace, OutlineCommand } from './fonts.js';
+
+/** Largest pixel size that is grid fitted. */
+export const GRID_FIT_MAX_PX = 20;
+/** Smallest extent (px) of a mark, dot or comma drawn by a fitted glyph. */
+export const MIN_DOT_PX = 2;
+
+/** An outline command in pixels relative to the glyph origin, y down. */
+export type PxCommand =
+  | { type: 'M' | 'L'; x: number; y: number }
+  | { type: 'Q'; x1: number; y1: number; x: number; y: number }
+  | { type: 'C'; x1: number; y1: number; x2: number; y2: number; x: number; y: number }
+  | { type: 'Z' };
+
+export interface PxBounds {
+  l: number;
+  t: number;
+  r: number;
+  b: number;
+}
+
+export interface FittedGlyph {
+  cmds: readonly PxCommand[];
+  /** Integer pixel bounds (y down) containing every pixel the outline can set; null without ink. */
+  bounds: PxBounds | null;
+}
+
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+const Q = 256;
+const quant = (v: number) => Math.round(v * Q) / Q;
+
+/** Splits an outline into closed contours. */
+function contours(cmds: readonly OutlineCommand[]): OutlineCommand[][] {
+  const out: OutlineCommand[][] = [];
+  let cur: OutlineCommand[] = [];
+  for (const c of cmds) {
+    if (c.type === 'M' && cur.length > 0) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(c);
+    if (c.type === 'Z') {
+      out.push(cur);
+      cur = [];
+    }
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/** Exact extent of a contour (quadratic extrema included; cubic by its control hull, which contains it). */
+function extent(cmds: readonly OutlineCommand[]): Box | null {
+  let b: Box | null = null;
+  const add = (x: number, y: number) => {
+    if (!b) b = { x0: x, y0: y, x1: x, y1: y };
+    else {
+      b.x0 = Math.min(b.x0, x);
+      b.x1 = Math.max(b.x1, x);
+      b.y0 = Math.min(b.y0, y);
+      b.y1 = Math.max(b.y1, y);
+    }
+  };
+  let px = 0;
+  let py = 0;
+  for (const c of cmds) {
+    switch (c.type) {
+      case 'M':
+      case 'L':
+        add(c.x, c.y);
+        px = c.x;
+        py = c.y;
+        break;
+      case 'Q': {
+        add(c.x, c.y);
+        for (const [p0, p1, p2, axis] of [
+          [px, c.x1, c.x, 0],
+          [py, c.y1, c.y, 1],
+        ] as const) {
+          const den = p0 - 2 * p1 + p2;
+          if (den === 0) continue;
+          const t = (p0 - p1) / den;
+          if (t <= 0 || t >= 1) continue;
+          const v = (1 - t) * (1 - t) * p0 + 2 * (1 - t) * t * p1 + t * t * p2;
+          const other = axis === 0 ? (1 - t) * (1 - t) * py + 2 * (1 - t) * t * c.y1 + t * t * c.y : (1 - t) * (1 - t) * px + 2 * (1 - t) * t * c.x1 + t * t * c.x;
+          if (axis === 0) add(v, other);
+          else add(other, v);
+        }
+        px = c.x;
+        py = c.y;
+        break;
+      }
+      case 'C':
+        add(c.x1, c.y1);
+        add(c.x2, c.y2);
+        add(c.x, c.y);
+        px = c.x;
+        py = c.y;
+        break;
+      case 'Z':
+        break;
+    }
+  }
+  return b;
+}
+
+/** Maps a contour (font units, y up) into pixels (y down) by per-axis affine maps. */
+function mapContour(cmds: readonly OutlineCommand[], fx: (x: number) => number, fy: (y: number) => number): PxCommand[] {
+  return cmds.map((c): PxCommand => {
+    switch (c.type) {
+      case 'M':
+      case 'L':
+        return { type: c.type, x: quant(fx(c.x)), y: quant(fy(c.y)) };
+      case 'Q':
+        return { type: 'Q', x1: quant(fx(c.x1)), y1: quant(fy(c.y1)), x: quant(fx(c.x)), y: quant(fy(c.y)) };
+      case 'C':
+        return { type: 'C', x1: quant(fx(c.x1)), y1: quant(fy(c.y1)), x2: quant(fx(c.x2)), y2: quant(fy(c.y2)), x: quant(fx(c.x)), y: quant(fy(c.y)) };
+      case 'Z':
+        return { type: 'Z' };
+    }
+  });
+}
+
+function pxBounds(cmds: readonly PxCommand[]): PxBounds | null {
+  let l = Infinity;
+  let t = Infinity;
+  let r = -Infinity;
+  let b = -Infinity;
+  for (const c of cmds) {
+    if (c.type === 'Z') continue;
+    const pts: [number, number][] = [[c.x, c.y]];
+    if (c.type === 'Q') pts.push([c.x1, c.y1]);
+    if (c.type === 'C') pts.push([c.x1, c.y1], [c.x2, c.y2]);
+    for (const [x, y] of pts) {
+      l = Math.min(l, x);
+      r = Math.max(r, x);
+      t = Math.min(t, y);
+      b = Math.max(b, y);
+    }
+  }
+  if (l === Infinity) return null;
+  const out = { l: Math.floor(l), t: Math.floor(t), r: Math.ceil(r), b: Math.ceil(b) };
+  return out.r > out.l && out.b > out.t ? out : null;
+}
+
+/** A whole-pixel span of at least `min` px centred where the original was (x or y, pixel units). */
+function snapSpan(a: number, b: number, min: number): [number, number] {
+  const n = Math.max(min, Math.round(b - a));
+  const start = Math.round((a + b) / 2 - n / 2);
+  return [start, start + n];
+}
+
+function plainGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
+  const u = face.unitsPerEm;
+  const cmds = mapContour(
+    face.outline(gi),
+    (x) => (x * size) / u,
+    (y) => (-y * size) / u,
+  );
+  const gb = face.glyphBounds(gi);
+  if (!gb) return { cmds, bounds: null };
+  const bounds = { l: Math.floor((gb.xMin * size) / u), r: Math.ceil((gb.xMax * size) / u), t: Math.floor((-gb.yMax * size) / u), b: Math.ceil((-gb.yMin * size) / u) };
+  return { cmds, bounds: bounds.r > bounds.l && bounds.b > bounds.t ? bounds : null };
+}
+
+function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
+  const s = size / face.unitsPerEm;
+  const xh = face.xHeight;
+  // 1. Stem and zone edges on pixel edges: each axis is mapped by a monotone piecewise-linear function that sends
+  //    every edge (vertical stem sides and round extremes for x; baseline, x-height, cap height, bars for y) to a
+  //    whole pixel and interpolates the points between (like TrueType's IUP, per glyph).
+  const outline = face.outline(gi);
+  const parts = contours(outline)
+    .map((c) => ({ cmds: c, box: extent(c) }))
+    .filter((p): p is { cmds: OutlineCommand[]; box: Box } => p.box !== null && p.box.x1 > p.box.x0 && p.box.y1 > p.box.y0);
+  // (Zero-area contours, which DejaVu has in some accented letters, draw nothing and are dropped.)
+  if (parts.length === 0) return { cmds: [], bounds: null };
+  // Body: contours that start in the lower half of the x-height (or below the baseline); marks lie wholly above them.
+  const body = parts.filter((p) => p.box.y0 < xh / 2);
+  const bodyTop = body.length > 0 ? Math.max(...body.map((p) => p.box.y1)) : Infinity;
+  // Edges come from the letter without its marks: the dots of "Ä" must not pull the cap height around.
+  const letter = parts.filter((p) => !(body.length > 0 && p.box.y0 >= bodyTop)).flatMap((p) => p.cmds);
+  const X = axisMap(edges(letter, 'x', face.unitsPerEm), s, 1);
+  const Y = axisMap(edges(letter, 'y', face.unitsPerEm), s, -1);
+  const bodyTopRow = Math.round(Y(bodyTop));
+  const out: PxCommand[] = [];
+  const marks: { cmds: OutlineCommand[]; box: Box; px: [number, number]; py: [number, number] }[] = [];
+  for (const p of parts) {
+    // Classified and boxed by the outline's own extent (edge snapping may stretch a 1.7 px comma to 2.5 px).
+    const wx = (p.box.x1 - p.box.x0) * s;
+    const hy = (p.box.y1 - p.box.y0) * s;
+    // A contour inside another one's extent is a counter (the eye of "e"): it keeps its shape.
+    const counter = parts.some((o) => o !== p && o.box.x0 <= p.box.x0 && o.box.x1 >= p.box.x1 && o.box.y0 <= p.box.y0 && o.box.y1 >= p.box.y1);
+    const isMark = !counter && body.length > 0 && p.box.y0 >= bodyTop && hy < size * 0.3;
+    const isDot = !counter && !isMark && wx < MIN_DOT_PX * 1.5 && hy >= 0.6 * wx && Math.max(wx, hy) < size * 0.45;
+    if (!isMark && !isDot) {
+      out.push(...mapContour(p.cmds, X, Y));
+      continue;
+    }
+    const px = snapSpan(p.box.x0 * s, p.box.x1 * s, MIN_DOT_PX);
+    // A comma (a dot with a tail below the baseline) keeps one more row than a period, so the two stay apart.
+    let py = snapSpan(-p.box.y1 * s, -p.box.y0 * s, isDot && p.box.y0 < 0 ? MIN_DOT_PX + 1 : MIN_DOT_PX);
+    if (isMark && py[1] > bodyTopRow - 1) {
+      // One clear row between a mark and the body below it.
+      const d = py[1] - (bodyTopRow - 1);
+      py = [py[0] - d, py[1] - d];
+    }
+    if (isMark) marks.push({ cmds: p.cmds, box: p.box, px, py });
+    else out.push(...boxed(p.cmds, p.box, px, py, s));
+  }
+  // One clear column between marks side by side (the two dots of an umlaut).
+  marks.sort((a, b) => a.px[0] - b.px[0]);
+  for (let i = 1; i < marks.length; i++) {
+    const prev = marks[i - 1]!;
+    const m = marks[i]!;
+    const overlapY = m.py[0] < prev.py[1] && prev.py[0] < m.py[1];
+    if (overlapY && m.px[0] < prev.px[1] + 1) {
+      const d = prev.px[1] + 1 - m.px[0];
+      m.px = [m.px[0] + d, m.px[1] + d];
+    }
+  }
+  for (const m of marks) out.push(...boxed(m.cmds, m.box, m.px, m.py, s));
+  return { cmds: out, bounds: pxBounds(out) };
+}
+
+/**
+ * Edge coordinates of an outline along one axis (font units): on-curve points whose neighbour in the contour lies on
+ * the same x (for 'x': a vertical stem side or the extreme of a bowl) or the same y (for 'y').
+ */
+function edges(cmds: readonly OutlineCommand[], axis: 'x' | 'y', unitsPerEm: number): number[] {
+  const tol = unitsPerEm / 1000;
+  const minRun = unitsPerEm / 100;
+  const found = new Set<number>();
+  for (const contour of contours(cmds)) {
+    const pts: { x: number; y: number; on: boolean }[] = [];
+    for (const c of contour) {
+      if (c.type === 'Q') pts.push({ x: c.x1, y: c.y1, on: false });
+      if (c.type === 'C') pts.push({ x: c.x1, y: c.y1, on: false }, { x: c.x2, y: c.y2, on: false });
+      if (c.type !== 'Z') pts.push({ x: c.x, y: c.y, on: true });
+    }
+    const n = pts.length;
+    for (let i = 0; i < n; i++) {
+      const p = pts[i]!;
+      if (!p.on) continue;
+      for (const q of [pts[(i + n - 1) % n]!, pts[(i + 1) % n]!]) {
+        const along = axis === 'x' ? Math.abs(q.x - p.x) : Math.abs(q.y - p.y);
+        const across = axis === 'x' ? Math.abs(q.y - p.y) : Math.abs(q.x - p.x);
+        if (along <= tol && across >= minRun) found.add(axis === 'x' ? p.x : p.y);
+      }
+    }
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+/**
+ * Monotone piecewise-linear map font units → pixels (dir -1: y up → y down) that puts every edge on a whole pixel.
+ * Edges closer than half a pixel share one; edges further apart stay at least one pixel apart (no stem vanishes).
+ */
+function axisMap(es: readonly number[], s: number, dir: 1 | -1): (v: number) => number {
+  const src: number[] = [];
+  const dst: number[] = [];
+  for (const e of es) {
+    let d = Math.round(e * s);
+    const last = src.length - 1;
+    if (last >= 0) {
+      if ((e - src[last]!) * s < 0.5) continue;
+      if (d <= dst[last]!) d = dst[last]! + 1;
+    }
+    src.push(e);
+    dst.push(d);
+  }
+  if (src.length === 0) return (v) => dir * v * s;
+  return (v) => {
+    let out: number;
+    if (v <= src[0]!) out = dst[0]! + (v - src[0]!) * s;
+    else if (v >= src[src.length - 1]!) out = dst[dst.length - 1]! + (v - src[src.length - 1]!) * s;
+    else {
+      let i = 1;
+      while (src[i]! < v) i++;
+      const a = src[i - 1]!;
+      const b = src[i]!;
+      out = dst[i - 1]! + ((v - a) / (b - a)) * (dst[i]! - dst[i - 1]!);
+    }
+    return dir * out;
+  };
+}
+
+/** Maps a contour's extent onto the whole-pixel box px × py (font-unit y up → pixel y down). */
+function boxed(cmds: readonly OutlineCommand[], box: Box, px: [number, number], py: [number, number], s: number): PxCommand[] {
+  const w = box.x1 - box.x0;
+  const h = box.y1 - box.y0;
+  const fx = w > 0 ? (x: number) => px[0] + ((x - box.x0) / w) * (px[1] - px[0]) : (x: number) => x * s;
+  const fy = h > 0 ? (y: number) => py[0] + ((box.y1 - y) / h) * (py[1] - py[0]) : (y: number) => -y * s;
+  return mapContour(cmds, fx, fy);
+}
+
+const fittedCache = new WeakMap<FontFace, Map<number, FittedGlyph>>();
+
+/** The outline of glyph `gi` at `size` px as drawn (grid fitted at small sizes), and its pixel bounds. */
+export function glyphAt(face: FontFace, gi: number, size: number): FittedGlyph {
+  let cache = fittedCache.get(face);
+  if (!cache) {
+    cache = new Map();
+    fittedCache.set(face, cache);
+  }
+  const key = size * 0x10000 + gi;
+  let g = cache.get(key);
+  if (!g) {
+    g = size <= GRID_FIT_MAX_PX ? fitGlyph(face, gi, size) : plainGlyph(face, gi, size);
+    cache.set(key, g);
+  }
+  return g;
+}
