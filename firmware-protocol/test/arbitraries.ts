@@ -120,6 +120,12 @@ export const messageArbitraries: { [K in MessageName]: fc.Arbitrary<Extract<Mess
   RADIO_XFER_DONE: fc.record({ type: fc.constant('RADIO_XFER_DONE'), transferId: u32, status, displayedHash: contentHash }),
   RADIO_COMMAND: fc.record({ type: fc.constant('RADIO_COMMAND'), command: fc.oneof(ledFlash, pageSwitch, readSensor, labelCommand) }),
   RADIO_SLEEP: fc.record({ type: fc.constant('RADIO_SLEEP'), nextWakeS: u16, nowMs: epochMs }),
+  // §4.8, §5.6 wake reports
+  WAKE_REPORT_CONFIG: fc.record({ type: fc.constant('WAKE_REPORT_CONFIG'), intervalMs: u16 }),
+  WAKE_REPORT: fc.record({
+    type: fc.constant('WAKE_REPORT'),
+    entries: fc.array(fc.record({ labelId, agoMs: u16, awakeMs: u16, nextWakeS: u16 }), { maxLength: 255 }),
+  }),
 };
 
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(...(Object.values(messageArbitraries) as fc.Arbitrary<Message>[]));
