@@ -29,6 +29,7 @@
  *            --label-decoders ctx|legacy   (legacy: labels of before protocol §6.6, zlib only; D28)
  *            --updates fill,full-repricing,promotion-start,small-change   (fill always runs: it connects the store)
  *            --results-dir DIR (default bench/results; '' for none)
+ *            --wake-report on|off   (off: APs of before protocol §5.6, no WAKE_REPORT capability; D34)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
  *   npm run bench -- full-store --labels 200000 --aps 100 --updates fill,full-repricing
  *
@@ -79,13 +80,15 @@ const EDGE_LOG = arg('edge-log', 'error') as 'error';
 const EDGE_CPU_PROF = arg('edge-cpu-prof', '');
 /** Protocol §5.3: `legacy` labels send no decoders byte and get RLE/ZLIB only, to compare with CTX in one setup. */
 const LABEL_DECODERS = arg('label-decoders', 'ctx');
+/** Protocol §5.6: `off` simulates APs without capability WAKE_REPORT (the edge then stages as in D19), to compare in one build. */
+const WAKE_REPORT = arg('wake-report', 'on');
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
 const model = radioModel({ frameLoss: LOSS });
-const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED, label_decoders: LABEL_DECODERS };
+const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED, label_decoders: LABEL_DECODERS, wake_report: WAKE_REPORT };
 
 const resultBase = RESULTS_DIR
   ? join(RESULTS_DIR, `full-store-${header.store}-${LABELS}x${APS}-s${SPEED}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`)
@@ -412,7 +415,7 @@ async function main(): Promise<void> {
           brokerUrl: started.mqttUrl,
           chain: store.file.chain,
           store: store.file.store,
-          aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY })),
+          aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY, wakeReport: WAKE_REPORT !== 'off' })),
           labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : {}) })),
           radio: { frameLoss: LOSS },
           clock,

@@ -50,6 +50,17 @@ interface ApLabelState {
   /** The transfer whose RADIO_XFER_DONE was already reported (a re-sent XFER_DONE is not reported twice). */
   lastDoneTransferId: number;
   lastHeardAt: number;
+  /** When this wake-up's RADIO_CHECKIN was heard (§5.6 awakeMs counts from it). */
+  wokeAt: number;
+}
+
+/** §5.6 One exchange that ended with RADIO_SLEEP, kept for the next WAKE_REPORT (simulated times). */
+export interface WakeSighting {
+  labelId: string;
+  /** When the RADIO_SLEEP ended on air: the label's sleep starts there. */
+  sleptAt: number;
+  awakeMs: number;
+  nextWakeS: number;
 }
 
 interface ChannelHolder {
@@ -112,6 +123,9 @@ export class ApRadio implements LabelPeer {
   /** Labels whose next check-in is forwarded whatever the rule says (LABEL_COMMAND PING). */
   private readonly pinged = new Set<string>();
   private holder: ChannelHolder | undefined;
+  /** §5.6 Wake reports are on (WAKE_REPORT_CONFIG): exchanges ending with RADIO_SLEEP are kept until reported. */
+  reportWakes = false;
+  private sightings: WakeSighting[] = [];
   /** Simulated time by which the channel should be through with the current and the deferred transfers. */
   private horizon = 0;
 
@@ -191,6 +205,25 @@ export class ApRadio implements LabelPeer {
     this.sensorReads.clear();
     this.pinged.clear();
     this.horizon = 0;
+    this.reportWakes = false;
+    this.sightings = [];
+  }
+
+  /**
+   * §5.6 The sightings whose RADIO_SLEEP has ended by `now`, oldest first, removed from the buffer; those still on
+   * air wait for the next report.
+   */
+  takeSightings(now: number): WakeSighting[] {
+    const i = this.sightings.findIndex((x) => x.sleptAt > now);
+    const out = i < 0 ? this.sightings : this.sightings.slice(0, i);
+    this.sightings = i < 0 ? [] : this.sightings.slice(i);
+    return out;
+  }
+
+  /** §5.6.1 Reports switched off or the link to the edge is down: nothing is kept. */
+  stopWakeReports(): void {
+    this.reportWakes = false;
+    this.sightings = [];
   }
 
   powerOn(): void {
@@ -230,6 +263,7 @@ export class ApRadio implements LabelPeer {
 
   private onCheckin(st: ApLabelState, m: MessageOf<'RADIO_CHECKIN'>): void {
     this.stats.checkinsHeard++;
+    st.wokeAt = this.env.clock.now();
     this.maybeForward(st, m);
     this.reportSensorReads(m);
     const startAt = this.env.clock.now() + this.env.model.turnaroundMs;
@@ -367,7 +401,11 @@ export class ApRadio implements LabelPeer {
 
   /** §9.7 RADIO_SLEEP with the AP's clock ends the exchange. */
   private sleep(st: ApLabelState, nextWakeS: number, at: number): void {
-    this.sendTo(st, { type: 'RADIO_SLEEP', nextWakeS, nowMs: this.apNow(at) }, at);
+    const tx = this.sendTo(st, { type: 'RADIO_SLEEP', nextWakeS, nowMs: this.apNow(at) }, at);
+    // §5.6 What the AP heard and said, nothing more: the sleep's end on air, the exchange's length, nextWakeS.
+    if (this.reportWakes) {
+      this.sightings.push({ labelId: st.label.id, sleptAt: tx.endAt, awakeMs: Math.max(0, tx.endAt - st.wokeAt), nextWakeS });
+    }
   }
 
   // ---- channel -----------------------------------------------------------------------------------------
@@ -472,6 +510,7 @@ export class ApRadio implements LabelPeer {
         reported: undefined,
         lastDoneTransferId: 0,
         lastHeardAt: this.env.clock.now(),
+        wokeAt: this.env.clock.now(),
       };
       this.states.set(label.id, st);
     }
