@@ -114,7 +114,8 @@ function label(id: number, over: Partial<LabelRecord> = {}): Readonly<LabelRecor
 
 describe('selection by cost (an AP with wake reports)', () => {
   const costs = new Map<string, number>();
-  const cost = { of: (l: Readonly<LabelRecord>) => costs.get(l.id) ?? 15_000, horizonMs: 4_000 };
+  // One transfer already on the AP: the horizon applies (an idle AP takes the cheapest anyway, below).
+  const cost = { of: (l: Readonly<LabelRecord>) => costs.get(l.id) ?? 15_000, horizonMs: 4_000, busy: 1 };
   const base = { now: T0, timedDisplay: true, stageAt: (_l: unknown, t: number) => t, wakeKey: (_l: unknown, t: number) => t, cost };
 
   it('fills the free slots in ascending cost, holds labels beyond the horizon and says when to look again', () => {
@@ -157,10 +158,20 @@ describe('selection by cost (an AP with wake reports)', () => {
     ]);
   });
 
-  it('selectByCost alone: nothing eligible, nothing picked', () => {
-    const r = selectByCost([{ l: label(1), mode: 'now' }], 3, T0, { of: () => 10_000, horizonMs: 4_000 });
+  it('selectByCost alone: nothing eligible while the AP is busy, nothing picked', () => {
+    const r = selectByCost([{ l: label(1), mode: 'now' }], 3, T0, { of: () => 10_000, horizonMs: 4_000, busy: 2 });
     expect(r.picks).toEqual([]);
     expect(r.held).toBe(1);
     expect(r.nextAt).toBe(T0 + 6_000);
+  });
+
+  it('an idle AP never waits for the horizon: the cheapest go at once (a wrong prediction never stalls the store)', () => {
+    const r = selectByCost(
+      [5, 1, 2, 3].map((i) => ({ l: label(i), mode: 'now' as const })),
+      2,
+      T0,
+      { of: (l) => (l.id === 'L1' ? Infinity : Number(l.id.slice(1)) * 10_000), horizonMs: 4_000, busy: 0 },
+    );
+    expect(r.picks.map((p) => p.label.id)).toEqual(['L2', 'L3']);
   });
 });

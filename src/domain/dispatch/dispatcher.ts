@@ -83,8 +83,11 @@ export function selectForAp(
     timedDisplay: boolean;
     stageAt: (l: Readonly<LabelRecord>, now: number) => number;
     wakeKey: (l: Readonly<LabelRecord>, now: number) => number;
-    /** An AP with wake reports (D35): expected slot time of staging a label now, and the horizon it must be within. */
-    cost?: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number };
+    /**
+     * An AP with wake reports (D35): expected slot time of staging a label now, the horizon it must be within, and
+     * how many transfers the AP holds or is being sent now.
+     */
+    cost?: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy: number };
   },
 ): { picks: PassPick[]; nextAt: number; held: number } {
   const now = o.now;
@@ -147,11 +150,14 @@ export function selectByCost(
   candidates: readonly { l: Readonly<LabelRecord>; mode: TransferMode }[],
   free: number,
   now: number,
-  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number },
+  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
 ): { picks: PassPick[]; nextAt: number; held: number } {
   const keyed = candidates.map((c) => ({ ...c, key: cost.of(c.l, c.mode, now) }));
-  const eligible = keyed.filter((c) => c.key <= cost.horizonMs);
-  eligible.sort((a, b) => a.key - b.key || a.l.priority - b.l.priority || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
+  keyed.sort((a, b) => a.key - b.key || a.l.priority - b.l.priority || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
+  let eligible = keyed.filter((c) => c.key <= cost.horizonMs);
+  // An AP with nothing staged never idles while work waits: the cheapest go now, whatever the horizon (a wrong
+  // prediction costs at most a wake interval of one slot, never progress).
+  if (eligible.length === 0 && (cost.busy ?? 0) === 0) eligible = keyed.filter((c) => c.key !== Infinity);
   const picks = eligible.slice(0, free).map((c) => ({ label: c.l, mode: c.mode }));
   let nextAt = Infinity;
   for (const c of keyed) if (c.key > cost.horizonMs && Number.isFinite(c.key)) nextAt = Math.min(nextAt, now + Math.max(100, c.key - cost.horizonMs));
@@ -204,6 +210,8 @@ export class Dispatcher {
   private stageLatencyMs = 300;
   /** Labels whose report showed them asleep again while their transfer was still being sent (checked once staged). */
   private readonly missedWhileSending = new Set<string>();
+  /** Claim → TRANSFER_RESULT OK per AP (ms summed, count): Little's law per AP, for tests and benchmarks. */
+  readonly holdByAp = new Map<string, { sum: number; count: number }>();
   /** Transfers with an IMAGE_CANCEL on its way (not cancelled twice). */
   private readonly cancelling = new Set<number>();
 
@@ -305,7 +313,16 @@ export class Dispatcher {
         // D35: on an AP with wake reports the cost decides (below), not the check-in predictor of D19.
         stageAt: rep ? (_l, t) => t : this.stageAt,
         wakeKey: rep ? (_l, t) => t : this.wakeKey,
-        ...(rep ? { cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, t: number) => this.stagingCost(l, mode, t, rep), horizonMs: this.deps.config.wakeHorizonMs } } : {}),
+        ...(rep
+          ? {
+              cost: {
+                of: (l: Readonly<LabelRecord>, mode: TransferMode, t: number) => this.stagingCost(l, mode, t, rep),
+                // The staging itself takes time no choice avoids: the horizon is counted from when the AP holds it.
+                horizonMs: this.deps.config.wakeHorizonMs + this.stageLatencyMs,
+                busy: capacity - free,
+              },
+            }
+          : {}),
       });
       this.stats.heldForWake += sel.held;
       earliest = Math.min(earliest, sel.nextAt);
@@ -479,6 +496,10 @@ export class Dispatcher {
       if (l.transferAt !== null) {
         this.stats.holdMsSum += now - l.transferAt;
         this.stats.holdCount++;
+        const h = this.holdByAp.get(apId) ?? { sum: 0, count: 0 };
+        h.sum += now - l.transferAt;
+        h.count++;
+        this.holdByAp.set(apId, h);
       }
       if (l.dropTimed && l.transferHash === l.confirmedHash) labels.withdrawn(msg.labelId, msg.transferId);
       else labels.delivered(msg.labelId, msg.transferId, now);
