@@ -30,6 +30,7 @@
  *            --updates fill,full-repricing,promotion-start,small-change   (fill always runs: it connects the store)
  *            --results-dir DIR (default bench/results; '' for none)
  *            --wake-report on|off   (off: APs of before protocol §5.6, no WAKE_REPORT capability; D34)
+ *            --ack-wake on|off      (on: the AP wakes a label right after the refresh that follows a transfer; D37)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
  *   npm run bench -- full-store --labels 200000 --aps 100 --updates fill,full-repricing
  *
@@ -82,13 +83,15 @@ const EDGE_CPU_PROF = arg('edge-cpu-prof', '');
 const LABEL_DECODERS = arg('label-decoders', 'ctx');
 /** Protocol §5.6: `off` simulates APs without capability WAKE_REPORT (the edge then stages as in D19), to compare in one build. */
 const WAKE_REPORT = arg('wake-report', 'on');
+/** D37: the AP tells a label that took a transfer to wake just after its refresh (its confirmation comes sooner). */
+const ACK_WAKE = arg('ack-wake', 'off');
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
-const model = radioModel({ frameLoss: LOSS });
-const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED, label_decoders: LABEL_DECODERS, wake_report: WAKE_REPORT };
+const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on' });
+const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED, label_decoders: LABEL_DECODERS, wake_report: WAKE_REPORT, ack_wake: ACK_WAKE };
 
 const resultBase = RESULTS_DIR
   ? join(RESULTS_DIR, `full-store-${header.store}-${LABELS}x${APS}-s${SPEED}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`)

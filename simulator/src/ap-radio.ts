@@ -396,7 +396,9 @@ export class ApRadio implements LabelPeer {
       });
     }
     if (this.holder?.st === st) this.releaseChannel();
-    this.sleep(st, this.normalWakeS(), this.env.clock.now() + this.env.model.turnaroundMs);
+    // D37 option: wake right after the refresh that follows an applied image, so the confirmation comes sooner.
+    const quick = this.env.model.ackWakeAfterTransfer && m.status === StatusCode.OK ? Math.ceil(st.label.type.fullRefreshMs / 1000) + 1 : 0;
+    this.sleep(st, quick > 0 ? Math.min(quick, this.normalWakeS()) : this.normalWakeS(), this.env.clock.now() + this.env.model.turnaroundMs);
   }
 
   /** §9.7 RADIO_SLEEP with the AP's clock ends the exchange. */

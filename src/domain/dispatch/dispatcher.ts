@@ -488,6 +488,11 @@ export class Dispatcher {
       if (mismatch) labels.forceFull(msg.labelId);
       return Promise.resolve(StatusCode.OK);
     }
+    if (msg.status === StatusCode.CANCELLED && this.cancelling.has(msg.transferId)) {
+      // Our own IMAGE_CANCEL of a missed transfer (D35), its result perhaps ahead of the ACK: free, no attempt counted.
+      this.releaseMissed(msg.labelId, msg.transferId);
+      return Promise.resolve(StatusCode.OK);
+    }
     if (msg.status === StatusCode.OK) {
       this.stats.transfersDelivered++;
       const now = clock.now();
@@ -590,15 +595,19 @@ export class Dispatcher {
     this.deps.gateway
       .send(apId, { type: 'IMAGE_CANCEL', transferId })
       .then((status) => {
-        if (status !== StatusCode.OK) return;
-        const l = this.deps.labels.get(labelId);
-        if (!l || l.transferId !== transferId || l.transferState !== 'staged') return;
-        this.stats.missCancels++;
-        this.deps.labels.released(labelId, transferId);
-        this.kick();
+        if (status === StatusCode.OK) this.releaseMissed(labelId, transferId);
       })
       .catch(() => undefined)
-      .finally(() => this.cancelling.delete(transferId));
+      // The AP's TRANSFER_RESULT CANCELLED follows its ACK (§4.3); keep the id a little for it.
+      .finally(() => this.deps.clock.setTimeout(() => this.cancelling.delete(transferId), 60_000));
+  }
+
+  private releaseMissed(labelId: string, transferId: number): void {
+    const l = this.deps.labels.get(labelId);
+    if (!l || l.transferId !== transferId || l.transferState !== 'staged') return;
+    this.stats.missCancels++;
+    this.deps.labels.released(labelId, transferId);
+    this.kick();
   }
 
   // ---- periodic sweep -------------------------------------------------------------------------------
