@@ -206,6 +206,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
   const clock = ctx.clock;
   // The ground truth before the update: a label is done when its panel shows another picture, the edge's desired one.
   const startHash = trig.labels.map((i) => shownBefore?.[i] ?? probe.panelHash(i));
+  probe.watch(trig.labels, (i) => trig.refAt?.(i) ?? trig.t0);
   let sentDone = trig.sent === undefined;
   void trig.sent?.then(() => (sentDone = true));
   const wait = () => wallSleep(LABELS > 10_000 ? 2_000 : 1_000);
@@ -343,8 +344,9 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     edge_db_wait_p99_sim_ms: Math.round(usage.dbWaitP99Ms * SPEED),
     sim_lateness_p99_ms: Math.round(samples.latenessP99Ms),
     ap_queue_fill: round(fills.length > 0 ? fills.reduce((s, q) => s + q.fill, 0) / fills.length : 0, 2),
+    ap_starved: round(fills.length > 0 ? fills.filter((q) => q.starved).length / fills.length : 0, 3),
   };
-  const report: UpdateReport = { ...measured, edge_keeps_up: edgeKeepsUp(measured, APS * QUEUE_CAPACITY) };
+  const report: UpdateReport = { ...measured, edge_keeps_up: edgeKeepsUp(measured) };
   emit({
     ...report,
     ...(missing.length > 0 ? { labels_missing_sample: missing.slice(0, 20).map((k) => probe.ids[trig.labels[k]!]) } : {}),

@@ -100,9 +100,7 @@ export class LabelDisplay {
       const early = this.timed?.refreshed === true && page === this.page && (this.refreshingTimed || this.panelHash === hash);
       this.timed = undefined;
       if (early) {
-        // The panel is already being refreshed to this picture: only memory switches now.
-        this.memory[page] = planes;
-        this.memoryHash[page] = hash;
+        this.commitTimed(page, planes, hash, kind, this.refreshingTimed ? this.refreshUntil : this.clock.now());
         return;
       }
       this.refreshingTimed = false;
@@ -119,6 +117,15 @@ export class LabelDisplay {
           })
         : undefined;
     this.timed = { page, planes, hash, kind, timer, refreshStart, refreshed: false };
+  }
+
+  /**
+   * §6.5.1 displayAt of a timed picture whose refresh started early: only memory (and the reported hash) switch now;
+   * the panel shows it from `panelAt` (the end of that refresh). Benchmarks hook it like store().
+   */
+  commitTimed(page: number, planes: Uint8Array, hash: ContentHash, _kind: RefreshKind, _panelAt: number): void {
+    this.memory[page] = planes;
+    this.memoryHash[page] = hash;
   }
 
   /** A refresh towards a timed picture is running (§6.5.1): memory has not switched yet. */
