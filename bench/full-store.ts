@@ -422,7 +422,7 @@ async function main(): Promise<void> {
           store: store.file.store,
           aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY, wakeReport: WAKE_REPORT !== 'off' })),
           labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : {}) })),
-          radio: { frameLoss: LOSS },
+          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on' },
           clock,
           seed: SEED,
           // The simulator's warnings (an AP that lost its link, …) go to stderr with the progress lines.
