@@ -60,7 +60,9 @@ export class StoreProbe {
   readonly shownAt: Float64Array;
   readonly refreshMs: Float64Array;
   private lateness: number[] = [];
-  private queueFill: { at: number; fill: number }[] = [];
+  private queueFill: { at: number; fill: number; starved: boolean }[] = [];
+  /** The update being measured: its labels, their stores when it began, and when each became sendable. */
+  private watched: { labels: readonly number[]; start: Float64Array; refAt: (i: number) => number } | undefined;
   private ticker: TimerHandle | undefined;
   private stopped = false;
 
@@ -99,6 +101,16 @@ export class StoreProbe {
         this.refreshMs[i] = display.refreshMs(kind);
         this.shownAt[i] = clock.now() + this.refreshMs[i]!;
       };
+      // §6.5.1 A timed picture whose refresh started early: the panel shows it from panelAt.
+      const commit = display.commitTimed.bind(display);
+      display.commitTimed = (page, planes, hash, kind, panelAt) => {
+        commit(page, planes, hash, kind, panelAt);
+        if (page !== display.page) return;
+        this.stores[i]!++;
+        this.lastHash[i] = hash;
+        this.refreshMs[i] = display.refreshMs(kind);
+        this.shownAt[i] = panelAt;
+      };
     });
     this.tick();
   }
@@ -110,10 +122,33 @@ export class StoreProbe {
     this.ticker = this.clock.schedule(due, () => {
       this.lateness.push(this.clock.now() - due);
       let staged = 0;
-      for (const ap of this.apIds) staged += this.sim.apStats(ap).staged;
-      this.queueFill.push({ at: due, fill: staged / (this.apIds.length * this.queueCapacity) });
+      const stagedOf = this.apIds.map((ap) => this.sim.apStats(ap).staged);
+      for (const n of stagedOf) staged += n;
+      this.queueFill.push({ at: due, fill: staged / (this.apIds.length * this.queueCapacity), starved: this.starved(due, stagedOf) });
       this.tick();
     });
+  }
+
+  /** Measures the update of `labels` from now on (edge_keeps_up, bench/full-store-report.ts): see starved(). */
+  watch(labels: readonly number[], refAt: (i: number) => number): void {
+    this.watched = { labels, start: this.stores.slice(), refAt };
+  }
+
+  /**
+   * An AP is starved at this instant when a label of the update has waited more than 2 s since its change (time to
+   * plan it), is neither shown nor staged on its AP, and that AP has a free slot and no transfer on air: the edge,
+   * not the radio, holds the update back (D37 edge_keeps_up).
+   */
+  private starved(now: number, stagedOf: readonly number[]): boolean {
+    const w = this.watched;
+    if (w === undefined) return false;
+    const idleAp = this.apIds.map((ap, a) => stagedOf[a]! < this.queueCapacity && this.sim.ap(ap).radio.transferOnAir === undefined);
+    if (!idleAp.some(Boolean)) return false;
+    for (const i of w.labels) {
+      if (!idleAp[this.home[i]!] || this.stores[i]! > w.start[i]! || w.refAt(i) > now - 2_000) continue;
+      if (this.sim.ap(this.apIds[this.home[i]!]!).transfers.forLabel(this.ids[i]!).length === 0) return true;
+    }
+    return false;
   }
 
   stop(): void {
@@ -122,7 +157,7 @@ export class StoreProbe {
   }
 
   /** Lateness of the simulator's clock since the last call (simulated ms), and the AP queue samples. */
-  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: { at: number; fill: number }[] } {
+  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: { at: number; fill: number; starved: boolean }[] } {
     const l = this.lateness.sort((a, b) => a - b);
     const out = { latenessP99Ms: percentile(l, 0.99), latenessMaxMs: l.at(-1) ?? 0, queueFill: this.queueFill };
     this.lateness = [];

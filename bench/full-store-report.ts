@@ -62,15 +62,30 @@ export interface UpdateReport {
   /** Mean fill of the APs' staging queues over the first 80 % of the update (1 = every queue full). */
   ap_queue_fill: number;
   /**
-   * The edge kept up with the simulated store at this speed: it kept the APs' queues at least 80 % full while the
-   * update had more labels than the queues hold, and a read waited less than 2 simulated seconds in its database
-   * queue (p99). When false, the times above measure the edge's throughput at speed × its real speed: run slower.
+   * Fraction of the samples (one per simulated second, first 80 % of the update) in which an AP was starved: a label
+   * of the update waited (> 2 s after its change, time to plan it) neither shown nor staged while its AP had a free
+   * slot and no transfer on air — the edge, not the radio, held the update back (full-store-probe.ts).
+   */
+  ap_starved: number;
+  /**
+   * The edge is not the bottleneck (D37): its event loop answered within 1 simulated s (p99), a read waited less
+   * than 2 simulated s in its database queue (p99), it planned the update within the radio's bound (or 5 s), and
+   * whenever work waited the APs were busy or every waiting label was staged (ap_starved ≤ 5 %). When false, the
+   * times above measure the edge's throughput at speed × its real speed: run slower.
    */
   edge_keeps_up: boolean;
 }
 
-export function edgeKeepsUp(r: Omit<UpdateReport, 'edge_keeps_up'>, queueSlots: number): boolean {
-  return (r.labels_changed <= queueSlots || r.ap_queue_fill >= 0.8) && r.edge_db_wait_p99_sim_ms < 2_000;
+/** Bounds of edge_keeps_up (D37). */
+export const KEEPS_UP = { lagP99SimMs: 1_000, dbWaitP99SimMs: 2_000, plannedMinS: 5, starvedMax: 0.05 } as const;
+
+export function edgeKeepsUp(r: Omit<UpdateReport, 'edge_keeps_up'>): boolean {
+  return (
+    r.edge_lag_p99_sim_ms <= KEEPS_UP.lagP99SimMs &&
+    r.edge_db_wait_p99_sim_ms < KEEPS_UP.dbWaitP99SimMs &&
+    r.planned_s <= Math.max(KEEPS_UP.plannedMinS, r.bound_s) &&
+    r.ap_starved <= KEEPS_UP.starvedMax
+  );
 }
 
 const COLUMNS: [string, (r: UpdateReport) => string][] = [

@@ -30,6 +30,8 @@
  *                                      ctx-pending: CTX but no RADIO_OFFER, protocol §9.10, D38)
  *            --updates fill,full-repricing,promotion-start,small-change   (fill always runs: it connects the store)
  *            --results-dir DIR (default bench/results; '' for none)
+ *            --wake-report on|off   (off: APs of before protocol §5.6, no WAKE_REPORT capability; D34)
+ *            --ack-wake on|off      (on: the AP wakes a label right after the refresh that follows a transfer; D37)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
  *   npm run bench -- full-store --labels 200000 --aps 100 --updates fill,full-repricing
  *
@@ -83,13 +85,17 @@ const EDGE_CPU_PROF = arg('edge-cpu-prof', '');
 const LABEL_DECODERS = arg('label-decoders', 'ctx');
 /** Protocol §9.10: `ctx-pending` labels decode CTX but do not announce RADIO_OFFER (decoders bit 3), D38. */
 const PENDING_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX;
+/** Protocol §5.6: `off` simulates APs without capability WAKE_REPORT (the edge then stages as in D19), to compare in one build. */
+const WAKE_REPORT = arg('wake-report', 'on');
+/** D37: the AP tells a label that took a transfer to wake just after its refresh (its confirmation comes sooner). */
+const ACK_WAKE = arg('ack-wake', 'off');
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
-const model = radioModel({ frameLoss: LOSS });
-const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED, label_decoders: LABEL_DECODERS };
+const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on' });
+const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED, label_decoders: LABEL_DECODERS, wake_report: WAKE_REPORT, ack_wake: ACK_WAKE };
 
 const resultBase = RESULTS_DIR
   ? join(RESULTS_DIR, `full-store-${header.store}-${LABELS}x${APS}-s${SPEED}${LABEL_DECODERS === 'ctx' ? '' : `-${LABEL_DECODERS}`}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`)
@@ -204,6 +210,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
   const clock = ctx.clock;
   // The ground truth before the update: a label is done when its panel shows another picture, the edge's desired one.
   const startHash = trig.labels.map((i) => shownBefore?.[i] ?? probe.panelHash(i));
+  probe.watch(trig.labels, (i) => trig.refAt?.(i) ?? trig.t0);
   let sentDone = trig.sent === undefined;
   void trig.sent?.then(() => (sentDone = true));
   const wait = () => wallSleep(LABELS > 10_000 ? 2_000 : 1_000);
@@ -341,8 +348,9 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     edge_db_wait_p99_sim_ms: Math.round(usage.dbWaitP99Ms * SPEED),
     sim_lateness_p99_ms: Math.round(samples.latenessP99Ms),
     ap_queue_fill: round(fills.length > 0 ? fills.reduce((s, q) => s + q.fill, 0) / fills.length : 0, 2),
+    ap_starved: round(fills.length > 0 ? fills.filter((q) => q.starved).length / fills.length : 0, 3),
   };
-  const report: UpdateReport = { ...measured, edge_keeps_up: edgeKeepsUp(measured, APS * QUEUE_CAPACITY) };
+  const report: UpdateReport = { ...measured, edge_keeps_up: edgeKeepsUp(measured) };
   emit({
     ...report,
     ...(missing.length > 0 ? { labels_missing_sample: missing.slice(0, 20).map((k) => probe.ids[trig.labels[k]!]) } : {}),
@@ -416,9 +424,9 @@ async function main(): Promise<void> {
           brokerUrl: started.mqttUrl,
           chain: store.file.chain,
           store: store.file.store,
-          aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY })),
+          aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY, wakeReport: WAKE_REPORT !== 'off' })),
           labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : LABEL_DECODERS === 'ctx-pending' ? { decoders: PENDING_DECODERS } : {}) })),
-          radio: { frameLoss: LOSS },
+          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on' },
           clock,
           seed: SEED,
           // The simulator's warnings (an AP that lost its link, …) go to stderr with the progress lines.

@@ -49,7 +49,9 @@ type FieldCodec =
   /** A last u8 that older senders omit (§5.3, §9.2 decoders): absent on the wire = absent in the message. */
   | 'optU8'
   /** Everything of RADIO_OFFER after transferId: flags, format and the fields the flags announce (§9.10). */
-  | 'offer';
+  | 'offer'
+  /** u8 count + that many entries of a fixed layout, at most `max` (WAKE_REPORT.entries, §5.6). */
+  | { list: readonly (readonly [string, FieldCodec])[]; max: number };
 
 const enumOf = (o: Record<string, number>): { enum: ReadonlySet<number> } => ({ enum: new Set(Object.values(o)) });
 const KIND = enumOf(ImageKind);
@@ -188,6 +190,22 @@ export const PAYLOAD_LAYOUT: Readonly<Record<MessageName, readonly (readonly [st
   RADIO_OFFER: [
     ['transferId', 'u32'],
     ['offer', 'offer'],
+  ],
+  // §4.8, §5.6 wake reports (capability WAKE_REPORT)
+  WAKE_REPORT_CONFIG: [['intervalMs', 'u16']],
+  WAKE_REPORT: [
+    [
+      'entries',
+      {
+        list: [
+          ['labelId', 'labelId'],
+          ['agoMs', 'u16'],
+          ['awakeMs', 'u16'],
+          ['nextWakeS', 'u16'],
+        ],
+        max: 255,
+      },
+    ],
   ],
 };
 
@@ -356,6 +374,10 @@ function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (re
       const b = v as Uint8Array;
       w.u8(b.length);
       w.bytes(b);
+    } else if ('list' in codec) {
+      const items = v as Record<string, unknown>[];
+      w.u8(items.length);
+      for (const item of items) writeFields(w, item, codec.list);
     } else {
       w.bytes(v as Uint8Array);
     }
@@ -535,6 +557,16 @@ function readFields(r: Reader, type: MessageName, layout: readonly (readonly [st
       const n = r.u8(name);
       if (n > codec.lenBytes) throw invalid(type, name, n, `is longer than ${codec.lenBytes} bytes`);
       m[name] = r.bytes(n, name);
+    } else if ('list' in codec) {
+      const n = r.u8(name);
+      if (n > codec.max) throw invalid(type, name, n, `has more than ${codec.max} entries`);
+      const items: Record<string, unknown>[] = [];
+      for (let i = 0; i < n; i++) {
+        const item = readFields(r, type, codec.list);
+        delete item['type'];
+        items.push(item);
+      }
+      m[name] = items;
     } else {
       if (r.remaining > codec.rest) {
         throw new ProtocolError('MSG_BAD_LENGTH', `${type}.${name} is longer than ${codec.rest} bytes`, {

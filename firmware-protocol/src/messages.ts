@@ -43,7 +43,8 @@ export const ApCapability = {
   ZLIB: 1 << 7,
   /** §6.6 The AP serves CTX transfers and forwards the labels' decoder bits (§5.3 decoders). */
   CTX: 1 << 8,
-  // (bit 9 is assigned elsewhere; keep this block separate for merges)
+  /** §5.6 The AP reports the wake-ups it hears (WAKE_REPORT) once the edge switches them on (WAKE_REPORT_CONFIG, §4.8). */
+  WAKE_REPORT: 1 << 9,
   /** §9.10 The AP offers transfers with RADIO_OFFER to labels that announce LabelDecoder.OFFER (§9.2). */
   RADIO_OFFER: 1 << 10,
 } as const;
@@ -279,6 +280,26 @@ export const RadioOfferSchema = z.object({
 /** §9.7 Ends an exchange; carries the AP's clock so labels can honour timed display (§6.5). */
 export const RadioSleepSchema = z.object({ type: z.literal('RADIO_SLEEP'), nextWakeS: u16, nowMs: epochMs });
 
+// ---- §4.8, §5.6 wake reports (capability WAKE_REPORT) --------------------------------------------------
+/** §4.8 Switches the AP's wake reports on (every intervalMs, at least WAKE_REPORT_MIN_INTERVAL_MS) or off (0). */
+export const WakeReportConfigSchema = z.object({ type: z.literal('WAKE_REPORT_CONFIG'), intervalMs: u16 });
+/** §5.6 One label's exchange that ended with RADIO_SLEEP: when (relative to the report), how long it was awake, what it was told. */
+export const WakeReportEntrySchema = z.object({
+  labelId: LabelIdSchema,
+  /** ms from the end of the RADIO_SLEEP the AP sent to the sending of this report (saturates at 65535). */
+  agoMs: u16,
+  /** ms from the label's RADIO_CHECKIN to that RADIO_SLEEP: the wake-up was agoMs + awakeMs before the report. */
+  awakeMs: u16,
+  /** RADIO_SLEEP.nextWakeS the AP told the label (§9.7). */
+  nextWakeS: u16,
+});
+/** §5.6 At most this many entries per WAKE_REPORT (u8 count). */
+export const WAKE_REPORT_MAX_ENTRIES = 255;
+/** §4.8 An AP sends WAKE_REPORT at most this often, whatever the edge asks. */
+export const WAKE_REPORT_MIN_INTERVAL_MS = 100;
+export const WakeReportSchema = z.object({ type: z.literal('WAKE_REPORT'), entries: z.array(WakeReportEntrySchema).max(WAKE_REPORT_MAX_ENTRIES) });
+export type WakeReportEntry = z.infer<typeof WakeReportEntrySchema>;
+
 export const MessageSchema = z.discriminatedUnion('type', [
   EdgeHelloSchema,
   ImageBeginSchema,
@@ -302,6 +323,8 @@ export const MessageSchema = z.discriminatedUnion('type', [
   RadioCommandSchema,
   RadioSleepSchema,
   RadioOfferSchema,
+  WakeReportConfigSchema,
+  WakeReportSchema,
 ]);
 export type Message = z.infer<typeof MessageSchema>;
 export type MessageName = Message['type'];
@@ -331,6 +354,9 @@ export const MessageTypeCode: Record<MessageName, number> = {
   RADIO_COMMAND: 0x85,
   RADIO_SLEEP: 0x86,
   RADIO_OFFER: 0x87,
+  // §4.8, §5.6 wake reports (capability WAKE_REPORT)
+  WAKE_REPORT_CONFIG: 0x09,
+  WAKE_REPORT: 0x45,
 };
 
 /** §3.1 A frame: header fields plus one message. */

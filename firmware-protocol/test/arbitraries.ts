@@ -136,6 +136,12 @@ export const messageArbitraries: { [K in MessageName]: fc.Arbitrary<Extract<Mess
       fill: fc.uint8Array({ minLength: 99, maxLength: 99 }),
     })
     .map(({ inline, fill, ...o }) => ({ type: 'RADIO_OFFER' as const, ...o, data: inline ? fill.slice(0, Math.min(o.totalSize, 99)) : new Uint8Array(0) })),
+  // §4.8, §5.6 wake reports
+  WAKE_REPORT_CONFIG: fc.record({ type: fc.constant('WAKE_REPORT_CONFIG'), intervalMs: u16 }),
+  WAKE_REPORT: fc.record({
+    type: fc.constant('WAKE_REPORT'),
+    entries: fc.array(fc.record({ labelId, agoMs: u16, awakeMs: u16, nextWakeS: u16 }), { maxLength: 255 }),
+  }),
 };
 
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(...(Object.values(messageArbitraries) as fc.Arbitrary<Message>[]));

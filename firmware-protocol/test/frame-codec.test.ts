@@ -54,6 +54,7 @@ const FIXED_SIZE: Partial<Record<MessageName, number>> = {
   RADIO_PENDING: 52,
   RADIO_XFER_DONE: 13,
   RADIO_SLEEP: 10,
+  WAKE_REPORT_CONFIG: 2,
 };
 
 describe('frame codec round trip (every message type)', () => {
@@ -70,6 +71,8 @@ describe('frame codec round trip (every message type)', () => {
         // §5.3, §9.2: the check-ins' optional last byte (decoders) adds one to the fixed size when present.
         const optional = (f.message as { decoders?: number }).decoders === undefined ? 0 : 1;
         if (fixed !== undefined) expect(bytes.length).toBe(FRAME_OVERHEAD + fixed + optional);
+        // §5.6: a u8 count and 14 bytes per entry.
+        if (f.message.type === 'WAKE_REPORT') expect(bytes.length).toBe(FRAME_OVERHEAD + 1 + 14 * f.message.entries.length);
         const r = decodeFrame(bytes);
         if (!r.ok) throw r.error;
         expect(r.frame).toEqual(f);

@@ -55,6 +55,17 @@ interface ApLabelState {
   lastHeardAt: number;
   /** §9.10 From the label's last check-in: it takes RADIO_OFFER (decoders bit 3), and the type it reported. */
   offer: { takes: boolean; labelType: number };
+  /** When this wake-up's RADIO_CHECKIN was heard (§5.6 awakeMs counts from it). */
+  wokeAt: number;
+}
+
+/** §5.6 One exchange that ended with RADIO_SLEEP, kept for the next WAKE_REPORT (simulated times). */
+export interface WakeSighting {
+  labelId: string;
+  /** When the RADIO_SLEEP ended on air: the label's sleep starts there. */
+  sleptAt: number;
+  awakeMs: number;
+  nextWakeS: number;
 }
 
 interface ChannelHolder {
@@ -122,6 +133,9 @@ export class ApRadio implements LabelPeer {
   /** Labels whose next check-in is forwarded whatever the rule says (LABEL_COMMAND PING). */
   private readonly pinged = new Set<string>();
   private holder: ChannelHolder | undefined;
+  /** §5.6 Wake reports are on (WAKE_REPORT_CONFIG): exchanges ending with RADIO_SLEEP are kept until reported. */
+  reportWakes = false;
+  private sightings: WakeSighting[] = [];
   /** Simulated time by which the channel should be through with the current and the deferred transfers. */
   private horizon = 0;
 
@@ -201,6 +215,25 @@ export class ApRadio implements LabelPeer {
     this.sensorReads.clear();
     this.pinged.clear();
     this.horizon = 0;
+    this.reportWakes = false;
+    this.sightings = [];
+  }
+
+  /**
+   * §5.6 The sightings whose RADIO_SLEEP has ended by `now`, oldest first, removed from the buffer; those still on
+   * air wait for the next report.
+   */
+  takeSightings(now: number): WakeSighting[] {
+    const i = this.sightings.findIndex((x) => x.sleptAt > now);
+    const out = i < 0 ? this.sightings : this.sightings.slice(0, i);
+    this.sightings = i < 0 ? [] : this.sightings.slice(i);
+    return out;
+  }
+
+  /** §5.6.1 Reports switched off or the link to the edge is down: nothing is kept. */
+  stopWakeReports(): void {
+    this.reportWakes = false;
+    this.sightings = [];
   }
 
   powerOn(): void {
@@ -241,6 +274,7 @@ export class ApRadio implements LabelPeer {
   private onCheckin(st: ApLabelState, m: MessageOf<'RADIO_CHECKIN'>): void {
     this.stats.checkinsHeard++;
     st.offer = { takes: ((m.decoders ?? 0) & LabelDecoder.OFFER) !== 0, labelType: m.labelType };
+    st.wokeAt = this.env.clock.now();
     this.maybeForward(st, m);
     this.reportSensorReads(m);
     const startAt = this.env.clock.now() + this.env.model.turnaroundMs;
@@ -391,12 +425,18 @@ export class ApRadio implements LabelPeer {
       });
     }
     if (this.holder?.st === st) this.releaseChannel();
-    this.sleep(st, this.normalWakeS(), this.env.clock.now() + this.env.model.turnaroundMs);
+    // D37 option: wake right after the refresh that follows an applied image, so the confirmation comes sooner.
+    const quick = this.env.model.ackWakeAfterTransfer && m.status === StatusCode.OK ? Math.ceil(st.label.type.fullRefreshMs / 1000) + 1 : 0;
+    this.sleep(st, quick > 0 ? Math.min(quick, this.normalWakeS()) : this.normalWakeS(), this.env.clock.now() + this.env.model.turnaroundMs);
   }
 
   /** §9.7 RADIO_SLEEP with the AP's clock ends the exchange. */
   private sleep(st: ApLabelState, nextWakeS: number, at: number): void {
-    this.sendTo(st, { type: 'RADIO_SLEEP', nextWakeS, nowMs: this.apNow(at) }, at);
+    const tx = this.sendTo(st, { type: 'RADIO_SLEEP', nextWakeS, nowMs: this.apNow(at) }, at);
+    // §5.6 What the AP heard and said, nothing more: the sleep's end on air, the exchange's length, nextWakeS.
+    if (this.reportWakes) {
+      this.sightings.push({ labelId: st.label.id, sleptAt: tx.endAt, awakeMs: Math.max(0, tx.endAt - st.wokeAt), nextWakeS });
+    }
   }
 
   // ---- channel -----------------------------------------------------------------------------------------
@@ -502,6 +542,7 @@ export class ApRadio implements LabelPeer {
         lastDoneTransferId: 0,
         lastHeardAt: this.env.clock.now(),
         offer: { takes: false, labelType: -1 },
+        wokeAt: this.env.clock.now(),
       };
       this.states.set(label.id, st);
     }

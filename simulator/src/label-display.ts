@@ -18,7 +18,12 @@ interface TimedImage {
   planes: Uint8Array;
   hash: ContentHash;
   kind: RefreshKind;
+  /** Switches memory (and the reported hash) at displayAt. */
   timer: TimerHandle;
+  /** §6.5.1 Starts the panel refresh so that it ends at displayAt. */
+  refreshStart: TimerHandle | undefined;
+  /** The early refresh has started. */
+  refreshed: boolean;
 }
 
 export interface DisplayHooks {
@@ -82,14 +87,67 @@ export class LabelDisplay {
     if (page === this.page) this.startRefresh(kind, true);
   }
 
-  /** §6.5 Keeps an image and stores it at simulated time `atMs` (the label's clock reached displayAt). */
+  /**
+   * §6.5 Keeps an image and stores it at simulated time `atMs` (the label's clock reached displayAt). §6.5.1: when
+   * the page is the one displayed, the panel refresh starts R before `atMs` so the new picture is legible exactly
+   * from `atMs` (during a refresh nothing is legible, so no new price shows before it); memory and the reported hash
+   * still switch at `atMs`, so nobody counts the picture as shown early.
+   */
   storeAt(atMs: number, page: number, planes: Uint8Array, hash: ContentHash, kind: RefreshKind): void {
     this.cancelTimed();
     const timer = this.clock.schedule(atMs, () => {
+      // The early refresh ran (or runs) to this picture and nothing else refreshed the panel since.
+      const early = this.timed?.refreshed === true && page === this.page && (this.refreshingTimed || this.panelHash === hash);
       this.timed = undefined;
+      if (early) {
+        this.commitTimed(page, planes, hash, kind, this.refreshingTimed ? this.refreshUntil : this.clock.now());
+        return;
+      }
+      this.refreshingTimed = false;
       this.store(page, planes, hash, kind);
     });
-    this.timed = { page, planes, hash, kind, timer };
+    const startAt = Math.max(this.clock.now(), atMs - this.refreshMs(kind));
+    const refreshStart =
+      page === this.page && startAt < atMs
+        ? this.clock.schedule(startAt, () => {
+            if (this.timed === undefined || page !== this.page) return;
+            this.timed.refreshStart = undefined;
+            this.timed.refreshed = true;
+            this.startRefreshTo(kind, planes, hash, page);
+          })
+        : undefined;
+    this.timed = { page, planes, hash, kind, timer, refreshStart, refreshed: false };
+  }
+
+  /**
+   * §6.5.1 displayAt of a timed picture whose refresh started early: only memory (and the reported hash) switch now;
+   * the panel shows it from `panelAt` (the end of that refresh). Benchmarks hook it like store().
+   */
+  commitTimed(page: number, planes: Uint8Array, hash: ContentHash, _kind: RefreshKind, _panelAt: number): void {
+    this.memory[page] = planes;
+    this.memoryHash[page] = hash;
+  }
+
+  /** A refresh towards a timed picture is running (§6.5.1): memory has not switched yet. */
+  private refreshingTimed = false;
+
+  /** §6.5.1 A refresh that ends with `planes` on the panel, before memory holds them. */
+  private startRefreshTo(kind: RefreshKind, planes: Uint8Array, hash: ContentHash, page: number): void {
+    this.refreshTimer?.cancel();
+    const duration = this.refreshMs(kind);
+    this.refreshUntil = this.clock.now() + duration;
+    this.refreshForImage = true;
+    this.refreshingTimed = true;
+    this.refreshTimer = this.clock.setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refreshUntil = 0;
+      this.refreshingTimed = false;
+      this.panel = planes;
+      this.panelHash = hash;
+      this.panelPage = page;
+      this.refreshForImage = false;
+      this.hooks.onRefreshed(kind, true);
+    }, duration);
   }
 
   /** Forgets an image waiting for its display time on `page` (superseded by a newer transfer). */
@@ -130,6 +188,7 @@ export class LabelDisplay {
     this.refreshTimer = undefined;
     this.refreshUntil = 0;
     this.refreshForImage = false;
+    this.refreshingTimed = false;
     this.memory.fill(null);
     this.memoryHash.fill(BLANK_HASH);
     this.page = 0;
@@ -140,6 +199,7 @@ export class LabelDisplay {
   }
 
   private startRefresh(kind: RefreshKind, newImage: boolean): void {
+    this.refreshingTimed = false;
     // A refresh that interrupts another one for a new image still ends with that new image shown.
     const forImage = newImage || this.refreshForImage;
     this.refreshForImage = forImage;
@@ -159,6 +219,7 @@ export class LabelDisplay {
 
   private cancelTimed(): void {
     this.timed?.timer.cancel();
+    this.timed?.refreshStart?.cancel();
     this.timed = undefined;
   }
 }

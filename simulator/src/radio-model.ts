@@ -50,6 +50,12 @@ export const RadioModelSchema = z.object({
   rssiNeighbourDbm: z.number().int().min(-128).max(0).default(-79),
   rssiSpreadDb: z.number().int().min(0).max(30).default(4),
   temperatureC: z.number().int().min(-40).max(85).default(21),
+  /**
+   * AP firmware choice (issue 16 item 5, D37): after a transfer the AP tells the label to wake just after its panel
+   * refresh (full refresh time of its type + 1 s) instead of the normal interval, so its confirming check-in comes
+   * sooner, at the cost of one extra wake per transfer.
+   */
+  ackWakeAfterTransfer: z.boolean().default(false),
   /** Per-label cap on commands (LED, page, sensor, command) queued at an AP. */
   maxCommandsPerLabel: z.number().int().min(1).max(255).default(8),
 });

@@ -4,7 +4,7 @@
  * the reference store (radio-model.ts). Tests, benchmarks, the demo and the `esl-sim` CLI drive it.
  */
 import { z } from 'zod';
-import { LabelIdSchema, SUPPORTED_VERSIONS, StatusCode, apTopics, type ContentHash } from '../../firmware-protocol/src/index.js';
+import { ApCapability, LabelIdSchema, SUPPORTED_VERSIONS, StatusCode, apTopics, type ContentHash } from '../../firmware-protocol/src/index.js';
 import type { EdgeLink } from './edge-link.js';
 import type { TransferRadioStats, LabelStats } from './label-stats.js';
 import { MqttEdgeLink } from './mqtt-edge-link.js';
@@ -17,7 +17,7 @@ import { seededRandom, type Random } from './rng.js';
 import { SerialEdgeLink } from './serial-edge-link.js';
 import type { SimClock } from './sim-clock.js';
 import { silentLogger, type SimLogger } from './sim-logger.js';
-import { VirtualAp, type ApFault, type VirtualApStats } from './virtual-ap.js';
+import { SIM_AP_CAPABILITIES, VirtualAp, type ApFault, type VirtualApStats } from './virtual-ap.js';
 import { VirtualLabel, type LabelEnvironment, type LabelPeer } from './virtual-label.js';
 import type { ApRadioStats } from './ap-radio.js';
 
@@ -36,6 +36,8 @@ export const SimApOptionsSchema = z.object({
   clientId: z.string().min(1).max(64).optional(),
   /** §9.10 Serve RADIO_OFFER to labels that announce it (default true); false = an AP of before §9.10. */
   radioOffer: z.boolean().optional(),
+  /** §5.6 The AP announces WAKE_REPORT (default true); false = an AP firmware of before wake reports. */
+  wakeReport: z.boolean().optional(),
 });
 
 export const SimLabelOptionsSchema = z.object({
@@ -157,6 +159,7 @@ export class StoreSimulator {
           apId: a.apId,
           channel: a.channel ?? 11,
           queueCapacity: a.queueCapacity ?? 64,
+          ...(a.wakeReport === false ? { capabilities: SIM_AP_CAPABILITIES & ~ApCapability.WAKE_REPORT } : {}),
           maxBlockSize: 4096,
           protoMin: SUPPORTED_VERSIONS.min,
           protoMax: SUPPORTED_VERSIONS.max,

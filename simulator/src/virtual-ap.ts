@@ -15,6 +15,8 @@ import {
   PROTOCOL_VERSION,
   SeqCounter,
   StatusCode,
+  WAKE_REPORT_MAX_ENTRIES,
+  WAKE_REPORT_MIN_INTERVAL_MS,
   ackTimeoutMs,
   nackFor,
   type DecodeResult,
@@ -39,7 +41,8 @@ export const SIM_AP_CAPABILITIES =
   ApCapability.PAGES |
   ApCapability.RLE |
   ApCapability.ZLIB |
-  ApCapability.CTX;
+  ApCapability.CTX |
+  ApCapability.WAKE_REPORT;
 /** §8 After the §7.3 retries, AP_HELLO is repeated once a minute until the edge answers. */
 const HELLO_LATE_REPEAT_MS = 60_000;
 /** Messages for the edge kept while it cannot take them (link down, no EDGE_HELLO yet); oldest dropped first. */
@@ -59,6 +62,8 @@ export interface VirtualApOptions {
   logger: SimLogger;
   /** §9.10 Serve RADIO_OFFER to the labels that announce it (capability RADIO_OFFER); default true. */
   radioOffer?: boolean | undefined;
+  /** §5.1 Capability bits announced (default SIM_AP_CAPABILITIES; clear WAKE_REPORT for an AP of before §5.6). */
+  capabilities?: number;
 }
 
 export type ApFault = 'power' | 'network';
@@ -75,6 +80,9 @@ export interface VirtualApStats {
   heartbeatsSent: number;
   /** Messages sent again as new frames after a reconnect because the edge had not acknowledged them (§7.3). */
   resent: number;
+  /** §5.6 WAKE_REPORT frames and the entries they carried. */
+  wakeReports: number;
+  wakeReportEntries: number;
 }
 
 export class VirtualAp {
@@ -91,6 +99,8 @@ export class VirtualAp {
     hellosSent: 0,
     heartbeatsSent: 0,
     resent: 0,
+    wakeReports: 0,
+    wakeReportEntries: 0,
   };
   /** The protocol version the edge chose (§8). */
   version = PROTOCOL_VERSION;
@@ -102,6 +112,8 @@ export class VirtualAp {
   /** ACK-requested messages sent and not yet acknowledged, by seq. */
   private readonly unacked = new Map<number, Message>();
   private heartbeatTimer: TimerHandle | undefined;
+  private wakeReportTimer: TimerHandle | undefined;
+  private wakeReportIntervalMs = 0;
   private helloTimer: TimerHandle | undefined;
   private helloAttempt = 0;
   private lastHelloRequiredAt = -Infinity;
@@ -118,6 +130,10 @@ export class VirtualAp {
     this.radio.servesOffers = opts.radioOffer ?? true;
     this.txSeq = new SeqCounter(Math.floor(opts.env.random() * 0x10000));
     this.bootAt = opts.env.clock.now();
+  }
+
+  get capabilities(): number {
+    return this.opts.capabilities ?? SIM_AP_CAPABILITIES;
   }
 
   get online(): boolean {
@@ -197,6 +213,8 @@ export class VirtualAp {
   }
 
   private onLinkUp(): void {
+    // §4.8.1 Wake reports are off after every AP_HELLO until the edge asks again.
+    this.setWakeReports(0);
     this.helloDone = false;
     this.helloAttempt = 0;
     this.sendHello();
@@ -218,7 +236,7 @@ export class VirtualAp {
         fwVersion: AP_FW_VERSION,
         protoMin: this.opts.protoMin,
         protoMax: this.opts.protoMax,
-        capabilities: SIM_AP_CAPABILITIES | (this.radio.servesOffers ? ApCapability.RADIO_OFFER : 0),
+        capabilities: this.capabilities | (this.radio.servesOffers ? ApCapability.RADIO_OFFER : 0),
         channel: this.opts.channel,
         queueCapacity: this.opts.queueCapacity,
         maxBlockSize: this.opts.maxBlockSize,
@@ -251,8 +269,37 @@ export class VirtualAp {
   private stopTimers(): void {
     this.heartbeatTimer?.cancel();
     this.heartbeatTimer = undefined;
+    this.setWakeReports(0);
     this.helloTimer?.cancel();
     this.helloTimer = undefined;
+  }
+
+  /** §4.8 Wake reports every intervalMs (at least WAKE_REPORT_MIN_INTERVAL_MS), or off with 0. */
+  private setWakeReports(intervalMs: number): void {
+    this.wakeReportTimer?.cancel();
+    this.wakeReportTimer = undefined;
+    this.wakeReportIntervalMs = intervalMs === 0 ? 0 : Math.max(WAKE_REPORT_MIN_INTERVAL_MS, intervalMs);
+    if (this.wakeReportIntervalMs === 0) {
+      this.radio.stopWakeReports();
+      return;
+    }
+    this.radio.reportWakes = true;
+    this.wakeReportTimer = this.opts.env.clock.setTimeout(() => this.sendWakeReports(), this.wakeReportIntervalMs);
+  }
+
+  /** §5.6.1 The exchanges that ended since the last report, at most 255 per frame, oldest first; nothing when none. */
+  private sendWakeReports(): void {
+    this.wakeReportTimer = this.opts.env.clock.setTimeout(() => this.sendWakeReports(), this.wakeReportIntervalMs);
+    const now = this.opts.env.clock.now();
+    const all = this.radio.takeSightings(now);
+    if (!this.helloDone || !this.opts.link.connected) return;
+    const clampU16 = (v: number) => Math.max(0, Math.min(0xffff, Math.round(v)));
+    for (let i = 0; i < all.length; i += WAKE_REPORT_MAX_ENTRIES) {
+      const entries = all.slice(i, i + WAKE_REPORT_MAX_ENTRIES).map((x) => ({ labelId: x.labelId, agoMs: clampU16(now - x.sleptAt), awakeMs: clampU16(x.awakeMs), nextWakeS: x.nextWakeS }));
+      this.stats.wakeReports++;
+      this.stats.wakeReportEntries += entries.length;
+      this.send({ type: 'WAKE_REPORT', entries });
+    }
   }
 
   /** Messages from the radio side: sent now, or kept until the edge has answered AP_HELLO (§8). */
@@ -387,6 +434,11 @@ export class VirtualAp {
       case 'READ_SENSOR':
       case 'LABEL_COMMAND':
         return { status: this.radio.queueCommand(m) };
+      case 'WAKE_REPORT_CONFIG':
+        // §4.8 Only an AP that announced the capability reports wake-ups.
+        if ((this.capabilities & ApCapability.WAKE_REPORT) === 0) return { status: StatusCode.UNSUPPORTED_FEATURE };
+        this.setWakeReports(m.intervalMs);
+        return { status: StatusCode.OK };
       default:
         // AP→edge and radio messages mean nothing when they come from the edge.
         return { status: StatusCode.UNSUPPORTED_FEATURE };

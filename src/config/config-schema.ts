@@ -167,6 +167,15 @@ export const ConfigSchema = z.object({
        * predicted wake, learnt from its check-ins. Labels whose wake cannot be predicted are staged at once. 0 = off.
        */
       wakeLeadMs: z.number().int().min(0).max(60_000).default(3_000),
+      /**
+       * Wake reports (protocol §4.8, §5.6, D34): APs with capability WAKE_REPORT are asked to report the wake-ups
+       * they hear this often, and their transfers are staged by predicted wake (D35). 0 = off.
+       */
+      wakeReportIntervalMs: z.number().int().min(0).max(60_000).default(1_000),
+      /** D35: with more work than free slots, a label is staged only when its expected slot time is at most this. */
+      wakeHorizonMs: z.number().int().min(0).max(120_000).default(4_000),
+      /** D35: a staged transfer whose label was seen asleep again without taking it is cancelled to free its slot. */
+      wakeCancelMisses: z.boolean().default(true),
     })
     .default({
       maxInFlightPerAp: 256,
@@ -176,6 +185,9 @@ export const ConfigSchema = z.object({
       retryMaxMs: 600_000,
       maxAttempts: 12,
       prestageLeadS: 1800,
+      wakeReportIntervalMs: 1_000,
+      wakeHorizonMs: 4_000,
+      wakeCancelMisses: true,
       heartbeatIntervalS: 30,
       checkinReportIntervalS: 300,
       minPassIntervalMs: 200,

@@ -21,4 +21,6 @@ export interface ApInbound {
   labelCheckin(apId: string, msg: MessageOf<'LABEL_CHECKIN'>): Promise<StatusCodeValue>;
   transferResult(apId: string, msg: MessageOf<'TRANSFER_RESULT'>): Promise<StatusCodeValue>;
   sensorValue(apId: string, msg: MessageOf<'SENSOR_VALUE'>): Promise<StatusCodeValue>;
+  /** §5.6 The wake-ups the AP heard since its last report (no ACK: a lost report costs predictions only). */
+  wakeReport?(apId: string, msg: MessageOf<'WAKE_REPORT'>): Promise<void>;
 }

@@ -229,6 +229,9 @@ export class ApHub implements ApGateway, FrameSink {
           return await inbound.transferResult(apId, m);
         case 'SENSOR_VALUE':
           return await inbound.sensorValue(apId, m);
+        case 'WAKE_REPORT':
+          await inbound.wakeReport?.(apId, m);
+          return StatusCode.OK;
         default:
           // Edge→AP or radio messages have no business arriving here.
           return StatusCode.UNSUPPORTED_FEATURE;

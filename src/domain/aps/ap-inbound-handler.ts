@@ -46,6 +46,10 @@ export class ApInboundHandler implements ApInbound {
     return this.deps.dispatcher.transferResult(apId, msg);
   }
 
+  wakeReport(apId: string, msg: MessageOf<'WAKE_REPORT'>): Promise<void> {
+    return this.deps.dispatcher.wakeReport(apId, msg);
+  }
+
   async sensorValue(apId: string, msg: MessageOf<'SENSOR_VALUE'>): Promise<StatusCodeValue> {
     this.deps.log.info({ evt: 'label.sensor', apId, labelId: msg.labelId, sensor: msg.sensor, value: msg.value }, 'sensor value');
     return StatusCode.OK;

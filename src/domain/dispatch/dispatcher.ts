@@ -33,8 +33,10 @@ import type { ApGateway } from '../ports.js';
 import type { ApRegistry } from '../aps/ap-registry.js';
 import type { ImageStore } from '../labels/image-store.js';
 import type { LabelRecord, LabelStore } from '../labels/label-store.js';
+import type { WakeState } from './wake-predictor.js';
 import { backoffMs } from './backoff.js';
 import { WakePredictor } from './wake-predictor.js';
+import { WakeJitter, observeReport, stagingCost, wakeWindow } from './wake-reports.js';
 
 /** now: the desired picture at once; timed: the next picture, shown at next_at (§6.5); drop: withdraw a timed picture. */
 export type TransferMode = 'now' | 'timed' | 'drop';
@@ -54,6 +56,12 @@ export interface DispatchStats {
   /** Transfers started for a label whose wake was predicted, and for one whose wake was not (staged at once). */
   stagedPredicted: number;
   stagedUnpredicted: number;
+  /** §5.6 Wake-report entries applied, and staged transfers cancelled because their label slept again without them (D35). */
+  wakeReportEntries: number;
+  missCancels: number;
+  /** Claim → TRANSFER_RESULT OK, summed over delivered transfers (mean hold = holdMsSum / holdCount; Little's law). */
+  holdMsSum: number;
+  holdCount: number;
 }
 
 export interface PassPick {
@@ -69,7 +77,18 @@ export interface PassPick {
  */
 export function selectForAp(
   work: Iterable<Readonly<LabelRecord>>,
-  o: { now: number; free: number; timedDisplay: boolean; stageAt: (l: Readonly<LabelRecord>, now: number) => number; wakeKey: (l: Readonly<LabelRecord>, now: number) => number },
+  o: {
+    now: number;
+    free: number;
+    timedDisplay: boolean;
+    stageAt: (l: Readonly<LabelRecord>, now: number) => number;
+    wakeKey: (l: Readonly<LabelRecord>, now: number) => number;
+    /**
+     * An AP with wake reports (D35): expected slot time of staging a label now, the horizon it must be within, and
+     * how many transfers the AP holds or is being sent now.
+     */
+    cost?: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy: number };
+  },
 ): { picks: PassPick[]; nextAt: number; held: number } {
   const now = o.now;
   const send: { l: Readonly<LabelRecord>; key: number }[] = [];
@@ -100,6 +119,10 @@ export function selectForAp(
   }
   const picks: PassPick[] = [];
   if (o.free <= 0) return { picks, nextAt, held };
+  if (o.cost && send.length + drop.length + timed.length > o.free) {
+    const r = selectByCost([...send.map((c) => ({ l: c.l, mode: 'now' as const })), ...drop.map((l) => ({ l, mode: 'drop' as const })), ...timed.map((l) => ({ l, mode: 'timed' as const }))], o.free, now, o.cost);
+    return { picks: r.picks, nextAt: Math.min(nextAt, r.nextAt), held: held + r.held };
+  }
   send.sort((a, b) => a.l.priority - b.l.priority || a.key - b.key || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
   for (const c of send) {
     if (picks.length >= o.free) return { picks, nextAt, held };
@@ -117,6 +140,37 @@ export function selectForAp(
   return { picks, nextAt, held };
 }
 
+/**
+ * D35 More work than free slots on an AP with wake reports: the slots go to the labels with the smallest expected
+ * slot time (wake-reports.ts stagingCost), and only to those within the horizon — a slot kept free for a label that
+ * will wake soon serves more labels than one given now to a label that wakes in 20 s. The pass runs again when the
+ * next held label may enter the horizon (and at every wake report).
+ */
+export function selectByCost(
+  candidates: readonly { l: Readonly<LabelRecord>; mode: TransferMode }[],
+  free: number,
+  now: number,
+  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
+): { picks: PassPick[]; nextAt: number; held: number } {
+  const keyed = candidates.map((c) => ({ ...c, key: cost.of(c.l, c.mode, now) }));
+  keyed.sort((a, b) => a.key - b.key || a.l.priority - b.l.priority || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
+  let eligible = keyed.filter((c) => c.key <= cost.horizonMs);
+  // An AP with nothing staged never idles while work waits: the cheapest go now, whatever the horizon (a wrong
+  // prediction costs at most a wake interval of one slot, never progress).
+  if (eligible.length === 0 && (cost.busy ?? 0) === 0) eligible = keyed.filter((c) => c.key !== Infinity);
+  const picks = eligible.slice(0, free).map((c) => ({ label: c.l, mode: c.mode }));
+  let nextAt = Infinity;
+  for (const c of keyed) if (c.key > cost.horizonMs && Number.isFinite(c.key)) nextAt = Math.min(nextAt, now + Math.max(100, c.key - cost.horizonMs));
+  // A label that most likely woke unseen (Infinity) is reported within a report interval: look again soon.
+  if (keyed.some((c) => c.key === Infinity)) nextAt = Math.min(nextAt, now + 500);
+  return { picks, nextAt, held: keyed.length - picks.length };
+}
+
+/** An AP whose wake reports are on (§4.8): when its last report arrived. */
+interface ReportingAp {
+  lastReportAt: number;
+}
+
 export class Dispatcher {
   private running: Promise<void> | null = null;
   private again = false;
@@ -131,7 +185,35 @@ export class Dispatcher {
   /** Transfers being sent right now (ACKs awaited), per AP. */
   private readonly sending = new Map<string, Set<string>>();
   readonly predictor: WakePredictor;
-  readonly stats: DispatchStats = { transfersStarted: 0, transfersStaged: 0, transfersDelivered: 0, transfersFailed: 0, bytesSent: 0, fullImages: 0, deltaImages: 0, baseMismatches: 0, heldForWake: 0, stagedPredicted: 0, stagedUnpredicted: 0 };
+  readonly stats: DispatchStats = {
+    transfersStarted: 0,
+    transfersStaged: 0,
+    transfersDelivered: 0,
+    transfersFailed: 0,
+    bytesSent: 0,
+    fullImages: 0,
+    deltaImages: 0,
+    baseMismatches: 0,
+    heldForWake: 0,
+    stagedPredicted: 0,
+    stagedUnpredicted: 0,
+    wakeReportEntries: 0,
+    missCancels: 0,
+    holdMsSum: 0,
+    holdCount: 0,
+  };
+  /** §5.6 Store-wide sleep jitter learnt from the wake reports (D35). */
+  readonly jitter = new WakeJitter();
+  /** APs whose wake reports are on (§4.8), by id. */
+  private readonly reporting = new Map<string, ReportingAp>();
+  /** Claim → the AP holds every block, moving average (ms): a label waking sooner than this is missed. */
+  private stageLatencyMs = 300;
+  /** Labels whose report showed them asleep again while their transfer was still being sent (checked once staged). */
+  private readonly missedWhileSending = new Set<string>();
+  /** Claim → TRANSFER_RESULT OK per AP (ms summed, count): Little's law per AP, for tests and benchmarks. */
+  readonly holdByAp = new Map<string, { sum: number; count: number }>();
+  /** Transfers with an IMAGE_CANCEL on its way (not cancelled twice). */
+  private readonly cancelling = new Set<number>();
 
   constructor(
     private readonly deps: {
@@ -223,23 +305,58 @@ export class Dispatcher {
       const free = capacity - labels.inFlightOn(ap.apId);
       // A full AP is looked at again when a transfer ends (every result and check-in asks for a pass).
       if (free <= 0) continue;
+      const rep = this.reporting.get(ap.apId);
       const sel = selectForAp(labels.workOn(ap.apId), {
         now,
         free,
         timedDisplay: (ap.capabilities & ApCapability.TIMED_DISPLAY) !== 0,
-        stageAt: this.stageAt,
-        wakeKey: this.wakeKey,
+        // D35: on an AP with wake reports the cost decides (below), not the check-in predictor of D19.
+        stageAt: rep ? (_l, t) => t : this.stageAt,
+        wakeKey: rep ? (_l, t) => t : this.wakeKey,
+        ...(rep
+          ? {
+              cost: {
+                of: (l: Readonly<LabelRecord>, mode: TransferMode, t: number) => this.stagingCost(l, mode, t, rep),
+                // The staging itself takes time no choice avoids: the horizon is counted from when the AP holds it.
+                horizonMs: this.deps.config.wakeHorizonMs + this.stageLatencyMs,
+                busy: capacity - free,
+              },
+            }
+          : {}),
       });
       this.stats.heldForWake += sel.held;
       earliest = Math.min(earliest, sel.nextAt);
       for (const p of sel.picks) {
-        if (this.deps.config.wakeLeadMs > 0 && this.predictor.nextWake(p.label, now) !== null) this.stats.stagedPredicted++;
+        const predicted = rep ? p.label.wakeToldMs !== null : this.deps.config.wakeLeadMs > 0 && this.predictor.nextWake(p.label, now) !== null;
+        if (predicted) this.stats.stagedPredicted++;
         else this.stats.stagedUnpredicted++;
         this.begin(ap.apId, p.label, p.mode);
       }
     }
     if (earliest !== Infinity) this.wakeAt(earliest);
     return Promise.resolve();
+  }
+
+  /**
+   * D35 Expected slot time (ms) of staging `l` now on a reporting AP. A timed picture (§6.5) whose refresh must start
+   * within two sleeps is staged at once whatever its wake: it must be on the label before displayAt − refresh
+   * time (§6.5.1), and a prediction must not cost a promotion its start minute.
+   */
+  private stagingCost(l: Readonly<LabelRecord>, mode: TransferMode, now: number, rep: ReportingAp): number {
+    const nominal = this.jitter.nominalToldMs > 0 ? this.jitter.nominalToldMs : 30_000;
+    if (mode === 'timed' && l.nextAt !== null) {
+      const refreshMs = labelTypeById(l.labelType ?? 0)?.fullRefreshMs ?? 0;
+      if (l.nextAt - refreshMs - now < 2 * nominal * (1 + Math.max(0, this.jitter.hi)) + this.stageLatencyMs) return -1;
+    }
+    const interval = this.deps.config.wakeReportIntervalMs;
+    return stagingCost(wakeWindow(l, this.jitter), {
+      now,
+      knownUntil: rep.lastReportAt,
+      stageLatencyMs: this.stageLatencyMs,
+      missCostMs: interval + this.stageLatencyMs,
+      unknownMs: nominal / 2,
+      staleAfterMs: 3 * interval + 2_000,
+    });
   }
 
   private wakeAt(at: number): void {
@@ -272,6 +389,8 @@ export class Dispatcher {
 
   private async send(apId: string, label: Readonly<LabelRecord>, mode: TransferMode, transferId: number, targetHash: string, displayAt: number): Promise<void> {
     const { images, gateway, log, labels } = this.deps;
+    const claimedAt = this.deps.clock.now();
+    this.missedWhileSending.delete(label.id);
     try {
       const ap = this.deps.aps.get(apId);
       const type = label.labelType !== null ? labelTypeById(label.labelType) : undefined;
@@ -309,6 +428,8 @@ export class Dispatcher {
       }
       labels.staged(label.id, transferId);
       this.stats.transfersStaged++;
+      this.stageLatencyMs += 0.1 * (this.deps.clock.now() - claimedAt - this.stageLatencyMs);
+      if (this.missedWhileSending.delete(label.id)) this.cancelMiss(apId, label.id, transferId);
       log.debug({ evt: 'transfer.staged', labelId: label.id, apId, transferId, kind: encoded.kind, bytes: encoded.payload.length }, 'transfer staged');
     } catch (err) {
       log.warn({ evt: 'transfer.send_failed', labelId: label.id, apId, transferId, err: errorMessage(err) }, 'transfer could not be sent');
@@ -343,7 +464,7 @@ export class Dispatcher {
     const { labels, clock, log } = this.deps;
     const now = clock.now();
     const out = labels.checkin(apId, msg, now);
-    labels.observeWake(msg.labelId, (s) => this.predictor.observe(s, now));
+    labels.observeWake(msg.labelId, (s) => this.observeCheckin(apId, s, now));
     if (out.baseMismatch) this.stats.baseMismatches++;
     if (out.cancelAt) {
       const c = out.cancelAt;
@@ -367,11 +488,24 @@ export class Dispatcher {
       if (mismatch) labels.forceFull(msg.labelId);
       return Promise.resolve(StatusCode.OK);
     }
+    if (msg.status === StatusCode.CANCELLED && this.cancelling.has(msg.transferId)) {
+      // Our own IMAGE_CANCEL of a missed transfer (D35), its result perhaps ahead of the ACK: free, no attempt counted.
+      this.releaseMissed(msg.labelId, msg.transferId);
+      return Promise.resolve(StatusCode.OK);
+    }
     if (msg.status === StatusCode.OK) {
       this.stats.transfersDelivered++;
       const now = clock.now();
       // The label was awake to take the image: a sighting (D19).
-      labels.observeWake(msg.labelId, (s) => this.predictor.observe(s, now));
+      labels.observeWake(msg.labelId, (s) => this.observeCheckin(apId, s, now));
+      if (l.transferAt !== null) {
+        this.stats.holdMsSum += now - l.transferAt;
+        this.stats.holdCount++;
+        const h = this.holdByAp.get(apId) ?? { sum: 0, count: 0 };
+        h.sum += now - l.transferAt;
+        h.count++;
+        this.holdByAp.set(apId, h);
+      }
       if (l.dropTimed && l.transferHash === l.confirmedHash) labels.withdrawn(msg.labelId, msg.transferId);
       else labels.delivered(msg.labelId, msg.transferId, now);
     } else {
@@ -388,11 +522,92 @@ export class Dispatcher {
     return Promise.resolve(StatusCode.OK);
   }
 
+  /** D19: a check-in or result is a sighting for the check-in predictor, unless the label's AP reports its wakes. */
+  private observeCheckin(apId: string, s: WakeState, now: number): void {
+    if (this.reporting.has(apId) && (s.wakeToldMs ?? null) !== null) return;
+    // Seen through an AP without wake reports (it roamed): the reported sleep no longer tells its next wake.
+    s.wakeToldMs = null;
+    this.predictor.observe(s, now);
+  }
+
   /** An AP said hello: it starts with an empty queue, so whatever we had staged there is gone. */
   apRestarted(apId: string): Promise<void> {
     this.deps.labels.apRestarted(apId);
+    this.reporting.delete(apId);
+    this.configureWakeReports(apId);
     this.kick();
     return Promise.resolve();
+  }
+
+  /**
+   * §4.8 Switches the AP's wake reports on when it has capability WAKE_REPORT (D34). Sent on the next turn of the
+   * clock, after the EDGE_HELLO that answers the AP_HELLO (§4.8.1); an AP without the bit is never asked.
+   */
+  private configureWakeReports(apId: string): void {
+    const intervalMs = this.deps.config.wakeReportIntervalMs;
+    const ap = this.deps.aps.get(apId);
+    if (intervalMs <= 0 || !ap || (ap.capabilities & ApCapability.WAKE_REPORT) === 0) return;
+    this.deps.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.deps.gateway
+        .send(apId, { type: 'WAKE_REPORT_CONFIG', intervalMs: Math.min(0xffff, intervalMs) })
+        .then((status) => {
+          if (status === StatusCode.OK) this.reporting.set(apId, { lastReportAt: this.deps.clock.now() });
+          else this.deps.log.warn({ evt: 'ap.wake_report_refused', apId, status }, 'AP refused wake reports');
+        })
+        .catch((err) => this.deps.log.warn({ evt: 'ap.wake_report_failed', apId, err: errorMessage(err) }, 'could not switch wake reports on'));
+    }, 0);
+  }
+
+  /**
+   * §5.6 WAKE_REPORT: each entry is a label's sleep that started agoMs before the report arrived (clocks need not
+   * agree). It teaches the label's next wake window (D35), and a staged transfer its label went back to sleep
+   * without is cancelled, so its slot serves a label that wakes sooner (the label is staged again before its next
+   * window). A short nextWakeS is a deferral (the AP's channel was busy): that label comes back soon, nothing to do.
+   */
+  wakeReport(apId: string, msg: MessageOf<'WAKE_REPORT'>): Promise<void> {
+    const { labels, clock } = this.deps;
+    const now = clock.now();
+    const rep = this.reporting.get(apId);
+    if (!rep) return Promise.resolve();
+    rep.lastReportAt = now;
+    const horizon = this.deps.config.wakeHorizonMs;
+    for (const e of msg.entries) {
+      const sleptAt = now - e.agoMs;
+      const entry = { sleptAt, wokeAt: sleptAt - e.awakeMs, toldMs: e.nextWakeS * 1000 };
+      labels.observeWake(e.labelId, (s) => observeReport(s, this.jitter, entry));
+      this.stats.wakeReportEntries++;
+      const l = labels.get(e.labelId);
+      if (!this.deps.config.wakeCancelMisses || !l || l.transferAp !== apId || l.transferAt === null || entry.wokeAt < l.transferAt) continue;
+      const w = wakeWindow(l, this.jitter);
+      if (!w || w.a - now <= horizon) continue;
+      if (l.transferState === 'staged') this.cancelMiss(apId, l.id, l.transferId!);
+      else if (l.transferState === 'sending') this.missedWhileSending.add(l.id);
+    }
+    this.kick();
+    return Promise.resolve();
+  }
+
+  /** §4.3 IMAGE_CANCEL of a transfer its label missed; once the AP dropped it the label is free again (no attempt counted). */
+  private cancelMiss(apId: string, labelId: string, transferId: number): void {
+    if (this.cancelling.has(transferId)) return;
+    this.cancelling.add(transferId);
+    this.deps.gateway
+      .send(apId, { type: 'IMAGE_CANCEL', transferId })
+      .then((status) => {
+        if (status === StatusCode.OK) this.releaseMissed(labelId, transferId);
+      })
+      .catch(() => undefined)
+      // The AP's TRANSFER_RESULT CANCELLED follows its ACK (§4.3); keep the id a little for it.
+      .finally(() => this.deps.clock.setTimeout(() => this.cancelling.delete(transferId), 60_000));
+  }
+
+  private releaseMissed(labelId: string, transferId: number): void {
+    const l = this.deps.labels.get(labelId);
+    if (!l || l.transferId !== transferId || l.transferState !== 'staged') return;
+    this.stats.missCancels++;
+    this.deps.labels.released(labelId, transferId);
+    this.kick();
   }
 
   // ---- periodic sweep -------------------------------------------------------------------------------

@@ -26,6 +26,11 @@ export interface WakeState {
   wakeIntervalMs: number;
   /** How many spacings confirmed the interval: its uncertainty shrinks with them. */
   wakeSamples: number;
+  /**
+   * §5.6 The sleep the AP told the label at its last reported wake (ms), wakeAt then being that sleep's start; null:
+   * no wake report (the AP lacks capability WAKE_REPORT), and wakeAt is this predictor's (wake-reports.ts).
+   */
+  wakeToldMs?: number | null;
 }
 
 export interface WakePredictorOptions {

@@ -10,7 +10,7 @@ export type TransferState = 'sending' | 'staged' | 'delivered';
 const TRANSFER_STATES = [null, 'sending', 'staged', 'delivered'] as const;
 
 /** Numeric fields in a Float64Array column block (NaN: null): times in epoch ms, and the u32 transfer id. */
-const F64 = ['desiredSince', 'confirmedAt', 'consistentSince', 'lastSeenAt', 'transferAt', 'transferDisplayAt', 'nextAttemptAt', 'nextAt', 'wakeAt', 'wakeIntervalMs', 'transferId'] as const;
+const F64 = ['desiredSince', 'confirmedAt', 'consistentSince', 'lastSeenAt', 'transferAt', 'transferDisplayAt', 'nextAttemptAt', 'nextAt', 'wakeAt', 'wakeIntervalMs', 'transferId', 'wakeToldMs'] as const;
 /** Small integers in an Int32Array column block (NULL_I: null). */
 const I32 = ['labelType', 'dirty', 'priority', 'batteryMv', 'rssi', 'lqi', 'temperatureC', 'wakeReason', 'page', 'attempts', 'alertFlags', 'bits', 'wakeSamples', 'decoders'] as const;
 const NULL_I = -2147483648;
@@ -82,6 +82,8 @@ export class LabelRecord {
   declare wakeAt: number;
   declare wakeIntervalMs: number;
   declare wakeSamples: number;
+  /** §5.6 The sleep told at the last reported wake (wake-reports.ts); null: none. Memory only. */
+  declare wakeToldMs: number | null;
   /** Protocol §5.3 LabelDecoder bits of the last check-in; null: never announced (a label of before §6.6). */
   declare decoders: number | null;
   private declare bits: number;

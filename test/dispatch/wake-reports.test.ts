@@ -1,0 +1,177 @@
+/**
+ * Wake-report staging (protocol §5.6, D34–D35) on injected time: the store-wide jitter is learnt from residuals
+ * (nothing about the simulator's ±10 % assumed), a label's next wake window follows from its last reported sleep, the
+ * staging cost prefers labels that will wake soonest without having woken unseen, and the per-AP selection fills
+ * free slots in ascending cost within the horizon — or stages everything at once when the slots suffice.
+ */
+import { describe, expect, it } from 'vitest';
+import { selectByCost, selectForAp } from '../../src/domain/dispatch/dispatcher.js';
+import { WakeJitter, observeReport, stagingCost, wakeWindow, type CostContext } from '../../src/domain/dispatch/wake-reports.js';
+import type { WakeState } from '../../src/domain/dispatch/wake-predictor.js';
+import type { LabelRecord } from '../../src/domain/labels/label-store.js';
+
+const T0 = Date.UTC(2026, 10, 30, 8, 0);
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+const fresh = (): WakeState => ({ wakeAt: -1, wakeIntervalMs: 0, wakeSamples: 0, wakeToldMs: null });
+
+describe('wake jitter, learnt from report residuals', () => {
+  it('starts from a wide prior and converges to the labels’ real spread (uniform ±7 %)', () => {
+    const j = new WakeJitter();
+    expect(j.lo).toBe(-0.25);
+    expect(j.hi).toBe(0.25);
+    const r = rng(7);
+    // 50 labels, each reported at every wake: sleep told 20 s, actual sleep 20 s × (1 ± 0.07), exchange 15 ms.
+    const states = Array.from({ length: 50 }, fresh);
+    const at = states.map((_, i) => T0 + i * 400);
+    for (let round = 0; round < 40; round++) {
+      states.forEach((s, i) => {
+        const woke = at[i]!;
+        observeReport(s, j, { wokeAt: woke, sleptAt: woke + 15, toldMs: 20_000 });
+        at[i] = woke + 15 + 20_000 * (1 + 0.07 * (2 * r() - 1));
+      });
+    }
+    expect(j.samples).toBe(50 * 39);
+    expect(j.lo).toBeGreaterThan(-0.075);
+    expect(j.lo).toBeLessThan(-0.06);
+    expect(j.hi).toBeLessThan(0.075);
+    expect(j.hi).toBeGreaterThan(0.06);
+    expect(j.nominalToldMs).toBe(20_000);
+  });
+
+  it('ignores a residual that spans a lost report (two sleeps)', () => {
+    const j = new WakeJitter();
+    const s = fresh();
+    observeReport(s, j, { wokeAt: T0, sleptAt: T0 + 10, toldMs: 30_000 });
+    observeReport(s, j, { wokeAt: T0 + 60_000, sleptAt: T0 + 60_010, toldMs: 30_000 });
+    expect(j.samples).toBe(0);
+    // The state holds the newest sleep all the same.
+    expect(s.wakeAt).toBe(T0 + 60_010);
+    expect(wakeWindow(s, j)).toEqual({ a: T0 + 60_010 + 30_000 * 0.75, b: T0 + 60_010 + 30_000 * 1.25 });
+  });
+
+  it('a label without a report has no window', () => {
+    expect(wakeWindow(fresh(), new WakeJitter())).toBeNull();
+  });
+});
+
+describe('staging cost', () => {
+  const ctx = (over: Partial<CostContext> = {}): CostContext => ({
+    now: T0,
+    knownUntil: T0,
+    stageLatencyMs: 200,
+    missCostMs: 1_200,
+    unknownMs: 15_000,
+    staleAfterMs: 5_000,
+    ...over,
+  });
+
+  it('before the window: the wait to its middle', () => {
+    expect(stagingCost({ a: T0 + 10_000, b: T0 + 16_000 }, ctx())).toBe(13_000);
+  });
+
+  it('inside the window, not reported awake: later in the window is better, until it may have woken unseen', () => {
+    const w = { a: T0 - 5_000, b: T0 + 1_000 };
+    const late = stagingCost(w, ctx());
+    const early = stagingCost({ a: T0 - 1_000, b: T0 + 5_000 }, ctx());
+    expect(late).toBeLessThan(early);
+    expect(late).toBeLessThan(1_000);
+    // The AP's last report is 900 ms old: the label may have woken since, and a miss costs slot time.
+    const stale = stagingCost(w, ctx({ knownUntil: T0 - 900 }));
+    expect(stale).toBeGreaterThan(late);
+  });
+
+  it('a window that closed without a report: woken unseen (Infinity), later unknown', () => {
+    expect(stagingCost({ a: T0 - 6_000, b: T0 - 500 }, ctx())).toBe(Infinity);
+    expect(stagingCost({ a: T0 - 16_000, b: T0 - 10_000 }, ctx())).toBe(15_000);
+    expect(stagingCost(null, ctx())).toBe(15_000);
+  });
+});
+
+/** The fields the selection reads, as a label record would hold them. */
+function label(id: number, over: Partial<LabelRecord> = {}): Readonly<LabelRecord> {
+  return {
+    id: `L${id}`,
+    transferState: null,
+    needsSend: true,
+    labelType: 3,
+    dropTimed: false,
+    desiredHash: 'bbbbbbbbbbbbbbbb',
+    confirmedHash: 'aaaaaaaaaaaaaaaa',
+    nextHash: null,
+    nextAt: null,
+    nextAttemptAt: 0,
+    priority: 2,
+    desiredSince: T0 - 1_000,
+    ...over,
+  } as unknown as Readonly<LabelRecord>;
+}
+
+describe('selection by cost (an AP with wake reports)', () => {
+  const costs = new Map<string, number>();
+  // One transfer already on the AP: the horizon applies (an idle AP takes the cheapest anyway, below).
+  const cost = { of: (l: Readonly<LabelRecord>) => costs.get(l.id) ?? 15_000, horizonMs: 4_000, busy: 1 };
+  const base = { now: T0, timedDisplay: true, stageAt: (_l: unknown, t: number) => t, wakeKey: (_l: unknown, t: number) => t, cost };
+
+  it('fills the free slots in ascending cost, holds labels beyond the horizon and says when to look again', () => {
+    costs.clear();
+    const work = Array.from({ length: 10 }, (_, i) => label(i));
+    [9_000, 300, 2_500, Infinity, 800, 3_900, 4_100, 15_000, 1_200, 6_000].forEach((c, i) => costs.set(`L${i}`, c));
+    const r = selectForAp(work, { ...base, free: 4 });
+    expect(r.picks.map((p) => p.label.id)).toEqual(['L1', 'L4', 'L8', 'L2']);
+    expect(r.held).toBe(6);
+    // L6 enters the horizon first (100 ms), and the label that woke unseen is looked at within 500 ms.
+    expect(r.nextAt).toBe(T0 + 100);
+  });
+
+  it('keeps free slots free rather than give them to labels that wake late', () => {
+    costs.clear();
+    const work = Array.from({ length: 6 }, (_, i) => label(i));
+    [300, 9_000, 12_000, 20_000, 8_000, 7_000].forEach((c, i) => costs.set(`L${i}`, c));
+    const r = selectForAp(work, { ...base, free: 5 });
+    expect(r.picks.map((p) => p.label.id)).toEqual(['L0']);
+    expect(r.nextAt).toBe(T0 + 3_000);
+  });
+
+  it('stages everything at once when the free slots suffice (a small change: latency first)', () => {
+    costs.clear();
+    const work = Array.from({ length: 3 }, (_, i) => label(i));
+    const r = selectForAp(work, { ...base, free: 3 });
+    expect(r.picks).toHaveLength(3);
+  });
+
+  it('an urgent timed picture (cost −1) goes first', () => {
+    costs.clear();
+    const work = [label(0), label(1), label(2, { needsSend: false, confirmedHash: 'bbbbbbbbbbbbbbbb', nextHash: 'cccccccccccccccc', nextAt: T0 + 50_000 })];
+    costs.set('L0', 500);
+    costs.set('L1', 600);
+    costs.set('L2', -1);
+    const r = selectForAp(work, { ...base, free: 2 });
+    expect(r.picks.map((p) => [p.label.id, p.mode])).toEqual([
+      ['L2', 'timed'],
+      ['L0', 'now'],
+    ]);
+  });
+
+  it('selectByCost alone: nothing eligible while the AP is busy, nothing picked', () => {
+    const r = selectByCost([{ l: label(1), mode: 'now' }], 3, T0, { of: () => 10_000, horizonMs: 4_000, busy: 2 });
+    expect(r.picks).toEqual([]);
+    expect(r.held).toBe(1);
+    expect(r.nextAt).toBe(T0 + 6_000);
+  });
+
+  it('an idle AP never waits for the horizon: the cheapest go at once (a wrong prediction never stalls the store)', () => {
+    const r = selectByCost(
+      [5, 1, 2, 3].map((i) => ({ l: label(i), mode: 'now' as const })),
+      2,
+      T0,
+      { of: (l) => (l.id === 'L1' ? Infinity : Number(l.id.slice(1)) * 10_000), horizonMs: 4_000, busy: 0 },
+    );
+    expect(r.picks.map((p) => p.label.id)).toEqual(['L2', 'L3']);
+  });
+});
