@@ -18,6 +18,7 @@ import { buildLabelContent, type BuiltContent } from './content-builder.js';
 import type { ImageStore } from './image-store.js';
 import type { LabelStore } from './label-store.js';
 import { changePriority } from './change-priority.js';
+import { nextBoundary } from './next-boundary.js';
 
 /** What the edge needs of a renderer (src/domain/rendering/label-renderer.ts implements it). */
 export interface Renderer {
@@ -297,20 +298,4 @@ export class LabelPlanner {
       for (const { gtin } of gtins) await this.deps.labels.markDirtyTx(tx, gtin);
     });
   }
-}
-
-/**
- * The next future price or promotion boundary after `now`, or null. Asked after every planner pass, i.e. between
- * intake ticks, so it must not scan: `valid_from > updated_at` names the partial index `prices_ahead` (only prices
- * announced ahead can lie in the future; migration 9, docs/decisions.md D43), the promotion times have their own.
- */
-async function nextBoundary(db: Database, now: number): Promise<number | null> {
-  const row = await db.get<{ at: number | null }>(
-    `SELECT min(at) AS at FROM (
-       SELECT min(valid_from) AS at FROM prices WHERE valid_from > ?1 AND valid_from > updated_at
-       UNION ALL SELECT min(start_at) FROM promotions WHERE start_at > ?1
-       UNION ALL SELECT min(end_at) FROM promotions WHERE end_at > ?1)`,
-    { 1: now } as unknown as Record<string, number>,
-  );
-  return row?.at ?? null;
 }
