@@ -54,7 +54,7 @@ export class Database {
     readonly file: string,
   ) {}
 
-  static async open(file: string, opts: { durability?: 'normal' | 'full'; maxBytes?: number; checkpoints?: 'background' | 'in-commit'; walCatchUpFrames?: number } = {}): Promise<Database> {
+  static async open(file: string, opts: { durability?: 'normal' | 'full'; maxBytes?: number; checkpoints?: 'background' | 'in-commit'; walCatchUpFrames?: number; walCommitsPerPass?: number } = {}): Promise<Database> {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
       const d = new sqlite3.Database(file, (err) => (err ? reject(wrap(err, 'open')) : resolve(d)));
@@ -77,6 +77,7 @@ export class Database {
     if (file !== ':memory:' && mode === 'wal' && opts.checkpoints !== 'in-commit') {
       db.checkpointer = await WalCheckpointer.open(file, {
         catchUpFrames: opts.walCatchUpFrames ?? CATCH_UP_FRAMES,
+        ...(opts.walCommitsPerPass ? { commitsPerPass: opts.walCommitsPerPass } : {}),
         // Between two transactions, with no writer active, a checkpoint copies every frame left, so the next
         // writer restarts the WAL from its beginning.
         requestCatchUp: () => db.enqueue(() => direct.exec('PRAGMA wal_checkpoint(PASSIVE)')).catch(() => undefined),

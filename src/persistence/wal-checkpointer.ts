@@ -35,15 +35,20 @@ export class WalCheckpointer {
   private closed = false;
   /** A catch-up is queued in the owner: no background pass meanwhile (it would hold the checkpoint lock). */
   private catchingUp = false;
+  /** Commits since the last pass was started. */
+  private commits = 0;
   readonly stats: CheckpointStats = { passes: 0, catchUps: 0, lastLogFrames: 0 };
 
   private constructor(
     private readonly db: sqlite3.Database,
-    private readonly opts: { catchUpFrames: number; requestCatchUp: () => Promise<void> },
+    private readonly opts: { catchUpFrames: number; requestCatchUp: () => Promise<void>; commitsPerPass: number },
   ) {}
 
   /** Opens the checkpointing connection; null when it cannot be opened (the owner then keeps autocheckpoint). */
-  static async open(file: string, opts: { catchUpFrames: number; requestCatchUp: () => Promise<void>; journalSizeLimit?: number }): Promise<WalCheckpointer | null> {
+  static async open(
+    file: string,
+    opts: { catchUpFrames: number; requestCatchUp: () => Promise<void>; journalSizeLimit?: number; commitsPerPass?: number },
+  ): Promise<WalCheckpointer | null> {
     const db = await new Promise<sqlite3.Database | null>((resolve) => {
       const d = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (err) => resolve(err ? null : d));
     });
@@ -56,12 +61,18 @@ export class WalCheckpointer {
       await new Promise<void>((resolve) => db.close(() => resolve()));
       return null;
     }
-    return new WalCheckpointer(db, opts);
+    return new WalCheckpointer(db, { catchUpFrames: opts.catchUpFrames, requestCatchUp: opts.requestCatchUp, commitsPerPass: opts.commitsPerPass ?? 16 });
   }
 
-  /** After a commit: start a pass, or one more after the running one. Never waits and never throws. */
+  /**
+   * After a commit. Every `commitsPerPass` commits (16: a pass that copies pages syncs both files, like
+   * sqlite's own checkpoint every ~1,000 pages; one per small commit of an idle store would only add syncs), start
+   * a pass, or one more after the running one. Never waits and never throws.
+   */
   kick(): void {
     if (this.closed) return;
+    if (++this.commits < this.opts.commitsPerPass) return;
+    this.commits = 0;
     if (this.pass || this.catchingUp) {
       this.again = true;
       return;
@@ -91,6 +102,7 @@ export class WalCheckpointer {
   private next(): void {
     if (!this.again) return;
     this.again = false;
+    this.commits = this.opts.commitsPerPass;
     this.kick();
   }
 
