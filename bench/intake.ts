@@ -70,8 +70,8 @@ function freePort(): Promise<number> {
 }
 
 /** CPU seconds of a process so far (Linux /proc; USER_HZ is 100 on every Linux ABI). */
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuSecondsOf(pid: number, thread?: number): number {
+  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -104,9 +104,37 @@ writeFileSync(
   }),
 );
 const api = `http://127.0.0.1:${httpPort}`;
-// Default log level (info: one line per event, as in a store), written to a pipe that is drained.
-const edge: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_EDGE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(here, '..', 'src', 'cli', 'main.js'), 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-edge.stdout?.resume();
+// Default log level (info: one line per commit, as in a store), written to a pipe that is read. BENCH_EDGE_MAIN runs
+// another build of the edge (a before/after comparison with the same driver); BENCH_EDGE_NODE_ARGS e.g. --cpu-prof.
+const edgeMain = process.env.BENCH_EDGE_MAIN ?? join(here, '..', 'src', 'cli', 'main.js');
+const edge: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_EDGE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), edgeMain, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The edge logs one `intake.committed` line per group-commit tick (D20) with its duration: kept per phase, so a
+// latency figure comes with the tick lengths behind it.
+let ticks: { ms: number; events: number }[] = [];
+{
+  let rest = '';
+  edge.stdout?.setEncoding('utf8');
+  edge.stdout?.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('"intake.committed"')) continue;
+      try {
+        const o = JSON.parse(line) as { ms?: number; events?: number; deadLetters?: number };
+        ticks.push({ ms: o.ms ?? 0, events: (o.events ?? 0) + (o.deadLetters ?? 0) });
+      } catch {
+        // not a log line of ours
+      }
+    }
+  });
+}
+/** Tick lengths since the last call (ms), for the phase that just ended. */
+function tickStats(): Record<string, number> {
+  const t = ticks;
+  ticks = [];
+  const ms = t.map((x) => x.ms).sort((a, b) => a - b);
+  return { ticks: t.length, tick_ms_p50: pct(ms, 0.5), tick_ms_p99: pct(ms, 0.99), tick_ms_max: ms[ms.length - 1] ?? 0, events_per_tick_mean: t.length ? +(t.reduce((a, x) => a + x.events, 0) / t.length).toFixed(1) : 0 };
+}
 const cleanup = () => {
   edge.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
@@ -126,6 +154,7 @@ const publish = (p: number, body: string) => clients[p]!.publishAsync(`${ROOT}/i
 
 // Warm-up: the edge's code paths, JIT and sqlite caches.
 await Promise.all(clients.map((_, p) => Promise.all(Array.from({ length: 50 }, (_x, i) => publish(p, priceEvent('warm', p, i))))));
+tickStats();
 
 // ---- 1. durable events/s, closed loop ------------------------------------------------------------------------
 let acked = 0;
@@ -135,7 +164,8 @@ let p99 = 0;
   const perPublisher = Math.ceil(EVENTS / PUBLISHERS);
   // The payloads are made before the clock starts: the publishers' JSON is not the edge's work.
   const payloads = clients.map((_, p) => Array.from({ length: perPublisher }, (_x, i) => priceEvent('tput', p, i)));
-  const [edgeCpu0, ownCpu0] = [cpuSecondsOf(edge.pid!), ownCpuSeconds()];
+  // The main thread's share too: it runs MQTT, JSON, zod and the ticks' JavaScript; sqlite runs on the thread pool.
+  const [edgeCpu0, mainCpu0, ownCpu0] = [cpuSecondsOf(edge.pid!), cpuSecondsOf(edge.pid!, edge.pid!), ownCpuSeconds()];
   const t0 = performance.now();
   await Promise.all(
     clients.map(async (_, p) => {
@@ -151,7 +181,7 @@ let p99 = 0;
     }),
   );
   const s = (performance.now() - t0) / 1000;
-  const [edgeCpu, ownCpu] = [cpuSecondsOf(edge.pid!) - edgeCpu0, ownCpuSeconds() - ownCpu0];
+  const [edgeCpu, mainCpu, ownCpu] = [cpuSecondsOf(edge.pid!) - edgeCpu0, cpuSecondsOf(edge.pid!, edge.pid!) - mainCpu0, ownCpuSeconds() - ownCpu0];
   tput = acked / s;
   const metrics = await (await fetch(`${api}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
   const m = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
@@ -167,6 +197,9 @@ let p99 = 0;
     // CPU per event: what the figure above costs, whatever else the machine runs (events/s is shared-CPU bound).
     edge_cpu_us_per_event: Math.round((edgeCpu / acked) * 1e6),
     edge_cpu_cores: +(edgeCpu / s).toFixed(2),
+    // The bottleneck on two cores: the edge's main thread (one core at most).
+    edge_main_thread_cpu_us_per_event: Math.round((mainCpu / acked) * 1e6),
+    edge_main_thread_cores: +(mainCpu / s).toFixed(2),
     // What one whole core would sustain at that cost (a projection, not a measurement: the machine is shared).
     edge_events_per_cpu_s: Math.round(acked / edgeCpu),
     publishers_cpu_us_per_event: Math.round((ownCpu / acked) * 1e6),
@@ -174,6 +207,7 @@ let p99 = 0;
     commits: m('esl_edge_intake_commits'),
     events_per_commit_mean: +(m('esl_edge_intake_events_committed') / m('esl_edge_intake_commits')).toFixed(1),
     events_per_commit_max: m('esl_edge_intake_max_events_per_commit'),
+    ...tickStats(),
   });
 }
 
@@ -221,6 +255,7 @@ let p99 = 0;
     ok: p99 <= 25 && failed === 0,
     max: +lat[lat.length - 1]!.toFixed(2),
     load_avg_1m: +loadavg()[0]!.toFixed(1),
+    ...tickStats(),
   });
   acked += lat.length;
 }

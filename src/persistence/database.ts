@@ -1,5 +1,6 @@
 /**
- * The store's state lives in one sqlite file (docs/decisions.md D3). This is the only module that touches the
+ * The store's state lives in one sqlite file (docs/decisions.md D3). This module (with its WAL checkpointer,
+ * wal-checkpointer.ts, D44) is the only one that touches the
  * `sqlite3` package, so it can be swapped without touching the domain.
  *
  * sqlite3 gives one connection with callbacks; concurrent async transactions on one connection would interleave
@@ -15,6 +16,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EdgeError, EdgeErrorCode } from '../core/errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { WalCheckpointer, type CheckpointStats } from './wal-checkpointer.js';
+
+/** Frames (pages) the WAL may hold before a checkpoint runs inside the queue to let it restart: 16 MiB of 4 KiB pages. */
+const CATCH_UP_FRAMES = 4096;
 
 export type SqlValue = string | number | bigint | Buffer | Uint8Array | null;
 export type Params = SqlValue[] | Record<string, SqlValue>;
@@ -41,13 +46,15 @@ export interface PreparedStatement {
 export class Database {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Checkpoints off the commit path (D44); null: sqlite's autocheckpoint inside the COMMIT (e.g. ':memory:'). */
+  private checkpointer: WalCheckpointer | null = null;
 
   private constructor(
     private readonly db: sqlite3.Database,
     readonly file: string,
   ) {}
 
-  static async open(file: string, opts: { durability?: 'normal' | 'full'; maxBytes?: number } = {}): Promise<Database> {
+  static async open(file: string, opts: { durability?: 'normal' | 'full'; maxBytes?: number; checkpoints?: 'background' | 'in-commit'; walCatchUpFrames?: number; walCommitsPerPass?: number } = {}): Promise<Database> {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
       const d = new sqlite3.Database(file, (err) => (err ? reject(wrap(err, 'open')) : resolve(d)));
@@ -66,7 +73,30 @@ export class Database {
       await direct.exec(`PRAGMA journal_size_limit = ${16 * 1024 * 1024}`);
     }
     await db.migrate();
+    const mode = (await direct.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode;
+    // Opt-in until measured on a quiet machine and through the crash tests (D44): sqlite's own checkpoint by default.
+    if (file !== ':memory:' && mode === 'wal' && opts.checkpoints === 'background') {
+      db.checkpointer = await WalCheckpointer.open(file, {
+        catchUpFrames: opts.walCatchUpFrames ?? CATCH_UP_FRAMES,
+        ...(opts.walCommitsPerPass ? { commitsPerPass: opts.walCommitsPerPass } : {}),
+        // Between two transactions, with no writer active, a checkpoint copies every frame left, so the next
+        // writer restarts the WAL from its beginning.
+        requestCatchUp: () => db.enqueue(() => direct.exec('PRAGMA wal_checkpoint(PASSIVE)')).catch(() => undefined),
+        ...(opts.maxBytes ? { journalSizeLimit: 16 * 1024 * 1024 } : {}),
+      });
+      if (db.checkpointer) await direct.exec('PRAGMA wal_autocheckpoint = 0');
+    }
     return db;
+  }
+
+  /** Background checkpoints so far (bench, tests); null when sqlite checkpoints inside the commits. */
+  get checkpointStats(): Readonly<CheckpointStats> | null {
+    return this.checkpointer?.stats ?? null;
+  }
+
+  /** Resolves when no background checkpoint is running or asked for (tests). */
+  async checkpointsIdle(): Promise<void> {
+    await this.checkpointer?.idle();
   }
 
   private async migrate(): Promise<void> {
@@ -123,6 +153,7 @@ export class Database {
         await tx.exec('ROLLBACK').catch(() => undefined);
         throw err;
       }
+      this.checkpointer?.kick();
       // In commit order and synchronously, so memory never sees a later transaction's effect before this one's.
       for (const hook of hooks) hook();
       return result;
@@ -137,13 +168,18 @@ export class Database {
     return this.enqueue(() => this.direct().all<T>(sql, params));
   }
   run(sql: string, params?: Params): Promise<{ changes: number; lastID: number }> {
-    return this.enqueue(() => this.direct().run(sql, params));
+    return this.enqueue(async () => {
+      const r = await this.direct().run(sql, params);
+      this.checkpointer?.kick();
+      return r;
+    });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.queue.catch(() => undefined);
+    await this.checkpointer?.close();
     await new Promise<void>((resolve) => this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)', () => resolve()));
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
   }

@@ -230,4 +230,14 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX labels_to_drop;
   DROP INDEX labels_to_stage;
   `,
+  `
+  -- The planner asks for the next future price or promotion boundary after every pass (label-planner.ts). Without
+  -- these it scanned every price row while holding the one database queue: ~20 ms at 130,000 prices, twice per
+  -- pass, so each intake tick behind it waited as long (docs/decisions.md D43). Only prices announced ahead
+  -- (valid from after they arrived) can be a future boundary, so only they are indexed: an immediate price, the
+  -- common case, costs intake no extra index write.
+  CREATE INDEX prices_ahead ON prices(valid_from) WHERE valid_from > updated_at;
+  CREATE INDEX promotions_start ON promotions(start_at);
+  CREATE INDEX promotions_end ON promotions(end_at);
+  `,
 ];

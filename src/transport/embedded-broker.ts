@@ -88,6 +88,18 @@ export async function startEmbeddedBroker(opts: {
   });
   let eventHandler: InboundEventHandler | null = null;
   const eventPrefix = `${root}/in/`;
+  /**
+   * Event topics a client was already allowed to publish to (route and ACL), per connection: a publisher sends
+   * thousands of events to the same few topics, and the verdict depends only on its principal and the topic
+   * (docs/decisions.md D43). Only positive verdicts are kept, at most one per event type.
+   */
+  const allowedEventTopics = new WeakMap<Client, Set<string>>();
+  /**
+   * PUBLISH packets the intake committed (D5): their content now lives in sqlite, and no client but the edge may
+   * subscribe to R/in/# (mqtt-acl.ts), which with the embedded broker it does not. So aedes' fan-out of them
+   * (offline queues, the topic trie, the emitter — a tenth of the edge's CPU per event) is skipped; see `publish`.
+   */
+  const consumed = new WeakSet<object>();
   const refuse = (client: Client | null, topic: string, reason: string, label: string): Error => {
     refused.inc({ reason: label });
     log.warn({ evt: 'mqtt.publish_refused', username: auth.principalOf(client)?.username ?? null, clientId: client?.id ?? null, topic: topic.slice(0, 200), reason }, 'publish refused; connection closed');
@@ -107,6 +119,11 @@ export async function startEmbeddedBroker(opts: {
     authorizePublish(client, packet, callback) {
       const p = auth.principalOf(client);
       if (!p) return callback(new Error('not authenticated'));
+      const known = client ? allowedEventTopics.get(client) : undefined;
+      if (known?.has(packet.topic) && eventHandler && (!packet.payload || packet.payload.length <= opts.maxPacketBytes)) {
+        // The same checks as below passed for this client and topic before; only the payload size is per packet.
+        return commitEvent(packet, p.username, callback);
+      }
       const route = routePublish(p, root, packet.topic);
       if (!route.ok) return callback(refuse(client, packet.topic, route.reason, 'topic'));
       if (packet.payload && packet.payload.length > opts.maxPacketBytes) {
@@ -127,13 +144,12 @@ export async function startEmbeddedBroker(opts: {
       }
       if (packet.topic.startsWith(eventPrefix) && p.role !== 'edge') {
         if (!eventHandler) return callback(new Error('event intake not ready'));
-        // Refusing (error) closes the connection without PUBACK, so the publisher sends again: used only when
-        // the commit itself failed. Invalid events are committed as dead letters and acknowledged.
-        eventHandler(packet.topic, packet.payload as Buffer, { username: p.username }).then(
-          () => callback(null),
-          (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
-        );
-        return;
+        if (client && route.route === 'event') {
+          let set = allowedEventTopics.get(client);
+          if (!set) allowedEventTopics.set(client, (set = new Set()));
+          set.add(packet.topic);
+        }
+        return commitEvent(packet, p.username, callback);
       }
       callback(null);
     },
@@ -160,6 +176,27 @@ export async function startEmbeddedBroker(opts: {
       return p && maySubscribe(p, root, packet.topic) ? packet : null;
     },
   });
+  function commitEvent(packet: { topic: string; payload: Buffer | string }, username: string, callback: (error: Error | null) => void): void {
+    // Refusing (error) closes the connection without PUBACK, so the publisher sends again: used only when the
+    // commit itself failed. Invalid events are committed as dead letters and acknowledged.
+    eventHandler!(packet.topic, packet.payload as Buffer, { username }).then(
+      () => {
+        consumed.add(packet);
+        callback(null);
+      },
+      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+  // aedes calls publish() for an authorised PUBLISH right after writing its PUBACK (QoS 1), with the very packet
+  // authorizePublish saw. For a committed event that is the end of it (see `consumed`); everything else — AP
+  // frames, requests, the edge's own messages — goes through aedes unchanged.
+  // (aedes' typings name only publish(packet, done); its handlers call publish(packet, client, done).)
+  type AedesPublish = (packet: object, client: unknown, done?: (error?: Error) => void) => void;
+  const publish = (broker.publish as unknown as AedesPublish).bind(broker);
+  (broker as unknown as { publish: AedesPublish }).publish = (packet, client, done) => {
+    if (typeof client !== 'function' && consumed.delete(packet)) return done?.();
+    publish(packet, client, done);
+  };
   broker.on('clientError', (client, err) => log.debug({ evt: 'mqtt.client_error', clientId: client?.id, err: err.message }, 'mqtt client error'));
 
   const listeners = await startBrokerListeners({

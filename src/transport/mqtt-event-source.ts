@@ -73,14 +73,15 @@ export class MqttEventSource {
     }
     const result = await this.intake.ingest(payload, { channel: 'mqtt', topic, expectedType });
     const replyTopic = responseTopic ?? result.replyTo;
+    if (!replyTopic) return;
     const replyPrefix = replyPrefixFor(this.root, publisher);
-    if (replyTopic && replyTopicWithin(replyTopic, replyPrefix)) {
+    if (replyTopicWithin(replyTopic, replyPrefix)) {
       // Not awaited: inside MQTT.js's handleMessage no further packet (so not the PUBACK of this reply) is read
       // until the callback runs — awaiting here would stall the session after the first event.
       this.client
         .publishAsync(replyTopic, JSON.stringify(result.reply), { qos: 1 })
         .catch((err: unknown) => this.opts.log.warn({ evt: 'intake.reply_failed', replyTopic, err: errorMessage(err) }, 'reply not sent'));
-    } else if (replyTopic) {
+    } else {
       this.opts.log.warn(
         { evt: 'intake.reply_refused', code: 'REPLY_TO_FOREIGN', replyTopic: replyTopic.slice(0, 256), allowed: replyPrefix, publisher: publisher ?? null, status: result.reply.status },
         'reply topic outside the publisher\'s reply namespace; event processed, reply withheld',

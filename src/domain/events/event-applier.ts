@@ -40,12 +40,17 @@ export class EventApplier {
 
   /** Applies the tick's events in one go; the outcomes are in the order of `events`. */
   async applyTick(events: readonly TickEvent[]): Promise<EventOutcome[]> {
-    const known = new Set((await this.tx.all<{ id: string }>(`SELECT id FROM events WHERE id ${IN_SET}`, [JSON.stringify(tickIds(events))])).map((r) => r.id));
-    const seen = new Map(
-      (await this.tx.all<{ entity: string; version: number }>(`SELECT entity, version FROM entity_versions WHERE entity ${IN_SET}`, [JSON.stringify(tickEntities(events))])).map(
-        (r) => [r.entity, r.version] as const,
-      ),
-    );
+    // The tick's known ids and its entities' versions in one statement: one round trip less per tick (D43).
+    const known = new Set<string>();
+    const seen = new Map<string, number>();
+    for (const r of await this.tx.all<{ version: number | null; key: string }>(
+      `SELECT NULL AS version, id AS key FROM events WHERE id IN (SELECT value FROM json_each(?1))
+       UNION ALL SELECT version, entity FROM entity_versions WHERE entity IN (SELECT value FROM json_each(?2))`,
+      { 1: JSON.stringify(tickIds(events)), 2: JSON.stringify(tickEntities(events)) } as unknown as Record<string, string>,
+    )) {
+      if (r.version === null) known.add(r.key);
+      else seen.set(r.key, r.version);
+    }
     const plan = planTick(events, known, seen);
     if (plan.eventRows.length > 0) {
       await this.tx.run(

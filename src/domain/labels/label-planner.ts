@@ -18,6 +18,7 @@ import { buildLabelContent, type BuiltContent } from './content-builder.js';
 import type { ImageStore } from './image-store.js';
 import type { LabelStore } from './label-store.js';
 import { changePriority } from './change-priority.js';
+import { nextBoundary } from './next-boundary.js';
 
 /** What the edge needs of a renderer (src/domain/rendering/label-renderer.ts implements it). */
 export interface Renderer {
@@ -206,17 +207,10 @@ export class LabelPlanner {
   private async scheduleNextBoundary(): Promise<void> {
     const { db, clock } = this.deps;
     const now = clock.now();
-    const row = await db.get<{ at: number | null }>(
-      `SELECT min(at) AS at FROM (
-         SELECT min(valid_from) AS at FROM prices WHERE valid_from > ?1
-         UNION ALL SELECT min(start_at) FROM promotions WHERE start_at > ?1
-         UNION ALL SELECT min(end_at) FROM promotions WHERE end_at > ?1)`,
-      { 1: now } as unknown as Record<string, number>,
-    );
+    const at = await nextBoundary(db, now);
     if (this.boundaryTimer) this.deps.clock.clearTimeout(this.boundaryTimer);
     this.boundaryTimer = null;
-    if (row?.at === null || row?.at === undefined || this.stopped) return;
-    const at = row.at;
+    if (at === null || this.stopped) return;
     const lead = this.deps.prestageLeadMs ?? 0;
     if (lead > 0 && at - lead > now) {
       // Wake when the boundary enters the pre-staging window; the pass then pre-renders and re-arms for `at`.
@@ -240,14 +234,7 @@ export class LabelPlanner {
     if (lead <= 0) return 0;
     const { db, clock } = this.deps;
     const now = clock.now();
-    const next = await db.get<{ at: number | null }>(
-      `SELECT min(at) AS at FROM (
-         SELECT min(valid_from) AS at FROM prices WHERE valid_from > ?1
-         UNION ALL SELECT min(start_at) FROM promotions WHERE start_at > ?1
-         UNION ALL SELECT min(end_at) FROM promotions WHERE end_at > ?1)`,
-      { 1: now } as unknown as Record<string, number>,
-    );
-    const at = next?.at;
+    const at = await nextBoundary(db, now);
     if (at === null || at === undefined || at - now > lead) return 0;
     let failed = 0;
     // The products the boundary changes (catalogue), then their labels (the store): each rendered once per boundary.

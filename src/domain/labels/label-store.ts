@@ -174,10 +174,12 @@ export class LabelStore {
    */
   async markDirtyManyTx(tx: Tx, gtins: readonly string[], labelIds: readonly string[]): Promise<void> {
     if (gtins.length === 0 && labelIds.length === 0) return;
-    await tx.run('UPDATE labels SET dirty = dirty + 1 WHERE gtin IN (SELECT value FROM json_each(?)) OR label_id IN (SELECT value FROM json_each(?))', [
-      JSON.stringify(gtins),
-      JSON.stringify(labelIds),
-    ]);
+    // Which labels show these products is known here, in memory (bindings are written durably and in queue order,
+    // so memory equals the table at the start of the caller's transaction): the rows are updated by primary key,
+    // and a tick whose products have no labels writes nothing (D43). A label (re)bound in this tick is in labelIds.
+    const ids = new Set(labelIds);
+    for (const g of gtins) for (const l of this.labelsOf(g)) ids.add(l.id);
+    if (ids.size > 0) await tx.run('UPDATE labels SET dirty = dirty + 1 WHERE label_id IN (SELECT value FROM json_each(?))', [JSON.stringify([...ids])]);
     tx.onCommit(() => {
       const marked = new Set<LabelRecord>();
       for (const g of gtins) for (const l of this.labelsOf(g)) marked.add(l);

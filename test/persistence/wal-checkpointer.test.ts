@@ -1,0 +1,69 @@
+/**
+ * WAL checkpoints off the commit path (docs/decisions.md D44), on a real sqlite file: the owning connection never
+ * checkpoints inside a COMMIT, a second connection copies committed pages into the database file in the
+ * background, the WAL stays bounded while transactions keep coming, and everything committed is there after a
+ * reopen. (No timing is asserted: how much shorter ticks get is measured in bench/intake.)
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Database } from '../../src/persistence/database.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const ROWS_PER_TX = 300;
+const row = (t: number, i: number) => [`wal-${t}-${i}`, 'x'.repeat(900)];
+
+async function writeTx(db: Database, t: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.run(`INSERT INTO dead_letters (received_at, channel, code, reason) SELECT 1, 'test', value->>0, value->>1 FROM json_each(?)`, [
+      JSON.stringify(Array.from({ length: ROWS_PER_TX }, (_, i) => row(t, i))),
+    ]);
+  });
+}
+
+describe('WAL checkpointer', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let file: string;
+  beforeEach(() => {
+    tmp = tempDir();
+    file = join(tmp.dir, 'store.db');
+  });
+  afterEach(() => tmp.remove());
+
+  it('turns sqlite\'s in-commit checkpoint off and copies commits into the database file in the background', async () => {
+    const db = await Database.open(file, { checkpoints: 'background' });
+    expect(await db.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')).toEqual({ wal_autocheckpoint: 0 });
+    await db.checkpointsIdle();
+    const before = statSync(file).size;
+    for (let t = 0; t < 20; t++) await writeTx(db, t);
+    await db.checkpointsIdle();
+    // Only a checkpoint writes the main file; nothing else did here (a pass runs every 16 commits).
+    expect(statSync(file).size).toBeGreaterThan(before + 16 * ROWS_PER_TX * 900);
+    expect(db.checkpointStats!.passes).toBeGreaterThan(0);
+    await db.close();
+
+    // The default (D44: opt-in for now) is sqlite's own checkpoint inside the commit.
+    const inCommit = await Database.open(join(tmp.dir, 'other.db'));
+    expect(await inCommit.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')).toEqual({ wal_autocheckpoint: 1000 });
+    expect(inCommit.checkpointStats).toBeNull();
+    await inCommit.close();
+  });
+
+  it('keeps the WAL bounded while commits keep coming, and loses nothing', async () => {
+    const catchUpFrames = 200;
+    const db = await Database.open(file, { checkpoints: 'background', walCatchUpFrames: catchUpFrames, walCommitsPerPass: 1 });
+    const txs = 60;
+    for (let t = 0; t < txs; t++) await writeTx(db, t);
+    await db.checkpointsIdle();
+    // ~75 pages per transaction, ~4,500 in all: without restarts the WAL would hold every one of them.
+    const walPages = statSync(`${file}-wal`).size / 4096;
+    expect(walPages).toBeLessThan((txs * ROWS_PER_TX * 900) / 4096 / 3);
+    await db.close();
+    expect(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0).toBe(0);
+
+    const again = await Database.open(file);
+    expect(await again.get<{ n: number }>('SELECT count(*) AS n FROM dead_letters')).toEqual({ n: txs * ROWS_PER_TX });
+    expect(await again.get<{ integrity_check: string }>('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
+    await again.close();
+  });
+});
