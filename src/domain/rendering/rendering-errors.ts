@@ -34,7 +34,9 @@ export type RenderErrorCode =
   | 'LAYOUT_OVERFLOW'
   /** Planes or a pixel buffer of the wrong size or colours for the label type. */
   | 'PLANES_INVALID'
-  | 'PNG_INVALID';
+  | 'PNG_INVALID'
+  /** A markdown template (no §11 line) asked to render a reduction that is not exempt (PAngV §11(4) no. 2). */
+  | 'TEMPLATE_NOT_EXEMPT';
 
 export class RenderError extends Error {
   constructor(
