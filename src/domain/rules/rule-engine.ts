@@ -12,7 +12,7 @@
 import type { Database, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { errorMessage } from '../../core/errors.js';
+import { EdgeErrorCode, errorMessage } from '../../core/errors.js';
 import type { LabelStore } from '../labels/label-store.js';
 import { enqueue } from '../outbox/outbox.js';
 import { gtinsWithBoundaries, refreshPriceFeedTx } from '../feeds/price-feed.js';
@@ -177,7 +177,7 @@ export class RuleEngine {
       if (w.status === 'refused' && (cur?.status !== 'refused' || finished)) {
         alerts++;
         const id = `rule-refused-${w.ruleId}-${gtin}-${now}`;
-        await enqueue(tx, { id, topic: 'out/alerts', payload: { id, type: 'rule-refused', code: 'RULE_PRICE_GUARD', gtin, ruleId: w.ruleId, priceCents: w.cents, ...w.detail, at: new Date(now).toISOString() } }, now);
+        await enqueue(tx, { id, topic: 'out/alerts', payload: { id, type: 'rule-refused', code: EdgeErrorCode.RULE_PRICE_GUARD, gtin, ruleId: w.ruleId, priceCents: w.cents, ...w.detail, at: new Date(now).toISOString() } }, now);
         this.deps.log.warn({ evt: 'rules.refused', gtin, ruleId: w.ruleId, cents: w.cents, guard: w.detail?.guard }, 'a rule price crossed a price guard; not applied');
       }
     }
