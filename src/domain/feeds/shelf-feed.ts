@@ -139,6 +139,11 @@ export class ShelfFeed {
     if (!content || content.gtin !== l.gtin) return;
     const now = this.deps.clock.now();
     const next = fromContent(content, now);
+    // Stock is the store's current count, not the one of the content first rendered into this picture (a picture
+    // without a stock line is the same image, by hash, whatever the count).
+    const stock = await this.deps.db.get<{ quantity: number; state: string }>('SELECT quantity, state FROM stock WHERE gtin = ?', [l.gtin]);
+    next.stock_state = stock?.state ?? next.stock_state;
+    next.quantity = stock?.quantity ?? next.quantity;
     const prev = this.last.get(l.gtin);
     if (prev && prev.price_cents === next.price_cents && prev.regular_cents === next.regular_cents && prev.promotion === next.promotion && prev.stock_state === next.stock_state && prev.quantity === next.quantity) return;
     // The price did not change: it has been shown since the earlier row's instant.
