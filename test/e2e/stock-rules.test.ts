@@ -180,8 +180,11 @@ describe('label rules end to end', () => {
     await ingest('stock', { gtin: C.gtin, quantity: 2 }); // 50 % off 1,49 € = 0,75 € < cost 1,10 €
     const alert = await simWaitFor(clock, 'rule-refused alert', () => messages.find((m) => m.topic.endsWith('/out/alerts') && m.body.type === 'rule-refused' && m.body.gtin === C.gtin), 30_000, { everySimMs: 100 });
     expect(alert.body).toMatchObject({ ruleId: 'low-stock-chocolate', guard: 'guard-cost', priceCents: 75, floorCents: 110, code: 'RULE_PRICE_GUARD' });
-    await clock.sleep(90_000); // past any switch minute: nothing may have changed
+    // Decided and durable: a refusal, not an effect waiting for its minute; nothing goes to the till or the label.
+    expect(await daemon.db.all('SELECT status, cents FROM rule_effects WHERE gtin = ?', [C.gtin])).toEqual([{ status: 'refused', cents: 75 }]);
+    await clock.sleep(5_000);
     expect(prices(C.gtin).some((m) => m.body.ruleId !== null)).toBe(false);
+    expect(label(LC).desiredHash).toBe(regular);
     expect(panel(LC)).toBe(regular);
     expect((await shownContent(LC)).priceCents).toBe(C.cents);
     // Refused once: a further stock event raises no second alert.

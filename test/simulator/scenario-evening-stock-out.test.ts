@@ -31,7 +31,7 @@ describe('scenario evening-stock-out against a real edge', () => {
       expect(c, `label ${l.labelId} confirmed content`).toBeDefined();
       if (category.get(gtin) === 'Backwaren') {
         bakery++;
-        expect(c!.outOfStock?.url).toBe(`https://shop.example.de/p/${gtin}?store=${store.store}`);
+        expect(c!.outOfStock?.url).toBe(`https://shop.example.de/p/${gtin}?store=${run.fx.daemon.config.store.id}`);
         expect(c!.template).toBe('out-of-stock');
       } else if (category.get(gtin) === 'Molkereiprodukte') {
         dairy++;
