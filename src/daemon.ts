@@ -45,6 +45,10 @@ import { createMetrics, type Metrics } from './api/metrics.js';
 import { StoragePruner } from './domain/storage/storage-pruner.js';
 import { writePidFile } from './persistence/backup.js';
 import { dashboardPlugin } from './api/dashboard/dashboard-plugin.js';
+import { RuleEngine } from './domain/rules/rule-engine.js';
+import { withPricingMarks } from './domain/rules/rule-store.js';
+import { ShelfFeed } from './domain/feeds/shelf-feed.js';
+import { feedsRoutes } from './api/feeds-routes.js';
 
 export interface DaemonOptions {
   clock?: Clock;
@@ -75,6 +79,10 @@ export interface Daemon {
   aps: ApRegistry;
   renderer: Renderer;
   pruner: StoragePruner;
+  /** Label rules and the till's price feed (issue 14). */
+  rules: RuleEngine;
+  /** The omnichannel shelf feed (issue 14). */
+  shelf: ShelfFeed;
   /** Resolves when planning and dispatch have nothing left to do right now. */
   settle(): Promise<void>;
   stop(): Promise<void>;
@@ -144,6 +152,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     let hubRef: ApHub | null = null;
     const gateway: ApGateway = { send: (apId, m) => hubRef!.send(apId, m) };
     const kickOutbox = () => publishers.forEach((p) => p.kick());
+    const shelf = new ShelfFeed({ db, labels, images, clock, log, onOutbox: kickOutbox });
+    await shelf.load();
     const alerts = new LabelAlerts({ db, labels, lowBatteryMv: config.audit.lowBatteryMv, unreachableAfterS: config.audit.unreachableAfterS, onOutbox: kickOutbox });
     const dispatcher = new Dispatcher({
       labels,
@@ -156,6 +166,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       config: config.dispatch,
       onCheckin: (labelId, _apId, msg) => {
         alerts.checkin(labelId, msg.batteryMv, clock.now()).catch((err: unknown) => log.warn({ evt: 'alerts.failed', err: errorMessage(err) }, 'label alert check failed'));
+        shelf.observe(labelId);
       },
     });
     const planner = new LabelPlanner({
@@ -171,13 +182,28 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     });
     const late: { metrics?: Metrics } = {};
     const pruner = new StoragePruner({ db, clock, log, config: config.storage, hqConfigured: config.hq !== undefined, onOutbox: kickOutbox, onPruned: (t, r, n) => late.metrics?.storagePruned(t, r, n) });
-    const intake = new EventIntake({
+    const rules = new RuleEngine({
       db,
       labels,
       clock,
       log,
+      storeId: config.store.id,
+      switchLeadMs: config.rules.switchLeadS * 1000,
+      horizonMs: config.dispatch.prestageLeadS * 1000,
+      onChanged: () => planner.kick(),
+      onOutbox: kickOutbox,
+    });
+    const intake = new EventIntake({
+      db,
+      // Every product a tick touches is also marked for the label rules and the price feed (same transaction).
+      labels: withPricingMarks(labels),
+      clock,
+      log,
       maxEventBytes: config.intake.maxEventBytes,
-      onApplied: () => planner.kick(),
+      onApplied: () => {
+        planner.kick();
+        rules.kick();
+      },
       onOutbox: kickOutbox,
       deadLetterPayloadBytes: config.storage.deadLetters.maxPayloadBytes,
       onDeadLetter: (bytes) => pruner.noteDeadLetter(bytes),
@@ -233,6 +259,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     publishers.push(new OutboxPublisher({ db, client, dest: 'local', root, clock, log, maxMessageBytes: config.mqtt.embedded.maxPacketBytes }));
     if (hqClient) publishers.push(new OutboxPublisher({ db, client: hqClient, dest: 'hq', root, clock, log, maxMessageBytes: config.mqtt.embedded.maxPacketBytes }));
     for (const p of publishers) p.kick();
+    rules.start();
 
     const auditOptions = () => ({ now: clock.now(), slaSeconds: config.audit.slaSeconds, unreachableAfterS: config.audit.unreachableAfterS, maxAttempts: config.dispatch.maxAttempts });
     const reporter = new AuditReporter({ db, labels, images, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions, alerts, onOutbox: kickOutbox, maxReportBytes: config.mqtt.embedded.maxPacketBytes });
@@ -261,6 +288,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     late.metrics = metrics;
     pruner.start();
     const http = await buildHttpServer({ config, db, labels, images, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
+    await http.register(feedsRoutes, { db, storeCode: config.store.id });
     if (config.dashboard.enabled) await http.register(dashboardPlugin, { config, db, labels, images, clock, log, intake, aps, operations, renderer, kickDispatch: () => dispatcher.kick() });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
@@ -301,7 +329,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       aps,
       renderer,
       pruner,
+      rules,
+      shelf,
       async settle() {
+        await rules.idle();
         await planner.idle();
         await dispatcher.idle();
         await labels.flush();
@@ -323,6 +354,9 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           if (renderPool) await step('render-pool', () => renderPool.close());
           dispatcher.stop();
           reporter.stop();
+          rules.stop();
+          await step('rules', () => rules.idle());
+          await step('shelf-feed', () => shelf.idle());
           await step('pruner', () => pruner.stop());
           clock.clearTimeout(imageSweep);
           for (const r of requestSources) r.stop();

@@ -95,7 +95,34 @@ export const FullRepricingStepSchema = z.strictObject({ at, type: z.literal('ful
  */
 export const ExpectConvergedStepSchema = z.strictObject({ at, type: z.literal('expect-converged'), withinS: durationS });
 
+/**
+ * Label rules (issue 14): HQ sends a rule set (the edge's contract, src/domain/events/rule-schemas.ts), validated by
+ * the edge when it arrives.
+ */
+export const LabelRulesStepSchema = z.strictObject({
+  at,
+  type: z.literal('label-rules'),
+  scope: z.enum(['chain', 'store']).default('store'),
+  rules: z.array(z.record(z.string(), z.unknown())).max(1000),
+});
+
+const ProductPick = { gtins: z.array(GtinSchema).min(1).optional(), count: z.number().int().positive().optional(), fraction: fraction.optional(), category: z.string().min(1).max(60).optional() };
+const PRODUCT_PICK_KEYS = ['gtins', 'count', 'fraction', 'category'] as const;
+
+/** The POS reports stock of the picked products (one stock event each); with `category`, every product of it. */
+export const StockStepSchema = z
+  .strictObject({ at, type: z.literal('stock'), ...ProductPick, quantity: z.number().int().min(0).max(10_000_000) })
+  .superRefine(exactlyOne(PRODUCT_PICK_KEYS));
+
+/** The ERP reports a lot on hand with its best-before date, `bestBeforeInDays` store-local days from the step. */
+export const LotStepSchema = z
+  .strictObject({ at, type: z.literal('lot'), ...ProductPick, bestBeforeInDays: z.number().int().min(0).max(365), quantity: z.number().int().min(0).max(10_000_000) })
+  .superRefine(exactlyOne(PRODUCT_PICK_KEYS));
+
 export const StepSchema = z.discriminatedUnion('type', [
+  LabelRulesStepSchema,
+  StockStepSchema,
+  LotStepSchema,
   ApOfflineStepSchema,
   RebootLabelsStepSchema,
   BatteryStepSchema,

@@ -10,6 +10,7 @@ import type { EventPublisher } from './scenario-publisher.js';
 import type { Step } from './scenario-schema.js';
 import type { StoreFile } from './store-file.js';
 import type { StoreSimulator } from './store-simulator.js';
+import type { EdgeEvent } from '../../src/domain/events/event-schemas.js';
 
 /** Prices as this run knows them: what the edge had at the start, then what the run sent. */
 export class PriceBook {
@@ -115,9 +116,42 @@ function setRadio(ctx: StepContext, kind: 'frameLoss' | 'corruption' | 'duplicat
 
 const RADIO_KIND = { 'frame-loss': 'frameLoss', corruption: 'corruption', duplication: 'duplication' } as const;
 
+/** The products a stock or lot step acts on. */
+function pickProducts(ctx: StepContext, sel: { gtins?: string[] | undefined; count?: number | undefined; fraction?: number | undefined; category?: string | undefined }): string[] {
+  if (sel.gtins !== undefined) return sel.gtins;
+  if (sel.category !== undefined) return ctx.store.products.filter((p) => p.category === sel.category).map((p) => p.gtin);
+  const all = ctx.store.products.map((p) => p.gtin);
+  return sample(ctx.random, all, countOf(sel, all.length));
+}
+
+/** A calendar day in Europe/Berlin, `days` after the simulated now (YYYY-MM-DD). */
+function berlinDay(now: number, days: number): string {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(now);
+  const [y, m, d] = today.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
 /** Runs one step; `tag` makes its event ids unique within the run. */
 export async function runStep(ctx: StepContext, step: Step, tag: string): Promise<StepOutcome> {
   switch (step.type) {
+    case 'label-rules': {
+      const event = { id: `${ctx.runId}-${tag}-rules`, source: ctx.source, version: ctx.versions.next(), type: 'rules', data: { scope: step.scope, rules: step.rules } } as unknown as EdgeEvent;
+      const reply = await ctx.publisher.send(event);
+      return { summary: `${step.rules.length} label rules (${step.scope}): ${reply.status}${reply.reason ? ` (${reply.reason})` : ''}` };
+    }
+    case 'stock': {
+      const gtins = pickProducts(ctx, step);
+      const version = ctx.versions.next();
+      for (const gtin of gtins) await ctx.publisher.send({ id: `${ctx.runId}-${tag}-stock-${gtin}`, source: ctx.source, version, type: 'stock', data: { gtin, quantity: step.quantity } });
+      return { summary: `stock of ${gtins.length} products at ${step.quantity}`, targets: gtins };
+    }
+    case 'lot': {
+      const gtins = pickProducts(ctx, step);
+      const bestBefore = berlinDay(ctx.clock.now(), step.bestBeforeInDays);
+      const version = ctx.versions.next();
+      for (const gtin of gtins) await ctx.publisher.send({ id: `${ctx.runId}-${tag}-lot-${gtin}`, source: ctx.source, version, type: 'lot', data: { gtin, lotId: `${ctx.runId}-${tag}`, bestBefore, quantity: step.quantity } });
+      return { summary: `lot of ${gtins.length} products, best before ${bestBefore}`, targets: gtins };
+    }
     case 'ap-offline': {
       await ctx.sim.setApOnline(step.apId, false, step.fault);
       const back = ctx.clock.sleep(step.durationS * 1000).then(() => ctx.sim.setApOnline(step.apId, true, step.fault));

@@ -44,6 +44,16 @@ export async function runDemo(opts: { dataDir: string; httpPort: number; mqttPor
   const seed = { id: 'demo-seed-batch-v1', source: 'demo-seed', version: 1, type: 'batch', data: { events: seedEvents(store, 'demo-seed') } };
   const { reply } = await daemon.intake.ingest(JSON.stringify(seed), { channel: 'local' });
   log.info({ evt: 'demo.seeded', status: reply.status, products: store.products.length, labels: store.labels.length }, 'demo catalogue loaded');
+  // One label rule for the demo (issue 14, README "A label rule in the demo"): stock at 3 or below → 20 % off until
+  // stock is back above 10. A second start sends the same event id: a duplicate, nothing changes.
+  const rules = {
+    id: 'demo-rules-v1',
+    source: 'demo-seed',
+    version: 1,
+    type: 'rules',
+    data: { scope: 'store', rules: [{ id: 'low-stock-demo', kind: 'low-stock', threshold: 3, releaseAbove: 10, percentOff: 20, badge: 'Restposten' }] },
+  };
+  await daemon.intake.ingest(JSON.stringify(rules), { channel: 'local' });
 
   const apUsers = new Map(config.mqtt.users.filter((u) => u.role === 'ap').map((u) => [u.apId!, u]));
   const simulator = await StoreSimulator.start({
@@ -80,6 +90,10 @@ Try (in another terminal):
   mosquitto_pub -h 127.0.0.1 -p ${daemon.mqttPort} -u ${pos.username} -P ${pos.password} -q 1 -t esl/${config.store.chain}/${config.store.id}/in/price \\
     -m '{"id":"price-${first.gtin}-1","source":"pos","version":${Date.now()},"type":"price","data":{"gtin":"${first.gtin}","priceCents":${product.regularPriceCents - 10}}}'
   curl -s -H 'Authorization: Bearer ${token}' -o label.png http://127.0.0.1:${daemon.httpPort}/api/v1/labels/${first.labelId}/image.png
+A label rule (low-stock-demo: stock at 3 or below → 20 % off from the next whole minute, back above 10 → regular):
+  mosquitto_pub -h 127.0.0.1 -p ${daemon.mqttPort} -u ${pos.username} -P ${pos.password} -q 1 -t esl/${config.store.chain}/${config.store.id}/in/stock \
+    -m '{"id":"stock-${first.gtin}-'$(date +%s%3N)'","source":"pos","version":'$(date +%s%3N)',"type":"stock","data":{"gtin":"${first.gtin}","quantity":2}}'
+  curl -s -H 'Authorization: Bearer ${token}' 'http://127.0.0.1:${daemon.httpPort}/api/v1/prices?since=0'
 Stop with Ctrl-C.
 
 `);

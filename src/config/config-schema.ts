@@ -217,6 +217,16 @@ export const ConfigSchema = z.object({
       workers: z.union([z.literal('auto'), z.number().int().min(0).max(32)]).default('auto'),
     })
     .default({ templateDirs: [], concurrency: 4, workers: 'auto' }),
+  /**
+   * Label rules (issue 14, docs/decisions.md D49–D52): an effect a stock or lot event starts or ends switches at the
+   * first whole minute at least `switchLeadS` ahead, so the till's price feed and the labels' timed display switch at
+   * the same instant. Price changes are announced to the till `dispatch.prestageLeadS` ahead.
+   */
+  rules: z
+    .object({
+      switchLeadS: z.number().int().min(0).max(3600).default(60),
+    })
+    .default({ switchLeadS: 60 }),
   /** Bounds on every table that grows with input, and on the database file (docs/decisions.md D26). */
   storage: StorageSchema,
   /**

@@ -51,6 +51,11 @@ export const StorageSchema = z
      * row that is itself older, are deleted. Never below 31 days (30 days and a day of margin for time zones).
      */
     priceHistory: z.object({ keepDays: z.number().min(31).default(35) }).prefault({}),
+    /**
+     * The price and shelf feeds and the rule history (issue 14): rows older than this go, except each product's
+     * latest feed row (what the till and the export are told now). A consumer away longer re-reads the export.
+     */
+    feeds: z.object({ maxAgeDays: z.number().min(1).default(30) }).prefault({}),
   })
   .prefault({});
 

@@ -31,6 +31,8 @@ export const EdgeErrorCode = {
   RENDER_FAILED: 'RENDER_FAILED',
   /** A render worker thread died under a job in every attempt, or none could be started (render-pool.ts). */
   RENDER_WORKER_FAILED: 'RENDER_WORKER_FAILED',
+  /** A label rule's price crossed a price guard and was not applied (issue 14; the code of a rule-refused alert). */
+  RULE_PRICE_GUARD: 'RULE_PRICE_GUARD',
   // lifecycle
   SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;

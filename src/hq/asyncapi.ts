@@ -19,6 +19,8 @@ import {
   BindingDataSchema,
   BindingEventSchema,
   EVENT_TYPES,
+  LotEventSchema,
+  RulesEventSchema,
   EventReplySchema,
   EventSchema,
   GtinSchema,
@@ -46,6 +48,8 @@ const EVENT_SCHEMAS: Record<EventType, { schema: z.ZodType; id: string; summary:
   stock: { schema: StockEventSchema, id: 'StockEvent', summary: 'Stock level of a product in the store.' },
   promotion: { schema: PromotionEventSchema, id: 'PromotionEvent', summary: 'A promotion: GTINs, a promotion price or a percent off, start and end.' },
   binding: { schema: BindingEventSchema, id: 'BindingEvent', summary: 'Binds a label to a product (or unbinds it).' },
+  rules: { schema: RulesEventSchema, id: 'RulesEvent', summary: 'A label rule set (low-stock promotion, short-dated markdown, price guard, out-of-stock picture) for the chain or this store; replaces the set of that scope atomically.' },
+  lot: { schema: LotEventSchema, id: 'LotEvent', summary: 'A lot of a product on hand with its best-before date (drives the short-dated markdown).' },
   batch: { schema: BatchEventSchema, id: 'BatchEvent', summary: 'Many events applied in one transaction, all or nothing (a whole price list).' },
 };
 
@@ -89,6 +93,23 @@ function examples(): Record<EventType, EdgeEvent> {
     product: { id: 'product-4006381333931-v7', source, version: 7, type: 'product', data: { gtin: '4006381333931', name: 'Bio-Vollmilch 3,8 % Fett', brand: 'Landliebe', packSize: { quantity: 1, unit: 'l' } } },
     price,
     stock: { id: 'stock-4006381333931-88', source: 'pos-store-0042', version: 88, type: 'stock', data: { gtin: '4006381333931', quantity: 24, restockThreshold: 6 } },
+    rules: {
+      id: 'rules-store-0042-v5',
+      source,
+      version: 5,
+      type: 'rules',
+      data: {
+        scope: 'store',
+        timeZone: 'Europe/Berlin',
+        rules: [
+          { id: 'low-stock-evening', kind: 'low-stock', categories: ['Backwaren'], threshold: 5, releaseAbove: 10, percentOff: 30, badge: 'Feierabend', window: { from: '19:30', to: '21:30' } },
+          { id: 'short-dated-fresh', kind: 'short-dated', categories: ['Molkerei'], withinDays: 2, percentOff: 30, rounding: 'end-9' },
+          { id: 'guard-cost', kind: 'price-guard', floorCents: 19, costCents: { '4006381333931': 89 } },
+          { id: 'oos-webshop', kind: 'out-of-stock', shopUrl: 'https://shop.example.de/p/{gtin}?store={store}' },
+        ],
+      },
+    },
+    lot: { id: 'lot-4006381333931-L2411-3', source: 'erp-central', version: 3, type: 'lot', data: { gtin: '4006381333931', lotId: 'L2411', bestBefore: '2026-12-02', quantity: 12 } },
     promotion: {
       id: 'promo-BF-2026',
       source,

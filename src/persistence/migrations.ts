@@ -240,4 +240,89 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX promotions_start ON promotions(start_at);
   CREATE INDEX promotions_end ON promotions(end_at);
   `,
+  `
+  -- Label rules (issue 14, docs/decisions.md D49–D52). rule_sets and lots: written by src/domain/rules/rule-store.ts
+  -- (from the event applier's tick); rule_effects, rule_history, pricing_pending: src/domain/rules/rule-engine.ts;
+  -- price_feed: src/domain/feeds/price-feed.ts; shelf_feed: src/domain/feeds/shelf-feed.ts. One writer each.
+  CREATE TABLE rule_sets (
+    scope      TEXT PRIMARY KEY,
+    time_zone  TEXT NOT NULL,
+    rules      TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE lots (
+    gtin        TEXT NOT NULL,
+    lot_id      TEXT NOT NULL,
+    best_before TEXT NOT NULL,
+    quantity    INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (gtin, lot_id)
+  );
+  -- What a rule does to a product now or from a coming minute: a price (low-stock, short-dated), a picture
+  -- (out-of-stock), or a refusal by a price guard (status 'refused': raised once, not applied).
+  CREATE TABLE rule_effects (
+    gtin       TEXT NOT NULL,
+    rule_id    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('active', 'refused')),
+    cents      INTEGER,
+    start_at   INTEGER NOT NULL,
+    end_at     INTEGER,
+    reason     TEXT,
+    badge      TEXT,
+    detail     TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (gtin, rule_id)
+  );
+  CREATE INDEX rule_effects_start ON rule_effects(start_at);
+  CREATE INDEX rule_effects_end ON rule_effects(end_at);
+  -- Every rule decision, for the label history and the audit ("1,49 € by rule low-stock-evening since 19:30").
+  CREATE TABLE rule_history (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,
+    gtin     TEXT NOT NULL,
+    rule_id  TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    cents    INTEGER,
+    start_at INTEGER,
+    end_at   INTEGER,
+    detail   TEXT
+  );
+  CREATE INDEX rule_history_gtin ON rule_history(gtin, seq);
+  -- Products whose rules and effective price must be looked at again, marked in the transaction of the change.
+  CREATE TABLE pricing_pending (
+    gtin TEXT PRIMARY KEY
+  );
+  -- The effective price for the till and the web shop, as announced (effective_from may lie ahead: the till
+  -- switches then, with the labels' timed display). seq is the consumers' cursor.
+  CREATE TABLE price_feed (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    gtin           TEXT NOT NULL,
+    cents          INTEGER NOT NULL,
+    regular_cents  INTEGER NOT NULL,
+    effective_from INTEGER NOT NULL,
+    promotion_id   TEXT,
+    rule_id        TEXT,
+    reason         TEXT,
+    created_at     INTEGER NOT NULL
+  );
+  CREATE INDEX price_feed_gtin ON price_feed(gtin, effective_from, seq);
+  -- What the shelf confirmed per product (omnichannel shelf feed); seq is the cursor.
+  CREATE TABLE shelf_feed (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    gtin           TEXT NOT NULL,
+    price_cents    INTEGER NOT NULL,
+    regular_cents  INTEGER,
+    since          INTEGER NOT NULL,
+    promotion      TEXT,
+    stock_state    TEXT,
+    quantity       INTEGER,
+    created_at     INTEGER NOT NULL
+  );
+  CREATE INDEX shelf_feed_gtin ON shelf_feed(gtin, seq);
+  -- The §11 history names the rule that produced a price (written by the planner with the price).
+  ALTER TABLE price_history ADD COLUMN rule_id TEXT;
+  `,
 ];

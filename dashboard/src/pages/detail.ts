@@ -21,7 +21,7 @@ interface DetailData {
   labelType: { name: string; led: boolean } | null;
   label: { template: string | null; battery_mv: number | null; rssi: number | null; lqi: number | null; transfer_state: string | null } | null;
   product: { name: string; brand: string | null } | null;
-  priceHistory: { effective_from: number; cents: number }[];
+  priceHistory: { effective_from: number; cents: number; rule_id?: string | null }[];
   checkins: { at: number; ap_id: string | null; battery_mv: number | null; rssi: number | null; lqi: number | null }[];
   actions: { seq: number; at: number; actor: string; action: string; outcome: string }[];
 }
@@ -80,7 +80,7 @@ export function Detail({ t, fmt, version, me, labelId }: PageProps & { labelId: 
           ${data.lastError ? html`<dt>${t.error}</dt><dd>${data.lastError}</dd>` : null}
         </dl>
         <h3>${t.priceHistory}</h3>
-        <ul class="plain">${data.priceHistory.map((p) => html`<li>${fmt.dateTime(p.effective_from)}: ${fmt.euro(p.cents)}</li>`)}</ul>
+        <ul class="plain">${data.priceHistory.map((p) => html`<li>${fmt.dateTime(p.effective_from)}: ${fmt.euro(p.cents)}${p.rule_id ? ` · ${t.byRule} ${p.rule_id}` : ''}</li>`)}</ul>
       </section>
       <section class="card" aria-labelledby="h-hist">
         <h2 id="h-hist">${t.history}</h2>

@@ -135,7 +135,8 @@ export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext):
       alert_flags: rec.alertFlags,
     };
     const product = entry.gtin ? await db.get<Record<string, unknown>>('SELECT gtin, name, brand, pack_quantity, pack_unit FROM products WHERE gtin = ?', [entry.gtin]) : undefined;
-    const prices = entry.gtin ? await db.all<{ effective_from: number; cents: number }>('SELECT effective_from, cents FROM price_history WHERE gtin = ? ORDER BY effective_from DESC LIMIT 10', [entry.gtin]) : [];
+    // rule_id: the label rule that produced the price, if one did (issue 14).
+    const prices = entry.gtin ? await db.all<{ effective_from: number; cents: number; rule_id: string | null }>('SELECT effective_from, cents, rule_id FROM price_history WHERE gtin = ? ORDER BY effective_from DESC LIMIT 10', [entry.gtin]) : [];
     const stock = entry.gtin ? await db.get<Record<string, unknown>>('SELECT quantity, state FROM stock WHERE gtin = ?', [entry.gtin]) : undefined;
     const checkins = await db.all<{ at: number; ap_id: string | null; battery_mv: number | null; rssi: number | null; lqi: number | null; temperature_c: number | null }>(
       'SELECT at, ap_id, battery_mv, rssi, lqi, temperature_c FROM label_telemetry WHERE label_id = ? ORDER BY at DESC LIMIT 20',

@@ -22,6 +22,8 @@ export const AuditEntrySchema = z.object({
   tillPriceCents: z.number().int().nullable(),
   /** The price the label displays, from the content of its confirmed hash; null when unknown (blank, foreign). */
   shownPriceCents: z.number().int().nullable(),
+  /** The label rule that produced the shown price and since when it is shown ("1,49 € by rule … since 19:30"). */
+  shownRule: z.object({ ruleId: z.string(), since: z.number() }).nullable().optional(),
   desiredHash: z.string().nullable(),
   confirmedHash: z.string().nullable(),
   /** Since when the label should show the desired content (epoch ms). */
@@ -102,6 +104,10 @@ export async function runAudit(src: AuditSource, o: AuditOptions, filter: { stat
   }
   const contents = await src.images.contents(hashes);
   const priceOf = (h: string | null) => (h ? (contents.get(h)?.priceCents ?? null) : null);
+  const ruleOf = (h: string | null) => {
+    const p = h ? contents.get(h)?.pricing : undefined;
+    return p?.ruleId ? { ruleId: p.ruleId, since: p.from } : null;
+  };
   const rows = records.map((l) => ({ l, active: l.gtin === null ? null : (active.get(l.gtin) ?? null) }));
   const counts = Object.fromEntries(AuditStatusSchema.options.map((s) => [s, 0])) as Record<AuditStatus, number>;
   const durations: number[] = [];
@@ -131,6 +137,7 @@ export async function runAudit(src: AuditSource, o: AuditOptions, filter: { stat
       apId: r.apId,
       tillPriceCents: till,
       shownPriceCents: shown,
+      shownRule: ruleOf(r.confirmedHash),
       desiredHash: r.desiredHash,
       confirmedHash: r.confirmedHash,
       desiredSince: r.desiredSince,

@@ -15,6 +15,7 @@ import type { SingleEvent } from './event-schemas.js';
 import { enqueue } from '../outbox/outbox.js';
 import { planTick, tickEntities, tickIds, type AppliedEvent, type EventOutcome, type TickEvent } from './tick-plan.js';
 import type { LabelStore } from '../labels/label-store.js';
+import { writeLotTx, writeRuleSetTx } from '../rules/rule-store.js';
 
 export type { TickEvent, EventOutcome } from './tick-plan.js';
 export { entityKey } from './tick-plan.js';
@@ -104,6 +105,12 @@ export class EventApplier {
           break;
         case 'binding':
           bindings.set(e.data.labelId, e.data);
+          break;
+        case 'rules':
+          await writeRuleSetTx(this.tx, e.id, e.data, now);
+          break;
+        case 'lot':
+          await writeLotTx(this.tx, e.data, now);
           break;
       }
     }

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { gtinCheckDigitOk } from '../gtin.js';
+import { LotDataSchema, RuleSetDataSchema } from './rule-schemas.js';
 
 export const GtinSchema = z
   .string()
@@ -109,12 +110,20 @@ export const StockEventSchema = z.object({ ...envelope, type: z.literal('stock')
 export const PromotionEventSchema = z.object({ ...envelope, type: z.literal('promotion'), data: PromotionDataSchema });
 export const BindingEventSchema = z.object({ ...envelope, type: z.literal('binding'), data: BindingDataSchema });
 
+// ---- label rules and lots (issue 14, rule-schemas.ts): a rule set per scope, a lot per (gtin, lotId) ----
+export { LotDataSchema, RuleSetDataSchema } from './rule-schemas.js';
+export const RulesEventSchema = z.object({ ...envelope, type: z.literal('rules'), data: RuleSetDataSchema });
+export const LotEventSchema = z.object({ ...envelope, type: z.literal('lot'), data: LotDataSchema });
+// ---- end label rules and lots ----
+
 export const SingleEventSchema = z.discriminatedUnion('type', [
   ProductEventSchema,
   PriceEventSchema,
   StockEventSchema,
   PromotionEventSchema,
   BindingEventSchema,
+  RulesEventSchema,
+  LotEventSchema,
 ]);
 
 /** A whole price list or catalogue as one event: applied in one transaction, all or nothing. */
@@ -130,13 +139,15 @@ export const EventSchema = z.discriminatedUnion('type', [
   StockEventSchema,
   PromotionEventSchema,
   BindingEventSchema,
+  RulesEventSchema,
+  LotEventSchema,
   BatchEventSchema,
 ]);
 
 export type EdgeEvent = z.infer<typeof EventSchema>;
 export type SingleEvent = z.infer<typeof SingleEventSchema>;
 export type EventType = EdgeEvent['type'];
-export const EVENT_TYPES = ['product', 'price', 'stock', 'promotion', 'binding', 'batch'] as const satisfies readonly EventType[];
+export const EVENT_TYPES = ['product', 'price', 'stock', 'promotion', 'binding', 'rules', 'lot', 'batch'] as const satisfies readonly EventType[];
 
 /** The edge's answer to every event (on the reply topic and in the HTTP response). */
 export const EventReplySchema = z.object({

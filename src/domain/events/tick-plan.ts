@@ -65,6 +65,10 @@ export function entityKey(e: SingleEvent): string {
       return `promotion:${e.data.promotionId}`;
     case 'binding':
       return `binding:${e.data.labelId}`;
+    case 'rules':
+      return `rules:${e.data.scope}`;
+    case 'lot':
+      return `lot:${e.data.gtin}:${e.data.lotId}`;
   }
 }
 

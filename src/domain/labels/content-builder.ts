@@ -7,7 +7,7 @@ import type { Tx } from '../../persistence/database.js';
 import type { LabelContent, StockState } from '../rendering/label-content.js';
 import { unitPrice } from '../pricing/unit-price.js';
 import { lowestPriorPrice } from '../pricing/lowest-prior-price.js';
-import { resolveEffectivePrice, type PromotionRow } from '../pricing/price-resolver.js';
+import { effectivePriceAt, RULE_PROMOTION_PREFIX } from '../pricing/effective-price.js';
 
 interface ProductRow {
   gtin: string;
@@ -26,6 +26,8 @@ export interface BuiltContent {
   content: LabelContent;
   /** The instant from which the effective price has applied (for the §11 price history). */
   effectiveFrom: number;
+  /** The label rule that produced the price, if one did (recorded with the price history, issue 14). */
+  ruleId?: string;
 }
 
 /** Pack size as printed on a German label: "500 g", "0,75 l", "6 x 1,5 l". */
@@ -37,26 +39,19 @@ export function formatPackSize(p: Pick<ProductRow, 'pack_quantity' | 'pack_unit'
   return p.multipack && p.multipack > 1 ? `${p.multipack} x ${qty} ${unit}` : `${qty} ${unit}`;
 }
 
+/** The web shop's link for a product: {gtin} replaced ({store} was filled in by the rule engine). */
+export function fillShopUrl(url: string, gtin: string): string {
+  return url.replaceAll('{gtin}', encodeURIComponent(gtin));
+}
+
 export async function buildLabelContent(tx: Tx, gtin: string, now: number, template?: string | null): Promise<BuiltContent | undefined> {
   const product = await tx.get<ProductRow>('SELECT * FROM products WHERE gtin = ?', [gtin]);
   if (!product) return undefined;
-  const regular = await tx.get<{ cents: number; valid_from: number }>(
-    'SELECT cents, valid_from FROM prices WHERE gtin = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1',
-    [gtin, now],
-  );
-  if (!regular) return undefined;
-  const promotions = await tx.all<PromotionRow>(
-    `SELECT p.id, p.badge, p.start_at, p.end_at, p.promo_cents, p.percent_off FROM promotions p
-     JOIN promotion_items i ON i.promotion_id = p.id WHERE i.gtin = ? AND p.start_at <= ? AND p.end_at > ?`,
-    [gtin, now, now],
-  );
-  // The regular price applies again from the end of the last promotion that ended (for the §11 history).
-  const ended = await tx.get<{ at: number | null }>(
-    `SELECT max(p.end_at) AS at FROM promotions p JOIN promotion_items i ON i.promotion_id = p.id WHERE i.gtin = ? AND p.end_at <= ?`,
-    [gtin, now],
-  );
-  const regularFrom = Math.max(regular.valid_from, ended?.at ?? 0);
-  const effective = resolveEffectivePrice({ regularCents: regular.cents, regularFrom, promotions });
+  // Regular price, promotions and rule prices: the same computation as the till's feed (effective-price.ts).
+  const priced = await effectivePriceAt(tx, gtin, now);
+  if (!priced) return undefined;
+  const regular = { cents: priced.regularCents };
+  const effective = priced.effective;
   const stock = await tx.get<{ quantity: number; state: StockState }>(
     'SELECT quantity, state FROM stock WHERE gtin = ?',
     [gtin],
@@ -93,12 +88,27 @@ export async function buildLabelContent(tx: Tx, gtin: string, now: number, templ
       regularPriceCents: lowest,
       lowestPrior30dCents: lowest,
       ...(effective.promotion.badge ? { badge: effective.promotion.badge } : {}),
-      endsOn: localDate(effective.promotion.end_at - 1),
+      // An open-ended rule price ("solange Vorrat reicht") has no last day to print.
+      ...(effective.promotion.end_at < Number.MAX_SAFE_INTEGER ? { endsOn: localDate(effective.promotion.end_at - 1) } : {}),
+      // PAngV §11(4) no. 2: a short-dated markdown states its reason instead of the §11 line (template kind "markdown").
+      ...(priced.rule?.kind === 'short-dated' && priced.rule.reason ? { exemptReason: priced.rule.reason } : {}),
     };
   }
   if (stock) content.stock = { state: stock.state, quantity: stock.quantity };
-  if (template) content.template = template;
-  return { content, effectiveFrom: effective.from };
+  const promo = effective.promotion;
+  content.pricing = {
+    from: effective.from,
+    ...(promo && promo.end_at < Number.MAX_SAFE_INTEGER ? { until: promo.end_at } : {}),
+    ...(promo && !promo.id.startsWith(RULE_PROMOTION_PREFIX) ? { promotionId: promo.id } : {}),
+    ...(priced.rule ? { ruleId: priced.rule.rule_id } : {}),
+  };
+  if (priced.outOfStock) {
+    // The out-of-stock picture replaces the price label while the rule holds, and goes on restock (issue 14).
+    content.outOfStock = { text: priced.outOfStock.text, ...(priced.outOfStock.url ? { url: fillShopUrl(priced.outOfStock.url, gtin) } : {}) };
+    content.template = priced.outOfStock.template;
+  } else if (template) content.template = template;
+  else if (content.promotion?.exemptReason) content.template = 'price-short-dated';
+  return { content, effectiveFrom: effective.from, ...(priced.rule ? { ruleId: priced.rule.rule_id } : {}) };
 }
 
 /** YYYY-MM-DD of an instant in Europe/Berlin (the store zone; DST-correct through Intl). */

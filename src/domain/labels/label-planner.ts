@@ -19,6 +19,7 @@ import type { ImageStore } from './image-store.js';
 import type { LabelStore } from './label-store.js';
 import { changePriority } from './change-priority.js';
 import { nextBoundary } from './next-boundary.js';
+import { RULE_BOUNDARY_GTINS_SQL } from '../rules/rule-boundaries.js';
 
 /** What the edge needs of a renderer (src/domain/rendering/label-renderer.ts implements it). */
 export interface Renderer {
@@ -168,7 +169,7 @@ export class LabelPlanner {
           [gtin, built.effectiveFrom],
         );
         if (last?.cents !== built.content.priceCents) {
-          await tx.run('INSERT OR IGNORE INTO price_history (gtin, effective_from, cents) VALUES (?, ?, ?)', [gtin, built.effectiveFrom, built.content.priceCents]);
+          await tx.run('INSERT OR IGNORE INTO price_history (gtin, effective_from, cents, rule_id) VALUES (?, ?, ?, ?)', [gtin, built.effectiveFrom, built.content.priceCents, built.ruleId ?? null]);
         }
       }
       for (const res of results.values()) {
@@ -240,7 +241,8 @@ export class LabelPlanner {
     // The products the boundary changes (catalogue), then their labels (the store): each rendered once per boundary.
     const gtins = await db.all<{ gtin: string }>(
       `SELECT gtin FROM prices WHERE valid_from = ?1
-       UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1`,
+       UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1
+       ${RULE_BOUNDARY_GTINS_SQL}`,
       { 1: at } as unknown as Record<string, number>,
     );
     const todo: string[] = [];
@@ -296,7 +298,8 @@ export class LabelPlanner {
     await this.deps.db.transaction(async (tx) => {
       const gtins = await tx.all<{ gtin: string }>(
         `SELECT gtin FROM prices WHERE valid_from = ?1
-         UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1`,
+         UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1
+       ${RULE_BOUNDARY_GTINS_SQL}`,
         { 1: at } as unknown as Record<string, number>,
       );
       for (const { gtin } of gtins) await this.deps.labels.markDirtyTx(tx, gtin);

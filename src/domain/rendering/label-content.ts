@@ -36,6 +36,22 @@ export const LabelContentSchema = z.object({
       badge: z.string().max(24).optional(),
       /** Last day of the promotion as a local date, YYYY-MM-DD. */
       endsOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+      /**
+       * A reduction exempt from the §11 line (PAngV §11(4) no. 2: perishable goods reduced for imminent spoilage):
+       * the label prints this reason instead, and only through a template of kind "markdown".
+       */
+      exemptReason: z.string().min(1).max(60).optional(),
+    })
+    .optional(),
+  /** The out-of-stock picture of a rule (issue 14): its wording and the web shop's link, printed as a QR code. */
+  outOfStock: z.object({ text: z.string().min(1).max(80), url: z.string().max(300).optional() }).optional(),
+  /** Where the price came from (not printed): for the shelf feed and the audit ("by rule … since …"). */
+  pricing: z
+    .object({
+      from: z.number().int(),
+      until: z.number().int().optional(),
+      promotionId: z.string().max(80).optional(),
+      ruleId: z.string().max(80).optional(),
     })
     .optional(),
   stock: z

@@ -304,6 +304,14 @@ function layoutElement(ctx: Ctx, el: TemplateElement, box: Rect): Outcome {
       else if (fit.truncated) ctx.warnings.push(`TEXT_SHORTENED: badge "${text}" shortened to "${fit.lines[0]?.text ?? ''}"`);
       return { shown: true, ink: box, text: fit ? text : '', size: fit?.size, truncated: fit?.truncated, ops };
     }
+    case 'reduction-reason': {
+      if (!promo?.exemptReason) return hidden('no exempt reduction');
+      return shownText(layoutText(ctx, el, box, [promo.exemptReason], false, 'reduction reason (PAngV §11(4))'), 'box too small for one line');
+    }
+    case 'notice': {
+      if (!c.outOfStock) return hidden('no notice');
+      return shownText(layoutText(ctx, el, box, [c.outOfStock.text], false, 'notice'), 'box too small for one line');
+    }
     case 'stock': {
       const text = stockWording(c.stock);
       if (!text) return hidden('nothing to say about stock');
@@ -357,27 +365,15 @@ function layoutElement(ctx: Ctx, el: TemplateElement, box: Rect): Outcome {
       return { shown: true, ink, text: code.digits, ops };
     }
     case 'qr': {
+      if (el.data === 'shop-link') {
+        if (!c.outOfStock?.url) return hidden('no web shop link');
+        return qrOf(ctx, el, box, c.outOfStock.url);
+      }
       if (!gtinCheckDigitOk(c.gtin)) {
         ctx.warnings.push(`GTIN_CHECK_DIGIT: GTIN ${c.gtin} has a wrong check digit; no Digital Link QR`);
         return hidden('GTIN has a wrong check digit');
       }
-      const uri = digitalLinkUri(c.gtin);
-      const m = qrModules(uri, el.ecLevel);
-      const n = m.size + 2 * QR_QUIET;
-      const mw = Math.min(el.maxModule, Math.floor(Math.min(box.w, box.h) / n));
-      if (mw < 1) {
-        ctx.warnings.push(`BARCODE_TOO_SMALL: QR needs ${n} px, the box is ${box.w}×${box.h} px`);
-        return hidden('box smaller than one pixel per module');
-      }
-      const pos = alignIn(box, n * mw, n * mw, el.align, el.valign);
-      const x = pos.x + QR_QUIET * mw;
-      const y = pos.y + QR_QUIET * mw;
-      return {
-        shown: true,
-        ink: { x, y, w: m.size * mw, h: m.size * mw },
-        text: uri,
-        ops: [{ op: 'modules', x, y, cols: m.size, rows: m.size, moduleW: mw, moduleH: mw, bits: m.bits, colour: 'black' }],
-      };
+      return qrOf(ctx, el, box, digitalLinkUri(c.gtin));
     }
     case 'rect': {
       const ops: DrawOp[] = [];
@@ -397,6 +393,27 @@ function layoutElement(ctx: Ctx, el: TemplateElement, box: Rect): Outcome {
     case 'line':
       return { shown: true, ink: box, ops: [{ op: 'fill', rect: box, colour: resolveFill(el.color, ctx.t.palette) }] };
   }
+}
+
+
+/** A QR code of `uri`, quiet zone of 4 modules inside the box, whole-pixel modules. */
+function qrOf(ctx: Ctx, el: Extract<TemplateElement, { type: 'qr' }>, box: Rect, uri: string): Outcome {
+  const m = qrModules(uri, el.ecLevel);
+  const n = m.size + 2 * QR_QUIET;
+  const mw = Math.min(el.maxModule, Math.floor(Math.min(box.w, box.h) / n));
+  if (mw < 1) {
+    ctx.warnings.push(`BARCODE_TOO_SMALL: QR needs ${n} px, the box is ${box.w}×${box.h} px`);
+    return hidden('box smaller than one pixel per module');
+  }
+  const pos = alignIn(box, n * mw, n * mw, el.align, el.valign);
+  const x = pos.x + QR_QUIET * mw;
+  const y = pos.y + QR_QUIET * mw;
+  return {
+    shown: true,
+    ink: { x, y, w: m.size * mw, h: m.size * mw },
+    text: uri,
+    ops: [{ op: 'modules', x, y, cols: m.size, rows: m.size, moduleW: mw, moduleH: mw, bits: m.bits, colour: 'black' }],
+  };
 }
 
 function elementBox(el: TemplateElement, t: LabelType): Rect {

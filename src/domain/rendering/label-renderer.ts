@@ -102,7 +102,12 @@ export class LabelRenderer {
     if (!Number.isInteger(page) || !elements) {
       throw new RenderError('PAGE_OUT_OF_RANGE', `template "${name}" defines ${layout.pages.length} page(s) for "${labelType.name}", page ${page} requested`);
     }
-    return layoutPage(this.fonts, this.templates.get(name)!.template, elements, parsed.data, labelType, page);
+    const template = this.templates.get(name)!.template;
+    if (template.kind === 'markdown' && parsed.data.promotion && !parsed.data.promotion.exemptReason) {
+      // Only a reduction exempt under PAngV §11(4) no. 2 may go without the §11 line; any other needs a promotion template.
+      throw new RenderError('TEMPLATE_NOT_EXEMPT', `template "${name}" omits the PAngV §11 line and is only for markdowns with a reason (§11(4) no. 2); this reduction has none`);
+    }
+    return layoutPage(this.fonts, template, elements, parsed.data, labelType, page);
   }
 
   async render(content: LabelContent, labelType: LabelType, opts: RenderOptions = {}): Promise<RenderedLabel> {

@@ -38,7 +38,9 @@ export type RenderErrorCode =
   /** A printed field has a character no bundled font has (it would be an empty box); the message names it. */
   | 'CONTENT_UNSUPPORTED_CHARACTER'
   /** Prices that contradict each other: a "statt" price above the §11 lowest price, a promotion that is no reduction. */
-  | 'CONTENT_INCOHERENT';
+  | 'CONTENT_INCOHERENT'
+  /** A markdown template (no §11 line) asked to render a reduction that is not exempt (PAngV §11(4) no. 2). */
+  | 'TEMPLATE_NOT_EXEMPT';
 
 export class RenderError extends Error {
   constructor(

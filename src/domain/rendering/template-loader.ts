@@ -100,8 +100,20 @@ function checkPangv(template: LabelTemplate, elements: readonly TemplateElement[
     }
   }
   const announces = elements.some(
-    (e) => e.when !== 'no-promotion' && (ANNOUNCES_REDUCTION.has(e.type) || (template.kind === 'promotion' && e.type === 'price')),
+    (e) => e.when !== 'no-promotion' && (ANNOUNCES_REDUCTION.has(e.type) || (template.kind !== 'standard' && e.type === 'price')),
   );
+  if (template.kind === 'markdown') {
+    // PAngV §11(4) no. 2: the exemption is for a stated reason; the page says it where §11 would stand.
+    if (announces && !elements.some((e) => e.type === 'reduction-reason' && e.when !== 'no-promotion')) {
+      throw new TemplateError(
+        'TEMPLATE_PANGV_11',
+        file,
+        at,
+        `template "${template.name}": a markdown page (exempt from §11 under PAngV §11(4) no. 2) must state the reason of the reduction: add an element of type "reduction-reason"`,
+      );
+    }
+    return;
+  }
   const states = elements.some((e) => e.type === 'lowest-prior-price' && e.when !== 'no-promotion');
   if (announces && !states) {
     throw new TemplateError(

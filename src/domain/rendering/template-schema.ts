@@ -102,6 +102,13 @@ export const BadgeElementSchema = z.strictObject({
   fill: ColourRoleSchema.default('accent'),
   padding: z.number().int().min(0).max(40).default(2),
 });
+/**
+ * The reason of a reduction exempt from the §11 line (PAngV §11(4) no. 2), e.g. "wegen kurzer Haltbarkeit": a
+ * template of kind "markdown" prints it where a promotion template prints the lowest prior price.
+ */
+export const ReductionReasonElementSchema = z.strictObject({ type: z.literal('reduction-reason'), ...common, ...textStyle });
+/** The out-of-stock notice of a rule ("Zurzeit nicht vorrätig – online bestellbar"); nothing without one. */
+export const NoticeElementSchema = z.strictObject({ type: z.literal('notice'), ...common, ...textStyle });
 /** "Nur noch 3", "Ausverkauft", "Online verfügbar"; nothing when in stock. */
 export const StockElementSchema = z.strictObject({ type: z.literal('stock'), ...common, ...textStyle });
 /** EAN-13 (or EAN-8 for a GTIN-8) of the content's GTIN, black on white, whole-pixel modules, quiet zones inside the box. */
@@ -121,6 +128,8 @@ export const QrElementSchema = z.strictObject({
   valign: VAlignSchema.default('middle'),
   ecLevel: z.enum(['L', 'M', 'Q', 'H']).default('M'),
   maxModule: z.number().int().min(1).max(20).default(8),
+  /** What the code holds: the GS1 Digital Link (default) or the web shop's link of an out-of-stock rule. */
+  data: z.enum(['digital-link', 'shop-link']).default('digital-link'),
 });
 export const RectElementSchema = z.strictObject({
   type: z.literal('rect'),
@@ -149,6 +158,8 @@ export const ElementSchema = z.discriminatedUnion('type', [
   LowestPriorPriceElementSchema,
   BadgeElementSchema,
   StockElementSchema,
+  ReductionReasonElementSchema,
+  NoticeElementSchema,
   Ean13ElementSchema,
   QrElementSchema,
   RectElementSchema,
@@ -175,8 +186,12 @@ export const TemplateSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9-]+$/),
   description: z.string().max(500).optional(),
-  /** A promotion template announces a reduction: every page with a price must state the §11 lowest prior price. */
-  kind: z.enum(['standard', 'promotion']),
+  /**
+   * A promotion template announces a reduction: every page with a price must state the §11 lowest prior price. A
+   * markdown template announces a reduction exempt from §11 (PAngV §11(4) no. 2: perishable goods reduced for
+   * imminent spoilage) and must state its reason instead; it renders only content that carries such a reason.
+   */
+  kind: z.enum(['standard', 'promotion', 'markdown']),
   layouts: z.array(LayoutSchema).min(1),
 });
 export type LabelTemplate = z.infer<typeof TemplateSchema>;

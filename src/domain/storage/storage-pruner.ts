@@ -9,7 +9,9 @@
  *   entity version check, so its effect still happens once;
  * - label_telemetry: by age and row count;
  * - price_history: rows older than `keepDays` that a later row, itself older, supersedes. What PAngV §11 needs —
- *   every price of the 30 days before a reduction and the price in effect when that window opened — stays.
+ *   every price of the 30 days before a reduction and the price in effect when that window opened — stays;
+ * - price_feed, shelf_feed (issue 14): rows older than `feeds.maxAgeDays` except each product's latest; rule_history
+ *   by the same age.
  *
  * Work is done in short statements (chunks of the oldest rowids), so intake never waits long behind a pass. When
  * pruning by a size or row bound starts (data is lost, not just aged out), an alert `storage-pruning` goes through
@@ -26,7 +28,7 @@ import { enqueue, prune as pruneDeliveredOutbox } from '../outbox/outbox.js';
 const DAY = 24 * 3600 * 1000;
 const CHUNK = 5_000;
 
-export type PrunedTable = 'dead_letters' | 'outbox' | 'events' | 'label_telemetry' | 'price_history';
+export type PrunedTable = 'dead_letters' | 'outbox' | 'events' | 'label_telemetry' | 'price_history' | 'price_feed' | 'shelf_feed' | 'rule_history';
 /** `age`: aged out (housekeeping); `size` / `rows`: over a bound, data lost early (alerted). */
 export type PruneReason = 'age' | 'size' | 'rows' | 'delivered' | 'superseded';
 
@@ -135,6 +137,13 @@ export class StoragePruner {
     if (now - this.lastPriceHistoryPass >= 3600_000) {
       this.lastPriceHistoryPass = now;
       this.count('price_history', 'superseded', await this.prunePriceHistory(now - config.priceHistory.keepDays * DAY));
+      // Issue 14: the feeds keep each product's latest row; the rule history goes by age.
+      const feedsBefore = now - config.feeds.maxAgeDays * DAY;
+      for (const table of ['price_feed', 'shelf_feed'] as const) {
+        const r = await this.deps.db.run(`DELETE FROM ${table} WHERE created_at < ? AND seq < (SELECT max(seq) FROM ${table} later WHERE later.gtin = ${table}.gtin)`, [feedsBefore]);
+        this.count(table, 'superseded', r.changes);
+      }
+      this.count('rule_history', 'age', await this.deleteOldest('rule_history', 'seq', 'at', feedsBefore));
     }
   }
 
