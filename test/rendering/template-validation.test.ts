@@ -39,7 +39,7 @@ function refused(json: unknown, file = '/stores/0042/templates/price-promotion.j
 describe('template validation', () => {
   it('accepts the bundled templates', async () => {
     const loaded = await loadTemplates([BUNDLED_TEMPLATE_DIR]);
-    expect([...loaded.keys()].sort()).toEqual(['price-promotion', 'price-standard']);
+    expect([...loaded.keys()].sort()).toEqual(['out-of-stock', 'price-promotion', 'price-short-dated', 'price-standard']);
   });
 
   it('refuses a promotion template without the lowest-30-day element (PAngV §11), naming template and path', () => {
@@ -119,7 +119,7 @@ describe('store template directories', () => {
 
   it('adds and overrides templates, later directories winning', async () => {
     const r = await LabelRenderer.create({ templateDirs: [BUNDLED_TEMPLATE_DIR, dir] });
-    expect(r.templateNames()).toEqual(['clearance', 'price-promotion', 'price-standard']);
+    expect(r.templateNames()).toEqual(['clearance', 'out-of-stock', 'price-promotion', 'price-short-dated', 'price-standard']);
     expect(r.templateFile('price-standard')).toBe(path.join(dir, 'price-standard.json'));
     expect(r.templateFile('price-promotion')).toBe(path.join(BUNDLED_TEMPLATE_DIR, 'price-promotion.json'));
     const t = labelTypeByName('epd-29-bwr')!;
