@@ -10,7 +10,7 @@ import { Database } from '../../src/persistence/database.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
-import { selectForAp } from '../../src/domain/dispatch/dispatcher.js';
+import { BOUNDARY_REPLAN_GRACE_MS, selectForAp } from '../../src/domain/dispatch/dispatcher.js';
 import { WakeReason, type MessageOf } from '../../firmware-protocol/src/index.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -94,5 +94,29 @@ describe('dispatch selection from the label store', () => {
     expect(sel.picks.at(-1)!.label.id).toBe(l.id);
     const noTimed = selectForAp(labels.workOn('AP-3'), { now: T0 + 30_000, free: 100, timedDisplay: false, stageAt: () => 0, wakeKey: () => 0 });
     expect(noTimed.picks.map((p) => p.mode)).not.toContain('timed');
+  });
+
+  it('does not send the old picture to a label that switched to its timed picture before the boundary was re-planned (D56)', () => {
+    // A consistent label gets its timed picture (§6.5) for a boundary; at the boundary it shows it (check-in) before
+    // the planner re-planned its desired picture, which is still the one from before the boundary.
+    const l = [...labels.all()].find((x) => x.apId === 'AP-4' && x.confirmedHash === x.desiredHash)!;
+    const old = l.desiredHash!;
+    const at = T0 + 7_200_000;
+    labels.plannedNext(l.id, 'dddddddddddddddd', at);
+    labels.checkin('AP-4', checkin(l.id, 'dddddddddddddddd'), at + 500);
+    expect(l.needsSend).toBe(true);
+    expect(l.desiredHash).toBe(old);
+    const held = selectForAp(labels.workOn('AP-4'), { now: at + 500, free: 100, timedDisplay: true, stageAt: () => 0, wakeKey: () => 0 });
+    expect(held.picks.map((p) => p.label.id)).not.toContain(l.id);
+    expect(held.nextAt).toBeLessThanOrEqual(at + BOUNDARY_REPLAN_GRACE_MS);
+    // The planner's re-plan makes the timed picture the desired one: nothing to send.
+    labels.planned(l.id, { hash: 'dddddddddddddddd', priority: 2, now: at + 600, seenDirty: l.dirty });
+    expect(l.needsSend).toBe(false);
+    // A boundary never re-planned holds the label back for the grace period only.
+    const m = [...labels.all()].find((x) => x.apId === 'AP-4' && x.confirmedHash === x.desiredHash && x.id !== l.id)!;
+    labels.plannedNext(m.id, 'eeeeeeeeeeeeeeee', at);
+    labels.checkin('AP-4', checkin(m.id, 'eeeeeeeeeeeeeeee'), at + 500);
+    const later = selectForAp(labels.workOn('AP-4'), { now: at + BOUNDARY_REPLAN_GRACE_MS, free: 100, timedDisplay: true, stageAt: () => 0, wakeKey: () => 0 });
+    expect(later.picks.map((p) => p.label.id)).toContain(m.id);
   });
 });

@@ -38,6 +38,9 @@ import { backoffMs } from './backoff.js';
 import { WakePredictor } from './wake-predictor.js';
 import { WakeJitter, observeReport, stagingCost, wakeWindow } from './wake-reports.js';
 
+/** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
+export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
+
 /** now: the desired picture at once; timed: the next picture, shown at next_at (§6.5); drop: withdraw a timed picture. */
 export type TransferMode = 'now' | 'timed' | 'drop';
 
@@ -105,6 +108,14 @@ export function selectForAp(
     if (!sendable && !droppable && !stageable) continue;
     if (l.nextAttemptAt > now) {
       if (l.needsSend) nextAt = Math.min(nextAt, l.nextAttemptAt);
+      continue;
+    }
+    // The label's boundary (§6.5 timed picture at nextAt) has passed and the planner has not re-planned it yet
+    // (planned() clears nextAt): its desired picture is the one from before the boundary. A label that already
+    // switched to its timed picture would otherwise be sent the old price back (found in bench/full-store's
+    // promotion start). Held for a grace period only, so a boundary that is never re-planned cannot stall a label.
+    if (sendable && l.nextHash !== null && l.nextAt !== null && l.nextAt <= now && now < l.nextAt + BOUNDARY_REPLAN_GRACE_MS) {
+      nextAt = Math.min(nextAt, l.nextAt + BOUNDARY_REPLAN_GRACE_MS);
       continue;
     }
     const at = o.stageAt(l, now);
@@ -430,7 +441,7 @@ export class Dispatcher {
       this.stats.transfersStaged++;
       this.stageLatencyMs += 0.1 * (this.deps.clock.now() - claimedAt - this.stageLatencyMs);
       if (this.missedWhileSending.delete(label.id)) this.cancelMiss(apId, label.id, transferId);
-      log.debug({ evt: 'transfer.staged', labelId: label.id, apId, transferId, kind: encoded.kind, bytes: encoded.payload.length }, 'transfer staged');
+      log.debug({ evt: 'transfer.staged', labelId: label.id, apId, transferId, kind: encoded.kind, bytes: encoded.payload.length, mode, targetHash, displayAt }, 'transfer staged');
     } catch (err) {
       log.warn({ evt: 'transfer.send_failed', labelId: label.id, apId, transferId, err: errorMessage(err) }, 'transfer could not be sent');
       this.retryLater(label.id, transferId, errorMessage(err));
