@@ -2,7 +2,9 @@
  * Checks on label content wherever it enters (issue 12, D48):
  *
  * - A character that no bundled font has would be drawn as an empty box (.notdef) on a shelf: refused, naming it,
- *   at intake (content-plausibility.ts) and again in the renderer for every caller (planner, previews).
+ *   at intake (content-plausibility.ts) and again in the renderer for every caller (planner, previews). "Bundled"
+ *   is the whole fallback chain (fonts.ts, D68/D69): DejaVu, then Noto Sans Arabic/Hebrew and the Noto Sans CJK
+ *   subset, read from their cmaps, so what passes is exactly what the shaper can draw.
  * - Posted content (preview API): a promotion whose reference ("statt") price is above the PAngV §11 lowest price
  *   of the prior 30 days would announce a larger reduction than the law allows (D12, CJEU C-330/23); a promotion
  *   price at or above its reference is no reduction. Both refused (CONTENT_INCOHERENT).
@@ -18,20 +20,15 @@ export function describeCodePoint(cp: number): string {
 }
 
 /**
- * Code points of `text` (after label normalisation) that some bundled face lacks. Every face must have it: a
- * template may set any field in any of them.
+ * Code points of `text` (after label normalisation) that some face's chain lacks. Every chain must have it: a
+ * template may set any field in any of them. Right-to-left letters count only in a shaped Noto face (DejaVu's
+ * unjoined Arabic is never used); explicit bidi controls are refused (fonts.ts hasGlyph).
  */
 export function unsupportedCharacters(fonts: FontSet, text: string): number[] {
   const out = new Set<number>();
   for (const ch of normaliseText(text)) {
     const cp = ch.codePointAt(0)!;
     if (cp === 0x20) continue;
-    if (needsShaping(cp)) {
-      // DejaVu has some Arabic and Hebrew letters, but the renderer sets glyphs left to right without joining: an
-      // Arabic name would be printed unjoined and backwards. Refused until a shaper is wired in (issue 12).
-      out.add(cp);
-      continue;
-    }
     for (const face of Object.values(fonts)) {
       if (!face.hasGlyph(cp)) {
         out.add(cp);
@@ -40,11 +37,6 @@ export function unsupportedCharacters(fonts: FontSet, text: string): number[] {
     }
   }
   return [...out];
-}
-
-/** Right-to-left and joining scripts (Hebrew, Arabic, Syriac, Thaana, NKo, their presentation forms). */
-function needsShaping(cp: number): boolean {
-  return (cp >= 0x0590 && cp <= 0x08ff) || (cp >= 0xfb1d && cp <= 0xfdff) || (cp >= 0xfe70 && cp <= 0xfeff) || (cp >= 0x200e && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e);
 }
 
 /** The text fields of label content that are printed as given. */

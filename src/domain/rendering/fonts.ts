@@ -2,6 +2,12 @@
  * The fonts labels are set in, parsed with opentype.js from label-templates/fonts/ (shipped with the project, so
  * measurement and rasterisation never depend on the host).
  *
+ * Each face is DejaVu first — Latin, Latin Extended, Greek and Cyrillic, so German labels and their golden images
+ * are unchanged — followed by a fallback chain of bundled Noto faces for Arabic, Hebrew and CJK (fallback-face.ts,
+ * D68/D69). A fallback glyph is numbered (k + 1) × FALLBACK_GLYPH_BASE + its id in the k-th fallback face, and its
+ * outline and advance are given in DejaVu's units: the layout, grid fitting, the glyph cache and painting treat it
+ * like any other glyph.
+ *
  * Text is measured with the fonts' own advance widths and GPOS kerning, in integer font units, and laid out by the
  * renderer itself; glyph outlines are then rasterised exactly where they were measured (glyph-raster-cache.ts). What
  * is measured is therefore what is drawn, to the pixel.
@@ -10,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import opentype from 'opentype.js';
 import { z } from 'zod';
+import { loadFallbackFace, type FallbackFace, type FallbackSpec } from './fallback-face.js';
 import { FONT_DIR } from './package-root.js';
 
 export const FontIdSchema = z.enum(['sans', 'sans-bold', 'condensed', 'condensed-bold']);
@@ -21,6 +28,41 @@ const FONT_FILES: Record<FontId, string> = {
   condensed: 'DejaVuSansCondensed.ttf',
   'condensed-bold': 'DejaVuSansCondensed-Bold.ttf',
 };
+
+const ARABIC: FallbackSpec = { file: 'NotoSansArabic-Regular.ttf', kind: 'rtl' };
+const ARABIC_BOLD: FallbackSpec = { file: 'NotoSansArabic-Bold.ttf', kind: 'rtl' };
+const HEBREW: FallbackSpec = { file: 'NotoSansHebrew-Regular.ttf', kind: 'rtl' };
+const HEBREW_BOLD: FallbackSpec = { file: 'NotoSansHebrew-Bold.ttf', kind: 'rtl' };
+// One CJK weight only (D69): bold CJK closes up at label sizes and would double the largest file.
+const CJK: FallbackSpec = { file: 'NotoSansCJKsc-Regular-subset.otf', kind: 'cjk' };
+const FALLBACK_FILES: Record<FontId, readonly FallbackSpec[]> = {
+  sans: [ARABIC, HEBREW, CJK],
+  'sans-bold': [ARABIC_BOLD, HEBREW_BOLD, CJK],
+  condensed: [ARABIC, HEBREW, CJK],
+  'condensed-bold': [ARABIC_BOLD, HEBREW_BOLD, CJK],
+};
+
+/** Glyph numbers at and above this belong to fallback faces (see the file comment). */
+export const FALLBACK_GLYPH_BASE = 0x10000;
+
+/** True for .notdef of any face in the chain: the empty box that must never reach a shelf. */
+export function isNotdef(gi: number): boolean {
+  return gi % FALLBACK_GLYPH_BASE === 0;
+}
+
+/**
+ * Code points of right-to-left and joining scripts (Hebrew, Arabic, Syriac, Thaana, NKo, their presentation forms).
+ * They are always set by a shaped fallback face, even where DejaVu has a glyph: DejaVu's isolated forms drawn left
+ * to right would print an Arabic name unjoined and backwards.
+ */
+export function isRtlScript(cp: number): boolean {
+  return (cp >= 0x0590 && cp <= 0x08ff) || (cp >= 0xfb1d && cp <= 0xfdff) || (cp >= 0xfe70 && cp <= 0xfefe);
+}
+
+/** Explicit bidi formatting characters: refused in label text (they are invisible and reorder what is printed). */
+function isBidiControl(cp: number): boolean {
+  return cp === 0x200e || cp === 0x200f || cp === 0x061c || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
 
 /** Bounding box of a glyph outline in font units, y up. */
 export interface GlyphBounds {
@@ -64,10 +106,15 @@ export class FontFace {
   private readonly kerns = new Map<number, number>();
   private readonly kerningTables: unknown;
 
+  private readonly fallbacks: (FallbackFace | undefined)[];
+
   constructor(
     readonly id: FontId,
     private readonly font: opentype.Font,
+    private readonly fallbackSpecs: readonly FallbackSpec[] = [],
+    private readonly fallbackDir: string = FONT_DIR,
   ) {
+    this.fallbacks = fallbackSpecs.map(() => undefined);
     this.unitsPerEm = font.unitsPerEm;
     const gpos = (font as unknown as { position: GposKerning }).position;
     this.kerningTables = gpos.getKerningTables('latn');
@@ -87,13 +134,69 @@ export class FontFace {
     return gi;
   }
 
+  /**
+   * True when the chain can print the code point: DejaVu has it (outside the right-to-left scripts), or a fallback
+   * face's cmap does. This is what the intake check calls supported (content-checks.ts).
+   */
   hasGlyph(codePoint: number): boolean {
-    return this.glyphIndex(codePoint) !== 0;
+    if (isBidiControl(codePoint)) return false;
+    if (!isRtlScript(codePoint) && this.glyphIndex(codePoint) !== 0) return true;
+    return this.fallbackFor(codePoint) >= 0;
+  }
+
+  get fallbackCount(): number {
+    return this.fallbackSpecs.length;
+  }
+
+  /** The k-th fallback face, parsed on first use. */
+  fallback(k: number): FallbackFace {
+    let f = this.fallbacks[k];
+    if (!f) {
+      f = loadFallbackFace(this.fallbackSpecs[k]!, this.fallbackDir);
+      this.fallbacks[k] = f;
+    }
+    return f;
+  }
+
+  /** Index of the first fallback face that has the code point (right-to-left faces only for those scripts), or -1. */
+  fallbackFor(codePoint: number): number {
+    const rtl = isRtlScript(codePoint);
+    for (let k = 0; k < this.fallbackSpecs.length; k++) {
+      if (rtl !== (this.fallbackSpecs[k]!.kind === 'rtl')) continue;
+      if (this.fallback(k).has(codePoint)) return k;
+    }
+    return -1;
+  }
+
+  /** The chain's glyph number of glyph `g` of fallback face k. */
+  static fallbackGlyph(k: number, g: number): number {
+    return (k + 1) * FALLBACK_GLYPH_BASE + g;
+  }
+
+  /** Fallback face index and its own glyph id of a chain glyph number, or null for a DejaVu glyph. */
+  private split(gi: number): { fb: FallbackFace; g: number; scale: number } | null {
+    if (gi < FALLBACK_GLYPH_BASE) return null;
+    const fb = this.fallback(Math.floor(gi / FALLBACK_GLYPH_BASE) - 1);
+    return { fb, g: gi % FALLBACK_GLYPH_BASE, scale: this.unitsPerEm / fb.unitsPerEm };
+  }
+
+  /**
+   * Whether small sizes of this glyph are grid fitted (grid-fit.ts). CJK glyphs are not: their many stacked
+   * horizontal strokes would each be pushed a pixel apart and the glyph would grow far beyond its em box.
+   */
+  gridFits(gi: number): boolean {
+    const s = this.split(gi);
+    return !s || s.fb.kind !== 'cjk';
   }
 
   /** Advance width in font units. */
   advance(gi: number): number {
     let a = this.advances.get(gi);
+    if (a === undefined && gi >= FALLBACK_GLYPH_BASE) {
+      const s = this.split(gi)!;
+      a = s.fb.advance(s.g) * s.scale;
+      this.advances.set(gi, a);
+    }
     if (a === undefined) {
       a = this.font.glyphs.get(gi).advanceWidth ?? 0;
       this.advances.set(gi, a);
@@ -118,6 +221,7 @@ export class FontFace {
     if (b === undefined) {
       const cmds = this.outline(gi);
       if (cmds.length === 0) b = null;
+      else if (gi >= FALLBACK_GLYPH_BASE) b = hullBounds(cmds);
       else {
         const bb = this.font.glyphs.get(gi).getBoundingBox();
         b = { xMin: bb.x1, yMin: bb.y1, xMax: bb.x2, yMax: bb.y2 };
@@ -129,8 +233,57 @@ export class FontFace {
 
   /** Outline in font units, y up. */
   outline(gi: number): readonly OutlineCommand[] {
-    return this.font.glyphs.get(gi).path.commands as OutlineCommand[];
+    const s = this.split(gi);
+    if (!s) return this.font.glyphs.get(gi).path.commands as OutlineCommand[];
+    let cmds = this.scaledOutlines.get(gi);
+    if (!cmds) {
+      cmds = scaleOutline(s.fb.outline(s.g), s.scale);
+      this.scaledOutlines.set(gi, cmds);
+    }
+    return cmds;
   }
+
+  private readonly scaledOutlines = new Map<number, readonly OutlineCommand[]>();
+}
+
+function scaleOutline(cmds: readonly OutlineCommand[], k: number): OutlineCommand[] {
+  return cmds.map((c) => {
+    switch (c.type) {
+      case 'M':
+      case 'L':
+        return { type: c.type, x: c.x * k, y: c.y * k };
+      case 'Q':
+        return { type: 'Q', x1: c.x1 * k, y1: c.y1 * k, x: c.x * k, y: c.y * k };
+      case 'C':
+        return { type: 'C', x1: c.x1 * k, y1: c.y1 * k, x2: c.x2 * k, y2: c.y2 * k, x: c.x * k, y: c.y * k };
+      case 'Z':
+        return c;
+    }
+  });
+}
+
+/**
+ * Bounds of every on- and off-curve point: they contain the outline (a Bézier lies in its control hull), so every
+ * pixel the raster sets lies inside (text-shaper.ts glyphPixelBounds).
+ */
+function hullBounds(cmds: readonly OutlineCommand[]): GlyphBounds | null {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const c of cmds) {
+    if (c.type === 'Z') continue;
+    xs.push(c.x);
+    ys.push(c.y);
+    if (c.type === 'Q' || c.type === 'C') {
+      xs.push(c.x1);
+      ys.push(c.y1);
+    }
+    if (c.type === 'C') {
+      xs.push(c.x2);
+      ys.push(c.y2);
+    }
+  }
+  if (xs.length === 0) return null;
+  return { xMin: Math.min(...xs), yMin: Math.min(...ys), xMax: Math.max(...xs), yMax: Math.max(...ys) };
 }
 
 const loaded = new Map<string, FontFace>();
@@ -143,7 +296,7 @@ export function loadFontFace(id: FontId, dir: string = FONT_DIR): FontFace {
     const buf = readFileSync(file);
     // lowMemory: glyphs are parsed when first used (a label needs a few dozen of each font's ~6,000), ~5× less heap.
     const font = opentype.parse(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), { lowMemory: true });
-    face = new FontFace(id, font);
+    face = new FontFace(id, font, FALLBACK_FILES[id], dir);
     loaded.set(file, face);
   }
   return face;

@@ -331,10 +331,11 @@ export function glyphAt(face: FontFace, gi: number, size: number): FittedGlyph {
     cache = new Map();
     fittedCache.set(face, cache);
   }
-  const key = size * 0x10000 + gi;
+  // gi may number a fallback face's glyph (≥ 2^16, fonts.ts), so the size goes in the low bits.
+  const key = gi * 0x400 + size;
   let g = cache.get(key);
   if (!g) {
-    g = size <= GRID_FIT_MAX_PX ? fitGlyph(face, gi, size) : plainGlyph(face, gi, size);
+    g = size <= GRID_FIT_MAX_PX && face.gridFits(gi) ? fitGlyph(face, gi, size) : plainGlyph(face, gi, size);
     cache.set(key, g);
   }
   return g;

@@ -118,7 +118,7 @@ function glyphOp(font: FontId, colour: PanelColour, parts: readonly PlacedText[]
       op = { op: 'glyphs', font, size: p.size, colour, glyphs: [], runs: [] };
       bySize.set(p.size, op);
     }
-    for (const g of p.run.glyphs) op.glyphs.push({ gi: g.gi, x: p.x + g.x, y: p.baseline });
+    for (const g of p.run.glyphs) op.glyphs.push({ gi: g.gi, x: p.x + g.x, y: p.baseline + (g.y ?? 0) });
     op.runs.push({ text: p.text, x: p.x, baseline: p.baseline });
   }
   return [...bySize.values()];

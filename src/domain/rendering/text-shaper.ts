@@ -9,14 +9,23 @@
  * contain every pixel the glyph will ever set. Layout checks fit against these bounds, which is why nothing drawn
  * can overflow its box.
  */
-import type { FontFace } from './fonts.js';
+import { isRtlScript, type FontFace } from './fonts.js';
 import { GRID_FIT_MAX_PX, glyphAt } from './grid-fit.js';
+import { shapeScripts } from './script-shaper.js';
 
 export interface ShapedText {
   readonly text: string;
   readonly glyphs: readonly number[];
   /** Pen position of each glyph's origin, font units. */
   readonly pens: readonly number[];
+  /**
+   * Set only for text shaped through the fallback chain (script-shaper.ts): each glyph's offset from its pen, font
+   * units, y up (marks placed by HarfBuzz), and whether it is joined to the next glyph (Arabic: its advance gets no
+   * tracking and is chained in whole pixels, so a rounding never opens a gap in the joining stroke).
+   */
+  readonly dx?: readonly number[];
+  readonly dy?: readonly number[];
+  readonly joined?: readonly boolean[];
 }
 
 /** Integer pixel bounds, y down: columns [l, r), rows [t, b). */
@@ -31,6 +40,8 @@ export interface PlacedGlyph {
   gi: number;
   /** Pixel x of the glyph origin, relative to the run's origin. */
   x: number;
+  /** Pixel y of the glyph origin relative to the baseline, y down (a mark placed by the shaper); absent: 0. */
+  y?: number;
 }
 
 export interface PlacedRun {
@@ -65,6 +76,12 @@ export function shapeText(face: FontFace, text: string): ShapedText {
   }
   const hit = cache.get(text);
   if (hit) return hit;
+  if (needsScriptShaping(face, text)) {
+    const shaped = shapeScripts(face, text);
+    if (cache.size >= SHAPE_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(text, shaped);
+    return shaped;
+  }
   const glyphs: number[] = [];
   for (const ch of text) glyphs.push(face.glyphIndex(ch.codePointAt(0)!));
   const pens: number[] = [];
@@ -80,6 +97,15 @@ export function shapeText(face: FontFace, text: string): ShapedText {
   if (cache.size >= SHAPE_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(text, shaped);
   return shaped;
+}
+
+/** Text with a right-to-left letter or a character DejaVu lacks goes through the fallback chain and the shaper. */
+function needsScriptShaping(face: FontFace, text: string): boolean {
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0x0590 && (isRtlScript(cp) || face.glyphIndex(cp) === 0)) return true;
+  }
+  return false;
 }
 
 /** Pixel bounds of one glyph at `size` px, relative to its (whole-pixel) origin; null when it has no ink. */
@@ -106,6 +132,7 @@ export function placeRun(face: FontFace, shaped: ShapedText, size: number): Plac
   // Small text: every advance (kerning kept) rounded to whole pixels on its own, so equal letter pairs are always
   // the same distance apart ("Ta ge" no longer happens); larger text: positions rounded from the exact pen.
   const integerAdvances = size <= GRID_FIT_MAX_PX;
+  const joined = shaped.joined;
   let pen = 0;
   for (let i = 0; i < shaped.glyphs.length; i++) {
     const gi = shaped.glyphs[i]!;
@@ -114,19 +141,25 @@ export function placeRun(face: FontFace, shaped: ShapedText, size: number): Plac
       x = pen;
       const next = shaped.pens[i + 1];
       if (next !== undefined) {
-        const adv = Math.round(((next - shaped.pens[i]!) * size) / u + SMALL_TRACKING_PX);
+        const adv = Math.round(((next - shaped.pens[i]!) * size) / u + (joined?.[i] ? 0 : SMALL_TRACKING_PX));
         pen += isSpace(face, gi) ? Math.max(adv, Math.ceil(size * SMALL_WORD_SPACE_EM)) : adv;
       }
+    } else if (joined?.[i - 1]) {
+      // Chained from the glyph it joins (whole-pixel advance): the joining stroke meets within half a pixel.
+      x = pen + Math.round(((shaped.pens[i]! - shaped.pens[i - 1]!) * size) / u);
     } else x = Math.round((shaped.pens[i]! * size) / u);
-    glyphs.push({ gi, x });
+    if (!integerAdvances) pen = x;
+    const y = shaped.dy ? -Math.round((shaped.dy[i]! * size) / u) : 0;
+    const gx = shaped.dx ? x + Math.round((shaped.dx[i]! * size) / u) : x;
+    glyphs.push(y !== 0 ? { gi, x: gx, y } : { gi, x: gx });
     const g = glyphPixelBounds(face, gi, size);
     if (!g) continue;
-    if (!ink) ink = { l: x + g.l, t: g.t, r: x + g.r, b: g.b };
+    if (!ink) ink = { l: gx + g.l, t: y + g.t, r: gx + g.r, b: y + g.b };
     else {
-      ink.l = Math.min(ink.l, x + g.l);
-      ink.r = Math.max(ink.r, x + g.r);
-      ink.t = Math.min(ink.t, g.t);
-      ink.b = Math.max(ink.b, g.b);
+      ink.l = Math.min(ink.l, gx + g.l);
+      ink.r = Math.max(ink.r, gx + g.r);
+      ink.t = Math.min(ink.t, y + g.t);
+      ink.b = Math.max(ink.b, y + g.b);
     }
   }
   return { glyphs, ink };
