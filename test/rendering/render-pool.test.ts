@@ -22,6 +22,9 @@ const CONTENTS: LabelContent[] = [
   { ...STANDARD, stock: { state: 'out_of_stock' } },
   // A short-dated markdown (PAngV §11(4) no. 2): the markdown template renders it with its reason.
   { ...PROMOTION, promotion: { ...PROMOTION.promotion!, exemptReason: 'wegen kurzer Haltbarkeit' } },
+  // Names in the fallback faces (issue 12, D68): HarfBuzz and the Noto faces are loaded in each worker.
+  { ...STANDARD, brand: 'الرحاب', name: 'حلاوة طحينية بالفستق 500 غ' },
+  { ...PROMOTION, brand: '老干妈', name: '老干妈 风味豆豉 油制辣椒' },
 ];
 
 let pools: RenderPool[] = [];

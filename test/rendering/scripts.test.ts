@@ -199,6 +199,19 @@ describe('product names in other scripts (issue 12)', () => {
     expect(fallbackGlyphs(el)).toEqual([...name].map((c) => cjk.nominalGlyph(c.codePointAt(0)!)));
   });
 
+  it('a Chinese name without spaces wraps between characters, never with a hyphen', () => {
+    const name = '老干妈风味豆豉油制辣椒调味料香辣组合装';
+    let wrapped = 0;
+    for (const t of LABEL_TYPES) {
+      const el = elementWith(renderer.layout({ ...STANDARD, brand: 'Lao Gan Ma', name }, t), '老干妈');
+      const lines = el.text!.split('\n');
+      expect(lines.filter((l) => l.endsWith('-')), t.name).toEqual([]);
+      if (lines.length > 1) wrapped++;
+      expect(lines.join('').replace(/…$/, ''), t.name).toBe(name.slice(0, lines.join('').replace(/…$/, '').length));
+    }
+    expect(wrapped, 'wrapped on the small panels').toBeGreaterThan(0);
+  });
+
   it('the same Arabic and Chinese names render to the same bytes from a cold glyph cache', async () => {
     const t = LABEL_TYPES[0]!;
     const content = { ...STANDARD, brand: 'الرحاب', name: 'حلاوة طحينية 老干妈' };

@@ -75,6 +75,9 @@ interface Seg {
 const UNIT_AFTER_NUMBER = /^(%|‰|€|°\S*|mg|g|kg|ml|cl|l|mm|cm|m|m²|m³|St\.?|Stk\.?|Stück|x|×)[,.;:)]*$/;
 const GLUE_TO_NEXT = /^(à|a|x|×|je|ca\.)$/;
 
+/** Han ideographs and Kana (BMP only: the bundled CJK subset has no astral characters). */
+const CJK_BREAK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
+
 /** Break opportunities: at ordinary spaces (the space is dropped at a line end) and after "-" or "/" inside a word. */
 function segments(text: string): Seg[] {
   const words: Seg[] = [];
@@ -85,6 +88,10 @@ function segments(text: string): Seg[] {
       if (i > start) words.push({ start, end: i });
       start = i + 1;
     } else if ((c === '-' || c === '/') && i > start && i + 1 < text.length && text[i + 1] !== ' ') {
+      words.push({ start, end: i + 1 });
+      start = i + 1;
+    } else if (c! >= '\u3040' && CJK_BREAK.test(c!) && i + 1 < text.length && CJK_BREAK.test(text[i + 1]!)) {
+      // Between two Han or Kana characters a line may break without a space or hyphen (UAX #14, class ID; D68).
       words.push({ start, end: i + 1 });
       start = i + 1;
     }
