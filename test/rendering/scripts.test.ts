@@ -189,6 +189,10 @@ describe('product names in other scripts (issue 12)', () => {
     expect(xOf(face.glyphIndex(0x35))).toBeLessThan(secondLeft);
     expect(xOf(face.glyphIndex(0x41))).toBeGreaterThan(secondLeft);
     expect(xOf(face.glyphIndex(0x41))).toBeLessThan(firstLeft);
+    // The line starts at the right of its box (the template's "left" is the start of a line).
+    const german = elementWith(renderer.layout({ ...STANDARD, brand: 'Halwa', name: 'Halva mit Pistazien' }, t), 'Halva');
+    expect(german.ink!.x, 'a German name starts at the left').toBeLessThan(german.box.x + 4);
+    expect(el.ink!.x + el.ink!.w, 'the Arabic name ends at the right of its box').toBeGreaterThan(el.box.x + el.box.w - 4);
   });
 
   it('Chinese is drawn with the CJK subset glyph for every character, in order', () => {

@@ -135,6 +135,14 @@ function visualOrder<T extends { level: number }>(items: T[]): T[] {
   return out;
 }
 
+/** True when the text's first strong character is right to left (UAX #9 P2/P3): an Arabic or Hebrew name. */
+export function isRtlParagraph(text: string): boolean {
+  for (const ch of text) {
+    if (ch.codePointAt(0)! >= 0x0590) return bidi.getEmbeddingLevels(text).paragraphs[0]?.level === 1;
+  }
+  return false;
+}
+
 /** Shapes one line of text through the fallback chain and the bidi algorithm into left-to-right glyphs. */
 export function shapeScripts(face: FontFace, text: string): ShapedText {
   const { levels } = bidi.getEmbeddingLevels(text);

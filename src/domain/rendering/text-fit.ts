@@ -10,6 +10,7 @@
  * when the ink bounds of every glyph lie inside it.
  */
 import type { FontFace } from './fonts.js';
+import { isRtlParagraph } from './script-shaper.js';
 import { runAt, type PlacedRun } from './text-shaper.js';
 
 export interface Rect {
@@ -203,12 +204,14 @@ function place(req: FitRequest, lineTexts: readonly string[], size: number): { l
   const firstBaseline = box.y - top + (req.valign === 'top' ? 0 : req.valign === 'middle' ? Math.floor(slack / 2) : slack);
   const lines: FittedLine[] = [];
   let ink: { l: number; t: number; r: number; b: number } | null = null;
+  // "left" means the start of the line: a right-to-left paragraph (an Arabic name) starts at the right (D68).
+  const align = req.align === 'left' && isRtlParagraph(lineTexts.join(' ')) ? 'right' : req.align;
   runs.forEach((run, i) => {
     const baseline = firstBaseline + i * advance;
     let x = box.x;
     if (run.ink) {
       const w = run.ink.r - run.ink.l;
-      const left = req.align === 'left' ? box.x : req.align === 'right' ? box.x + box.w - w : box.x + Math.floor((box.w - w) / 2);
+      const left = align === 'left' ? box.x : align === 'right' ? box.x + box.w - w : box.x + Math.floor((box.w - w) / 2);
       x = left - run.ink.l;
       const l = x + run.ink.l;
       const r = x + run.ink.r;
