@@ -45,11 +45,14 @@ describe('preview API: coherence and render warnings (issue 12)', () => {
     expect(warnings.some((w) => w.startsWith('TEXT_SHORTENED: text "') && w.includes('Feinkost-Heringsfilets'))).toBe(true);
   });
 
-  it('refuses a Chinese name in a preview, naming the character', async () => {
-    const res = await daemon.http.inject({ method: 'POST', url: '/api/v1/templates/price-standard/preview.png?labelType=epd-29-bwr', headers: json, payload: JSON.stringify({ ...PROMOTION, promotion: undefined, name: '老干妈' }) });
+  it('previews a Chinese name (bundled CJK face, D69) and refuses an emoji, naming the character', async () => {
+    const url = '/api/v1/templates/price-standard/preview.png?labelType=epd-29-bwr';
+    const ok = await daemon.http.inject({ method: 'POST', url, headers: json, payload: JSON.stringify({ ...PROMOTION, promotion: undefined, name: '老干妈' }) });
+    expect(ok.statusCode).toBe(200);
+    const res = await daemon.http.inject({ method: 'POST', url, headers: json, payload: JSON.stringify({ ...PROMOTION, promotion: undefined, name: 'Schokolade 🍫' }) });
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({ error: 'CONTENT_UNSUPPORTED_CHARACTER' });
-    expect((res.json() as { message: string }).message).toContain('U+8001');
+    expect((res.json() as { message: string }).message).toContain('U+1F36B');
   });
 
   it('refuses a price of 0 at intake with an alert, and applies it when intended', async () => {
