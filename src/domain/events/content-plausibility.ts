@@ -2,7 +2,8 @@
  * Content checks at intake (issue 12, docs/decisions.md D48), after the schema and before anything is stored:
  *
  * - Printed text (product name, brand, pack size as printed, promotion badge) must be printable: a character that no
- *   bundled font has is refused with CONTENT_UNSUPPORTED_CHARACTER naming it (U+4E2D 中), never an empty box on a
+ *   bundled font has (D70: the cmaps of DejaVu and the Noto fallbacks) is refused with CONTENT_UNSUPPORTED_CHARACTER
+ *   naming it (U+1F36B 🍫), never an empty box on a
  *   shelf. The renderer checks again for content from other paths (rendering/content-checks.ts).
  * - A price of 0 (regular or promotion) is refused with PRICE_IMPLAUSIBLE and raises a store alert, unless the event
  *   says it is intended (`intended: true`, e.g. a free give-away): a 0 from a broken ERP export must not reach the

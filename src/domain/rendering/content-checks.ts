@@ -14,7 +14,7 @@ import type { LabelContent } from './label-content.js';
 import { RenderError } from './rendering-errors.js';
 import { normaliseText } from './text-shaper.js';
 
-/** "U+4E2D 中" — how a refused character is named in errors. */
+/** "U+1F36B 🍫" — how a refused character is named in errors. */
 export function describeCodePoint(cp: number): string {
   return `U+${cp.toString(16).toUpperCase().padStart(4, '0')} ${String.fromCodePoint(cp)}`;
 }
