@@ -246,16 +246,22 @@ export class FontFace {
   private readonly scaledOutlines = new Map<number, readonly OutlineCommand[]>();
 }
 
-function scaleOutline(cmds: readonly OutlineCommand[], k: number): OutlineCommand[] {
+/**
+ * A fallback outline in DejaVu's units, each coordinate rounded to 1/64 unit: an exact binary fraction, so at any
+ * size it prints exactly into the glyph atlas and rasterises to the same bits wherever it lies (determinism,
+ * glyph-raster-cache.ts); 1/64 unit is under 1/1000 px at the largest label text.
+ */
+function scaleOutline(cmds: readonly OutlineCommand[], scale: number): OutlineCommand[] {
+  const k = (v: number) => Math.round(v * scale * 64) / 64;
   return cmds.map((c) => {
     switch (c.type) {
       case 'M':
       case 'L':
-        return { type: c.type, x: c.x * k, y: c.y * k };
+        return { type: c.type, x: k(c.x), y: k(c.y) };
       case 'Q':
-        return { type: 'Q', x1: c.x1 * k, y1: c.y1 * k, x: c.x * k, y: c.y * k };
+        return { type: 'Q', x1: k(c.x1), y1: k(c.y1), x: k(c.x), y: k(c.y) };
       case 'C':
-        return { type: 'C', x1: c.x1 * k, y1: c.y1 * k, x2: c.x2 * k, y2: c.y2 * k, x: c.x * k, y: c.y * k };
+        return { type: 'C', x1: k(c.x1), y1: k(c.y1), x2: k(c.x2), y2: k(c.y2), x: k(c.x), y: k(c.y) };
       case 'Z':
         return c;
     }
