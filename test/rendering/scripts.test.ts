@@ -137,6 +137,9 @@ describe('product names in other scripts (issue 12)', () => {
           }
         }
       }
+         // Accepted at intake: every character is in a bundled face's cmap.
+      const event = EventSchema.parse({ id: 'e1', source: 'erp', version: 1, type: 'product', data: { gtin: '4006381333931', name, brand } });
+      expect(checkEventContent(event, loadFontSet())).toBeNull();
     });
   }
 
