@@ -12,7 +12,8 @@
  * wake-report entry, the simulator's CPU, event-loop utilisation. `--edge-cpu-prof DIR` writes the edge's V8 profile
  * (the whole run; `--prof-window` in the line says which part of it was idle, in µs of the profile's clock).
  *
- *   npm run build && node dist/bench/edge-idle.js [--labels 2000 --aps 1 --speed 25 --idle-s 300 --out FILE]
+ *   npm run build && node dist/bench/edge-idle.js [--labels 2000 --aps 1 --speed 25 --idle-s 300 --out FILE --tag T]
+ *     [--edge-cpu-prof DIR] [--edge-node-args "--import ./probe.mjs"]
  */
 import { appendFileSync } from 'node:fs';
 import { RealClock } from '../simulator/src/real-clock.js';
@@ -33,6 +34,8 @@ const FILL_TIMEOUT_S = Number(arg('fill-timeout-s', '3600'));
 const OUT = arg('out', '');
 const TAG = arg('tag', '');
 const EDGE_CPU_PROF = arg('edge-cpu-prof', '');
+/** Extra node flags for the edge process, e.g. "--import ./probe.mjs" (space-separated). */
+const EDGE_NODE_ARGS = arg('edge-node-args', '').split(' ').filter(Boolean);
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 const round = (x: number, d = 1) => +x.toFixed(d);
 const wallSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,7 +43,7 @@ const progress = (msg: string) => process.stderr.write(`[edge-idle] ${msg}\n`);
 
 const store = buildStore({ labels: LABELS, aps: APS, seed: 1 });
 const clock = new RealClock({ speed: SPEED, startMs: EPOCH });
-const edge = EdgeProcess.fork(EDGE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${EDGE_CPU_PROF}`] : []);
+const edge = EdgeProcess.fork([...(EDGE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${EDGE_CPU_PROF}`] : []), ...EDGE_NODE_ARGS]);
 let sim: StoreSimulator | undefined;
 try {
   const started = await edge.call({ op: 'start', speed: SPEED, simNow: clock.now(), hostNow: performance.timeOrigin + performance.now(), chain: store.file.chain, store: store.file.store, users: store.users, logLevel: 'error' });
