@@ -213,7 +213,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log, clock }));
     const hub = new ApHub({
       links,
-      inbound: new ApInboundHandler({ aps, dispatcher, clock, log, onLabelSeen: () => planner.kick() }),
+      inbound: new ApInboundHandler({ aps, dispatcher, labels, clock, log, onLabelSeen: () => planner.kick() }),
       clock,
       random,
       log,

@@ -43,8 +43,25 @@ export interface PreparedStatement {
   get<T>(params?: Params): Promise<T | undefined>;
 }
 
+/**
+ * Which lane of the one queue a job waits in (D66). `urgent`: someone waits for its commit to be acknowledged (the
+ * intake's group-commit ticks). `normal`: everything else (rule passes, outbox marks, planner reads, pruning).
+ */
+export type QueueLane = 'urgent' | 'normal';
+
+interface QueuedJob {
+  fn: () => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 export class Database {
-  private queue: Promise<unknown> = Promise.resolve();
+  /** The jobs waiting for the connection, per lane, each in arrival order. */
+  private readonly lanes: Record<QueueLane, QueuedJob[]> = { urgent: [], normal: [] };
+  /** The job holding the connection (settles, never rejects), or null. */
+  private current: Promise<void> | null = null;
+  /** Whether the job that ran last came from the urgent lane (lanes alternate while both have jobs). */
+  private lastUrgent = false;
   private closed = false;
   /** Checkpoints off the commit path (D44); null: sqlite's autocheckpoint inside the COMMIT (e.g. ':memory:'). */
   private checkpointer: WalCheckpointer | null = null;
@@ -113,8 +130,16 @@ export class Database {
     });
   }
 
-  /** Runs `fn` in one IMMEDIATE transaction: all or nothing. */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Whether an urgent job waits for the connection: a long job of the normal lane (a rule pass) ends early when it
+   * sees one, so an acknowledgement never waits for more than a step of it (D66).
+   */
+  get urgentWaiting(): boolean {
+    return this.lanes.urgent.length > 0;
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction: all or nothing. `lane`: see QueueLane (default normal). */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { lane?: QueueLane } = {}): Promise<T> {
     return this.enqueue(async () => {
       const tx = this.direct();
       const statements: sqlite3.Statement[] = [];
@@ -157,7 +182,7 @@ export class Database {
       // In commit order and synchronously, so memory never sees a later transaction's effect before this one's.
       for (const hook of hooks) hook();
       return result;
-    });
+    }, opts.lane);
   }
 
   /** A single read, queued behind running transactions. */
@@ -178,17 +203,39 @@ export class Database {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.queue.catch(() => undefined);
+    while (this.current) await this.current;
     await this.checkpointer?.close();
     await new Promise<void>((resolve) => this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)', () => resolve()));
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
   }
 
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+  private enqueue<T>(fn: () => Promise<T>, lane: QueueLane = 'normal'): Promise<T> {
     if (this.closed) return Promise.reject(new EdgeError(EdgeErrorCode.SHUTTING_DOWN, 'database is closed'));
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return new Promise<T>((resolve, reject) => {
+      this.lanes[lane].push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.current) this.next();
+    });
+  }
+
+  /**
+   * Starts the next job, one at a time (D3). The urgent lane goes first, but while both lanes hold jobs they take
+   * turns: an urgent job waits for at most the running job and one normal job, and a normal job is never starved
+   * by a flood of urgent ones (D66).
+   */
+  private next(): void {
+    const { urgent, normal } = this.lanes;
+    const takeUrgent = urgent.length > 0 && !(this.lastUrgent && normal.length > 0);
+    const job = takeUrgent ? urgent.shift() : normal.shift();
+    if (!job) {
+      this.current = null;
+      return;
+    }
+    this.lastUrgent = takeUrgent;
+    // A microtask later, as the promise chain this replaces did: the job never starts inside its caller's call.
+    this.current = Promise.resolve()
+      .then(job.fn)
+      .then(job.resolve, job.reject)
+      .then(() => this.next());
   }
 
   private direct(): Omit<Tx, 'prepare'> & { prepare: Tx['prepare'] } {

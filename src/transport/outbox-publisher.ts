@@ -13,13 +13,15 @@ import { recordDeadLetter } from '../persistence/dead-letters.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { EdgeErrorCode, errorMessage } from '../core/errors.js';
-import { markSent, pending, type OutboxDestination, type OutboxMessage } from '../domain/outbox/outbox.js';
+import { markSent, markSentMany, pending, type OutboxDestination, type OutboxMessage } from '../domain/outbox/outbox.js';
 
 export class OutboxPublisher {
   private running: Promise<void> | null = null;
   private again = false;
   private timer: TimerHandle | null = null;
   private stopped = false;
+  /** Every message up to this seq was delivered or skipped: the next read starts after it (outbox.ts `pending`). */
+  private cursor = 0;
   sent = 0;
 
   constructor(
@@ -54,28 +56,56 @@ export class OutboxPublisher {
   }
 
   private async drain(): Promise<void> {
-    const { db, client, dest, root, clock, log } = this.deps;
+    const { db, client, dest, root, log } = this.deps;
     try {
       for (;;) {
         if (!client.connected || this.stopped) return this.retryLater();
-        const batch = await pending(db, dest, 100);
+        const batch = await pending(db, dest, 100, this.cursor);
         if (batch.length === 0) return;
+        // A batch is published with every message in flight at once and marked in one statement after the PUBACKs
+        // (one commit per batch, not per message: D66). MQTT 3.1.1 §4.6 keeps a connection's messages in order.
+        let run: OutboxMessage[] = [];
         for (const m of batch) {
           const topic = `${root}/${m.topic}`;
           const bytes = Buffer.byteLength(m.payload) + Buffer.byteLength(topic) + 16;
           if (bytes > this.deps.maxMessageBytes) {
+            await this.publishRun(run);
+            run = [];
             await this.skipTooLarge(m, topic, bytes);
+            this.cursor = m.seq;
             continue;
           }
-          await client.publishAsync(topic, m.payload, { qos: 1 });
-          await markSent(db, dest, m.seq, clock.now());
-          this.sent++;
+          run.push(m);
         }
+        await this.publishRun(run);
       }
     } catch (err) {
       log.warn({ evt: 'outbox.publish_failed', dest, err: errorMessage(err) }, 'outbox delivery failed; will retry');
       this.retryLater();
     }
+  }
+
+  /**
+   * Publishes `run` (QoS 1, all in flight), then marks delivered the messages up to the first that failed; throws
+   * that failure, so the rest is retried in order (a receiver de-duplicates by id what it may see twice).
+   */
+  private async publishRun(run: readonly OutboxMessage[]): Promise<void> {
+    if (run.length === 0) return;
+    const { db, client, dest, root, clock } = this.deps;
+    const results = await Promise.allSettled(run.map((m) => client.publishAsync(`${root}/${m.topic}`, m.payload, { qos: 1 })));
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    const acked = failed < 0 ? run : run.slice(0, failed);
+    if (acked.length > 0) {
+      await markSentMany(
+        db,
+        dest,
+        acked.map((m) => m.seq),
+        clock.now(),
+      );
+      this.sent += acked.length;
+      this.cursor = acked[acked.length - 1]!.seq;
+    }
+    if (failed >= 0) throw (results[failed] as PromiseRejectedResult).reason;
   }
 
   private async skipTooLarge(m: OutboxMessage, topic: string, bytes: number): Promise<void> {

@@ -9,6 +9,7 @@ import type { ApRegistry } from './ap-registry.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import type { LabelStore } from '../labels/label-store.js';
 
 export class ApInboundHandler implements ApInbound {
   constructor(
@@ -17,7 +18,13 @@ export class ApInboundHandler implements ApInbound {
       dispatcher: Dispatcher;
       clock: Clock;
       log: Logger;
-      /** A check-in can make a label plannable (first contact tells its panel type): the planner looks. */
+      /** The label-state owner: whether a label that checked in has something to plan. */
+      labels: Pick<LabelStore, 'get'>;
+      /**
+       * A check-in made a label plannable (first contact tells its panel type, a new panel type): the planner looks.
+       * Not called for the check-ins of labels with nothing to plan — nearly all of them in a store at rest, where a
+       * planner pass per check-in cost two database reads each (D67).
+       */
       onLabelSeen: () => void;
     },
   ) {}
@@ -38,7 +45,7 @@ export class ApInboundHandler implements ApInbound {
 
   async labelCheckin(apId: string, msg: MessageOf<'LABEL_CHECKIN'>): Promise<StatusCodeValue> {
     const status = await this.deps.dispatcher.labelCheckin(apId, msg);
-    this.deps.onLabelSeen();
+    if ((this.deps.labels.get(msg.labelId)?.dirty ?? 0) > 0) this.deps.onLabelSeen();
     return status;
   }
 

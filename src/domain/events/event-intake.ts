@@ -87,6 +87,8 @@ export class EventIntake {
     this.committer = new GroupCommitter<IntakeJob, EventOutcome | null>({
       db: deps.db,
       apply: (tx, jobs) => applyIntakeTick(tx, jobs, deps.labels),
+      // Every submitter acknowledges on commit (PUBACK, HTTP answer): its tick goes ahead of background work (D66).
+      lane: 'urgent',
       ...(deps.maxEventsPerTick ? { maxWeight: deps.maxEventsPerTick } : {}),
       weight: (j) => (j.kind === 'event' && j.event.type === 'batch' ? j.event.data.events.length : 1),
       onCommit: (jobs, results, ms) => this.logCommit(jobs, results, ms),

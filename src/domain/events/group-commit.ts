@@ -11,7 +11,7 @@
  * One failing job must not fail the others: when a tick's transaction fails, it is rolled back and every job of it
  * is retried alone, in arrival order, each in its own transaction; only the job that fails alone is rejected.
  */
-import type { Database, Tx } from '../../persistence/database.js';
+import type { Database, QueueLane, Tx } from '../../persistence/database.js';
 
 export interface GroupCommitOptions<J, R> {
   db: Database;
@@ -21,6 +21,11 @@ export interface GroupCommitOptions<J, R> {
   maxWeight?: number;
   /** A job's weight, e.g. the number of events in a batch. Default 1. */
   weight?: (job: J) => number;
+  /**
+   * The database queue lane of the ticks (D66): `urgent` when a submitter acknowledges on resolution, so a tick goes
+   * ahead of background work waiting for the connection. Default normal.
+   */
+  lane?: QueueLane;
   /** After each commit, before the submitters' promises resolve: what was committed and how long the tick took. */
   onCommit?: (jobs: readonly J[], results: readonly R[], ms: number) => void;
 }
@@ -46,11 +51,13 @@ export class GroupCommitter<J, R> {
   private running: Promise<void> | null = null;
   private readonly maxWeight: number;
   private readonly weight: (job: J) => number;
+  private readonly lane: QueueLane;
   readonly stats: GroupCommitStats = { ticks: 0, jobs: 0, maxTickJobs: 0, retriedAlone: 0 };
 
   constructor(private readonly opts: GroupCommitOptions<J, R>) {
     this.maxWeight = opts.maxWeight ?? 20_000;
     this.weight = opts.weight ?? (() => 1);
+    this.lane = opts.lane ?? 'normal';
   }
 
   /** Resolves with the job's result after the transaction that holds it committed; rejects if it could not commit. */
@@ -83,14 +90,17 @@ export class GroupCommitter<J, R> {
     let results: R[];
     const t0 = performance.now();
     try {
-      results = await this.opts.db.transaction(async (tx) => {
-        // Taken only now that the transaction holds the database: everything that arrived meanwhile joins.
-        taken = this.take();
-        return this.opts.apply(
-          tx,
-          taken.map((w) => w.job),
-        );
-      });
+      results = await this.opts.db.transaction(
+        async (tx) => {
+          // Taken only now that the transaction holds the database: everything that arrived meanwhile joins.
+          taken = this.take();
+          return this.opts.apply(
+            tx,
+            taken.map((w) => w.job),
+          );
+        },
+        { lane: this.lane },
+      );
     } catch (err) {
       if (taken.length === 0) {
         // The transaction never started (e.g. the database is closed): nothing can commit now.
@@ -111,7 +121,7 @@ export class GroupCommitter<J, R> {
   private async alone(w: Waiting<J, R>): Promise<void> {
     const t0 = performance.now();
     try {
-      const results = await this.opts.db.transaction((tx) => this.opts.apply(tx, [w.job]));
+      const results = await this.opts.db.transaction((tx) => this.opts.apply(tx, [w.job]), { lane: this.lane });
       this.committed([w], results, t0);
     } catch (err) {
       w.reject(err);

@@ -20,14 +20,27 @@ export async function enqueue(tx: Tx, msg: { id: string; topic: string; payload:
   await tx.run('INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)', [msg.id, msg.topic, JSON.stringify(msg.payload), now]);
 }
 
-export async function pending(db: Database, dest: OutboxDestination, limit: number): Promise<OutboxMessage[]> {
+/**
+ * The oldest undelivered messages after `afterSeq`. Without it, `WHERE sent IS NULL ORDER BY seq` walks every
+ * delivered row still kept (a repricing leaves tens of thousands) on every call; the publisher passes the last seq
+ * it delivered, so the walk starts there (a range on the rowid). Safe because every write goes through the one
+ * queue (D3) and seq is AUTOINCREMENT: a row committed later always has a larger seq (D66).
+ */
+export async function pending(db: Database, dest: OutboxDestination, limit: number, afterSeq = 0): Promise<OutboxMessage[]> {
   const col = dest === 'local' ? 'sent_local' : 'sent_hq';
-  return db.all<OutboxMessage>(`SELECT seq, id, topic, payload FROM outbox WHERE ${col} IS NULL ORDER BY seq LIMIT ?`, [limit]);
+  return db.all<OutboxMessage>(`SELECT seq, id, topic, payload FROM outbox WHERE seq > ? AND ${col} IS NULL ORDER BY seq LIMIT ?`, [afterSeq, limit]);
 }
 
 export async function markSent(db: Database | Tx, dest: OutboxDestination, seq: number, now: number): Promise<void> {
   const col = dest === 'local' ? 'sent_local' : 'sent_hq';
   await db.run(`UPDATE outbox SET ${col} = ? WHERE seq = ?`, [now, seq]);
+}
+
+/** Marks several messages delivered in one statement (one commit for a publisher's batch, D66). */
+export async function markSentMany(db: Database | Tx, dest: OutboxDestination, seqs: readonly number[], now: number): Promise<void> {
+  if (seqs.length === 0) return;
+  const col = dest === 'local' ? 'sent_local' : 'sent_hq';
+  await db.run(`UPDATE outbox SET ${col} = ? WHERE seq IN (SELECT value FROM json_each(?))`, [now, JSON.stringify(seqs)]);
 }
 
 /** Messages no destination still needs, older than `olderThan`, are dropped (housekeeping). */

@@ -33,6 +33,12 @@ const BATCH = 16;
  * and catches up after it; a price is announced with its own effective instant, so lateness shifts no price.
  */
 const REST_FACTOR = 3;
+/**
+ * A pass ends early, after this many products, when an intake tick waits for the database (D66): a tick then waits
+ * for a few products' statements (~40), not a whole pass, while a pass still spreads its fixed reads (pending,
+ * ended effects, rules, boundaries) over several products.
+ */
+const MIN_PER_PASS = 4;
 const MAX_REST_MS = 1_000;
 const TICK_MS = 60_000;
 
@@ -148,25 +154,35 @@ export class RuleEngine {
     let more = false;
     await db.transaction(async (tx) => {
       const pending = (await tx.all<{ gtin: string }>('SELECT gtin FROM pricing_pending ORDER BY gtin LIMIT ?', [BATCH])).map((r) => r.gtin);
-      more = pending.length === BATCH;
       const ended = (await tx.all<{ gtin: string }>('SELECT DISTINCT gtin FROM rule_effects WHERE end_at IS NOT NULL AND end_at <= ?', [now])).map((r) => r.gtin);
-      const evaluate = [...new Set([...pending, ...ended])];
-      const rules = evaluate.length > 0 ? await loadRules(tx) : null;
-      const touched = new Set<string>();
-      for (const gtin of evaluate) {
+      const rules = pending.length > 0 || ended.length > 0 ? await loadRules(tx) : null;
+      // A product's evaluation writes only its own rows and its feed refresh reads only its own, so each product is
+      // evaluated and announced before the next: the pass can end after any product (D66).
+      const done = new Set<string>();
+      const one = async (gtin: string) => {
         const r = await this.evaluateTx(tx, rules!, gtin, now, switchAt);
         if (r.changed) {
           changed = true;
-          touched.add(gtin);
           await this.deps.labels.markDirtyTx(tx, gtin);
         }
         if (r.alerts > 0) outbox = true;
-      }
-      const due = await gtinsWithBoundaries(tx, this.horizonDone, horizonEnd);
-      for (const gtin of new Set([...evaluate, ...due, ...touched])) {
         if ((await refreshPriceFeedTx(tx, gtin, now, horizonEnd - now)) > 0) outbox = true;
+        done.add(gtin);
+      };
+      // Effects that ended are due now: always whole (few, and timed).
+      for (const gtin of ended) if (!done.has(gtin)) await one(gtin);
+      const taken: string[] = [];
+      for (const gtin of pending) {
+        if (!done.has(gtin)) await one(gtin);
+        taken.push(gtin);
+        // An acknowledgement waits for the connection (an intake tick): end the pass here, the rest stays marked.
+        if (taken.length >= MIN_PER_PASS && db.urgentWaiting) break;
       }
-      if (pending.length > 0) await tx.run('DELETE FROM pricing_pending WHERE gtin IN (SELECT value FROM json_each(?))', [JSON.stringify(pending)]);
+      more = pending.length === BATCH || taken.length < pending.length;
+      for (const gtin of await gtinsWithBoundaries(tx, this.horizonDone, horizonEnd)) {
+        if (!done.has(gtin) && (await refreshPriceFeedTx(tx, gtin, now, horizonEnd - now)) > 0) outbox = true;
+      }
+      if (taken.length > 0) await tx.run('DELETE FROM pricing_pending WHERE gtin IN (SELECT value FROM json_each(?))', [JSON.stringify(taken)]);
     });
     this.horizonDone = Math.max(this.horizonDone, horizonEnd);
     return { changed, outbox, more };
