@@ -35,6 +35,7 @@ import { RenderPool } from '../src/domain/rendering/render-pool.js';
 import { chooseEncoding } from '../firmware-protocol/src/encoding-choice.js';
 import { labelTypeById } from '../firmware-protocol/src/label-types.js';
 import { ApCapability, BLANK_HASH, LabelDecoder, WakeReason } from '../firmware-protocol/src/messages.js';
+import { startMemTrace } from './edge-mem-trace.js';
 import { buildStore, repricingBatches, seedBatches } from './full-store-store.js';
 
 function arg(name: string, fallback: string): string {
@@ -94,6 +95,7 @@ async function child(): Promise<void> {
     ...(WORKERS !== 'auto' ? { rendering: { workers: Number(WORKERS) } } : {}),
   });
   const daemon = await startDaemon(config, { log: createLogger({ level: 'error' }), listenHttp: false });
+  startMemTrace(() => daemon);
   const pool = daemon.renderer instanceof RenderPool ? daemon.renderer : null;
   await pool?.ready();
   let mark = { cpu: process.cpuUsage(), t: performance.now() };

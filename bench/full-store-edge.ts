@@ -17,6 +17,7 @@ import { errorMessage } from '../src/core/errors.js';
 import { startDaemon, type Daemon } from '../src/daemon.js';
 import { RealClock } from '../simulator/src/real-clock.js';
 import { edgeClock } from '../simulator/src/edge-clock.js';
+import { startMemTrace } from './edge-mem-trace.js';
 import { hostNow, type EdgeMessage, type EdgeReplyMessage, type EdgeRequest, type EdgeResults, type EdgeStartRequest, type EdgeUsage } from './full-store-ipc.js';
 
 const MB = 1024 * 1024;
@@ -47,6 +48,8 @@ setInterval(() => {
     () => undefined,
   );
 }, 250).unref();
+
+startMemTrace(() => daemon);
 
 function pct(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;

@@ -26,6 +26,7 @@
  *   node dist/bench/full-store.js --labels 600 --aps 1 --speed 20    # quick (≈ 1 min)
  *   options: --labels N --aps M --speed S --loss P --seed K --queue-capacity Q --promo-lead-s L
  *            --small-changes C --phase-timeout-s T --confirm-wait-s W --edge-log LEVEL --edge-cpu-prof DIR
+ *            --edge-node-flags "F …" (appended to the edge's Node flags)
  *            --label-decoders ctx|ctx-pending|legacy   (legacy: labels of before protocol §6.6, zlib only; D28;
  *                                      ctx-pending: CTX but no RADIO_OFFER, protocol §9.10, D38)
  *            --updates fill,full-repricing,promotion-start,small-change   (fill always runs: it connects the store)
@@ -50,6 +51,7 @@ import { radioModel } from '../simulator/src/radio-model.js';
 import { RealClock } from '../simulator/src/real-clock.js';
 import { StoreSimulator } from '../simulator/src/store-simulator.js';
 import { silentLogger } from '../simulator/src/sim-logger.js';
+import { EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 import { EdgeProcess, hostNow, type EdgeUsage } from './full-store-ipc.js';
 import { StoreProbe, percentile, type Snapshot } from './full-store-probe.js';
 import { edgeKeepsUp, table, type UpdateReport } from './full-store-report.js';
@@ -81,6 +83,8 @@ const RESULTS_DIR = arg('results-dir', 'bench/results');
 const EDGE_LOG = arg('edge-log', 'error') as 'error';
 /** A directory: the edge process writes a V8 CPU profile there (node --cpu-prof). */
 const EDGE_CPU_PROF = arg('edge-cpu-prof', '');
+/** Node flags appended to the edge's (src/core/edge-runtime.ts), e.g. "--heap-growing-percent=0" for V8's default growth (D63). */
+const EDGE_NODE_FLAGS_EXTRA = arg('edge-node-flags', '').split(' ').filter((f) => f !== '');
 /** Protocol §5.3: `legacy` labels send no decoders byte and get RLE/ZLIB only, to compare with CTX in one setup. */
 const LABEL_DECODERS = arg('label-decoders', 'ctx');
 /** Protocol §9.10: `ctx-pending` labels decode CTX but do not announce RADIO_OFFER (decoders bit 3), D38. */
@@ -95,7 +99,17 @@ const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
 const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on' });
-const header = { bench: 'full-store', store: REFERENCE ? 'reference' : 'custom', labels: LABELS, aps: APS, speed: SPEED, label_decoders: LABEL_DECODERS, wake_report: WAKE_REPORT, ack_wake: ACK_WAKE };
+const header = {
+  bench: 'full-store',
+  store: REFERENCE ? 'reference' : 'custom',
+  labels: LABELS,
+  aps: APS,
+  speed: SPEED,
+  label_decoders: LABEL_DECODERS,
+  wake_report: WAKE_REPORT,
+  ack_wake: ACK_WAKE,
+  ...(EDGE_NODE_FLAGS_EXTRA.length > 0 ? { edge_node_flags: [...EDGE_NODE_FLAGS, ...EDGE_NODE_FLAGS_EXTRA].join(' ') } : {}),
+};
 
 const resultBase = RESULTS_DIR
   ? join(RESULTS_DIR, `full-store-${header.store}-${LABELS}x${APS}-s${SPEED}${LABEL_DECODERS === 'ctx' ? '' : `-${LABEL_DECODERS}`}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`)
@@ -364,7 +378,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
 async function main(): Promise<void> {
   const store = buildStore({ labels: LABELS, aps: APS, seed: SEED });
   const clock = new RealClock({ speed: SPEED, startMs: EPOCH });
-  const ctx: Ctx = { store, clock, edge: EdgeProcess.fork(EDGE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${EDGE_CPU_PROF}`] : []) };
+  const ctx: Ctx = { store, clock, edge: EdgeProcess.fork([...(EDGE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${EDGE_CPU_PROF}`] : []), ...EDGE_NODE_FLAGS_EXTRA]) };
   let stopping: Promise<void> | undefined;
   const step = async (what: string, p: Promise<unknown>, limitMs: number) => {
     let timer: NodeJS.Timeout | undefined;

@@ -9,6 +9,7 @@ import { loadConfig } from '../config/load-config.js';
 import { EdgeError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { startDaemon, type Daemon } from '../daemon.js';
+import { applyEdgeHeapPolicy } from '../core/edge-runtime.js';
 import { runDemo } from './demo.js';
 import { registerHqCommands } from '../hq/hq-cli.js';
 import { registerOpsCommands } from './ops-cli.js';
@@ -53,6 +54,8 @@ program
     try {
       const { config } = loadConfig(opts.config);
       const log = createLogger({ level: config.log.level });
+      // The heap growth of the systemd unit's flags also when started by hand (D63).
+      applyEdgeHeapPolicy();
       process.on('uncaughtException', (err) => {
         log.fatal({ evt: 'daemon.crashed', err: err.message, stack: err.stack }, 'uncaught exception; exiting for the service manager to restart');
         process.exit(1);

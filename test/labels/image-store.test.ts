@@ -9,6 +9,7 @@ import { Database } from '../../src/persistence/database.js';
 import { ImageStore, saveImage } from '../../src/domain/labels/image-store.js';
 import type { LabelContent } from '../../src/domain/rendering/label-content.js';
 import { tempDir } from '../support/temp-dir.js';
+import { BLANK_HASH } from '../../firmware-protocol/src/index.js';
 
 const content: LabelContent = { gtin: '4006381333931', name: 'Vollmilch 3,8 %', priceCents: 119, currency: 'EUR' };
 
@@ -40,7 +41,8 @@ describe('image store memory (D40)', () => {
 
   it('pictures kept in memory, saved or read back from sqlite, hold no more than their bytes; the budget counts them', async () => {
     const images = new ImageStore({ db });
-    const hashes = Array.from({ length: 50 }, (_, i) => i.toString(16).padStart(16, '0'));
+    // From 1: the all-zero hash is BLANK (protocol §3.4), never a picture's.
+    const hashes = Array.from({ length: 50 }, (_, i) => (i + 1).toString(16).padStart(16, '0'));
     await db.transaction(async (tx) => {
       for (const [i, hash] of hashes.entries()) await images.save(tx, { hash, labelType: 3, planes: planes(i), content }, 0);
     });
@@ -52,5 +54,23 @@ describe('image store memory (D40)', () => {
     const again = new ImageStore({ db });
     for (const [i, hash] of hashes.entries()) expect((await again.load(hash))?.planes).toEqual(planes(i));
     expect(again.cachedBytes).toBe(images.cachedBytes);
+  });
+
+  it('BLANK, what a label shows before its first picture, is answered without a sqlite read (D63)', async () => {
+    const images = new ImageStore({ db });
+    let reads = 0;
+    const get = db.get.bind(db);
+    db.get = ((sql: string, params?: unknown[]) => {
+      reads++;
+      return get(sql, params as never);
+    }) as typeof db.get;
+    expect(await images.content(BLANK_HASH)).toBeUndefined();
+    expect(await images.load(BLANK_HASH)).toBeUndefined();
+    expect(reads).toBe(0);
+    expect(images.stats.misses).toBe(0);
+    // Any other hash not in memory is still read from sqlite.
+    expect(await images.content('00000000000000ff')).toBeUndefined();
+    expect(reads).toBe(1);
+    expect(images.stats.misses).toBe(1);
   });
 });

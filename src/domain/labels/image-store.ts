@@ -8,6 +8,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Database, Tx } from '../../persistence/database.js';
 import { LabelContentSchema, type LabelContent } from '../rendering/label-content.js';
+import { BLANK_HASH } from '../../../firmware-protocol/src/index.js';
 
 export interface StoredImage {
   hash: string;
@@ -149,6 +150,9 @@ export class ImageStore {
   }
 
   private async entry(hash: string): Promise<CachedImage | undefined> {
+    // BLANK (protocol §3.4) is what a label shows before its first picture, never a stored picture: every label's
+    // first plan asked for it, one sqlite read each on the shared queue (50,000 in a reference fill, D63's trace).
+    if (hash === BLANK_HASH) return undefined;
     const hit = this.cache.get(hash);
     if (hit) {
       this.stats.hits++;
