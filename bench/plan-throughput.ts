@@ -11,15 +11,20 @@
  * render pool (what planning cannot be faster than), so `plan_vs_render` is the planner's own overhead.
  *
  *   npm run bench -- plan-throughput            [--labels 10000 --aps 5 --seed 1 --results FILE]
- *   node --cpu-prof --cpu-prof-dir=DIR dist/bench/plan-throughput.js --labels 10000   # where the time goes
+ *   node dist/bench/plan-throughput.js --labels 10000 --profile-repricing FILE   # the main thread's CPU profile
+ *
+ * The edge process gets the Node flags and environment of a store's edge (edge-runtime.ts) unless node flags are given.
  */
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
+import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 import { RenderPool } from '../src/domain/rendering/render-pool.js';
 import { labelTypeById } from '../firmware-protocol/src/label-types.js';
 import { BLANK_HASH, LabelDecoder, WakeReason } from '../firmware-protocol/src/messages.js';
@@ -34,6 +39,24 @@ const APS = Number(arg('aps', String(Math.max(1, Math.round(LABELS / 2000)))));
 const SEED = Number(arg('seed', '1'));
 const RESULTS = arg('results', '');
 const TAG = arg('tag', '');
+
+/** A file: the main thread's V8 CPU profile of the repricing phase alone (node:inspector), for where the time goes. */
+const PROFILE = arg('profile-repricing', '');
+
+async function startProfile(): Promise<{ stop: (file: string) => Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    stop: async (file: string) => {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 
 const emit = (o: Record<string, unknown>) => {
   const line = JSON.stringify({ bench: 'plan-throughput', labels: LABELS, aps: APS, ...(TAG ? { tag: TAG } : {}), ...o });
@@ -52,6 +75,13 @@ function meter() {
     const elu = performance.eventLoopUtilization(e0);
     return { wallS, cpuS: (c.user + c.system) / 1e6, loopBusyS: elu.active / 1000 };
   };
+}
+
+// The edge runs as in a store (src/core/edge-runtime.ts: its Node flags and MALLOC_ARENA_MAX): this file re-runs
+// itself so started, unless it already was (--as-edge) or the caller passed its own flags (e.g. --cpu-prof).
+if (!process.argv.includes('--as-edge') && process.execArgv.length === 0) {
+  const r = spawnSync(process.execPath, [...EDGE_NODE_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--as-edge'], { stdio: 'inherit', env: { ...process.env, ...EDGE_ENV } });
+  process.exit(r.status ?? 1);
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'esl-bench-plan-'));
@@ -125,12 +155,14 @@ try {
 
   const before = new Map(ids.map((id) => [id, daemon.labels.get(id)?.desiredHash ?? null]));
   const reprice = repricingBatches(store, 2).map((b) => JSON.stringify(b));
+  const prof = PROFILE ? await startProfile() : null;
   const rep = await planned(async () => {
     for (const b of reprice) {
       const r = await daemon.intake.ingest(b, { channel: 'local' });
       if (r.reply.status !== 'applied') throw new Error(`repricing batch: ${JSON.stringify(r.reply)}`);
     }
   }, before);
+  if (prof) await prof.stop(PROFILE);
   const repRow = row('full-repricing', rep);
   emit(repRow);
 
