@@ -5,6 +5,7 @@
  *
  *   npm run bench                 # all but the opt-in ones
  *   npm run bench -- render       # only the named ones
+ *   npm run bench -- plan-throughput --labels 10000   # a full repricing planned with no radio: labels/s, CPU ms per label
  *   npm run bench -- full-store   # the reference store against the real edge (opt-in: ≈ 50 min at 1×)
  *   npm run bench -- full-store --labels 600 --aps 1 --speed 20   # a quick one (≈ 1 min)
  *   npm run bench -- flood        # 100,000 malformed payloads over MQTT and HTTP (issue 10; a few minutes)
@@ -17,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ALL = ['render', 'render-scripts', 'render-pool', 'protocol-bytes', 'ctx-encode', 'intake', 'dispatch-load', 'label-store', 'mqtt-broker'];
+const ALL = ['render', 'render-scripts', 'render-pool', 'plan-throughput', 'protocol-bytes', 'ctx-encode', 'intake', 'dispatch-load', 'label-store', 'mqtt-broker'];
 // full-store simulates the 50,000-label reference store against the real edge through its three standard updates:
 // about 50 minutes of wall time at 1× on a 2-core machine, too long for the default list, so it runs only when named.
 // edge-resources loads the reference store into a real edge without a radio (memory and CPU, D40–D42): ≈ 15 minutes.

@@ -7,7 +7,7 @@ import type { Tx } from '../../persistence/database.js';
 import type { LabelContent, StockState } from '../rendering/label-content.js';
 import { unitPrice } from '../pricing/unit-price.js';
 import { lowestPriorPrice } from '../pricing/lowest-prior-price.js';
-import { effectivePriceAt, RULE_PROMOTION_PREFIX } from '../pricing/effective-price.js';
+import { effectiveFromRows, pricingRowsMany, RULE_PROMOTION_PREFIX, type EffectiveAt } from '../pricing/effective-price.js';
 
 interface ProductRow {
   gtin: string;
@@ -45,17 +45,66 @@ export function fillShopUrl(url: string, gtin: string): string {
 }
 
 export async function buildLabelContent(tx: Tx, gtin: string, now: number, template?: string | null): Promise<BuiltContent | undefined> {
-  const product = await tx.get<ProductRow>('SELECT * FROM products WHERE gtin = ?', [gtin]);
-  if (!product) return undefined;
+  return (await buildLabelContents(tx, [{ gtin, template: template ?? null }], now)).get(contentKey(gtin, template));
+}
+
+/** The key of a (product, template) pair in buildLabelContents' answer. */
+export function contentKey(gtin: string, template?: string | null): string {
+  return `${gtin}|${template ?? ''}`;
+}
+
+/** `IN (SELECT value FROM json_each(?))`: a chunk's products as one bound parameter. */
+const IN_SET = 'IN (SELECT value FROM json_each(?))';
+
+/**
+ * The contents of many labels at one instant, read with one statement per table for the whole set (D60): a planner
+ * chunk of 256 labels costs ~8 statements on the one sqlite queue instead of ~7 per product, and builds exactly what
+ * buildLabelContent builds one at a time (it is this function with one entry). Keyed by contentKey(gtin, template);
+ * a product without a row or a price in force maps to undefined.
+ */
+export async function buildLabelContents(tx: Tx, wanted: readonly { gtin: string; template: string | null }[], now: number): Promise<Map<string, BuiltContent | undefined>> {
+  const out = new Map<string, BuiltContent | undefined>();
+  const gtins = [...new Set(wanted.map((w) => w.gtin))];
+  if (gtins.length === 0) return out;
+  const set = JSON.stringify(gtins);
+  const products = new Map((await tx.all<ProductRow>(`SELECT * FROM products WHERE gtin ${IN_SET}`, [set])).map((p) => [p.gtin, p]));
   // Regular price, promotions and rule prices: the same computation as the till's feed (effective-price.ts).
-  const priced = await effectivePriceAt(tx, gtin, now);
-  if (!priced) return undefined;
+  const pricing = await pricingRowsMany(tx, gtins, now);
+  const stock = new Map((await tx.all<{ gtin: string; quantity: number; state: StockState }>(`SELECT gtin, quantity, state FROM stock WHERE gtin ${IN_SET}`, [set])).map((r) => [r.gtin, r]));
+  const priced = new Map<string, EffectiveAt>();
+  for (const g of gtins) {
+    const eff = products.has(g) ? effectiveFromRows(pricing.get(g)!) : undefined;
+    if (eff) priced.set(g, eff);
+  }
+  // The §11 history only of products in a promotion; (gtin, effective_from) is its key, so the per-product order is
+  // the one the single-product query returns.
+  const promoted = [...priced].filter(([, p]) => p.effective.promotion).map(([g]) => g);
+  const history = new Map<string, { cents: number; from: number }[]>();
+  if (promoted.length > 0) {
+    const rows = await tx.all<{ gtin: string; cents: number; from: number }>(
+      `SELECT gtin, cents, effective_from AS "from" FROM price_history WHERE gtin ${IN_SET} ORDER BY gtin, effective_from`,
+      [JSON.stringify(promoted)],
+    );
+    for (const { gtin, cents, from } of rows) {
+      let h = history.get(gtin);
+      if (!h) history.set(gtin, (h = []));
+      h.push({ cents, from });
+    }
+  }
+  for (const w of wanted) {
+    const key = contentKey(w.gtin, w.template);
+    if (out.has(key)) continue;
+    const product = products.get(w.gtin);
+    const p = priced.get(w.gtin);
+    out.set(key, product && p ? contentFrom(product, p, stock.get(w.gtin), history.get(w.gtin) ?? [], w.template) : undefined);
+  }
+  return out;
+}
+
+function contentFrom(product: ProductRow, priced: EffectiveAt, stock: { quantity: number; state: StockState } | undefined, history: { cents: number; from: number }[], template: string | null): BuiltContent {
+  const gtin = product.gtin;
   const regular = { cents: priced.regularCents };
   const effective = priced.effective;
-  const stock = await tx.get<{ quantity: number; state: StockState }>(
-    'SELECT quantity, state FROM stock WHERE gtin = ?',
-    [gtin],
-  );
 
   const content: LabelContent = {
     gtin,
@@ -77,10 +126,6 @@ export async function buildLabelContent(tx: Tx, gtin: string, now: number, templ
     if (up) content.unitPrice = up;
   }
   if (effective.promotion) {
-    const history = await tx.all<{ cents: number; from: number }>(
-      'SELECT cents, effective_from AS "from" FROM price_history WHERE gtin = ? ORDER BY effective_from',
-      [gtin],
-    );
     const lowest = lowestPriorPrice(history, effective.promotion.start_at) ?? regular.cents;
     content.promotion = {
       // CJEU C-330/23: an announced reduction is measured against the lowest price of the prior 30 days, so the
@@ -113,5 +158,10 @@ export async function buildLabelContent(tx: Tx, gtin: string, now: number, templ
 
 /** YYYY-MM-DD of an instant in Europe/Berlin (the store zone; DST-correct through Intl). */
 export function localDate(at: number, timeZone = 'Europe/Berlin'): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  let f = dateFormats.get(timeZone);
+  if (!f) dateFormats.set(timeZone, (f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return f.format(at);
 }
+
+/** One formatter per zone: constructing an Intl.DateTimeFormat costs ~0.1 ms, formatting with one ~µs (D60). */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();

@@ -8,13 +8,13 @@
  * Price boundaries in the future (a price valid from tomorrow, a promotion's start and end) are met by a timer
  * for the next boundary instead of polling the catalogue.
  */
-import type { Database } from '../../persistence/database.js';
+import type { Database, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { labelTypeById, type LabelType } from '../../../firmware-protocol/src/label-types.js';
 import type { LabelContent } from '../rendering/label-content.js';
-import { buildLabelContent, type BuiltContent } from './content-builder.js';
+import { buildLabelContents, contentKey, type BuiltContent } from './content-builder.js';
 import type { ImageStore } from './image-store.js';
 import type { LabelStore } from './label-store.js';
 import { changePriority } from './change-priority.js';
@@ -25,6 +25,11 @@ import { RULE_BOUNDARY_GTINS_SQL } from '../rules/rule-boundaries.js';
 export interface Renderer {
   render(content: LabelContent, labelType: LabelType, opts?: { page?: number; template?: string }): Promise<{ planes: Uint8Array; hash: string; warnings?: string[] }>;
   templateNames(): string[];
+  /**
+   * Many renders in one call, one settled result per job in order (the render pool: it sends them to its workers in
+   * batches, D61). Without it the planner keeps `concurrency` render() calls under way.
+   */
+  renderMany?(jobs: readonly { content: LabelContent; labelType: LabelType }[]): Promise<PromiseSettledResult<{ planes: Uint8Array; hash: string; warnings?: string[] }>[]>;
 }
 
 /** What the planner reads of a dirty label (a snapshot: the record may change while it renders). */
@@ -39,6 +44,38 @@ interface DirtyLabel {
 }
 
 const CHUNK = 256;
+/**
+ * Chunks planned at once. Two keep the render workers busy while the event loop builds and saves around them (D61);
+ * chunks hold whole products (planChunks), so two chunks under way never read or write the same product's rows.
+ */
+const PIPELINE = 2;
+
+/**
+ * The dirty labels in chunks of about `size`, ordered by product then label id, a product's labels never split over
+ * two chunks: what one chunk writes of a product (its §11 price history) is then what a later pass of that product
+ * reads, exactly as when chunks ran one after the other (D61).
+ */
+export function planChunks(labels: readonly Pick<DirtyLabel, 'id' | 'gtin'>[], size: number): string[][] {
+  const sorted = [...labels].sort((a, b) => {
+    const ga = a.gtin ?? '\uffff';
+    const gb = b.gtin ?? '\uffff';
+    if (ga !== gb) return ga < gb ? -1 : 1;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let lastGtin: string | null | undefined;
+  for (const l of sorted) {
+    if (cur.length >= size && (l.gtin === null || l.gtin !== lastGtin)) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(l.id);
+    lastGtin = l.gtin;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
 const RENDER_RETRY_MS = 30_000;
 
 export class LabelPlanner {
@@ -94,13 +131,18 @@ export class LabelPlanner {
   private async loop(): Promise<void> {
     try {
       // One pass walks every label that was dirty when it started once, in chunks, so labels that keep failing to
-      // render cannot hold back the others.
-      const dirty = [...this.deps.labels.dirty()].sort((a, b) => (a.id < b.id ? -1 : 1));
+      // render cannot hold back the others. PIPELINE chunks are under way at once (D61): while the render workers
+      // draw one chunk, the event loop builds the next one's contents and saves the last one's pictures.
       let failed = 0;
-      for (let i = 0; i < dirty.length && !this.stopped; i += CHUNK) {
-        const r = await this.planLabels(dirty.slice(i, i + CHUNK).map((l) => l.id));
-        failed += r.failed;
+      const underWay: Promise<{ failed: number }>[] = [];
+      for (const chunk of planChunks(this.deps.labels.dirty(), CHUNK)) {
+        if (this.stopped) break;
+        if (underWay.length >= PIPELINE) failed += (await underWay.shift()!).failed;
+        const p = this.planLabels(chunk);
+        p.catch(() => undefined); // awaited below; a chunk failing while an earlier one is awaited is not unhandled
+        underWay.push(p);
       }
+      for (const p of underWay.splice(0)) failed += (await p).failed;
       if (!this.stopped) failed += await this.prestage();
       await this.scheduleNextBoundary();
       // Labels whose render failed stay dirty and are skipped until their retry time.
@@ -123,60 +165,44 @@ export class LabelPlanner {
     const rows = all.filter((r) => (this.renderRetryAt.get(r.id) ?? 0) <= now);
     if (rows.length === 0) return { seen: all.length, failed: all.length - rows.length };
 
-    // Build contents in one read transaction so the chunk sees one consistent catalogue.
-    const contents = new Map<string, BuiltContent | undefined>();
-    await db.transaction(async (tx) => {
-      for (const r of rows) {
-        if (!r.gtin || contents.has(`${r.gtin}|${r.template ?? ''}`)) continue;
-        contents.set(`${r.gtin}|${r.template ?? ''}`, await buildLabelContent(tx, r.gtin, now, r.template));
-      }
-    });
+    // Build contents in one read transaction so the chunk sees one consistent catalogue: a few set-based reads for
+    // the whole chunk, not a handful per product (D60).
+    const wanted = rows.flatMap((r) => (r.gtin ? [{ gtin: r.gtin, template: r.template }] : []));
+    const contents = await db.transaction((tx) => buildLabelContents(tx, wanted, now));
 
     // Render outside any transaction (CPU work), bounded.
     const results = new Map<string, { hash: string | null; planes?: Uint8Array; content?: LabelContent; type?: number; error?: string }>();
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        const r = rows[next++]!;
-        const built = r.gtin ? contents.get(`${r.gtin}|${r.template ?? ''}`) : undefined;
-        const type = r.labelType !== null ? labelTypeById(r.labelType) : undefined;
-        if (!built || !type) {
-          results.set(r.id, { hash: null });
-          continue;
-        }
-        try {
-          const img = await this.deps.renderer.render(built.content, type);
-          results.set(r.id, { hash: img.hash, planes: img.planes, content: built.content, type: type.id });
-          if (img.warnings && img.warnings.length > 0) {
-            // Content was shortened or dropped to stay legible (D47): one warn line per label render.
-            this.deps.log.warn({ evt: 'render.warnings', labelId: r.id, gtin: r.gtin, warnings: img.warnings }, 'label rendered with warnings');
-          }
-        } catch (err) {
-          results.set(r.id, { hash: r.desiredHash, error: errorMessage(err) });
-        }
+    const jobs: { row: DirtyLabel; content: LabelContent; labelType: LabelType }[] = [];
+    for (const r of rows) {
+      const built = r.gtin ? contents.get(contentKey(r.gtin, r.template)) : undefined;
+      const type = r.labelType !== null ? labelTypeById(r.labelType) : undefined;
+      if (!built || !type) results.set(r.id, { hash: null });
+      else jobs.push({ row: r, content: built.content, labelType: type });
+    }
+    const settled = await this.renderAll(jobs);
+    jobs.forEach((j, i) => {
+      const s = settled[i]!;
+      const r = j.row;
+      if (s.status === 'rejected') {
+        results.set(r.id, { hash: r.desiredHash, error: errorMessage(s.reason) });
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.deps.concurrency, rows.length) }, worker));
+      const img = s.value;
+      results.set(r.id, { hash: img.hash, planes: img.planes, content: j.content, type: j.labelType.id });
+      if (img.warnings && img.warnings.length > 0) {
+        // Content was shortened or dropped to stay legible (D47): one warn line per label render.
+        this.deps.log.warn({ evt: 'render.warnings', labelId: r.id, gtin: r.gtin, warnings: img.warnings }, 'label rendered with warnings');
+      }
+    });
 
     // The images (and the till's price history) are durable before any label refers to them.
     await db.transaction(async (tx) => {
-      for (const [key, built] of contents) {
-        if (!built) continue;
-        const gtin = key.split('|')[0]!;
-        // The till price history only records changes (PAngV §11 looks for the lowest price in force).
-        const last = await tx.get<{ cents: number }>(
-          'SELECT cents FROM price_history WHERE gtin = ? AND effective_from <= ? ORDER BY effective_from DESC LIMIT 1',
-          [gtin, built.effectiveFrom],
-        );
-        if (last?.cents !== built.content.priceCents) {
-          await tx.run('INSERT OR IGNORE INTO price_history (gtin, effective_from, cents, rule_id) VALUES (?, ?, ?, ?)', [gtin, built.effectiveFrom, built.content.priceCents, built.ruleId ?? null]);
-        }
-      }
+      await recordPriceHistory(tx, contents);
+      const imgs: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[] = [];
       for (const res of results.values()) {
-        if (!res.error && res.planes && res.content && res.type !== undefined && res.hash) {
-          await images.save(tx, { hash: res.hash, labelType: res.type, planes: res.planes, content: res.content }, now);
-        }
+        if (!res.error && res.planes && res.content && res.type !== undefined && res.hash) imgs.push({ hash: res.hash, labelType: res.type, planes: res.planes, content: res.content });
       }
+      await images.saveMany(tx, imgs, now);
     });
 
     const changed: string[] = [];
@@ -202,6 +228,30 @@ export class LabelPlanner {
       this.deps.onPlanned(changed);
     }
     return { seen: all.length, failed: failed + all.length - rows.length };
+  }
+
+  /**
+   * Renders a chunk: through renderMany when the renderer has it (the pool batches the whole chunk into a few messages
+   * per worker instead of `concurrency` round trips at a time, D61), else `concurrency` render() calls at a time.
+   */
+  private async renderAll(jobs: readonly { content: LabelContent; labelType: LabelType }[]): Promise<PromiseSettledResult<{ planes: Uint8Array; hash: string; warnings?: string[] }>[]> {
+    const { renderer } = this.deps;
+    if (renderer.renderMany) return renderer.renderMany(jobs);
+    const out: PromiseSettledResult<{ planes: Uint8Array; hash: string; warnings?: string[] }>[] = new Array(jobs.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        const j = jobs[i]!;
+        try {
+          out[i] = { status: 'fulfilled', value: await renderer.render(j.content, j.labelType) };
+        } catch (err) {
+          out[i] = { status: 'rejected', reason: err };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.concurrency, jobs.length) }, worker));
+    return out;
   }
 
   /** Arms one timer for the next future price or promotion boundary; at it, marks the affected labels dirty. */
@@ -256,35 +306,28 @@ export class LabelPlanner {
         if (l && l.dirty === 0 && l.labelType !== null && l.gtin !== null && l.nextAt !== at) rows.push({ id, labelType: l.labelType, gtin: l.gtin, template: l.template, desiredHash: l.desiredHash });
       }
       if (rows.length === 0) continue;
-      const built = new Map<string, BuiltContent | undefined>();
-      await db.transaction(async (tx) => {
-        for (const r of rows) {
-          const key = `${r.gtin}|${r.template ?? ''}`;
-          if (!built.has(key)) built.set(key, await buildLabelContent(tx, r.gtin, at, r.template));
-        }
-      });
-      const results: { labelId: string; hash: string | null }[] = [];
+      const built = await db.transaction((tx) => buildLabelContents(tx, rows, at));
+      // In the chunk's order, as each label's render settles.
+      const results: { labelId: string; hash: string | null }[] = rows.map((r) => ({ labelId: r.id, hash: null }));
       const rendered: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[] = [];
-      for (const r of rows) {
-        const b = built.get(`${r.gtin}|${r.template ?? ''}`);
+      const jobs: { index: number; row: (typeof rows)[number]; content: LabelContent; labelType: LabelType }[] = [];
+      rows.forEach((r, index) => {
+        const b = built.get(contentKey(r.gtin, r.template));
         const type = labelTypeById(r.labelType);
-        if (!b || !type) {
-          results.push({ labelId: r.id, hash: null });
-          continue;
-        }
-        try {
-          const img = await this.deps.renderer.render(b.content, type);
-          rendered.push({ hash: img.hash, labelType: type.id, planes: img.planes, content: b.content });
-          results.push({ labelId: r.id, hash: img.hash === r.desiredHash ? null : img.hash });
-        } catch (err) {
-          failed++;
-          results.push({ labelId: r.id, hash: null });
-          this.deps.log.error({ evt: 'render.failed', labelId: r.id, err: errorMessage(err), phase: 'prestage' }, 'pre-rendering failed');
-        }
-      }
-      await db.transaction(async (tx) => {
-        for (const img of rendered) await this.deps.images.save(tx, img, now);
+        if (b && type) jobs.push({ index, row: r, content: b.content, labelType: type });
       });
+      const settled = await this.renderAll(jobs);
+      jobs.forEach(({ index, row: r, content, labelType }, k) => {
+        const s = settled[k]!;
+        if (s.status === 'fulfilled') {
+          rendered.push({ hash: s.value.hash, labelType: labelType.id, planes: s.value.planes, content });
+          results[index]!.hash = s.value.hash === r.desiredHash ? null : s.value.hash;
+        } else {
+          failed++;
+          this.deps.log.error({ evt: 'render.failed', labelId: r.id, err: errorMessage(s.reason), phase: 'prestage' }, 'pre-rendering failed');
+        }
+      });
+      await db.transaction((tx) => this.deps.images.saveMany(tx, rendered, now));
       // Only labels that did not become dirty meanwhile (the store checks): a dirty label is planned anew first.
       for (const r of results) this.deps.labels.plannedNext(r.labelId, r.hash, at);
       this.deps.log.debug({ evt: 'planner.prestaged', at, labels: rows.length }, 'next pictures rendered ahead of a boundary');
@@ -305,4 +348,28 @@ export class LabelPlanner {
       for (const { gtin } of gtins) await this.deps.labels.markDirtyTx(tx, gtin);
     });
   }
+}
+
+/**
+ * The till's price history (PAngV §11 looks for the lowest price in force) records only changes: a product's effective
+ * price is written when it differs from the one in force at its `effectiveFrom`. One read and one insert for a whole
+ * chunk (D60); a product planned under two templates has one content per template but one price.
+ */
+async function recordPriceHistory(tx: Tx, contents: ReadonlyMap<string, BuiltContent | undefined>): Promise<void> {
+  const byGtin = new Map<string, BuiltContent>();
+  for (const built of contents.values()) if (built && !byGtin.has(built.content.gtin)) byGtin.set(built.content.gtin, built);
+  if (byGtin.size === 0) return;
+  const last = await tx.all<{ gtin: string; cents: number | null }>(
+    `SELECT value->>0 AS gtin,
+       (SELECT cents FROM price_history h WHERE h.gtin = value->>0 AND h.effective_from <= value->>1 ORDER BY h.effective_from DESC LIMIT 1) AS cents
+     FROM json_each(?)`,
+    [JSON.stringify([...byGtin].map(([g, b]) => [g, b.effectiveFrom]))],
+  );
+  const lastCents = new Map(last.map((r) => [r.gtin, r.cents]));
+  const changed = [...byGtin].filter(([g, b]) => (lastCents.get(g) ?? undefined) !== b.content.priceCents);
+  if (changed.length === 0) return;
+  await tx.run(
+    'INSERT OR IGNORE INTO price_history (gtin, effective_from, cents, rule_id) SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?) WHERE true',
+    [JSON.stringify(changed.map(([g, b]) => [g, b.effectiveFrom, b.content.priceCents, b.ruleId ?? null]))],
+  );
 }

@@ -1,0 +1,197 @@
+/**
+ * Planning throughput (issue 16, D60–D62): how fast the edge turns a full repricing into every label's desired
+ * picture, with no radio. The real daemon (default configuration: render pool, label store, image store, sqlite
+ * file) runs in this process; the reference store's catalogue (bench/full-store-store.ts, N labels on M APs) is
+ * ingested, every label checks in once and is planned (fill), then every regular price changes (+3 %) and the
+ * benchmark waits until every label's desired picture is the new one.
+ *
+ * Per phase: labels planned per second (from the first event to the last label planned), the CPU the whole process
+ * spent per label (main thread, render workers, sqlite and zlib threads), and the share of it on the main thread's
+ * event loop. The baseline in the same run is the renderer alone: the same contents rendered through the same
+ * render pool (what planning cannot be faster than), so `plan_vs_render` is the planner's own overhead.
+ *
+ *   npm run bench -- plan-throughput            [--labels 10000 --aps 5 --seed 1 --results FILE]
+ *   node dist/bench/plan-throughput.js --labels 10000 --profile-repricing FILE   # the main thread's CPU profile
+ *
+ * The edge process gets the Node flags and environment of a store's edge (edge-runtime.ts) unless node flags are given.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../src/config/load-config.js';
+import { createLogger } from '../src/core/logger.js';
+import { startDaemon } from '../src/daemon.js';
+import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
+import { RenderPool } from '../src/domain/rendering/render-pool.js';
+import { labelTypeById } from '../firmware-protocol/src/label-types.js';
+import { BLANK_HASH, LabelDecoder, WakeReason } from '../firmware-protocol/src/messages.js';
+import { buildStore, repricingBatches, seedBatches } from './full-store-store.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+const LABELS = Number(arg('labels', '10000'));
+const APS = Number(arg('aps', String(Math.max(1, Math.round(LABELS / 2000)))));
+const SEED = Number(arg('seed', '1'));
+const RESULTS = arg('results', '');
+const TAG = arg('tag', '');
+
+/** A file: the main thread's V8 CPU profile of the repricing phase alone (node:inspector), for where the time goes. */
+const PROFILE = arg('profile-repricing', '');
+
+async function startProfile(): Promise<{ stop: (file: string) => Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    stop: async (file: string) => {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+const emit = (o: Record<string, unknown>) => {
+  const line = JSON.stringify({ bench: 'plan-throughput', labels: LABELS, aps: APS, ...(TAG ? { tag: TAG } : {}), ...o });
+  process.stdout.write(`${line}\n`);
+  if (RESULTS) appendFileSync(RESULTS, `${line}\n`);
+};
+
+/** Wall, process CPU and event-loop busy time between begin() and end(). */
+function meter() {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const e0 = performance.eventLoopUtilization();
+  return () => {
+    const wallS = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const elu = performance.eventLoopUtilization(e0);
+    return { wallS, cpuS: (c.user + c.system) / 1e6, loopBusyS: elu.active / 1000 };
+  };
+}
+
+// The edge runs as in a store (src/core/edge-runtime.ts: its Node flags and MALLOC_ARENA_MAX): this file re-runs
+// itself so started, unless it already was (--as-edge) or the caller passed its own flags (e.g. --cpu-prof).
+if (!process.argv.includes('--as-edge') && process.execArgv.length === 0) {
+  const r = spawnSync(process.execPath, [...EDGE_NODE_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--as-edge'], { stdio: 'inherit', env: { ...process.env, ...EDGE_ENV } });
+  process.exit(r.status ?? 1);
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'esl-bench-plan-'));
+const config = parseConfig({
+  store: { chain: 'bench', id: 'ref-1' },
+  dataDir,
+  log: { level: 'error' },
+  mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: 0 }, users: [] },
+  http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'bench', token: 'bench-token-0123456789abcdef' }] },
+});
+const daemon = await startDaemon(config, { log: createLogger({ level: 'error' }), listenHttp: false });
+const pool = daemon.renderer instanceof RenderPool ? daemon.renderer : null;
+await pool?.ready();
+const store = buildStore({ labels: LABELS, aps: APS, seed: SEED });
+const ids = store.file.labels.map((l) => l.labelId);
+
+/** Runs an update and waits until every label's desired picture differs from `before` (or exists, for the fill). */
+async function planned(work: () => Promise<void>, before: Map<string, string | null>): Promise<{ wallS: number; cpuS: number; loopBusyS: number; ingestS: number }> {
+  const end = meter();
+  const t0 = performance.now();
+  await work();
+  const ingestS = (performance.now() - t0) / 1000;
+  await daemon.settle();
+  const r = end();
+  const done = ids.filter((id) => {
+    const h = daemon.labels.get(id)?.desiredHash ?? null;
+    return h !== null && h !== before.get(id);
+  }).length;
+  if (done !== LABELS) throw new Error(`only ${done}/${LABELS} labels got a new picture`);
+  return { ...r, ingestS };
+}
+
+const row = (phase: string, r: { wallS: number; cpuS: number; loopBusyS: number; ingestS: number }) => ({
+  phase,
+  wall_s: +r.wallS.toFixed(2),
+  ingest_s: +r.ingestS.toFixed(2),
+  labels_per_s: Math.round(LABELS / r.wallS),
+  cpu_s: +r.cpuS.toFixed(2),
+  cpu_ms_per_label: +((r.cpuS * 1000) / LABELS).toFixed(3),
+  loop_busy_ms_per_label: +((r.loopBusyS * 1000) / LABELS).toFixed(3),
+  cores: +(r.cpuS / r.wallS).toFixed(2),
+  rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
+});
+
+try {
+  const seed = seedBatches(store, Date.now()).map((b) => JSON.stringify(b));
+  const fill = await planned(async () => {
+    for (const b of seed) {
+      const r = await daemon.intake.ingest(b, { channel: 'local' });
+      if (r.reply.status !== 'applied') throw new Error(`seed batch: ${JSON.stringify(r.reply)}`);
+    }
+    for (const l of store.file.labels) {
+      await daemon.dispatcher.labelCheckin(l.apId, {
+        type: 'LABEL_CHECKIN',
+        labelId: l.labelId,
+        labelType: l.labelType,
+        displayedHash: BLANK_HASH,
+        page: 0,
+        batteryMv: 2950,
+        rssi: -67,
+        lqi: 210,
+        temperatureC: 21,
+        wakeReason: WakeReason.FIRST_CONTACT,
+        pendingTransferId: 0,
+        decoders: LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX,
+      });
+    }
+    daemon.planner.kick();
+  }, new Map());
+  emit(row('fill', fill));
+
+  const before = new Map(ids.map((id) => [id, daemon.labels.get(id)?.desiredHash ?? null]));
+  const reprice = repricingBatches(store, 2).map((b) => JSON.stringify(b));
+  const prof = PROFILE ? await startProfile() : null;
+  const rep = await planned(async () => {
+    for (const b of reprice) {
+      const r = await daemon.intake.ingest(b, { channel: 'local' });
+      if (r.reply.status !== 'applied') throw new Error(`repricing batch: ${JSON.stringify(r.reply)}`);
+    }
+  }, before);
+  if (prof) await prof.stop(PROFILE);
+  const repRow = row('full-repricing', rep);
+  emit(repRow);
+
+  // Baseline: the renderer alone, the same contents through the same pool, in chunks as the planner sends them.
+  const jobs = [];
+  for (const id of ids) {
+    const l = daemon.labels.get(id)!;
+    const img = await daemon.images.load(l.desiredHash!);
+    jobs.push({ content: img!.content, labelType: labelTypeById(l.labelType!)! });
+  }
+  const end = meter();
+  for (let i = 0; i < jobs.length; i += 256) {
+    const settled = pool ? await pool.renderMany(jobs.slice(i, i + 256)) : await Promise.allSettled(jobs.slice(i, i + 256).map((j) => daemon.renderer.render(j.content, j.labelType)));
+    const bad = settled.find((s) => s.status === 'rejected');
+    if (bad) throw new Error(`baseline render failed: ${String((bad as PromiseRejectedResult).reason)}`);
+  }
+  const base = end();
+  const baseRow = row('render-only-baseline', { ...base, ingestS: 0 });
+  emit(baseRow);
+  emit({
+    phase: 'summary',
+    plan_labels_per_s: repRow.labels_per_s,
+    render_labels_per_s: baseRow.labels_per_s,
+    plan_vs_render: +(repRow.labels_per_s / baseRow.labels_per_s).toFixed(3),
+    plan_cpu_ms_per_label: repRow.cpu_ms_per_label,
+    render_cpu_ms_per_label: baseRow.cpu_ms_per_label,
+    render_workers: pool?.size ?? 0,
+  });
+} finally {
+  await daemon.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
