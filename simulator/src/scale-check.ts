@@ -24,7 +24,8 @@ import {
   labelTypeById,
   parseApTopic,
   planeBytes,
-  splitBlocks,
+  imageBeginMessage,
+  imageBlockMessages,
   type Message,
 } from '../../firmware-protocol/src/index.js';
 import { StoreSimulator } from './store-simulator.js';
@@ -167,23 +168,9 @@ async function main(): Promise<void> {
       for (const l of labels.filter((x) => x.apId === apId).slice(0, perAp)) {
         const image = encodeImage({ labelType: labelTypeById(l.labelType)!, target: picture(l.labelType, transferId), kinds: [ImageKind.FULL], encodings: [ImageEncoding.ZLIB] });
         const id = transferId++;
-        const status = await request(apId, {
-          type: 'IMAGE_BEGIN',
-          transferId: id,
-          labelId: l.labelId,
-          labelType: l.labelType,
-          kind: image.kind,
-          encoding: image.encoding,
-          baseHash: image.baseHash,
-          targetHash: image.targetHash,
-          totalSize: image.payload.length,
-          region: image.region,
-          displayAt: 0,
-          page: 0,
-          priority: 0,
-        });
+        const status = await request(apId, imageBeginMessage({ transferId: id, labelId: l.labelId, labelType: l.labelType }, image));
         if (status !== StatusCode.OK) continue;
-        for (const [blockIndex, data] of splitBlocks(image.payload, 4096).entries()) await request(apId, { type: 'IMAGE_BLOCK', transferId: id, blockIndex, data });
+        for (const block of imageBlockMessages(id, image.payload)) await request(apId, block);
         staged++;
       }
     }),

@@ -5,7 +5,7 @@
  * in-process-edge.ts beside the demo, which may import both programs, D77) — both read the audit through the same
  * HTTP route.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AuditReportSchema, type AuditEntry, type AuditStatus } from '../../src/domain/audit/audit-report.js';
 import { errorMessage } from './error-message.js';
 import type { Credential } from './ap-credentials.js';

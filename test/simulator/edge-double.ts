@@ -14,7 +14,8 @@ import {
   encodeFrame,
   negotiateVersion,
   parseApTopic,
-  splitBlocks,
+  imageBeginMessage,
+  imageBlockMessages,
   type EncodedImage,
   type Frame,
   type Message,
@@ -191,28 +192,9 @@ export class EdgeDouble {
     apId: string,
     t: { transferId: number; labelId: string; labelType: number; image: EncodedImage; displayAt?: number; page?: number },
   ): Promise<StatusCodeValue[]> {
-    const { image } = t;
-    const statuses = [
-      await this.request(apId, {
-        type: 'IMAGE_BEGIN',
-        transferId: t.transferId,
-        labelId: t.labelId,
-        labelType: t.labelType,
-        kind: image.kind,
-        encoding: image.encoding,
-        baseHash: image.baseHash,
-        targetHash: image.targetHash,
-        totalSize: image.payload.length,
-        region: image.region,
-        displayAt: t.displayAt ?? 0,
-        page: t.page ?? 0,
-        priority: 0,
-      }),
-    ];
-    const blocks = splitBlocks(image.payload, 4096);
-    for (let i = 0; i < blocks.length; i++) {
-      statuses.push(await this.request(apId, { type: 'IMAGE_BLOCK', transferId: t.transferId, blockIndex: i, data: blocks[i]! }));
-    }
+    const { image, ...header } = t;
+    const statuses = [await this.request(apId, imageBeginMessage(header, image))];
+    for (const block of imageBlockMessages(t.transferId, image.payload)) statuses.push(await this.request(apId, block));
     return statuses;
   }
 
