@@ -18,6 +18,7 @@
  *   node scripts/dev/layout-move.mjs --dry-run  # print what it would do
  */
 import { execFileSync } from 'node:child_process';
+import process from 'node:process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
