@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './lint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data*/**', 'coverage/**', 'bench/*.js'] },
@@ -15,16 +16,23 @@ export default tseslint.config(
     },
   },
   {
-    // Layering (docs/architecture.md): the domain never imports a transport, the codec imports nothing of ours.
+    // The layer diagram (docs/architecture.md, lint/layers.mjs, D78): which folder may import which, and the protocol
+    // and contracts packages only through their index. test/architecture/layers.test.ts proves a forbidden import fails.
+    files: ['**/*.ts', '**/*.mjs'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/imports': 'error' },
+  },
+  {
+    // The domain never imports a transport's library; the shared packages import none of the runtime's.
     files: ['src/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/transport/**', '**/api/**', '**/cli/**', 'mqtt', 'aedes', 'serialport', 'fastify'] }],
+      'no-restricted-imports': ['error', { patterns: ['mqtt', 'aedes', 'serialport', 'fastify'] }],
     },
   },
   {
-    files: ['firmware-protocol/src/**/*.ts'],
+    files: ['firmware-protocol/src/**/*.ts', 'contracts/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/src/**', '../../src/*', 'mqtt', 'aedes', 'serialport', 'fastify', 'sharp', 'sqlite3'] }],
+      'no-restricted-imports': ['error', { patterns: ['mqtt', 'aedes', 'serialport', 'fastify', 'sharp', 'sqlite3'] }],
     },
   },
 );

@@ -15,6 +15,7 @@ export * from './seq-window.js';
 export * from './ack-rules.js';
 export * from './retry-policy.js';
 export * from './transfer-blocks.js';
+export * from './transfer-messages.js';
 export * from './radio-offer.js';
 export {
   encodeImage,
@@ -41,6 +42,7 @@ export {
   type CtxRect,
 } from './ctx-codec.js';
 export { ctxEncode } from './ctx-encoder.js';
+export { fuzzCtxDecoder } from './ctx-fuzz.js';
 export * from './plane-image.js';
 export * from './topics.js';
 export * from './version.js';

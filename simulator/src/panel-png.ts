@@ -4,7 +4,9 @@
  * meant to send.
  */
 import { imageBytes, planesToRgba, type LabelType } from '../../firmware-protocol/src/index.js';
-import { sharp } from '../../src/domain/rendering/sharp.js';
+// sharp itself, not the edge's sharp.ts: the simulator draws no text, and fontconfig is read at the first text
+// render, not when sharp loads, so the edge's font setting holds in a process that runs both (checked, D77).
+import sharp from 'sharp';
 
 export interface PanelPicture {
   type: LabelType;

@@ -1,32 +1,25 @@
 /**
  * Scale smoke check (not a test): one process simulates a store of the reference size — by default 50,000 labels
  * on 20 APs with the reference label mix and 10 % of labels heard by a neighbour AP — in virtual time, against an
- * embedded aedes broker and a minimal edge that answers AP_HELLO, acknowledges frames and stages one full image
- * per AP queue slot. It reports wall time, simulated time, events and memory.
+ * embedded aedes broker and the simulator's edge double (edge-double.ts), which answers AP_HELLO, acknowledges frames
+ * and stages one full image per AP queue slot. It reports wall time, simulated time, events and memory.
  *
  *   node dist/simulator/src/scale-check.js [--labels 50000] [--aps 20] [--minutes 3] [--transfers-per-ap 64]
  */
-import net from 'node:net';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import {
-  ACK_REQUESTED,
   ImageEncoding,
   ImageKind,
-  SeqCounter,
   StatusCode,
-  apTopics,
-  decodeFrame,
-  edgeSubscriptions,
-  encodeFrame,
   encodeImage,
   imageBytes,
   labelTypeById,
-  parseApTopic,
   planeBytes,
-  splitBlocks,
+  imageBeginMessage,
+  imageBlockMessages,
   type Message,
 } from '../../firmware-protocol/src/index.js';
+import { EdgeDouble, startBroker } from './edge-double.js';
 import { StoreSimulator } from './store-simulator.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -91,49 +84,29 @@ async function main(): Promise<void> {
   const perAp = Number(values['transfers-per-ap']);
   const memStart = process.memoryUsage();
 
-  const { Aedes } = await import('aedes');
-  const broker = await Aedes.createBroker();
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    broker.handle(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const broker = await startBroker();
+  const url = broker.url;
   const clock = new VirtualClock({ yieldEvery: 2_000 });
 
-  // ---- a minimal edge ----
-  const edge = await mqtt.connectAsync(url, { clientId: 'scale-edge', reconnectPeriod: 0 });
-  (edge.stream as net.Socket).setNoDelay(true);
-  const seqs = new Map<string, SeqCounter>();
-  const acks = new Map<string, (status: number) => void>();
+  // ---- a minimal edge: the simulator's edge double, counting instead of keeping what it hears ----
   const counts = { checkins: 0, results: 0, resultsOk: 0, heartbeats: 0 };
-  const send = (apId: string, message: Message): number => {
-    const counter = seqs.get(apId) ?? new SeqCounter(0);
-    seqs.set(apId, counter);
-    const seq = counter.next();
-    edge.publish(apTopics(CHAIN, STORE, apId).down, Buffer.from(encodeFrame({ version: 1, seq, ackRequested: ACK_REQUESTED[message.type], message })), { qos: 1 });
-    return seq;
-  };
-  const request = (apId: string, message: Message): Promise<number> =>
-    new Promise((resolve) => acks.set(`${apId}/${send(apId, message)}`, resolve));
-  edge.on('message', (topic, payload) => {
-    const t = parseApTopic(topic);
-    if (t === null || t.dir !== 'up') return;
-    const d = decodeFrame(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
-    if (!d.ok) return;
-    const m = d.frame.message;
-    if (m.type === 'AP_HELLO') send(t.apId, { type: 'EDGE_HELLO', version: 1, serverTimeMs: clock.now(), heartbeatIntervalS: 30, checkinReportIntervalS: 600 });
-    else if (m.type === 'ACK') acks.get(`${t.apId}/${m.ackSeq}`)?.(m.status);
-    else if (m.type === 'LABEL_CHECKIN') counts.checkins++;
-    else if (m.type === 'AP_HEARTBEAT') counts.heartbeats++;
-    else if (m.type === 'TRANSFER_RESULT') {
-      counts.results++;
-      if (m.status === StatusCode.OK) counts.resultsOk++;
-    }
-    if (d.frame.ackRequested) send(t.apId, { type: 'ACK', ackSeq: d.frame.seq, status: StatusCode.OK });
+  const edge = await EdgeDouble.connect(url, {
+    chain: CHAIN,
+    store: STORE,
+    serverTimeMs: () => clock.now(),
+    heartbeatIntervalS: 30,
+    checkinReportIntervalS: 600,
+    keepReceived: false,
+    onFrame: ({ frame: { message: m } }) => {
+      if (m.type === 'LABEL_CHECKIN') counts.checkins++;
+      else if (m.type === 'AP_HEARTBEAT') counts.heartbeats++;
+      else if (m.type === 'TRANSFER_RESULT') {
+        counts.results++;
+        if (m.status === StatusCode.OK) counts.resultsOk++;
+      }
+    },
   });
-  const subs = edgeSubscriptions(CHAIN, STORE);
-  await edge.subscribeAsync([subs.up], { qos: 1 });
+  const request = (apId: string, message: Message): Promise<number> => edge.request(apId, message);
 
   // ---- the store ----
   const aps = Array.from({ length: nAps }, (_, i) => `AP-${String(i + 1).padStart(2, '0')}`);
@@ -167,23 +140,9 @@ async function main(): Promise<void> {
       for (const l of labels.filter((x) => x.apId === apId).slice(0, perAp)) {
         const image = encodeImage({ labelType: labelTypeById(l.labelType)!, target: picture(l.labelType, transferId), kinds: [ImageKind.FULL], encodings: [ImageEncoding.ZLIB] });
         const id = transferId++;
-        const status = await request(apId, {
-          type: 'IMAGE_BEGIN',
-          transferId: id,
-          labelId: l.labelId,
-          labelType: l.labelType,
-          kind: image.kind,
-          encoding: image.encoding,
-          baseHash: image.baseHash,
-          targetHash: image.targetHash,
-          totalSize: image.payload.length,
-          region: image.region,
-          displayAt: 0,
-          page: 0,
-          priority: 0,
-        });
+        const status = await request(apId, imageBeginMessage({ transferId: id, labelId: l.labelId, labelType: l.labelType }, image));
         if (status !== StatusCode.OK) continue;
-        for (const [blockIndex, data] of splitBlocks(image.payload, 4096).entries()) await request(apId, { type: 'IMAGE_BLOCK', transferId: id, blockIndex, data });
+        for (const block of imageBlockMessages(id, image.payload)) await request(apId, block);
         staged++;
       }
     }),
@@ -244,9 +203,8 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 
   await sim.stop();
-  await edge.endAsync();
-  await new Promise<void>((resolve) => broker.close(() => resolve()));
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await edge.close();
+  await broker.close();
 }
 
 main().catch((err: unknown) => {

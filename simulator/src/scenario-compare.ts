@@ -10,7 +10,7 @@
  *   panel inconsistent would send pictures for nothing.
  */
 import type { ContentHash } from '../../firmware-protocol/src/index.js';
-import { AuditStatusSchema } from '../../src/domain/audit/price-audit.js';
+import { AuditStatusSchema } from '../../src/domain/audit/audit-report.js';
 import type { AuditEntry, AuditSnapshot, AuditStatus } from './scenario-edge.js';
 
 /** One scenario label: the simulator's side and the edge's side, read at the same moment. */

@@ -1,23 +1,18 @@
 /**
  * The edge a scenario runs against, as the runner needs it: the MQTT broker the APs and the publisher connect to,
  * their credentials, the store's topic root, and the price audit (GET /api/v1/audit). Either a running edge
- * reached over the network (the CLI against `npm run demo`), or a Daemon in this process (tests) — both read the
- * audit through the same HTTP route.
+ * reached over the network (the CLI against `npm run demo`, here), or a Daemon in this process (tests, benches:
+ * in-process-edge.ts beside the demo, which may import both programs, D77) — both read the audit through the same
+ * HTTP route.
  */
-import { z } from 'zod';
-import type { Daemon } from '../../src/daemon.js';
-import { AuditEntrySchema, AuditStatusSchema, type AuditEntry, type AuditStatus } from '../../src/domain/audit/price-audit.js';
-import { errorMessage } from '../../src/core/errors.js';
+import type { z } from 'zod';
+import { AuditReportSchema, type AuditEntry, type AuditStatus } from '../../src/domain/audit/audit-report.js';
+import { errorMessage } from './error-message.js';
 import type { Credential } from './ap-credentials.js';
 import { ScenarioError } from './scenario-load.js';
 
 /** The part of the audit report a scenario reads, validated with the edge's own entry schema. */
-export const AuditSnapshotSchema = z.object({
-  generatedAt: z.number(),
-  total: z.number().int(),
-  counts: z.record(AuditStatusSchema, z.number().int()),
-  labels: z.array(AuditEntrySchema),
-});
+export const AuditSnapshotSchema = AuditReportSchema.pick({ generatedAt: true, total: true, counts: true, labels: true });
 export type AuditSnapshot = z.infer<typeof AuditSnapshotSchema>;
 export type { AuditEntry, AuditStatus };
 
@@ -34,13 +29,13 @@ export interface ScenarioEdge {
   audit(): Promise<AuditSnapshot>;
 }
 
-function pick(all: ReadonlyMap<string, Credential>, apIds: readonly string[], where: string): Map<string, Credential> {
+export function pick(all: ReadonlyMap<string, Credential>, apIds: readonly string[], where: string): Map<string, Credential> {
   const missing = apIds.filter((id) => !all.has(id));
   if (missing.length > 0) throw new ScenarioError('SCENARIO_CREDENTIALS', `no MQTT credentials for AP ${missing.join(', ')} (${where})`);
   return new Map(apIds.map((id) => [id, all.get(id)!]));
 }
 
-function parseAudit(json: unknown, where: string): AuditSnapshot {
+export function parseAudit(json: unknown, where: string): AuditSnapshot {
   const r = AuditSnapshotSchema.safeParse(json);
   if (!r.success) throw new ScenarioError('SCENARIO_EDGE_ERROR', `unexpected audit from ${where}: ${r.error.issues[0]?.message ?? 'invalid'}`);
   return r.data;
@@ -76,31 +71,6 @@ export function remoteEdge(opts: RemoteEdgeOptions): ScenarioEdge {
       }
       if (res.status !== 200) throw new ScenarioError('SCENARIO_EDGE_ERROR', `GET ${auditUrl} answered ${res.status}${res.status === 401 ? ' (wrong --token?)' : ''}`);
       return parseAudit(await res.json(), auditUrl);
-    },
-  };
-}
-
-/**
- * A Daemon in this process (started with `{ clock: edgeClock(simClock) }` to share the simulator's time). AP and
- * publisher credentials come from its config's MQTT users; the audit through its HTTP route (inject, no socket).
- */
-export function inProcessEdge(daemon: Daemon, opts: { publisherUsername?: string } = {}): ScenarioEdge {
-  const users = daemon.config.mqtt.users;
-  const pub = users.find((u) => u.role === 'publisher' && (opts.publisherUsername === undefined || u.username === opts.publisherUsername));
-  if (pub === undefined) throw new ScenarioError('SCENARIO_CREDENTIALS', 'the edge config has no MQTT user with role "publisher"');
-  const aps = new Map(users.filter((u) => u.role === 'ap' && u.apId !== undefined).map((u) => [u.apId!, { username: u.username, password: u.password }]));
-  const token = daemon.config.http.tokens[0]!.token;
-  return {
-    describe: `in-process edge ${daemon.config.store.chain}/${daemon.config.store.id}`,
-    brokerUrl: daemon.mqttUrl,
-    chain: daemon.config.store.chain,
-    store: daemon.config.store.id,
-    publisher: { username: pub.username, password: pub.password },
-    apCredentials: (apIds) => pick(aps, apIds, 'the edge config has no "ap" user for it'),
-    async audit() {
-      const res = await daemon.http.inject({ method: 'GET', url: '/api/v1/audit', headers: { authorization: `Bearer ${token}` } });
-      if (res.statusCode !== 200) throw new ScenarioError('SCENARIO_EDGE_ERROR', `GET /api/v1/audit answered ${res.statusCode}`);
-      return parseAudit(res.json(), 'the in-process edge');
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { errorMessage } from '../../src/core/errors.js';
+import { errorMessage } from './error-message.js';
 import { EventReplySchema, type EdgeEvent, type EventReply } from '../../src/domain/events/event-schemas.js';
 import { ScenarioError } from './scenario-load.js';
 

@@ -37,7 +37,7 @@ export function startStatusLine(daemon: Daemon, out: NodeJS.WriteStream = proces
     }
     lastPrinted = line;
   };
-  // Host time on purpose (D22, D53): a status line for the person at the terminal of `esl-edge demo`, whose daemon
+  // Host time on purpose (D22, D53): a status line for the person at the terminal of `npm run demo`, whose daemon
   // always runs on the system clock; it decides nothing in the edge.
   const timer = setInterval(() => void tick().catch(() => undefined), 1_000);
   timer.unref();

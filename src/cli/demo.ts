@@ -1,5 +1,5 @@
 /**
- * `esl-edge demo`: the daemon with its embedded broker and sqlite file, plus a simulated store (2 APs, 40 labels)
+ * `npm run demo`: the daemon with its embedded broker and sqlite file, plus a simulated store (2 APs, 40 labels)
  * connected over MQTT like real hardware. The catalogue of the store file is sent to the edge as one batch event —
  * as HQ would — so the labels fill up at once; a second start finds the same event ids and changes nothing.
  */

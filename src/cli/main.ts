@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The esl-edge command line (commander). `start` runs the daemon from a config file; `demo` runs it with the demo
- * config, an embedded broker, a sqlite file and a simulated store; `config check` validates a config file; `secret hash`,
+ * The esl-edge command line (commander). `start` runs the daemon from a config file; `config check` validates a
+ * config file; `hq` are the HQ push tool's commands (hq/, its own program: D77); `secret hash`,
  * `backup` and `restore` are the operator's tools (ops-cli.ts).
  */
 import { Command } from 'commander';
@@ -10,9 +10,9 @@ import { EdgeError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { startDaemon, type Daemon } from '../daemon.js';
 import { applyEdgeHeapPolicy } from '../core/edge-runtime.js';
-import { runDemo } from './demo.js';
 import { registerHqCommands } from '../hq/hq-cli.js';
 import { registerOpsCommands } from './ops-cli.js';
+import { onShutdownSignals } from './shutdown-signals.js';
 
 function fail(err: unknown): never {
   if (err instanceof EdgeError) {
@@ -21,22 +21,6 @@ function fail(err: unknown): never {
   }
   process.stderr.write(`esl-edge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
-}
-
-/** SIGTERM/SIGINT stop the daemon gracefully; a second signal exits at once. */
-export function onShutdownSignals(stop: () => Promise<void>): void {
-  let signalled = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (signalled) process.exit(130);
-    signalled = true;
-    process.stderr.write(`esl-edge: ${signal} received, shutting down\n`);
-    stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
 }
 
 const program = new Command();
@@ -65,23 +49,6 @@ program
       fail(err);
     }
     onShutdownSignals(() => daemon.stop());
-  });
-
-program
-  .command('demo')
-  .description('run the daemon with its embedded broker, a sqlite file and a simulated store (see README)')
-  .option('--data-dir <dir>', 'where the demo keeps its sqlite file', 'data-demo')
-  .option('--http-port <port>', 'HTTP API port', '8080')
-  .option('--mqtt-port <port>', 'embedded MQTT broker port', '1883')
-  .option('--fresh', 'delete the demo data directory first', false)
-  .option('--logs <where>', 'JSON logs to "file" (data dir, the terminal shows a status line) or "stdout"', 'file')
-  .action(async (opts: { dataDir: string; httpPort: string; mqttPort: string; fresh: boolean; logs: string }) => {
-    try {
-      const demo = await runDemo({ dataDir: opts.dataDir, httpPort: Number(opts.httpPort), mqttPort: Number(opts.mqttPort), fresh: opts.fresh, logs: opts.logs === 'stdout' ? 'stdout' : 'file' });
-      onShutdownSignals(() => demo.stop());
-    } catch (err) {
-      fail(err);
-    }
   });
 
 const configCmd = program.command('config').description('configuration tools');

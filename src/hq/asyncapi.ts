@@ -12,7 +12,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import {
   BatchEventSchema,
@@ -38,8 +38,12 @@ import {
   type EdgeEvent,
   type EventType,
 } from '../domain/events/event-schemas.js';
-import { PACKAGE_ROOT } from '../domain/rendering/package-root.js';
 
+/**
+ * The package root: this module runs from source (`npm run docs:asyncapi`, the test), two folders below it. The HQ tool
+ * imports nothing of the edge but the shared contracts (D77), so not the edge's package-root.ts.
+ */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ASYNCAPI_FILE = path.join(PACKAGE_ROOT, 'docs', 'asyncapi.json');
 
 const EVENT_SCHEMAS: Record<EventType, { schema: z.ZodType; id: string; summary: string }> = {

@@ -9,6 +9,7 @@ import {
   WakeReason,
   encodeImage,
 } from '../../firmware-protocol/src/index.js';
+import { imageBeginMessage } from '../../firmware-protocol/src/index.js';
 import { runVirtual, runVirtualUntil } from './edge-double.js';
 import { labelType, testPlanes } from './images.js';
 import { LABEL_A, LABEL_B, LABEL_C, startStore, type StoreFixture } from './store-fixture.js';
@@ -67,21 +68,7 @@ describe('simulated AP towards the edge', () => {
     const { edge } = fx;
     const t = labelType(3);
     const img = encodeImage({ labelType: t, target: testPlanes(t, 1), kinds: [ImageKind.FULL], encodings: [ImageEncoding.ZLIB] });
-    const begin = (transferId: number, labelId: string) => ({
-      type: 'IMAGE_BEGIN' as const,
-      transferId,
-      labelId,
-      labelType: 3,
-      kind: img.kind,
-      encoding: img.encoding,
-      baseHash: img.baseHash,
-      targetHash: img.targetHash,
-      totalSize: img.payload.length,
-      region: img.region,
-      displayAt: 0,
-      page: 0,
-      priority: 0,
-    });
+    const begin = (transferId: number, labelId: string) => imageBeginMessage({ transferId, labelId, labelType: 3 }, img);
     expect(await edge.request('AP-1', begin(1, LABEL_A))).toBe(StatusCode.OK);
     expect(await edge.request('AP-1', begin(2, LABEL_B))).toBe(StatusCode.OK);
     // The store holds 2 staged transfers: a third label is refused, a newer transfer for a staged label replaces.

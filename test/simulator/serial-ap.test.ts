@@ -17,6 +17,7 @@ import {
   type Message,
   type MessageOf,
 } from '../../firmware-protocol/src/index.js';
+import { imageBeginMessage } from '../../firmware-protocol/src/index.js';
 import type { SerialEdgeLink } from '../../simulator/src/serial-edge-link.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { VirtualClock } from '../../simulator/src/virtual-clock.js';
@@ -118,21 +119,7 @@ describe('AP on a serial line', () => {
     // A duplicate line (the edge retransmitting) is ACKed twice and applied once.
     const t = labelType(3);
     const image = encodeImage({ labelType: t, target: testPlanes(t, 3), kinds: [ImageKind.FULL] });
-    const begin: Message = {
-      type: 'IMAGE_BEGIN',
-      transferId: 9,
-      labelId: LABEL_A,
-      labelType: 3,
-      kind: image.kind,
-      encoding: image.encoding,
-      baseHash: image.baseHash,
-      targetHash: image.targetHash,
-      totalSize: image.payload.length,
-      region: image.region,
-      displayAt: 0,
-      page: 0,
-      priority: 0,
-    };
+    const begin: Message = imageBeginMessage({ transferId: 9, labelId: LABEL_A, labelType: 3 }, image);
     const seq = edge.send(begin);
     edge.send(begin, seq);
     const acks = await edge.waitFor((f) => f.message.type === 'ACK' && f.message.ackSeq === seq, 2);

@@ -22,6 +22,7 @@ import {
   type MessageOf,
   type StatusCodeValue,
 } from '../../firmware-protocol/src/index.js';
+import { imageBeginMessage } from '../../firmware-protocol/src/index.js';
 import { ApHub } from '../../src/transport/ap-hub.js';
 import { SerialFrameLink } from '../../src/transport/serial-frame-link.js';
 import type { ApInbound } from '../../src/domain/ports.js';
@@ -202,21 +203,10 @@ function checkin(overrides: Partial<MessageOf<'LABEL_CHECKIN'>> = {}): MessageOf
   };
 }
 
-const imageBegin: MessageOf<'IMAGE_BEGIN'> = {
-  type: 'IMAGE_BEGIN',
-  transferId: 77,
-  labelId: LABEL,
-  labelType: 3,
-  kind: ImageKind.FULL,
-  encoding: ImageEncoding.ZLIB,
-  baseHash: BLANK_HASH,
-  targetHash: '3f1c9a2b4d5e6f70',
-  totalSize: 810,
-  region: { x: 0, y: 0, width: 0, height: 0 },
-  displayAt: 0,
-  page: 0,
-  priority: 5,
-};
+const imageBegin: MessageOf<'IMAGE_BEGIN'> = imageBeginMessage(
+  { transferId: 77, labelId: LABEL, labelType: 3, priority: 5 },
+  { kind: ImageKind.FULL, encoding: ImageEncoding.ZLIB, baseHash: BLANK_HASH, targetHash: '3f1c9a2b4d5e6f70', payload: new Uint8Array(810), region: { x: 0, y: 0, width: 0, height: 0 } },
+);
 
 /** Deterministic noise (xorshift32), never '\n' so that it stays on the line it is written into. */
 function noise(n: number, seed: number): Buffer {

@@ -8,47 +8,11 @@
 import type { Database } from '../../persistence/database.js';
 import type { LabelStore } from '../labels/label-store.js';
 import type { ImageStore } from '../labels/image-store.js';
-import { z } from 'zod';
+import { AuditStatusSchema, type AuditStatus, type AuditEntry, type AuditReport } from './audit-report.js';
 
-export const AuditStatusSchema = z.enum(['consistent', 'pending', 'stale', 'failed', 'unreachable', 'unbound', 'not_sold']);
-export type AuditStatus = z.infer<typeof AuditStatusSchema>;
-
-export const AuditEntrySchema = z.object({
-  labelId: z.string(),
-  status: AuditStatusSchema,
-  gtin: z.string().nullable(),
-  apId: z.string().nullable(),
-  /** The price the till charges now (effective price), when known. */
-  tillPriceCents: z.number().int().nullable(),
-  /** The price the label displays, from the content of its confirmed hash; null when unknown (blank, foreign). */
-  shownPriceCents: z.number().int().nullable(),
-  /** The label rule that produced the shown price and since when it is shown ("1,49 € by rule … since 19:30"). */
-  shownRule: z.object({ ruleId: z.string(), since: z.number() }).nullable().optional(),
-  desiredHash: z.string().nullable(),
-  confirmedHash: z.string().nullable(),
-  /** Since when the label should show the desired content (epoch ms). */
-  desiredSince: z.number().nullable(),
-  lastSeenAt: z.number().nullable(),
-  attempts: z.number().int(),
-  lastError: z.string().nullable(),
-});
-export type AuditEntry = z.infer<typeof AuditEntrySchema>;
-
-export interface AuditReport {
-  generatedAt: number;
-  counts: Record<AuditStatus, number>;
-  total: number;
-  /** Labels whose displayed price differs from the till's. */
-  priceMismatches: number;
-  /** Time from a desired change to the label's confirmation, over labels that converged (ms). */
-  timeToConsistencyMs: { p50: number | null; p95: number | null; max: number | null; samples: number };
-  /**
-   * The same per change: labels grouped by the minute their new content was planned (a price list, a promotion
-   * start), newest first, at most 20 — "the 02:00 price list: 95 % of labels consistent after 14 min".
-   */
-  timeToConsistencyByChange: { changedAt: string; labels: number; consistent: number; p50: number | null; p95: number | null; max: number | null }[];
-  labels: AuditEntry[];
-}
+// The report's shape is a contract the simulator reads too (contracts/, D77): defined in audit-report.ts, re-exported
+// here for the edge's own modules.
+export { AuditStatusSchema, AuditEntrySchema, AuditReportSchema, type AuditStatus, type AuditEntry, type AuditReport } from './audit-report.js';
 
 export interface AuditOptions {
   now: number;

@@ -25,7 +25,8 @@ import {
   StatusCode,
   chooseEncoding,
   labelTypeById,
-  splitBlocks,
+  imageBeginMessage,
+  imageBlockMessages,
   type MessageOf,
   type StatusCodeValue,
 } from '../../../firmware-protocol/src/index.js';
@@ -414,28 +415,13 @@ export class Dispatcher {
       if (encoded.kind === ImageKind.FULL) this.stats.fullImages++;
       else this.stats.deltaImages++;
 
-      const begin: MessageOf<'IMAGE_BEGIN'> = {
-        type: 'IMAGE_BEGIN',
-        transferId,
-        labelId: label.id,
-        labelType: type.id,
-        kind: encoded.kind,
-        encoding: encoded.encoding,
-        baseHash: encoded.baseHash,
-        targetHash: encoded.targetHash,
-        totalSize: encoded.payload.length,
-        region: encoded.region,
-        displayAt,
-        page: 0,
-        priority: mode === 'timed' ? 1 : 0,
-      };
+      const begin = imageBeginMessage({ transferId, labelId: label.id, labelType: type.id, displayAt, priority: mode === 'timed' ? 1 : 0 }, encoded);
       const status = await gateway.send(apId, begin);
       if (status !== StatusCode.OK) return this.nacked(apId, label.id, transferId, status);
-      const blocks = splitBlocks(encoded.payload, ap.maxBlockSize);
-      for (const [blockIndex, data] of blocks.entries()) {
-        const s = await gateway.send(apId, { type: 'IMAGE_BLOCK', transferId, blockIndex, data });
+      for (const block of imageBlockMessages(transferId, encoded.payload, ap.maxBlockSize)) {
+        const s = await gateway.send(apId, block);
         if (s !== StatusCode.OK) return this.nacked(apId, label.id, transferId, s);
-        this.stats.bytesSent += data.length;
+        this.stats.bytesSent += block.data.length;
       }
       labels.staged(label.id, transferId);
       this.stats.transfersStaged++;

@@ -18,20 +18,10 @@
  * staged on the AP until the label wakes.
  */
 
-/** What the predictor keeps per label (two numbers in the label's record). */
-export interface WakeState {
-  /** Last instant the label was seen awake (epoch ms); < 0: never. */
-  wakeAt: number;
-  /** Learnt wake interval (ms); 0: not known yet. */
-  wakeIntervalMs: number;
-  /** How many spacings confirmed the interval: its uncertainty shrinks with them. */
-  wakeSamples: number;
-  /**
-   * §5.6 The sleep the AP told the label at its last reported wake (ms), wakeAt then being that sleep's start; null:
-   * no wake report (the AP lacks capability WAKE_REPORT), and wakeAt is this predictor's (wake-reports.ts).
-   */
-  wakeToldMs?: number | null;
-}
+// What the predictor keeps per label is part of the label's record (the label store owns it): defined in labels/, so
+// the label store needs nothing of dispatch (no cycle between domain folders, D78).
+import type { WakeState } from '../labels/label-record.js';
+export type { WakeState };
 
 export interface WakePredictorOptions {
   /** How long before the predicted wake a transfer is staged (the pass delay and the sends to the AP). */

@@ -18,8 +18,7 @@ import { buildLabelContents, contentKey, type BuiltContent } from './content-bui
 import type { ImageStore } from './image-store.js';
 import type { LabelStore } from './label-store.js';
 import { changePriority } from './change-priority.js';
-import { nextBoundary } from './next-boundary.js';
-import { RULE_BOUNDARY_GTINS_SQL } from '../rules/rule-boundaries.js';
+import { gtinsAtBoundary, nextBoundary } from './next-boundary.js';
 
 /** What the edge needs of a renderer (src/domain/rendering/label-renderer.ts implements it). */
 export interface Renderer {
@@ -289,14 +288,9 @@ export class LabelPlanner {
     if (at === null || at === undefined || at - now > lead) return 0;
     let failed = 0;
     // The products the boundary changes (catalogue), then their labels (the store): each rendered once per boundary.
-    const gtins = await db.all<{ gtin: string }>(
-      `SELECT gtin FROM prices WHERE valid_from = ?1
-       UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1
-       ${RULE_BOUNDARY_GTINS_SQL}`,
-      { 1: at } as unknown as Record<string, number>,
-    );
+    const gtins = await gtinsAtBoundary(db, at);
     const todo: string[] = [];
-    for (const { gtin } of gtins) {
+    for (const gtin of gtins) {
       for (const l of this.deps.labels.byGtin(gtin)) if (l.dirty === 0 && l.labelType !== null && l.nextAt !== at) todo.push(l.id);
     }
     for (let i = 0; i < todo.length && !this.stopped; i += CHUNK) {
@@ -339,13 +333,7 @@ export class LabelPlanner {
   private async markBoundary(at: number): Promise<void> {
     // Durable like an event's dirty mark: a crash after the boundary must not forget to re-plan (the timer is gone).
     await this.deps.db.transaction(async (tx) => {
-      const gtins = await tx.all<{ gtin: string }>(
-        `SELECT gtin FROM prices WHERE valid_from = ?1
-         UNION SELECT i.gtin FROM promotion_items i JOIN promotions p ON p.id = i.promotion_id WHERE p.start_at = ?1 OR p.end_at = ?1
-       ${RULE_BOUNDARY_GTINS_SQL}`,
-        { 1: at } as unknown as Record<string, number>,
-      );
-      for (const { gtin } of gtins) await this.deps.labels.markDirtyTx(tx, gtin);
+      for (const gtin of await gtinsAtBoundary(tx, at)) await this.deps.labels.markDirtyTx(tx, gtin);
     });
   }
 }

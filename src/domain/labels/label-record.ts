@@ -294,3 +294,18 @@ export function upsertParams(l: LabelRecord, dirtyDelta: number): (string | numb
     l.decoders,
   ];
 }
+
+/** What the wake predictor (dispatch/wake-predictor.ts) keeps per label: numbers of the label's record. */
+export interface WakeState {
+  /** Last instant the label was seen awake (epoch ms); < 0: never. */
+  wakeAt: number;
+  /** Learnt wake interval (ms); 0: not known yet. */
+  wakeIntervalMs: number;
+  /** How many spacings confirmed the interval: its uncertainty shrinks with them. */
+  wakeSamples: number;
+  /**
+   * §5.6 The sleep the AP told the label at its last reported wake (ms), wakeAt then being that sleep's start; null:
+   * no wake report (the AP lacks capability WAKE_REPORT), and wakeAt is this predictor's (wake-reports.ts).
+   */
+  wakeToldMs?: number | null;
+}

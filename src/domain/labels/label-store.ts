@@ -19,7 +19,7 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { BLANK_HASH, WakeReason, type MessageOf } from '../../../firmware-protocol/src/index.js';
-import type { WakeState } from '../dispatch/wake-predictor.js';
+import type { WakeState } from './label-record.js';
 import { LabelColumns, LabelRecord, recordFromRow, upsertParams, upsertSql, type LabelRow } from './label-record.js';
 
 export { LabelRecord } from './label-record.js';

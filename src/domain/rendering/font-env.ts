@@ -4,7 +4,8 @@
  * sharp's bundled libvips renders SVG <text> through pango and fontconfig. Left alone, fontconfig reads the host's
  * /etc/fonts and picks whatever fonts the machine has, so the same SVG would rasterise differently per host. This
  * module must be evaluated before `sharp` is first imported: `sharp.ts` imports it for its side effect first, and
- * every module of the project imports sharp from `sharp.ts`, never from 'sharp' directly.
+ * every module of the edge imports sharp from `sharp.ts`, never from 'sharp' directly (the simulator, which
+ * draws no text, imports sharp itself: fontconfig reads this setting at the first text render, D77).
  *
  * The shipped label-templates/fonts.conf lists the font directory relative to itself. fontconfig cannot take its
  * cache directory from the environment without also redirecting XDG paths, so a two-line wrapper in os.tmpdir()

@@ -1,7 +1,8 @@
 /**
  * Locates the esl-edge package root (the folder holding package.json) from this module's own location, so that
  * bundled assets (label-templates/, its fonts) resolve the same from src/ (vitest) and from dist/src/ (after `tsc`:
- * dist/ mirrors the tree but holds no package.json, so walking up passes through it).
+ * dist/ mirrors the tree; its package.json only maps the import aliases (scripts/dev/dist-package.mjs, D79) and it has no
+ * label-templates/, so walking up passes through it).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 function findPackageRoot(start: string): string {
   let dir = start;
   for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'label-templates'))) return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error(`PACKAGE_ROOT_NOT_FOUND: no package.json above ${start}`);
     dir = parent;
