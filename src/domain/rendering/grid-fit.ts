@@ -208,8 +208,8 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
   const bodyTop = body.length > 0 ? Math.max(...body.map((p) => p.box.y1)) : Infinity;
   // Edges come from the letter without its marks: the dots of "Ä" must not pull the cap height around.
   const letter = parts.filter((p) => !(body.length > 0 && p.box.y0 >= bodyTop)).flatMap((p) => p.cmds);
-  const X = axisMap(edges(letter, 'x', face.unitsPerEm), s, 1);
-  const Y = axisMap(edges(letter, 'y', face.unitsPerEm), s, -1);
+  const X = axisMap(edges(letter, 'x', face.unitsPerEm), s, 1, undefined, process.env.NOSTEM ? 0 : zones(face).stem);
+  const Y = axisMap(edges(letter, 'y', face.unitsPerEm), s, -1, yTarget(face, s));
   const bodyTopRow = Math.round(Y(bodyTop));
   const out: PxCommand[] = [];
   const marks: { cmds: OutlineCommand[]; box: Box; px: [number, number]; py: [number, number] }[] = [];
@@ -248,7 +248,72 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
     }
   }
   for (const m of marks) out.push(...boxed(m.cmds, m.box, m.px, m.py, s));
-  return { cmds: out, bounds: pxBounds(out) };
+  const cmds = gi === face.glyphIndex(0x31) ? digitOneFlag(out, outline, X, Y, s) : out;
+  return { cmds, bounds: pxBounds(cmds) };
+}
+
+interface Zones {
+  cap: number;
+  asc: number;
+  /** Width of a vertical stem (the "l"), font units. */
+  stem: number;
+}
+const zoneCache = new WeakMap<FontFace, Zones>();
+function zones(face: FontFace): Zones {
+  let z = zoneCache.get(face);
+  if (!z) {
+    const top = (ch: string) => face.glyphBounds(face.glyphIndex(ch.codePointAt(0)!))?.yMax ?? 0;
+    const l = face.glyphBounds(face.glyphIndex(0x6c));
+    z = { cap: top('H'), asc: top('l'), stem: l ? l.xMax - l.xMin : 0 };
+    zoneCache.set(face, z);
+  }
+  return z;
+}
+
+/**
+ * Pixel targets of the vertical zones (D71): the ascender of b, d, h, k, l lies at least one row above the cap
+ * height. DejaVu's ascender is 4 % of the em above its capitals, which rounds onto the same row below 13 px, so "l",
+ * "I" and "|" were one bar of the same height ("1 l" read "1 |", "Il" read "ll"): with the extra row a lower-case l
+ * stands above the digits and capitals beside it, as it does in print.
+ */
+function yTarget(face: FontFace, s: number): (e: number) => number {
+  const z = zones(face);
+  const capPx = Math.round(z.cap * s);
+  return (e) => {
+    const d = Math.round(e * s);
+    return z.asc > z.cap && Math.abs(e - z.asc) < face.unitsPerEm / 200 ? Math.max(d, capPx + 1) : d;
+  };
+}
+
+/**
+ * The flag of "1" as a visible diagonal (D71). DejaVu's flag drops only 0.12 em from the top of the stem; at 9–14 px
+ * that is one pixel row, so the digit became a stem with a one-pixel nub and a foot — the shape of a serif "l" ("1 kg"
+ * read "lkg", "Ikg"). The flag's tip is moved down to a quarter of the digit's height (at least two rows below the
+ * top) and at least two columns left of the stem, so the flag is drawn as a staircase of at least two steps.
+ */
+function digitOneFlag(cmds: readonly PxCommand[], outline: readonly OutlineCommand[], X: (x: number) => number, Y: (y: number) => number, s: number): PxCommand[] {
+  let minX = Infinity;
+  let top = -Infinity;
+  for (const c of outline) {
+    if (c.type === 'Z') continue;
+    minX = Math.min(minX, c.x);
+    top = Math.max(top, c.y);
+  }
+  const tipX = quant(X(minX));
+  const stemLeft = Math.min(...cmds.filter((c): c is PxCommand & { x: number; y: number } => c.type !== 'Z' && c.x > tipX + 0.01 && c.y < Y(top) + 1.5 && c.y > Y(top) + 0.5).map((c) => c.x));
+  const topPx = Y(top);
+  const height = -topPx;
+  if (!Number.isFinite(stemLeft) || height > 16 / 0.75) return [...cmds];
+  const drop = Math.max(2, Math.round(height / 4));
+  const thick = Math.max(1, Math.round((s * 184 * 0.9)));
+  const newTipX = Math.min(tipX, stemLeft - 2);
+  const tips = cmds.filter((c): c is PxCommand & { x: number; y: number } => c.type !== 'Z' && Math.abs(c.x - tipX) < 0.01);
+  const upper = Math.min(...tips.map((c) => c.y));
+  return cmds.map((c) => {
+    if (c.type === 'Z' || Math.abs(c.x - tipX) >= 0.01 || c.type === 'Q' || c.type === 'C') return c;
+    const y = c.y === upper ? topPx + drop : topPx + drop + thick;
+    return { ...c, x: newTipX, y };
+  });
 }
 
 /**
@@ -284,14 +349,25 @@ function edges(cmds: readonly OutlineCommand[], axis: 'x' | 'y', unitsPerEm: num
  * Monotone piecewise-linear map font units → pixels (dir -1: y up → y down) that puts every edge on a whole pixel.
  * Edges closer than half a pixel share one; edges further apart stay at least one pixel apart (no stem vanishes).
  */
-function axisMap(es: readonly number[], s: number, dir: 1 | -1): (v: number) => number {
+function axisMap(es: readonly number[], s: number, dir: 1 | -1, target: (e: number) => number = (e) => Math.round(e * s), stem = 0): (v: number) => number {
   const src: number[] = [];
   const dst: number[] = [];
+  const stemPx = Math.max(1, Math.round(stem * s));
   for (const e of es) {
-    let d = Math.round(e * s);
+    let d = target(e);
     const last = src.length - 1;
     if (last >= 0) {
       if ((e - src[last]!) * s < 0.5) continue;
+      // Two edges a stem's width apart are the sides of one stroke: it gets the font's stem width in whole pixels,
+      // so every stem of a size has the same weight wherever the glyph's stems fall on the grid (D71).
+      // The stroke is centred where it was (rounding only its left side shifted it by up to half a pixel).
+      const gap = e - src[last]!;
+      if (stem > 0 && gap > 0.7 * stem && gap < 1.35 * stem) {
+        let left = Math.round(((src[last]! + e) / 2) * s - stemPx / 2);
+        if (last >= 1) left = Math.max(left, dst[last - 1]! + 1);
+        dst[last] = left;
+        d = left + stemPx;
+      }
       if (d <= dst[last]!) d = dst[last]! + 1;
     }
     src.push(e);
