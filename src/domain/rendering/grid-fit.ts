@@ -197,7 +197,7 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
   // 1. Stem and zone edges on pixel edges: each axis is mapped by a monotone piecewise-linear function that sends
   //    every edge (vertical stem sides and round extremes for x; baseline, x-height, cap height, bars for y) to a
   //    whole pixel and interpolates the points between (like TrueType's IUP, per glyph).
-  const outline = face.outline(gi);
+  const outline = gi === face.glyphIndex(0x31) ? digitOne(face.outline(gi), s) : face.outline(gi);
   const parts = contours(outline)
     .map((c) => ({ cmds: c, box: extent(c) }))
     .filter((p): p is { cmds: OutlineCommand[]; box: Box } => p.box !== null && p.box.x1 > p.box.x0 && p.box.y1 > p.box.y0);
@@ -248,8 +248,7 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
     }
   }
   for (const m of marks) out.push(...boxed(m.cmds, m.box, m.px, m.py, s));
-  const cmds = gi === face.glyphIndex(0x31) ? digitOneFlag(out, outline, X, Y, s) : out;
-  return { cmds, bounds: pxBounds(cmds) };
+  return { cmds: out, bounds: pxBounds(out) };
 }
 
 interface Zones {
@@ -286,33 +285,38 @@ function yTarget(face: FontFace, s: number): (e: number) => number {
 }
 
 /**
- * The flag of "1" as a visible diagonal (D71). DejaVu's flag drops only 0.12 em from the top of the stem; at 9–14 px
- * that is one pixel row, so the digit became a stem with a one-pixel nub and a foot — the shape of a serif "l" ("1 kg"
- * read "lkg", "Ikg"). The flag's tip is moved down to a quarter of the digit's height (at least two rows below the
- * top) and at least two columns left of the stem, so the flag is drawn as a staircase of at least two steps.
+ * The digit one, redrawn for 9–20 px (D71). DejaVu's flag drops only 0.12 em from the top of the stem: at these sizes
+ * one pixel row, so with its foot the digit is a stem with a one-pixel nub and a base — the shape of a serif "l" or a
+ * dotless "ı" ("1 kg" read "lkg", "ıkg"). The flag's tip is moved down to a quarter of the digit's height (at least
+ * two rows) and at least two columns left of the stem, so it is drawn as a staircase of two or more steps; the foot
+ * is taken into the stem (the "1" of most sans faces at text sizes). Works on the outline in font units, before
+ * the edges are fitted, so the result is grid fitted like any other glyph.
  */
-function digitOneFlag(cmds: readonly PxCommand[], outline: readonly OutlineCommand[], X: (x: number) => number, Y: (y: number) => number, s: number): PxCommand[] {
-  let minX = Infinity;
-  let top = -Infinity;
-  for (const c of outline) {
-    if (c.type === 'Z') continue;
-    minX = Math.min(minX, c.x);
-    top = Math.max(top, c.y);
-  }
-  const tipX = quant(X(minX));
-  const stemLeft = Math.min(...cmds.filter((c): c is PxCommand & { x: number; y: number } => c.type !== 'Z' && c.x > tipX + 0.01 && c.y < Y(top) + 1.5 && c.y > Y(top) + 0.5).map((c) => c.x));
-  const topPx = Y(top);
-  const height = -topPx;
-  if (!Number.isFinite(stemLeft) || height > 16 / 0.75) return [...cmds];
-  const drop = Math.max(2, Math.round(height / 4));
-  const thick = Math.max(1, Math.round((s * 184 * 0.9)));
-  const newTipX = Math.min(tipX, stemLeft - 2);
-  const tips = cmds.filter((c): c is PxCommand & { x: number; y: number } => c.type !== 'Z' && Math.abs(c.x - tipX) < 0.01);
-  const upper = Math.min(...tips.map((c) => c.y));
-  return cmds.map((c) => {
-    if (c.type === 'Z' || Math.abs(c.x - tipX) >= 0.01 || c.type === 'Q' || c.type === 'C') return c;
-    const y = c.y === upper ? topPx + drop : topPx + drop + thick;
-    return { ...c, x: newTipX, y };
+function digitOne(outline: readonly OutlineCommand[], s: number): OutlineCommand[] {
+  const pts = outline.filter((c): c is OutlineCommand & { x: number; y: number } => c.type === 'M' || c.type === 'L');
+  // DejaVu's "1" (all four faces) is one polygon of twelve points; anything else is left as it is.
+  if (pts.length !== outline.length - 1 || pts.length !== 12) return [...outline];
+  const top = Math.max(...pts.map((p) => p.y));
+  const minX = Math.min(...pts.map((p) => p.x));
+  const topXs = pts.filter((p) => p.y === top).map((p) => p.x);
+  const stemR = Math.max(...topXs);
+  const tips = pts.filter((p) => p.x === minX);
+  if (tips.length !== 2) return [...outline];
+  const tipUpper = Math.max(...tips.map((p) => p.y));
+  const tipLower = Math.min(...tips.map((p) => p.y));
+  const footTop = Math.min(...pts.filter((p) => p.y > 0).map((p) => p.y));
+  // The stem's left side: the point between the foot and the top that is not the flag's tip.
+  const stemL = Math.min(...pts.filter((p) => p.x > minX && p.y > footTop && p.y < top).map((p) => p.x));
+  if (!Number.isFinite(stemL) || stemL >= stemR) return [...outline];
+  const drop = Math.max(2, Math.round((top * s) / 4)) / s;
+  const tipX = Math.min(minX, stemL - 2 / s);
+  const keepFoot = process.env.KEEPFOOT === '1';
+  return outline.map((c) => {
+    if (c.type !== 'M' && c.type !== 'L') return c;
+    if (c.x === minX) return { ...c, x: tipX, y: c.y === tipUpper ? top - drop : top - drop - (tipUpper - tipLower) };
+    if (!keepFoot && c.y <= footTop && c.x < stemL) return { ...c, x: stemL };
+    if (!keepFoot && c.y <= footTop && c.x > stemR) return { ...c, x: stemR };
+    return c;
   });
 }
 
@@ -349,15 +353,55 @@ function edges(cmds: readonly OutlineCommand[], axis: 'x' | 'y', unitsPerEm: num
  * Monotone piecewise-linear map font units → pixels (dir -1: y up → y down) that puts every edge on a whole pixel.
  * Edges closer than half a pixel share one; edges further apart stay at least one pixel apart (no stem vanishes).
  */
+/**
+ * Edges closer than half a pixel become one. The one kept is the outermost of the group on its side of the glyph
+ * (D71): the silhouette decides how a letter reads, so the right side of the bowl of "6" wins over the end of its
+ * upper stroke just inside it (keeping the first of the two had left the bowl a pixel too wide and its counter
+ * filled: "6" read "&" and "5").
+ */
+function mergeClose(es: readonly number[], s: number): number[] {
+  if (es.length === 0) return [];
+  const mid = (es[0]! + es[es.length - 1]!) / 2;
+  const out: number[] = [];
+  let group: number[] = [];
+  const flush = () => {
+    if (group.length === 0) return;
+    const mean = group.reduce((a, b) => a + b, 0) / group.length;
+    out.push(mean > mid ? group[group.length - 1]! : group[0]!);
+    group = [];
+  };
+  for (const e of es) {
+    if (group.length > 0 && (e - group[0]!) * s >= 0.5) flush();
+    group.push(e);
+  }
+  flush();
+  return out;
+}
+
+/**
+ * An edge between the two sides of a stroke (the end of the upper stroke of "6" inside the right side of its bowl)
+ * is dropped: otherwise it claims a pixel of its own and the stroke is drawn a pixel too thick (D71).
+ */
+function dropInsideStems(es: readonly number[], stem: number): number[] {
+  if (stem <= 0) return [...es];
+  const out: number[] = [];
+  for (let i = 0; i < es.length; i++) {
+    const prev = out[out.length - 1];
+    const next = es[i + 1];
+    if (prev !== undefined && next !== undefined && next - prev > 0.7 * stem && next - prev < 1.35 * stem) continue;
+    out.push(es[i]!);
+  }
+  return out;
+}
+
 function axisMap(es: readonly number[], s: number, dir: 1 | -1, target: (e: number) => number = (e) => Math.round(e * s), stem = 0): (v: number) => number {
   const src: number[] = [];
   const dst: number[] = [];
   const stemPx = Math.max(1, Math.round(stem * s));
-  for (const e of es) {
+  for (const e of dropInsideStems(mergeClose(es, s), stem)) {
     let d = target(e);
     const last = src.length - 1;
     if (last >= 0) {
-      if ((e - src[last]!) * s < 0.5) continue;
       // Two edges a stem's width apart are the sides of one stroke: it gets the font's stem width in whole pixels,
       // so every stem of a size has the same weight wherever the glyph's stems fall on the grid (D71).
       // The stroke is centred where it was (rounding only its left side shifted it by up to half a pixel).
