@@ -197,7 +197,8 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
   // 1. Stem and zone edges on pixel edges: each axis is mapped by a monotone piecewise-linear function that sends
   //    every edge (vertical stem sides and round extremes for x; baseline, x-height, cap height, bars for y) to a
   //    whole pixel and interpolates the points between (like TrueType's IUP, per glyph).
-  const outline = gi === face.glyphIndex(0x31) ? digitOne(face.outline(gi), s) : face.outline(gi);
+  const one = gi === face.glyphIndex(0x31) ? digitOne(face.outline(gi)) : null;
+  const outline = one ? one.outline : face.outline(gi);
   const parts = contours(outline)
     .map((c) => ({ cmds: c, box: extent(c) }))
     .filter((p): p is { cmds: OutlineCommand[]; box: Box } => p.box !== null && p.box.x1 > p.box.x0 && p.box.y1 > p.box.y0);
@@ -208,7 +209,7 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
   const bodyTop = body.length > 0 ? Math.max(...body.map((p) => p.box.y1)) : Infinity;
   // Edges come from the letter without its marks: the dots of "Ä" must not pull the cap height around.
   const letter = parts.filter((p) => !(body.length > 0 && p.box.y0 >= bodyTop)).flatMap((p) => p.cmds);
-  const X = axisMap(edges(letter, 'x', face.unitsPerEm), s, 1, undefined, process.env.NOSTEM ? 0 : zones(face).stem);
+  const X = axisMap(edges(letter, 'x', face.unitsPerEm), s, 1, undefined, zones(face).stem);
   const Y = axisMap(edges(letter, 'y', face.unitsPerEm), s, -1, yTarget(face, s));
   const bodyTopRow = Math.round(Y(bodyTop));
   const out: PxCommand[] = [];
@@ -248,6 +249,7 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
     }
   }
   for (const m of marks) out.push(...boxed(m.cmds, m.box, m.px, m.py, s));
+  if (one) out.push(...flagSteps(out, X(one.stemL), Y(one.top)));
   return { cmds: out, bounds: pxBounds(out) };
 }
 
@@ -285,39 +287,67 @@ function yTarget(face: FontFace, s: number): (e: number) => number {
 }
 
 /**
- * The digit one, redrawn for 9–20 px (D71). DejaVu's flag drops only 0.12 em from the top of the stem: at these sizes
- * one pixel row, so with its foot the digit is a stem with a one-pixel nub and a base — the shape of a serif "l" or a
- * dotless "ı" ("1 kg" read "lkg", "ıkg"). The flag's tip is moved down to a quarter of the digit's height (at least
- * two rows) and at least two columns left of the stem, so it is drawn as a staircase of two or more steps; the foot
- * is taken into the stem (the "1" of most sans faces at text sizes). Works on the outline in font units, before
- * the edges are fitted, so the result is grid fitted like any other glyph.
+ * The digit one, redrawn for 8–20 px (D71). DejaVu's flag drops only 0.12 em from the top of the stem: at these sizes
+ * one pixel row, so with its foot the digit was a stem with a one-pixel nub and a base — the shape of a serif "l" or
+ * a dotless "ı" ("1 kg" read "lkg", "ıkg"). Here the foot is taken into the stem (the "1" of most sans faces at text
+ * sizes) and the flag is taken out of the outline (its tip moved onto the top of the stem); flagSteps() then draws it
+ * as a staircase of whole pixels going down to the left, a quarter of the digit's height (at least two steps).
  */
-function digitOne(outline: readonly OutlineCommand[], s: number): OutlineCommand[] {
+function digitOne(outline: readonly OutlineCommand[]): { outline: OutlineCommand[]; stemL: number; top: number } | null {
   const pts = outline.filter((c): c is OutlineCommand & { x: number; y: number } => c.type === 'M' || c.type === 'L');
   // DejaVu's "1" (all four faces) is one polygon of twelve points; anything else is left as it is.
-  if (pts.length !== outline.length - 1 || pts.length !== 12) return [...outline];
+  if (pts.length !== outline.length - 1 || pts.length !== 12) return null;
   const top = Math.max(...pts.map((p) => p.y));
   const minX = Math.min(...pts.map((p) => p.x));
-  const topXs = pts.filter((p) => p.y === top).map((p) => p.x);
-  const stemR = Math.max(...topXs);
-  const tips = pts.filter((p) => p.x === minX);
-  if (tips.length !== 2) return [...outline];
-  const tipUpper = Math.max(...tips.map((p) => p.y));
-  const tipLower = Math.min(...tips.map((p) => p.y));
+  const stemR = Math.max(...pts.filter((p) => p.y === top).map((p) => p.x));
   const footTop = Math.min(...pts.filter((p) => p.y > 0).map((p) => p.y));
   // The stem's left side: the point between the foot and the top that is not the flag's tip.
   const stemL = Math.min(...pts.filter((p) => p.x > minX && p.y > footTop && p.y < top).map((p) => p.x));
-  if (!Number.isFinite(stemL) || stemL >= stemR) return [...outline];
-  const drop = Math.max(2, Math.round((top * s) / 4)) / s;
-  const tipX = Math.min(minX, stemL - 2 / s);
-  const keepFoot = process.env.KEEPFOOT === '1';
-  return outline.map((c) => {
+  if (!Number.isFinite(stemL) || stemL >= stemR || pts.filter((p) => p.x === minX).length !== 2) return null;
+  const out = outline.map((c) => {
     if (c.type !== 'M' && c.type !== 'L') return c;
-    if (c.x === minX) return { ...c, x: tipX, y: c.y === tipUpper ? top - drop : top - drop - (tipUpper - tipLower) };
-    if (!keepFoot && c.y <= footTop && c.x < stemL) return { ...c, x: stemL };
-    if (!keepFoot && c.y <= footTop && c.x > stemR) return { ...c, x: stemR };
+    if (c.x === minX || (c.y === top && c.x < stemR)) return { ...c, x: stemL, y: top };
+    if (c.y <= footTop && c.x < stemL) return { ...c, x: stemL };
+    if (c.y <= footTop && c.x > stemR) return { ...c, x: stemR };
     return c;
   });
+  return { outline: out, stemL, top };
+}
+
+/** The flag of "1" as whole-pixel squares, wound like the outline they join (nonzero fill: a union). */
+function flagSteps(body: readonly PxCommand[], stemLeftPx: number, topPx: number): PxCommand[] {
+  let area = 0;
+  let px = 0;
+  let py = 0;
+  let sx = 0;
+  let sy = 0;
+  for (const c of body) {
+    if (c.type === 'Z') continue;
+    if (c.type === 'M') {
+      area += px * sy - sx * py;
+      sx = c.x;
+      sy = c.y;
+      px = c.x;
+      py = c.y;
+      continue;
+    }
+    area += px * c.y - c.x * py;
+    px = c.x;
+    py = c.y;
+  }
+  area += px * sy - sx * py;
+  const height = -topPx;
+  const steps = Math.max(2, Math.round(height / 4));
+  const out: PxCommand[] = [];
+  const l = Math.round(stemLeftPx);
+  const t = Math.round(topPx);
+  for (let k = 1; k <= steps; k++) {
+    const x0 = l - k;
+    const y0 = t + k;
+    const sq: [number, number][] = area > 0 ? [[x0, y0], [x0 + 1, y0], [x0 + 1, y0 + 1], [x0, y0 + 1]] : [[x0, y0], [x0, y0 + 1], [x0 + 1, y0 + 1], [x0 + 1, y0]];
+    out.push({ type: 'M', x: sq[0]![0], y: sq[0]![1] }, ...sq.slice(1).map(([x, y]): PxCommand => ({ type: 'L', x, y })), { type: 'Z' });
+  }
+  return out;
 }
 
 /**

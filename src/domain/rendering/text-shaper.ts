@@ -94,7 +94,7 @@ export function glyphPixelBounds(face: FontFace, gi: number, size: number): Pixe
  * 1 bit per pixel.
  */
 const SMALL_TRACKING_PX = 0.3;
-const SMALL_WORD_SPACE_EM = Number(process.env.XWS ?? 0.45);
+const SMALL_WORD_SPACE_EM = 0.45;
 function isSpace(face: FontFace, gi: number): boolean {
   return gi === face.glyphIndex(0x20) || gi === face.glyphIndex(0xa0) || gi === face.glyphIndex(0x202f);
 }
