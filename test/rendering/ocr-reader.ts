@@ -40,6 +40,8 @@ export function readable(s: string): string {
     .replace(/…/g, '...')
     .replace(/[‘’‚]/g, "'")
     .replace(/[“”„]/g, '"')
+    // A dash and a hyphen read the same to a shopper; tesseract's German model has no en dash (D73).
+    .replace(/[–—]/g, '-')
     .replace(/\s+/g, ' ')
     .trim();
 }
