@@ -56,7 +56,7 @@ function elementName(el: ElementLayout, c: LabelContent): string {
 function samples(tuned: boolean): [string, LabelContent[]][] {
   const std = tuned ? OCR_STANDARD : OCR_HOLDOUT_STANDARD;
   const promo = tuned ? OCR_PROMOTION : OCR_HOLDOUT_PROMOTION;
-  const half = (xs: LabelContent[]) => xs.filter((_x, i) => i % 2 === 0);
+  const half = (xs: LabelContent[]) => xs.filter((_x, i) => i % 3 === 0);
   return [
     ['price-standard', std],
     ['price-promotion', promo],
@@ -98,7 +98,7 @@ beforeAll(async () => {
 });
 
 describe('OCR legibility (tesseract, German)', () => {
-  it('reads every text element of every template on every label type within the error budget', { timeout: 600_000 }, async () => {
+  it('reads every text element of every template on every label type within the error budget', { timeout: 1_200_000 }, async () => {
     expect(await tesseractAvailable(), 'tesseract with German traineddata is missing: npm run setup').toBe(true);
     const fonts = loadFontSet();
     const perType = new Map<string, Line[]>();
@@ -157,7 +157,7 @@ describe('OCR legibility (tesseract, German)', () => {
     }
     const table = [HEAD, ...rows.map(fmtRow)].join('\n');
     const n = OCR_STANDARD.length + OCR_HOLDOUT_STANDARD.length;
-    console.log(`OCR character error rate per label type (tesseract deu; ${n} products × standard + promotion, half of them also short-dated and out of stock; all pages)\n${table}`);
+    console.log(`OCR character error rate per label type (tesseract deu; ${n} products × standard + promotion, a third of them also short-dated and out of stock; all pages)\n${table}`);
     console.log(`per sample (tuned = the products D45/D71 were measured on; held-out = never used to choose a rule)\n${[HEAD, ...bySample.map(fmtRow)].join('\n')}`);
     const elements = [...byElement.entries()].map(([k, v]) => rowOf(k, v.lines, v.got));
     console.log(`per element, all label types\n${[HEAD.replace('label type', 'element   '), ...elements.map(fmtRow)].join('\n')}`);
