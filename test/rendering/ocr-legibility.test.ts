@@ -1,10 +1,11 @@
 /**
- * Issue 12 acceptance: an independent reader (tesseract, German) reads every text line of both bundled templates on
- * every label type and page, rendered from products the templates were not tuned on (ocr-products.ts). The
+ * Issue 12 acceptance: an independent reader (tesseract, German) reads every text line of the bundled templates
+ * (standard, promotion, and on a third of the products short-dated and out-of-stock) on every label type and page,
+ * rendered from two samples of German products, one of them never used to choose a rendering rule (D72). The
  * character error rate per label type must be ≤ 2 % on 2.13" and larger and ≤ 5 % on 1.54" (see REGRESSION_BOUND for
  * the label types that do not reach it yet). The big price is read
  * part by part (euros with the comma, raised cents, "€"), as its own lines. Prints the table per label type;
- * OCR_RESULT_FILE=path also writes it as JSON (bench/results/ocr-legibility.json is made that way).
+ * OCR_RESULT_FILE=path also writes it as JSON (bench/results/ocr-legibility-d71.json is made that way).
  *
  * Nothing is cached across runs: every label is rendered and read afresh.
  */
@@ -20,12 +21,11 @@ import { OCR_HOLDOUT_PROMOTION, OCR_HOLDOUT_STANDARD, OCR_PROMOTION, OCR_STANDAR
 import { editDistance, readLines, tesseractAvailable, textLines, type TextLine } from './ocr-reader.js';
 
 /**
- * The issue's targets are ≤ 5 % on 1.54" and ≤ 2 % on 2.13" and larger. 1.54", 4.2" and 7.5" meet them and are held
- * to them. 2.13" and 2.9" do not yet (2.8–4.2 % after issue 12's grid fitting, from 7–10 % before with this reader,
- * bench/results/ocr-legibility-*.json): they are held to what was reached, so that nothing regresses, while the rest
- * (mostly "l"/"1"/"(" and "g"/"q" at 11–12 px) stays open in issue 12.
+ * The issue's targets are ≤ 5 % on 1.54" and ≤ 2 % on 2.13" and larger; every label type is held to them except
+ * 2.13" BW, held to what D71 reached (2.10 %, from 4.23 % with D45's test; bench/results/ocr-legibility-d71.json):
+ * most of its remaining errors are the reader's on the unit price ("1kg" for "1 kg", "|" for a lone "l", "{" for "(").
  */
-const REGRESSION_BOUND: Record<string, number> = { 'epd-213-bwr': 0.035, 'epd-213-bw': 0.05, 'epd-29-bwr': 0.04, 'epd-29-bwy': 0.04 };
+const REGRESSION_BOUND: Record<string, number> = { 'epd-213-bw': 0.025 };
 
 interface Row {
   type: string;
