@@ -16,6 +16,10 @@
  *    quotes; not a hyphen, not a stem) are snapped to a whole-pixel box at least 2 px wide and
  *    2 px tall (a comma 3 px, so that it stays unlike a period).
  *
+ * D71 added, measured with the same reader: one stem width per size (two edges a stem apart are one stroke, centred),
+ * the outermost of close edges kept and no edge inside a stroke, the ascender a row above the capitals, and a "1"
+ * without a foot whose flag is a staircase of whole pixels.
+ *
  * A whole-pixel box of ≥ 2 × 2 px is covered far above the raster's coverage threshold (glyph-raster-cache.ts), so
  * these parts are always drawn at ≥ 2 × 2 px. Coordinates are quantised to 1/256 px: exact binary fractions, so a
  * glyph rasterises to the same bits wherever it lies in an atlas (determinism). Above GRID_FIT_MAX_PX the outline is
