@@ -4,8 +4,8 @@
  * rate against the text the layout says it printed is counted per label type.
  *
  * Each line is cut along its ink (plus a margin), turned into black on white by the line's own colour (so red text
- * and white-on-plate text read the same), enlarged so that tesseract sees ~34 px letters (its models are trained on
- * scans of that size) with a Lanczos filter (the slight smoothing a viewing eye applies to panel pixels; the same
+ * and white-on-plate text read the same), scaled so that tesseract sees ~34 px letters (its models are trained on
+ * scans of that size; small text enlarged by a whole factor, the big price reduced) with a Lanczos filter (the slight smoothing a viewing eye applies to panel pixels; the same
  * reader measured the renderer before and after issue 12) and
  * handed to one tesseract process per batch (a list file: the German model is loaded once, not per line).
  */
@@ -40,6 +40,8 @@ export function readable(s: string): string {
     .replace(/…/g, '...')
     .replace(/[‘’‚]/g, "'")
     .replace(/[“”„]/g, '"')
+    // A dash and a hyphen read the same to a shopper; tesseract's German model has no en dash (D73).
+    .replace(/[–—]/g, '-')
     .replace(/\s+/g, ' ')
     .trim();
 }
@@ -66,9 +68,11 @@ export async function textLines(layout: LabelLayout, planes: Uint8Array, t: Labe
         const h = y1 - y0;
         const grey = Buffer.alloc(w * h, 255);
         for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (px[(y0 + y) * t.width + x0 + x] === ink) grey[y * w + x] = 0;
-        const scale = Math.max(1, Math.min(8, Math.round(34 / op.size)));
+        // Every line is brought to the same letter size, whatever the label type: small text enlarged by a whole
+        // factor, the big price (40–210 px) reduced, as a phone's camera sees a shelf from a step away (D73).
+        const scale = op.size <= 34 ? Math.max(1, Math.min(8, Math.round(34 / op.size))) : 34 / op.size;
         const png = await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
-          .resize(w * scale, h * scale, { kernel: 'lanczos3' })
+          .resize(Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale)), { kernel: 'lanczos3' })
           .extend({ top: 12, bottom: 12, left: 12, right: 12, background: { r: 255, g: 255, b: 255 } })
           .png()
           .toBuffer();

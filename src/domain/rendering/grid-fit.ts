@@ -16,6 +16,10 @@
  *    quotes; not a hyphen, not a stem) are snapped to a whole-pixel box at least 2 px wide and
  *    2 px tall (a comma 3 px, so that it stays unlike a period).
  *
+ * D71 added, measured with the same reader: one stem width per size (two edges a stem apart are one stroke, centred),
+ * the outermost of close edges kept and no edge inside a stroke, the ascender a row above the capitals, and a "1"
+ * without a foot whose flag is a staircase of whole pixels.
+ *
  * A whole-pixel box of ≥ 2 × 2 px is covered far above the raster's coverage threshold (glyph-raster-cache.ts), so
  * these parts are always drawn at ≥ 2 × 2 px. Coordinates are quantised to 1/256 px: exact binary fractions, so a
  * glyph rasterises to the same bits wherever it lies in an atlas (determinism). Above GRID_FIT_MAX_PX the outline is
@@ -197,7 +201,8 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
   // 1. Stem and zone edges on pixel edges: each axis is mapped by a monotone piecewise-linear function that sends
   //    every edge (vertical stem sides and round extremes for x; baseline, x-height, cap height, bars for y) to a
   //    whole pixel and interpolates the points between (like TrueType's IUP, per glyph).
-  const outline = face.outline(gi);
+  const one = gi === face.glyphIndex(0x31) ? digitOne(face.outline(gi)) : null;
+  const outline = one ? one.outline : face.outline(gi);
   const parts = contours(outline)
     .map((c) => ({ cmds: c, box: extent(c) }))
     .filter((p): p is { cmds: OutlineCommand[]; box: Box } => p.box !== null && p.box.x1 > p.box.x0 && p.box.y1 > p.box.y0);
@@ -208,8 +213,8 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
   const bodyTop = body.length > 0 ? Math.max(...body.map((p) => p.box.y1)) : Infinity;
   // Edges come from the letter without its marks: the dots of "Ä" must not pull the cap height around.
   const letter = parts.filter((p) => !(body.length > 0 && p.box.y0 >= bodyTop)).flatMap((p) => p.cmds);
-  const X = axisMap(edges(letter, 'x', face.unitsPerEm), s, 1);
-  const Y = axisMap(edges(letter, 'y', face.unitsPerEm), s, -1);
+  const X = axisMap(edges(letter, 'x', face.unitsPerEm), s, 1, undefined, zones(face).stem);
+  const Y = axisMap(edges(letter, 'y', face.unitsPerEm), s, -1, yTarget(face, s));
   const bodyTopRow = Math.round(Y(bodyTop));
   const out: PxCommand[] = [];
   const marks: { cmds: OutlineCommand[]; box: Box; px: [number, number]; py: [number, number] }[] = [];
@@ -248,7 +253,105 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
     }
   }
   for (const m of marks) out.push(...boxed(m.cmds, m.box, m.px, m.py, s));
+  if (one) out.push(...flagSteps(out, X(one.stemL), Y(one.top)));
   return { cmds: out, bounds: pxBounds(out) };
+}
+
+interface Zones {
+  cap: number;
+  asc: number;
+  /** Width of a vertical stem (the "l"), font units. */
+  stem: number;
+}
+const zoneCache = new WeakMap<FontFace, Zones>();
+function zones(face: FontFace): Zones {
+  let z = zoneCache.get(face);
+  if (!z) {
+    const top = (ch: string) => face.glyphBounds(face.glyphIndex(ch.codePointAt(0)!))?.yMax ?? 0;
+    const l = face.glyphBounds(face.glyphIndex(0x6c));
+    z = { cap: top('H'), asc: top('l'), stem: l ? l.xMax - l.xMin : 0 };
+    zoneCache.set(face, z);
+  }
+  return z;
+}
+
+/**
+ * Pixel targets of the vertical zones (D71): the ascender of b, d, h, k, l lies at least one row above the cap
+ * height. DejaVu's ascender is 4 % of the em above its capitals, which rounds onto the same row below 13 px, so "l",
+ * "I" and "|" were one bar of the same height ("1 l" read "1 |", "Il" read "ll"): with the extra row a lower-case l
+ * stands above the digits and capitals beside it, as it does in print.
+ */
+function yTarget(face: FontFace, s: number): (e: number) => number {
+  const z = zones(face);
+  const capPx = Math.round(z.cap * s);
+  return (e) => {
+    const d = Math.round(e * s);
+    return z.asc > z.cap && Math.abs(e - z.asc) < face.unitsPerEm / 200 ? Math.max(d, capPx + 1) : d;
+  };
+}
+
+/**
+ * The digit one, redrawn for 8–20 px (D71). DejaVu's flag drops only 0.12 em from the top of the stem: at these sizes
+ * one pixel row, so with its foot the digit was a stem with a one-pixel nub and a base — the shape of a serif "l" or
+ * a dotless "ı" ("1 kg" read "lkg", "ıkg"). Here the foot is taken into the stem (the "1" of most sans faces at text
+ * sizes) and the flag is taken out of the outline (its tip moved onto the top of the stem); flagSteps() then draws it
+ * as a staircase of whole pixels going down to the left, a quarter of the digit's height (at least two steps).
+ */
+function digitOne(outline: readonly OutlineCommand[]): { outline: OutlineCommand[]; stemL: number; top: number } | null {
+  const pts = outline.filter((c): c is OutlineCommand & { x: number; y: number } => c.type === 'M' || c.type === 'L');
+  // DejaVu's "1" (all four faces) is one polygon of twelve points; anything else is left as it is.
+  if (pts.length !== outline.length - 1 || pts.length !== 12) return null;
+  const top = Math.max(...pts.map((p) => p.y));
+  const minX = Math.min(...pts.map((p) => p.x));
+  const stemR = Math.max(...pts.filter((p) => p.y === top).map((p) => p.x));
+  const footTop = Math.min(...pts.filter((p) => p.y > 0).map((p) => p.y));
+  // The stem's left side: the point between the foot and the top that is not the flag's tip.
+  const stemL = Math.min(...pts.filter((p) => p.x > minX && p.y > footTop && p.y < top).map((p) => p.x));
+  if (!Number.isFinite(stemL) || stemL >= stemR || pts.filter((p) => p.x === minX).length !== 2) return null;
+  const out = outline.map((c) => {
+    if (c.type !== 'M' && c.type !== 'L') return c;
+    if (c.x === minX || (c.y === top && c.x < stemR)) return { ...c, x: stemL, y: top };
+    if (c.y <= footTop && c.x < stemL) return { ...c, x: stemL };
+    if (c.y <= footTop && c.x > stemR) return { ...c, x: stemR };
+    return c;
+  });
+  return { outline: out, stemL, top };
+}
+
+/** The flag of "1" as whole-pixel squares, wound like the outline they join (nonzero fill: a union). */
+function flagSteps(body: readonly PxCommand[], stemLeftPx: number, topPx: number): PxCommand[] {
+  let area = 0;
+  let px = 0;
+  let py = 0;
+  let sx = 0;
+  let sy = 0;
+  for (const c of body) {
+    if (c.type === 'Z') continue;
+    if (c.type === 'M') {
+      area += px * sy - sx * py;
+      sx = c.x;
+      sy = c.y;
+      px = c.x;
+      py = c.y;
+      continue;
+    }
+    area += px * c.y - c.x * py;
+    px = c.x;
+    py = c.y;
+  }
+  area += px * sy - sx * py;
+  const height = -topPx;
+  const steps = Math.max(2, Math.round(height / 4));
+  const out: PxCommand[] = [];
+  const l = Math.round(stemLeftPx);
+  const t = Math.round(topPx);
+  for (let k = 1; k <= steps; k++) {
+    const x0 = l - k;
+    const y0 = t + k;
+    const sq: [number, number][] = area > 0 ? [[x0, y0], [x0 + 1, y0], [x0 + 1, y0 + 1], [x0, y0 + 1]] : [[x0, y0], [x0, y0 + 1], [x0 + 1, y0 + 1], [x0 + 1, y0]];
+    out.push({ type: 'M', x: sq[0]![0], y: sq[0]![1] }, ...sq.slice(1).map(([x, y]): PxCommand => ({ type: 'L', x, y })), { type: 'Z' });
+  }
+  return out;
 }
 
 /**
@@ -284,14 +387,65 @@ function edges(cmds: readonly OutlineCommand[], axis: 'x' | 'y', unitsPerEm: num
  * Monotone piecewise-linear map font units → pixels (dir -1: y up → y down) that puts every edge on a whole pixel.
  * Edges closer than half a pixel share one; edges further apart stay at least one pixel apart (no stem vanishes).
  */
-function axisMap(es: readonly number[], s: number, dir: 1 | -1): (v: number) => number {
+/**
+ * Edges closer than half a pixel become one. The one kept is the outermost of the group on its side of the glyph
+ * (D71): the silhouette decides how a letter reads, so the right side of the bowl of "6" wins over the end of its
+ * upper stroke just inside it (keeping the first of the two had left the bowl a pixel too wide and its counter
+ * filled: "6" read "&" and "5").
+ */
+function mergeClose(es: readonly number[], s: number): number[] {
+  if (es.length === 0) return [];
+  const mid = (es[0]! + es[es.length - 1]!) / 2;
+  const out: number[] = [];
+  let group: number[] = [];
+  const flush = () => {
+    if (group.length === 0) return;
+    const mean = group.reduce((a, b) => a + b, 0) / group.length;
+    out.push(mean > mid ? group[group.length - 1]! : group[0]!);
+    group = [];
+  };
+  for (const e of es) {
+    if (group.length > 0 && (e - group[0]!) * s >= 0.5) flush();
+    group.push(e);
+  }
+  flush();
+  return out;
+}
+
+/**
+ * An edge between the two sides of a stroke (the end of the upper stroke of "6" inside the right side of its bowl)
+ * is dropped: otherwise it claims a pixel of its own and the stroke is drawn a pixel too thick (D71).
+ */
+function dropInsideStems(es: readonly number[], stem: number): number[] {
+  if (stem <= 0) return [...es];
+  const out: number[] = [];
+  for (let i = 0; i < es.length; i++) {
+    const prev = out[out.length - 1];
+    const next = es[i + 1];
+    if (prev !== undefined && next !== undefined && next - prev > 0.7 * stem && next - prev < 1.35 * stem) continue;
+    out.push(es[i]!);
+  }
+  return out;
+}
+
+function axisMap(es: readonly number[], s: number, dir: 1 | -1, target: (e: number) => number = (e) => Math.round(e * s), stem = 0): (v: number) => number {
   const src: number[] = [];
   const dst: number[] = [];
-  for (const e of es) {
-    let d = Math.round(e * s);
+  const stemPx = Math.max(1, Math.round(stem * s));
+  for (const e of dropInsideStems(mergeClose(es, s), stem)) {
+    let d = target(e);
     const last = src.length - 1;
     if (last >= 0) {
-      if ((e - src[last]!) * s < 0.5) continue;
+      // Two edges a stem's width apart are the sides of one stroke: it gets the font's stem width in whole pixels,
+      // so every stem of a size has the same weight wherever the glyph's stems fall on the grid (D71).
+      // The stroke is centred where it was (rounding only its left side shifted it by up to half a pixel).
+      const gap = e - src[last]!;
+      if (stem > 0 && gap > 0.7 * stem && gap < 1.35 * stem) {
+        let left = Math.round(((src[last]! + e) / 2) * s - stemPx / 2);
+        if (last >= 1) left = Math.max(left, dst[last - 1]! + 1);
+        dst[last] = left;
+        d = left + stemPx;
+      }
       if (d <= dst[last]!) d = dst[last]! + 1;
     }
     src.push(e);

@@ -287,19 +287,31 @@ function layoutElement(ctx: Ctx, el: TemplateElement, box: Rect): Outcome {
       if (!promo) return hidden('no promotion');
       const text = fillText(el.text, c) ?? normaliseText(el.fallback);
       const fill = resolveFill(el.fill, ctx.t.palette);
-      const fit = fitText({
-        face: ctx.fonts[el.font],
-        candidates: [text],
-        sizeMax: Math.max(el.size.max, ctx.legibleMin),
-        sizeMin: Math.max(el.size.min, ctx.legibleMin),
-        maxLines: 1,
-        lineHeight: 1.1,
-        box: inset(box, el.padding),
-        align: 'center',
-        valign: 'middle',
-      });
+      const badgeFit = (font: FontId, sizeMax: number) =>
+        fitText({
+          face: ctx.fonts[font],
+          candidates: [text],
+          sizeMax,
+          sizeMin: Math.max(el.size.min, ctx.legibleMin),
+          maxLines: 1,
+          lineHeight: 1.1,
+          box: inset(box, el.padding),
+          align: 'center',
+          valign: 'middle',
+        });
+      let font = el.font;
+      let fit = badgeFit(font, Math.max(el.size.max, ctx.legibleMin));
+      const regular = REGULAR_OF[font];
+      if (fit && regular && fit.size <= BOLD_MIN_PX) {
+        // As for text (D46): a bold badge word at ≤ 11 px closes its counters ("Wochen" read "Wehen"; D71).
+        const plain = badgeFit(regular, fit.size);
+        if (plain) {
+          font = regular;
+          fit = plain;
+        }
+      }
       const ops: DrawOp[] = [{ op: 'fill', rect: box, colour: fill }];
-      if (fit) ops.push(...glyphOp(el.font, textOn(fill), fittedParts(fit)));
+      if (fit) ops.push(...glyphOp(font, textOn(fill), fittedParts(fit)));
       if (!fit) ctx.warnings.push(`TEXT_DROPPED: badge "${text}" cannot be set legibly (≥ ${ctx.legibleMin} px); plain badge shown`);
       else if (fit.truncated) ctx.warnings.push(`TEXT_SHORTENED: badge "${text}" shortened to "${fit.lines[0]?.text ?? ''}"`);
       return { shown: true, ink: box, text: fit ? text : '', size: fit?.size, truncated: fit?.truncated, ops };
