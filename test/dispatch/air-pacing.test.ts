@@ -55,7 +55,7 @@ describe('misses and deferrals (D57)', () => {
 });
 
 describe('air time of a transfer (§9.5.2, D58)', () => {
-  const delta = { baseHash: '1111111111111111', region: { x: 8, y: 16, w: 64, h: 32 }, displayAt: 0, page: 0, totalSize: 113 };
+  const delta = { baseHash: '1111111111111111', region: { x: 8, y: 16, width: 64, height: 32 }, displayAt: 0, page: 0, totalSize: 113 };
 
   it('matches the §9.5.2 example: a 2.9" CTX price change, 300 units with RADIO_PENDING, 253 with RADIO_OFFER', () => {
     expect(transferUnits(delta, false)).toBe(300);

@@ -10,7 +10,9 @@
  * Per AP at most min(maxInFlightPerAp, the AP's queue capacity) transfers are staged at once, and a QUEUE_FULL
  * NACK backs the AP off (protocol §7.1), so a store-wide repricing never floods an AP. Within that window a transfer
  * is staged shortly before its label is expected to wake (wake-predictor.ts, D19), so the AP's queue holds the labels
- * that wake soonest. Failed transfers are retried with exponential backoff and jitter. A label that checks in through
+ * that wake soonest; on an AP with wake reports no more expected air time is staged for the next seconds than its
+ * one channel carries (air-time.ts, D58), and a label the AP deferred because its channel was busy keeps its
+ * transfer (D57). Failed transfers are retried with exponential backoff and jitter. A label that checks in through
  * another AP is re-routed there; one that reports a reboot, or a hash that is not what we sent, gets its content again
  * without anyone asking.
  */
