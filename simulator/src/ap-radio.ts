@@ -136,8 +136,11 @@ export class ApRadio implements LabelPeer {
   /** §5.6 Wake reports are on (WAKE_REPORT_CONFIG): exchanges ending with RADIO_SLEEP are kept until reported. */
   reportWakes = false;
   private sightings: WakeSighting[] = [];
-  /** Simulated time by which the channel should be through with the current and the deferred transfers. */
-  private horizon = 0;
+  /**
+   * §9.1.1 The transfers whose labels were deferred and have not started since, with their estimated air time (ms),
+   * oldest deferral first: a deferred label waits behind the transfer on air and these, never behind itself.
+   */
+  private readonly deferred = new Map<number, number>();
 
   constructor(
     readonly apId: string,
@@ -214,7 +217,7 @@ export class ApRadio implements LabelPeer {
     this.commands.clear();
     this.sensorReads.clear();
     this.pinged.clear();
-    this.horizon = 0;
+    this.deferred.clear();
     this.reportWakes = false;
     this.sightings = [];
   }
@@ -357,6 +360,7 @@ export class ApRadio implements LabelPeer {
   }
 
   private startTransfer(st: ApLabelState, t: StagedTransfer, startAt: number): void {
+    this.deferred.delete(t.descriptor.transferId);
     t.radioAttempts++;
     this.stats.transfersStarted++;
     this.hold(st, t);
@@ -393,6 +397,7 @@ export class ApRadio implements LabelPeer {
       return;
     }
     if (this.holder === undefined) {
+      this.deferred.delete(t.descriptor.transferId);
       this.hold(st, t);
     } else if (this.holder.st !== st) {
       this.stats.deferrals++;
@@ -508,15 +513,21 @@ export class ApRadio implements LabelPeer {
   }
 
   /**
-   * nextWakeS for a label whose transfer must wait: about when the channel is expected to be free, after the
-   * current transfer and the labels already sent away (each reserves its estimated air time).
+   * §9.1.1 nextWakeS for a label whose transfer must wait: about when the channel is expected to be free for it,
+   * after the transfer on air and the transfers deferred before it that have not started yet (each counts its
+   * estimated air time once: a label deferred again goes to the back, its earlier wait no longer counts). A
+   * transfer that was dropped meanwhile (done elsewhere, replaced, cancelled by the edge) no longer counts.
    */
   private deferralS(t: StagedTransfer): number {
     const now = this.env.clock.now();
-    const holderEnd = this.holder === undefined ? now : this.holder.since + this.holder.estimateMs;
-    this.horizon = Math.max(this.horizon, holderEnd, now);
-    const waitMs = this.horizon - now;
-    this.horizon += this.estimateMs(t);
+    const id = t.descriptor.transferId;
+    this.deferred.delete(id);
+    let waitMs = this.holder === undefined ? 0 : Math.max(0, this.holder.since + this.holder.estimateMs - now);
+    for (const [other, ms] of this.deferred) {
+      if (this.transfers.get(other) === undefined) this.deferred.delete(other);
+      else waitMs += ms;
+    }
+    this.deferred.set(id, this.estimateMs(t));
     return Math.max(1, Math.min(this.normalWakeS(), Math.ceil(waitMs / 1000)));
   }
 

@@ -10,7 +10,9 @@
  * Per AP at most min(maxInFlightPerAp, the AP's queue capacity) transfers are staged at once, and a QUEUE_FULL
  * NACK backs the AP off (protocol §7.1), so a store-wide repricing never floods an AP. Within that window a transfer
  * is staged shortly before its label is expected to wake (wake-predictor.ts, D19), so the AP's queue holds the labels
- * that wake soonest. Failed transfers are retried with exponential backoff and jitter. A label that checks in through
+ * that wake soonest; on an AP with wake reports no more expected air time is staged for the next seconds than its
+ * one channel carries (air-time.ts, D58), and a label the AP deferred because its channel was busy keeps its
+ * transfer (D57). Failed transfers are retried with exponential backoff and jitter. A label that checks in through
  * another AP is re-routed there; one that reports a reboot, or a hash that is not what we sent, gets its content again
  * without anyone asking.
  */
@@ -22,6 +24,7 @@ import {
   ApCapability,
   BLANK_HASH,
   ImageKind,
+  LabelDecoder,
   StatusCode,
   chooseEncoding,
   labelTypeById,
@@ -37,7 +40,8 @@ import type { LabelRecord, LabelStore } from '../labels/label-store.js';
 import type { WakeState } from './wake-predictor.js';
 import { backoffMs } from './backoff.js';
 import { WakePredictor } from './wake-predictor.js';
-import { WakeJitter, observeReport, stagingCost, wakeWindow } from './wake-reports.js';
+import { WakeJitter, missCause, observeReport, stagingCost, wakeShare, wakeWindow, type MissCause } from './wake-reports.js';
+import { ApAirRate, transferUnits } from './air-time.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -63,6 +67,16 @@ export interface DispatchStats {
   /** §5.6 Wake-report entries applied, and staged transfers cancelled because their label slept again without them (D35). */
   wakeReportEntries: number;
   missCancels: number;
+  /**
+   * Why a staged transfer was cancelled as missed (D57), counted when the cancel is decided: its label woke after the
+   * claim but before the AP held every block (staging latency), before its predicted window (a wrong prediction), or
+   * while the AP held the transfer yet was told a normal sleep.
+   */
+  missStaging: number;
+  missEarly: number;
+  missHeld: number;
+  /** Deferrals of staged transfers seen in reports and kept (D57: never cancelled). */
+  deferralsKept: number;
   /** Claim → TRANSFER_RESULT OK, summed over delivered transfers (mean hold = holdMsSum / holdCount; Little's law). */
   holdMsSum: number;
   holdCount: number;
@@ -162,7 +176,7 @@ export function selectByCost(
   candidates: readonly { l: Readonly<LabelRecord>; mode: TransferMode }[],
   free: number,
   now: number,
-  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
+  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number; air?: AirBudget },
 ): { picks: PassPick[]; nextAt: number; held: number } {
   const keyed = candidates.map((c) => ({ ...c, key: cost.of(c.l, c.mode, now) }));
   keyed.sort((a, b) => a.key - b.key || a.l.priority - b.l.priority || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
@@ -170,13 +184,39 @@ export function selectByCost(
   // An AP with nothing staged never idles while work waits: the cheapest go now, whatever the horizon (a wrong
   // prediction costs at most a wake interval of one slot, never progress).
   if (eligible.length === 0 && (cost.busy ?? 0) === 0) eligible = keyed.filter((c) => c.key !== Infinity);
-  const picks = eligible.slice(0, free).map((c) => ({ label: c.l, mode: c.mode }));
+  const picks: PassPick[] = [];
+  // D58 The channel carries one transfer at a time: no more expected air time is staged for the horizon than it can
+  // carry (a slight excess keeps a short deferral queue on the AP, so its air does not idle between wakes). An
+  // urgent timed picture (key < 0, D36) goes whatever the budget; an AP with nothing expected takes one at least.
+  let committed = cost.air?.committedMs ?? 0;
+  for (const c of eligible) {
+    if (picks.length >= free) break;
+    if (cost.air && c.key >= 0) {
+      const ms = cost.air.of(c.l, c.mode, now);
+      if (committed + ms > cost.air.budgetMs && (committed > 0 || picks.length > 0)) break;
+      committed += ms;
+    }
+    picks.push({ label: c.l, mode: c.mode });
+  }
   let nextAt = Infinity;
   for (const c of keyed) if (c.key > cost.horizonMs && Number.isFinite(c.key)) nextAt = Math.min(nextAt, now + Math.max(100, c.key - cost.horizonMs));
   // A label that most likely woke unseen (Infinity) is reported within a report interval: look again soon.
   if (keyed.some((c) => c.key === Infinity)) nextAt = Math.min(nextAt, now + 500);
   return { picks, nextAt, held: keyed.length - picks.length };
 }
+
+/**
+ * D58 The air time an AP's channel can take within the staging horizon, what its staged transfers are expected to
+ * take of it, and what a candidate would add (its expected air time × the chance it wakes within the horizon).
+ */
+export interface AirBudget {
+  budgetMs: number;
+  committedMs: number;
+  of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number;
+}
+
+/** D58 Air time staged per ms of horizon: 1 fills the channel; the excess keeps a short deferral queue on the AP. */
+export const AIR_COMMIT = 1.2;
 
 /** An AP whose wake reports are on (§4.8): when its last report arrived. */
 interface ReportingAp {
@@ -211,6 +251,10 @@ export class Dispatcher {
     stagedUnpredicted: 0,
     wakeReportEntries: 0,
     missCancels: 0,
+    deferralsKept: 0,
+    missStaging: 0,
+    missEarly: 0,
+    missHeld: 0,
     holdMsSum: 0,
     holdCount: 0,
   };
@@ -224,6 +268,15 @@ export class Dispatcher {
   private readonly missedWhileSending = new Set<string>();
   /** Claim → TRANSFER_RESULT OK per AP (ms summed, count): Little's law per AP, for tests and benchmarks. */
   readonly holdByAp = new Map<string, { sum: number; count: number }>();
+  /**
+   * Per label with a transfer under way on a reporting AP: when the AP held every block (Infinity while sending) and
+   * where its predicted wake window opened at the claim. Classifies misses (D57); one entry per label at most.
+   */
+  private readonly stagingOf = new Map<string, { transferId: number; heldAt: number; windowA: number; units: number }>();
+  /** D58 Per reporting AP: its channel's ms per unit of §9.5.2 cost. */
+  private readonly airRates = new Map<string, ApAirRate>();
+  /** D58 Delivered transfers (units, AP) whose exchange's awakeMs the next wake report tells. */
+  private readonly awaitingAir = new Map<string, { apId: string; units: number }>();
   /** Transfers with an IMAGE_CANCEL on its way (not cancelled twice). */
   private readonly cancelling = new Set<number>();
 
@@ -318,6 +371,7 @@ export class Dispatcher {
       // A full AP is looked at again when a transfer ends (every result and check-in asks for a pass).
       if (free <= 0) continue;
       const rep = this.reporting.get(ap.apId);
+      const air = rep ? this.airBudget(ap.apId, rep, now, this.deps.config.wakeHorizonMs + this.stageLatencyMs) : undefined;
       const sel = selectForAp(labels.workOn(ap.apId), {
         now,
         free,
@@ -332,6 +386,7 @@ export class Dispatcher {
                 // The staging itself takes time no choice avoids: the horizon is counted from when the AP holds it.
                 horizonMs: this.deps.config.wakeHorizonMs + this.stageLatencyMs,
                 busy: capacity - free,
+                ...(air ? { air } : {}),
               },
             }
           : {}),
@@ -389,6 +444,8 @@ export class Dispatcher {
     const displayAt = mode === 'timed' ? label.nextAt! : 0;
     const transferId = this.deps.labels.claim(label.id, { mode, apId, hash: targetHash, displayAt, now: this.deps.clock.now() });
     if (transferId === 0) return;
+    if (this.reporting.has(apId)) this.stagingOf.set(label.id, { transferId, heldAt: Infinity, windowA: wakeWindow(label, this.jitter)?.a ?? -Infinity, units: 0 });
+    else this.stagingOf.delete(label.id);
     this.stats.transfersStarted++;
     const set = this.sending.get(apId) ?? new Set<string>();
     this.sending.set(apId, set);
@@ -416,6 +473,13 @@ export class Dispatcher {
       else this.stats.deltaImages++;
 
       const begin = imageBeginMessage({ transferId, labelId: label.id, labelType: type.id, displayAt, priority: mode === 'timed' ? 1 : 0 }, encoded);
+      const info = this.stagingOf.get(label.id);
+      if (info?.transferId === transferId) {
+        // §9.10.1 RADIO_OFFER when both the AP and the label take it; D58 the AP's channel time of this transfer.
+        const offer = (ap.capabilities & ApCapability.RADIO_OFFER) !== 0 && ((label.decoders ?? 0) & LabelDecoder.OFFER) !== 0;
+        info.units = transferUnits(begin, offer);
+        this.airOf(apId).noteTransfer(info.units);
+      }
       const status = await gateway.send(apId, begin);
       if (status !== StatusCode.OK) return this.nacked(apId, label.id, transferId, status);
       for (const block of imageBlockMessages(transferId, encoded.payload, ap.maxBlockSize)) {
@@ -425,6 +489,7 @@ export class Dispatcher {
       }
       labels.staged(label.id, transferId);
       this.stats.transfersStaged++;
+      if (info?.transferId === transferId) info.heldAt = this.deps.clock.now();
       this.stageLatencyMs += 0.1 * (this.deps.clock.now() - claimedAt - this.stageLatencyMs);
       if (this.missedWhileSending.delete(label.id)) this.cancelMiss(apId, label.id, transferId);
       log.debug({ evt: 'transfer.staged', labelId: label.id, apId, transferId, kind: encoded.kind, bytes: encoded.payload.length, mode, targetHash, displayAt }, 'transfer staged');
@@ -505,6 +570,9 @@ export class Dispatcher {
       }
       if (l.dropTimed && l.transferHash === l.confirmedHash) labels.withdrawn(msg.labelId, msg.transferId);
       else labels.delivered(msg.labelId, msg.transferId, now);
+      const info = this.stagingOf.get(msg.labelId);
+      if (info?.transferId === msg.transferId && info.units > 0 && this.reporting.has(apId)) this.awaitingAir.set(msg.labelId, { apId, units: info.units });
+      this.stagingOf.delete(msg.labelId);
     } else {
       this.deps.log.warn({ evt: 'transfer.failed', labelId: msg.labelId, apId, transferId: msg.transferId, status: msg.status }, 'label reported a failed transfer');
       // §6.4: a label whose picture is not what we assumed gets a full image next.
@@ -574,15 +642,65 @@ export class Dispatcher {
       const entry = { sleptAt, wokeAt: sleptAt - e.awakeMs, toldMs: e.nextWakeS * 1000 };
       labels.observeWake(e.labelId, (s) => observeReport(s, this.jitter, entry));
       this.stats.wakeReportEntries++;
+      const took = this.awaitingAir.get(e.labelId);
+      if (took) {
+        // The exchange that took the transfer (its sleep follows RADIO_XFER_DONE): its length teaches the AP's rate.
+        this.awaitingAir.delete(e.labelId);
+        if (took.apId === apId) this.airOf(apId).observe(took.units, e.awakeMs);
+      }
       const l = labels.get(e.labelId);
       if (!this.deps.config.wakeCancelMisses || !l || l.transferAp !== apId || l.transferAt === null || entry.wokeAt < l.transferAt) continue;
+      if (l.transferState !== 'staged' && l.transferState !== 'sending') continue;
+      const cause = this.missCause(l, entry);
+      // D57 §5.6.2: a deferral is not a miss. The AP keeps the transfer and told the label to come back when its
+      // channel is free; a cancel would free a slot the AP has already planned air time for, and the re-staged
+      // transfer would race the label's short sleep (a lost race costs a whole wake interval).
+      if (cause === 'deferral') {
+        this.stats.deferralsKept++;
+        continue;
+      }
       const w = wakeWindow(l, this.jitter);
       if (!w || w.a - now <= horizon) continue;
+      this.stats[cause]++;
       if (l.transferState === 'staged') this.cancelMiss(apId, l.id, l.transferId!);
-      else if (l.transferState === 'sending') this.missedWhileSending.add(l.id);
+      else this.missedWhileSending.add(l.id);
     }
     this.kick();
     return Promise.resolve();
+  }
+
+  private airOf(apId: string): ApAirRate {
+    let r = this.airRates.get(apId);
+    if (!r) {
+      r = new ApAirRate();
+      this.airRates.set(apId, r);
+    }
+    return r;
+  }
+
+  /**
+   * D58 The air budget of a reporting AP for this pass: the horizon's worth of channel time (× AIR_COMMIT), what the
+   * transfers it holds or is being sent are expected to take of it, and a candidate's expected share. Before the
+   * first transfer is encoded nothing is known of the AP's transfer sizes: no budget then.
+   */
+  private airBudget(apId: string, rep: ReportingAp, now: number, horizonMs: number): AirBudget | undefined {
+    const rate = this.airOf(apId);
+    if (rate.meanTransferMs <= 0) return undefined;
+    const unknownMs = (this.jitter.nominalToldMs > 0 ? this.jitter.nominalToldMs : 30_000) / 2;
+    const ctx = { now, knownUntil: rep.lastReportAt, withinMs: horizonMs, unknownMs };
+    let committedMs = 0;
+    for (const q of this.deps.labels.queuedOn(apId)) {
+      const info = this.stagingOf.get(q.id);
+      const ms = info && info.transferId === q.transferId && info.units > 0 ? rate.ms(info.units) : rate.meanTransferMs;
+      committedMs += ms * wakeShare(wakeWindow(q, this.jitter), ctx);
+    }
+    return { budgetMs: AIR_COMMIT * horizonMs, committedMs, of: (l) => rate.meanTransferMs * wakeShare(wakeWindow(l, this.jitter), ctx) };
+  }
+
+  /** D57 Why a label with a transfer on its AP slept without it (wake-reports.ts missCause). */
+  private missCause(l: Readonly<LabelRecord>, e: { wokeAt: number; toldMs: number }): MissCause {
+    const info = this.stagingOf.get(l.id);
+    return missCause(e, this.jitter.nominalToldMs, info?.transferId === l.transferId ? info : undefined);
   }
 
   /** §4.3 IMAGE_CANCEL of a transfer its label missed; once the AP dropped it the label is free again (no attempt counted). */

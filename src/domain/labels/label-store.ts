@@ -122,6 +122,10 @@ export class LabelStore {
     for (const set of this.workIndex.values()) yield* set;
   }
   /** Transfers an AP holds or is being sent (its queue slots in use). */
+  /** Labels whose transfer is being sent to or staged on this AP (the AP's queue as the edge knows it). */
+  queuedOn(apId: string): ReadonlySet<Readonly<LabelRecord>> {
+    return this.queuedIndex.get(apId) ?? new Set();
+  }
   inFlightOn(apId: string): number {
     return this.queuedIndex.get(apId)?.size ?? 0;
   }

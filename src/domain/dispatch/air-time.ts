@@ -1,0 +1,56 @@
+/**
+ * Expected air time of a transfer on its AP's channel (firmware-protocol/README.md §9.5.2, D58).
+ *
+ * An AP runs one transfer at a time (§9.1 step 3); a label that wakes while the channel is busy is deferred with a
+ * short nextWakeS (§5.6.1). The dispatcher therefore paces what it stages on an AP by the air time the staged
+ * transfers are expected to need within the next few seconds, not only by the AP's free slots. A transfer's cost
+ * in the reference store's units (`boundCost`: bytes on air without frame header and CRC, plus 20 byte-equivalents
+ * a frame) follows from its payload and offer (§9.5.2 `exchangeCost`); the AP's milliseconds per unit are learnt
+ * from its wake reports (§5.6 awakeMs of the exchange that took the transfer), starting from the reference rate of
+ * 5,000 B/s (0.2 ms a unit). No parameter of a simulator is assumed beyond that prior.
+ */
+import { boundCost, exchangeCost, type MessageOf } from '../../../firmware-protocol/src/index.js';
+
+/** §9.5.2 The reference store's rate: 5,000 payload bytes a second, 4 ms a frame (20 units). */
+export const PRIOR_MS_PER_UNIT = 0.2;
+/** What a wake-up exchange costs besides the transfer (check-in, RADIO_SLEEP, turnarounds), in units. */
+const PRIOR_FIXED_UNITS = 60;
+/** Weight of a new observation. */
+const EWMA = 0.05;
+
+/** §9.5.2 Units of the whole transfer exchange of this IMAGE_BEGIN, offered with RADIO_OFFER or RADIO_PENDING. */
+export function transferUnits(begin: Pick<MessageOf<'IMAGE_BEGIN'>, 'baseHash' | 'region' | 'displayAt' | 'page' | 'totalSize'>, offer: boolean): number {
+  return boundCost(exchangeCost(begin, offer));
+}
+
+/** One AP's channel: milliseconds per unit, learnt from the awake times of the exchanges that took a transfer. */
+export class ApAirRate {
+  msPerUnit = PRIOR_MS_PER_UNIT;
+  /** A moving mean of the expected air time of this AP's recent transfers (ms): the estimate before encoding. */
+  meanTransferMs = 0;
+  samples = 0;
+
+  /** Expected channel time (ms) of a transfer of `units`, its wake-up's check-in and sleep included. */
+  ms(units: number): number {
+    return (units + PRIOR_FIXED_UNITS) * this.msPerUnit;
+  }
+
+  /** A transfer of `units` was encoded for this AP. */
+  noteTransfer(units: number): void {
+    const ms = this.ms(units);
+    this.meanTransferMs = this.meanTransferMs === 0 ? ms : this.meanTransferMs + 0.05 * (ms - this.meanTransferMs);
+  }
+
+  /**
+   * The exchange that took a transfer of `units` lasted `awakeMs` (§5.6, check-in to RADIO_SLEEP). Its fixed part
+   * (check-in, sleep, turnarounds) is charged to the transfer: it holds the channel too.
+   */
+  observe(units: number, awakeMs: number): void {
+    if (!(units > 0) || !(awakeMs > 0) || awakeMs >= 0xffff) return;
+    const rate = awakeMs / (units + PRIOR_FIXED_UNITS);
+    // A retransmitted or resumed exchange lasts longer than its bytes: bounded so one cannot skew the rate.
+    const bounded = Math.min(4 * this.msPerUnit, Math.max(0.25 * this.msPerUnit, rate));
+    this.msPerUnit += EWMA * (bounded - this.msPerUnit);
+    this.samples++;
+  }
+}
