@@ -21,12 +21,42 @@ export class HttpInputError extends Error {
   }
 }
 
-export function describeIssues(e: z.ZodError): string {
+export function describeIssues(e: z.ZodError, whole = '(query)'): string {
   return e.issues
     .slice(0, 10)
-    .map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`)
+    .map((i) => `${i.path.join('.') || whole}: ${i.message}`)
     .join('; ');
 }
+
+/** The API's content-type parser hands JSON bodies over as buffers: empty is `{}`, malformed is null (fails any schema). */
+export function jsonBody(body: unknown): unknown {
+  if (!Buffer.isBuffer(body)) return body ?? {};
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** Validates a JSON body with zod; a failure is a 400 HTTP_BAD_REQUEST naming each bad field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const r = schema.safeParse(jsonBody(body));
+  if (!r.success) throw new HttpInputError(400, 'HTTP_BAD_REQUEST', describeIssues(r.error, '(body)'));
+  return r.data;
+}
+
+const LabelIdParam = z.object({ id: z.string().regex(/^[0-9A-F]{16}$/) });
+
+/** The `:id` of a label route; a malformed one is a 400 HTTP_BAD_LABEL_ID. */
+export function labelIdParam(params: unknown): string {
+  const p = LabelIdParam.safeParse(params);
+  if (!p.success) throw new HttpInputError(400, 'HTTP_BAD_LABEL_ID', 'label id must be 16 upper-case hex digits');
+  return p.data.id;
+}
+
+/** Route options that only document the API (OpenAPI): zod validates every input in the handlers. */
+export const routeDoc = (o: Record<string, unknown>) => ({ schema: { security: [{ bearer: [] }], ...o } });
 
 /** Validates a query string with zod; a failure is a 400 HTTP_BAD_QUERY naming each bad parameter. */
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
