@@ -7,9 +7,8 @@
 import { z } from 'zod';
 import type { Daemon } from '../../src/daemon.js';
 import { AuditEntrySchema, AuditStatusSchema, type AuditEntry, type AuditStatus } from '../../src/domain/audit/price-audit.js';
-import { errorMessage } from '../../src/core/errors.js';
+import { errorMessage, EslError } from '../../src/core/errors.js';
 import type { Credential } from './ap-credentials.js';
-import { ScenarioError } from './scenario-load.js';
 
 /** The part of the audit report a scenario reads, validated with the edge's own entry schema. */
 export const AuditSnapshotSchema = z.object({
@@ -29,20 +28,20 @@ export interface ScenarioEdge {
   readonly store: string;
   /** MQTT user of a POS/HQ publisher (role "publisher" on the edge's broker). */
   readonly publisher: Credential;
-  /** MQTT credentials of each AP the store has; a missing one is a ScenarioError. */
+  /** MQTT credentials of each AP the store has; a missing one is an EslError SCENARIO_CREDENTIALS. */
   apCredentials(apIds: readonly string[]): Map<string, Credential>;
   audit(): Promise<AuditSnapshot>;
 }
 
 function pick(all: ReadonlyMap<string, Credential>, apIds: readonly string[], where: string): Map<string, Credential> {
   const missing = apIds.filter((id) => !all.has(id));
-  if (missing.length > 0) throw new ScenarioError('SCENARIO_CREDENTIALS', `no MQTT credentials for AP ${missing.join(', ')} (${where})`);
+  if (missing.length > 0) throw new EslError('SCENARIO_CREDENTIALS', `no MQTT credentials for AP ${missing.join(', ')} (${where})`);
   return new Map(apIds.map((id) => [id, all.get(id)!]));
 }
 
 function parseAudit(json: unknown, where: string): AuditSnapshot {
   const r = AuditSnapshotSchema.safeParse(json);
-  if (!r.success) throw new ScenarioError('SCENARIO_EDGE_ERROR', `unexpected audit from ${where}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  if (!r.success) throw new EslError('SCENARIO_EDGE_ERROR', `unexpected audit from ${where}: ${r.error.issues[0]?.message ?? 'invalid'}`);
   return r.data;
 }
 
@@ -72,9 +71,9 @@ export function remoteEdge(opts: RemoteEdgeOptions): ScenarioEdge {
       try {
         res = await fetch(auditUrl, { headers: { authorization: `Bearer ${opts.token}` } });
       } catch (err) {
-        throw new ScenarioError('SCENARIO_EDGE_ERROR', `GET ${auditUrl} failed: ${errorMessage(err)}`);
+        throw new EslError('SCENARIO_EDGE_ERROR', `GET ${auditUrl} failed: ${errorMessage(err)}`);
       }
-      if (res.status !== 200) throw new ScenarioError('SCENARIO_EDGE_ERROR', `GET ${auditUrl} answered ${res.status}${res.status === 401 ? ' (wrong --token?)' : ''}`);
+      if (res.status !== 200) throw new EslError('SCENARIO_EDGE_ERROR', `GET ${auditUrl} answered ${res.status}${res.status === 401 ? ' (wrong --token?)' : ''}`);
       return parseAudit(await res.json(), auditUrl);
     },
   };
@@ -87,7 +86,7 @@ export function remoteEdge(opts: RemoteEdgeOptions): ScenarioEdge {
 export function inProcessEdge(daemon: Daemon, opts: { publisherUsername?: string } = {}): ScenarioEdge {
   const users = daemon.config.mqtt.users;
   const pub = users.find((u) => u.role === 'publisher' && (opts.publisherUsername === undefined || u.username === opts.publisherUsername));
-  if (pub === undefined) throw new ScenarioError('SCENARIO_CREDENTIALS', 'the edge config has no MQTT user with role "publisher"');
+  if (pub === undefined) throw new EslError('SCENARIO_CREDENTIALS', 'the edge config has no MQTT user with role "publisher"');
   const aps = new Map(users.filter((u) => u.role === 'ap' && u.apId !== undefined).map((u) => [u.apId!, { username: u.username, password: u.password }]));
   const token = daemon.config.http.tokens[0]!.token;
   return {
@@ -99,7 +98,7 @@ export function inProcessEdge(daemon: Daemon, opts: { publisherUsername?: string
     apCredentials: (apIds) => pick(aps, apIds, 'the edge config has no "ap" user for it'),
     async audit() {
       const res = await daemon.http.inject({ method: 'GET', url: '/api/v1/audit', headers: { authorization: `Bearer ${token}` } });
-      if (res.statusCode !== 200) throw new ScenarioError('SCENARIO_EDGE_ERROR', `GET /api/v1/audit answered ${res.statusCode}`);
+      if (res.statusCode !== 200) throw new EslError('SCENARIO_EDGE_ERROR', `GET /api/v1/audit answered ${res.statusCode}`);
       return parseAudit(res.json(), 'the in-process edge');
     },
   };

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { EventIntake } from '../domain/events/event-intake.js';
 import { EVENT_TYPES, EventReplySchema, EventSchema, type EventType } from '../domain/events/event-schemas.js';
-import { HttpInputError, routeDoc } from './http-errors.js';
+import { httpError, routeDoc } from './http-errors.js';
 
 export interface EventsRoutesOptions {
   intake: Pick<EventIntake, 'ingest'>;
@@ -26,7 +26,7 @@ export const eventsRoutes: FastifyPluginAsync<EventsRoutesOptions> = async (app,
   });
   app.post('/api/v1/events/:type', routeDoc({ summary: 'Send an event of the given type', params: { type: 'object', properties: { type: { type: 'string', enum: [...EVENT_TYPES] } } }, body: eventBody, response: { 200: replySchema, 400: replySchema } }), async (req, reply) => {
     const type = (req.params as { type: string }).type;
-    if (!(EVENT_TYPES as readonly string[]).includes(type)) throw new HttpInputError(404, 'HTTP_NOT_FOUND', `unknown event type ${type}`);
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) throw httpError(404, 'HTTP_NOT_FOUND', `unknown event type ${type}`);
     const { reply: r } = await ingest(req.body, type as EventType);
     return reply.code(r.status === 'rejected' ? 400 : 200).send(r);
   });

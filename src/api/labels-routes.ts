@@ -15,7 +15,7 @@ import { FlashOptionsSchema, type FlashOutcome } from '../domain/operations/flas
 import type { ResendOutcome } from '../domain/operations/resend-operation.js';
 import { BindBodySchema } from '../domain/operations/bind-operation.js';
 import type { EventReply } from '../domain/events/event-schemas.js';
-import { HttpInputError, labelIdParam, parseBody, parseQuery, routeDoc } from './http-errors.js';
+import { httpError, labelIdParam, parseBody, parseQuery, routeDoc } from './http-errors.js';
 
 export interface LabelsRoutesOptions {
   labels: Pick<LabelStore, 'get'>;
@@ -41,7 +41,7 @@ export const labelsRoutes: FastifyPluginAsync<LabelsRoutesOptions> = async (app,
   app.get('/api/v1/labels/:id', routeDoc({ summary: 'One label: audit status and telemetry' }), async (req) => {
     const id = labelIdParam(req.params);
     const entry = (await ops.audit.run({ labelId: id }, http)).labels[0];
-    if (!entry) throw new HttpInputError(404, 'LABEL_NOT_FOUND', `no label ${id}`);
+    if (!entry) throw httpError(404, 'LABEL_NOT_FOUND', `no label ${id}`);
     const l = labels.get(id)!;
     const telemetry = {
       label_type: l.labelType,
@@ -61,11 +61,11 @@ export const labelsRoutes: FastifyPluginAsync<LabelsRoutesOptions> = async (app,
     const id = labelIdParam(req.params);
     const q = parseQuery(z.object({ which: z.enum(['current', 'desired']).default('current'), scale: z.coerce.number().int().min(1).max(8).default(2) }), req.query);
     const label = labels.get(id);
-    if (!label) throw new HttpInputError(404, 'LABEL_NOT_FOUND', `no label ${id}`);
+    if (!label) throw httpError(404, 'LABEL_NOT_FOUND', `no label ${id}`);
     const hash = q.which === 'current' ? label.confirmedHash : label.desiredHash;
     const img = hash ? await images.load(hash) : undefined;
     const type = img ? labelTypeById(img.labelType) : undefined;
-    if (!img || !type) throw new HttpInputError(404, 'IMAGE_NOT_FOUND', `label ${id} has no known ${q.which} image`);
+    if (!img || !type) throw httpError(404, 'IMAGE_NOT_FOUND', `label ${id} has no known ${q.which} image`);
     const png = await planesToPng(img.planes, type, { scale: q.scale });
     return reply.type('image/png').header('x-content-hash', img.hash).send(png);
   });
