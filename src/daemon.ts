@@ -9,12 +9,12 @@
  */
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config-schema.js';
 import { systemClock, type Clock, type Random } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
-import { errorMessage } from './core/errors.js';
+import { EdgeError, EdgeErrorCode, errorMessage } from './core/errors.js';
 import { Database } from './persistence/database.js';
 import { EventIntake } from './domain/events/event-intake.js';
 import { LabelPlanner, type Renderer } from './domain/labels/label-planner.js';
@@ -34,11 +34,10 @@ import { MqttEventSource } from './transport/mqtt-event-source.js';
 import { OutboxPublisher } from './transport/outbox-publisher.js';
 import { MqttRequestSource } from './transport/mqtt-request-source.js';
 import { LabelAlerts } from './domain/audit/label-alerts.js';
-import { AuditReporter, toHqReport } from './domain/audit/audit-reporter.js';
-import { AuditStatusSchema, runAudit } from './domain/audit/price-audit.js';
-import { FlashRequestSchema, LabelOperations, PickRequestSchema } from './domain/operations/label-operations.js';
-import type { ApGateway } from './domain/ports.js';
-import { z } from 'zod';
+import { AuditReporter } from './domain/audit/audit-reporter.js';
+import { storeOperations } from './domain/operations/store-operations.js';
+import { auditOptionsAt, auditSettings } from './domain/operations/operation-deps.js';
+import { connectEdgeMqttClient } from './transport/mqtt-client.js';
 import type { FrameLink } from './transport/frame-link.js';
 import { buildHttpServer } from './api/http-server.js';
 import { createMetrics, type Metrics } from './api/metrics.js';
@@ -118,26 +117,14 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       mqttUrl = broker.edgeUrl;
       credentials = broker.edgeCredentials;
     } else {
-      if (!config.mqtt.url) throw new Error('mqtt.url is required when mqtt.embedded.enabled is false');
+      if (!config.mqtt.url) throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, 'mqtt.url is required when mqtt.embedded.enabled is false');
       mqttUrl = config.mqtt.url;
       credentials = { ...(config.mqtt.username ? { username: config.mqtt.username } : {}), ...(config.mqtt.password ? { password: config.mqtt.password } : {}) };
     }
 
-    const client: MqttClient = await mqtt.connectAsync(mqttUrl, {
-      ...credentials,
-      // A stable client id and a persistent session: the broker keeps QoS 1 events for us while we restart.
-      clientId: `esl-edge-${config.store.chain}-${config.store.id}`,
-      clean: false,
-      // MQTT 3.1.1: aedes speaks no MQTT 5; Mosquitto, EMQX and HiveMQ speak both.
-      protocolVersion: 4,
-      reconnectPeriod: 1_000,
-      connectTimeout: 10_000,
-    }).catch((err: unknown) => {
-      throw new Error(`cannot connect to MQTT broker ${mqttUrl}: ${errorMessage(err)}`);
-    });
+    const storeClientId = `esl-edge-${config.store.chain}-${config.store.id}`;
+    const client = await connectEdgeMqttClient({ name: 'mqtt', url: mqttUrl, ...credentials, clientId: storeClientId, reconnectPeriodMs: 1_000, waitForConnect: true, log });
     cleanup.push(() => client.endAsync(true).catch(() => undefined));
-    client.on('error', (err) => log.warn({ evt: 'mqtt.error', err: err.message }, 'mqtt client error'));
-    client.on('offline', () => log.warn({ evt: 'mqtt.offline' }, 'mqtt connection lost; reconnecting'));
 
     const aps = new ApRegistry(db);
     await aps.load();
@@ -149,8 +136,19 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     log.info({ evt: 'labels.loaded', labels: labels.size, imagesPruned: pruned }, 'label state loaded');
     const publishers: OutboxPublisher[] = [];
 
-    let hubRef: ApHub | null = null;
-    const gateway: ApGateway = { send: (apId, m) => hubRef!.send(apId, m) };
+    // The AP hub is built first and handed its inbound sink at start(): the dispatcher sends through it and the
+    // inbound handler behind it calls the dispatcher, so neither waits for the other to exist.
+    const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
+    for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log, clock }));
+    const hub = new ApHub({
+      links,
+      clock,
+      random,
+      log,
+      ackTimeoutMs: config.dispatch.ackTimeoutMs,
+      heartbeatIntervalS: config.dispatch.heartbeatIntervalS,
+      checkinReportIntervalS: config.dispatch.checkinReportIntervalS,
+    });
     const kickOutbox = () => publishers.forEach((p) => p.kick());
     const shelf = new ShelfFeed({ db, labels, images, clock, log, onOutbox: kickOutbox });
     await shelf.load();
@@ -158,7 +156,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const dispatcher = new Dispatcher({
       labels,
       images,
-      gateway,
+      gateway: hub,
       aps,
       clock,
       random,
@@ -209,21 +207,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       onDeadLetter: (bytes) => pruner.noteDeadLetter(bytes),
     });
 
-    const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
-    for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log, clock }));
-    const hub = new ApHub({
-      links,
-      inbound: new ApInboundHandler({ aps, dispatcher, labels, clock, log, onLabelSeen: () => planner.kick() }),
-      clock,
-      random,
-      log,
-      ackTimeoutMs: config.dispatch.ackTimeoutMs,
-      heartbeatIntervalS: config.dispatch.heartbeatIntervalS,
-      checkinReportIntervalS: config.dispatch.checkinReportIntervalS,
-    });
-    hubRef = hub;
     await dispatcher.start();
-    await hub.start();
+    await hub.start(new ApInboundHandler({ aps, dispatcher, labels, clock, log, onLabelSeen: () => planner.kick() }));
     cleanup.push(() => hub.stop());
 
     const events = new MqttEventSource(client, intake, { chain: config.store.chain, store: config.store.id, log });
@@ -236,19 +221,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     let hqEvents: MqttEventSource | null = null;
     let hqClient: MqttClient | null = null;
     if (config.hq) {
-      hqClient = mqtt.connect(config.hq.url, {
-        username: config.hq.username,
-        password: config.hq.password,
-        clientId: config.hq.clientId ?? `esl-edge-${config.store.chain}-${config.store.id}`,
-        clean: false,
-        protocolVersion: 4,
-        reconnectPeriod: 2_000,
-        connectTimeout: 10_000,
-      });
-      const hc = hqClient;
-      hc.on('connect', () => log.info({ evt: 'hq.connected', url: config.hq!.url }, 'HQ uplink connected'));
-      hc.on('offline', () => log.warn({ evt: 'hq.offline' }, 'HQ uplink lost; reconnecting'));
-      hc.on('error', (err) => log.warn({ evt: 'hq.error', err: err.message }, 'HQ uplink error'));
+      const hc = await connectEdgeMqttClient({ name: 'hq', url: config.hq.url, username: config.hq.username, password: config.hq.password, clientId: config.hq.clientId ?? storeClientId, reconnectPeriodMs: 2_000, waitForConnect: false, log });
+      hqClient = hc;
       hqEvents = new MqttEventSource(hc, intake, { chain: config.store.chain, store: config.store.id, log });
       await hqEvents.start({ subscribe: true });
       cleanup.push(() => hc.endAsync(true).catch(() => undefined));
@@ -261,35 +235,20 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     for (const p of publishers) p.kick();
     rules.start();
 
-    const auditOptions = () => ({ now: clock.now(), slaSeconds: config.audit.slaSeconds, unreachableAfterS: config.audit.unreachableAfterS, maxAttempts: config.dispatch.maxAttempts });
-    const reporter = new AuditReporter({ db, labels, images, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions, alerts, onOutbox: kickOutbox, maxReportBytes: config.mqtt.embedded.maxPacketBytes });
+    const audit = auditSettings(config);
+    const reporter = new AuditReporter({ db, labels, images, clock, log, store: { chain: config.store.chain, id: config.store.id }, intervalS: config.audit.reportIntervalS, auditOptions: () => auditOptionsAt({ clock, audit }), alerts, onOutbox: kickOutbox, maxReportBytes: config.mqtt.embedded.maxPacketBytes });
     reporter.start();
-    const operations = new LabelOperations({ labels, gateway, log });
-    const requestHandlers = {
-      audit: async (body: unknown) => {
-        const q = z.object({ status: AuditStatusSchema.optional() }).passthrough().parse(body);
-        const report = await runAudit({ db, labels, images }, auditOptions(), q.status ? { status: q.status } : {});
-        return toHqReport(report, { chain: config.store.chain, id: config.store.id }, `${config.store.chain}-${config.store.id}-audit-${report.generatedAt}`, config.mqtt.embedded.maxPacketBytes);
-      },
-      report: async () => ({ reportId: await reporter.publishReport() }),
-      flash: async (body: unknown) => {
-        const r = FlashRequestSchema.parse(body);
-        return operations.flash(r.labelId, r);
-      },
-      pick: async (body: unknown) => {
-        const r = PickRequestSchema.parse(body);
-        return operations.pick(r.orderId, r.gtins, r);
-      },
-    };
-    const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, requestHandlers, { chain: config.store.chain, store: config.store.id, log }));
+    // Every store operation once (src/domain/operations/); the HTTP plugins, the MQTT requests and the dashboard call these.
+    const operations = storeOperations({ db, labels, images, clock, log, gateway: hub, intake, reporter, kickDispatch: () => dispatcher.kick(), store: { chain: config.store.chain, id: config.store.id }, audit, maxReportBytes: config.mqtt.embedded.maxPacketBytes });
+    const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, operations, { chain: config.store.chain, store: config.store.id, log }));
     for (const r of requestSources) await r.start();
 
     const metrics = createMetrics({ db, labels, dispatcher, hub, intake, extra: broker ? [broker.metrics] : [] });
     late.metrics = metrics;
     pruner.start();
-    const http = await buildHttpServer({ config, db, labels, images, clock, log, intake, aps, metrics, startedAt, operations, reporter, renderer });
+    const http = await buildHttpServer({ config, db, labels, images, clock, log, intake, aps, metrics, startedAt, operations, renderer });
     await http.register(feedsRoutes, { db, storeCode: config.store.id });
-    if (config.dashboard.enabled) await http.register(dashboardPlugin, { config, db, labels, images, clock, log, intake, aps, operations, renderer, kickDispatch: () => dispatcher.kick() });
+    if (config.dashboard.enabled) await http.register(dashboardPlugin, { config, db, labels, images, clock, log, intake, aps, operations, renderer });
     let httpPort = 0;
     if (opts.listenHttp !== false) {
       await http.listen({ host: config.http.host, port: config.http.port });

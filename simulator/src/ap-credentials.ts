@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { EslError } from '../../src/core/errors.js';
 
 export const CredentialsFileSchema = z.record(z.string(), z.object({ username: z.string(), password: z.string() }));
 export type CredentialsFile = z.infer<typeof CredentialsFileSchema>;
@@ -16,20 +17,10 @@ export interface Credential {
   password: string;
 }
 
-export class CredentialsError extends Error {
-  constructor(
-    readonly code: 'CREDENTIAL_MISSING' | 'CREDENTIAL_BAD_SYNTAX',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CredentialsError';
-  }
-}
-
 /** Parses "AP-01=user:password" (the password may contain ':'). */
 export function parseCredentialArg(arg: string): [string, Credential] {
   const m = /^([^=]+)=([^:]*):(.*)$/.exec(arg);
-  if (m === null) throw new CredentialsError('CREDENTIAL_BAD_SYNTAX', `--credential ${arg}: expected AP-ID=USERNAME:PASSWORD`);
+  if (m === null) throw new EslError('CREDENTIAL_BAD_SYNTAX', `--credential ${arg}: expected AP-ID=USERNAME:PASSWORD`);
   return [m[1]!, { username: m[2]!, password: m[3]! }];
 }
 
@@ -51,7 +42,7 @@ export function resolveCredentials(
       (sources.username !== undefined
         ? { username: sources.username.replaceAll('{apId}', apId), password: (sources.password ?? '').replaceAll('{apId}', apId) }
         : undefined);
-    if (c === undefined) throw new CredentialsError('CREDENTIAL_MISSING', `no MQTT credentials for AP ${apId}`);
+    if (c === undefined) throw new EslError('CREDENTIAL_MISSING', `no MQTT credentials for AP ${apId}`);
     out.set(apId, c);
   }
   return out;

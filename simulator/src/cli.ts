@@ -24,11 +24,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { parseCredentialArg, readCredentialsFile, resolveCredentials, type Credential } from './ap-credentials.js';
 import { remoteEdge } from './scenario-edge.js';
-import { ScenarioError, loadScenarioFile } from './scenario-load.js';
+import { loadScenarioFile } from './scenario-load.js';
 import { scenarioProgressLine } from './scenario-report.js';
 import { progressLine } from './sim-report.js';
 import { runScenarioToFiles, startSimRun } from './sim-run.js';
 import { loadStoreFile } from './store-file.js';
+import { EslError } from '../../src/core/errors.js';
 
 function probability(v: string): number {
   const p = Number(v);
@@ -149,7 +150,7 @@ interface ScenarioFlags {
 function publisherCredential(flags: ScenarioFlags, file: Record<string, Credential> | undefined): Credential {
   if (flags.publisher !== undefined) return parseCredentialArg(`publisher=${flags.publisher}`)[1];
   const c = file?.publisher;
-  if (c === undefined) throw new ScenarioError('SCENARIO_CREDENTIALS', 'no publisher: give --publisher USER:PASSWORD or a "publisher" entry in --credentials');
+  if (c === undefined) throw new EslError('SCENARIO_CREDENTIALS', 'no publisher: give --publisher USER:PASSWORD or a "publisher" entry in --credentials');
   return c;
 }
 

@@ -5,7 +5,8 @@
  * the APs and labels (every timer of the edge runs on its injected clock, D22).
  */
 import type { Clock, TimerHandle as EdgeTimerHandle } from '../../src/core/clock.js';
-import { SimClockError, type SimClock, type TimerHandle } from './sim-clock.js';
+import { type SimClock, type TimerHandle } from './sim-clock.js';
+import { isEslError } from '../../src/core/errors.js';
 
 export class EdgeClockAdapter implements Clock {
   private readonly timers = new Map<number, TimerHandle>();
@@ -29,7 +30,7 @@ export class EdgeClockAdapter implements Clock {
     } catch (err) {
       // The simulated world has ended (the clock was stopped while the edge shuts down): the timer never fires,
       // as a host timer would not fire in a process that is exiting.
-      if (!(err instanceof SimClockError && err.code === 'CLOCK_STOPPED')) throw err;
+      if (!(isEslError(err, 'CLOCK_STOPPED'))) throw err;
     }
     return { id };
   }

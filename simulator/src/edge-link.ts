@@ -26,14 +26,3 @@ export interface EdgeLink {
   close(): Promise<void>;
 }
 
-/** Error with a stable code raised by the links. */
-export class EdgeLinkError extends Error {
-  constructor(
-    readonly code: 'LINK_CONNECT_FAILED' | 'LINK_NOT_OPEN',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'EdgeLinkError';
-  }
-}

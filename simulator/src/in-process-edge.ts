@@ -3,7 +3,7 @@
  * beside the demo, the one folder that may import both programs (docs/architecture.md, D77).
  */
 import type { Daemon } from '../../src/daemon.js';
-import { ScenarioError } from './scenario-load.js';
+import { EslError } from '../../src/core/errors.js';
 import { parseAudit, pick, type ScenarioEdge } from './scenario-edge.js';
 
 /**
@@ -13,7 +13,7 @@ import { parseAudit, pick, type ScenarioEdge } from './scenario-edge.js';
 export function inProcessEdge(daemon: Daemon, opts: { publisherUsername?: string } = {}): ScenarioEdge {
   const users = daemon.config.mqtt.users;
   const pub = users.find((u) => u.role === 'publisher' && (opts.publisherUsername === undefined || u.username === opts.publisherUsername));
-  if (pub === undefined) throw new ScenarioError('SCENARIO_CREDENTIALS', 'the edge config has no MQTT user with role "publisher"');
+  if (pub === undefined) throw new EslError('SCENARIO_CREDENTIALS', 'the edge config has no MQTT user with role "publisher"');
   const aps = new Map(users.filter((u) => u.role === 'ap' && u.apId !== undefined).map((u) => [u.apId!, { username: u.username, password: u.password }]));
   const token = daemon.config.http.tokens[0]!.token;
   return {
@@ -25,7 +25,7 @@ export function inProcessEdge(daemon: Daemon, opts: { publisherUsername?: string
     apCredentials: (apIds) => pick(aps, apIds, 'the edge config has no "ap" user for it'),
     async audit() {
       const res = await daemon.http.inject({ method: 'GET', url: '/api/v1/audit', headers: { authorization: `Bearer ${token}` } });
-      if (res.statusCode !== 200) throw new ScenarioError('SCENARIO_EDGE_ERROR', `GET /api/v1/audit answered ${res.statusCode}`);
+      if (res.statusCode !== 200) throw new EslError('SCENARIO_EDGE_ERROR', `GET /api/v1/audit answered ${res.statusCode}`);
       return parseAudit(res.json(), 'the in-process edge');
     },
   };

@@ -17,8 +17,9 @@ import {
   type ApTopics,
   type Frame,
 } from '../../firmware-protocol/src/index.js';
-import { EdgeLinkError, type EdgeLink, type EdgeLinkHandlers } from './edge-link.js';
+import { type EdgeLink, type EdgeLinkHandlers } from './edge-link.js';
 import type { SimLogger } from './sim-logger.js';
+import { EslError } from '../../src/core/errors.js';
 
 export interface MqttEdgeLinkOptions {
   brokerUrl: string;
@@ -68,7 +69,7 @@ export class MqttEdgeLink implements EdgeLink {
             if (!settled) {
               settled = true;
               client.end(true);
-              reject(new EdgeLinkError('LINK_CONNECT_FAILED', `subscribe to ${topics.down} failed: ${String(err)}`, { cause: err }));
+              reject(new EslError('LINK_CONNECT_FAILED', `subscribe to ${topics.down} failed: ${String(err)}`, undefined, { cause: err }));
             }
             return;
           }
@@ -92,7 +93,7 @@ export class MqttEdgeLink implements EdgeLink {
           // Refused credentials or an unreachable broker at start: report instead of retrying forever.
           settled = true;
           client.end(true);
-          reject(new EdgeLinkError('LINK_CONNECT_FAILED', `MQTT connect to ${this.opts.brokerUrl} failed: ${err.message}`, { cause: err }));
+          reject(new EslError('LINK_CONNECT_FAILED', `MQTT connect to ${this.opts.brokerUrl} failed: ${err.message}`, undefined, { cause: err }));
         }
       });
       client.on('message', (topic, payload) => {
@@ -104,7 +105,7 @@ export class MqttEdgeLink implements EdgeLink {
 
   send(frame: Frame): void {
     const client = this.client;
-    if (client === undefined) throw new EdgeLinkError('LINK_NOT_OPEN', 'MQTT link is not open');
+    if (client === undefined) throw new EslError('LINK_NOT_OPEN', 'MQTT link is not open');
     client.publish(this.opts.topics.up, Buffer.from(encodeFrame(frame)), { qos: MQTT_QOS });
   }
 

@@ -18,7 +18,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { EventHeap } from './event-heap.js';
-import { SimClockError, type SimClock, type TimerHandle } from './sim-clock.js';
+import { type SimClock, type TimerHandle } from './sim-clock.js';
+import { EslError } from '../../src/core/errors.js';
 
 const MAX_HOST_DELAY_MS = 2_147_483_647;
 /** At most this much thread time (wall ms) is carried from one sample to the next. */
@@ -81,7 +82,7 @@ export class PacedClock implements SimClock {
 
   constructor(opts: PacedClockOptions = {}) {
     this.speed = opts.speed ?? 1;
-    if (!(this.speed > 0)) throw new SimClockError('CLOCK_INVALID_ARGUMENT', `speed must be > 0, got ${opts.speed}`);
+    if (!(this.speed > 0)) throw new EslError('CLOCK_INVALID_ARGUMENT', `speed must be > 0, got ${opts.speed}`);
     this.watchPids = opts.watchPids ?? (() => []);
     this.samplePeriodMs = Math.max(1, opts.samplePeriodMs ?? 20);
     this.simAt = opts.startMs ?? performance.timeOrigin + performance.now();
@@ -159,7 +160,7 @@ export class PacedClock implements SimClock {
   }
 
   schedule(atMs: number, fn: () => void): TimerHandle {
-    if (this.stopped) throw new SimClockError('CLOCK_STOPPED', 'the clock was stopped');
+    if (this.stopped) throw new EslError('CLOCK_STOPPED', 'the clock was stopped');
     const event = this.heap.push(atMs, fn);
     if (atMs < this.timerAt) this.arm();
     return { cancel: () => this.heap.cancel(event) };

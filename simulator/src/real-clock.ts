@@ -3,7 +3,8 @@
  * (a 30 s wake interval passes in 3 s). One host timer is armed for the earliest event of the heap.
  */
 import { EventHeap } from './event-heap.js';
-import { SimClockError, type SimClock, type TimerHandle } from './sim-clock.js';
+import { type SimClock, type TimerHandle } from './sim-clock.js';
+import { EslError } from '../../src/core/errors.js';
 
 /** Node timers overflow above 2^31-1 ms. */
 const MAX_HOST_DELAY_MS = 2_147_483_647;
@@ -29,7 +30,7 @@ export class RealClock implements SimClock {
 
   constructor(opts: RealClockOptions = {}) {
     this.speed = opts.speed ?? 1;
-    if (!(this.speed > 0)) throw new SimClockError('CLOCK_INVALID_ARGUMENT', `speed must be > 0, got ${opts.speed}`);
+    if (!(this.speed > 0)) throw new EslError('CLOCK_INVALID_ARGUMENT', `speed must be > 0, got ${opts.speed}`);
     this.hostNow = opts.hostNow ?? (() => performance.timeOrigin + performance.now());
     this.startHost = this.hostNow();
     this.startSim = opts.startMs ?? this.startHost;
@@ -40,7 +41,7 @@ export class RealClock implements SimClock {
   }
 
   schedule(atMs: number, fn: () => void): TimerHandle {
-    if (this.stopped) throw new SimClockError('CLOCK_STOPPED', 'the clock was stopped');
+    if (this.stopped) throw new EslError('CLOCK_STOPPED', 'the clock was stopped');
     const event = this.heap.push(atMs, fn);
     if (atMs < this.timerAt) this.arm();
     return { cancel: () => this.heap.cancel(event) };

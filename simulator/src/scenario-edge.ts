@@ -7,9 +7,8 @@
  */
 import type { z } from 'zod';
 import { AuditReportSchema, type AuditEntry, type AuditStatus } from '../../src/domain/audit/audit-report.js';
-import { errorMessage } from './error-message.js';
+import { errorMessage, EslError } from '../../src/core/errors.js';
 import type { Credential } from './ap-credentials.js';
-import { ScenarioError } from './scenario-load.js';
 
 /** The part of the audit report a scenario reads, validated with the edge's own entry schema. */
 export const AuditSnapshotSchema = AuditReportSchema.pick({ generatedAt: true, total: true, counts: true, labels: true });
@@ -24,20 +23,20 @@ export interface ScenarioEdge {
   readonly store: string;
   /** MQTT user of a POS/HQ publisher (role "publisher" on the edge's broker). */
   readonly publisher: Credential;
-  /** MQTT credentials of each AP the store has; a missing one is a ScenarioError. */
+  /** MQTT credentials of each AP the store has; a missing one is an EslError SCENARIO_CREDENTIALS. */
   apCredentials(apIds: readonly string[]): Map<string, Credential>;
   audit(): Promise<AuditSnapshot>;
 }
 
 export function pick(all: ReadonlyMap<string, Credential>, apIds: readonly string[], where: string): Map<string, Credential> {
   const missing = apIds.filter((id) => !all.has(id));
-  if (missing.length > 0) throw new ScenarioError('SCENARIO_CREDENTIALS', `no MQTT credentials for AP ${missing.join(', ')} (${where})`);
+  if (missing.length > 0) throw new EslError('SCENARIO_CREDENTIALS', `no MQTT credentials for AP ${missing.join(', ')} (${where})`);
   return new Map(apIds.map((id) => [id, all.get(id)!]));
 }
 
 export function parseAudit(json: unknown, where: string): AuditSnapshot {
   const r = AuditSnapshotSchema.safeParse(json);
-  if (!r.success) throw new ScenarioError('SCENARIO_EDGE_ERROR', `unexpected audit from ${where}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  if (!r.success) throw new EslError('SCENARIO_EDGE_ERROR', `unexpected audit from ${where}: ${r.error.issues[0]?.message ?? 'invalid'}`);
   return r.data;
 }
 
@@ -67,9 +66,9 @@ export function remoteEdge(opts: RemoteEdgeOptions): ScenarioEdge {
       try {
         res = await fetch(auditUrl, { headers: { authorization: `Bearer ${opts.token}` } });
       } catch (err) {
-        throw new ScenarioError('SCENARIO_EDGE_ERROR', `GET ${auditUrl} failed: ${errorMessage(err)}`);
+        throw new EslError('SCENARIO_EDGE_ERROR', `GET ${auditUrl} failed: ${errorMessage(err)}`);
       }
-      if (res.status !== 200) throw new ScenarioError('SCENARIO_EDGE_ERROR', `GET ${auditUrl} answered ${res.status}${res.status === 401 ? ' (wrong --token?)' : ''}`);
+      if (res.status !== 200) throw new EslError('SCENARIO_EDGE_ERROR', `GET ${auditUrl} answered ${res.status}${res.status === 401 ? ' (wrong --token?)' : ''}`);
       return parseAudit(await res.json(), auditUrl);
     },
   };

@@ -1,7 +1,7 @@
 /**
  * Reads a scenario file, validates it and resolves its store (a store file, a generated store or an inline one),
  * then checks the timeline against that store: every AP, label and GTIN a step names must exist. A problem is a
- * ScenarioError naming the file, the path inside it and what is wrong, e.g.
+ * EslError (SCENARIO_INVALID, details.problems) naming the file, the path inside it and what is wrong, e.g.
  *
  *   simulator/scenarios/ap-outage.json is not a valid scenario:
  *     - timeline.2.apId: no AP "AP-9" in the store (AP-1, AP-2, AP-3)
@@ -9,32 +9,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
-import { errorMessage } from './error-message.js';
+import { errorMessage, EslError } from '../../src/core/errors.js';
 import { ScenarioSchema, atToMs, type Scenario, type Step } from './scenario-schema.js';
 import { generateStore } from './scenario-store.js';
 import { StoreFileSchema, type StoreFile } from './store-file.js';
-
-export type ScenarioErrorCode =
-  | 'SCENARIO_NOT_FOUND'
-  | 'SCENARIO_MALFORMED_JSON'
-  | 'SCENARIO_INVALID'
-  | 'SCENARIO_EVENT_REJECTED'
-  | 'SCENARIO_EVENT_TIMEOUT'
-  | 'SCENARIO_EDGE_ERROR'
-  | 'SCENARIO_CREDENTIALS'
-  | 'SCENARIO_ABORTED';
-
-export class ScenarioError extends Error {
-  constructor(
-    readonly code: ScenarioErrorCode,
-    message: string,
-    /** Each problem as "path: message" (validation errors). */
-    readonly problems: string[] = [],
-  ) {
-    super(message);
-    this.name = 'ScenarioError';
-  }
-}
 
 /** A step with its simulated offset from the start of the timeline and its position in the file. */
 export interface TimedStep {
@@ -56,8 +34,8 @@ function pathOf(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(root)' : path.map((p) => String(p)).join('.');
 }
 
-function invalid(what: string, problems: string[]): ScenarioError {
-  return new ScenarioError('SCENARIO_INVALID', `${what} is not a valid scenario:\n  - ${problems.join('\n  - ')}`, problems);
+function invalid(what: string, problems: string[]): EslError {
+  return new EslError('SCENARIO_INVALID', `${what} is not a valid scenario:\n  - ${problems.join('\n  - ')}`, { problems });
 }
 
 function zodProblems(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
@@ -69,12 +47,12 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ScenarioError('SCENARIO_NOT_FOUND', `cannot read ${what} ${path}: ${errorMessage(err)}`);
+    throw new EslError('SCENARIO_NOT_FOUND', `cannot read ${what} ${path}: ${errorMessage(err)}`);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ScenarioError('SCENARIO_MALFORMED_JSON', `${path} is not valid JSON: ${errorMessage(err)}`);
+    throw new EslError('SCENARIO_MALFORMED_JSON', `${path} is not valid JSON: ${errorMessage(err)}`);
   }
 }
 

@@ -1,14 +1,13 @@
 /**
  * Sends events to the edge over MQTT as a POS or HQ publisher does: QoS 1 on esl/{chain}/{store}/in/{type}, the
  * envelope's replyTo under the publisher's own reply/ namespace (the only one its ACL lets it read), and waits for
- * the edge's answer. "applied", "duplicate" and "stale" are answers; "rejected" is a ScenarioError, because a
+ * the edge's answer. "applied", "duplicate" and "stale" are answers; "rejected" is an EslError SCENARIO_EVENT_REJECTED, because a
  * scenario only sends events the edge must accept.
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { errorMessage } from './error-message.js';
+import { errorMessage, EslError } from '../../src/core/errors.js';
 import { EventReplySchema, type EdgeEvent, type EventReply } from '../../src/domain/events/event-schemas.js';
-import { ScenarioError } from './scenario-load.js';
 
 export interface PublisherOptions {
   brokerUrl: string;
@@ -76,13 +75,13 @@ export class EventPublisher {
         connectTimeout: 10_000,
       });
     } catch (err) {
-      throw new ScenarioError('SCENARIO_EDGE_ERROR', `publisher ${opts.username} cannot connect to ${opts.brokerUrl}: ${errorMessage(err)}`);
+      throw new EslError('SCENARIO_EDGE_ERROR', `publisher ${opts.username} cannot connect to ${opts.brokerUrl}: ${errorMessage(err)}`);
     }
     const granted = await client.subscribeAsync(replyTopic, { qos: 1 });
     // A refused subscription is granted with QoS 128: the publisher would never hear the edge's answers.
     if (granted.some((g) => g.qos === 128)) {
       await client.endAsync(true);
-      throw new ScenarioError('SCENARIO_CREDENTIALS', `user ${opts.username} may not read ${replyTopic}: is it a "publisher" user of this store (${root})?`);
+      throw new EslError('SCENARIO_CREDENTIALS', `user ${opts.username} may not read ${replyTopic}: is it a "publisher" user of this store (${root})?`);
     }
     return new EventPublisher(client, root, replyTopic, opts.replyTimeoutMs ?? 60_000);
   }
@@ -93,7 +92,7 @@ export class EventPublisher {
     const reply = new Promise<EventReply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(event.id);
-        reject(new ScenarioError('SCENARIO_EVENT_TIMEOUT', `no reply from the edge to event ${event.id} within ${this.replyTimeoutMs} ms`));
+        reject(new EslError('SCENARIO_EVENT_TIMEOUT', `no reply from the edge to event ${event.id} within ${this.replyTimeoutMs} ms`));
       }, this.replyTimeoutMs);
       // The embedded broker commits the event before it acknowledges the publish, so the reply can arrive first.
       this.waiters.set(event.id, { resolve, reject, timer });
@@ -107,20 +106,20 @@ export class EventPublisher {
       const w = this.waiters.get(event.id);
       if (w !== undefined) clearTimeout(w.timer);
       this.waiters.delete(event.id);
-      throw new ScenarioError('SCENARIO_EDGE_ERROR', `cannot publish event ${event.id}: ${errorMessage(err)}`);
+      throw new EslError('SCENARIO_EDGE_ERROR', `cannot publish event ${event.id}: ${errorMessage(err)}`);
     }
     this.stats.messages++;
     this.stats.events += event.type === 'batch' ? event.data.events.length : 1;
     this.stats.bytes += Buffer.byteLength(payload);
     const r = await reply;
-    if (r.status === 'rejected') throw new ScenarioError('SCENARIO_EVENT_REJECTED', `the edge rejected event ${event.id}: ${r.code ?? ''} ${r.reason ?? ''}`.trim());
+    if (r.status === 'rejected') throw new EslError('SCENARIO_EVENT_REJECTED', `the edge rejected event ${event.id}: ${r.code ?? ''} ${r.reason ?? ''}`.trim());
     return r;
   }
 
   async close(): Promise<void> {
     for (const [id, w] of this.waiters) {
       clearTimeout(w.timer);
-      w.reject(new ScenarioError('SCENARIO_EDGE_ERROR', `publisher closed before the reply to ${id}`));
+      w.reject(new EslError('SCENARIO_EDGE_ERROR', `publisher closed before the reply to ${id}`));
     }
     this.waiters.clear();
     await this.client.endAsync(true).catch(() => undefined);

@@ -7,13 +7,13 @@
  * Time: steps run at simulated times on the simulator's clock. An in-process edge shares that clock through
  * edge-clock.ts (pass the same `clock` here); a remote edge runs on its own clock.
  */
-import { errorMessage } from './error-message.js';
+import { errorMessage, EslError } from '../../src/core/errors.js';
 import { RealClock } from './real-clock.js';
 import { seededRandom } from './rng.js';
 import { compare } from './scenario-compare.js';
 import type { ScenarioEdge } from './scenario-edge.js';
 import { VersionSource, seedEvents, storeFingerprint, toBatches } from './scenario-events.js';
-import { ScenarioError, loadScenarioFile, type ResolvedScenario, type TimedStep } from './scenario-load.js';
+import { loadScenarioFile, type ResolvedScenario, type TimedStep } from './scenario-load.js';
 import { StoreObserver, type ConvergenceResult } from './scenario-observer.js';
 import { EventPublisher } from './scenario-publisher.js';
 import {
@@ -69,7 +69,7 @@ const convergence = ({ last: _last, ...r }: ConvergenceResult): ConvergenceRepor
 function abortGuard(signal: AbortSignal | undefined, name: string): <T>(p: Promise<T>) => Promise<T> {
   if (signal === undefined) return (p) => p;
   const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(new ScenarioError('SCENARIO_ABORTED', `scenario ${name} aborted`));
+    const fail = () => reject(new EslError('SCENARIO_ABORTED', `scenario ${name} aborted`));
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
@@ -78,7 +78,7 @@ function abortGuard(signal: AbortSignal | undefined, name: string): <T>(p: Promi
 }
 
 export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioResult> {
-  if (opts.scenario === undefined && opts.file === undefined) throw new ScenarioError('SCENARIO_INVALID', 'runScenario needs a scenario or a file');
+  if (opts.scenario === undefined && opts.file === undefined) throw new EslError('SCENARIO_INVALID', 'runScenario needs a scenario or a file');
   const resolved = opts.scenario ?? (await loadScenarioFile(opts.file!));
   const { scenario, store, steps } = resolved;
   const { edge } = opts;

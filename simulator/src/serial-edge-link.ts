@@ -9,9 +9,10 @@
  */
 import type { SerialPort } from 'serialport';
 import { MAX_RETRIES, ackTimeoutMs, decodeLine, encodeLine, type Frame } from '../../firmware-protocol/src/index.js';
-import { EdgeLinkError, type EdgeLink, type EdgeLinkHandlers } from './edge-link.js';
+import { type EdgeLink, type EdgeLinkHandlers } from './edge-link.js';
 import type { Random } from './rng.js';
 import type { SimLogger } from './sim-logger.js';
+import { EslError } from '../../src/core/errors.js';
 
 export const SERIAL_BAUD_RATE = 115_200;
 
@@ -61,7 +62,7 @@ export class SerialEdgeLink implements EdgeLink {
     const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? SERIAL_BAUD_RATE, autoOpen: false });
     await new Promise<void>((resolve, reject) =>
       port.open((err) =>
-        err ? reject(new EdgeLinkError('LINK_CONNECT_FAILED', `cannot open ${this.opts.path}: ${err.message}`, { cause: err })) : resolve(),
+        err ? reject(new EslError('LINK_CONNECT_FAILED', `cannot open ${this.opts.path}: ${err.message}`, { cause: err })) : resolve(),
       ),
     );
     this.port = port;
@@ -85,7 +86,7 @@ export class SerialEdgeLink implements EdgeLink {
   }
 
   send(frame: Frame): void {
-    if (this.port === undefined) throw new EdgeLinkError('LINK_NOT_OPEN', `serial link ${this.opts.path} is not open`);
+    if (this.port === undefined) throw new EslError('LINK_NOT_OPEN', `serial link ${this.opts.path} is not open`);
     const line = encodeLine(frame);
     this.write(line);
     if (frame.ackRequested) {

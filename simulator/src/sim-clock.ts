@@ -22,16 +22,5 @@ export interface SimClock {
   sleep(ms: number): Promise<void>;
 }
 
-/** Error with a stable code, thrown for misuse of a clock. */
-export class SimClockError extends Error {
-  constructor(
-    readonly code: 'CLOCK_BUSY' | 'CLOCK_STOPPED' | 'CLOCK_INVALID_ARGUMENT',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SimClockError';
-  }
-}
-
 /** Monday 6 January 2025, 08:00 UTC: a fixed start for virtual runs, so that they are reproducible. */
 export const DEFAULT_VIRTUAL_START_MS = Date.UTC(2025, 0, 6, 8, 0, 0);

@@ -20,6 +20,7 @@ import { silentLogger, type SimLogger } from './sim-logger.js';
 import { SIM_AP_CAPABILITIES, VirtualAp, type ApFault, type VirtualApStats } from './virtual-ap.js';
 import { VirtualLabel, type LabelEnvironment, type LabelPeer } from './virtual-label.js';
 import type { ApRadioStats } from './ap-radio.js';
+import { EslError } from '../../src/core/errors.js';
 
 const apIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/);
 
@@ -104,16 +105,6 @@ export interface SimProgress {
   simulatedMs: number;
 }
 
-export class SimulatorError extends Error {
-  constructor(
-    readonly code: 'SIM_UNKNOWN_LABEL' | 'SIM_UNKNOWN_AP' | 'SIM_INVALID_OPTIONS',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SimulatorError';
-  }
-}
-
 export class StoreSimulator {
   readonly clock: SimClock;
   readonly model: RadioModel;
@@ -140,7 +131,7 @@ export class StoreSimulator {
     const env = { clock: this.clock, model: this.model, random, air };
 
     for (const a of aps) {
-      if (this.aps.has(a.apId)) throw new SimulatorError('SIM_INVALID_OPTIONS', `AP ${a.apId} listed twice`);
+      if (this.aps.has(a.apId)) throw new EslError('SIM_INVALID_OPTIONS', `AP ${a.apId} listed twice`);
       const transport = a.transport ?? 'mqtt';
       const link: EdgeLink =
         transport === 'mqtt'
@@ -172,10 +163,10 @@ export class StoreSimulator {
     }
     const labelEnv: LabelEnvironment = { ...env, servingAp: (label) => this.servingAp(label) };
     for (const l of labels) {
-      if (this.labels.has(l.labelId)) throw new SimulatorError('SIM_INVALID_OPTIONS', `label ${l.labelId} listed twice`);
-      if (!this.aps.has(l.apId)) throw new SimulatorError('SIM_UNKNOWN_AP', `label ${l.labelId}: no AP ${l.apId}`);
+      if (this.labels.has(l.labelId)) throw new EslError('SIM_INVALID_OPTIONS', `label ${l.labelId} listed twice`);
+      if (!this.aps.has(l.apId)) throw new EslError('SIM_UNKNOWN_AP', `label ${l.labelId}: no AP ${l.apId}`);
       if (l.neighbourApId !== undefined && !this.aps.has(l.neighbourApId)) {
-        throw new SimulatorError('SIM_UNKNOWN_AP', `label ${l.labelId}: no neighbour AP ${l.neighbourApId}`);
+        throw new EslError('SIM_UNKNOWN_AP', `label ${l.labelId}: no neighbour AP ${l.neighbourApId}`);
       }
       this.labels.set(l.labelId, new VirtualLabel(l, labelEnv));
     }
@@ -245,13 +236,13 @@ export class StoreSimulator {
   /** The simulated label itself (tests inspect its display and state). */
   label(labelId: string): VirtualLabel {
     const l = this.labels.get(labelId);
-    if (l === undefined) throw new SimulatorError('SIM_UNKNOWN_LABEL', `no label ${labelId}`);
+    if (l === undefined) throw new EslError('SIM_UNKNOWN_LABEL', `no label ${labelId}`);
     return l;
   }
 
   ap(apId: string): VirtualAp {
     const ap = this.aps.get(apId);
-    if (ap === undefined) throw new SimulatorError('SIM_UNKNOWN_AP', `no AP ${apId}`);
+    if (ap === undefined) throw new EslError('SIM_UNKNOWN_AP', `no AP ${apId}`);
     return ap;
   }
 

@@ -6,7 +6,8 @@
  * loop every `yieldEvery` events, so that frames in flight are delivered while simulated time moves on.
  */
 import { EventHeap } from './event-heap.js';
-import { DEFAULT_VIRTUAL_START_MS, SimClockError, type SimClock, type TimerHandle } from './sim-clock.js';
+import { DEFAULT_VIRTUAL_START_MS, type SimClock, type TimerHandle } from './sim-clock.js';
+import { EslError } from '../../src/core/errors.js';
 
 export interface VirtualClockOptions {
   startMs?: number;
@@ -61,7 +62,7 @@ export class VirtualClock implements SimClock {
 
   /** Runs every event due within the next `ms` simulated milliseconds, then sets the time to now + ms. */
   async advance(ms: number): Promise<void> {
-    if (!(ms >= 0)) throw new SimClockError('CLOCK_INVALID_ARGUMENT', `advance(${ms}): ms must be >= 0`);
+    if (!(ms >= 0)) throw new EslError('CLOCK_INVALID_ARGUMENT', `advance(${ms}): ms must be >= 0`);
     const target = this.current + ms;
     await this.run(target, () => false);
     this.current = target;
@@ -83,7 +84,7 @@ export class VirtualClock implements SimClock {
   }
 
   private async run(limit: number, predicate: () => boolean): Promise<boolean> {
-    if (this.running) throw new SimClockError('CLOCK_BUSY', 'the virtual clock is already being advanced');
+    if (this.running) throw new EslError('CLOCK_BUSY', 'the virtual clock is already being advanced');
     this.running = true;
     try {
       let sinceYield = 0;

@@ -15,7 +15,7 @@ import { localInventoryCsv, toLocalInventory } from '../domain/feeds/local-inven
 import { loadRules } from '../domain/rules/rule-store.js';
 import { ruleHistory } from '../domain/rules/rule-engine.js';
 import { GtinSchema } from '../domain/events/event-schemas.js';
-import { parseQuery, HttpInputError } from './http-errors.js';
+import { parseQuery, httpError } from './http-errors.js';
 
 export interface FeedsRoutesOptions {
   db: Database;
@@ -59,7 +59,7 @@ export const feedsRoutes: FastifyPluginAsync<FeedsRoutesOptions> = async (app, o
 
   app.get('/api/v1/products/:gtin/pricing', doc({ summary: "A product's price history (with the rule that produced a price) and its rule decisions, newest first" }), async (req) => {
     const p = z.object({ gtin: GtinSchema }).safeParse(req.params);
-    if (!p.success) throw new HttpInputError(400, 'HTTP_BAD_REQUEST', 'gtin: not a valid GTIN');
+    if (!p.success) throw httpError(400, 'HTTP_BAD_REQUEST', 'gtin: not a valid GTIN');
     const gtin = p.data.gtin;
     const prices = await db.all<{ effectiveFrom: number; cents: number; ruleId: string | null }>(
       'SELECT effective_from AS effectiveFrom, cents, rule_id AS ruleId FROM price_history WHERE gtin = ? ORDER BY effective_from DESC LIMIT 50',

@@ -2,7 +2,8 @@
  * The published MQTT contract of a store's edge as an AsyncAPI 3.0 document (docs/asyncapi.json), generated from
  * the zod schemas in event-schemas.ts so that it cannot say something the edge does not do. The document describes
  * the edge: it receives events on esl/{chain}/{store}/in/{type}, answers on the event's replyTo, and speaks the
- * binary AP protocol on esl/{chain}/{store}/ap/{apId}/… (firmware-protocol/README.md §11).
+ * binary AP protocol on esl/{chain}/{store}/ap/{apId}/… (firmware-protocol/README.md §11); store operations are
+ * requested on esl/{chain}/{store}/req/{kind} and answered on the request's replyTo (asyncapi-requests.ts).
  *
  * `npm run docs:asyncapi` writes the file; test/hq/asyncapi.test.ts fails when the committed file differs from
  * what this generator produces, so a schema change without a regenerated document does not pass.
@@ -38,6 +39,7 @@ import {
   type EdgeEvent,
   type EventType,
 } from '../domain/events/event-schemas.js';
+import { addRequestChannels } from './asyncapi-requests.js';
 
 /**
  * The package root: this module runs from source (`npm run docs:asyncapi`, the test), two folders below it. The HQ tool
@@ -206,8 +208,10 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     description:
       'The edge answers every event that names a replyTo under the store\'s reply/ topic. On the embedded broker a publisher may subscribe only to esl/{chain}/{store}/reply/{its username}/#.',
     parameters: { ...STORE_PARAMETERS, publisher: ref('#/components/parameters/publisher'), replyId: ref('#/components/parameters/replyId') },
-    messages: { eventReply: ref('#/components/messages/eventReply') },
+    messages: { eventReply: ref('#/components/messages/eventReply'), requestReply: ref('#/components/messages/requestReply') },
   };
+  const schemas = schemaComponents();
+  addRequestChannels({ channels, operations, messages, schemas }, STORE_PARAMETERS);
 
   const apSpec = 'firmware-protocol/README.md';
   messages.apFrame = {
@@ -254,7 +258,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
       title: 'esl-edge store MQTT interface',
       version: packageVersion(),
       description:
-        'Events in, replies out, and the access-point link of one store\'s esl-edge. Every event has an id (unique per sender; a repeat is a no-op), a source and a version that grows per entity (epoch ms of the change is a good choice). Money is integer cents (EUR). All publications use QoS 1; the edge keeps a persistent session on the chain\'s HQ broker, so events sent while a store is offline arrive when it returns. Generated from src/domain/events/event-schemas.ts.',
+        'Events in, replies out, store operations requested (req/{kind}) and answered, and the access-point link of one store\'s esl-edge. Every event has an id (unique per sender; a repeat is a no-op), a source and a version that grows per entity (epoch ms of the change is a good choice). Money is integer cents (EUR). All publications use QoS 1; the edge keeps a persistent session on the chain\'s HQ broker, so events sent while a store is offline arrive when it returns. Generated from src/domain/events/event-schemas.ts.',
       license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
     },
     defaultContentType: 'application/json',
@@ -278,7 +282,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     channels,
     operations,
     components: {
-      schemas: schemaComponents(),
+      schemas,
       messages,
       parameters: {
         chain: idParameter('Chain id.', 'acme'),

@@ -10,7 +10,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { HqError, type RowError } from './hq-error-codes.js';
+import type { RowError } from './hq-error-codes.js';
+import { EslError, ErrorCode, isEslError } from '../core/errors.js';
 import type { HqListKind } from './hq-records.js';
 import { DEFAULT_TIME_ZONE, parseHqCsv, type ParsedHqList } from './price-list-csv.js';
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_EVENTS_PER_BATCH } from './push-plan.js';
@@ -60,7 +61,8 @@ export interface PushCliOptions extends ValidateCliOptions {
   source?: string;
 }
 
-class UsageError extends Error {}
+/** A wrong command line: printed without its code (the usage text says what is wrong). */
+const usageError = (message: string) => new EslError(ErrorCode.HQ_USAGE, message);
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
@@ -74,13 +76,13 @@ function printRowErrors(io: CliIo, errors: readonly RowError[], what: string): v
 function kindOption(kind: string | undefined): HqListKind | undefined {
   if (kind === undefined) return undefined;
   if (kind === 'prices' || kind === 'promotions') return kind;
-  throw new UsageError(`--kind must be "prices" or "promotions", not "${kind}"`);
+  throw usageError(`--kind must be "prices" or "promotions", not "${kind}"`);
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be a positive whole number, not "${text}"`);
+  if (!Number.isSafeInteger(n) || n < 1) throw usageError(`${name} must be a positive whole number, not "${text}"`);
   return n;
 }
 
@@ -88,7 +90,7 @@ async function readInput(io: CliIo, file: string): Promise<Uint8Array> {
   try {
     return await io.readFile(file);
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw usageError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -118,8 +120,8 @@ async function guard(io: CliIo, run: () => Promise<number>): Promise<number> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof UsageError) io.stderr(`esl-edge hq: ${err.message}`);
-    else if (err instanceof HqError) io.stderr(`esl-edge hq: ${err.code}: ${err.message}`);
+    if (isEslError(err, ErrorCode.HQ_USAGE)) io.stderr(`esl-edge hq: ${err.message}`);
+    else if (isEslError(err)) io.stderr(`esl-edge hq: ${err.code}: ${err.message}`);
     else throw err;
     return EXIT.USAGE;
   }
@@ -141,17 +143,17 @@ export async function runHqValidate(file: string, opts: ValidateCliOptions, io: 
 
 async function targetStores(io: CliIo, opts: PushCliOptions): Promise<string[]> {
   const given = [opts.store?.length ? '--store' : null, opts.storesFile ? '--stores-file' : null, opts.allStores ? '--all-stores' : null].filter(Boolean);
-  if (given.length !== 1) throw new UsageError(`name the stores with exactly one of --store, --stores-file or --all-stores${given.length ? ` (given: ${given.join(', ')})` : ''}`);
+  if (given.length !== 1) throw usageError(`name the stores with exactly one of --store, --stores-file or --all-stores${given.length ? ` (given: ${given.join(', ')})` : ''}`);
   if (opts.store?.length) {
     const list = parseStoresList(opts.store.join('\n'));
-    if (!list.ok) throw new UsageError(`--store: ${list.errors[0]!.message}`);
+    if (!list.ok) throw usageError(`--store: ${list.errors[0]!.message}`);
     return list.stores;
   }
   const path = opts.storesFile ?? io.env.ESL_HQ_STORES_FILE ?? 'stores.txt';
   const list = parseStoresList(Buffer.from(await readInput(io, path)).toString('utf8'));
   if (!list.ok) {
     for (const e of list.errors) io.stderr(`${path}: line ${e.row}: ${e.message}`);
-    throw new UsageError(`the stores list ${path} has errors; nothing was sent`);
+    throw usageError(`the stores list ${path} has errors; nothing was sent`);
   }
   return list.stores;
 }
@@ -181,20 +183,20 @@ export async function runHqPush(file: string, opts: PushCliOptions, io: CliIo): 
   return guard(io, async () => {
     // Everything that can be checked is checked before the file is even read: a push is all or nothing.
     const kind = kindOption(opts.kind);
-    if (!opts.chain) throw new UsageError('--chain is required');
+    if (!opts.chain) throw usageError('--chain is required');
     const dryRun = opts.dryRun === true;
     const password = opts.password ?? io.env.ESL_HQ_PASSWORD;
     if (!dryRun) {
-      if (!opts.broker) throw new UsageError('--broker is required (e.g. mqtts://hq-broker.example:8883)');
-      if (!opts.username) throw new UsageError('--username is required');
-      if (!password) throw new UsageError('no password: set ESL_HQ_PASSWORD (or --password, which other users of this machine can see)');
+      if (!opts.broker) throw usageError('--broker is required (e.g. mqtts://hq-broker.example:8883)');
+      if (!opts.username) throw usageError('--username is required');
+      if (!password) throw usageError('no password: set ESL_HQ_PASSWORD (or --password, which other users of this machine can see)');
     }
     const timeoutMs = opts.timeout === undefined ? DEFAULT_PUSH_TIMEOUT_MS : Number(opts.timeout) * 1000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a number of seconds, not "${opts.timeout}"`);
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw usageError(`--timeout must be a number of seconds, not "${opts.timeout}"`);
     const maxEventsPerBatch = positiveInt('--batch-size', opts.batchSize, DEFAULT_MAX_EVENTS_PER_BATCH);
     const maxBatchBytes = positiveInt('--max-batch-bytes', opts.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
     const version = opts.eventVersion === undefined ? undefined : Number(opts.eventVersion);
-    if (version !== undefined && (!Number.isSafeInteger(version) || version < 0)) throw new UsageError(`--event-version must be a whole number, not "${opts.eventVersion}"`);
+    if (version !== undefined && (!Number.isSafeInteger(version) || version < 0)) throw usageError(`--event-version must be a whole number, not "${opts.eventVersion}"`);
     const stores = await targetStores(io, opts);
 
     const list = await loadList(io, file, { ...opts, ...(kind ? { kind } : {}) });

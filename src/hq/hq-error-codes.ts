@@ -1,38 +1,12 @@
 /**
  * Stable error codes of the HQ push tool (CSV validation and push). A code never changes meaning once released;
- * messages may be reworded. They are printed with every row error and listed in docs/hq-push.md.
+ * messages may be reworded. They are printed with every row error and listed in docs/hq-push.md and
+ * docs/error-codes.md; the list itself is the `hq` layer of the error catalogue (src/core/errors.ts).
  */
-export const HqErrorCode = {
-  // the file as a whole
-  CSV_ENCODING: 'CSV_ENCODING',
-  CSV_SYNTAX: 'CSV_SYNTAX',
-  CSV_EMPTY: 'CSV_EMPTY',
-  CSV_DELIMITER: 'CSV_DELIMITER',
-  // header row
-  CSV_MISSING_COLUMN: 'CSV_MISSING_COLUMN',
-  CSV_DUPLICATE_COLUMN: 'CSV_DUPLICATE_COLUMN',
-  // data rows
-  CSV_FIELD_COUNT: 'CSV_FIELD_COUNT',
-  CSV_REQUIRED: 'CSV_REQUIRED',
-  CSV_GTIN: 'CSV_GTIN',
-  CSV_AMOUNT: 'CSV_AMOUNT',
-  CSV_PERCENT: 'CSV_PERCENT',
-  CSV_DATE: 'CSV_DATE',
-  CSV_STORE: 'CSV_STORE',
-  CSV_CURRENCY: 'CSV_CURRENCY',
-  CSV_DUPLICATE_ROW: 'CSV_DUPLICATE_ROW',
-  CSV_PROMOTION_CONFLICT: 'CSV_PROMOTION_CONFLICT',
-  /** The event contract (event-schemas.ts) refused a value the CSV checks let through. */
-  CSV_SCHEMA: 'CSV_SCHEMA',
-  // push
-  HQ_BAD_OPTION: 'HQ_BAD_OPTION',
-  HQ_STORES_FILE: 'HQ_STORES_FILE',
-  HQ_INVALID_RECORD: 'HQ_INVALID_RECORD',
-  HQ_EVENT_TOO_LARGE: 'HQ_EVENT_TOO_LARGE',
-  HQ_CONNECT_FAILED: 'HQ_CONNECT_FAILED',
-  HQ_REPLY_SUBSCRIBE_REFUSED: 'HQ_REPLY_SUBSCRIBE_REFUSED',
-} as const;
-export type HqErrorCode = (typeof HqErrorCode)[keyof typeof HqErrorCode];
+import { layerCodes, type LayerCode } from '../core/errors.js';
+
+export const HqErrorCode = layerCodes('hq');
+export type HqErrorCode = LayerCode<'hq'>;
 
 /** A problem at one place of the input: row is the 1-based line number in the file, header included. */
 export interface RowError {
@@ -40,14 +14,4 @@ export interface RowError {
   column: string;
   message: string;
   code: HqErrorCode;
-}
-
-export class HqError extends Error {
-  override readonly name = 'HqError';
-  constructor(
-    readonly code: HqErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }

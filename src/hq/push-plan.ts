@@ -13,7 +13,8 @@
  * entity always travel in the same batch so that they commit together.
  */
 import { createHash } from 'node:crypto';
-import { HqError, HqErrorCode } from './hq-error-codes.js';
+import { HqErrorCode } from './hq-error-codes.js';
+import { EslError } from '../core/errors.js';
 import { recordsForStore, storesNamed, type HqRecord } from './hq-records.js';
 import { STORE_ID_PATTERN } from './stores-list.js';
 
@@ -61,7 +62,7 @@ export function storeRootTopic(chain: string, store: string): string {
 }
 
 function checkOptions(stores: readonly string[], opts: PlanOptions): void {
-  const bad = (message: string) => new HqError(HqErrorCode.HQ_BAD_OPTION, message);
+  const bad = (message: string) => new EslError(HqErrorCode.HQ_BAD_OPTION, message);
   if (!STORE_ID_PATTERN.test(opts.chain)) throw bad(`chain "${opts.chain}" is not an id (letters, digits, "_" or "-", at most 32)`);
   for (const s of stores) if (!STORE_ID_PATTERN.test(s)) throw bad(`store "${s}" is not an id (letters, digits, "_" or "-", at most 32)`);
   if (new Set(stores).size !== stores.length) throw bad('a store is named twice');
@@ -199,7 +200,7 @@ export function planPush(records: readonly HqRecord[], stores: readonly string[]
         if (reserve + size(t) > maxBytes) {
           const r = t.record;
           const what = r.type === 'promotion' ? `promotion ${r.data.promotionId} (${r.data.gtins.length} GTINs)` : `the event of row ${r.rows[0]}`;
-          throw new HqError(HqErrorCode.HQ_EVENT_TOO_LARGE, `${what} is ${size(t)} bytes, more than one batch may carry (${maxBytes} bytes); split it into smaller promotions`);
+          throw new EslError(HqErrorCode.HQ_EVENT_TOO_LARGE, `${what} is ${size(t)} bytes, more than one batch may carry (${maxBytes} bytes); split it into smaller promotions`);
         }
         if (!fits(1, size(t))) close();
         current.end = i + 1;

@@ -14,7 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { EventReplySchema, PriceDataSchema, PromotionDataSchema, type EventReply } from '../domain/events/event-schemas.js';
-import { HqError, HqErrorCode } from './hq-error-codes.js';
+import { HqErrorCode } from './hq-error-codes.js';
+import { EslError } from '../core/errors.js';
 import type { HqRecord } from './hq-records.js';
 import { defaultPushId, planPush, type StorePlan } from './push-plan.js';
 
@@ -94,7 +95,7 @@ function checkRecords(records: readonly HqRecord[]): void {
     const parsed = r.type === 'price' ? PriceDataSchema.safeParse(r.data) : PromotionDataSchema.safeParse(r.data);
     if (!parsed.success || r.rows.length === 0) {
       const why = parsed.success ? 'no rows' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new HqError(HqErrorCode.HQ_INVALID_RECORD, `the ${r.type} of row ${r.rows[0] ?? '?'} is not valid: ${why}`);
+      throw new EslError(HqErrorCode.HQ_INVALID_RECORD, `the ${r.type} of row ${r.rows[0] ?? '?'} is not valid: ${why}`);
     }
   }
 }
@@ -188,7 +189,7 @@ export async function pushToStores(opts: PushOptions): Promise<PushReport> {
       connectTimeout: opts.connectTimeoutMs ?? 10_000,
     });
   } catch (err) {
-    throw new HqError(HqErrorCode.HQ_CONNECT_FAILED, `cannot connect to ${opts.brokerUrl}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new EslError(HqErrorCode.HQ_CONNECT_FAILED, `cannot connect to ${opts.brokerUrl}: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   try {
@@ -249,7 +250,7 @@ export async function pushToStores(opts: PushOptions): Promise<PushReport> {
       }
       const refused = granted.filter((g) => g.qos === 128);
       if (refused.length > 0) {
-        throw new HqError(
+        throw new EslError(
           HqErrorCode.HQ_REPLY_SUBSCRIBE_REFUSED,
           `the broker refused the reply subscription ${refused[0]!.topic}${refused.length > 1 ? ` and ${refused.length - 1} more` : ''}; ` +
             `user ${opts.username} needs read access to esl/${opts.chain}/{store}/reply/${opts.username}/#. Nothing was sent.`,

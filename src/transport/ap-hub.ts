@@ -49,7 +49,6 @@ const ANSWERS_KEPT = 64;
 
 export interface ApHubOptions {
   links: FrameLink[];
-  inbound: ApInbound;
   clock: Clock;
   random: Random;
   log: Logger;
@@ -67,9 +66,19 @@ export class ApHub implements ApGateway, FrameSink {
   private supervisor: TimerHandle | null = null;
   private stopping = false;
 
+  /** Where inbound messages go; given at start(), as a link is given its sink (the dispatcher behind it sends through this hub). */
+  private inbound: ApInbound | null = null;
+
   constructor(private readonly opts: ApHubOptions) {}
 
-  async start(): Promise<void> {
+  /** Links deliver frames only after start(), so this never throws in practice; it guards a wiring mistake. */
+  private get sink(): ApInbound {
+    if (!this.inbound) throw new EdgeError(EdgeErrorCode.AP_HUB_NOT_STARTED, 'an AP frame arrived before the hub was started');
+    return this.inbound;
+  }
+
+  async start(inbound: ApInbound): Promise<void> {
+    this.inbound = inbound;
     for (const link of this.opts.links) await link.start(this);
     this.superviseLater();
   }
@@ -182,7 +191,7 @@ export class ApHub implements ApGateway, FrameSink {
     s.ready = false;
     this.failPending(s, new EdgeError(EdgeErrorCode.AP_OFFLINE, `AP ${apId} went offline`));
     this.opts.log.warn({ evt: 'ap.offline', apId, link: link.name }, 'AP offline');
-    void this.opts.inbound.apOffline(apId);
+    void this.sink.apOffline(apId);
   }
 
   private async handle(link: FrameLink, apId: string, frame: Frame): Promise<void> {
@@ -217,7 +226,7 @@ export class ApHub implements ApGateway, FrameSink {
    * seq, which the duplicate window then ACKs, and the message would be lost without anyone noticing.
    */
   private async deliver(apId: string, m: Message): Promise<StatusCodeValue> {
-    const inbound = this.opts.inbound;
+    const inbound = this.sink;
     try {
       switch (m.type) {
         case 'AP_HEARTBEAT':
@@ -259,7 +268,7 @@ export class ApHub implements ApGateway, FrameSink {
     s.dup.seen(frame.seq);
     this.sessions.set(apId, s);
     this.opts.log.info({ evt: 'ap.hello', apId, fw: m.fwVersion, version, link: link.name, queueCapacity: m.queueCapacity }, 'AP connected');
-    await this.opts.inbound.apHello(apId, m, version);
+    await this.sink.apHello(apId, m, version);
     const reply: Message = {
       type: 'EDGE_HELLO',
       version,

@@ -8,10 +8,11 @@
  * mistake visible to the publisher instead of silently dropping its data.
  */
 import { EVENT_TYPES } from '../domain/events/event-schemas.js';
+import { REQUEST_KINDS as OPERATION_REQUEST_KINDS } from '../domain/operations/store-operations.js';
 import type { Principal } from './mqtt-acl.js';
 
-/** The request kinds of `…/req/{kind}` (README "Topics", docs/error-codes.md "MQTT requests"). */
-export const REQUEST_KINDS = ['audit', 'report', 'flash', 'pick'] as const;
+/** The request kinds of `…/req/{kind}`: one per store operation offered over MQTT (src/domain/operations/store-operations.ts). */
+export const REQUEST_KINDS: readonly string[] = OPERATION_REQUEST_KINDS;
 
 /** Longest topic any documented route has is ~140 characters (three 32-character ids); generous headroom. */
 export const MAX_TOPIC_CHARS = 1024;

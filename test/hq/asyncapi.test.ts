@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, EventReplySchema, EventSchema } from '../../src/domain/events/event-schemas.js';
 import { ASYNCAPI_FILE, buildAsyncApiDocument, renderAsyncApi } from '../../src/hq/asyncapi.js';
+import { REQUEST_KINDS } from '../../src/domain/operations/store-operations.js';
 
 type Json = Record<string, unknown>;
 const doc = buildAsyncApiDocument() as Json;
@@ -72,5 +73,15 @@ describe('AsyncAPI document', () => {
     expect(get(doc, 'components', 'schemas', 'Gtin', 'description')).toMatch(/check digit/);
     expect(get(doc, 'components', 'schemas', 'PromotionData', 'description')).toMatch(/Exactly one of promoPriceCents and percentOff; end after start/);
     expect(get(doc, 'components', 'schemas', 'PriceData', 'properties', 'priceCents')).toEqual({ type: 'integer', minimum: 0, maximum: 100_000_000 });
+  });
+
+  it('describes a request channel with the envelope and a reply for every store operation offered over MQTT', () => {
+    for (const kind of REQUEST_KINDS) {
+      expect(get(doc, 'channels', `req_${kind}`, 'address')).toBe(`esl/{chain}/{store}/req/${kind}`);
+      const op = get(doc, 'operations', `receive_req_${kind}`) as Json;
+      expect(get(op, 'reply', 'address', 'location')).toBe('$message.payload#/replyTo');
+      const message = resolvePointer((get(doc, 'channels', `req_${kind}`, 'messages', `${kind}Request`) as Json).$ref as string) as Json;
+      expect(resolvePointer((message.payload as Json).$ref as string)).toMatchObject({ type: 'object', required: expect.arrayContaining(['id', 'replyTo']) });
+    }
   });
 });

@@ -3,7 +3,7 @@ import { BatchEventSchema } from '../../src/domain/events/event-schemas.js';
 import { parsePriceListCsv, parsePromotionCsv } from '../../src/hq/price-list-csv.js';
 import { defaultPushId, planPush, type PlanOptions } from '../../src/hq/push-plan.js';
 import { parseStoresList } from '../../src/hq/stores-list.js';
-import { HqError } from '../../src/hq/hq-error-codes.js';
+import { EslError } from '../../src/core/errors.js';
 import type { HqRecord } from '../../src/hq/hq-records.js';
 import { germanPriceList, gtinWithCheckDigit } from './price-list-fixture.js';
 
@@ -95,7 +95,7 @@ describe('push plan', () => {
       ['store-1', 0, 0],
       ['store-9', 1, 1],
     ]);
-    expect(() => planPush(promo.list.records, ['store-1'], { ...OPTS, maxBatchBytes: 32 * 1024 })).toThrow(HqError);
+    expect(() => planPush(promo.list.records, ['store-1'], { ...OPTS, maxBatchBytes: 32 * 1024 })).toThrow(EslError);
     expect(() => planPush(promo.list.records, ['store-1'], { ...OPTS, maxBatchBytes: 32 * 1024 })).toThrow(/promotion BIG \(3000 GTINs\)/);
   });
 

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_TYPES, type LabelType } from '../../firmware-protocol/src/label-types.js';
 import { loadFontSet } from '../../src/domain/rendering/fonts.js';
 import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
-import { RenderError } from '../../src/domain/rendering/rendering-errors.js';
+import { EslError } from '../../src/core/errors.js';
 import type { LabelContent } from '../../src/domain/rendering/label-content.js';
 import type { ElementLayout } from '../../src/domain/rendering/label-layout.js';
 import { OCR_HOLDOUT_PROMOTION, OCR_HOLDOUT_STANDARD, OCR_PROMOTION, OCR_STANDARD } from './ocr-products.js';
@@ -70,7 +70,7 @@ function pagesOf(t: LabelType, template: string): number {
   try {
     return renderer.pageCount(t, template);
   } catch (e) {
-    if (e instanceof RenderError && e.code === 'TEMPLATE_NO_LAYOUT') return 0;
+    if (e instanceof EslError && e.code === 'TEMPLATE_NO_LAYOUT') return 0;
     throw e;
   }
 }

@@ -90,8 +90,8 @@ describe('render pool', { timeout: 120_000 }, () => {
   it('passes render errors through with their code, as the main thread raises them', async () => {
     const p = await pool({ workers: 1 });
     const t = LABEL_TYPES[0]!;
-    await expect(p.render({ ...STANDARD, gtin: 'not-a-gtin' }, t)).rejects.toMatchObject({ name: 'RenderError', code: 'CONTENT_INVALID' });
-    await expect(p.render(STANDARD, t, { template: 'no-such-template' })).rejects.toMatchObject({ name: 'RenderError', code: 'TEMPLATE_NOT_FOUND' });
+    await expect(p.render({ ...STANDARD, gtin: 'not-a-gtin' }, t)).rejects.toMatchObject({ name: 'EslError', code: 'CONTENT_INVALID' });
+    await expect(p.render(STANDARD, t, { template: 'no-such-template' })).rejects.toMatchObject({ name: 'EslError', code: 'TEMPLATE_NOT_FOUND' });
     await expect(p.render(STANDARD, t, { page: 99 })).rejects.toMatchObject({ code: 'PAGE_OUT_OF_RANGE' });
     // The worker lives on.
     expect((await p.render(STANDARD, t)).hash).toBe((await (await LabelRenderer.create()).render(STANDARD, t)).hash);
@@ -137,7 +137,7 @@ describe('render pool', { timeout: 120_000 }, () => {
       },
     });
     const t = LABEL_TYPES[0]!;
-    await expect(p.render(STANDARD, t)).rejects.toMatchObject({ name: 'EdgeError', code: 'RENDER_WORKER_FAILED' });
+    await expect(p.render(STANDARD, t)).rejects.toMatchObject({ name: 'EslError', code: 'RENDER_WORKER_FAILED' });
     expect(p.stats()).toMatchObject({ workerExits: 2, retried: 1, failed: 1 });
     poisoned = false;
     expect((await p.render(STANDARD, t)).hash).toMatch(/^[0-9a-f]+$/);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelTypeByName } from '../../firmware-protocol/src/label-types.js';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
-import { TemplateError } from '../../src/domain/rendering/rendering-errors.js';
+import { EslError } from '../../src/core/errors.js';
 import { loadTemplates, parseTemplate } from '../../src/domain/rendering/template-loader.js';
 import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
 
@@ -26,12 +26,13 @@ interface Tpl {
   [k: string]: unknown;
 }
 
-function refused(json: unknown, file = '/stores/0042/templates/price-promotion.json'): TemplateError {
+function refused(json: unknown, file = '/stores/0042/templates/price-promotion.json'): { code: string; file: string; path: string; detail: string; message: string } {
   try {
     parseTemplate(JSON.stringify(json), file);
   } catch (e) {
-    expect(e).toBeInstanceOf(TemplateError);
-    return e as TemplateError;
+    expect(e).toBeInstanceOf(EslError);
+    const err = e as EslError;
+    return { code: err.code, message: err.message, ...(err.details as { file: string; path: string; detail: string }) };
   }
   throw new Error('template was accepted');
 }

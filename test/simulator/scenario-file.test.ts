@@ -16,7 +16,10 @@ import { RealClock } from '../../simulator/src/real-clock.js';
 import { seededRandom } from '../../simulator/src/rng.js';
 import { assess, compare, type LabelObservation } from '../../simulator/src/scenario-compare.js';
 import { MAX_BATCH_BYTES, VersionSource, changedPrice, seedEvents, toBatches } from '../../simulator/src/scenario-events.js';
-import { ScenarioError, loadScenarioFile, resolveScenario } from '../../simulator/src/scenario-load.js';
+import { loadScenarioFile, resolveScenario } from '../../simulator/src/scenario-load.js';
+import { EslError } from '../../src/core/errors.js';
+
+type ScenarioError = EslError & { problems: string[] };
 import { atToMs } from '../../simulator/src/scenario-schema.js';
 import { generateStore, labelTypeMix } from '../../simulator/src/scenario-store.js';
 import { gtin13 } from '../../src/domain/gtin.js';
@@ -37,8 +40,8 @@ async function problemsOf(input: unknown, file?: string): Promise<ScenarioError>
       () => undefined,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(ScenarioError);
-    const e = err as ScenarioError;
+    expect(err).toBeInstanceOf(EslError);
+    const e = Object.assign(err as EslError, { problems: ((err as EslError).details?.problems as string[] | undefined) ?? [] });
     expect(e.message).toContain(path);
     return e;
   } finally {
@@ -108,12 +111,12 @@ describe('scenario files', () => {
     try {
       writeFileSync(join(dir, 'store.json'), JSON.stringify({ chain: 'x', store: 'y', aps: [], products: [], labels: [] }));
       const err = await resolveScenario({ name: 'x', store: { file: 'store.json' } }, { file: join(dir, 's.json'), baseDir: dir }).then(
-        () => new ScenarioError('SCENARIO_INVALID', 'expected a refusal'),
+        () => new EslError('SCENARIO_INVALID', 'expected a refusal'),
         (e: unknown) => e as ScenarioError,
       );
       expect(err.code).toBe('SCENARIO_INVALID');
       expect(err.message).toContain(join(dir, 'store.json'));
-      expect(err.problems[0]).toMatch(/^store\.file \(.*store\.json\): aps: /);
+      expect((err.details?.problems as string[] | undefined)?.[0]).toMatch(/^store\.file \(.*store\.json\): aps: /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

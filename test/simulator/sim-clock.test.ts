@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventHeap } from '../../simulator/src/event-heap.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
-import { SimClockError } from '../../simulator/src/sim-clock.js';
+import { EslError } from '../../src/core/errors.js';
 import { VirtualClock } from '../../simulator/src/virtual-clock.js';
 
 describe('EventHeap', () => {
@@ -69,7 +69,7 @@ describe('VirtualClock', () => {
     const first = clock.advance(2_000);
     await expect(clock.advance(1)).rejects.toMatchObject({ code: 'CLOCK_BUSY' });
     await first;
-    await expect(clock.advance(-1)).rejects.toBeInstanceOf(SimClockError);
+    await expect(clock.advance(-1)).rejects.toBeInstanceOf(EslError);
   });
 
   it('keeps 50,000 sleeping labels as heap entries, not timers', async () => {
@@ -99,7 +99,7 @@ describe('RealClock', () => {
     expect(t).toBeGreaterThanOrEqual(50 * (w2 - w1) - 1);
     expect(t).toBeLessThanOrEqual(50 * (w3 - w0) + 1);
     clock.stop();
-    expect(() => clock.setTimeout(() => undefined, 1)).toThrow(SimClockError);
+    expect(() => clock.setTimeout(() => undefined, 1)).toThrow(EslError);
   });
 
   it('fires events in time order and after a cancelled earliest one', async () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageKind, StatusCode, encodeImage, labelTypeById } from '../../firmware-protocol/src/index.js';
 import { sharp } from '../../src/domain/rendering/sharp.js';
-import { CredentialsError, parseCredentialArg, resolveCredentials } from '../../simulator/src/ap-credentials.js';
+import { EslError } from '../../src/core/errors.js';
+import { parseCredentialArg, resolveCredentials } from '../../simulator/src/ap-credentials.js';
 import { buildProgram } from '../../simulator/src/cli.js';
 import { wallLayout } from '../../simulator/src/panel-png.js';
 import type { SimReport } from '../../simulator/src/sim-report.js';
@@ -19,7 +20,7 @@ const DEMO = join(import.meta.dirname, '..', '..', 'simulator', 'stores', 'demo-
 describe('AP credentials', () => {
   it('per-AP entries win over the file, the file over the shared template', () => {
     expect(parseCredentialArg('AP-01=user:pa:ss')).toEqual(['AP-01', { username: 'user', password: 'pa:ss' }]);
-    expect(() => parseCredentialArg('AP-01')).toThrow(CredentialsError);
+    expect(() => parseCredentialArg('AP-01')).toThrow(EslError);
     const creds = resolveCredentials(['AP-01', 'AP-02', 'AP-03'], {
       perAp: ['AP-01=one:1'],
       file: { 'AP-01': { username: 'file', password: 'f' }, 'AP-02': { username: 'two', password: '2' } },

@@ -42,8 +42,8 @@ describe('AP heartbeat supervision', () => {
       sensorValue: async () => StatusCode.OK,
     };
     const link = new MemoryLink();
-    const hub = new ApHub({ links: [link], inbound, clock, random: () => 0.5, log: createLogger({ level: 'silent' }), ackTimeoutMs: 1000, heartbeatIntervalS: 10, checkinReportIntervalS: 60 });
-    await hub.start();
+    const hub = new ApHub({ links: [link], clock, random: () => 0.5, log: createLogger({ level: 'silent' }), ackTimeoutMs: 1000, heartbeatIntervalS: 10, checkinReportIntervalS: 60 });
+    await hub.start(inbound);
     const hello: Frame = { version: 1, seq: 1, ackRequested: false, message: { type: 'AP_HELLO', apId: 'AP-9', fwVersion: '1.0.0', protoMin: 1, protoMax: 1, capabilities: 0xff, channel: 11, queueCapacity: 8, maxBlockSize: 4096 } };
     link.fromAp('AP-9', hello);
     await new Promise((r) => setTimeout(r, 10));

@@ -47,8 +47,8 @@ async function connectedHub(reliable: boolean) {
   const clock = new ManualClock(1_000_000);
   const link = new MemoryLink(reliable);
   // random() = 0.5: no jitter, waits of exactly 2, 4, 8, 16, 32, 64 s (§7.3).
-  const hub = new ApHub({ links: [link], inbound, clock, random: () => 0.5, log: createLogger({ level: 'silent' }), ackTimeoutMs: 5_000, heartbeatIntervalS: 3_600, checkinReportIntervalS: 60 });
-  await hub.start();
+  const hub = new ApHub({ links: [link], clock, random: () => 0.5, log: createLogger({ level: 'silent' }), ackTimeoutMs: 5_000, heartbeatIntervalS: 3_600, checkinReportIntervalS: 60 });
+  await hub.start(inbound);
   link.fromAp('AP-9', hello);
   await settle();
   expect(hub.isOnline('AP-9')).toBe(true);

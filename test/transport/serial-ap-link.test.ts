@@ -243,7 +243,6 @@ beforeEach(async () => {
   clock = new ManualClock(T0);
   hub = new ApHub({
     links: [link],
-    inbound,
     clock,
     // r = 0: every ACK wait is the low end of §7.3's ±20 % jitter, 2 s × 0.8 = 1.6 s for the first transmission.
     random: () => 0,
@@ -252,7 +251,7 @@ beforeEach(async () => {
     heartbeatIntervalS: 30,
     checkinReportIntervalS: 600,
   });
-  await hub.start();
+  await hub.start(inbound);
   ap = await FakeAp.open(pair.apPath);
 });
 

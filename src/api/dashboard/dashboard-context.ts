@@ -9,7 +9,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Database } from '../../persistence/database.js';
 import type { EventIntake } from '../../domain/events/event-intake.js';
 import type { ApRegistry } from '../../domain/aps/ap-registry.js';
-import type { LabelOperations } from '../../domain/operations/label-operations.js';
+import type { StoreOperations } from '../../domain/operations/store-operations.js';
 import type { Renderer } from '../../domain/labels/label-planner.js';
 import type { LabelStore } from '../../domain/labels/label-store.js';
 import type { ImageStore } from '../../domain/labels/image-store.js';
@@ -28,10 +28,9 @@ export interface DashboardDeps {
   log: Logger;
   intake: EventIntake;
   aps: ApRegistry;
-  operations: LabelOperations;
+  /** The store operations (src/domain/operations/): the actions call these, as the HTTP API and MQTT requests do. */
+  operations: StoreOperations;
   renderer: Renderer;
-  /** Ask the dispatcher for a pass (after "send again"). */
-  kickDispatch: () => void;
 }
 
 /** Who may reach a route: `public` (log-in, assets), `page`/`read` (any session), `action` (operator + CSRF), `self` (any session + CSRF). */
@@ -56,13 +55,5 @@ export interface DashboardContext extends DashboardDeps {
   audit(req: FastifyRequest, action: ActionName, target: string | null, outcome: string, detail?: unknown): Promise<void>;
 }
 
-export function parseJsonBody(body: unknown): unknown {
-  if (!Buffer.isBuffer(body)) return body ?? {};
-  if (body.length === 0) return {};
-  try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch {
-    return null;
-  }
-}
-
+/** The API's JSON body reader (bodies arrive as buffers): one implementation for the API and the dashboard. */
+export { jsonBody as parseJsonBody } from '../http-errors.js';

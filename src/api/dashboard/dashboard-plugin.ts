@@ -16,6 +16,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { recordAction } from '../../domain/audit/action-trail.js';
+import { auditOptionsAt, auditSettings } from '../../domain/operations/operation-deps.js';
 import { verifySecret } from '../../core/secret-hash.js';
 import { PACKAGE_ROOT } from '../../domain/rendering/package-root.js';
 import { SESSION_COOKIE, SessionStore, type DashboardRole } from './sessions.js';
@@ -46,7 +47,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   if (!assetVersion) log.warn({ evt: 'dashboard.no_assets', dir: assetsDir }, 'dashboard UI not built (npm run build); /dashboard answers 503');
 
   const sessions = new SessionStore({ clock, ttlMs: cfg.sessionTtlS * 1000 });
-  const auditOptions = () => ({ now: clock.now(), slaSeconds: config.audit.slaSeconds, unreachableAfterS: config.audit.unreachableAfterS, maxAttempts: config.dispatch.maxAttempts });
+  const auditOptions = () => auditOptionsAt({ clock, audit: auditSettings(config) });
   const snapshots = new AuditSnapshots({ db: deps.db, labels: deps.labels, images: deps.images, clock, auditOptions, maxAgeMs: Math.max(200, cfg.liveIntervalMs - 50) });
   const live = new LiveStream({ clock, log, snapshots, intervalMs: cfg.liveIntervalMs, aps: deps.aps });
   const ctx: DashboardContext = {

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { AuditStatusSchema, runAudit } from '../../domain/audit/price-audit.js';
+import { AuditStatusSchema } from '../../domain/audit/price-audit.js';
 import { loadImage } from '../../domain/labels/image-store.js';
 import { planesToPng } from '../../domain/rendering/planes-png.js';
 import { coherenceProblem } from '../../domain/rendering/content-checks.js';
@@ -47,7 +47,7 @@ function bad(reply: FastifyReply, e: z.ZodError) {
 }
 
 export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext): void {
-  const { db, snapshots, aps, clock } = ctx;
+  const { db, snapshots, aps } = ctx;
   const pngs = new PngCache(2000);
 
   app.get(`${API}/overview`, read, async () => {
@@ -116,7 +116,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext):
     if (!p.success) return reply.code(400).send({ error: 'HTTP_BAD_LABEL_ID', message: 'label id must be 16 upper-case hex digits' });
     const id = p.data.id;
     // Always fresh: one label's audit is cheap, and after an action the page must show its effect.
-    const report = await runAudit(ctx, { now: clock.now(), slaSeconds: ctx.config.audit.slaSeconds, unreachableAfterS: ctx.config.audit.unreachableAfterS, maxAttempts: ctx.config.dispatch.maxAttempts }, { labelId: id });
+    const report = await ctx.operations.audit.run({ labelId: id }, { via: 'dashboard' });
     const entry = report.labels[0];
     if (!entry) return reply.code(404).send({ error: 'LABEL_NOT_FOUND', message: `no label ${id}` });
     const rec = ctx.labels.get(id);

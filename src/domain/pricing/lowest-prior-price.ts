@@ -8,6 +8,7 @@
  * A window is `days` × 24 h of epoch time; callers pass the instant the reduction takes effect.
  */
 import { z } from 'zod';
+import { EslError, ErrorCode } from '../../core/errors.js';
 
 const DAY_MS = 86_400_000;
 
@@ -24,16 +25,6 @@ export const LowestPriorPriceOptionsSchema = z.object({
 });
 export type LowestPriorPriceOptions = z.infer<typeof LowestPriorPriceOptionsSchema>;
 
-export class LowestPriorPriceError extends Error {
-  constructor(
-    readonly code: 'LOWEST_PRIOR_PRICE_INVALID_INPUT',
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'LowestPriorPriceError';
-  }
-}
-
 /**
  * The lowest price in force during the `days` (default 30) days before `reductionStart` (or before
  * `stepwise.firstStepStart`). A history shorter than the window uses what is known; returns undefined only when no
@@ -48,7 +39,7 @@ export function lowestPriorPrice(
   const o = LowestPriorPriceOptionsSchema.safeParse(opts);
   if (!h.success || !o.success || !Number.isSafeInteger(reductionStart)) {
     const issues = [...(h.error?.issues ?? []), ...(o.error?.issues ?? [])].map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new LowestPriorPriceError('LOWEST_PRIOR_PRICE_INVALID_INPUT', issues.join('; ') || `reductionStart ${reductionStart} is not an epoch ms`);
+    throw new EslError(ErrorCode.LOWEST_PRIOR_PRICE_INVALID_INPUT, `LOWEST_PRIOR_PRICE_INVALID_INPUT: ${issues.join('; ') || `reductionStart ${reductionStart} is not an epoch ms`}`);
   }
   const days = o.data.days ?? 30;
   const windowEnd = o.data.stepwise ? Math.min(o.data.stepwise.firstStepStart, reductionStart) : reductionStart;

@@ -8,6 +8,7 @@
  * Arithmetic is exact (integers / BigInt) and rounds half up to whole cents.
  */
 import { z } from 'zod';
+import { EslError, ErrorCode } from '../../core/errors.js';
 import type { UnitPrice } from '../rendering/label-content.js';
 
 export const MeasureUnitSchema = z.enum(['g', 'kg', 'ml', 'cl', 'l', 'mm', 'cm', 'm', 'm2', 'm3', 'piece']);
@@ -64,19 +65,9 @@ const LOOSE_REFERENCE: Partial<Record<Dimension, { base: number; per: UnitPrice[
  */
 const MILLI = 1000;
 
-export class UnitPriceError extends Error {
-  constructor(
-    readonly code: 'UNIT_PRICE_INVALID_INPUT',
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'UnitPriceError';
-  }
-}
-
 export function unitPrice(input: UnitPriceInput): UnitPrice | undefined {
   const parsed = UnitPriceInputSchema.safeParse(input);
-  if (!parsed.success) throw new UnitPriceError('UNIT_PRICE_INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success) throw new EslError(ErrorCode.UNIT_PRICE_INVALID_INPUT, `UNIT_PRICE_INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const { priceCents, unit, loose, drainedQuantity, multipack } = parsed.data;
   if (unit === 'piece') return undefined; // sold by the piece: no unit price (§4 covers measure only)
   const { dim, factor } = UNIT[unit];
@@ -84,7 +75,7 @@ export function unitPrice(input: UnitPriceInput): UnitPrice | undefined {
   // §5: foods in a packing liquid refer to the drained weight.
   const perItem = drainedQuantity ?? parsed.data.quantity;
   const milli = BigInt(Math.round(perItem * factor * MILLI)) * BigInt(multipack ?? 1);
-  if (milli <= 0n) throw new UnitPriceError('UNIT_PRICE_INVALID_INPUT', `quantity ${perItem} ${unit} is too small to price`);
+  if (milli <= 0n) throw new EslError(ErrorCode.UNIT_PRICE_INVALID_INPUT, `UNIT_PRICE_INVALID_INPUT: quantity ${perItem} ${unit} is too small to price`);
   // cents per reference = price × reference / quantity, rounded half up (exact in BigInt).
   const num = BigInt(priceCents) * BigInt(ref.base * MILLI);
   const cents = Number((2n * num + milli) / (2n * milli));

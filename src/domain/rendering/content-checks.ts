@@ -11,7 +11,7 @@
  */
 import type { FontSet } from './fonts.js';
 import type { LabelContent } from './label-content.js';
-import { RenderError } from './rendering-errors.js';
+import { renderError } from './rendering-errors.js';
 import { normaliseText } from './text-shaper.js';
 
 /** "U+1F36B 🍫" — how a refused character is named in errors. */
@@ -48,12 +48,12 @@ function printedFields(c: LabelContent): [string, string][] {
   return out;
 }
 
-/** Throws RenderError CONTENT_UNSUPPORTED_CHARACTER: every caller of the renderer is covered. */
+/** Throws renderError CONTENT_UNSUPPORTED_CHARACTER: every caller of the renderer is covered. */
 export function assertPrintable(fonts: FontSet, c: LabelContent): void {
   for (const [field, value] of printedFields(c)) {
     const bad = unsupportedCharacters(fonts, value);
     if (bad.length > 0) {
-      throw new RenderError('CONTENT_UNSUPPORTED_CHARACTER', `${field} "${value}" has characters no bundled font has: ${bad.map(describeCodePoint).join(', ')}`);
+      throw renderError('CONTENT_UNSUPPORTED_CHARACTER', `${field} "${value}" has characters no bundled font has: ${bad.map(describeCodePoint).join(', ')}`);
     }
   }
 }

@@ -16,7 +16,8 @@ import type { LabelContent } from './label-content.js';
 import { lowestPriorWordings, regularPriceWording, stockWording, unitPriceWordings } from './label-wording.js';
 import { resolveFill, resolveText, textOn, type PanelColour } from './panel-colours.js';
 import { fitSplitPrice, type PlacedText } from './price-layout.js';
-import { RenderError } from './rendering-errors.js';
+import { renderError } from './rendering-errors.js';
+import type { EslError } from '../../core/errors.js';
 import { fitText, type Align, type FittedText, type Rect, type VAlign } from './text-fit.js';
 import { normaliseText } from './text-shaper.js';
 import type { ElementType, LabelTemplate, TemplateElement, TextPlaceholder } from './template-schema.js';
@@ -214,8 +215,8 @@ function layoutText(ctx: Ctx, el: TextLike, box: Rect, candidates: string[], leg
   return { ops, ink, text: fit.lines.map((l) => l.text).join('\n'), size: fit.size, truncated: fit.truncated };
 }
 
-function overflow(ctx: Ctx, what: string, text: string, box: Rect): RenderError {
-  return new RenderError(
+function overflow(ctx: Ctx, what: string, text: string, box: Rect): EslError {
+  return renderError(
     'LAYOUT_OVERFLOW',
     `template "${ctx.template.name}" on "${ctx.t.name}" page ${ctx.page}: ${what} "${text}" does not fit its ${box.w}×${box.h} box even at ${ctx.legibleMin} px`,
   );

@@ -18,7 +18,7 @@ import { LabelContentSchema, type LabelContent } from './label-content.js';
 import { layoutPage, type LabelLayout } from './label-layout.js';
 import { renderPlanes } from './label-raster.js';
 import { BUNDLED_TEMPLATE_DIR } from './package-root.js';
-import { formatPath, RenderError } from './rendering-errors.js';
+import { formatPath, renderError } from './rendering-errors.js';
 import { layoutFor, loadTemplates } from './template-loader.js';
 import type { LoadedTemplate } from './template-schema.js';
 
@@ -89,10 +89,10 @@ export class LabelRenderer {
     const parsed = LabelContentSchema.safeParse(content);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new RenderError('CONTENT_INVALID', `${formatPath(issue.path) || 'content'}: ${issue.message}`);
+      throw renderError('CONTENT_INVALID', `${formatPath(issue.path) || 'content'}: ${issue.message}`);
     }
     if (!this.labelTypes.some((t) => t.id === labelType.id && t.name === labelType.name && t.width === labelType.width && t.height === labelType.height && t.palette === labelType.palette)) {
-      throw new RenderError('TEMPLATE_NO_LAYOUT', `label type ${labelType.id} "${labelType.name}" is not in the label-type registry`);
+      throw renderError('TEMPLATE_NO_LAYOUT', `label type ${labelType.id} "${labelType.name}" is not in the label-type registry`);
     }
     assertPrintable(this.fonts, parsed.data);
     const name = LabelRenderer.templateFor(parsed.data, opts);
@@ -100,12 +100,12 @@ export class LabelRenderer {
     const page = opts.page ?? 0;
     const elements = layout.pages[page]?.elements;
     if (!Number.isInteger(page) || !elements) {
-      throw new RenderError('PAGE_OUT_OF_RANGE', `template "${name}" defines ${layout.pages.length} page(s) for "${labelType.name}", page ${page} requested`);
+      throw renderError('PAGE_OUT_OF_RANGE', `template "${name}" defines ${layout.pages.length} page(s) for "${labelType.name}", page ${page} requested`);
     }
     const template = this.templates.get(name)!.template;
     if (template.kind === 'markdown' && parsed.data.promotion && !parsed.data.promotion.exemptReason) {
       // Only a reduction exempt under PAngV §11(4) no. 2 may go without the §11 line; any other needs a promotion template.
-      throw new RenderError('TEMPLATE_NOT_EXEMPT', `template "${name}" omits the PAngV §11 line and is only for markdowns with a reason (§11(4) no. 2); this reduction has none`);
+      throw renderError('TEMPLATE_NOT_EXEMPT', `template "${name}" omits the PAngV §11 line and is only for markdowns with a reason (§11(4) no. 2); this reduction has none`);
     }
     return layoutPage(this.fonts, template, elements, parsed.data, labelType, page);
   }
@@ -123,9 +123,9 @@ export class LabelRenderer {
 
   private resolve(name: string, labelType: LabelType) {
     const loaded = this.templates.get(name);
-    if (!loaded) throw new RenderError('TEMPLATE_NOT_FOUND', `no template "${name}"; known: ${this.templateNames().join(', ')}`);
+    if (!loaded) throw renderError('TEMPLATE_NOT_FOUND', `no template "${name}"; known: ${this.templateNames().join(', ')}`);
     const layout = layoutFor(loaded.template, labelType);
-    if (!layout) throw new RenderError('TEMPLATE_NO_LAYOUT', `template "${name}" (${loaded.file}) has no layout for label type "${labelType.name}"`);
+    if (!layout) throw renderError('TEMPLATE_NO_LAYOUT', `template "${name}" (${loaded.file}) has no layout for label type "${labelType.name}"`);
     return layout;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { imageBytes, PALETTE_PLANES, planeBytes, type LabelType } from '../../../firmware-protocol/src/label-types.js';
 import type { PanelColour } from './panel-colours.js';
-import { RenderError } from './rendering-errors.js';
+import { renderError } from './rendering-errors.js';
 
 export class PlaneCanvas {
   readonly planes: Uint8Array;
@@ -31,7 +31,7 @@ export class PlaneCanvas {
     const b = Math.min(this.t.width, x1);
     if (a >= b) return;
     const target = this.colourOffset[colour];
-    if (target === -1) throw new RenderError('PLANES_INVALID', `colour ${colour} is not in palette ${this.t.palette}`);
+    if (target === -1) throw renderError('PLANES_INVALID', `colour ${colour} is not in palette ${this.t.palette}`);
     const row = y * this.rowBytes;
     for (const off of this.offsets) this.setBits(off + row, a, b, off === target);
   }

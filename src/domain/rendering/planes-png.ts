@@ -6,7 +6,7 @@ import type { LabelType } from '../../../firmware-protocol/src/label-types.js';
 import { INDEX_COLOUR, PANEL_RGB } from './panel-colours.js';
 import { packPlanes, unpackPlanes } from './planes.js';
 import { quantiseRgba } from './quantise.js';
-import { RenderError } from './rendering-errors.js';
+import { renderError } from './rendering-errors.js';
 import sharp from './sharp.js';
 
 /** RGB bytes of the panel image, each pixel repeated `scale` × `scale` (nearest neighbour). */
@@ -45,11 +45,11 @@ export async function pngToPlanes(png: Buffer, labelType: LabelType): Promise<Ui
   try {
     decoded = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
-    throw new RenderError('PNG_INVALID', `cannot decode PNG: ${(e as Error).message}`);
+    throw renderError('PNG_INVALID', `cannot decode PNG: ${(e as Error).message}`);
   }
   const { width, height, channels } = decoded.info;
   if (width !== labelType.width || height !== labelType.height || channels !== 3) {
-    throw new RenderError('PNG_INVALID', `PNG is ${width}×${height}×${channels}, expected ${labelType.width}×${labelType.height} RGB`);
+    throw renderError('PNG_INVALID', `PNG is ${width}×${height}×${channels}, expected ${labelType.width}×${labelType.height} RGB`);
   }
   return packPlanes(quantiseRgba(new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length), labelType.palette, 3), labelType);
 }

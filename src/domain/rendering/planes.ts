@@ -6,10 +6,10 @@
  */
 import { imageBytes, PALETTE_PLANES, planeBytes, type LabelType } from '../../../firmware-protocol/src/label-types.js';
 import { COLOUR_INDEX } from './panel-colours.js';
-import { RenderError } from './rendering-errors.js';
+import { renderError } from './rendering-errors.js';
 
 export function packPlanes(px: Uint8Array, t: LabelType): Uint8Array {
-  if (px.length !== t.width * t.height) throw new RenderError('PLANES_INVALID', `pixel buffer has ${px.length} pixels, expected ${t.width * t.height}`);
+  if (px.length !== t.width * t.height) throw renderError('PLANES_INVALID', `pixel buffer has ${px.length} pixels, expected ${t.width * t.height}`);
   const order = PALETTE_PLANES[t.palette];
   const w = t.width;
   const rowBytes = Math.ceil(w / 8);
@@ -38,13 +38,13 @@ export function packPlanes(px: Uint8Array, t: LabelType): Uint8Array {
     }
   }
   for (let c = 1; c < 4; c++) {
-    if (used & (1 << c) && offset[c]! < 0) throw new RenderError('PLANES_INVALID', `colour index ${c} is not in palette ${t.palette}`);
+    if (used & (1 << c) && offset[c]! < 0) throw renderError('PLANES_INVALID', `colour index ${c} is not in palette ${t.palette}`);
   }
   return out;
 }
 
 export function unpackPlanes(planes: Uint8Array, t: LabelType): Uint8Array {
-  if (planes.length !== imageBytes(t)) throw new RenderError('PLANES_INVALID', `planes have ${planes.length} bytes, expected ${imageBytes(t)}`);
+  if (planes.length !== imageBytes(t)) throw renderError('PLANES_INVALID', `planes have ${planes.length} bytes, expected ${imageBytes(t)}`);
   const order = PALETTE_PLANES[t.palette];
   const rowBytes = Math.ceil(t.width / 8);
   const size = planeBytes(t);

@@ -16,11 +16,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { LabelType } from '../../../firmware-protocol/src/label-types.js';
 import type { Logger } from '../../core/logger.js';
-import { EdgeError, EdgeErrorCode } from '../../core/errors.js';
+import { EdgeError, EdgeErrorCode, EslError, isErrorCode } from '../../core/errors.js';
 import type { LabelContent } from './label-content.js';
 import type { RenderedLabel, RenderOptions } from './label-renderer.js';
 import { BUNDLED_TEMPLATE_DIR } from './package-root.js';
-import { RenderError, type RenderErrorCode } from './rendering-errors.js';
 import { loadTemplates } from './template-loader.js';
 import type { WorkerMessage, WorkerResult, WorkerStats } from './render-worker.js';
 
@@ -106,10 +105,8 @@ function startWorker(templateDirs: string[] | undefined, youngGenerationMb: numb
 }
 
 function toError(r: { name: string; code: string | undefined; message: string }): Error {
-  if (r.name === 'RenderError' && r.code) {
-    const prefix = `${r.code}: `;
-    return new RenderError(r.code as RenderErrorCode, r.message.startsWith(prefix) ? r.message.slice(prefix.length) : r.message);
-  }
+  // A catalogued error crosses the thread boundary as name, code and message; it comes back as the same EslError.
+  if (isErrorCode(r.code)) return new EslError(r.code, r.message);
   const e = new Error(r.message);
   e.name = r.name;
   if (r.code) Object.assign(e, { code: r.code });

@@ -1,4 +1,8 @@
-/** Errors of template loading and label rendering, each with a stable code. */
+/**
+ * Errors of template loading and label rendering: EslErrors (src/core/errors.ts, layer `rendering`) made the same way
+ * at every call site.
+ */
+import { EslError } from '../../core/errors.js';
 
 export type TemplateErrorCode =
   /** Not JSON, or not the template format (the zod issue, with its field path). */
@@ -10,18 +14,9 @@ export type TemplateErrorCode =
   /** A template directory cannot be read. */
   | 'TEMPLATE_DIR_UNREADABLE';
 
-export class TemplateError extends Error {
-  constructor(
-    readonly code: TemplateErrorCode,
-    /** The template file. */
-    readonly file: string,
-    /** Field path inside the file, e.g. "layouts[0].pages[0].elements[3].size.min" ("" for the whole file). */
-    readonly path: string,
-    readonly detail: string,
-  ) {
-    super(`${code}: ${file}${path ? ` at ${path}` : ''}: ${detail}`);
-    this.name = 'TemplateError';
-  }
+/** A template file that cannot be used: the message names the file and the field path ("" for the whole file). */
+export function templateError(code: TemplateErrorCode, file: string, path: string, detail: string): EslError<TemplateErrorCode> {
+  return new EslError(code, `${code}: ${file}${path ? ` at ${path}` : ''}: ${detail}`, { file, path, detail });
 }
 
 export type RenderErrorCode =
@@ -42,14 +37,9 @@ export type RenderErrorCode =
   /** A markdown template (no §11 line) asked to render a reduction that is not exempt (PAngV §11(4) no. 2). */
   | 'TEMPLATE_NOT_EXEMPT';
 
-export class RenderError extends Error {
-  constructor(
-    readonly code: RenderErrorCode,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'RenderError';
-  }
+/** A label that cannot be rendered (the message starts with the code, as the preview's 422 body shows it). */
+export function renderError(code: RenderErrorCode, message: string): EslError<RenderErrorCode> {
+  return new EslError(code, `${code}: ${message}`);
 }
 
 /** zod issue path → "layouts[0].pages[1].elements[2].box.x". */

@@ -3,7 +3,7 @@
  * a later directory replaces the one of the same name from an earlier directory (the bundled templates come first,
  * a store's own directory after them, so a store can add or override templates without touching the code).
  *
- * A template is refused with a TemplateError naming the file, the field path and the problem when it is not the
+ * A template is refused with a templateError naming the file, the field path and the problem when it is not the
  * documented format (TEMPLATE_INVALID), when a page shows a price without the unit price (TEMPLATE_PANGV_4), or when
  * a promotion page lacks the lowest price of the prior 30 days (TEMPLATE_PANGV_11).
  */
@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LABEL_TYPES, type LabelType } from '../../../firmware-protocol/src/label-types.js';
 import { insideRect, lineRect, resolveBox, resolvePoint } from './geometry.js';
-import { formatPath, TemplateError } from './rendering-errors.js';
+import { formatPath, templateError } from './rendering-errors.js';
 import { TemplateSchema, type LabelTemplate, type LoadedTemplate, type TemplateElement, type TemplateLayout } from './template-schema.js';
 
 /** Parses and validates one template file's text. */
@@ -20,17 +20,17 @@ export function parseTemplate(text: string, file: string, registry: readonly Lab
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new TemplateError('TEMPLATE_INVALID', file, '', `not valid JSON: ${(e as Error).message}`);
+    throw templateError('TEMPLATE_INVALID', file, '', `not valid JSON: ${(e as Error).message}`);
   }
   const parsed = TemplateSchema.safeParse(json);
   if (!parsed.success) {
     const [first, ...rest] = parsed.error.issues;
     const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
-    throw new TemplateError('TEMPLATE_INVALID', file, formatPath(first!.path), `${first!.message}${more}`);
+    throw templateError('TEMPLATE_INVALID', file, formatPath(first!.path), `${first!.message}${more}`);
   }
   const template = parsed.data;
   const base = path.basename(file, '.json');
-  if (template.name !== base) throw new TemplateError('TEMPLATE_INVALID', file, 'name', `name "${template.name}" must match the file name "${base}.json"`);
+  if (template.name !== base) throw templateError('TEMPLATE_INVALID', file, 'name', `name "${template.name}" must match the file name "${base}.json"`);
   checkLayouts(template, file, registry);
   template.layouts.forEach((layout, li) => layout.pages.forEach((page, pi) => checkPangv(template, page.elements, file, `layouts[${li}].pages[${pi}].elements`)));
   return template;
@@ -55,10 +55,10 @@ function checkLayouts(template: LabelTemplate, file: string, registry: readonly 
     layout.labelTypes.forEach((name, ni) => {
       const at = `layouts[${li}].labelTypes[${ni}]`;
       if (name !== '*' && !registry.some((t) => t.name === name)) {
-        throw new TemplateError('TEMPLATE_INVALID', file, at, `unknown label type "${name}"; known: ${registry.map((t) => t.name).join(', ')}`);
+        throw templateError('TEMPLATE_INVALID', file, at, `unknown label type "${name}"; known: ${registry.map((t) => t.name).join(', ')}`);
       }
       const prev = seen.get(name);
-      if (prev) throw new TemplateError('TEMPLATE_INVALID', file, at, `label type "${name}" already has a layout at ${prev}`);
+      if (prev) throw templateError('TEMPLATE_INVALID', file, at, `label type "${name}" already has a layout at ${prev}`);
       seen.set(name, at);
     });
   });
@@ -66,7 +66,7 @@ function checkLayouts(template: LabelTemplate, file: string, registry: readonly 
   template.layouts.forEach((layout, li) => {
     for (const t of targets[li]!) {
       if (layout.pages.length > t.pages) {
-        throw new TemplateError('TEMPLATE_INVALID', file, `layouts[${li}].pages`, `label type "${t.name}" stores ${t.pages} page(s), the layout defines ${layout.pages.length}`);
+        throw templateError('TEMPLATE_INVALID', file, `layouts[${li}].pages`, `label type "${t.name}" stores ${t.pages} page(s), the layout defines ${layout.pages.length}`);
       }
       const panel = { x: 0, y: 0, w: t.width, h: t.height };
       layout.pages.forEach((page, pi) =>
@@ -74,13 +74,13 @@ function checkLayouts(template: LabelTemplate, file: string, registry: readonly 
           const at = `layouts[${li}].pages[${pi}].elements[${ei}]`;
           if (el.type === 'line') {
             const r = lineRect(resolvePoint(el.from, t), resolvePoint(el.to, t), el.thickness);
-            if (!r) throw new TemplateError('TEMPLATE_INVALID', file, `${at}.to`, `a line must be horizontal or vertical (on "${t.name}")`);
-            if (!insideRect(r, panel)) throw new TemplateError('TEMPLATE_INVALID', file, at, `line lies outside the ${t.width}×${t.height} panel of "${t.name}"`);
+            if (!r) throw templateError('TEMPLATE_INVALID', file, `${at}.to`, `a line must be horizontal or vertical (on "${t.name}")`);
+            if (!insideRect(r, panel)) throw templateError('TEMPLATE_INVALID', file, at, `line lies outside the ${t.width}×${t.height} panel of "${t.name}"`);
             return;
           }
           const box = resolveBox(el.box, t);
           if (box.w <= 0 || box.h <= 0 || !insideRect(box, panel)) {
-            throw new TemplateError('TEMPLATE_INVALID', file, `${at}.box`, `box ${box.x},${box.y} ${box.w}×${box.h} is empty or outside the ${t.width}×${t.height} panel of "${t.name}"`);
+            throw templateError('TEMPLATE_INVALID', file, `${at}.box`, `box ${box.x},${box.y} ${box.w}×${box.h} is empty or outside the ${t.width}×${t.height} panel of "${t.name}"`);
           }
         }),
       );
@@ -96,7 +96,7 @@ function checkPangv(template: LabelTemplate, elements: readonly TemplateElement[
   for (const p of prices) {
     const covered = elements.some((e) => e.type === 'unit-price' && (e.when === 'always' || e.when === p.when));
     if (!covered) {
-      throw new TemplateError('TEMPLATE_PANGV_4', file, at, `template "${template.name}": a page that shows the price must show the unit price too (PAngV §4): add an element of type "unit-price"`);
+      throw templateError('TEMPLATE_PANGV_4', file, at, `template "${template.name}": a page that shows the price must show the unit price too (PAngV §4): add an element of type "unit-price"`);
     }
   }
   const announces = elements.some(
@@ -105,7 +105,7 @@ function checkPangv(template: LabelTemplate, elements: readonly TemplateElement[
   if (template.kind === 'markdown') {
     // PAngV §11(4) no. 2: the exemption is for a stated reason; the page says it where §11 would stand.
     if (announces && !elements.some((e) => e.type === 'reduction-reason' && e.when !== 'no-promotion')) {
-      throw new TemplateError(
+      throw templateError(
         'TEMPLATE_PANGV_11',
         file,
         at,
@@ -116,7 +116,7 @@ function checkPangv(template: LabelTemplate, elements: readonly TemplateElement[
   }
   const states = elements.some((e) => e.type === 'lowest-prior-price' && e.when !== 'no-promotion');
   if (announces && !states) {
-    throw new TemplateError(
+    throw templateError(
       'TEMPLATE_PANGV_11',
       file,
       at,
@@ -133,7 +133,7 @@ export async function loadTemplates(dirs: readonly string[], registry: readonly 
     try {
       names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
     } catch (e) {
-      throw new TemplateError('TEMPLATE_DIR_UNREADABLE', dir, '', (e as Error).message);
+      throw templateError('TEMPLATE_DIR_UNREADABLE', dir, '', (e as Error).message);
     }
     for (const n of names) {
       const file = path.join(dir, n);
