@@ -42,6 +42,9 @@ const FILE_MOVES = [
   ['src/domain/gtin.ts', 'contracts/src/gtin.ts'],
   ['src/domain/rendering/label-content.ts', 'contracts/src/label-content.ts'],
   ['src/domain/audit/audit-report.ts', 'contracts/src/audit-report.ts'],
+  ['src/domain/operations/request-schemas.ts', 'contracts/src/request-schemas.ts'],
+  // The error catalogue: its codes travel in replies, dead letters and reports of every program (D75).
+  ['src/core/errors.ts', 'contracts/src/errors.ts'],
   // No cycle between domain folders (D78): the AP inbound handler drives the dispatcher, the rule boundaries are the
   // planner's question.
   ['src/domain/aps/ap-inbound-handler.ts', 'src/domain/dispatch/ap-inbound-handler.ts'],

@@ -11,9 +11,9 @@ import type { ImageStore } from '../domain/labels/image-store.js';
 import { planesToPng } from '../domain/rendering/planes-png.js';
 import { labelTypeById } from '../../firmware-protocol/src/index.js';
 import type { StoreOperations } from '../domain/operations/store-operations.js';
-import { FlashOptionsSchema, type FlashOutcome } from '../domain/operations/flash-operation.js';
+import type { FlashOutcome } from '../domain/operations/flash-operation.js';
 import type { ResendOutcome } from '../domain/operations/resend-operation.js';
-import { BindBodySchema } from '../domain/operations/bind-operation.js';
+import { BindBodySchema, FlashOptionsSchema } from '../domain/operations/request-schemas.js';
 import type { EventReply } from '../domain/events/event-schemas.js';
 import { httpError, labelIdParam, parseBody, parseQuery, routeDoc } from './http-errors.js';
 

@@ -6,13 +6,15 @@
  * does not compile (the map is checked against RequestKind).
  */
 import { z } from 'zod';
-import type { RequestKind } from '../domain/operations/store-operations.js';
-import { AuditSummaryRequestSchema } from '../domain/operations/audit-summary-operation.js';
-import { ReportRequestSchema } from '../domain/operations/report-operation.js';
-import { FlashRequestSchema } from '../domain/operations/flash-operation.js';
-import { PickRequestSchema } from '../domain/operations/pick-operation.js';
-import { ResendRequestSchema } from '../domain/operations/resend-operation.js';
-import { BindRequestSchema } from '../domain/operations/bind-operation.js';
+import {
+  AuditSummaryRequestSchema,
+  BindRequestSchema,
+  FlashRequestSchema,
+  PickRequestSchema,
+  ReportRequestSchema,
+  ResendRequestSchema,
+  type RequestKind,
+} from '../domain/operations/request-schemas.js';
 
 const REQUESTS: Record<RequestKind, { input: z.ZodObject; summary: string; example: Record<string, unknown> }> = {
   audit: { input: AuditSummaryRequestSchema, summary: 'The audit summary as sent to HQ on out/audit (counts, times to consistency, worst exceptions), answered at once.', example: {} },

@@ -8,7 +8,7 @@
  * mistake visible to the publisher instead of silently dropping its data.
  */
 import { EVENT_TYPES } from '../domain/events/event-schemas.js';
-import { REQUEST_KINDS as OPERATION_REQUEST_KINDS } from '../domain/operations/store-operations.js';
+import { REQUEST_KINDS as OPERATION_REQUEST_KINDS } from '../domain/operations/request-schemas.js';
 import type { Principal } from './mqtt-acl.js';
 
 /** The request kinds of `…/req/{kind}`: one per store operation offered over MQTT (src/domain/operations/store-operations.ts). */

@@ -7,8 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { FlashOptionsSchema } from '../../domain/operations/flash-operation.js';
-import { BindBodySchema } from '../../domain/operations/bind-operation.js';
+import { BindBodySchema, FlashOptionsSchema } from '../../domain/operations/request-schemas.js';
 import { bindStatus, flashStatus, resendStatus } from '../labels-routes.js';
 import { DASHBOARD_PREFIX, parseJsonBody, type DashboardContext } from './dashboard-context.js';
 import { LabelIdParam } from './read-routes.js';

@@ -5,10 +5,10 @@
 import { z } from 'zod';
 import { AuditStatusSchema, runAudit, type AuditReport } from '../audit/price-audit.js';
 import { LabelIdSchema } from '../events/event-schemas.js';
+import { AuditRequestSchema } from './request-schemas.js';
 import type { Operation } from './operation.js';
 import { auditOptionsAt, type OperationDeps } from './operation-deps.js';
 
-export const AuditRequestSchema = z.object({ status: AuditStatusSchema.optional(), labelId: LabelIdSchema.optional() });
 
 export function auditOperation(deps: OperationDeps): Operation<typeof AuditRequestSchema, AuditReport> {
   return {

@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import { AuditStatusSchema, runAudit } from '../audit/price-audit.js';
 import { toHqReport, type HqAuditReport } from '../audit/audit-reporter.js';
+import { AuditSummaryRequestSchema } from './request-schemas.js';
 import type { Operation } from './operation.js';
 import { auditOptionsAt, type OperationDeps } from './operation-deps.js';
 
-export const AuditSummaryRequestSchema = z.object({ status: AuditStatusSchema.optional() });
 
 export function auditSummaryOperation(deps: OperationDeps): Operation<typeof AuditSummaryRequestSchema, HqAuditReport> {
   return {

@@ -6,18 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { GtinSchema, LabelIdSchema, type EventReply } from '../events/event-schemas.js';
+import type { EventReply } from '../events/event-schemas.js';
+import { BindRequestSchema } from './request-schemas.js';
 import type { Operation } from './operation.js';
 import type { OperationDeps } from './operation-deps.js';
 
-export const BindRequestSchema = z.object({
-  labelId: LabelIdSchema,
-  gtin: GtinSchema.nullable(),
-  template: z.string().regex(/^[a-z0-9-]+$/).max(64).optional(),
-});
 
-/** The body of a bind over HTTP (HTTP API, dashboard): the label is in the path, unbinding is its own route. */
-export const BindBodySchema = BindRequestSchema.omit({ labelId: true }).extend({ gtin: GtinSchema }).strict();
 
 export function bindOperation(deps: Pick<OperationDeps, 'intake' | 'clock'>): Operation<typeof BindRequestSchema, EventReply> {
   return {

@@ -7,18 +7,12 @@ import { z } from 'zod';
 import { errorMessage } from '../../core/errors.js';
 import { LedColour, StatusCode, labelTypeById } from '../../../firmware-protocol/src/index.js';
 import { LabelIdSchema } from '../events/event-schemas.js';
+import { FlashOptionsSchema, FlashRequestSchema } from './request-schemas.js';
 import type { Operation } from './operation.js';
 import type { OperationDeps } from './operation-deps.js';
 
-export const FlashOptionsSchema = z.object({
-  colour: z.enum(['red', 'green', 'blue', 'white', 'yellow']).default('green'),
-  onMs: z.number().int().min(10).max(5_000).default(200),
-  offMs: z.number().int().min(10).max(5_000).default(300),
-  repeat: z.number().int().min(1).max(255).default(20),
-});
 export type FlashOptions = z.infer<typeof FlashOptionsSchema>;
 
-export const FlashRequestSchema = FlashOptionsSchema.extend({ labelId: LabelIdSchema });
 
 export type FlashOutcome = 'sent' | 'no_led' | 'unknown_label' | 'no_ap' | 'refused' | 'ap_unreachable';
 export interface FlashResult {

@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import { GtinSchema } from '../events/event-schemas.js';
+import { PickRequestSchema } from './request-schemas.js';
 import type { Operation } from './operation.js';
-import { FlashOptionsSchema, flashLabel, type FlashDeps, type FlashResult } from './flash-operation.js';
+import { flashLabel, type FlashDeps, type FlashResult } from './flash-operation.js';
 
-export const PickRequestSchema = FlashOptionsSchema.extend({ orderId: z.string().min(1).max(64), gtins: z.array(GtinSchema).min(1).max(500) });
 
 export interface PickResult {
   orderId: string;

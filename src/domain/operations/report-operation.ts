@@ -3,10 +3,10 @@
  * at the next `audit.reportIntervalS`. MQTT request `…/req/report`, HTTP `POST /api/v1/audit/report`.
  */
 import { z } from 'zod';
+import { ReportRequestSchema } from './request-schemas.js';
 import type { Operation } from './operation.js';
 import type { OperationDeps } from './operation-deps.js';
 
-export const ReportRequestSchema = z.object({});
 
 export function reportOperation(deps: Pick<OperationDeps, 'reporter'>): Operation<typeof ReportRequestSchema, { reportId: string }> {
   return {

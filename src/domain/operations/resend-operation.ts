@@ -7,11 +7,11 @@
 import { z } from 'zod';
 import type { LabelStore } from '../labels/label-store.js';
 import { LabelIdSchema } from '../events/event-schemas.js';
+import { ResendRequestSchema } from './request-schemas.js';
 import type { Operation } from './operation.js';
 import type { OperationDeps } from './operation-deps.js';
 
 export type ResendOutcome = ReturnType<LabelStore['resend']>;
-export const ResendRequestSchema = z.object({ labelId: LabelIdSchema });
 
 export function resendOperation(deps: Pick<OperationDeps, 'labels' | 'kickDispatch' | 'log'>): Operation<typeof ResendRequestSchema, { labelId: string; outcome: ResendOutcome }> {
   return {

@@ -12,6 +12,7 @@ import { pickOperation } from './pick-operation.js';
 import { resendOperation } from './resend-operation.js';
 import { bindOperation } from './bind-operation.js';
 import type { OperationDeps } from './operation-deps.js';
+import type { RequestKind } from './request-schemas.js';
 
 export function storeOperations(deps: OperationDeps) {
   return {
@@ -37,6 +38,4 @@ export const REQUEST_OPERATIONS = {
   pick: 'pick',
   resend: 'resend',
   bind: 'bind',
-} as const satisfies Record<string, keyof StoreOperations>;
-export type RequestKind = keyof typeof REQUEST_OPERATIONS;
-export const REQUEST_KINDS = Object.keys(REQUEST_OPERATIONS) as RequestKind[];
+} as const satisfies Record<RequestKind, keyof StoreOperations>;
