@@ -19,7 +19,7 @@ import {
   ctxEncodeReference,
   type CtxGeometry,
   type LabelType,
-} from '../firmware-protocol/src/index.js';
+} from '#protocol';
 import { LabelRenderer } from '../src/domain/rendering/label-renderer.js';
 import { products } from './render-catalogue.js';
 

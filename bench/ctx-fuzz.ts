@@ -6,8 +6,7 @@
  *   npm run build && node dist/bench/ctx-fuzz.js
  */
 import { parseArgs } from 'node:util';
-import { LABEL_TYPES, PALETTE_PLANES } from '../firmware-protocol/src/index.js';
-import { fuzzCtxDecoder } from '../firmware-protocol/src/ctx-fuzz.js';
+import { fuzzCtxDecoder, LABEL_TYPES, PALETTE_PLANES } from '#protocol';
 
 const { values } = parseArgs({ options: { inputs: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '20261130' } } });
 const inputs = Number(values.inputs);

@@ -23,7 +23,7 @@ import { parseConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
 import { buildStore, seedBatches } from './full-store-store.js';
-import { BLANK_HASH } from '../firmware-protocol/src/index.js';
+import { BLANK_HASH } from '#protocol';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApCapability, StatusCode, WakeReason, type MessageOf } from '../firmware-protocol/src/index.js';
+import { ApCapability, StatusCode, WakeReason, type MessageOf } from '#protocol';
 import { systemClock } from '../src/core/clock.js';
 import { createLogger } from '../src/core/logger.js';
 import { ConfigSchema } from '../src/config/config-schema.js';

@@ -32,9 +32,7 @@ import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
 import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 import { RenderPool } from '../src/domain/rendering/render-pool.js';
-import { chooseEncoding } from '../firmware-protocol/src/encoding-choice.js';
-import { labelTypeById } from '../firmware-protocol/src/label-types.js';
-import { ApCapability, BLANK_HASH, LabelDecoder, WakeReason } from '../firmware-protocol/src/messages.js';
+import { ApCapability, BLANK_HASH, chooseEncoding, LabelDecoder, labelTypeById, WakeReason } from '#protocol';
 import { startMemTrace } from './edge-mem-trace.js';
 import { buildStore, repricingBatches, seedBatches } from './full-store-store.js';
 

@@ -13,10 +13,10 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/core/logger.js';
-import { errorMessage } from '../src/core/errors.js';
+import { errorMessage } from '#contracts';
 import { startDaemon, type Daemon } from '../src/daemon.js';
 import { RealClock } from '../simulator/src/real-clock.js';
-import { edgeClock } from '../simulator/src/edge-clock.js';
+import { edgeClock } from '../demo/src/edge-clock.js';
 import { startMemTrace } from './edge-mem-trace.js';
 import { hostNow, type EdgeMessage, type EdgeReplyMessage, type EdgeRequest, type EdgeResults, type EdgeStartRequest, type EdgeUsage } from './full-store-ipc.js';
 

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '../src/config/config-schema.js';
 import type { DispatchStats } from '../src/domain/dispatch/dispatcher.js';
-import type { EventReply } from '../src/domain/events/event-schemas.js';
+import type { EventReply } from '#contracts';
 import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 
 export interface EdgeStartRequest {

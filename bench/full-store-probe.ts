@@ -8,7 +8,7 @@
  * `accountAir(bytes, inTransfer)` (called for every frame to or from the label) and `display.store(…, kind)`
  * (called when an image goes to the panel; the panel shows it `refreshMs(kind)` later). The wrappers only count.
  */
-import { FRAME_OVERHEAD, type ContentHash } from '../firmware-protocol/src/index.js';
+import { FRAME_OVERHEAD, type ContentHash } from '#protocol';
 import type { RadioModel } from '../simulator/src/radio-model.js';
 import type { SimClock, TimerHandle } from '../simulator/src/sim-clock.js';
 import type { StoreSimulator } from '../simulator/src/store-simulator.js';

@@ -1,6 +1,6 @@
 /**
  * The reference store of the full-store benchmark (/work/shared/reference-store.md) and the events of its three
- * standard updates, in the edge's event contract (src/domain/events/event-schemas.ts).
+ * standard updates, in the edge's event contract (contracts/src/event-schemas.ts).
  *
  * The catalogue comes from the simulator's store generator (simulator/src/scenario-store.ts: German supermarket
  * names, fictional brands, pack sizes for the Grundpreis, GTIN-13s with valid check digits), so the benchmark and
@@ -14,7 +14,7 @@ import { GeneratedStoreSchema } from '../simulator/src/scenario-schema.js';
 import { generateStore } from '../simulator/src/scenario-store.js';
 import { changedPrice, seedEvents, toBatches, type BatchEvent } from '../simulator/src/scenario-events.js';
 import type { StoreFile } from '../simulator/src/store-file.js';
-import type { SingleEvent } from '../src/domain/events/event-schemas.js';
+import type { SingleEvent } from '#contracts';
 
 /** Reference label mix: 60 % 2.9" BWR, 20 % 2.13" BWR, 10 % 1.54" BW, 8 % 4.2" BWRY, 2 % 7.5" BWR. */
 export const REFERENCE_MIX = { 'epd-29-bwr': 60, 'epd-213-bwr': 20, 'epd-154-bw': 10, 'epd-42-bwry': 8, 'epd-75-bwr': 2 };

@@ -46,7 +46,7 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabelDecoder } from '../firmware-protocol/src/index.js';
+import { LabelDecoder } from '#protocol';
 import { radioModel } from '../simulator/src/radio-model.js';
 import { RealClock } from '../simulator/src/real-clock.js';
 import { StoreSimulator } from '../simulator/src/store-simulator.js';

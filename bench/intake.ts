@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
-import { gtin13 } from '../src/domain/gtin.js';
+import { gtin13 } from '#contracts';
 import { Database } from '../src/persistence/database.js';
 
 function arg(name: string, dflt: number): number {

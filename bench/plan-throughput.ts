@@ -26,8 +26,7 @@ import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
 import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 import { RenderPool } from '../src/domain/rendering/render-pool.js';
-import { labelTypeById } from '../firmware-protocol/src/label-types.js';
-import { BLANK_HASH, LabelDecoder, WakeReason } from '../firmware-protocol/src/messages.js';
+import { BLANK_HASH, LabelDecoder, labelTypeById, WakeReason } from '#protocol';
 import { buildStore, repricingBatches, seedBatches } from './full-store-store.js';
 
 function arg(name: string, fallback: string): string {

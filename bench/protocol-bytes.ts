@@ -43,9 +43,9 @@ import {
   partialRefreshApplies,
   type EncodedImage,
   type LabelType,
-} from '../firmware-protocol/src/index.js';
+} from '#protocol';
 import { LabelRenderer } from '../src/domain/rendering/label-renderer.js';
-import type { LabelContent } from '../src/domain/rendering/label-content.js';
+import type { LabelContent } from '#contracts';
 import { PACKAGE_ROOT } from '../src/domain/rendering/package-root.js';
 import { unitPrice, type MeasureUnit } from '../src/domain/pricing/unit-price.js';
 import { formatPackSize } from '../src/domain/labels/content-builder.js';
@@ -74,7 +74,7 @@ const LEGACY_ENCODINGS = [ImageEncoding.RAW, ImageEncoding.RLE, ImageEncoding.ZL
 const AP_ALL = ApCapability.DELTA_XOR | ApCapability.DELTA_REGION | ApCapability.RLE | ApCapability.ZLIB | ApCapability.CTX;
 const LABEL_CTX = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX;
 const KIND_NAME: Record<ImageKind, string> = { [ImageKind.FULL]: 'FULL', [ImageKind.DELTA_XOR]: 'DELTA_XOR', [ImageKind.DELTA_REGION]: 'DELTA_REGION' };
-/** The store file's pack units → the unit-price module's (as the demo seeds them, src/cli/demo.ts). */
+/** The store file's pack units → the unit-price module's (as the demo seeds them, demo/src/demo.ts). */
 const UNIT: Record<Product['packSize']['unit'], MeasureUnit> = { g: 'g', kg: 'kg', ml: 'ml', l: 'l', m: 'm', 'm²': 'm2', Stück: 'piece' };
 
 /** The three ways to offer a transfer (§9.5.2): RADIO_PENDING; RADIO_OFFER without data; RADIO_OFFER with part 0. */

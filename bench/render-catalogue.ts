@@ -2,8 +2,7 @@
  * The varied German catalogue the render benchmarks draw (render.ts, render-pool.ts): seeded, so every run renders
  * the same products; 10 % in a promotion and 15 % low on stock, as in the reference store.
  */
-import { gtin13 } from '../src/domain/gtin.js';
-import type { LabelContent } from '../src/domain/rendering/label-content.js';
+import { gtin13, type LabelContent } from '#contracts';
 import { seededRandom } from '../simulator/src/rng.js';
 
 const BRANDS = ['Landliebe', 'Weihenstephan', 'Bärenmarke', 'Zott', 'Ehrmann', 'Dr. Oetker', 'Knorr', 'Maggi', 'Rügenwalder Mühle', 'Haribo', 'Bahlsen', 'Milka', 'Ritter Sport', 'Kerrygold', 'Hochland', 'Müller', 'Alnatura', 'Rapunzel', 'Teekanne', 'Jacobs', 'Tchibo', 'Wiesenhof', 'Iglo', 'Frosta', 'Leibniz'];

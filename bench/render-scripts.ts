@@ -8,7 +8,7 @@
  * the renderer with DejaVu (what every process had before), then German, Arabic, Hebrew and CJK names rendered on
  * every label type (each loads its Noto face on first use). stdout: one JSON object per line; stderr: a table.
  */
-import { LABEL_TYPES } from '../firmware-protocol/src/label-types.js';
+import { LABEL_TYPES } from '#protocol';
 import { products } from './render-catalogue.js';
 
 function arg(name: string, fallback: string): string {

@@ -7,10 +7,9 @@
  *
  * stdout: one JSON object per line (machine-readable); stderr: a summary table.
  */
-import { LABEL_TYPES, type LabelType } from '../firmware-protocol/src/label-types.js';
-import { contentHash } from '../firmware-protocol/src/content-hash.js';
+import { contentHash, LABEL_TYPES, type LabelType } from '#protocol';
 import bwipjs from 'bwip-js';
-import type { LabelContent } from '../src/domain/rendering/label-content.js';
+import { type LabelContent, retailBarcodeFor } from '#contracts';
 import type { DrawOp } from '../src/domain/rendering/label-layout.js';
 import { LabelRenderer } from '../src/domain/rendering/label-renderer.js';
 import { PANEL_RGB } from '../src/domain/rendering/panel-colours.js';
@@ -18,7 +17,6 @@ import { packPlanes } from '../src/domain/rendering/planes.js';
 import { quantiseRgba } from '../src/domain/rendering/quantise.js';
 import sharp from '../src/domain/rendering/sharp.js';
 import { products } from './render-catalogue.js';
-import { retailBarcodeFor } from '../src/domain/gtin.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

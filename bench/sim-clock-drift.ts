@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { parseConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
-import { gtin13 } from '../src/domain/gtin.js';
-import { edgeClock } from '../simulator/src/edge-clock.js';
+import { gtin13 } from '#contracts';
+import { edgeClock } from '../demo/src/edge-clock.js';
 import { PacedClock } from '../simulator/src/paced-clock.js';
 import { RealClock } from '../simulator/src/real-clock.js';
 

@@ -8,7 +8,7 @@
  *
  * Prints one JSON object per line ({"bench":"wake-report", ...}).
  */
-import { decodeFrame, encodeFrame, type WakeReportEntry } from '../firmware-protocol/src/index.js';
+import { decodeFrame, encodeFrame, type WakeReportEntry } from '#protocol';
 import { WakeJitter, observeReport, wakeWindow } from '../src/domain/dispatch/wake-reports.js';
 import type { WakeState } from '../src/domain/dispatch/wake-predictor.js';
 

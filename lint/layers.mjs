@@ -49,8 +49,8 @@ export const LAYERS = {
   [PROTOCOL]: [],
   [CONTRACTS]: [],
   // The edge daemon (src/).
-  'src/core': [],
-  'src/config': ['src/core'],
+  'src/core': [CONTRACTS], // the error catalogue (contracts/src/errors.ts, D75)
+  'src/config': [CONTRACTS, 'src/core'],
   'src/persistence': [...SHARED, 'src/core', 'src/config'],
   'src/domain': [...SHARED, 'src/core'], // the ports (ports.ts): what the domain asks of transports
   ...Object.fromEntries(Object.entries(DOMAIN).map(([d, may]) => [`src/domain/${d}`, [...BELOW_DOMAIN, ...may.map((m) => `src/domain/${m}`)]])),

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 
 export const CredentialsFileSchema = z.record(z.string(), z.object({ username: z.string(), password: z.string() }));
 export type CredentialsFile = z.infer<typeof CredentialsFileSchema>;

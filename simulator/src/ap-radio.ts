@@ -24,7 +24,7 @@ import {
   type Message,
   type MessageOf,
   type StatusCodeValue,
-} from '../../firmware-protocol/src/index.js';
+} from '#protocol';
 import type { RadioAir, Transmission } from './radio-air.js';
 import type { RadioModel } from './radio-model.js';
 import type { Random } from './rng.js';

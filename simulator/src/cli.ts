@@ -29,7 +29,7 @@ import { scenarioProgressLine } from './scenario-report.js';
 import { progressLine } from './sim-report.js';
 import { runScenarioToFiles, startSimRun } from './sim-run.js';
 import { loadStoreFile } from './store-file.js';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 
 function probability(v: string): number {
   const p = Number(v);

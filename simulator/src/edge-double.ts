@@ -23,7 +23,7 @@ import {
   type MessageName,
   type MessageOf,
   type StatusCodeValue,
-} from '../../firmware-protocol/src/index.js';
+} from '#protocol';
 
 
 export interface Broker {

@@ -3,7 +3,7 @@
  * (serial-edge-link.ts, README §12). A link moves whole frames; the AP logic above it does ACKs, duplicate
  * detection and version handling the same way for both.
  */
-import type { DecodeResult, Frame } from '../../firmware-protocol/src/index.js';
+import type { DecodeResult, Frame } from '#protocol';
 
 export interface EdgeLinkHandlers {
   /** The link is (again) usable: the AP announces itself with AP_HELLO. */

@@ -8,7 +8,7 @@
  * copy and cannot prove what it shows, so it reports BLANK_HASH and the edge must send the image again).
  * Plane arrays are never modified in place once stored, so `panel` may share them with `memory`.
  */
-import { BLANK_HASH, contentHash, type ContentHash, type LabelType } from '../../firmware-protocol/src/index.js';
+import { BLANK_HASH, contentHash, type ContentHash, type LabelType } from '#protocol';
 import type { SimClock, TimerHandle } from './sim-clock.js';
 
 export type RefreshKind = 'full' | 'partial';

@@ -16,10 +16,10 @@ import {
   encodeFrame,
   type ApTopics,
   type Frame,
-} from '../../firmware-protocol/src/index.js';
+} from '#protocol';
 import { type EdgeLink, type EdgeLinkHandlers } from './edge-link.js';
 import type { SimLogger } from './sim-logger.js';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 
 export interface MqttEdgeLinkOptions {
   brokerUrl: string;

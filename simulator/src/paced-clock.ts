@@ -19,7 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { EventHeap } from './event-heap.js';
 import { type SimClock, type TimerHandle } from './sim-clock.js';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 
 const MAX_HOST_DELAY_MS = 2_147_483_647;
 /** At most this much thread time (wall ms) is carried from one sample to the next. */

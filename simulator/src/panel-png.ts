@@ -3,7 +3,7 @@
  * received and decoded (planesToRgba of the codec), so a PNG shows what a shopper would see, not what the edge
  * meant to send.
  */
-import { imageBytes, planesToRgba, type LabelType } from '../../firmware-protocol/src/index.js';
+import { imageBytes, planesToRgba, type LabelType } from '#protocol';
 // sharp itself, not the edge's sharp.ts: the simulator draws no text, and fontconfig is read at the first text
 // render, not when sharp loads, so the edge's font setting holds in a process that runs both (checked, D77).
 import sharp from 'sharp';

@@ -2,7 +2,7 @@
  * Puts frames on the air: encodes them with the protocol codec, charges their air time (radio-model.ts) and
  * delivers what survives the medium to the receiver when the last bit has arrived.
  */
-import { FRAME_OVERHEAD, PROTOCOL_VERSION, encodeFrame, type Frame, type Message } from '../../firmware-protocol/src/index.js';
+import { FRAME_OVERHEAD, PROTOCOL_VERSION, encodeFrame, type Frame, type Message } from '#protocol';
 import { airTimeMs, type RadioModel } from './radio-model.js';
 import type { RadioMedium } from './radio-medium.js';
 import type { SimClock } from './sim-clock.js';

@@ -4,7 +4,7 @@
  */
 import { EventHeap } from './event-heap.js';
 import { type SimClock, type TimerHandle } from './sim-clock.js';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 
 /** Node timers overflow above 2^31-1 ms. */
 const MAX_HOST_DELAY_MS = 2_147_483_647;

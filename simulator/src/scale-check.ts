@@ -18,7 +18,7 @@ import {
   imageBeginMessage,
   imageBlockMessages,
   type Message,
-} from '../../firmware-protocol/src/index.js';
+} from '#protocol';
 import { EdgeDouble, startBroker } from './edge-double.js';
 import { StoreSimulator } from './store-simulator.js';
 import { VirtualClock } from './virtual-clock.js';

@@ -9,8 +9,8 @@
  *   an audit that calls a wrong panel consistent would hide a wrong price from the store; one that calls a right
  *   panel inconsistent would send pictures for nothing.
  */
-import type { ContentHash } from '../../firmware-protocol/src/index.js';
-import { AuditStatusSchema } from '../../src/domain/audit/audit-report.js';
+import type { ContentHash } from '#protocol';
+import { AuditStatusSchema } from '#contracts';
 import type { AuditEntry, AuditSnapshot, AuditStatus } from './scenario-edge.js';
 
 /** One scenario label: the simulator's side and the edge's side, read at the same moment. */

@@ -6,8 +6,7 @@
  * HTTP route.
  */
 import type { z } from 'zod';
-import { AuditReportSchema, type AuditEntry, type AuditStatus } from '../../src/domain/audit/audit-report.js';
-import { errorMessage, EslError } from '../../src/core/errors.js';
+import { type AuditEntry, AuditReportSchema, type AuditStatus, errorMessage, EslError } from '#contracts';
 import type { Credential } from './ap-credentials.js';
 
 /** The part of the audit report a scenario reads, validated with the edge's own entry schema. */

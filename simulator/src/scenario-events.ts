@@ -1,10 +1,10 @@
 /**
- * The events a scenario sends to the edge, in the edge's own contract (src/domain/events/event-schemas.ts): the
+ * The events a scenario sends to the edge, in the edge's own contract (contracts/src/event-schemas.ts): the
  * store's catalogue and label bindings as seed batches, and price changes as a POS (one event per price) or HQ
  * (one batch for many prices) would send them. Pure builders; scenario-publisher.ts puts them on MQTT.
  */
 import { createHash } from 'node:crypto';
-import type { EdgeEvent, SingleEvent } from '../../src/domain/events/event-schemas.js';
+import type { EdgeEvent, SingleEvent } from '#contracts';
 import type { Product, StoreFile } from './store-file.js';
 
 export type BatchEvent = Extract<EdgeEvent, { type: 'batch' }>;

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
-import { errorMessage, EslError } from '../../src/core/errors.js';
+import { errorMessage, EslError } from '#contracts';
 import { ScenarioSchema, atToMs, type Scenario, type Step } from './scenario-schema.js';
 import { generateStore } from './scenario-store.js';
 import { StoreFileSchema, type StoreFile } from './store-file.js';

@@ -6,8 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { errorMessage, EslError } from '../../src/core/errors.js';
-import { EventReplySchema, type EdgeEvent, type EventReply } from '../../src/domain/events/event-schemas.js';
+import { type EdgeEvent, errorMessage, EslError, type EventReply, EventReplySchema } from '#contracts';
 
 export interface PublisherOptions {
   brokerUrl: string;

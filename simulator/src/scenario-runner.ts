@@ -7,7 +7,7 @@
  * Time: steps run at simulated times on the simulator's clock. An in-process edge shares that clock through
  * edge-clock.ts (pass the same `clock` here); a remote edge runs on its own clock.
  */
-import { errorMessage, EslError } from '../../src/core/errors.js';
+import { errorMessage, EslError } from '#contracts';
 import { RealClock } from './real-clock.js';
 import { seededRandom } from './rng.js';
 import { compare } from './scenario-compare.js';

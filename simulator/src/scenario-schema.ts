@@ -5,7 +5,7 @@
  * edge side (sent over MQTT as a POS or HQ would), and convergence checkpoints. Documented in simulator/README.md.
  */
 import { z } from 'zod';
-import { labelTypeByName } from '../../firmware-protocol/src/index.js';
+import { labelTypeByName } from '#protocol';
 import { RadioModelSchema, type RadioModel } from './radio-model.js';
 import { GtinSchema, StoreFileSchema } from './store-file.js';
 
@@ -96,7 +96,7 @@ export const FullRepricingStepSchema = z.strictObject({ at, type: z.literal('ful
 export const ExpectConvergedStepSchema = z.strictObject({ at, type: z.literal('expect-converged'), withinS: durationS });
 
 /**
- * Label rules (issue 14): HQ sends a rule set (the edge's contract, src/domain/events/rule-schemas.ts), validated by
+ * Label rules (issue 14): HQ sends a rule set (the edge's contract, contracts/src/rule-schemas.ts), validated by
  * the edge when it arrives.
  */
 export const LabelRulesStepSchema = z.strictObject({

@@ -10,7 +10,7 @@ import type { EventPublisher } from './scenario-publisher.js';
 import type { Step } from './scenario-schema.js';
 import type { StoreFile } from './store-file.js';
 import type { StoreSimulator } from './store-simulator.js';
-import type { EdgeEvent } from '../../src/domain/events/event-schemas.js';
+import type { EdgeEvent } from '#contracts';
 
 /** Prices as this run knows them: what the edge had at the start, then what the run sent. */
 export class PriceBook {

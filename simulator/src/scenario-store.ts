@@ -4,8 +4,8 @@
  * digits). The same spec and seed always give the same store, so a scenario is reproducible and its seed events
  * are the same every run (the edge answers "duplicate").
  */
-import { gtin13 } from '../../src/domain/gtin.js';
-import { labelTypeByName } from '../../firmware-protocol/src/index.js';
+import { gtin13 } from '#contracts';
+import { labelTypeByName } from '#protocol';
 import { randomInt, seededRandom, type Random } from './rng.js';
 import type { GeneratedStore } from './scenario-schema.js';
 import { StoreFileSchema, type Product, type StoreFile } from './store-file.js';

@@ -8,11 +8,11 @@
  * time even when the radio world runs in virtual time.
  */
 import type { SerialPort } from 'serialport';
-import { MAX_RETRIES, ackTimeoutMs, decodeLine, encodeLine, type Frame } from '../../firmware-protocol/src/index.js';
+import { MAX_RETRIES, ackTimeoutMs, decodeLine, encodeLine, type Frame } from '#protocol';
 import { type EdgeLink, type EdgeLinkHandlers } from './edge-link.js';
 import type { Random } from './rng.js';
 import type { SimLogger } from './sim-logger.js';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 
 export const SERIAL_BAUD_RATE = 115_200;
 

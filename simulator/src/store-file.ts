@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { gtinCheckDigitOk } from '../../src/domain/gtin.js';
-import { LabelIdSchema, labelTypeById } from '../../firmware-protocol/src/index.js';
+import { gtinCheckDigitOk } from '#contracts';
+import { LabelIdSchema, labelTypeById } from '#protocol';
 
 export const GtinSchema = z.string().refine(gtinCheckDigitOk, 'GTIN must have 8, 12, 13 or 14 digits and a valid check digit');
 

@@ -4,7 +4,7 @@
  * the reference store (radio-model.ts). Tests, benchmarks, the demo and the `esl-sim` CLI drive it.
  */
 import { z } from 'zod';
-import { ApCapability, LabelIdSchema, SUPPORTED_VERSIONS, StatusCode, apTopics, type ContentHash } from '../../firmware-protocol/src/index.js';
+import { ApCapability, LabelIdSchema, SUPPORTED_VERSIONS, StatusCode, apTopics, type ContentHash } from '#protocol';
 import type { EdgeLink } from './edge-link.js';
 import type { TransferRadioStats, LabelStats } from './label-stats.js';
 import { MqttEdgeLink } from './mqtt-edge-link.js';
@@ -20,7 +20,7 @@ import { silentLogger, type SimLogger } from './sim-logger.js';
 import { SIM_AP_CAPABILITIES, VirtualAp, type ApFault, type VirtualApStats } from './virtual-ap.js';
 import { VirtualLabel, type LabelEnvironment, type LabelPeer } from './virtual-label.js';
 import type { ApRadioStats } from './ap-radio.js';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 
 const apIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/);
 

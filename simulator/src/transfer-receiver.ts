@@ -4,7 +4,7 @@
  * parts arrived, so a RADIO_BLOCK_REQUEST asks for exactly the parts still missing. The buffer survives the end
  * of a wake-up (it models the label's flash), so a transfer cut by the 20 s limit resumes where it stopped.
  */
-import { BLOCK_SIZE, partsBitmap, partsInBlock, type MessageOf } from '../../firmware-protocol/src/index.js';
+import { BLOCK_SIZE, partsBitmap, partsInBlock, type MessageOf } from '#protocol';
 import type { TransferDescriptor } from './transfer-store.js';
 
 const BITMAP_BYTES = 8;

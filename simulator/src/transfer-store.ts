@@ -5,7 +5,7 @@
  * label and page: a newer IMAGE_BEGIN for the same label and page replaces the older one (the caller reports that
  * one as CANCELLED).
  */
-import { ImageKind, StatusCode, labelTypeById, type MessageOf, type StatusCodeValue } from '../../firmware-protocol/src/index.js';
+import { ImageKind, StatusCode, labelTypeById, type MessageOf, type StatusCodeValue } from '#protocol';
 
 export type TransferDescriptor = Omit<MessageOf<'RADIO_PENDING'>, 'type'>;
 

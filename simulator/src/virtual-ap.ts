@@ -23,7 +23,7 @@ import {
   type Frame,
   type Message,
   type StatusCodeValue,
-} from '../../firmware-protocol/src/index.js';
+} from '#protocol';
 import { ApRadio, type ApRadioEnvironment, type RadioUplinkMessage } from './ap-radio.js';
 import type { EdgeLink } from './edge-link.js';
 import type { SimLogger } from './sim-logger.js';

@@ -7,7 +7,7 @@
  */
 import { EventHeap } from './event-heap.js';
 import { DEFAULT_VIRTUAL_START_MS, type SimClock, type TimerHandle } from './sim-clock.js';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 
 export interface VirtualClockOptions {
   startMs?: number;

@@ -30,7 +30,7 @@ import {
   type Message,
   type MessageOf,
   type StatusCodeValue,
-} from '../../firmware-protocol/src/index.js';
+} from '#protocol';
 import { LabelDisplay, type RefreshKind } from './label-display.js';
 import {
   REQUEST_LOG_LENGTH,

@@ -1,11 +1,11 @@
 /**
  * HTTP resource "events" (a fastify plugin): one event or a batch, through the same EventIntake and the same
- * contract as MQTT (src/domain/events/event-schemas.ts); the answer is the intake's reply.
+ * contract as MQTT (contracts/src/event-schemas.ts); the answer is the intake's reply.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { EventIntake } from '../domain/events/event-intake.js';
-import { EVENT_TYPES, EventReplySchema, EventSchema, type EventType } from '../domain/events/event-schemas.js';
+import { EVENT_TYPES, EventReplySchema, EventSchema, type EventType } from '#contracts';
 import { httpError, routeDoc } from './http-errors.js';
 
 export interface EventsRoutesOptions {

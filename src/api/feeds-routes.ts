@@ -14,7 +14,7 @@ import { shelfFeedSince, shelfSnapshot, ShelfFeedEntrySchema } from '../domain/f
 import { localInventoryCsv, toLocalInventory } from '../domain/feeds/local-inventory.js';
 import { loadRules } from '../domain/rules/rule-store.js';
 import { ruleHistory } from '../domain/rules/rule-engine.js';
-import { GtinSchema } from '../domain/events/event-schemas.js';
+import { GtinSchema } from '#contracts';
 import { parseQuery, httpError } from './http-errors.js';
 
 export interface FeedsRoutesOptions {

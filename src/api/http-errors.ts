@@ -4,7 +4,7 @@
  * only a failure of the edge itself answers 500.
  */
 import { z } from 'zod';
-import { EslError, type ErrorCode } from '../core/errors.js';
+import { EslError, type ErrorCode } from '#contracts';
 
 export interface ErrorBody {
   error: string;

@@ -9,12 +9,11 @@ import { AuditEntrySchema } from '../domain/audit/price-audit.js';
 import type { LabelStore } from '../domain/labels/label-store.js';
 import type { ImageStore } from '../domain/labels/image-store.js';
 import { planesToPng } from '../domain/rendering/planes-png.js';
-import { labelTypeById } from '../../firmware-protocol/src/index.js';
+import { labelTypeById } from '#protocol';
 import type { StoreOperations } from '../domain/operations/store-operations.js';
 import type { FlashOutcome } from '../domain/operations/flash-operation.js';
 import type { ResendOutcome } from '../domain/operations/resend-operation.js';
-import { BindBodySchema, FlashOptionsSchema } from '../domain/operations/request-schemas.js';
-import type { EventReply } from '../domain/events/event-schemas.js';
+import { BindBodySchema, type EventReply, FlashOptionsSchema } from '#contracts';
 import { httpError, labelIdParam, parseBody, parseQuery, routeDoc } from './http-errors.js';
 
 export interface LabelsRoutesOptions {

@@ -4,12 +4,12 @@
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { LABEL_TYPES, labelTypeById, labelTypeByName } from '../../firmware-protocol/src/index.js';
+import { LABEL_TYPES, labelTypeById, labelTypeByName } from '#protocol';
 import type { Renderer } from '../domain/labels/label-planner.js';
 import { planesToPng } from '../domain/rendering/planes-png.js';
 import { coherenceProblem } from '../domain/rendering/content-checks.js';
 import { renderWarningsHeader } from '../domain/rendering/render-warnings.js';
-import { LabelContentSchema, type LabelContent } from '../domain/rendering/label-content.js';
+import { LabelContentSchema, type LabelContent } from '#contracts';
 import { PROMOTION, SAMPLE_FOR_TEMPLATE, STANDARD } from '../domain/rendering/sample-content.js';
 import { describeIssues, parseBody, routeDoc } from './http-errors.js';
 

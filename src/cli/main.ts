@@ -6,11 +6,11 @@
  */
 import { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
-import { EdgeError } from '../core/errors.js';
+import { EdgeError } from '#contracts';
 import { createLogger } from '../core/logger.js';
 import { startDaemon, type Daemon } from '../daemon.js';
 import { applyEdgeHeapPolicy } from '../core/edge-runtime.js';
-import { registerHqCommands } from '../hq/hq-cli.js';
+import { registerHqCommands } from '../../hq/src/hq-cli.js';
 import { registerOpsCommands } from './ops-cli.js';
 import { onShutdownSignals } from './shutdown-signals.js';
 

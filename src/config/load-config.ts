@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
 import { ConfigSchema, type Config } from './config-schema.js';
-import { EdgeError, EdgeErrorCode } from '../core/errors.js';
+import { EdgeError, EdgeErrorCode } from '#contracts';
 
 const ENV_PREFIX = 'ESL_EDGE_';
 

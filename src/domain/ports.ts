@@ -2,7 +2,7 @@
  * The ports through which the domain talks to the outside (hexagonal): the domain defines them, the transport
  * layer implements them, the daemon wires them (docs/architecture.md). The domain never imports a transport.
  */
-import type { Message, MessageOf, StatusCodeValue } from '../../firmware-protocol/src/index.js';
+import type { Message, MessageOf, StatusCodeValue } from '#protocol';
 
 /** Sends protocol messages to access points, whatever carries them (MQTT, serial). */
 export interface ApGateway {

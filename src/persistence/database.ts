@@ -14,7 +14,7 @@
 import sqlite3 from 'sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { EdgeError, EdgeErrorCode } from '../core/errors.js';
+import { EdgeError, EdgeErrorCode } from '#contracts';
 import { MIGRATIONS } from './migrations.js';
 import { WalCheckpointer, type CheckpointStats } from './wal-checkpointer.js';
 

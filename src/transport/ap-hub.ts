@@ -18,11 +18,11 @@ import {
   type Frame,
   type Message,
   type StatusCodeValue,
-} from '../../firmware-protocol/src/index.js';
+} from '#protocol';
 import type { ApGateway, ApInbound } from '../domain/ports.js';
 import type { Clock, Random, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { EdgeError, EdgeErrorCode, errorMessage } from '../core/errors.js';
+import { EdgeError, EdgeErrorCode, errorMessage } from '#contracts';
 import type { FrameLink, FrameSink } from './frame-link.js';
 
 interface Pending {

@@ -2,7 +2,7 @@
  * The one small interface every AP transport implements (protocol §11 MQTT, §12 serial): frames in, frames out,
  * addressed by AP id. Everything above it (sessions, ACKs, retries) is shared by all transports (ap-hub.ts).
  */
-import type { DecodeResult, Frame } from '../../firmware-protocol/src/index.js';
+import type { DecodeResult, Frame } from '#protocol';
 
 export interface FrameSink {
   /** A frame (or a decoding failure) arrived from an AP. */

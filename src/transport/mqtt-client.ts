@@ -6,7 +6,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../core/logger.js';
-import { EdgeError, EdgeErrorCode, errorMessage } from '../core/errors.js';
+import { EdgeError, EdgeErrorCode, errorMessage } from '#contracts';
 
 export interface EdgeMqttClientOptions {
   url: string;

@@ -11,9 +11,8 @@
  */
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../core/logger.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, EVENT_TYPES, type EventType } from '#contracts';
 import type { EventIntake } from '../domain/events/event-intake.js';
-import { EVENT_TYPES, type EventType } from '../domain/events/event-schemas.js';
 import { storeRoot } from './mqtt-acl.js';
 import { replyPrefixFor, replyTopicWithin } from './reply-scope.js';
 

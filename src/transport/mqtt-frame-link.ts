@@ -3,7 +3,7 @@
  * the retained status "online"/"offline" (the AP's last will) on .../status.
  */
 import type { MqttClient } from 'mqtt';
-import { apTopics, decodeFrame, encodeFrame, parseApTopic, type Frame } from '../../firmware-protocol/src/index.js';
+import { apTopics, decodeFrame, encodeFrame, parseApTopic, type Frame } from '#protocol';
 import type { Logger } from '../core/logger.js';
 import type { FrameLink, FrameSink } from './frame-link.js';
 

@@ -9,7 +9,7 @@
 import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import type { Logger } from '../core/logger.js';
-import { EdgeError, EdgeErrorCode, errorMessage, isCodedError } from '../core/errors.js';
+import { EdgeError, EdgeErrorCode, errorMessage, isCodedError } from '#contracts';
 import { invoke } from '../domain/operations/operation.js';
 import { REQUEST_OPERATIONS, type StoreOperations } from '../domain/operations/store-operations.js';
 import { storeRoot } from './mqtt-acl.js';

@@ -12,7 +12,7 @@ import type { Database } from '../persistence/database.js';
 import { recordDeadLetter } from '../persistence/dead-letters.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { EdgeErrorCode, errorMessage } from '../core/errors.js';
+import { EdgeErrorCode, errorMessage } from '#contracts';
 import { markSent, markSentMany, pending, type OutboxDestination, type OutboxMessage } from '../domain/outbox/outbox.js';
 
 export class OutboxPublisher {

@@ -4,10 +4,10 @@
  * goes away (a USB AP unplugged and plugged back).
  */
 import { SerialPort } from 'serialport';
-import { decodeLine, encodeLine, type Frame } from '../../firmware-protocol/src/index.js';
+import { decodeLine, encodeLine, type Frame } from '#protocol';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage } from '#contracts';
 import type { FrameLink, FrameSink } from './frame-link.js';
 
 /** Longest line accepted: a 4,200-byte payload frame in base64 is ~5,620 characters. */

@@ -7,8 +7,7 @@
  * MUST either make a positive acknowledgement … or close the Network Connection" [MQTT-3.3.5-2]; closing makes the
  * mistake visible to the publisher instead of silently dropping its data.
  */
-import { EVENT_TYPES } from '../domain/events/event-schemas.js';
-import { REQUEST_KINDS as OPERATION_REQUEST_KINDS } from '../domain/operations/request-schemas.js';
+import { EVENT_TYPES, REQUEST_KINDS as OPERATION_REQUEST_KINDS } from '#contracts';
 import type { Principal } from './mqtt-acl.js';
 
 /** The request kinds of `…/req/{kind}`: one per store operation offered over MQTT (src/domain/operations/store-operations.ts). */

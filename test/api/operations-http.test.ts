@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { BLANK_HASH } from '../../firmware-protocol/src/index.js';
+import { BLANK_HASH } from '#protocol';
 import { LABELS, PRODUCTS, authHeaders, catalogueBatch, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 
 describe('store operations over HTTP', () => {

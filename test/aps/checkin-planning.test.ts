@@ -9,10 +9,10 @@ import { Database } from '../../src/persistence/database.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
-import { ApInboundHandler } from '../../src/domain/aps/ap-inbound-handler.js';
+import { ApInboundHandler } from '../../src/domain/dispatch/ap-inbound-handler.js';
 import { ApRegistry } from '../../src/domain/aps/ap-registry.js';
 import type { Dispatcher } from '../../src/domain/dispatch/dispatcher.js';
-import { StatusCode, WakeReason, type MessageOf } from '../../firmware-protocol/src/index.js';
+import { StatusCode, WakeReason, type MessageOf } from '#protocol';
 import { tempDir } from '../support/temp-dir.js';
 
 const BOUND = '00000000000000B1';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyEnvOverrides, loadConfig, parseConfig } from '../../src/config/load-config.js';
-import { EdgeError } from '../../src/core/errors.js';
+import { EdgeError } from '#contracts';
 import { tempDir } from '../support/temp-dir.js';
 
 const minimal = { store: { chain: 'c', id: 's' }, mqtt: {}, http: { tokens: [{ name: 'a', token: 'x'.repeat(16) }] } };

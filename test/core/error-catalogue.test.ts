@@ -1,5 +1,5 @@
 /**
- * The error catalogue and its documentation agree (issue 15): every code of src/core/errors.ts has a row in
+ * The error catalogue and its documentation agree (issue 15): every code of contracts/src/errors.ts has a row in
  * docs/error-codes.md, and every code a row there names exists in the catalogue. A row names its codes in back
  * quotes in its first two cells (the HTTP tables have the status first); fastify's own `FST_…` codes are
  * documented where the API answers them but are not ours to catalogue.
@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ERROR_CATALOGUE, ERROR_CODES, EslError, errorLayer, isCodedError, isEslError } from '../../src/core/errors.js';
+import { ERROR_CATALOGUE, ERROR_CODES, EslError, errorLayer, isCodedError, isEslError } from '#contracts';
 
 const DOC = join(import.meta.dirname, '..', '..', 'docs', 'error-codes.md');
 

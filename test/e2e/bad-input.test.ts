@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { Daemon } from '../../src/daemon.js';
-import type { EventReply } from '../../src/domain/events/event-schemas.js';
+import type { EventReply } from '#contracts';
 import { PRODUCTS, ROOT, USERS, authHeaders, catalogueBatch, connectClient, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
 
 describe('bad input', () => {

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import type { AuditReport } from '../../src/domain/audit/price-audit.js';
-import { gtin13 } from '../../src/domain/gtin.js';
+import { gtin13 } from '#contracts';
 import { CHAIN, OUTER_NET_MS, STORE, TOKEN, USERS, pacedClock, simWaitFor, tempDir } from '../support/edge-fixture.js';
 import { spawnDaemon, waitHealthy, writeDaemonConfig } from '../support/daemon-process.js';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { Database } from '../../src/persistence/database.js';
 import type { Daemon } from '../../src/daemon.js';
-import { gtin13 } from '../../src/domain/gtin.js';
+import { gtin13 } from '#contracts';
 import { ROOT, TOKEN, USERS, connectClient, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 
 describe('intake group commit over MQTT and HTTP', () => {

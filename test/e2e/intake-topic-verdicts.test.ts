@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { gtin13 } from '../../src/domain/gtin.js';
+import { gtin13 } from '#contracts';
 import { ROOT, USERS, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 import { rawConnect, rawPublish, type RawClient } from '../support/raw-mqtt.js';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
-import { ImageEncoding, ImageKind, LabelDecoder, StatusCode } from '../../firmware-protocol/src/index.js';
+import { ImageEncoding, ImageKind, LabelDecoder, StatusCode } from '#protocol';
 import { SIM_LABEL_DECODERS } from '../../simulator/src/virtual-label.js';
 import { CHAIN, LABELS, STORE, USERS, catalogueBatch, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 

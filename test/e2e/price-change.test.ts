@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { Daemon } from '../../src/daemon.js';
 import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
-import { labelTypeById } from '../../firmware-protocol/src/index.js';
+import { labelTypeById } from '#protocol';
 import { loadImage } from '../../src/domain/labels/image-store.js';
 import type { AuditReport } from '../../src/domain/audit/price-audit.js';
-import type { EventReply } from '../../src/domain/events/event-schemas.js';
+import type { EventReply } from '#contracts';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { LABELS, PRODUCTS, ROOT, USERS, authHeaders, catalogueBatch, connectClient, pacedClock, simWaitFor, startSimulator, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
 

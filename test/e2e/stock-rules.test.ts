@@ -15,8 +15,8 @@ import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { loadContent } from '../../src/domain/labels/image-store.js';
 import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
-import { labelTypeById } from '../../firmware-protocol/src/label-types.js';
-import type { LabelContent } from '../../src/domain/rendering/label-content.js';
+import { labelTypeById } from '#protocol';
+import type { LabelContent } from '#contracts';
 import { CHAIN, PRODUCTS, ROOT, STORE, USERS, authHeaders, catalogueBatch, connectClient, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 
 const A = PRODUCTS[1]!; // Joghurt 1,29 €: low-stock promotion

@@ -9,7 +9,7 @@ import { statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Daemon } from '../../src/daemon.js';
-import type { EventReply } from '../../src/domain/events/event-schemas.js';
+import type { EventReply } from '#contracts';
 import { DEAD_LETTER_ROW_BYTES_SQL } from '../../src/persistence/dead-letters.js';
 import { PRODUCTS, ROOT, TOKEN, USERS, authHeaders, catalogueBatch, connectClient, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
 import { floodHttp, floodMqtt } from '../../bench/junk-flood.js';

@@ -12,7 +12,7 @@ import type { Daemon } from '../../src/daemon.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { runAudit } from '../../src/domain/audit/price-audit.js';
-import { gtin13 } from '../../src/domain/gtin.js';
+import { gtin13 } from '#contracts';
 import { CHAIN, OUTER_NET_MS, STORE, USERS, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 
 const N = 2_000;

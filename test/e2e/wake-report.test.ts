@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
-import { gtin13 } from '../../src/domain/gtin.js';
+import { gtin13 } from '#contracts';
 import { CHAIN, STORE, USERS, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 
 const N = 48;

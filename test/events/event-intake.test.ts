@@ -8,7 +8,7 @@ import { Database } from '../../src/persistence/database.js';
 import { EventIntake } from '../../src/domain/events/event-intake.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { gtin13 } from '../../src/domain/gtin.js';
+import { gtin13 } from '#contracts';
 import { createLogger } from '../../src/core/logger.js';
 import { tempDir } from '../support/temp-dir.js';
 

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES, EventReplySchema, EventSchema } from '../../src/domain/events/event-schemas.js';
-import { ASYNCAPI_FILE, buildAsyncApiDocument, renderAsyncApi } from '../../src/hq/asyncapi.js';
-import { REQUEST_KINDS } from '../../src/domain/operations/request-schemas.js';
+import { EVENT_TYPES, EventReplySchema, EventSchema, REQUEST_KINDS } from '#contracts';
+import { ASYNCAPI_FILE, buildAsyncApiDocument, renderAsyncApi } from '../../hq/src/asyncapi.js';
 
 type Json = Record<string, unknown>;
 const doc = buildAsyncApiDocument() as Json;

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, runHqPush, runHqValidate, type CliIo } from '../../src/hq/hq-cli.js';
+import { EXIT, runHqPush, runHqValidate, type CliIo } from '../../hq/src/hq-cli.js';
 import { tempDir } from '../support/temp-dir.js';
 import { germanPriceList } from './price-list-fixture.js';
 

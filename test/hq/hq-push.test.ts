@@ -6,10 +6,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { runHqPush, type CliIo } from '../../src/hq/hq-cli.js';
-import { HqErrorCode } from '../../src/hq/hq-error-codes.js';
-import { parsePriceListCsv } from '../../src/hq/price-list-csv.js';
-import { pushToStores, type StoreResult } from '../../src/hq/push.js';
+import { runHqPush, type CliIo } from '../../hq/src/hq-cli.js';
+import { HqErrorCode } from '../../hq/src/hq-error-codes.js';
+import { parsePriceListCsv } from '../../hq/src/price-list-csv.js';
+import { pushToStores, type StoreResult } from '../../hq/src/push.js';
 import { CHAIN, STORE, USERS, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 
 /**

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseHqCsv, parsePriceListCsv, parsePromotionCsv, normalizeHeader, PRICE_COLUMNS, PROMOTION_COLUMNS } from '../../src/hq/price-list-csv.js';
-import { parseDateTime, parseEuroCents, parsePercent } from '../../src/hq/csv-values.js';
-import { formatInstantInZone, wallTimeToInstant, zoneOffsetMinutes } from '../../src/hq/local-time.js';
-import { recordsForStore, type HqRecord } from '../../src/hq/hq-records.js';
-import { PriceDataSchema, PromotionDataSchema } from '../../src/domain/events/event-schemas.js';
+import { parseHqCsv, parsePriceListCsv, parsePromotionCsv, normalizeHeader, PRICE_COLUMNS, PROMOTION_COLUMNS } from '../../hq/src/price-list-csv.js';
+import { parseDateTime, parseEuroCents, parsePercent } from '../../hq/src/csv-values.js';
+import { formatInstantInZone, wallTimeToInstant, zoneOffsetMinutes } from '../../hq/src/local-time.js';
+import { recordsForStore, type HqRecord } from '../../hq/src/hq-records.js';
+import { PriceDataSchema, PromotionDataSchema } from '#contracts';
 import { germanEuros, germanPriceList } from './price-list-fixture.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name));

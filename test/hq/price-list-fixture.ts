@@ -2,7 +2,7 @@
  * Generated price lists of the size a pricing team pushes (hundreds to thousands of rows), in the German Excel
  * export form: UTF-8 with BOM, ";" separated, CRLF, decimal commas, an ignored product-name column.
  */
-import { gtinCheckDigitOk } from '../../src/domain/gtin.js';
+import { gtinCheckDigitOk } from '#contracts';
 
 export function gtinWithCheckDigit(body: string): string {
   for (let d = 0; d <= 9; d++) if (gtinCheckDigitOk(`${body}${d}`)) return `${body}${d}`;

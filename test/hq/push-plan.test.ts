@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BatchEventSchema } from '../../src/domain/events/event-schemas.js';
-import { parsePriceListCsv, parsePromotionCsv } from '../../src/hq/price-list-csv.js';
-import { defaultPushId, planPush, type PlanOptions } from '../../src/hq/push-plan.js';
-import { parseStoresList } from '../../src/hq/stores-list.js';
-import { EslError } from '../../src/core/errors.js';
-import type { HqRecord } from '../../src/hq/hq-records.js';
+import { BatchEventSchema, EslError } from '#contracts';
+import { parsePriceListCsv, parsePromotionCsv } from '../../hq/src/price-list-csv.js';
+import { defaultPushId, planPush, type PlanOptions } from '../../hq/src/push-plan.js';
+import { parseStoresList } from '../../hq/src/stores-list.js';
+import type { HqRecord } from '../../hq/src/hq-records.js';
 import { germanPriceList, gtinWithCheckDigit } from './price-list-fixture.js';
 
 function records(text: string): HqRecord[] {

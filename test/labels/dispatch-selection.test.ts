@@ -11,7 +11,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
 import { BOUNDARY_REPLAN_GRACE_MS, selectForAp } from '../../src/domain/dispatch/dispatcher.js';
-import { WakeReason, type MessageOf } from '../../firmware-protocol/src/index.js';
+import { WakeReason, type MessageOf } from '#protocol';
 import { tempDir } from '../support/temp-dir.js';
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0);

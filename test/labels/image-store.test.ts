@@ -7,9 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
 import { ImageStore, saveImage } from '../../src/domain/labels/image-store.js';
-import type { LabelContent } from '../../src/domain/rendering/label-content.js';
+import type { LabelContent } from '#contracts';
 import { tempDir } from '../support/temp-dir.js';
-import { BLANK_HASH } from '../../firmware-protocol/src/index.js';
+import { BLANK_HASH } from '#protocol';
 
 const content: LabelContent = { gtin: '4006381333931', name: 'Vollmilch 3,8 %', priceCents: 119, currency: 'EUR' };
 

@@ -10,7 +10,7 @@ import { Database } from '../../src/persistence/database.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
-import { WakeReason, type MessageOf } from '../../firmware-protocol/src/index.js';
+import { WakeReason, type MessageOf } from '#protocol';
 import { tempDir } from '../support/temp-dir.js';
 
 const L1 = '00000000000000A1';

@@ -10,7 +10,7 @@ import { EventIntake } from '../../src/domain/events/event-intake.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
 import { NEXT_BOUNDARY_SQL, nextBoundary } from '../../src/domain/labels/next-boundary.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { gtin13 } from '../../src/domain/gtin.js';
+import { gtin13 } from '#contracts';
 import { createLogger } from '../../src/core/logger.js';
 import { tempDir } from '../support/temp-dir.js';
 

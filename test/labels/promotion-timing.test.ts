@@ -9,7 +9,7 @@ import { EventIntake } from '../../src/domain/events/event-intake.js';
 import { LabelPlanner } from '../../src/domain/labels/label-planner.js';
 import { ImageStore } from '../../src/domain/labels/image-store.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
-import { BLANK_HASH, WakeReason } from '../../firmware-protocol/src/index.js';
+import { BLANK_HASH, WakeReason } from '#protocol';
 import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';

@@ -15,12 +15,12 @@ import { LabelAlerts } from '../../src/domain/audit/label-alerts.js';
 import { AuditReporter } from '../../src/domain/audit/audit-reporter.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { EslError, ErrorCode } from '../../src/core/errors.js';
+import { EslError, ErrorCode } from '#contracts';
 import { storeOperations, type StoreOperations } from '../../src/domain/operations/store-operations.js';
 import { auditOptionsAt } from '../../src/domain/operations/operation-deps.js';
 import { invoke } from '../../src/domain/operations/operation.js';
 import type { ApGateway } from '../../src/domain/ports.js';
-import { BLANK_HASH, LedColour, StatusCode, type Message, type StatusCodeValue } from '../../firmware-protocol/src/index.js';
+import { BLANK_HASH, LedColour, StatusCode, type Message, type StatusCodeValue } from '#protocol';
 import { LABELS, PRODUCTS, catalogueBatch } from '../support/edge-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
 

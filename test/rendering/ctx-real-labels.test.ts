@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CtxDecoderState, ImageEncoding, ImageKind, LABEL_TYPES, applyImage, encodeImage } from '../../firmware-protocol/src/index.js';
+import { CtxDecoderState, ImageEncoding, ImageKind, LABEL_TYPES, applyImage, encodeImage } from '#protocol';
 import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
 

@@ -1,6 +1,6 @@
 /** Test helper: decode barcodes from rendered planes with @zxing/library (the decoder, not the encoder). */
 import { BarcodeFormat, BinaryBitmap, DecodeHintType, HybridBinarizer, MultiFormatReader, RGBLuminanceSource } from '@zxing/library';
-import type { LabelType } from '../../firmware-protocol/src/label-types.js';
+import type { LabelType } from '#protocol';
 import { unpackPlanes } from '../../src/domain/rendering/planes.js';
 import type { Rect } from '../../src/domain/rendering/text-fit.js';
 

@@ -3,7 +3,7 @@
  * Across processes and machines, golden.test.ts holds it: its hashes were rendered by another process.
  */
 import { describe, expect, it } from 'vitest';
-import { LABEL_TYPES } from '../../firmware-protocol/src/label-types.js';
+import { LABEL_TYPES } from '#protocol';
 import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { LABEL_TYPES } from '../../firmware-protocol/src/label-types.js';
+import { LABEL_TYPES } from '#protocol';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer, planesToPng, pngToPlanes } from '../../src/domain/rendering/label-renderer.js';
 import { TemplateSchema } from '../../src/domain/rendering/template-schema.js';
 import { SAMPLE_FOR_TEMPLATE } from '../../src/domain/rendering/sample-content.js';

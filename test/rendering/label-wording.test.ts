@@ -1,6 +1,6 @@
 /** The German wording labels print, and GTIN helpers. */
 import { describe, expect, it } from 'vitest';
-import { digitalLinkUri, gtinCheckDigitOk, retailBarcodeFor } from '../../src/domain/gtin.js';
+import { digitalLinkUri, gtinCheckDigitOk, retailBarcodeFor } from '#contracts';
 import { lowestPriorWordings, regularPriceWording, stockWording, unitPriceWordings } from '../../src/domain/rendering/label-wording.js';
 import { NBSP } from '../../src/domain/pricing/price-format.js';
 import { STANDARD } from '../../src/domain/rendering/sample-content.js';

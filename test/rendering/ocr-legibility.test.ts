@@ -11,11 +11,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LABEL_TYPES, type LabelType } from '../../firmware-protocol/src/label-types.js';
+import { LABEL_TYPES, type LabelType } from '#protocol';
 import { loadFontSet } from '../../src/domain/rendering/fonts.js';
 import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
-import { EslError } from '../../src/core/errors.js';
-import type { LabelContent } from '../../src/domain/rendering/label-content.js';
+import { EslError, type LabelContent } from '#contracts';
 import type { ElementLayout } from '../../src/domain/rendering/label-layout.js';
 import { OCR_HOLDOUT_PROMOTION, OCR_HOLDOUT_STANDARD, OCR_PROMOTION, OCR_STANDARD } from './ocr-products.js';
 import { editDistance, readLines, tesseractAvailable, textLines, type TextLine } from './ocr-reader.js';

@@ -3,7 +3,7 @@
  * in pack sizes and prices, long and short names, brands with diacritics, every unit-price reference, promotions
  * with validity dates. Used by the OCR legibility test (an independent reader) and its bench record.
  */
-import type { LabelContent } from '../../src/domain/rendering/label-content.js';
+import type { LabelContent } from '#contracts';
 
 type P = Omit<LabelContent, 'currency'>;
 

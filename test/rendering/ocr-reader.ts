@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { LabelType } from '../../firmware-protocol/src/label-types.js';
+import type { LabelType } from '#protocol';
 import type { FontSet } from '../../src/domain/rendering/fonts.js';
 import type { LabelLayout } from '../../src/domain/rendering/label-layout.js';
 import { COLOUR_INDEX } from '../../src/domain/rendering/panel-colours.js';

@@ -1,7 +1,7 @@
 /** Painting spans straight into planes gives exactly what painting pixels and packing them (§6.1) gives. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { labelTypeByName, type LabelType } from '../../firmware-protocol/src/label-types.js';
+import { labelTypeByName, type LabelType } from '#protocol';
 import { COLOUR_INDEX, type PanelColour } from '../../src/domain/rendering/panel-colours.js';
 import { PlaneCanvas } from '../../src/domain/rendering/plane-canvas.js';
 import { packPlanes } from '../../src/domain/rendering/planes.js';

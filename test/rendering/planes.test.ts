@@ -1,6 +1,6 @@
 /** Pixel buffer ⇄ planes (§6.1) and planes ⇄ PNG previews. */
 import { describe, expect, it } from 'vitest';
-import { imageBytes, labelTypeByName, type LabelType } from '../../firmware-protocol/src/label-types.js';
+import { imageBytes, labelTypeByName, type LabelType } from '#protocol';
 import { planesToPng, pngToPlanes } from '../../src/domain/rendering/planes-png.js';
 import { packPlanes, unpackPlanes } from '../../src/domain/rendering/planes.js';
 import sharp from '../../src/domain/rendering/sharp.js';

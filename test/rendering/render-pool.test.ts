@@ -8,9 +8,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LABEL_TYPES } from '../../firmware-protocol/src/label-types.js';
+import { LABEL_TYPES } from '#protocol';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
-import type { LabelContent } from '../../src/domain/rendering/label-content.js';
+import type { LabelContent } from '#contracts';
 import { RenderPool, defaultRenderWorkers, startRenderPool } from '../../src/domain/rendering/render-pool.js';
 import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
 

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labelTypeByName } from '../../firmware-protocol/src/label-types.js';
+import { labelTypeByName } from '#protocol';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 import { loadTemplates, parseTemplate } from '../../src/domain/rendering/template-loader.js';
 import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
 

@@ -4,7 +4,7 @@
  * Europe/Berlin (29 March and 25 October 2026) move them with the clock, not by an hour.
  */
 import { describe, expect, it } from 'vitest';
-import { LabelRuleSchema, type LabelRule } from '../../src/domain/events/rule-schemas.js';
+import { LabelRuleSchema, type LabelRule } from '#contracts';
 import { evaluateRules, nextWindow, roundMarkdown, type Effect, type ProductFacts } from '../../src/domain/rules/rule-eval.js';
 import { ceilMinute, localInstant } from '../../src/domain/rules/store-time.js';
 

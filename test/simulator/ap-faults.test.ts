@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BLANK_HASH, ImageKind, StatusCode, WakeReason, encodeImage, type MessageOf } from '../../firmware-protocol/src/index.js';
+import { BLANK_HASH, ImageKind, StatusCode, WakeReason, encodeImage, type MessageOf } from '#protocol';
 import { runVirtual, runVirtualUntil } from './edge-double.js';
 import { labelType, testPlanes } from './images.js';
 import { LABEL_A, LABEL_B, LABEL_C, startStore, type StoreFixture } from './store-fixture.js';

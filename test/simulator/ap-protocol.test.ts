@@ -8,8 +8,8 @@ import {
   StatusCode,
   WakeReason,
   encodeImage,
-} from '../../firmware-protocol/src/index.js';
-import { imageBeginMessage } from '../../firmware-protocol/src/index.js';
+} from '#protocol';
+import { imageBeginMessage } from '#protocol';
 import { runVirtual, runVirtualUntil } from './edge-double.js';
 import { labelType, testPlanes } from './images.js';
 import { LABEL_A, LABEL_B, LABEL_C, startStore, type StoreFixture } from './store-fixture.js';

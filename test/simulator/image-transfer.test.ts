@@ -12,7 +12,7 @@ import {
   radioOfferHeaderBytes,
   encodeImage,
   type MessageOf,
-} from '../../firmware-protocol/src/index.js';
+} from '#protocol';
 import type { TransferRadioStats } from '../../simulator/src/label-stats.js';
 import { runVirtual, runVirtualUntil } from './edge-double.js';
 import { changedRegion, labelType, testPlanes } from './images.js';

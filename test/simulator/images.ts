@@ -1,5 +1,5 @@
 /** Test support: deterministic label images. */
-import { imageBytes, labelTypeById, planeBytes, type LabelType } from '../../firmware-protocol/src/index.js';
+import { imageBytes, labelTypeById, planeBytes, type LabelType } from '#protocol';
 
 export function labelType(id: number): LabelType {
   const t = labelTypeById(id);

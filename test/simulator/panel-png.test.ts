@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageKind, encodeImage, planesToRgba, rgbaToPlanes } from '../../firmware-protocol/src/index.js';
+import { ImageKind, encodeImage, planesToRgba, rgbaToPlanes } from '#protocol';
 import { sharp } from '../../src/domain/rendering/sharp.js';
 import { WALL_GAP, panelPng, wallLayout } from '../../simulator/src/panel-png.js';
 import { runVirtualUntil } from './edge-double.js';

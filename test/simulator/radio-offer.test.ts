@@ -18,7 +18,7 @@ import {
   radioOfferHeaderBytes,
   type EncodedImage,
   type MessageOf,
-} from '../../firmware-protocol/src/index.js';
+} from '#protocol';
 import { runVirtualUntil } from './edge-double.js';
 import { labelType, testPlanes } from './images.js';
 import { LABEL_A, LABEL_B, LABEL_C, startStore, type StoreFixture } from './store-fixture.js';

@@ -16,8 +16,8 @@ import {
   type Frame,
   type Message,
   type MessageOf,
-} from '../../firmware-protocol/src/index.js';
-import { imageBeginMessage } from '../../firmware-protocol/src/index.js';
+} from '#protocol';
+import { imageBeginMessage } from '#protocol';
 import type { SerialEdgeLink } from '../../simulator/src/serial-edge-link.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { VirtualClock } from '../../simulator/src/virtual-clock.js';

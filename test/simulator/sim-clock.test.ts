@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventHeap } from '../../simulator/src/event-heap.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
-import { EslError } from '../../src/core/errors.js';
+import { EslError } from '#contracts';
 import { VirtualClock } from '../../simulator/src/virtual-clock.js';
 
 describe('EventHeap', () => {

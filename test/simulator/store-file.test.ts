@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { labelTypeById } from '../../firmware-protocol/src/index.js';
+import { labelTypeById } from '#protocol';
 import { StoreFileSchema, loadStoreFile } from '../../simulator/src/store-file.js';
-import { gtinCheckDigitOk as isValidGtin } from '../../src/domain/gtin.js';
+import { gtinCheckDigitOk as isValidGtin } from '#contracts';
 
 const DEMO = join(import.meta.dirname, '..', '..', 'simulator', 'stores', 'demo-store.json');
 

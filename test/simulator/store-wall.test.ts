@@ -4,7 +4,7 @@
  * decoding the tile with sharp and rgbaToPlanes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labelTypeById, rgbaToPlanes, type LabelType } from '../../firmware-protocol/src/index.js';
+import { labelTypeById, rgbaToPlanes, type LabelType } from '#protocol';
 import { loadImage } from '../../src/domain/labels/image-store.js';
 import { sharp } from '../../src/domain/rendering/sharp.js';
 import { WALL_GAP, wallLayout } from '../../simulator/src/panel-png.js';

@@ -11,10 +11,10 @@ import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
 import { PacedClock } from '../../simulator/src/paced-clock.js';
-import { edgeClock } from '../../simulator/src/edge-clock.js';
+import { edgeClock } from '../../demo/src/edge-clock.js';
 import type { SimClock } from '../../simulator/src/sim-clock.js';
 import type { Clock } from '../../src/core/clock.js';
-import type { SingleEvent } from '../../src/domain/events/event-schemas.js';
+import type { SingleEvent } from '#contracts';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 export const CHAIN = 'testchain';

@@ -8,7 +8,7 @@ import { ApHub } from '../../src/transport/ap-hub.js';
 import type { FrameLink, FrameSink } from '../../src/transport/frame-link.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { StatusCode, decodeFrame, encodeFrame, type Frame } from '../../firmware-protocol/src/index.js';
+import { StatusCode, decodeFrame, encodeFrame, type Frame } from '#protocol';
 import type { ApInbound } from '../../src/domain/ports.js';
 
 class MemoryLink implements FrameLink {

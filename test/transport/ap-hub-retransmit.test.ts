@@ -9,8 +9,8 @@ import { ApHub } from '../../src/transport/ap-hub.js';
 import type { FrameLink, FrameSink } from '../../src/transport/frame-link.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { EdgeError, EdgeErrorCode } from '../../src/core/errors.js';
-import { StatusCode, decodeFrame, encodeFrame, type Frame, type Message } from '../../firmware-protocol/src/index.js';
+import { EdgeError, EdgeErrorCode } from '#contracts';
+import { StatusCode, decodeFrame, encodeFrame, type Frame, type Message } from '#protocol';
 import type { ApInbound } from '../../src/domain/ports.js';
 
 class MemoryLink implements FrameLink {

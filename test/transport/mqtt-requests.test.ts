@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { Daemon } from '../../src/daemon.js';
-import { REQUEST_KINDS } from '../../src/domain/operations/request-schemas.js';
+import { REQUEST_KINDS } from '#contracts';
 import { LABELS, PRODUCTS, ROOT, USERS, catalogueBatch, connectClient, startTestDaemon, tempDir } from '../support/edge-fixture.js';
 
 describe('store operations over MQTT', () => {

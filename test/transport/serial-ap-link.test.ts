@@ -21,14 +21,14 @@ import {
   type Message,
   type MessageOf,
   type StatusCodeValue,
-} from '../../firmware-protocol/src/index.js';
-import { imageBeginMessage } from '../../firmware-protocol/src/index.js';
+} from '#protocol';
+import { imageBeginMessage } from '#protocol';
 import { ApHub } from '../../src/transport/ap-hub.js';
 import { SerialFrameLink } from '../../src/transport/serial-frame-link.js';
 import type { ApInbound } from '../../src/domain/ports.js';
 import { ManualClock, systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { EdgeError } from '../../src/core/errors.js';
+import { EdgeError } from '#contracts';
 import { openPtyPair, type PtyPair } from '../support/pty-pair.js';
 
 const AP_ID = 'AP-S1';

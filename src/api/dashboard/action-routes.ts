@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { BindBodySchema, FlashOptionsSchema } from '../../domain/operations/request-schemas.js';
+import { BindBodySchema, FlashOptionsSchema } from '#contracts';
 import { bindStatus, flashStatus, resendStatus } from '../labels-routes.js';
 import { DASHBOARD_PREFIX, parseJsonBody, type DashboardContext } from './dashboard-context.js';
 import { LabelIdParam } from './read-routes.js';

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage } from '#contracts';
 import type { ApRegistry } from '../../domain/aps/ap-registry.js';
 import type { AuditSnapshots, Snapshot } from './audit-snapshot.js';
 

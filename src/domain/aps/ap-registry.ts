@@ -3,7 +3,7 @@
  * (protocol §5.1, §5.2). Kept in memory for dispatch decisions and mirrored to sqlite for the API and restarts.
  */
 import type { Database } from '../../persistence/database.js';
-import type { MessageOf } from '../../../firmware-protocol/src/index.js';
+import type { MessageOf } from '#protocol';
 
 export interface ApState {
   apId: string;

@@ -6,7 +6,7 @@
 import type { Database } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage } from '#contracts';
 import { enqueue } from '../outbox/outbox.js';
 import { runAudit, type AuditSource, type AuditEntry, type AuditOptions, type AuditReport } from './price-audit.js';
 import type { LabelAlerts } from './label-alerts.js';

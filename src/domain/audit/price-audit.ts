@@ -8,11 +8,11 @@
 import type { Database } from '../../persistence/database.js';
 import type { LabelStore } from '../labels/label-store.js';
 import type { ImageStore } from '../labels/image-store.js';
-import { AuditStatusSchema, type AuditStatus, type AuditEntry, type AuditReport } from './audit-report.js';
+import { AuditStatusSchema, type AuditStatus, type AuditEntry, type AuditReport } from '#contracts';
 
 // The report's shape is a contract the simulator reads too (contracts/, D77): defined in audit-report.ts, re-exported
 // here for the edge's own modules.
-export { AuditStatusSchema, AuditEntrySchema, AuditReportSchema, type AuditStatus, type AuditEntry, type AuditReport } from './audit-report.js';
+export { AuditStatusSchema, AuditEntrySchema, AuditReportSchema, type AuditStatus, type AuditEntry, type AuditReport } from '#contracts';
 
 export interface AuditOptions {
   now: number;

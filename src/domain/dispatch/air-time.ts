@@ -9,7 +9,7 @@
  * from its wake reports (§5.6 awakeMs of the exchange that took the transfer), starting from the reference rate of
  * 5,000 B/s (0.2 ms a unit). No parameter of a simulator is assumed beyond that prior.
  */
-import { boundCost, exchangeCost, type MessageOf } from '../../../firmware-protocol/src/index.js';
+import { boundCost, exchangeCost, type MessageOf } from '#protocol';
 
 /** §9.5.2 The reference store's rate: 5,000 payload bytes a second, 4 ms a frame (20 units). */
 export const PRIOR_MS_PER_UNIT = 0.2;

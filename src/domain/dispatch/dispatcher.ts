@@ -18,7 +18,7 @@
  */
 import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { EdgeError, errorMessage } from '../../core/errors.js';
+import { EdgeError, errorMessage } from '#contracts';
 import type { Config } from '../../config/config-schema.js';
 import {
   ApCapability,
@@ -32,7 +32,7 @@ import {
   imageBlockMessages,
   type MessageOf,
   type StatusCodeValue,
-} from '../../../firmware-protocol/src/index.js';
+} from '#protocol';
 import type { ApGateway } from '../ports.js';
 import type { ApRegistry } from '../aps/ap-registry.js';
 import type { ImageStore } from '../labels/image-store.js';

@@ -9,10 +9,9 @@
  *   says it is intended (`intended: true`, e.g. a free give-away): a 0 from a broken ERP export must not reach the
  *   shelf as "0,00 €".
  */
-import { EdgeErrorCode } from '../../core/errors.js';
+import { EdgeErrorCode, type EdgeEvent, type SingleEvent } from '#contracts';
 import { describeCodePoint, unsupportedCharacters } from '../rendering/content-checks.js';
 import type { FontSet } from '../rendering/fonts.js';
-import type { EdgeEvent, SingleEvent } from './event-schemas.js';
 
 export interface ContentRefusal {
   code: string;

@@ -11,7 +11,7 @@
  * the name as of the stock event's place in the tick (test/events/group-commit.test.ts compares both ways).
  */
 import type { Tx } from '../../persistence/database.js';
-import type { SingleEvent } from './event-schemas.js';
+import type { SingleEvent } from '#contracts';
 import { enqueue } from '../outbox/outbox.js';
 import { planTick, tickEntities, tickIds, type AppliedEvent, type EventOutcome, type TickEvent } from './tick-plan.js';
 import type { LabelStore } from '../labels/label-store.js';

@@ -7,7 +7,7 @@
  *
  * Pure: no I/O. The caller looks up the ids and entity versions the tick mentions and passes them in.
  */
-import type { EdgeEvent, SingleEvent } from './event-schemas.js';
+import type { EdgeEvent, SingleEvent } from '#contracts';
 
 /** One accepted event of the tick, with the instant it was received (the events row's received_at). */
 export interface TickEvent {

@@ -12,10 +12,9 @@ import { z } from 'zod';
 import type { Database } from '../../persistence/database.js';
 import type { Logger } from '../../core/logger.js';
 import type { Clock } from '../../core/clock.js';
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage, type LabelContent } from '#contracts';
 import type { LabelStore } from '../labels/label-store.js';
 import type { ImageStore } from '../labels/image-store.js';
-import type { LabelContent } from '../rendering/label-content.js';
 import { enqueue } from '../outbox/outbox.js';
 
 export const ShelfPromotionSchema = z.object({

@@ -2,7 +2,7 @@
  * Dispatch priority of a change (0 = first): a label that shows a wrong price goes before stock and promotion
  * changes, and those before cosmetic ones (a renamed product, a new template).
  */
-import type { LabelContent } from '../rendering/label-content.js';
+import type { LabelContent } from '#contracts';
 
 export const Priority = { WRONG_PRICE: 0, STOCK_OR_PROMOTION: 1, COSMETIC: 2 } as const;
 

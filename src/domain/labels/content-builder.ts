@@ -4,7 +4,7 @@
  * Reads the catalogue inside the caller's transaction so one planning pass sees one consistent state.
  */
 import type { Tx } from '../../persistence/database.js';
-import type { LabelContent, StockState } from '../rendering/label-content.js';
+import type { LabelContent, StockState } from '#contracts';
 import { unitPrice } from '../pricing/unit-price.js';
 import { lowestPriorPrice } from '../pricing/lowest-prior-price.js';
 import { effectiveFromRows, pricingRowsMany, RULE_PROMOTION_PREFIX, type EffectiveAt } from '../pricing/effective-price.js';

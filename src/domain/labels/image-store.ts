@@ -7,8 +7,8 @@
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Database, Tx } from '../../persistence/database.js';
-import { LabelContentSchema, type LabelContent } from '../rendering/label-content.js';
-import { BLANK_HASH } from '../../../firmware-protocol/src/index.js';
+import { LabelContentSchema, type LabelContent } from '#contracts';
+import { BLANK_HASH } from '#protocol';
 
 export interface StoredImage {
   hash: string;

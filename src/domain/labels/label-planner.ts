@@ -11,9 +11,8 @@
 import type { Database, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { errorMessage } from '../../core/errors.js';
-import { labelTypeById, type LabelType } from '../../../firmware-protocol/src/label-types.js';
-import type { LabelContent } from '../rendering/label-content.js';
+import { errorMessage, type LabelContent } from '#contracts';
+import { labelTypeById, type LabelType } from '#protocol';
 import { buildLabelContents, contentKey, type BuiltContent } from './content-builder.js';
 import type { ImageStore } from './image-store.js';
 import type { LabelStore } from './label-store.js';

@@ -17,8 +17,8 @@
 import type { Database, PreparedStatement, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { errorMessage } from '../../core/errors.js';
-import { BLANK_HASH, WakeReason, type MessageOf } from '../../../firmware-protocol/src/index.js';
+import { errorMessage } from '#contracts';
+import { BLANK_HASH, WakeReason, type MessageOf } from '#protocol';
 import type { WakeState } from './label-record.js';
 import { LabelColumns, LabelRecord, recordFromRow, upsertParams, upsertSql, type LabelRow } from './label-record.js';
 

@@ -8,7 +8,7 @@
  * label rules' effects (rule-boundaries.ts, D49).
  */
 import type { Database } from '../../persistence/database.js';
-import { RULE_BOUNDARY_GTINS_SQL, RULE_BOUNDARY_SQL } from '../rules/rule-boundaries.js';
+import { RULE_BOUNDARY_GTINS_SQL, RULE_BOUNDARY_SQL } from './rule-boundaries.js';
 
 /** Verbatim `valid_from > updated_at`: sqlite uses a partial index only when the query repeats its WHERE term. */
 export const NEXT_BOUNDARY_SQL = `SELECT min(at) AS at FROM (

@@ -2,10 +2,8 @@
  * "Audit": the price-consistency audit of every label, or of one (price-audit.ts), at this moment. The full report;
  * HTTP `GET /api/v1/audit` (JSON or CSV) and the label routes read it.
  */
-import { z } from 'zod';
-import { AuditStatusSchema, runAudit, type AuditReport } from '../audit/price-audit.js';
-import { LabelIdSchema } from '../events/event-schemas.js';
-import { AuditRequestSchema } from './request-schemas.js';
+import { runAudit, type AuditReport } from '../audit/price-audit.js';
+import { AuditRequestSchema } from '#contracts';
 import type { Operation } from './operation.js';
 import { auditOptionsAt, type OperationDeps } from './operation-deps.js';
 

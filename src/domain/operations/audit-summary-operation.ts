@@ -3,10 +3,9 @@
  * what the broker accepts) — the same shape as the periodic report on `out/audit`, answered at once and not queued.
  * MQTT request `…/req/audit`, HTTP `GET /api/v1/audit/summary`.
  */
-import { z } from 'zod';
-import { AuditStatusSchema, runAudit } from '../audit/price-audit.js';
+import { runAudit } from '../audit/price-audit.js';
 import { toHqReport, type HqAuditReport } from '../audit/audit-reporter.js';
-import { AuditSummaryRequestSchema } from './request-schemas.js';
+import { AuditSummaryRequestSchema } from '#contracts';
 import type { Operation } from './operation.js';
 import { auditOptionsAt, type OperationDeps } from './operation-deps.js';
 

@@ -5,9 +5,7 @@
  * `…/req/bind`, HTTP `POST /api/v1/labels/{id}/bind` and `…/unbind`, the dashboard.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import type { EventReply } from '../events/event-schemas.js';
-import { BindRequestSchema } from './request-schemas.js';
+import { BindRequestSchema, type EventReply } from '#contracts';
 import type { Operation } from './operation.js';
 import type { OperationDeps } from './operation-deps.js';
 

@@ -3,11 +3,9 @@
  * wake-up (protocol §4 LED_FLASH, §9.6). MQTT request `…/req/flash`, HTTP `POST /api/v1/labels/{id}/flash`, the
  * dashboard's flash button.
  */
-import { z } from 'zod';
-import { errorMessage } from '../../core/errors.js';
-import { LedColour, StatusCode, labelTypeById } from '../../../firmware-protocol/src/index.js';
-import { LabelIdSchema } from '../events/event-schemas.js';
-import { FlashOptionsSchema, FlashRequestSchema } from './request-schemas.js';
+import type { z } from 'zod';
+import { LedColour, StatusCode, labelTypeById } from '#protocol';
+import { errorMessage, FlashRequestSchema, type FlashOptionsSchema } from '#contracts';
 import type { Operation } from './operation.js';
 import type { OperationDeps } from './operation-deps.js';
 

@@ -2,9 +2,7 @@
  * Pick-to-light for click & collect: flash the labels of every product of an order (each by flashLabel). Products
  * without a label are listed as missing. MQTT request `…/req/pick`, HTTP `POST /api/v1/orders/pick`, the dashboard.
  */
-import { z } from 'zod';
-import { GtinSchema } from '../events/event-schemas.js';
-import { PickRequestSchema } from './request-schemas.js';
+import { PickRequestSchema } from '#contracts';
 import type { Operation } from './operation.js';
 import { flashLabel, type FlashDeps, type FlashResult } from './flash-operation.js';
 

@@ -2,8 +2,7 @@
  * "Report now": runs the audit and queues its summary for HQ in the durable outbox (`out/audit`) at once instead of
  * at the next `audit.reportIntervalS`. MQTT request `…/req/report`, HTTP `POST /api/v1/audit/report`.
  */
-import { z } from 'zod';
-import { ReportRequestSchema } from './request-schemas.js';
+import { ReportRequestSchema } from '#contracts';
 import type { Operation } from './operation.js';
 import type { OperationDeps } from './operation-deps.js';
 

@@ -4,10 +4,8 @@
  * label store owns the label's state (D17) and the dispatcher the transfer; this only makes the label due and asks
  * for a pass. MQTT request `…/req/resend`, HTTP `POST /api/v1/labels/{id}/resend`, the dashboard.
  */
-import { z } from 'zod';
 import type { LabelStore } from '../labels/label-store.js';
-import { LabelIdSchema } from '../events/event-schemas.js';
-import { ResendRequestSchema } from './request-schemas.js';
+import { ResendRequestSchema } from '#contracts';
 import type { Operation } from './operation.js';
 import type { OperationDeps } from './operation-deps.js';
 

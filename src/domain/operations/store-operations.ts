@@ -12,7 +12,7 @@ import { pickOperation } from './pick-operation.js';
 import { resendOperation } from './resend-operation.js';
 import { bindOperation } from './bind-operation.js';
 import type { OperationDeps } from './operation-deps.js';
-import type { RequestKind } from './request-schemas.js';
+import type { RequestKind } from '#contracts';
 
 export function storeOperations(deps: OperationDeps) {
   return {

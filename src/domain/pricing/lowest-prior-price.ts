@@ -8,7 +8,7 @@
  * A window is `days` × 24 h of epoch time; callers pass the instant the reduction takes effect.
  */
 import { z } from 'zod';
-import { EslError, ErrorCode } from '../../core/errors.js';
+import { EslError, ErrorCode } from '#contracts';
 
 const DAY_MS = 86_400_000;
 

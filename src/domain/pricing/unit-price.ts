@@ -8,8 +8,7 @@
  * Arithmetic is exact (integers / BigInt) and rounds half up to whole cents.
  */
 import { z } from 'zod';
-import { EslError, ErrorCode } from '../../core/errors.js';
-import type { UnitPrice } from '../rendering/label-content.js';
+import { ErrorCode, EslError, type UnitPrice } from '#contracts';
 
 export const MeasureUnitSchema = z.enum(['g', 'kg', 'ml', 'cl', 'l', 'mm', 'cm', 'm', 'm2', 'm3', 'piece']);
 export type MeasureUnit = z.infer<typeof MeasureUnitSchema>;

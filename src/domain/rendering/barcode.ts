@@ -4,7 +4,7 @@
  * resolution: no resampling ever smears a module edge.
  */
 import bwipjs from 'bwip-js';
-import type { RetailBarcode } from '../gtin.js';
+import type { RetailBarcode } from '#contracts';
 
 /** Quiet zones in modules (GS1 General Specifications 5.2.3.4): EAN-13 11 left / 7 right, EAN-8 7 / 7; QR 4. */
 export const EAN_QUIET = { ean13: { left: 11, right: 7 }, ean8: { left: 7, right: 7 } } as const;

@@ -10,7 +10,7 @@
  *   price at or above its reference is no reduction. Both refused (CONTENT_INCOHERENT).
  */
 import type { FontSet } from './fonts.js';
-import type { LabelContent } from './label-content.js';
+import type { LabelContent } from '#contracts';
 import { renderError } from './rendering-errors.js';
 import { normaliseText } from './text-shaper.js';
 

@@ -3,7 +3,7 @@
  * (x, w) or height (y, h). When both the position and the extent are percentages, the far edge is rounded from
  * their sum, so boxes that tile in percentages tile in pixels too (no gaps, no overlaps).
  */
-import type { LabelType } from '../../../firmware-protocol/src/label-types.js';
+import type { LabelType } from '#protocol';
 import type { Length } from './template-schema.js';
 import type { Rect } from './text-fit.js';
 

@@ -6,18 +6,16 @@
  * where its glyphs' ink bounds fit (text-fit.ts), codes are placed only when they fit with their quiet zones. The
  * layout result is what the tests check rendered pixels against.
  */
-import type { LabelType } from '../../../firmware-protocol/src/label-types.js';
+import type { LabelType } from '#protocol';
 import { formatDateDe, formatEuro } from '../pricing/price-format.js';
 import { EAN_QUIET, eanModules, QR_QUIET, qrModules } from './barcode.js';
 import type { FontId, FontSet } from './fonts.js';
 import { lineRect, resolveBox, resolvePoint } from './geometry.js';
-import { digitalLinkUri, gtinCheckDigitOk, retailBarcodeFor } from '../gtin.js';
-import type { LabelContent } from './label-content.js';
+import { digitalLinkUri, type EslError, gtinCheckDigitOk, type LabelContent, retailBarcodeFor } from '#contracts';
 import { lowestPriorWordings, regularPriceWording, stockWording, unitPriceWordings } from './label-wording.js';
 import { resolveFill, resolveText, textOn, type PanelColour } from './panel-colours.js';
 import { fitSplitPrice, type PlacedText } from './price-layout.js';
 import { renderError } from './rendering-errors.js';
-import type { EslError } from '../../core/errors.js';
 import { fitText, type Align, type FittedText, type Rect, type VAlign } from './text-fit.js';
 import { normaliseText } from './text-shaper.js';
 import type { ElementType, LabelTemplate, TemplateElement, TextPlaceholder } from './template-schema.js';

@@ -8,13 +8,11 @@
  * locale. After warm-up a render is plain JavaScript over small buffers; sharp is only called for glyphs not yet
  * seen (one atlas per render at most).
  */
-import { contentHash } from '../../../firmware-protocol/src/content-hash.js';
-import { LABEL_TYPES, type LabelType } from '../../../firmware-protocol/src/label-types.js';
-import type { ContentHash } from '../../../firmware-protocol/src/messages.js';
+import { contentHash, type ContentHash, LABEL_TYPES, type LabelType } from '#protocol';
 import { assertPrintable } from './content-checks.js';
 import { loadFontSet, type FontSet } from './fonts.js';
 import { GlyphRasterCache } from './glyph-raster-cache.js';
-import { LabelContentSchema, type LabelContent } from './label-content.js';
+import { LabelContentSchema, type LabelContent } from '#contracts';
 import { layoutPage, type LabelLayout } from './label-layout.js';
 import { renderPlanes } from './label-raster.js';
 import { BUNDLED_TEMPLATE_DIR } from './package-root.js';

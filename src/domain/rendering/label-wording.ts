@@ -3,7 +3,7 @@
  * layout takes the first that fits). Every wording states the same fact: the short forms shorten the words, never
  * the meaning ("30-Tage-Bestpreis" would suggest a best price and is not used).
  */
-import type { LabelContent } from './label-content.js';
+import type { LabelContent } from '#contracts';
 import { formatEuro, NBSP, noBreak } from '../pricing/price-format.js';
 
 /** PAngV §11(1): the lowest total price of the 30 days before the reduction. */

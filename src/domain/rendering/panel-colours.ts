@@ -8,7 +8,7 @@
  *   accent text is black on a yellow plate; on BW it is black (a template can ask for inverse, white on black).
  * - text on an accent fill: white on red or black, black on yellow.
  */
-import { PALETTE_PLANES, type Palette } from '../../../firmware-protocol/src/label-types.js';
+import { PALETTE_PLANES, type Palette } from '#protocol';
 
 export type PanelColour = 'white' | 'black' | 'red' | 'yellow';
 

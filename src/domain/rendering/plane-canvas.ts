@@ -4,7 +4,7 @@
  * colour (glyph rows, fills, code modules), so painting a span sets its bits in the colour's plane and clears them in
  * the others, whole bytes at a time: no per-pixel buffer, no packing pass.
  */
-import { imageBytes, PALETTE_PLANES, planeBytes, type LabelType } from '../../../firmware-protocol/src/label-types.js';
+import { imageBytes, PALETTE_PLANES, planeBytes, type LabelType } from '#protocol';
 import type { PanelColour } from './panel-colours.js';
 import { renderError } from './rendering-errors.js';
 

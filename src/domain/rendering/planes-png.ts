@@ -2,7 +2,7 @@
  * What the panel shows, as PNG (previews, golden images), and back. The PNG holds exact panel colours
  * (panel-colours.ts PANEL_RGB), so decoding it gives the same planes bit for bit.
  */
-import type { LabelType } from '../../../firmware-protocol/src/label-types.js';
+import type { LabelType } from '#protocol';
 import { INDEX_COLOUR, PANEL_RGB } from './panel-colours.js';
 import { packPlanes, unpackPlanes } from './planes.js';
 import { quantiseRgba } from './quantise.js';

@@ -4,7 +4,7 @@
  * no plane is white. Reading planes back, a pixel set in several planes shows yellow over red over black (as
  * firmware-protocol's plane-image.ts defines it).
  */
-import { imageBytes, PALETTE_PLANES, planeBytes, type LabelType } from '../../../firmware-protocol/src/label-types.js';
+import { imageBytes, PALETTE_PLANES, planeBytes, type LabelType } from '#protocol';
 import { COLOUR_INDEX } from './panel-colours.js';
 import { renderError } from './rendering-errors.js';
 

@@ -3,7 +3,7 @@
  * palette has (squared RGB distance; ties go to white, then black, red, yellow). A threshold, never a dither: crisp
  * edges for text and codes. Used to read previews back (planes-png.ts) and by the naive benchmark baseline.
  */
-import { PALETTE_PLANES, type Palette } from '../../../firmware-protocol/src/label-types.js';
+import { PALETTE_PLANES, type Palette } from '#protocol';
 import { COLOUR_INDEX, PANEL_RGB, type PanelColour } from './panel-colours.js';
 
 export function quantiseRgba(rgba: Uint8Array, palette: Palette, channels: 3 | 4 = 4): Uint8Array {

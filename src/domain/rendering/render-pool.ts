@@ -14,10 +14,9 @@
 import './font-env.js'; // fontconfig's environment must be the process's before a worker loads libvips (font-env.ts)
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { LabelType } from '../../../firmware-protocol/src/label-types.js';
+import type { LabelType } from '#protocol';
 import type { Logger } from '../../core/logger.js';
-import { EdgeError, EdgeErrorCode, EslError, isErrorCode } from '../../core/errors.js';
-import type { LabelContent } from './label-content.js';
+import { EdgeError, EdgeErrorCode, EslError, isErrorCode, type LabelContent } from '#contracts';
 import type { RenderedLabel, RenderOptions } from './label-renderer.js';
 import { BUNDLED_TEMPLATE_DIR } from './package-root.js';
 import { loadTemplates } from './template-loader.js';

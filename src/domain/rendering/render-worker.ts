@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
-import { LabelTypeSchema } from '../../../firmware-protocol/src/label-types.js';
+import { LabelTypeSchema } from '#protocol';
 import { LabelRenderer } from './label-renderer.js';
 
 const WorkerDataSchema = z.object({ templateDirs: z.array(z.string()).optional() });

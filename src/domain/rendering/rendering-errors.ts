@@ -1,8 +1,8 @@
 /**
- * Errors of template loading and label rendering: EslErrors (src/core/errors.ts, layer `rendering`) made the same way
+ * Errors of template loading and label rendering: EslErrors (contracts/src/errors.ts, layer `rendering`) made the same way
  * at every call site.
  */
-import { EslError } from '../../core/errors.js';
+import { EslError } from '#contracts';
 
 export type TemplateErrorCode =
   /** Not JSON, or not the template format (the zod issue, with its field path). */

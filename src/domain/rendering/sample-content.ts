@@ -1,5 +1,5 @@
 /** Fixed sample content (a German supermarket product) for template previews, golden images and rendering tests. */
-import type { LabelContent } from './label-content.js';
+import type { LabelContent } from '#contracts';
 
 export const STANDARD: LabelContent = {
   gtin: '4260081723458',

@@ -9,7 +9,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LABEL_TYPES, type LabelType } from '../../../firmware-protocol/src/label-types.js';
+import { LABEL_TYPES, type LabelType } from '#protocol';
 import { insideRect, lineRect, resolveBox, resolvePoint } from './geometry.js';
 import { formatPath, templateError } from './rendering-errors.js';
 import { TemplateSchema, type LabelTemplate, type LoadedTemplate, type TemplateElement, type TemplateLayout } from './template-schema.js';

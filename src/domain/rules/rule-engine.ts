@@ -12,7 +12,7 @@
 import type { Database, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { EdgeErrorCode, errorMessage } from '../../core/errors.js';
+import { EdgeErrorCode, errorMessage } from '#contracts';
 import type { LabelStore } from '../labels/label-store.js';
 import { enqueue } from '../outbox/outbox.js';
 import { gtinsWithBoundaries, refreshPriceFeedTx } from '../feeds/price-feed.js';

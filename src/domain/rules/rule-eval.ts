@@ -9,7 +9,7 @@
  * display, D13) can switch at the same instant. An effect whose instant is known from the calendar (a window's
  * start and end, the day a best-before date comes within reach) switches exactly then.
  */
-import type { LabelRule } from '../events/rule-schemas.js';
+import type { LabelRule } from '#contracts';
 import { addDays, isoWeekday, localDateOf, localInstant, parseLocalDate, startOfLocalDay, type LocalDate } from './store-time.js';
 
 export interface ProductFacts {

@@ -9,7 +9,7 @@
 import type { Tx, Database } from '../../persistence/database.js';
 import type { LabelStore } from '../labels/label-store.js';
 import type { z } from 'zod';
-import { LabelRuleSchema, type LabelRule, type LotDataSchema, type RuleSetDataSchema } from '../events/rule-schemas.js';
+import { LabelRuleSchema, type LabelRule, type LotDataSchema, type RuleSetDataSchema } from '#contracts';
 
 type RuleSetData = z.infer<typeof RuleSetDataSchema>;
 type LotData = z.infer<typeof LotDataSchema>;

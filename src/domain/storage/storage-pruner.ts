@@ -21,7 +21,7 @@ import type { Database } from '../../persistence/database.js';
 import { DEAD_LETTER_ROW_BYTES_SQL } from '../../persistence/dead-letters.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage } from '#contracts';
 import type { StorageConfig } from '../../config/storage-schema.js';
 import { enqueue, prune as pruneDeliveredOutbox } from '../outbox/outbox.js';
 

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { RowError } from './hq-error-codes.js';
-import { EslError, ErrorCode, isEslError } from '../core/errors.js';
+import { EslError, ErrorCode, isEslError } from '#contracts';
 import type { HqListKind } from './hq-records.js';
 import { DEFAULT_TIME_ZONE, parseHqCsv, type ParsedHqList } from './price-list-csv.js';
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_EVENTS_PER_BATCH } from './push-plan.js';

@@ -3,8 +3,8 @@
  * last event, redrawn in place once a second on a terminal (one line, no scroll), or printed when it changes at most
  * every 30 s when stdout is a file or pipe. The full JSON logs go to a file (demo.ts), so the banner stays readable.
  */
-import type { Daemon } from '../daemon.js';
-import { runAudit } from '../domain/audit/price-audit.js';
+import type { Daemon } from '../../src/daemon.js';
+import { runAudit } from '../../src/domain/audit/price-audit.js';
 
 export function statusLine(counts: Record<string, number>, mismatches: number, apsOnline: number, apsTotal: number, last: { id: string; type: string; status: string; received_at: number } | undefined): string {
   const other = Object.entries(counts)

@@ -38,7 +38,7 @@ import {
   StockEventSchema,
   type EdgeEvent,
   type EventType,
-} from '../domain/events/event-schemas.js';
+} from '#contracts';
 import { addRequestChannels } from './asyncapi-requests.js';
 
 /**
@@ -258,7 +258,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
       title: 'esl-edge store MQTT interface',
       version: packageVersion(),
       description:
-        'Events in, replies out, store operations requested (req/{kind}) and answered, and the access-point link of one store\'s esl-edge. Every event has an id (unique per sender; a repeat is a no-op), a source and a version that grows per entity (epoch ms of the change is a good choice). Money is integer cents (EUR). All publications use QoS 1; the edge keeps a persistent session on the chain\'s HQ broker, so events sent while a store is offline arrive when it returns. Generated from src/domain/events/event-schemas.ts.',
+        'Events in, replies out, store operations requested (req/{kind}) and answered, and the access-point link of one store\'s esl-edge. Every event has an id (unique per sender; a repeat is a no-op), a source and a version that grows per entity (epoch ms of the change is a good choice). Money is integer cents (EUR). All publications use QoS 1; the edge keeps a persistent session on the chain\'s HQ broker, so events sent while a store is offline arrive when it returns. Generated from contracts/src/event-schemas.ts.',
       license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
     },
     defaultContentType: 'application/json',
@@ -300,7 +300,7 @@ export function renderAsyncApi(): string {
   return `${JSON.stringify(buildAsyncApiDocument(), null, 2)}\n`;
 }
 
-// `node --import tsx src/hq/asyncapi.ts` (npm run docs:asyncapi) writes the document.
+// `node --import tsx hq/src/asyncapi.ts` (npm run docs:asyncapi) writes the document.
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   writeFileSync(ASYNCAPI_FILE, renderAsyncApi());
   process.stdout.write(`wrote ${path.relative(process.cwd(), ASYNCAPI_FILE)}\n`);

@@ -5,8 +5,8 @@
  * the APs and labels (every timer of the edge runs on its injected clock, D22).
  */
 import type { Clock, TimerHandle as EdgeTimerHandle } from '../../src/core/clock.js';
-import { type SimClock, type TimerHandle } from './sim-clock.js';
-import { isEslError } from '../../src/core/errors.js';
+import { type SimClock, type TimerHandle } from '../../simulator/src/sim-clock.js';
+import { isEslError } from '#contracts';
 
 export class EdgeClockAdapter implements Clock {
   private readonly timers = new Map<number, TimerHandle>();

@@ -8,7 +8,7 @@
  * applies an event once; a repeated id is a no-op, a version older than the newest seen for the entity is "stale".
  */
 import { z } from 'zod';
-import { gtinCheckDigitOk } from '../gtin.js';
+import { gtinCheckDigitOk } from './gtin.js';
 import { LotDataSchema, RuleSetDataSchema } from './rule-schemas.js';
 
 export const GtinSchema = z

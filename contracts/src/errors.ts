@@ -59,7 +59,7 @@ export const ERROR_CATALOGUE = {
     'GLYPH_RASTER_MISSING',
     'PACKAGE_ROOT_NOT_FOUND',
   ],
-  /** The HQ push tool (src/hq): CSV validation and the push; also in docs/hq-push.md. */
+  /** The HQ push tool (hq/src): CSV validation and the push; also in docs/hq-push.md. */
   hq: [
     'CSV_ENCODING',
     'CSV_SYNTAX',

@@ -2,11 +2,10 @@
  * Routes what the APs report to the features that care: the AP registry (hello, heartbeat, offline) and the
  * dispatcher (check-ins, transfer results). The transport calls it through the ApInbound port.
  */
-import type { MessageOf, StatusCodeValue } from '../../../firmware-protocol/src/index.js';
-import { StatusCode } from '../../../firmware-protocol/src/index.js';
+import { type MessageOf, StatusCode, type StatusCodeValue } from '#protocol';
 import type { ApInbound } from '../ports.js';
-import type { ApRegistry } from './ap-registry.js';
-import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { ApRegistry } from '../aps/ap-registry.js';
+import type { Dispatcher } from './dispatcher.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { LabelStore } from '../labels/label-store.js';

@@ -10,7 +10,7 @@
  *   with a different assortment per store. A promotion with no GTIN for the store is not sent there.
  */
 import type { z } from 'zod';
-import type { PriceDataSchema, PromotionDataSchema } from '../domain/events/event-schemas.js';
+import type { PriceDataSchema, PromotionDataSchema } from '#contracts';
 
 export type PriceData = z.output<typeof PriceDataSchema>;
 export type PromotionData = z.output<typeof PromotionDataSchema>;

@@ -6,7 +6,7 @@
  * Kept apart from event-schemas.ts (which imports it) so the envelope file stays small and merges stay easy.
  */
 import { z } from 'zod';
-import { gtinCheckDigitOk } from '../gtin.js';
+import { gtinCheckDigitOk } from './gtin.js';
 
 /** Same rule as event-schemas.ts' GtinSchema (not imported from there: that file imports this one). */
 const GtinSchema = z

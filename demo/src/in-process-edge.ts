@@ -3,8 +3,8 @@
  * beside the demo, the one folder that may import both programs (docs/architecture.md, D77).
  */
 import type { Daemon } from '../../src/daemon.js';
-import { EslError } from '../../src/core/errors.js';
-import { parseAudit, pick, type ScenarioEdge } from './scenario-edge.js';
+import { EslError } from '#contracts';
+import { parseAudit, pick, type ScenarioEdge } from '../../simulator/src/scenario-edge.js';
 
 /**
  * A Daemon in this process (started with `{ clock: edgeClock(simClock) }` to share the simulator's time). AP and

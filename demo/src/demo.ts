@@ -6,10 +6,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { pino } from 'pino';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../config/load-config.js';
-import { createLogger } from '../core/logger.js';
-import { startDaemon, type Daemon } from '../daemon.js';
-import { PACKAGE_ROOT } from '../domain/rendering/package-root.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { PACKAGE_ROOT } from '../../src/domain/rendering/package-root.js';
 import { loadStoreFile } from '../../simulator/src/store-file.js';
 import { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { seedEvents } from '../../simulator/src/scenario-events.js';

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HqErrorCode } from './hq-error-codes.js';
-import { EslError } from '../core/errors.js';
+import { EslError } from '#contracts';
 import { recordsForStore, storesNamed, type HqRecord } from './hq-records.js';
 import { STORE_ID_PATTERN } from './stores-list.js';
 

@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { runDemo } from './demo.js';
-import { onShutdownSignals } from './shutdown-signals.js';
+import { onShutdownSignals } from '../../src/cli/shutdown-signals.js';
 
 const program = new Command();
 program

@@ -1,9 +1,9 @@
 /**
  * Stable error codes of the HQ push tool (CSV validation and push). A code never changes meaning once released;
  * messages may be reworded. They are printed with every row error and listed in docs/hq-push.md and
- * docs/error-codes.md; the list itself is the `hq` layer of the error catalogue (src/core/errors.ts).
+ * docs/error-codes.md; the list itself is the `hq` layer of the error catalogue (contracts/src/errors.ts).
  */
-import { layerCodes, type LayerCode } from '../core/errors.js';
+import { layerCodes, type LayerCode } from '#contracts';
 
 export const HqErrorCode = layerCodes('hq');
 export type HqErrorCode = LayerCode<'hq'>;

@@ -13,9 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { EventReplySchema, PriceDataSchema, PromotionDataSchema, type EventReply } from '../domain/events/event-schemas.js';
+import { EslError, type EventReply, EventReplySchema, PriceDataSchema, PromotionDataSchema } from '#contracts';
 import { HqErrorCode } from './hq-error-codes.js';
-import { EslError } from '../core/errors.js';
 import type { HqRecord } from './hq-records.js';
 import { defaultPushId, planPush, type StorePlan } from './push-plan.js';
 

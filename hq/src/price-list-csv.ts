@@ -9,7 +9,7 @@
  * edge accepts.
  */
 import type { z } from 'zod';
-import { GtinSchema, PriceDataSchema, PromotionDataSchema } from '../domain/events/event-schemas.js';
+import { GtinSchema, PriceDataSchema, PromotionDataSchema } from '#contracts';
 import { readCsvTable, type CsvRecord, type Delimiter } from './csv-table.js';
 import { parseDateTime, parseEuroCents, parsePercent } from './csv-values.js';
 import { HqErrorCode, type RowError } from './hq-error-codes.js';

@@ -5,8 +5,8 @@
  * the operations in this folder run them.
  */
 import { z } from 'zod';
-import { AuditStatusSchema } from '../audit/audit-report.js';
-import { GtinSchema, LabelIdSchema } from '../events/event-schemas.js';
+import { AuditStatusSchema } from './audit-report.js';
+import { GtinSchema, LabelIdSchema } from './event-schemas.js';
 
 /** MQTT request kinds (`…/req/{kind}`); the broker's topic router accepts exactly these (D24). */
 export const REQUEST_KINDS = ['audit', 'report', 'flash', 'pick', 'resend', 'bind'] as const;

@@ -14,7 +14,7 @@ import {
   ReportRequestSchema,
   ResendRequestSchema,
   type RequestKind,
-} from '../domain/operations/request-schemas.js';
+} from '#contracts';
 
 const REQUESTS: Record<RequestKind, { input: z.ZodObject; summary: string; example: Record<string, unknown> }> = {
   audit: { input: AuditSummaryRequestSchema, summary: 'The audit summary as sent to HQ on out/audit (counts, times to consistency, worst exceptions), answered at once.', example: {} },
