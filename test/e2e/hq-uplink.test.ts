@@ -63,7 +63,9 @@ describe('reports to HQ across an uplink outage', () => {
     await waitFor('all reports at HQ', () => ids.every((id) => received.some((r) => r.id === id)));
     const unique = new Set(received.map((r) => r.id));
     expect([...unique].sort()).toEqual([...ids].sort());
-    const left = await daemon.db.get<{ n: number }>('SELECT count(*) AS n FROM outbox WHERE sent_hq IS NULL');
-    expect(left?.n).toBe(0);
+    // Marked delivered after the PUBACK, which reaches the edge after HQ's subscriber may already have the message.
+    const left = async () => (await daemon.db.get<{ n: number }>('SELECT count(*) AS n FROM outbox WHERE sent_hq IS NULL'))?.n;
+    await waitFor('outbox drained', async () => (await left()) === 0);
+    expect(await left()).toBe(0);
   });
 });
