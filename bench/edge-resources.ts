@@ -32,7 +32,8 @@ import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
 import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 import { RenderPool } from '../src/domain/rendering/render-pool.js';
-import { ApCapability, BLANK_HASH, chooseEncoding, LabelDecoder, labelTypeById, WakeReason } from '#protocol';
+import { ApCapability, chooseEncoding, LabelDecoder, labelTypeById } from '#protocol';
+import { firstContactCheckin } from './first-contact.js';
 import { startMemTrace } from './edge-mem-trace.js';
 import { buildStore, repricingBatches, seedBatches } from './full-store-store.js';
 
@@ -148,20 +149,7 @@ async function child(): Promise<void> {
         for (const l of req.labels) {
           ids.push(l.labelId);
           types.set(l.labelId, l.labelType);
-          await daemon.dispatcher.labelCheckin(l.apId, {
-            type: 'LABEL_CHECKIN',
-            labelId: l.labelId,
-            labelType: l.labelType,
-            displayedHash: BLANK_HASH,
-            page: 0,
-            batteryMv: 2950,
-            rssi: -67,
-            lqi: 210,
-            temperatureC: 21,
-            wakeReason: WakeReason.FIRST_CONTACT,
-            pendingTransferId: 0,
-            decoders: LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX,
-          });
+          await daemon.dispatcher.labelCheckin(l.apId, firstContactCheckin(l.labelId, l.labelType));
         }
         daemon.planner.kick();
         return null;

@@ -26,7 +26,8 @@ import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
 import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 import { RenderPool } from '../src/domain/rendering/render-pool.js';
-import { BLANK_HASH, LabelDecoder, labelTypeById, WakeReason } from '#protocol';
+import { labelTypeById } from '#protocol';
+import { firstContactCheckin } from './first-contact.js';
 import { buildStore, repricingBatches, seedBatches } from './full-store-store.js';
 
 function arg(name: string, fallback: string): string {
@@ -133,20 +134,7 @@ try {
       if (r.reply.status !== 'applied') throw new Error(`seed batch: ${JSON.stringify(r.reply)}`);
     }
     for (const l of store.file.labels) {
-      await daemon.dispatcher.labelCheckin(l.apId, {
-        type: 'LABEL_CHECKIN',
-        labelId: l.labelId,
-        labelType: l.labelType,
-        displayedHash: BLANK_HASH,
-        page: 0,
-        batteryMv: 2950,
-        rssi: -67,
-        lqi: 210,
-        temperatureC: 21,
-        wakeReason: WakeReason.FIRST_CONTACT,
-        pendingTransferId: 0,
-        decoders: LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX,
-      });
+      await daemon.dispatcher.labelCheckin(l.apId, firstContactCheckin(l.labelId, l.labelType));
     }
     daemon.planner.kick();
   }, new Map());

@@ -6,12 +6,10 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { LABEL_TYPES, labelTypeById, labelTypeByName } from '#protocol';
 import type { Renderer } from '../domain/labels/label-planner.js';
-import { planesToPng } from '../domain/rendering/planes-png.js';
-import { coherenceProblem } from '../domain/rendering/content-checks.js';
-import { renderWarningsHeader } from '../domain/rendering/render-warnings.js';
 import { LabelContentSchema, type LabelContent } from '#contracts';
 import { PROMOTION, SAMPLE_FOR_TEMPLATE, STANDARD } from '../domain/rendering/sample-content.js';
 import { describeIssues, parseBody, routeDoc } from './http-errors.js';
+import { sendPreview } from './template-preview.js';
 
 export interface TemplatesRoutesOptions {
   renderer: Renderer;
@@ -34,19 +32,7 @@ export const templatesRoutes: FastifyPluginAsync<TemplatesRoutesOptions> = async
     const type = labelTypeByName(q.data.labelType) ?? labelTypeById(Number(q.data.labelType));
     if (!type) return reply.code(400).send({ error: 'LABEL_TYPE_UNKNOWN', message: `unknown label type ${q.data.labelType}` });
     if (!renderer.templateNames().includes(name)) return reply.code(404).send({ error: 'TEMPLATE_NOT_FOUND', message: `no template ${name}` });
-    const incoherent = coherenceProblem(content);
-    if (incoherent) return reply.code(422).send({ error: 'CONTENT_INCOHERENT', message: incoherent });
-    try {
-      const img = await renderer.render(content, type, { page: q.data.page, template: name });
-      return reply
-        .type('image/png')
-        .header('x-content-hash', img.hash)
-        .header('x-render-warnings', renderWarningsHeader(img.warnings ?? []))
-        .send(await planesToPng(img.planes, type, { scale: q.data.scale }));
-    } catch (err) {
-      // A template that cannot lay out this content (e.g. text that cannot fit lawfully) is the client's problem.
-      return reply.code(422).send({ error: (err as { code?: string }).code ?? 'RENDER_FAILED', message: (err as Error).message });
-    }
+    return sendPreview(reply, renderer, content, type, { template: name, page: q.data.page, scale: q.data.scale });
   };
   app.get('/api/v1/templates/:name/preview.png', routeDoc({ summary: 'Preview a template with sample data (labelType, page, scale)' }), async (req, reply) => {
     const name = (req.params as { name: string }).name;

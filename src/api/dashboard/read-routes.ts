@@ -8,8 +8,6 @@ import { z } from 'zod';
 import { AuditStatusSchema } from '../../domain/audit/price-audit.js';
 import { loadImage } from '../../domain/labels/image-store.js';
 import { planesToPng } from '../../domain/rendering/planes-png.js';
-import { coherenceProblem } from '../../domain/rendering/content-checks.js';
-import { renderWarningsHeader } from '../../domain/rendering/render-warnings.js';
 import { LabelContentSchema } from '#contracts';
 import { PROMOTION, SAMPLE_FOR_TEMPLATE, STANDARD } from '../../domain/rendering/sample-content.js';
 import { listActions } from '../../domain/audit/action-trail.js';
@@ -18,6 +16,7 @@ import { wallPage } from './audit-snapshot.js';
 import { summaryOf } from './live-stream.js';
 import { DASHBOARD_PREFIX, type DashboardContext } from './dashboard-context.js';
 import { PngCache } from './png-cache.js';
+import { sendPreview } from '../template-preview.js';
 
 const API = `${DASHBOARD_PREFIX}/api`;
 const read = { config: { dash: 'read' as const }, schema: { hide: true } };
@@ -209,18 +208,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext):
     const sample = SAMPLE_FOR_TEMPLATE[name] ?? (name.includes('promo') ? PROMOTION : STANDARD);
     const content = LabelContentSchema.safeParse({ ...sample, ...(q.data.name ? { name: q.data.name } : {}), ...(q.data.priceCents !== undefined ? { priceCents: q.data.priceCents } : {}) });
     if (!content.success) return bad(reply, content.error);
-    const incoherent = coherenceProblem(content.data);
-    if (incoherent) return reply.code(422).send({ error: 'CONTENT_INCOHERENT', message: incoherent });
-    try {
-      const img = await ctx.renderer.render(content.data, type, { page: q.data.page, template: name });
-      return reply
-        .type('image/png')
-        .header('x-content-hash', img.hash)
-        .header('x-render-warnings', renderWarningsHeader(img.warnings ?? []))
-        .send(await planesToPng(img.planes, type, { scale: q.data.scale }));
-    } catch (err) {
-      return reply.code(422).send({ error: (err as { code?: string }).code ?? 'RENDER_FAILED', message: (err as Error).message });
-    }
+    return sendPreview(reply, ctx.renderer, content.data, type, { template: name, page: q.data.page, scale: q.data.scale });
   });
 
   app.get(`${API}/actions`, read, async (req, reply) => {
