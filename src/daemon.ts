@@ -176,7 +176,12 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log,
       concurrency: config.rendering.concurrency,
       prestageLeadMs: config.dispatch.prestageLeadS * 1000,
-      onPlanned: () => dispatcher.kick(),
+      onPlanned: (ids) => {
+        dispatcher.kick();
+        // A label becomes consistent also when its desired picture changes to the one it already confirmed (a timed
+        // picture shown at its boundary before the planner's re-plan, D56): the shelf feed records that too (D52).
+        for (const id of ids) shelf.observe(id);
+      },
     });
     const late: { metrics?: Metrics } = {};
     const pruner = new StoragePruner({ db, clock, log, config: config.storage, hqConfigured: config.hq !== undefined, onOutbox: kickOutbox, onPruned: (t, r, n) => late.metrics?.storagePruned(t, r, n) });
