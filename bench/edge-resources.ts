@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { parseConfig } from '../src/config/load-config.js';
+import { noRadioConfig } from './no-radio-config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
 import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
@@ -85,14 +85,7 @@ async function child(): Promise<void> {
     externalPeak = Math.max(externalPeak, m.external);
   }, 50).unref();
   const dataDir = mkdtempSync(join(tmpdir(), 'esl-bench-edge-resources-'));
-  const config = parseConfig({
-    store: { chain: 'bench', id: 'ref-1' },
-    dataDir,
-    log: { level: 'error' },
-    mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: 0 }, users: [] },
-    http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'bench', token: 'bench-token-0123456789abcdef' }] },
-    ...(WORKERS !== 'auto' ? { rendering: { workers: Number(WORKERS) } } : {}),
-  });
+  const config = noRadioConfig(dataDir, WORKERS !== 'auto' ? { rendering: { workers: Number(WORKERS) } } : {});
   const daemon = await startDaemon(config, { log: createLogger({ level: 'error' }), listenHttp: false });
   startMemTrace(() => daemon);
   const pool = daemon.renderer instanceof RenderPool ? daemon.renderer : null;

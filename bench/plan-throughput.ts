@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../src/config/load-config.js';
+import { noRadioConfig } from './no-radio-config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startDaemon } from '../src/daemon.js';
 import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
@@ -85,13 +85,7 @@ if (!process.argv.includes('--as-edge') && process.execArgv.length === 0) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'esl-bench-plan-'));
-const config = parseConfig({
-  store: { chain: 'bench', id: 'ref-1' },
-  dataDir,
-  log: { level: 'error' },
-  mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: 0 }, users: [] },
-  http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'bench', token: 'bench-token-0123456789abcdef' }] },
-});
+const config = noRadioConfig(dataDir);
 const daemon = await startDaemon(config, { log: createLogger({ level: 'error' }), listenHttp: false });
 const pool = daemon.renderer instanceof RenderPool ? daemon.renderer : null;
 await pool?.ready();

@@ -10,25 +10,11 @@ import { AIR_COMMIT, selectByCost } from '../../src/domain/dispatch/dispatcher.j
 import { ApAirRate, PRIOR_MS_PER_UNIT, transferUnits } from '../../src/domain/dispatch/air-time.js';
 import { missCause, wakeShare } from '../../src/domain/dispatch/wake-reports.js';
 import type { LabelRecord } from '../../src/domain/labels/label-store.js';
+import { selectionLabel } from './selection-label.js';
 
 const T0 = Date.UTC(2026, 10, 30, 11, 0);
 
-function label(id: number): Readonly<LabelRecord> {
-  return {
-    id: `L${id}`,
-    transferState: null,
-    needsSend: true,
-    labelType: 3,
-    dropTimed: false,
-    desiredHash: 'bbbbbbbbbbbbbbbb',
-    confirmedHash: 'aaaaaaaaaaaaaaaa',
-    nextHash: null,
-    nextAt: null,
-    nextAttemptAt: 0,
-    priority: 2,
-    desiredSince: T0 - 1_000,
-  } as unknown as Readonly<LabelRecord>;
-}
+const label = (id: number) => selectionLabel(id, T0 - 1_000);
 
 describe('misses and deferrals (D57)', () => {
   const nominal = 30_000;

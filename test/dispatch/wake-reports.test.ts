@@ -9,6 +9,7 @@ import { selectByCost, selectForAp } from '../../src/domain/dispatch/dispatcher.
 import { WakeJitter, observeReport, stagingCost, wakeWindow, type CostContext } from '../../src/domain/dispatch/wake-reports.js';
 import type { WakeState } from '../../src/domain/dispatch/wake-predictor.js';
 import type { LabelRecord } from '../../src/domain/labels/label-store.js';
+import { selectionLabel } from './selection-label.js';
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0);
 function rng(seed: number): () => number {
@@ -93,24 +94,7 @@ describe('staging cost', () => {
   });
 });
 
-/** The fields the selection reads, as a label record would hold them. */
-function label(id: number, over: Partial<LabelRecord> = {}): Readonly<LabelRecord> {
-  return {
-    id: `L${id}`,
-    transferState: null,
-    needsSend: true,
-    labelType: 3,
-    dropTimed: false,
-    desiredHash: 'bbbbbbbbbbbbbbbb',
-    confirmedHash: 'aaaaaaaaaaaaaaaa',
-    nextHash: null,
-    nextAt: null,
-    nextAttemptAt: 0,
-    priority: 2,
-    desiredSince: T0 - 1_000,
-    ...over,
-  } as unknown as Readonly<LabelRecord>;
-}
+const label = (id: number, over: Partial<LabelRecord> = {}) => selectionLabel(id, T0 - 1_000, over);
 
 describe('selection by cost (an AP with wake reports)', () => {
   const costs = new Map<string, number>();
