@@ -3,6 +3,7 @@ import type { Assessment, Comparison } from './scenario-compare.js';
 import type { Observation } from './scenario-observer.js';
 import { msToClock } from './scenario-schema.js';
 import type { StoreFile } from './store-file.js';
+import type { RadioMediumStats } from './radio-medium.js';
 import type { SimStats, StoreSimulator } from './store-simulator.js';
 
 export interface ScenarioLabelReport {
@@ -87,6 +88,8 @@ export interface ScenarioReport {
   end: ConvergenceReport;
   events: { messages: number; events: number; bytes: number; priceChanges: number; seedApplied: number; seedDuplicate: number };
   radio: SimStats;
+  /** The medium's counters from the end of the warm-up on: what the timeline's radio faults did (the warm-up's clean frames diluted the whole run's ratios). */
+  radioTimeline: RadioMediumStats;
   totals: { labels: number; reachable: number; updates: number; bytesOnAir: number; bytesOnAirPerLabel: number; refreshes: number; minBatteryMv: number };
   aps: ApReport[];
   comparison: Comparison;
@@ -184,5 +187,16 @@ export function totalsOf(labels: readonly ScenarioLabelReport[], stats: SimStats
     bytesOnAirPerLabel: labels.length === 0 ? 0 : Math.round(stats.bytesOnAir / labels.length),
     refreshes: labels.reduce((n, l) => n + l.refreshes, 0),
     minBatteryMv: labels.length === 0 ? 0 : Math.min(...labels.map((l) => l.batteryMv)),
+  };
+}
+
+/** Counter differences between two snapshots of the radio medium. */
+export function radioSince(before: Readonly<RadioMediumStats>, now: Readonly<RadioMediumStats>): RadioMediumStats {
+  return {
+    framesSent: now.framesSent - before.framesSent,
+    framesLost: now.framesLost - before.framesLost,
+    framesCorrupted: now.framesCorrupted - before.framesCorrupted,
+    framesDuplicated: now.framesDuplicated - before.framesDuplicated,
+    bytesSent: now.bytesSent - before.bytesSent,
   };
 }

@@ -19,6 +19,7 @@ import { EventPublisher } from './scenario-publisher.js';
 import {
   apReports,
   labelReports,
+  radioSince,
   reportProblems,
   totalsOf,
   type CheckpointReport,
@@ -145,6 +146,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     // ---- timeline -----------------------------------------------------------------------------------------------
     phase = 'timeline';
     const t0 = clock.now();
+    const radioAtT0 = { ...s.radioStats() };
     const stepReports: StepReport[] = [];
     const checkpoints: CheckpointReport[] = [];
     const background: Promise<void>[] = [];
@@ -241,6 +243,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
       ...parts,
       events: { ...pub.stats, priceChanges: prices.changes, seedApplied, seedDuplicate },
       radio: stats,
+      radioTimeline: radioSince(radioAtT0, s.radioStats()),
       totals: totalsOf(labels, stats, final.assessment.reachable),
       aps: apReports(s, store, labels),
       ok: problems.length === 0,

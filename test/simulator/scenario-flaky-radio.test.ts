@@ -1,6 +1,6 @@
 /**
  * simulator/scenarios/flaky-radio.json against a real edge on the simulator's accelerated clock: 10 % frame loss
- * and 1 corrupted frame in 1,000 while half the catalogue changes price. Downloads resume at later wake-ups; no
+ * and 1 corrupted frame in 100 (enough that a run of ~1,500 frames always has some: at 1 in 1,000 one CI run in five had none) while half the catalogue changes price. Downloads resume at later wake-ups; no
  * corrupted picture may reach a panel, and the audit must match every panel at the end.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,8 +15,12 @@ describe('scenario flaky-radio against a real edge', () => {
   });
 
   it('the radio really was bad: frames were lost and corrupted on air', () => {
-    expect(run.report.radio.framesLost / run.report.radio.framesSent).toBeGreaterThan(0.03);
-    expect(run.report.radio.framesCorrupted).toBeGreaterThan(0);
+    // The timeline's own frames: the warm-up before the faults were switched on sent clean ones.
+    const air = run.report.radioTimeline;
+    expect(air.framesSent).toBeGreaterThan(1000);
+    expect(air.framesLost / air.framesSent).toBeGreaterThan(0.07);
+    expect(air.framesCorrupted).toBeGreaterThan(0);
+    expect(run.report.radio.framesRejectedByLabels).toBeGreaterThan(0);
   });
 
   it('half the catalogue changed price and every label shows its product\'s current price', () => {
