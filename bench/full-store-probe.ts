@@ -60,7 +60,8 @@ export class StoreProbe {
   readonly shownAt: Float64Array;
   readonly refreshMs: Float64Array;
   private lateness: number[] = [];
-  private queueFill: { at: number; fill: number; starved: boolean }[] = [];
+  private queueFill: { at: number; fill: number; starved: boolean; wakeIn: number[] }[] = [];
+  private readonly byId = new Map<string, VirtualLabel>();
   /** The update being measured: its labels, their stores when it began, and when each became sendable. */
   private watched: { labels: readonly number[]; start: Float64Array; refAt: (i: number) => number } | undefined;
   private ticker: TimerHandle | undefined;
@@ -73,6 +74,7 @@ export class StoreProbe {
   ) {
     this.ids = sim.labelIds();
     this.labels = this.ids.map((id) => sim.label(id));
+    this.labels.forEach((l, i) => this.byId.set(this.ids[i]!, l));
     this.apIds = [...new Set(this.labels.map((l) => l.homeApId))].sort();
     const apIndex = new Map(this.apIds.map((a, i) => [a, i]));
     const n = this.ids.length;
@@ -124,9 +126,34 @@ export class StoreProbe {
       let staged = 0;
       const stagedOf = this.apIds.map((ap) => this.sim.apStats(ap).staged);
       for (const n of stagedOf) staged += n;
-      this.queueFill.push({ at: due, fill: staged / (this.apIds.length * this.queueCapacity), starved: this.starved(due, stagedOf) });
+      this.queueFill.push({ at: due, fill: staged / (this.apIds.length * this.queueCapacity), starved: this.starved(due, stagedOf), wakeIn: this.stagedWakeIn(due) });
       this.tick();
     });
+  }
+
+  /**
+   * D91 Ground truth on the edge's picks: the labels with a transfer staged on their APs now, by how soon they will
+   * wake (< 1 s, 1–3 s, 3–10 s, ≥ 10 s): a scheduler that stages well has its slots in the first two.
+   */
+  private stagedWakeIn(now: number): number[] {
+    // [< 1 s, 1–3 s, 3–10 s, ≥ 10 s, of these ≥ 10 s: an attempt was cut off, told a normal sleep, never told]
+    const n = [0, 0, 0, 0, 0, 0, 0];
+    for (const ap of this.apIds) {
+      const a = this.sim.ap(ap);
+      for (const id of a.transfers.labelIds()) {
+        const l = this.byId.get(id);
+        if (l === undefined) continue;
+        const s = (l.nextWakeAt - now) / 1000;
+        n[s < 1 ? 0 : s < 3 ? 1 : s < 10 ? 2 : 3]!++;
+        if (s >= 10) {
+          const told = a.radio.lastToldS(id);
+          if (a.transfers.forLabel(id).some((t) => t.radioAttempts > 0)) n[4]!++;
+          else if (told >= 30) n[5]!++;
+          else if (told === 0) n[6]!++;
+        }
+      }
+    }
+    return n;
   }
 
   /** Measures the update of `labels` from now on (edge_keeps_up, bench/full-store-report.ts): see starved(). */
@@ -157,7 +184,7 @@ export class StoreProbe {
   }
 
   /** Lateness of the simulator's clock since the last call (simulated ms), and the AP queue samples. */
-  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: { at: number; fill: number; starved: boolean }[] } {
+  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: { at: number; fill: number; starved: boolean; wakeIn: number[] }[] } {
     const l = this.lateness.sort((a, b) => a - b);
     const out = { latenessP99Ms: percentile(l, 0.99), latenessMaxMs: l.at(-1) ?? 0, queueFill: this.queueFill };
     this.lateness = [];

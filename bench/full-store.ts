@@ -33,6 +33,8 @@
  *            --results-dir DIR (default bench/results; '' for none)
  *            --wake-report on|off   (off: APs of before protocol §5.6, no WAKE_REPORT capability; D34)
  *            --ack-wake on|off      (on: the AP wakes a label right after the refresh that follows a transfer; D37)
+ *            --edge-dispatch JSON    (edge dispatch settings over the defaults, e.g. '{"wakeHorizonMs":8000}')
+ *            --ap-deferral pool|queue  (the simulated AP's §9.1.1 deferral: pool, the default, D91; queue, D59)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
  *   npm run bench -- full-store --labels 200000 --aps 100 --updates fill,full-repricing
  *
@@ -93,12 +95,16 @@ const PENDING_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX
 const WAKE_REPORT = arg('wake-report', 'on');
 /** D37: the AP tells a label that took a transfer to wake just after its refresh (its confirmation comes sooner). */
 const ACK_WAKE = arg('ack-wake', 'off');
+/** Edge dispatch settings over the defaults (JSON, e.g. '{"wakeHorizonMs":8000}'): for experiments, reported. */
+const EDGE_DISPATCH_ARG = arg('edge-dispatch', '');
+const EDGE_DISPATCH = EDGE_DISPATCH_ARG === '' ? undefined : (JSON.parse(EDGE_DISPATCH_ARG) as Record<string, unknown>);
+const AP_DEFERRAL = arg('ap-deferral', 'pool') === 'queue' ? 'queue' : 'pool';
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
-const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on' });
+const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL });
 const header = {
   bench: 'full-store',
   store: REFERENCE ? 'reference' : 'custom',
@@ -108,6 +114,8 @@ const header = {
   label_decoders: LABEL_DECODERS,
   wake_report: WAKE_REPORT,
   ack_wake: ACK_WAKE,
+  ap_deferral: AP_DEFERRAL,
+  ...(EDGE_DISPATCH !== undefined ? { edge_dispatch_config: EDGE_DISPATCH } : {}),
   ...(EDGE_NODE_FLAGS_EXTRA.length > 0 ? { edge_node_flags: [...EDGE_NODE_FLAGS, ...EDGE_NODE_FLAGS_EXTRA].join(' ') } : {}),
 };
 
@@ -211,10 +219,33 @@ function targets(r: UpdateReport): Record<string, unknown> {
   }
 }
 
+/** The simulated APs' radio counters summed over the store (zeros before the simulator runs). */
+function apRadioTotals(ctx: Ctx): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (ctx.sim === undefined) return out;
+  for (const u of ctx.store.users) {
+    for (const [k, v] of Object.entries(ctx.sim.apStats(u.apId).radio)) out[k] = (out[k] ?? 0) + v;
+  }
+  return out;
+}
+
+/** Mean count of staged labels per sample by how soon they wake (< 1 s, 1–3, 3–10, ≥ 10 s; full-store-probe.ts). */
+function stagedWakeIn(fills: readonly { wakeIn: number[] }[]): Record<string, number> {
+  const sum = [0, 0, 0, 0, 0, 0, 0];
+  for (const f of fills) f.wakeIn.forEach((v, k) => (sum[k]! += v));
+  const m = (k: number) => round(sum[k]! / Math.max(1, fills.length), 1);
+  return { lt1: m(0), s1to3: m(1), s3to10: m(2), ge10: m(3), ge10_cut_off: m(4), ge10_told_normal: m(5), ge10_never_told: m(6) };
+}
+
+function diffTotals(now: Record<string, number>, then: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, Math.round(v - (then[k] ?? 0))]));
+}
+
 async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () => Promise<Trigger>): Promise<UpdateReport> {
   const wall0 = performance.now();
   const cpu0 = process.cpuUsage();
   const usage0 = await ctx.edge.call({ op: 'usage', reset: true });
+  const radio0 = apRadioTotals(ctx);
   ctx.probe?.takeSamples();
   let before: Snapshot | undefined = ctx.probe?.snapshot();
   const shownBefore = ctx.probe?.ids.map((_, i) => ctx.probe!.panelHash(i));
@@ -369,6 +400,10 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     ...report,
     ...(missing.length > 0 ? { labels_missing_sample: missing.slice(0, 20).map((k) => probe.ids[trig.labels[k]!]) } : {}),
     ...targets(report),
+    // Diagnosis (D91): where the AP's channel time went, and the edge's staging counters, over this update.
+    ap_radio: diffTotals(apRadioTotals(ctx), radio0),
+    ap_staged_wake_in: stagedWakeIn(fills),
+    edge_dispatch_delta: Object.fromEntries(Object.keys(usage.dispatch).map((k) => [k, d(k as keyof EdgeUsage['dispatch'])])),
     bound_per_ap_max: radio.perAp.reduce((m, p) => (p.boundS > (m?.boundS ?? -1) ? p : m), radio.perAp[0]),
   });
   progress(`${update}: ${complete ? 'COMPLETE' : 'INCOMPLETE'} — consistent in ${report.consistent_s} s (bound ${report.bound_s} s), confirmed in ${report.confirmed_s} s${confirmedAll ? '' : ' (not every acknowledgement)'}, wall ${report.wall_s} s`);
@@ -410,6 +445,7 @@ async function main(): Promise<void> {
       store: store.file.store,
       users: store.users,
       logLevel: EDGE_LOG,
+      ...(EDGE_DISPATCH !== undefined ? { dispatch: EDGE_DISPATCH } : {}),
     });
     const a = clock.now();
     const { now } = await ctx.edge.call({ op: 'now' });
@@ -440,7 +476,7 @@ async function main(): Promise<void> {
           store: store.file.store,
           aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY, wakeReport: WAKE_REPORT !== 'off' })),
           labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : LABEL_DECODERS === 'ctx-pending' ? { decoders: PENDING_DECODERS } : {}) })),
-          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on' },
+          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL },
           clock,
           seed: SEED,
           // The simulator's warnings (an AP that lost its link, …) go to stderr with the progress lines.

@@ -57,6 +57,8 @@ interface ApLabelState {
   offer: { takes: boolean; labelType: number };
   /** When this wake-up's RADIO_CHECKIN was heard (§5.6 awakeMs counts from it). */
   wokeAt: number;
+  /** The nextWakeS of the last RADIO_SLEEP sent to it (0 before any): shorter than the normal one is a deferral. */
+  lastToldS: number;
 }
 
 /** §5.6 One exchange that ended with RADIO_SLEEP, kept for the next WAKE_REPORT (simulated times). */
@@ -93,6 +95,13 @@ export interface ApRadioStats {
   framesDuplicate: number;
   /** §9.10 Transfers offered with RADIO_OFFER (the others with RADIO_PENDING). */
   offersSent: number;
+  /** Transfers started at a wake-up that followed a deferral (§9.1.1), and at any other wake-up. */
+  startsAfterDeferral: number;
+  startsAtWake: number;
+  /** Simulated ms the channel was held by a transfer (one at a time, §9.1), summed as holds end. */
+  channelBusyMs: number;
+  /** nextWakeS told to deferred labels, summed (mean deferral = this ÷ deferrals). */
+  deferralSSum: number;
 }
 
 /** §5.3 A battery change of this much is forwarded at once. */
@@ -125,6 +134,10 @@ export class ApRadio implements LabelPeer {
     framesRejected: 0,
     framesDuplicate: 0,
     offersSent: 0,
+    startsAfterDeferral: 0,
+    startsAtWake: 0,
+    channelBusyMs: 0,
+    deferralSSum: 0,
   };
   private readonly states = new Map<string, ApLabelState>();
   private readonly commands = new Map<string, QueuedCommand[]>();
@@ -159,6 +172,11 @@ export class ApRadio implements LabelPeer {
     let n = 0;
     for (const st of this.states.values()) if (st.lastHeardAt >= since) n++;
     return n;
+  }
+
+  /** The nextWakeS last told to this label (0 before any RADIO_SLEEP): benchmarks judge the edge's picks with it. */
+  lastToldS(labelId: string): number {
+    return this.states.get(labelId)?.lastToldS ?? 0;
   }
 
   /** The transfer on air now, if any. */
@@ -363,6 +381,8 @@ export class ApRadio implements LabelPeer {
     this.deferred.delete(t.descriptor.transferId);
     t.radioAttempts++;
     this.stats.transfersStarted++;
+    if (st.lastToldS > 0 && st.lastToldS < this.normalWakeS()) this.stats.startsAfterDeferral++;
+    else this.stats.startsAtWake++;
     this.hold(st, t);
     const { endAt } = this.sendTo(st, this.offerFor(st, t), startAt, t);
     this.watchHolder(endAt);
@@ -438,6 +458,7 @@ export class ApRadio implements LabelPeer {
   /** §9.7 RADIO_SLEEP with the AP's clock ends the exchange. */
   private sleep(st: ApLabelState, nextWakeS: number, at: number): void {
     const tx = this.sendTo(st, { type: 'RADIO_SLEEP', nextWakeS, nowMs: this.apNow(at) }, at);
+    st.lastToldS = nextWakeS;
     // §5.6 What the AP heard and said, nothing more: the sleep's end on air, the exchange's length, nextWakeS.
     if (this.reportWakes) {
       this.sightings.push({ labelId: st.label.id, sleptAt: tx.endAt, awakeMs: Math.max(0, tx.endAt - st.wokeAt), nextWakeS });
@@ -469,6 +490,7 @@ export class ApRadio implements LabelPeer {
   }
 
   private releaseChannel(): void {
+    if (this.holder !== undefined) this.stats.channelBusyMs += this.env.clock.now() - this.holder.since;
     this.holder?.timeout.cancel();
     this.holder?.idle.cancel();
     this.holder = undefined;
@@ -513,22 +535,28 @@ export class ApRadio implements LabelPeer {
   }
 
   /**
-   * §9.1.1 nextWakeS for a label whose transfer must wait: about when the channel is expected to be free for it,
-   * after the transfer on air and the transfers deferred before it that have not started yet (each counts its
-   * estimated air time once: a label deferred again goes to the back, its earlier wait no longer counts). A
-   * transfer that was dropped meanwhile (done elsewhere, replaced, cancelled by the edge) no longer counts.
+   * §9.1.1 nextWakeS for a label whose transfer must wait. `pool` (D91): until the transfer on air is expected to end,
+   * at least 1 s — the deferred labels of this AP form a pool that comes back every second or so, and whichever of
+   * them wakes first after the channel frees takes it, so the channel idles only for the gap to the next wake-up of
+   * the pool (1 s ÷ its size) rather than for the misfit between a whole-second appointment and the queue ahead.
+   * `queue` (D59): also behind the transfers deferred before it and not started since (each counts its estimated
+   * air time once: a label deferred again goes to the back; a transfer dropped meanwhile no longer counts).
    */
   private deferralS(t: StagedTransfer): number {
     const now = this.env.clock.now();
     const id = t.descriptor.transferId;
-    this.deferred.delete(id);
     let waitMs = this.holder === undefined ? 0 : Math.max(0, this.holder.since + this.holder.estimateMs - now);
-    for (const [other, ms] of this.deferred) {
-      if (this.transfers.get(other) === undefined) this.deferred.delete(other);
-      else waitMs += ms;
+    if (this.env.model.apDeferral === 'queue') {
+      this.deferred.delete(id);
+      for (const [other, ms] of this.deferred) {
+        if (this.transfers.get(other) === undefined) this.deferred.delete(other);
+        else waitMs += ms;
+      }
+      this.deferred.set(id, this.estimateMs(t));
     }
-    this.deferred.set(id, this.estimateMs(t));
-    return Math.max(1, Math.min(this.normalWakeS(), Math.ceil(waitMs / 1000)));
+    const s = Math.max(1, Math.min(this.normalWakeS(), Math.ceil(waitMs / 1000)));
+    this.stats.deferralSSum += s;
+    return s;
   }
 
   private normalWakeS(): number {
@@ -554,6 +582,7 @@ export class ApRadio implements LabelPeer {
         lastHeardAt: this.env.clock.now(),
         offer: { takes: false, labelType: -1 },
         wokeAt: this.env.clock.now(),
+        lastToldS: 0,
       };
       this.states.set(label.id, st);
     }

@@ -56,6 +56,13 @@ export const RadioModelSchema = z.object({
    * sooner, at the cost of one extra wake per transfer.
    */
   ackWakeAfterTransfer: z.boolean().default(false),
+  /**
+   * AP firmware choice, §9.1.1 (D91): how long a label that woke to a busy channel is told to sleep. `pool` (default):
+   * as long as the transfer on air still needs, at least 1 s — the deferred labels come back often and whichever wakes
+   * first when the channel frees takes it. `queue` (D59): also behind the transfers deferred before it, so each comes
+   * back about when its turn is due.
+   */
+  apDeferral: z.enum(['pool', 'queue']).default('pool'),
   /** Per-label cap on commands (LED, page, sensor, command) queued at an AP. */
   maxCommandsPerLabel: z.number().int().min(1).max(255).default(8),
 });

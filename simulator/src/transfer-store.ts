@@ -50,6 +50,11 @@ export class TransferStore {
     return this.byId.get(transferId);
   }
 
+  /** The labels with at least one staged transfer. */
+  labelIds(): IterableIterator<string> {
+    return this.byLabel.keys();
+  }
+
   /** Every transfer staged for a label (one per page at most). */
   forLabel(labelId: string): readonly StagedTransfer[] {
     return this.byLabel.get(labelId) ?? [];

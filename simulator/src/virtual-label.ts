@@ -131,6 +131,8 @@ export class VirtualLabel {
   private clockOffset: number | undefined;
   private txSeq: number;
   private wakeTimer: TimerHandle | undefined;
+  /** When the label will wake next (simulated ms): ground truth for benchmarks that judge a scheduler's picks. */
+  nextWakeAt = 0;
   private exchange: Exchange | undefined;
   private receiver: TransferReceiver | undefined;
   private log: TransferRadioStats | undefined;
@@ -645,6 +647,7 @@ export class VirtualLabel {
   }
 
   private scheduleWake(atMs: number): void {
+    this.nextWakeAt = atMs;
     this.wakeTimer?.cancel();
     this.wakeTimer = this.env.clock.schedule(atMs, () => this.wake());
   }

@@ -2,13 +2,13 @@
  * Staging paced by air time, and misses told from deferrals (protocol §5.6.2, §9.1.1, §9.5.2; D57–D58), on injected
  * time: a deferral (a short nextWakeS) is never a miss; a true miss is told apart by when the label woke against the
  * staging; a transfer's air time follows the §9.5.2 formulas and the AP's rate is learnt from the awake times of the
- * exchanges that took a transfer; the selection stages no more expected air time within the horizon than the
- * channel carries, yet an AP with nothing expected is never left idle and an urgent timed picture always goes.
+ * exchanges that took a transfer; the selection stages, cheapest first, the labels expected to wake within the AP's
+ * drain time (D91), yet an AP with nothing staged is never left idle and an urgent timed picture always goes.
  */
 import { describe, expect, it } from 'vitest';
-import { AIR_COMMIT, selectByCost } from '../../src/domain/dispatch/dispatcher.js';
-import { ApAirRate, PRIOR_MS_PER_UNIT, transferUnits } from '../../src/domain/dispatch/air-time.js';
-import { missCause, wakeShare } from '../../src/domain/dispatch/wake-reports.js';
+import { selectByCost } from '../../src/domain/dispatch/dispatcher.js';
+import { ApAirRate, PRIOR_MS_PER_UNIT, stagingHorizonMs, transferUnits } from '../../src/domain/dispatch/air-time.js';
+import { missCause } from '../../src/domain/dispatch/wake-reports.js';
 import type { LabelRecord } from '../../src/domain/labels/label-store.js';
 import { selectionLabel } from './selection-label.js';
 
@@ -33,6 +33,15 @@ describe('misses and deferrals (D57)', () => {
     expect(missCause({ wokeAt: T0 + 500, toldMs: nominal }, nominal, staged)).toBe('missHeld');
     // Still being sent (held at Infinity): not held, whenever it woke.
     expect(missCause({ wokeAt: T0 + 5_000, toldMs: nominal }, nominal, { heldAt: Infinity, windowA: T0 })).toBe('missStaging');
+  });
+
+  it('a normal sleep that began with a wake before the claim, reported after it, is a miss too (D91 missUnseen)', () => {
+    // The staging cost gambled that the label had not woken since the AP's last report; it had. Without a cancel the
+    // transfer would hold its slot for a whole sleep.
+    expect(missCause({ wokeAt: T0 - 300, toldMs: nominal }, nominal, staged, T0)).toBe('missUnseen');
+    expect(missCause({ wokeAt: T0 + 300, toldMs: nominal }, nominal, staged, T0)).toBe('missEarly');
+    // A deferral stays a deferral whenever the label woke.
+    expect(missCause({ wokeAt: T0 - 300, toldMs: 1_000 }, nominal, staged, T0)).toBe('deferral');
   });
 
   it('before the usual sleep is known nothing counts as a deferral', () => {
@@ -75,56 +84,42 @@ describe('air time of a transfer (§9.5.2, D58)', () => {
   });
 });
 
-describe('wake share within the horizon (D58)', () => {
-  const c = { now: T0, knownUntil: T0, withinMs: 4_000, unknownMs: 15_000 };
-
-  it('a window inside the horizon counts fully, half inside by half, beyond it not at all', () => {
-    expect(wakeShare({ a: T0 + 1_000, b: T0 + 3_000 }, c)).toBe(1);
-    expect(wakeShare({ a: T0 + 2_000, b: T0 + 6_000 }, c)).toBe(0.5);
-    expect(wakeShare({ a: T0 + 5_000, b: T0 + 11_000 }, c)).toBe(0);
-  });
-
-  it('a label not reported awake up to the last report wakes in the rest of its window', () => {
-    // Window [−2 s, +2 s]; the AP's report of now shows no wake: the label wakes in [now, +2 s].
-    expect(wakeShare({ a: T0 - 2_000, b: T0 + 2_000 }, c)).toBe(1);
-    // A report 1 s old: a quarter of the window may have passed unseen, not all of it is ahead.
-    expect(wakeShare({ a: T0 - 2_000, b: T0 + 6_000 }, { ...c, knownUntil: T0 - 1_000 })).toBeCloseTo(4_000 / 7_000);
-  });
-
-  it('a window that passed counts as waking now (a deferral or a report on the way); none: spread over a sleep', () => {
-    expect(wakeShare({ a: T0 - 6_000, b: T0 - 100 }, c)).toBe(1);
-    expect(wakeShare(null, c)).toBeCloseTo(4_000 / 30_000);
-  });
-});
-
-describe('selection paced by air time (D58)', () => {
+describe('selection within the drain time of the AP (D91)', () => {
   const horizonMs = 4_000;
   const costs = (l: Readonly<LabelRecord>) => Number(l.id.slice(1)) * 100;
-  const cands = Array.from({ length: 30 }, (_, i) => ({ l: label(i), mode: 'now' as const }));
+  const cands = Array.from({ length: 60 }, (_, i) => ({ l: label(i), mode: 'now' as const }));
 
-  it('stages in ascending cost until the channel time of the horizon is taken', () => {
-    // 180 ms a transfer (a full image), each sure to wake within the horizon; 1 s already expected on air.
-    const air = { budgetMs: AIR_COMMIT * horizonMs, committedMs: 1_000, of: () => 180 };
-    const r = selectByCost(cands, 64, T0, { of: costs, horizonMs, busy: 5, air });
-    const fit = Math.floor((AIR_COMMIT * horizonMs - 1_000) / 180);
-    // Only the 30 candidates within the horizon (cost ≤ 4 s) are eligible; the budget takes fewer.
-    expect(r.picks).toHaveLength(fit);
-    expect(r.picks.map((p) => p.label.id)).toEqual(cands.slice(0, fit).map((c) => c.l.id));
-    expect(r.held).toBe(30 - fit);
+  it('the horizon is twice the time the slots take to drain through the channel, at least the configured floor', () => {
+    // 64 slots of 200-ms fill transfers drain in 12.8 s; of 70-ms delta transfers in 4.48 s; nothing known yet: 4 s.
+    expect(stagingHorizonMs(64, 200, 4_000, 300)).toBe(25_600 + 300);
+    expect(stagingHorizonMs(64, 70, 4_000, 300)).toBeCloseTo(8_960 + 300);
+    expect(stagingHorizonMs(64, 20, 4_000, 300)).toBe(4_300);
+    expect(stagingHorizonMs(64, 0, 4_000, 300)).toBe(4_300);
   });
 
-  it('small transfers fill more of the free slots than large ones', () => {
-    const large = selectByCost(cands, 64, T0, { of: costs, horizonMs, busy: 1, air: { budgetMs: 4_800, committedMs: 0, of: () => 180 } });
-    const small = selectByCost(cands, 64, T0, { of: costs, horizonMs, busy: 1, air: { budgetMs: 4_800, committedMs: 0, of: () => 60 } });
-    expect(large.picks.length).toBeLessThan(small.picks.length);
-    expect(small.picks).toHaveLength(30);
+  it('stages in ascending cost the labels within the horizon, at most the free slots', () => {
+    const r = selectByCost(cands, 64, T0, { of: costs, horizonMs, busy: 5 });
+    // Costs 0, 100, … 5,900 ms: the 41 up to 4 s are eligible.
+    expect(r.picks.map((p) => p.label.id)).toEqual(cands.slice(0, 41).map((c) => c.l.id));
+    expect(r.held).toBe(19);
+    const few = selectByCost(cands, 10, T0, { of: costs, horizonMs, busy: 54 });
+    expect(few.picks.map((p) => p.label.id)).toEqual(cands.slice(0, 10).map((c) => c.l.id));
+    // The pass looks again when the next held label enters the horizon.
+    expect(r.nextAt).toBe(T0 + 100);
   });
 
-  it('a full budget holds everything but an urgent timed picture; an AP with nothing expected takes one', () => {
-    const urgent = (l: Readonly<LabelRecord>) => (l.id === 'L7' ? -1 : costs(l));
-    const full = selectByCost(cands, 64, T0, { of: urgent, horizonMs, busy: 10, air: { budgetMs: 4_800, committedMs: 4_800, of: () => 180 } });
-    expect(full.picks.map((p) => p.label.id)).toEqual(['L7']);
-    const idle = selectByCost(cands, 64, T0, { of: costs, horizonMs, busy: 0, air: { budgetMs: 100, committedMs: 0, of: () => 180 } });
-    expect(idle.picks.map((p) => p.label.id)).toEqual(['L0']);
+  it('a longer drain time fills more slots', () => {
+    const short = selectByCost(cands, 64, T0, { of: costs, horizonMs: stagingHorizonMs(64, 25, 2_000, 0), busy: 0 });
+    const long = selectByCost(cands, 64, T0, { of: costs, horizonMs: stagingHorizonMs(64, 100, 2_000, 0), busy: 0 });
+    expect(short.picks).toHaveLength(33);
+    expect(long.picks).toHaveLength(60);
+  });
+
+  it('an urgent timed picture goes first; an AP with nothing staged takes the cheapest whatever the horizon', () => {
+    const urgent = (l: Readonly<LabelRecord>) => (l.id === 'L57' ? -1 : costs(l));
+    expect(selectByCost(cands, 1, T0, { of: urgent, horizonMs, busy: 63 }).picks.map((p) => p.label.id)).toEqual(['L57']);
+    const far = (l: Readonly<LabelRecord>) => 10_000 + costs(l);
+    expect(selectByCost(cands, 64, T0, { of: far, horizonMs, busy: 0 }).picks).toHaveLength(60);
+    expect(selectByCost(cands, 64, T0, { of: far, horizonMs, busy: 3 }).picks).toHaveLength(0);
   });
 });

@@ -240,21 +240,25 @@ describe('image transfer over the simulated radio', () => {
     expect(spans.at(-1)![1] - spans[0]![0]).toBeLessThan(20_000);
   });
 
-  it('§9.1.1 a deferral waits for the transfers ahead once each: no label deferred for a whole sleep under load', async () => {
+  it.each(['pool', 'queue'] as const)('§9.1.1 deferral (%s): no label deferred for a whole sleep under load, the channel stays busy', async (apDeferral) => {
     // Twelve labels wake within 200 ms with a 2.4 s RAW transfer each: most are deferred, many of them again. An AP that
     // added a transfer's air time at every deferral would send the later ones away for ever longer, up to a sleep.
     const labels = Array.from({ length: 12 }, (_, i) => `00BC0000000000${String(i).padStart(2, '0')}`);
-    fx = await startStore({ labels: labels.map((labelId) => ({ labelId, labelType: 3, apId: 'AP-1' })), startSpreadMs: 200 });
+    fx = await startStore({ labels: labels.map((labelId) => ({ labelId, labelType: 3, apId: 'AP-1' })), startSpreadMs: 200, radio: { apDeferral } });
     const images = labels.map((labelId, i) => ({ labelId, image: encodeImage({ labelType: t29, target: testPlanes(t29, 40 + i), kinds: [ImageKind.FULL], encodings: [ImageEncoding.RAW] }) }));
     for (const [i, { labelId, image }] of images.entries()) await fx.edge.stage('AP-1', { transferId: 200 + i, labelId, labelType: 3, image });
     const sim = fx.sim;
     await runVirtualUntil(fx.clock, () => images.every(({ labelId, image }) => sim.groundTruth(labelId)!.hash === image.targetHash), 240_000, 500);
     const spans = labels.map((id) => sim.transferStats(id).find((l) => l.finishedAt !== undefined)!).map((l) => [l.startedAt, l.finishedAt!] as const).sort((a, b) => a[0] - b[0]);
     const air = spans.reduce((n, [a, b]) => n + (b - a), 0);
-    expect(sim.apStats('AP-1').radio.deferrals).toBeGreaterThan(labels.length);
+    const radio = sim.apStats('AP-1').radio;
+    expect(radio.deferrals).toBeGreaterThan(labels.length);
     // The channel stays busy: the twelve finish within their air time plus a little slack per transfer (whole-second
     // waits, ±10 % sleeps), well inside the normal 30 s sleep that an over-long deferral would cost.
     expect(spans.at(-1)![1] - spans[0]![0]).toBeLessThan(air + labels.length * 1_500);
+    // A pool tells only the rest of the transfer on air (≤ 3 s for 2.4 s transfers); a queue also the ones ahead.
+    if (apDeferral === 'pool') expect(radio.deferralSSum / radio.deferrals).toBeLessThanOrEqual(3);
+    else expect(radio.deferralSSum / radio.deferrals).toBeGreaterThan(3);
   });
 
   it('timed display: stores the image, refreshes so the panel shows it from displayAt (§6.5.1), switches memory at displayAt', async () => {

@@ -1,9 +1,9 @@
 /**
- * Expected air time of a transfer on its AP's channel (firmware-protocol/README.md §9.5.2, D58).
+ * Expected air time of a transfer on its AP's channel (firmware-protocol/README.md §9.5.2, D58, D91).
  *
  * An AP runs one transfer at a time (§9.1 step 3); a label that wakes while the channel is busy is deferred with a
- * short nextWakeS (§5.6.1). The dispatcher therefore paces what it stages on an AP by the air time the staged
- * transfers are expected to need within the next few seconds, not only by the AP's free slots. A transfer's cost
+ * short nextWakeS (§5.6.1). The dispatcher therefore gives an AP's slots to labels expected to wake within the time
+ * those slots take to drain through the channel (slots × the mean air time of its transfers). A transfer's cost
  * in the reference store's units (`boundCost`: bytes on air without frame header and CRC, plus 20 byte-equivalents
  * a frame) follows from its payload and offer (§9.5.2 `exchangeCost`); the AP's milliseconds per unit are learnt
  * from its wake reports (§5.6 awakeMs of the exchange that took the transfer), starting from the reference rate of
@@ -53,4 +53,17 @@ export class ApAirRate {
     this.msPerUnit += EWMA * (bounded - this.msPerUnit);
     this.samples++;
   }
+}
+
+/**
+ * D91 How far ahead, in expected wait until the label wakes, an AP's free slots are given out. Little's law: the AP
+ * serves its slots ÷ the mean hold, its channel one transfer per air time, so the slots keep the channel busy while
+ * the mean hold stays within slots × mean air time (the time they take to drain). Picks go cheapest first and spread
+ * over [0, horizon], so their mean wait is about half the horizon: the horizon is twice the drain time, at least
+ * `floorMs`, counted from when the AP holds the transfer (+ the staging latency). Shorter leaves slots empty while
+ * the AP's pool of deferred labels runs dry (§9.1.1); longer fills them with labels that wake after the channel
+ * could have served nearer ones (cheapest first still takes the nearest).
+ */
+export function stagingHorizonMs(slots: number, meanTransferMs: number, floorMs: number, stageLatencyMs: number): number {
+  return Math.max(floorMs, 2 * slots * meanTransferMs) + stageLatencyMs;
 }

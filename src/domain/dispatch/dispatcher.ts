@@ -10,9 +10,10 @@
  * Per AP at most min(maxInFlightPerAp, the AP's queue capacity) transfers are staged at once, and a QUEUE_FULL
  * NACK backs the AP off (protocol §7.1), so a store-wide repricing never floods an AP. Within that window a transfer
  * is staged shortly before its label is expected to wake (wake-predictor.ts, D19), so the AP's queue holds the labels
- * that wake soonest; on an AP with wake reports no more expected air time is staged for the next seconds than its
- * one channel carries (air-time.ts, D58), and a label the AP deferred because its channel was busy keeps its
- * transfer (D57). Failed transfers are retried with exponential backoff and jitter. A label that checks in through
+ * that wake soonest; on an AP with wake reports the slots go, cheapest first, to labels expected to wake within the
+ * time the AP's slots take to drain through its one channel (air-time.ts, D91), and a label the AP deferred because
+ * its channel was busy keeps its transfer (D57): the AP's deferred labels come back every second or so and whichever
+ * wakes first when the channel frees takes it (protocol §9.1.1). Failed transfers are retried with exponential backoff and jitter. A label that checks in through
  * another AP is re-routed there; one that reports a reboot, or a hash that is not what we sent, gets its content again
  * without anyone asking.
  */
@@ -40,8 +41,8 @@ import type { LabelRecord, LabelStore } from '../labels/label-store.js';
 import type { WakeState } from './wake-predictor.js';
 import { backoffMs } from './backoff.js';
 import { WakePredictor } from './wake-predictor.js';
-import { WakeJitter, missCause, observeReport, stagingCost, wakeShare, wakeWindow, type MissCause } from './wake-reports.js';
-import { ApAirRate, transferUnits } from './air-time.js';
+import { WakeJitter, missCause, observeReport, stagingCost, wakeWindow, type MissCause } from './wake-reports.js';
+import { ApAirRate, stagingHorizonMs, transferUnits } from './air-time.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -73,6 +74,8 @@ export interface DispatchStats {
    * while the AP held the transfer yet was told a normal sleep.
    */
   missStaging: number;
+  /** D91 Its label woke before the claim, unseen: its wake report was on the way when the staging cost gambled. */
+  missUnseen: number;
   missEarly: number;
   missHeld: number;
   /** Deferrals of staged transfers seen in reports and kept (D57: never cancelled). */
@@ -168,15 +171,15 @@ export function selectForAp(
 
 /**
  * D35 More work than free slots on an AP with wake reports: the slots go to the labels with the smallest expected
- * slot time (wake-reports.ts stagingCost), and only to those within the horizon — a slot kept free for a label that
- * will wake soon serves more labels than one given now to a label that wakes in 20 s. The pass runs again when the
- * next held label may enter the horizon (and at every wake report).
+ * slot time (wake-reports.ts stagingCost), and only to those within the horizon (the AP's drain time, D91) — a slot
+ * kept free for a label that will wake soon serves more labels than one given now to a label that wakes in 20 s. The
+ * pass runs again when the next held label may enter the horizon (and at every wake report).
  */
 export function selectByCost(
   candidates: readonly { l: Readonly<LabelRecord>; mode: TransferMode }[],
   free: number,
   now: number,
-  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number; air?: AirBudget },
+  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
 ): { picks: PassPick[]; nextAt: number; held: number } {
   const keyed = candidates.map((c) => ({ ...c, key: cost.of(c.l, c.mode, now) }));
   keyed.sort((a, b) => a.key - b.key || a.l.priority - b.l.priority || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
@@ -184,39 +187,13 @@ export function selectByCost(
   // An AP with nothing staged never idles while work waits: the cheapest go now, whatever the horizon (a wrong
   // prediction costs at most a wake interval of one slot, never progress).
   if (eligible.length === 0 && (cost.busy ?? 0) === 0) eligible = keyed.filter((c) => c.key !== Infinity);
-  const picks: PassPick[] = [];
-  // D58 The channel carries one transfer at a time: no more expected air time is staged for the horizon than it can
-  // carry (a slight excess keeps a short deferral queue on the AP, so its air does not idle between wakes). An
-  // urgent timed picture (key < 0, D36) goes whatever the budget; an AP with nothing expected takes one at least.
-  let committed = cost.air?.committedMs ?? 0;
-  for (const c of eligible) {
-    if (picks.length >= free) break;
-    if (cost.air && c.key >= 0) {
-      const ms = cost.air.of(c.l, c.mode, now);
-      if (committed + ms > cost.air.budgetMs && (committed > 0 || picks.length > 0)) break;
-      committed += ms;
-    }
-    picks.push({ label: c.l, mode: c.mode });
-  }
+  const picks: PassPick[] = eligible.slice(0, Math.max(0, free)).map((c) => ({ label: c.l, mode: c.mode }));
   let nextAt = Infinity;
   for (const c of keyed) if (c.key > cost.horizonMs && Number.isFinite(c.key)) nextAt = Math.min(nextAt, now + Math.max(100, c.key - cost.horizonMs));
   // A label that most likely woke unseen (Infinity) is reported within a report interval: look again soon.
   if (keyed.some((c) => c.key === Infinity)) nextAt = Math.min(nextAt, now + 500);
   return { picks, nextAt, held: keyed.length - picks.length };
 }
-
-/**
- * D58 The air time an AP's channel can take within the staging horizon, what its staged transfers are expected to
- * take of it, and what a candidate would add (its expected air time × the chance it wakes within the horizon).
- */
-export interface AirBudget {
-  budgetMs: number;
-  committedMs: number;
-  of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number;
-}
-
-/** D58 Air time staged per ms of horizon: 1 fills the channel; the excess keeps a short deferral queue on the AP. */
-export const AIR_COMMIT = 1.2;
 
 /** An AP whose wake reports are on (§4.8): when its last report arrived. */
 interface ReportingAp {
@@ -253,6 +230,7 @@ export class Dispatcher {
     missCancels: 0,
     deferralsKept: 0,
     missStaging: 0,
+    missUnseen: 0,
     missEarly: 0,
     missHeld: 0,
     holdMsSum: 0,
@@ -371,7 +349,7 @@ export class Dispatcher {
       // A full AP is looked at again when a transfer ends (every result and check-in asks for a pass).
       if (free <= 0) continue;
       const rep = this.reporting.get(ap.apId);
-      const air = rep ? this.airBudget(ap.apId, rep, now, this.deps.config.wakeHorizonMs + this.stageLatencyMs) : undefined;
+      const horizonMs = rep ? this.horizonMs(ap.apId, capacity) : 0;
       const sel = selectForAp(labels.workOn(ap.apId), {
         now,
         free,
@@ -383,10 +361,8 @@ export class Dispatcher {
           ? {
               cost: {
                 of: (l: Readonly<LabelRecord>, mode: TransferMode, t: number) => this.stagingCost(l, mode, t, rep),
-                // The staging itself takes time no choice avoids: the horizon is counted from when the AP holds it.
-                horizonMs: this.deps.config.wakeHorizonMs + this.stageLatencyMs,
+                horizonMs,
                 busy: capacity - free,
-                ...(air ? { air } : {}),
               },
             }
           : {}),
@@ -649,7 +625,10 @@ export class Dispatcher {
         if (took.apId === apId) this.airOf(apId).observe(took.units, e.awakeMs);
       }
       const l = labels.get(e.labelId);
-      if (!this.deps.config.wakeCancelMisses || !l || l.transferAp !== apId || l.transferAt === null || entry.wokeAt < l.transferAt) continue;
+      // Every entry is news (each exchange is reported once), also one of a wake before the claim whose report was
+      // still on its way: that label sleeps a whole interval without the transfer (D91 missUnseen), so it is cancelled
+      // like any other miss.
+      if (!this.deps.config.wakeCancelMisses || !l || l.transferAp !== apId || l.transferAt === null) continue;
       if (l.transferState !== 'staged' && l.transferState !== 'sending') continue;
       const cause = this.missCause(l, entry);
       // D57 §5.6.2: a deferral is not a miss. The AP keeps the transfer and told the label to come back when its
@@ -678,29 +657,15 @@ export class Dispatcher {
     return r;
   }
 
-  /**
-   * D58 The air budget of a reporting AP for this pass: the horizon's worth of channel time (× AIR_COMMIT), what the
-   * transfers it holds or is being sent are expected to take of it, and a candidate's expected share. Before the
-   * first transfer is encoded nothing is known of the AP's transfer sizes: no budget then.
-   */
-  private airBudget(apId: string, rep: ReportingAp, now: number, horizonMs: number): AirBudget | undefined {
-    const rate = this.airOf(apId);
-    if (rate.meanTransferMs <= 0) return undefined;
-    const unknownMs = (this.jitter.nominalToldMs > 0 ? this.jitter.nominalToldMs : 30_000) / 2;
-    const ctx = { now, knownUntil: rep.lastReportAt, withinMs: horizonMs, unknownMs };
-    let committedMs = 0;
-    for (const q of this.deps.labels.queuedOn(apId)) {
-      const info = this.stagingOf.get(q.id);
-      const ms = info && info.transferId === q.transferId && info.units > 0 ? rate.ms(info.units) : rate.meanTransferMs;
-      committedMs += ms * wakeShare(wakeWindow(q, this.jitter), ctx);
-    }
-    return { budgetMs: AIR_COMMIT * horizonMs, committedMs, of: (l) => rate.meanTransferMs * wakeShare(wakeWindow(l, this.jitter), ctx) };
+  /** D91 The staging horizon of a reporting AP (air-time.ts stagingHorizonMs). */
+  private horizonMs(apId: string, capacity: number): number {
+    return stagingHorizonMs(capacity, this.airOf(apId).meanTransferMs, this.deps.config.wakeHorizonMs, this.stageLatencyMs);
   }
 
   /** D57 Why a label with a transfer on its AP slept without it (wake-reports.ts missCause). */
   private missCause(l: Readonly<LabelRecord>, e: { wokeAt: number; toldMs: number }): MissCause {
     const info = this.stagingOf.get(l.id);
-    return missCause(e, this.jitter.nominalToldMs, info?.transferId === l.transferId ? info : undefined);
+    return missCause(e, this.jitter.nominalToldMs, info?.transferId === l.transferId ? info : undefined, l.transferAt ?? -Infinity);
   }
 
   /** §4.3 IMAGE_CANCEL of a transfer its label missed; once the AP dropped it the label is free again (no attempt counted). */

@@ -122,34 +122,26 @@ export function stagingCost(w: WakeWindow | null, c: CostContext): number {
   return waitIfHit + (pMiss / (1 - pMiss)) * c.missCostMs;
 }
 
-/**
- * D58 The probability that the label wakes within [now, now + withinMs], given it was not reported awake up to
- * knownUntil (its wake then uniform on the rest of its window). A window already past counts as waking now: the
- * label is deferred or its report is on the way. No window: spread over a sleep (`unknownMs` is half of one).
- */
-export function wakeShare(w: WakeWindow | null, c: { now: number; knownUntil: number; withinMs: number; unknownMs: number }): number {
-  if (w === null) return Math.min(1, c.withinMs / (2 * c.unknownMs));
-  if (w.b <= c.now) return 1;
-  const lo = Math.max(w.a, Math.min(c.knownUntil, w.b));
-  const span = w.b - lo;
-  if (span <= 0) return 1;
-  const from = Math.max(lo, c.now);
-  const to = Math.min(w.b, c.now + c.withinMs);
-  return to <= from ? 0 : (to - from) / span;
-}
-
-/** D57 Why a label with a transfer on its AP slept without it (the first three are counted as cancels). */
-export type MissCause = 'deferral' | 'missStaging' | 'missEarly' | 'missHeld';
+/** D57 Why a label with a transfer on its AP slept without it (all but a deferral are cancelled). */
+export type MissCause = 'deferral' | 'missUnseen' | 'missStaging' | 'missEarly' | 'missHeld';
 
 /**
  * D57 Classifies a report entry (§5.6) of a label whose transfer is being sent to or staged on the AP it was
  * heard by: a nextWakeS shorter than the usual one is a deferral (the channel was busy, §5.6.1: the AP keeps the
- * transfer and serves it at that short wake — never a miss); else the label woke before the AP held every block
- * (`heldAt`, Infinity while sending) — before its predicted window opened (`windowA`, a wrong prediction) or inside
- * it (the staging latency) — or while the AP held it, which only a deferral as long as a sleep explains.
+ * transfer and serves it at that short wake — never a miss); else the label woke before the claim, unseen because
+ * its report was still on the way (`claimedAt`, D91: the staging cost's gamble lost), or after it but before the AP
+ * held every block (`heldAt`, Infinity while sending) — before its predicted window opened (`windowA`, a wrong
+ * prediction) or inside it (the staging latency) — or while the AP held it, which only a deferral as long as a
+ * sleep explains.
  */
-export function missCause(e: { wokeAt: number; toldMs: number }, nominalToldMs: number, staging?: { heldAt: number; windowA: number }): MissCause {
+export function missCause(
+  e: { wokeAt: number; toldMs: number },
+  nominalToldMs: number,
+  staging?: { heldAt: number; windowA: number },
+  claimedAt = -Infinity,
+): MissCause {
   if (nominalToldMs > 0 && e.toldMs < 0.9 * nominalToldMs) return 'deferral';
+  if (e.wokeAt < claimedAt) return 'missUnseen';
   const heldAt = staging?.heldAt ?? Infinity;
   if (e.wokeAt >= heldAt) return 'missHeld';
   if (staging && e.wokeAt < staging.windowA) return 'missEarly';
