@@ -248,7 +248,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, operations, { chain: config.store.chain, store: config.store.id, log }));
     for (const r of requestSources) await r.start();
 
-    const metrics = createMetrics({ db, labels, dispatcher, hub, intake, extra: broker ? [broker.metrics] : [] });
+    const metrics = createMetrics({ db, labels, dispatcher, hub, intake, aps, extra: broker ? [broker.metrics] : [] });
     late.metrics = metrics;
     pruner.start();
     const http = await buildHttpServer({ config, db, labels, images, clock, log, intake, aps, metrics, startedAt, operations, renderer });

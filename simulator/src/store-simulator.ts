@@ -4,7 +4,7 @@
  * the reference store (radio-model.ts). Tests, benchmarks, the demo and the `esl-sim` CLI drive it.
  */
 import { z } from 'zod';
-import { ApCapability, LabelIdSchema, SUPPORTED_VERSIONS, StatusCode, apTopics, type ContentHash } from '#protocol';
+import { ApCapability, LabelIdSchema, SUPPORTED_VERSIONS, StatusCode, apTopics, type ContentHash, type MessageName } from '#protocol';
 import type { EdgeLink } from './edge-link.js';
 import type { TransferRadioStats, LabelStats } from './label-stats.js';
 import { MqttEdgeLink } from './mqtt-edge-link.js';
@@ -268,6 +268,16 @@ export class StoreSimulator {
   async setApOnline(apId: string, online: boolean, fault: ApFault = 'power'): Promise<void> {
     await this.ap(apId).setOnline(online, fault);
     this.logger.info({ evt: 'sim.ap_fault', apId, online, fault }, online ? 'AP back online' : 'AP offline');
+  }
+
+  /** The AP loses the next `count` frames of `type` from the edge (see VirtualAp.loseFromEdge). */
+  loseFromEdge(apId: string, type: MessageName, count = 1): void {
+    this.ap(apId).loseFromEdge(type, count);
+  }
+
+  /** Frames of `type` from the edge that the AP lost by loseFromEdge. */
+  lostFromEdge(apId: string, type: MessageName): number {
+    return this.ap(apId).lostFromEdge.get(type) ?? 0;
   }
 
   /** The label's battery is at `mv` from now on. The AP forwards a 50 mV change at once (§5.3). */

@@ -22,6 +22,7 @@ import {
   type DecodeResult,
   type Frame,
   type Message,
+  type MessageName,
   type StatusCodeValue,
 } from '#protocol';
 import { ApRadio, type ApRadioEnvironment, type RadioUplinkMessage } from './ap-radio.js';
@@ -122,6 +123,10 @@ export class VirtualAp {
   private outbox: Message[] = [];
   private powered = true;
   private linkOpen = false;
+  /** Fault injection (loseFromEdge): how many more frames of each type from the edge are lost. */
+  private readonly losing = new Map<MessageName, number>();
+  /** Frames from the edge lost by loseFromEdge, by type. */
+  readonly lostFromEdge = new Map<MessageName, number>();
 
   constructor(private readonly opts: VirtualApOptions) {
     this.apId = opts.apId;
@@ -192,6 +197,15 @@ export class VirtualAp {
       this.radio.powerOn();
     }
     if (!this.linkOpen) await this.openLink();
+  }
+
+  /**
+   * Fault injection: the next `count` frames of `type` from the edge are lost before the AP reads them, as a frame
+   * with a bad CRC is dropped silently (§13.1): no ACK, nothing applied. The edge's retransmission (§7.3, same seq)
+   * counts as another frame.
+   */
+  loseFromEdge(type: MessageName, count = 1): void {
+    this.losing.set(type, (this.losing.get(type) ?? 0) + count);
   }
 
   async stop(): Promise<void> {
@@ -356,6 +370,12 @@ export class VirtualAp {
       return;
     }
     const { frame } = result;
+    const lose = this.losing.get(frame.message.type) ?? 0;
+    if (lose > 0) {
+      this.losing.set(frame.message.type, lose - 1);
+      this.lostFromEdge.set(frame.message.type, (this.lostFromEdge.get(frame.message.type) ?? 0) + 1);
+      return;
+    }
     this.stats.framesIn++;
     const m = frame.message;
     if (m.type === 'ACK') {

@@ -8,6 +8,7 @@ import type { Dispatcher } from '../domain/dispatch/dispatcher.js';
 import type { LabelStore } from '../domain/labels/label-store.js';
 import type { ApHub } from '../transport/ap-hub.js';
 import type { GroupCommitStats } from '../domain/events/group-commit.js';
+import type { ApRegistry } from '../domain/aps/ap-registry.js';
 
 export interface Metrics {
   /** For features that register their own metrics (HTTP auth failures, storage pruning). */
@@ -25,6 +26,7 @@ export function createMetrics(deps: {
   hub: ApHub;
   extra?: Registry[];
   intake?: { groupCommitStats: Readonly<GroupCommitStats> };
+  aps?: Pick<ApRegistry, 'all'>;
 }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'esl_edge_' });
@@ -52,6 +54,20 @@ export function createMetrics(deps: {
   stat('esl_edge_image_bytes_sent', 'Image payload bytes sent to APs since start-up', () => deps.dispatcher.stats.bytesSent);
   stat('esl_edge_ap_frames_in', 'Frames received from APs', () => deps.hub.counters.framesIn);
   stat('esl_edge_ap_decode_errors', 'Undecodable frames received from APs', () => deps.hub.counters.decodeErrors);
+  if (deps.aps) {
+    const aps = deps.aps;
+    // D89: an AP that announced wake reports (§4.8) but does not send them is staged by the D19 fallback only.
+    new Gauge({
+      name: 'esl_edge_ap_wake_reports_on',
+      help: 'Per AP that announced capability WAKE_REPORT: 1 when its wake reports are on, 0 while they are not (pending, refused, offline)',
+      labelNames: ['ap'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const a of aps.all()) if (a.wakeReports !== 'unsupported' && a.wakeReports !== 'disabled') this.set({ ap: a.apId }, a.wakeReports === 'on' ? 1 : 0);
+      },
+    });
+  }
   if (deps.intake) {
     const gc = deps.intake.groupCommitStats;
     stat('esl_edge_intake_commits', 'Event intake transactions committed (group commit ticks) since start-up', () => gc.ticks);

@@ -2,8 +2,19 @@
  * What the edge knows of each access point: online state, capabilities and queue, from AP_HELLO and AP_HEARTBEAT
  * (protocol §5.1, §5.2). Kept in memory for dispatch decisions and mirrored to sqlite for the API and restarts.
  */
+import { z } from 'zod';
 import type { Database } from '../../persistence/database.js';
 import type { MessageOf } from '#protocol';
+
+/**
+ * §4.8 Whether the AP's wake reports (§5.6) are on, as far as the edge knows (D89): `unsupported` (no capability bit
+ * 9), `disabled` (dispatch.wakeReportIntervalMs 0), `pending` (WAKE_REPORT_CONFIG sent or to be sent again, not yet
+ * acknowledged), `on` (acknowledged OK), `refused` (the AP answered a NACK that a resend will not change), `off`
+ * (the AP is offline: its reports are off after its next AP_HELLO anyway). Only `on` gives wake-aware staging (D35);
+ * any other state of an AP with the bit is the D19 fallback an operator should see.
+ */
+export const WakeReportsStateSchema = z.enum(['unsupported', 'disabled', 'pending', 'on', 'refused', 'off']);
+export type WakeReportsState = z.infer<typeof WakeReportsStateSchema>;
 
 export interface ApState {
   apId: string;
@@ -18,6 +29,9 @@ export interface ApState {
   lastSeenAt: number | null;
   /** Dispatch holds back until then after a QUEUE_FULL NACK (backpressure, §7.1). */
   backoffUntil: number;
+  /** §4.8 Wake reports of this AP session (D89), and how many WAKE_REPORT_CONFIG were sent in it. */
+  wakeReports: WakeReportsState;
+  wakeReportConfigsSent: number;
 }
 
 export class ApRegistry {
@@ -42,6 +56,8 @@ export class ApRegistry {
         maxBlockSize: r.max_block_size,
         lastSeenAt: r.last_seen_at,
         backoffUntil: 0,
+        wakeReports: 'off',
+        wakeReportConfigsSent: 0,
       });
     }
     await this.db.run('UPDATE aps SET online = 0');
@@ -70,6 +86,9 @@ export class ApRegistry {
       maxBlockSize: Math.min(h.maxBlockSize || 4096, 4096),
       lastSeenAt: now,
       backoffUntil: 0,
+      // A new session: reports are off after every AP_HELLO (§4.8.1) until the dispatcher switches them on.
+      wakeReports: 'off',
+      wakeReportConfigsSent: 0,
     };
     this.aps.set(apId, state);
     await this.db.run(
@@ -102,6 +121,14 @@ export class ApRegistry {
   touch(apId: string, now: number): void {
     const s = this.aps.get(apId);
     if (s) s.lastSeenAt = now;
+  }
+
+  /** The dispatcher's wake-report switch (D89) records the session's state here, for the API and metrics. */
+  setWakeReports(apId: string, state: WakeReportsState, configsSent?: number): void {
+    const s = this.aps.get(apId);
+    if (!s) return;
+    s.wakeReports = state;
+    if (configsSent !== undefined) s.wakeReportConfigsSent = configsSent;
   }
 
   async offline(apId: string): Promise<void> {

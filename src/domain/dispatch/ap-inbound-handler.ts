@@ -40,6 +40,7 @@ export class ApInboundHandler implements ApInbound {
 
   async apOffline(apId: string): Promise<void> {
     await this.deps.aps.offline(apId);
+    this.deps.dispatcher.apOffline(apId);
   }
 
   async labelCheckin(apId: string, msg: MessageOf<'LABEL_CHECKIN'>): Promise<StatusCodeValue> {

@@ -43,6 +43,7 @@ import { backoffMs } from './backoff.js';
 import { WakePredictor } from './wake-predictor.js';
 import { WakeJitter, missCause, observeReport, stagingCost, wakeWindow, type MissCause } from './wake-reports.js';
 import { ApAirRate, stagingHorizonMs, transferUnits } from './air-time.js';
+import { WakeReportSwitch } from './wake-report-switch.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -257,6 +258,8 @@ export class Dispatcher {
   private readonly awaitingAir = new Map<string, { apId: string; units: number }>();
   /** Transfers with an IMAGE_CANCEL on its way (not cancelled twice). */
   private readonly cancelling = new Set<number>();
+  /** §4.8 Each AP session's WAKE_REPORT_CONFIG, sent until acknowledged (D89). */
+  private readonly wakeSwitch: WakeReportSwitch;
 
   constructor(
     private readonly deps: {
@@ -273,6 +276,12 @@ export class Dispatcher {
     },
   ) {
     this.predictor = new WakePredictor({ leadMs: deps.config.wakeLeadMs, maxIntervalMs: (deps.config.checkinReportIntervalS * 1000) / 2 });
+    this.wakeSwitch = new WakeReportSwitch({
+      ...deps,
+      onReporting: (apId) => {
+        if (!this.stopped) this.reporting.set(apId, { lastReportAt: this.deps.clock.now() });
+      },
+    });
   }
 
   /** Transfers under way when the edge stopped were forgotten by the store's load: the APs get them after hello. */
@@ -283,6 +292,7 @@ export class Dispatcher {
 
   stop(): void {
     this.stopped = true;
+    this.wakeSwitch.stop();
     if (this.sweepTimer) this.deps.clock.clearTimeout(this.sweepTimer);
     if (this.wakeTimer) this.deps.clock.clearTimeout(this.wakeTimer);
     if (this.kickTimer) this.deps.clock.clearTimeout(this.kickTimer);
@@ -575,29 +585,15 @@ export class Dispatcher {
   apRestarted(apId: string): Promise<void> {
     this.deps.labels.apRestarted(apId);
     this.reporting.delete(apId);
-    this.configureWakeReports(apId);
+    // §4.8.1 Reports are off after every AP_HELLO: switched on again, until acknowledged (D89).
+    this.wakeSwitch.apHello(apId);
     this.kick();
     return Promise.resolve();
   }
 
-  /**
-   * §4.8 Switches the AP's wake reports on when it has capability WAKE_REPORT (D34). Sent on the next turn of the
-   * clock, after the EDGE_HELLO that answers the AP_HELLO (§4.8.1); an AP without the bit is never asked.
-   */
-  private configureWakeReports(apId: string): void {
-    const intervalMs = this.deps.config.wakeReportIntervalMs;
-    const ap = this.deps.aps.get(apId);
-    if (intervalMs <= 0 || !ap || (ap.capabilities & ApCapability.WAKE_REPORT) === 0) return;
-    this.deps.clock.setTimeout(() => {
-      if (this.stopped) return;
-      this.deps.gateway
-        .send(apId, { type: 'WAKE_REPORT_CONFIG', intervalMs: Math.min(0xffff, intervalMs) })
-        .then((status) => {
-          if (status === StatusCode.OK) this.reporting.set(apId, { lastReportAt: this.deps.clock.now() });
-          else this.deps.log.warn({ evt: 'ap.wake_report_refused', apId, status }, 'AP refused wake reports');
-        })
-        .catch((err) => this.deps.log.warn({ evt: 'ap.wake_report_failed', apId, err: errorMessage(err) }, 'could not switch wake reports on'));
-    }, 0);
+  /** An AP went offline: a wake-report config still unacknowledged waits for its next hello (D89). */
+  apOffline(apId: string): void {
+    this.wakeSwitch.apOffline(apId);
   }
 
   /**

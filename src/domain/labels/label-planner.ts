@@ -11,6 +11,7 @@
 import type { Database, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import { CoalescingRunner } from '../../core/coalescing-runner.js';
 import { errorMessage, type LabelContent } from '#contracts';
 import { labelTypeById, type LabelType } from '#protocol';
 import { buildLabelContents, contentKey, type BuiltContent } from './content-builder.js';
@@ -77,10 +78,9 @@ export function planChunks(labels: readonly Pick<DirtyLabel, 'id' | 'gtin'>[], s
 const RENDER_RETRY_MS = 30_000;
 
 export class LabelPlanner {
-  private running: Promise<void> | null = null;
-  private again = false;
+  /** One planning pass at a time; kicks during a pass coalesce into one more (D90). */
+  private readonly runner: CoalescingRunner;
   private boundaryTimer: TimerHandle | null = null;
-  private stopped = false;
   /** Labels whose last render failed, and when to try again. */
   private readonly renderRetryAt = new Map<string, number>();
 
@@ -98,57 +98,53 @@ export class LabelPlanner {
       /** Called when desired images changed, so dispatch can start. */
       onPlanned: (labelIds: string[]) => void;
     },
-  ) {}
-
-  /** Plans all dirty labels soon; calls coalesce into one running pass plus at most one more. */
-  kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.kick();
-      }
+  ) {
+    this.runner = new CoalescingRunner({
+      pass: () => this.loop(),
+      onError: (err) => this.deps.log.error({ evt: 'planner.failed', err: errorMessage(err) }, 'label planning failed; will retry'),
+      clock: deps.clock,
+      retryAfterErrorMs: 5_000,
     });
   }
 
-  /** Resolves when no planning is under way (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  private get stopped(): boolean {
+    return this.runner.stopped;
   }
 
-  stop(): void {
-    this.stopped = true;
+  /** Plans all dirty labels soon; calls coalesce into one running pass plus at most one more. */
+  kick(): void {
+    this.runner.kick();
+  }
+
+  /** Resolves when no planning is under way (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.runner.idle();
+  }
+
+  /** Plans nothing more; resolves when the pass under way has ended (it stops after its current chunk). */
+  stop(): Promise<void> {
     if (this.boundaryTimer) this.deps.clock.clearTimeout(this.boundaryTimer);
+    return this.runner.stop();
   }
 
   private async loop(): Promise<void> {
-    try {
-      // One pass walks every label that was dirty when it started once, in chunks, so labels that keep failing to
-      // render cannot hold back the others. PIPELINE chunks are under way at once (D61): while the render workers
-      // draw one chunk, the event loop builds the next one's contents and saves the last one's pictures.
-      let failed = 0;
-      const underWay: Promise<{ failed: number }>[] = [];
-      for (const chunk of planChunks(this.deps.labels.dirty(), CHUNK)) {
-        if (this.stopped) break;
-        if (underWay.length >= PIPELINE) failed += (await underWay.shift()!).failed;
-        const p = this.planLabels(chunk);
-        p.catch(() => undefined); // awaited below; a chunk failing while an earlier one is awaited is not unhandled
-        underWay.push(p);
-      }
-      for (const p of underWay.splice(0)) failed += (await p).failed;
-      if (!this.stopped) failed += await this.prestage();
-      await this.scheduleNextBoundary();
-      // Labels whose render failed stay dirty and are skipped until their retry time.
-      if (failed > 0 && !this.stopped) this.deps.clock.setTimeout(() => this.kick(), RENDER_RETRY_MS);
-    } catch (err) {
-      this.deps.log.error({ evt: 'planner.failed', err: errorMessage(err) }, 'label planning failed; will retry');
-      this.boundaryTimer = this.deps.clock.setTimeout(() => this.kick(), 5_000);
+    // One pass walks every label that was dirty when it started once, in chunks, so labels that keep failing to
+    // render cannot hold back the others. PIPELINE chunks are under way at once (D61): while the render workers
+    // draw one chunk, the event loop builds the next one's contents and saves the last one's pictures.
+    let failed = 0;
+    const underWay: Promise<{ failed: number }>[] = [];
+    for (const chunk of planChunks(this.deps.labels.dirty(), CHUNK)) {
+      if (this.stopped) break;
+      if (underWay.length >= PIPELINE) failed += (await underWay.shift()!).failed;
+      const p = this.planLabels(chunk);
+      p.catch(() => undefined); // awaited below; a chunk failing while an earlier one is awaited is not unhandled
+      underWay.push(p);
     }
+    for (const p of underWay.splice(0)) failed += (await p).failed;
+    if (!this.stopped) failed += await this.prestage();
+    await this.scheduleNextBoundary();
+    // Labels whose render failed stay dirty and are skipped until their retry time.
+    if (failed > 0 && !this.stopped) this.deps.clock.setTimeout(() => this.kick(), RENDER_RETRY_MS);
   }
 
   /** Plans the given labels (those still dirty); returns how many it looked at and how many failed to render. */

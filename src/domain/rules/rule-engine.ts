@@ -12,6 +12,7 @@
 import type { Database, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import { CoalescingRunner } from '../../core/coalescing-runner.js';
 import { EdgeErrorCode, errorMessage } from '#contracts';
 import type { LabelStore } from '../labels/label-store.js';
 import { enqueue } from '../outbox/outbox.js';
@@ -80,15 +81,24 @@ export interface RuleEngineDeps {
 }
 
 export class RuleEngine {
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  /** One rule pass at a time; kicks during a pass coalesce into one more (D90). */
+  private readonly runner: CoalescingRunner;
   private timer: TimerHandle | null = null;
   /** Price boundaries up to this instant were announced to the till. */
   private horizonDone: number;
 
   constructor(private readonly deps: RuleEngineDeps) {
     this.horizonDone = deps.clock.now();
+    this.runner = new CoalescingRunner({
+      pass: () => this.loop(),
+      onError: (err) => this.deps.log.error({ evt: 'rules.failed', err: errorMessage(err) }, 'rule pass failed; will retry'),
+      clock: deps.clock,
+      retryAfterErrorMs: 5_000,
+    });
+  }
+
+  private get stopped(): boolean {
+    return this.runner.stopped;
   }
 
   start(): void {
@@ -100,46 +110,31 @@ export class RuleEngine {
     this.kick();
   }
 
-  stop(): void {
-    this.stopped = true;
+  /** Runs no more passes; resolves when the pass under way has ended. */
+  stop(): Promise<void> {
     if (this.timer) this.deps.clock.clearTimeout(this.timer);
+    return this.runner.stop();
   }
 
   /** Runs a pass soon; calls coalesce into one running pass plus at most one more. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    this.runner.kick();
   }
 
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.runner.idle();
   }
 
   private async loop(): Promise<void> {
-    try {
-      for (;;) {
-        const started = this.deps.clock.now();
-        const r = await this.pass();
-        if (r.changed) this.deps.onChanged();
-        if (r.outbox) this.deps.onOutbox();
-        if (!r.more || this.stopped) break;
-        const rest = Math.min(MAX_REST_MS, REST_FACTOR * (this.deps.clock.now() - started));
-        if (rest > 0) await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, rest));
-        if (this.stopped) break;
-      }
-    } catch (err) {
-      this.deps.log.error({ evt: 'rules.failed', err: errorMessage(err) }, 'rule pass failed; will retry');
-      this.timer = this.deps.clock.setTimeout(() => this.kick(), 5_000);
+    for (;;) {
+      const started = this.deps.clock.now();
+      const r = await this.pass();
+      if (r.changed) this.deps.onChanged();
+      if (r.outbox) this.deps.onOutbox();
+      if (!r.more || this.stopped) break;
+      const rest = Math.min(MAX_REST_MS, REST_FACTOR * (this.deps.clock.now() - started));
+      if (rest > 0) await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, rest));
+      if (this.stopped) break;
     }
   }
 
