@@ -56,6 +56,38 @@ describe('image store memory (D40)', () => {
     expect(again.cachedBytes).toBe(images.cachedBytes);
   });
 
+  it('D86: pictures are packed in the arena, the budget evicts the least recently used, and an evicted picture reads back the same', async () => {
+    const hashes = Array.from({ length: 40 }, (_, i) => (i + 1).toString(16).padStart(16, '0'));
+    const full = new ImageStore({ db });
+    await db.transaction(async (tx) => {
+      for (const [i, hash] of hashes.entries()) await full.save(tx, { hash, labelType: 3, planes: planes(i), content: { ...content, priceCents: 100 + i } }, 0);
+    });
+    // What the last ten cost, measured by a store without a budget; a store with that budget keeps them and no more.
+    const probe = new ImageStore({ db });
+    for (const hash of hashes.slice(30)) await probe.load(hash);
+    const images = new ImageStore({ db, budgetBytes: probe.cachedBytes });
+    for (const hash of hashes) await images.load(hash);
+    expect(images.cachedImages).toBe(10);
+    expect(images.cachedBytes).toBe(probe.cachedBytes);
+    // Slabs hold the records: far fewer bytes than a 16 kB chunk per picture (D40), and nothing lost to eviction.
+    expect(images.arenaBytes).toBeLessThanOrEqual(1 << 20);
+    const misses = images.stats.misses;
+    for (const [i, hash] of hashes.slice(30).entries()) expect((await images.content(hash))?.priceCents).toBe(130 + i);
+    expect(images.stats.misses).toBe(misses);
+    for (const [i, hash] of hashes.slice(0, 5).entries()) {
+      const img = await images.load(hash);
+      expect(img?.planes).toEqual(planes(i));
+      expect(img?.labelType).toBe(3);
+      expect(img?.content).toEqual({ ...content, priceCents: 100 + i });
+    }
+    expect(images.stats.misses).toBe(misses + 5);
+    // The sweep drops what no label refers to.
+    const kept = images.cachedImages;
+    expect(kept).toBeGreaterThanOrEqual(5);
+    expect(images.sweep(new Set(hashes.slice(0, 2)))).toBe(kept - 2);
+    expect(images.cachedImages).toBe(2);
+  });
+
   it('BLANK, what a label shows before its first picture, is answered without a sqlite read (D63)', async () => {
     const images = new ImageStore({ db });
     let reads = 0;
