@@ -88,6 +88,35 @@ describe('image store memory (D40)', () => {
     expect(images.cachedImages).toBe(2);
   });
 
+  it('D86: misses of one turn are read in one statement, each answered with its own picture', async () => {
+    const hashes = Array.from({ length: 30 }, (_, i) => (i + 1).toString(16).padStart(16, '0'));
+    await db.transaction(async (tx) => {
+      for (const [i, hash] of hashes.entries()) await saveImage(tx, { hash, labelType: 3, planes: planes(i), content: { ...content, priceCents: 100 + i } }, 0);
+    });
+    const images = new ImageStore({ db });
+    let statements = 0;
+    const all = db.all.bind(db);
+    db.all = ((sql: string, params?: unknown[]) => {
+      statements++;
+      return all(sql, params as never);
+    }) as typeof db.all;
+    // As a dispatch pass does: many loads started before any is awaited, one hash twice, one never stored.
+    const wanted = [...hashes, hashes[3]!, 'ffffffffffffffff'];
+    const got = await Promise.all(wanted.map((h) => images.load(h)));
+    expect(statements).toBe(1);
+    for (const [i, hash] of hashes.entries()) {
+      expect(got[i]?.hash).toBe(hash);
+      expect(got[i]?.planes).toEqual(planes(i));
+      expect(got[i]?.content.priceCents).toBe(100 + i);
+    }
+    expect(got[30]?.planes).toEqual(planes(3));
+    expect(got[31]).toBeUndefined();
+    expect(images.cachedImages).toBe(30);
+    // Now cached: no further statement.
+    expect((await images.content(hashes[7]!))?.priceCents).toBe(107);
+    expect(statements).toBe(1);
+  });
+
   it('BLANK, what a label shows before its first picture, is answered without a sqlite read (D63)', async () => {
     const images = new ImageStore({ db });
     let reads = 0;
@@ -96,8 +125,14 @@ describe('image store memory (D40)', () => {
       reads++;
       return get(sql, params as never);
     }) as typeof db.get;
+    const all = db.all.bind(db);
+    db.all = ((sql: string, params?: unknown[]) => {
+      reads++;
+      return all(sql, params as never);
+    }) as typeof db.all;
     expect(await images.content(BLANK_HASH)).toBeUndefined();
     expect(await images.load(BLANK_HASH)).toBeUndefined();
+    expect((await images.contents([BLANK_HASH])).size).toBe(0);
     expect(reads).toBe(0);
     expect(images.stats.misses).toBe(0);
     // Any other hash not in memory is still read from sqlite.

@@ -31,10 +31,11 @@ const HEADER = 6;
 const ENTRY_OVERHEAD = 48;
 
 /**
- * Default memory budget of the cache, bytes. A reference-store picture is ~0.8 kB (D86): 40 MB holds every picture of
- * its 50,000 labels after a fill, and half of them again while a repricing's old and new pictures are both needed.
+ * Default memory budget of the cache, bytes. A picture of the reference store's label mix is ~1.2 kB (D86): 32 MB hold
+ * ~26,000, about half of its 50,000 labels' pictures; what is not held is read back in batches (fetch, contents), so a
+ * miss costs a share of one statement, not a read of its own.
  */
-export const IMAGE_CACHE_BYTES = 40 * 1024 * 1024;
+export const IMAGE_CACHE_BYTES = 32 * 1024 * 1024;
 
 /**
  * zlib's sync API returns a slice of a 16 kB output chunk (Node's default chunkSize): a 1 kB picture kept as that
@@ -93,6 +94,8 @@ export class ImageStore {
   /** Hash → arena record, least recently used first. */
   private readonly cache = new Map<string, number>();
   private readonly arena = new ByteArena();
+  /** Misses waiting for this turn's batched read (fetch). */
+  private pendingReads: Map<string, { resolve: (v: Buffer | undefined) => void; reject: (e: unknown) => void; promise?: Promise<Buffer | undefined> }> | null = null;
   readonly stats = { hits: 0, misses: 0, evicted: 0 };
 
   constructor(private readonly deps: { db: Database; budgetBytes?: number }) {}
@@ -161,17 +164,23 @@ export class ImageStore {
     return this.parse(rec, rec.readUInt32LE(2));
   }
 
-  /** Contents of many pictures (the audit): cached ones at once, the rest in a few reads. */
+  /**
+   * Contents of many pictures (the audit, the planner's change priorities): cached ones at once, the rest in a few
+   * reads, which do not enter the cache (a store-wide audit would otherwise push out what the dispatcher needs).
+   */
   async contents(hashes: Iterable<string>): Promise<Map<string, LabelContent>> {
     const out = new Map<string, LabelContent>();
     const missing: string[] = [];
     for (const h of new Set(hashes)) {
+      if (h === BLANK_HASH) continue;
       const id = this.cache.get(h);
       if (id !== undefined) {
+        this.stats.hits++;
         const rec = this.arena.view(id);
         out.set(h, this.parse(rec, rec.readUInt32LE(2)));
       } else missing.push(h);
     }
+    this.stats.misses += missing.length;
     for (let i = 0; i < missing.length; i += 500) {
       const part = missing.slice(i, i + 500);
       const rows = await this.deps.db.all<{ hash: string; content: string }>(`SELECT hash, content FROM images WHERE hash IN (${part.map(() => '?').join(',')})`, part);
@@ -229,13 +238,60 @@ export class ImageStore {
       return this.arena.view(hit);
     }
     this.stats.misses++;
-    const row = await this.deps.db.get<{ label_type: number; planes: Buffer; content: string }>('SELECT label_type, planes, content FROM images WHERE hash = ?', [hash]);
-    if (!row) return undefined;
-    // Validated once, here; the cache then keeps the JSON as it was stored.
-    LabelContentSchema.parse(JSON.parse(row.content));
-    // Another read of the same picture may have filled it meanwhile.
-    const again = this.cache.get(hash);
-    return this.arena.view(again ?? this.put(hash, row.label_type, row.planes, row.content));
+    return this.fetch(hash);
+  }
+
+  /**
+   * D86 Misses of one turn of the event loop are read together: a dispatch pass starts up to an AP's window of
+   * transfers at once, each loading its target and delta base, so with a cache smaller than the store's pictures
+   * their misses cost one statement on the sqlite queue per pass, not one each.
+   */
+  private fetch(hash: string): Promise<Buffer | undefined> {
+    let batch = this.pendingReads;
+    if (!batch) {
+      const b = new Map<string, { resolve: (v: Buffer | undefined) => void; reject: (e: unknown) => void; promise?: Promise<Buffer | undefined> }>();
+      batch = this.pendingReads = b;
+      setImmediate(() => {
+        this.pendingReads = null;
+        this.readBatch(b).catch((err: unknown) => {
+          for (const w of b.values()) w.reject(err);
+        });
+      });
+    }
+    const waiting = batch.get(hash);
+    if (waiting?.promise) return waiting.promise;
+    let w!: { resolve: (v: Buffer | undefined) => void; reject: (e: unknown) => void; promise?: Promise<Buffer | undefined> };
+    const promise = new Promise<Buffer | undefined>((resolve, reject) => {
+      w = { resolve, reject };
+    });
+    w.promise = promise;
+    batch.set(hash, w);
+    return promise;
+  }
+
+  private async readBatch(batch: ReadonlyMap<string, { resolve: (v: Buffer | undefined) => void }>): Promise<void> {
+    const hashes = [...batch.keys()];
+    const found = new Map<string, { label_type: number; planes: Buffer; content: string }>();
+    for (let i = 0; i < hashes.length; i += 500) {
+      const part = hashes.slice(i, i + 500);
+      const rows = await this.deps.db.all<{ hash: string; label_type: number; planes: Buffer; content: string }>(
+        `SELECT hash, label_type, planes, content FROM images WHERE hash IN (${part.map(() => '?').join(',')})`,
+        part,
+      );
+      for (const r of rows) found.set(r.hash, r);
+    }
+    for (const [hash, w] of batch) {
+      const row = found.get(hash);
+      if (!row) {
+        w.resolve(undefined);
+        continue;
+      }
+      // Validated once, here; the cache then keeps the JSON as it was stored.
+      LabelContentSchema.parse(JSON.parse(row.content));
+      // A save may have filled it meanwhile.
+      const again = this.cache.get(hash);
+      w.resolve(this.arena.view(again ?? this.put(hash, row.label_type, row.planes, row.content)));
+    }
   }
 
   private touch(hash: string): void {
