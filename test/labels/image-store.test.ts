@@ -117,6 +117,36 @@ describe('image store memory (D40)', () => {
     expect(statements).toBe(1);
   });
 
+  it('D86: under churn (saves, loads, budget evictions, sweeps, compaction) every load returns the picture saved under its hash', async () => {
+    const images = new ImageStore({ db, budgetBytes: 24 * 1024 });
+    let rnd = 7;
+    const next = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+    const saved: string[] = [];
+    const seedOf = new Map<string, number>();
+    for (let round = 0; round < 12; round++) {
+      await db.transaction(async (tx) => {
+        const batch = Array.from({ length: 20 }, (_, i) => {
+          const seed = round * 20 + i;
+          const hash = (seed + 1).toString(16).padStart(16, '0');
+          seedOf.set(hash, seed);
+          saved.push(hash);
+          return { hash, labelType: 3, planes: planes(seed), content: { ...content, priceCents: seed } };
+        });
+        await images.saveMany(tx, batch, 0);
+      });
+      const picks = Array.from({ length: 30 }, () => saved[next() % saved.length]!);
+      const got = await Promise.all(picks.map((h) => images.load(h)));
+      for (const [i, h] of picks.entries()) {
+        expect(got[i]?.hash).toBe(h);
+        expect(got[i]?.planes).toEqual(planes(seedOf.get(h)!));
+        expect(got[i]?.content.priceCents).toBe(seedOf.get(h));
+      }
+      if (round % 7 === 6) images.sweep(new Set(saved.filter(() => next() % 2 === 0)));
+    }
+    expect(images.stats.evicted).toBeGreaterThan(0);
+    expect(images.cachedBytes).toBeLessThanOrEqual(24 * 1024);
+  });
+
   it('BLANK, what a label shows before its first picture, is answered without a sqlite read (D63)', async () => {
     const images = new ImageStore({ db });
     let reads = 0;
