@@ -47,7 +47,7 @@ export function startMemTrace(daemon: () => Daemon | undefined, file = process.e
             external: mb(m.external),
             arrayBuffers: mb(m.arrayBuffers),
             proc: procStatus(),
-            images: d ? { n: d.images.cachedImages, mb: mb(d.images.cachedBytes), ...d.images.stats } : null,
+            images: d ? { n: d.images.cachedImages, mb: mb(d.images.cachedBytes), arenaMb: mb(d.images.arenaBytes), ...d.images.stats } : null,
             workers,
             dispatch: d ? d.dispatcher.stats : null,
           })}\n`,

@@ -5,6 +5,7 @@
  * events for us while we restart (MQTT 3.1.1 §3.1.2.4), reconnecting by themselves, every state change one log line.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { writeToStream } from 'mqtt-packet';
 import type { Logger } from '../core/logger.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '#contracts';
 
@@ -24,7 +25,18 @@ export interface EdgeMqttClientOptions {
   log: Logger;
 }
 
+/**
+ * D87 mqtt-packet (under both aedes and mqtt.js) fills, before the first packet it writes, a table of 65,536 two-byte
+ * Buffers for the 16-bit numbers of MQTT 3.1.1 §1.5.2 (packet ids, string lengths): 6.3 MB of V8 heap the edge keeps
+ * for its lifetime (D63's heap snapshot). Writing a number's two bytes when needed costs a 2-byte allocation per packet
+ * field. Must run before the broker or a client writes its first packet: once built, the table is never dropped.
+ */
+export function skipMqttNumberTable(): void {
+  writeToStream.cacheNumbers = false;
+}
+
 export async function connectEdgeMqttClient(o: EdgeMqttClientOptions): Promise<MqttClient> {
+  skipMqttNumberTable();
   const options = {
     ...(o.username !== undefined ? { username: o.username } : {}),
     ...(o.password !== undefined ? { password: o.password } : {}),

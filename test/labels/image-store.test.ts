@@ -56,6 +56,97 @@ describe('image store memory (D40)', () => {
     expect(again.cachedBytes).toBe(images.cachedBytes);
   });
 
+  it('D86: pictures are packed in the arena, the budget evicts the least recently used, and an evicted picture reads back the same', async () => {
+    const hashes = Array.from({ length: 40 }, (_, i) => (i + 1).toString(16).padStart(16, '0'));
+    const full = new ImageStore({ db });
+    await db.transaction(async (tx) => {
+      for (const [i, hash] of hashes.entries()) await full.save(tx, { hash, labelType: 3, planes: planes(i), content: { ...content, priceCents: 100 + i } }, 0);
+    });
+    // What the last ten cost, measured by a store without a budget; a store with that budget keeps them and no more.
+    const probe = new ImageStore({ db });
+    for (const hash of hashes.slice(30)) await probe.load(hash);
+    const images = new ImageStore({ db, budgetBytes: probe.cachedBytes });
+    for (const hash of hashes) await images.load(hash);
+    expect(images.cachedImages).toBe(10);
+    expect(images.cachedBytes).toBe(probe.cachedBytes);
+    // Slabs hold the records: far fewer bytes than a 16 kB chunk per picture (D40), and nothing lost to eviction.
+    expect(images.arenaBytes).toBeLessThanOrEqual(1 << 20);
+    const misses = images.stats.misses;
+    for (const [i, hash] of hashes.slice(30).entries()) expect((await images.content(hash))?.priceCents).toBe(130 + i);
+    expect(images.stats.misses).toBe(misses);
+    for (const [i, hash] of hashes.slice(0, 5).entries()) {
+      const img = await images.load(hash);
+      expect(img?.planes).toEqual(planes(i));
+      expect(img?.labelType).toBe(3);
+      expect(img?.content).toEqual({ ...content, priceCents: 100 + i });
+    }
+    expect(images.stats.misses).toBe(misses + 5);
+    // The sweep drops what no label refers to.
+    const kept = images.cachedImages;
+    expect(kept).toBeGreaterThanOrEqual(5);
+    expect(images.sweep(new Set(hashes.slice(0, 2)))).toBe(kept - 2);
+    expect(images.cachedImages).toBe(2);
+  });
+
+  it('D86: misses of one turn are read in one statement, each answered with its own picture', async () => {
+    const hashes = Array.from({ length: 30 }, (_, i) => (i + 1).toString(16).padStart(16, '0'));
+    await db.transaction(async (tx) => {
+      for (const [i, hash] of hashes.entries()) await saveImage(tx, { hash, labelType: 3, planes: planes(i), content: { ...content, priceCents: 100 + i } }, 0);
+    });
+    const images = new ImageStore({ db });
+    let statements = 0;
+    const all = db.all.bind(db);
+    db.all = ((sql: string, params?: unknown[]) => {
+      statements++;
+      return all(sql, params as never);
+    }) as typeof db.all;
+    // As a dispatch pass does: many loads started before any is awaited, one hash twice, one never stored.
+    const wanted = [...hashes, hashes[3]!, 'ffffffffffffffff'];
+    const got = await Promise.all(wanted.map((h) => images.load(h)));
+    expect(statements).toBe(1);
+    for (const [i, hash] of hashes.entries()) {
+      expect(got[i]?.hash).toBe(hash);
+      expect(got[i]?.planes).toEqual(planes(i));
+      expect(got[i]?.content.priceCents).toBe(100 + i);
+    }
+    expect(got[30]?.planes).toEqual(planes(3));
+    expect(got[31]).toBeUndefined();
+    expect(images.cachedImages).toBe(30);
+    // Now cached: no further statement.
+    expect((await images.content(hashes[7]!))?.priceCents).toBe(107);
+    expect(statements).toBe(1);
+  });
+
+  it('D86: under churn (saves, loads, budget evictions, sweeps, compaction) every load returns the picture saved under its hash', async () => {
+    const images = new ImageStore({ db, budgetBytes: 24 * 1024 });
+    let rnd = 7;
+    const next = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+    const saved: string[] = [];
+    const seedOf = new Map<string, number>();
+    for (let round = 0; round < 12; round++) {
+      await db.transaction(async (tx) => {
+        const batch = Array.from({ length: 20 }, (_, i) => {
+          const seed = round * 20 + i;
+          const hash = (seed + 1).toString(16).padStart(16, '0');
+          seedOf.set(hash, seed);
+          saved.push(hash);
+          return { hash, labelType: 3, planes: planes(seed), content: { ...content, priceCents: seed } };
+        });
+        await images.saveMany(tx, batch, 0);
+      });
+      const picks = Array.from({ length: 30 }, () => saved[next() % saved.length]!);
+      const got = await Promise.all(picks.map((h) => images.load(h)));
+      for (const [i, h] of picks.entries()) {
+        expect(got[i]?.hash).toBe(h);
+        expect(got[i]?.planes).toEqual(planes(seedOf.get(h)!));
+        expect(got[i]?.content.priceCents).toBe(seedOf.get(h));
+      }
+      if (round % 7 === 6) images.sweep(new Set(saved.filter(() => next() % 2 === 0)));
+    }
+    expect(images.stats.evicted).toBeGreaterThan(0);
+    expect(images.cachedBytes).toBeLessThanOrEqual(24 * 1024);
+  });
+
   it('BLANK, what a label shows before its first picture, is answered without a sqlite read (D63)', async () => {
     const images = new ImageStore({ db });
     let reads = 0;
@@ -64,8 +155,14 @@ describe('image store memory (D40)', () => {
       reads++;
       return get(sql, params as never);
     }) as typeof db.get;
+    const all = db.all.bind(db);
+    db.all = ((sql: string, params?: unknown[]) => {
+      reads++;
+      return all(sql, params as never);
+    }) as typeof db.all;
     expect(await images.content(BLANK_HASH)).toBeUndefined();
     expect(await images.load(BLANK_HASH)).toBeUndefined();
+    expect((await images.contents([BLANK_HASH])).size).toBe(0);
     expect(reads).toBe(0);
     expect(images.stats.misses).toBe(0);
     // Any other hash not in memory is still read from sqlite.

@@ -199,6 +199,14 @@ export class LabelPlanner {
       await images.saveMany(tx, imgs, now);
     });
 
+    // What each label shows now, for its change priority: one lookup for the chunk, misses read together (D86).
+    const shownHashes: string[] = [];
+    for (const r of rows) {
+      const res = results.get(r.id)!;
+      if (!res.error && res.hash !== r.desiredHash && res.content && r.confirmedHash) shownHashes.push(r.confirmedHash);
+    }
+    const shown = shownHashes.length > 0 ? await images.contents(shownHashes) : new Map<string, LabelContent>();
+
     const changed: string[] = [];
     let failed = 0;
     for (const r of rows) {
@@ -212,8 +220,7 @@ export class LabelPlanner {
       this.renderRetryAt.delete(r.id);
       let priority = 2;
       if (res.hash !== r.desiredHash && res.content) {
-        const confirmed = r.confirmedHash ? await images.content(r.confirmedHash) : undefined;
-        priority = changePriority(confirmed, res.content);
+        priority = changePriority(r.confirmedHash ? shown.get(r.confirmedHash) : undefined, res.content);
       }
       if (labels.planned(r.id, { hash: res.hash, priority, now, seenDirty: r.dirty })) changed.push(r.id);
     }

@@ -51,7 +51,7 @@ export interface PlacedRun {
 }
 
 // Shapes repeat within one layout (the same lines measured at successive sizes), rarely across labels: kept small.
-const SHAPE_CACHE_LIMIT = 4_000;
+const SHAPE_CACHE_LIMIT = 1_000;
 const shapeCaches = new WeakMap<FontFace, Map<string, ShapedText>>();
 
 /**
