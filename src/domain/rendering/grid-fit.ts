@@ -18,7 +18,8 @@
  *
  * D71 added, measured with the same reader: one stem width per size (two edges a stem apart are one stroke, centred),
  * the outermost of close edges kept and no edge inside a stroke, the ascender a row above the capitals, and a "1"
- * without a foot whose flag is a staircase of whole pixels.
+ * without a foot whose flag is a staircase of whole pixels. D83: an "l" with a tail at its foot, and parentheses
+ * drawn from the plain outline.
  *
  * A whole-pixel box of ≥ 2 × 2 px is covered far above the raster's coverage threshold (glyph-raster-cache.ts), so
  * these parts are always drawn at ≥ 2 × 2 px. Coordinates are quantised to 1/256 px: exact binary fractions, so a
@@ -254,6 +255,7 @@ function fitGlyph(face: FontFace, gi: number, size: number): FittedGlyph {
   }
   for (const m of marks) out.push(...boxed(m.cmds, m.box, m.px, m.py, s));
   if (one) out.push(...flagSteps(out, X(one.stemL), Y(one.top)));
+  if (gi === face.glyphIndex(0x6c)) out.push(...tailOfL(face, gi, out, size));
   return { cmds: out, bounds: pxBounds(out) };
 }
 
@@ -318,8 +320,8 @@ function digitOne(outline: readonly OutlineCommand[]): { outline: OutlineCommand
   return { outline: out, stemL, top };
 }
 
-/** The flag of "1" as whole-pixel squares, wound like the outline they join (nonzero fill: a union). */
-function flagSteps(body: readonly PxCommand[], stemLeftPx: number, topPx: number): PxCommand[] {
+/** Twice the signed area of an outline's polygon (its on-curve points): the sign is its winding. */
+function windingOf(body: readonly PxCommand[]): number {
   let area = 0;
   let px = 0;
   let py = 0;
@@ -339,19 +341,48 @@ function flagSteps(body: readonly PxCommand[], stemLeftPx: number, topPx: number
     px = c.x;
     py = c.y;
   }
-  area += px * sy - sx * py;
-  const height = -topPx;
-  const steps = Math.max(2, Math.round(height / 4));
+  return area + px * sy - sx * py;
+}
+
+/** Whole-pixel squares (top-left corners), wound like the outline they join (nonzero fill: a union). */
+function pixelSquares(body: readonly PxCommand[], cells: readonly [number, number][]): PxCommand[] {
+  const area = windingOf(body);
   const out: PxCommand[] = [];
-  const l = Math.round(stemLeftPx);
-  const t = Math.round(topPx);
-  for (let k = 1; k <= steps; k++) {
-    const x0 = l - k;
-    const y0 = t + k;
+  for (const [x0, y0] of cells) {
     const sq: [number, number][] = area > 0 ? [[x0, y0], [x0 + 1, y0], [x0 + 1, y0 + 1], [x0, y0 + 1]] : [[x0, y0], [x0, y0 + 1], [x0 + 1, y0 + 1], [x0 + 1, y0]];
     out.push({ type: 'M', x: sq[0]![0], y: sq[0]![1] }, ...sq.slice(1).map(([x, y]): PxCommand => ({ type: 'L', x, y })), { type: 'Z' });
   }
   return out;
+}
+
+/** The flag of "1" as whole-pixel squares: a staircase going down to the left from the top of the stem. */
+function flagSteps(body: readonly PxCommand[], stemLeftPx: number, topPx: number): PxCommand[] {
+  const height = -topPx;
+  const steps = Math.max(2, Math.round(height / 4));
+  const l = Math.round(stemLeftPx);
+  const t = Math.round(topPx);
+  const cells: [number, number][] = [];
+  for (let k = 1; k <= steps; k++) cells.push([l - k, t + k]);
+  return pixelSquares(body, cells);
+}
+
+/**
+ * The tail of a lower-case l at 8–20 px (D83). DejaVu's "l" is a bare bar, the shape of "I", "|" and — with D71's
+ * footless "1" — nearly of the digit: the reader took the l of litre for any of them on every label type ("0,75 l"
+ * read "0,75 |", "1 l = 2,52 €" read "11= 2,52 €"). A tail turning right at the foot (a pixel long up to 14 px, two
+ * above) is how faces made for legibility tell l from I and 1 (Source Sans, Atkinson Hyperlegible). It is drawn only
+ * as far as the glyph's advance (rounded) reaches, so the side bearing of the next letter keeps them apart: where the
+ * advance is too narrow (8 px, condensed 8–9 px, some sizes where the stem is 2 px) the "ll" of "Vollmilch" would
+ * join at the foot, and the l stays a bar.
+ */
+function tailOfL(face: FontFace, gi: number, body: readonly PxCommand[], size: number): PxCommand[] {
+  const b = pxBounds(body);
+  if (!b) return [];
+  const advance = Math.floor((face.advance(gi) * size) / face.unitsPerEm + 0.5);
+  const len = Math.min(Math.max(1, Math.round(size / 10)), advance - b.r);
+  const cells: [number, number][] = [];
+  for (let k = 0; k < len; k++) cells.push([b.r + k, b.b - 1]);
+  return pixelSquares(body, cells);
 }
 
 /**
@@ -476,6 +507,15 @@ function boxed(cmds: readonly OutlineCommand[], box: Box, px: [number, number], 
   return mapContour(cmds, fx, fy);
 }
 
+/**
+ * Parentheses are drawn from the plain outline (D83): fitting put the extreme of the curve and both ends on whole
+ * pixels, which made the middle a straight bar with a kink above and below — a brace ("(1 kg" read "{1 kg", "l (" read
+ * "It"). Nothing in them is a dot or a stem the fitting would save.
+ */
+function isParenthesis(face: FontFace, gi: number): boolean {
+  return gi === face.glyphIndex(0x28) || gi === face.glyphIndex(0x29);
+}
+
 const fittedCache = new WeakMap<FontFace, Map<number, FittedGlyph>>();
 
 /** The outline of glyph `gi` at `size` px as drawn (grid fitted at small sizes), and its pixel bounds. */
@@ -489,7 +529,7 @@ export function glyphAt(face: FontFace, gi: number, size: number): FittedGlyph {
   const key = gi * 0x400 + size;
   let g = cache.get(key);
   if (!g) {
-    g = size <= GRID_FIT_MAX_PX && face.gridFits(gi) ? fitGlyph(face, gi, size) : plainGlyph(face, gi, size);
+    g = size <= GRID_FIT_MAX_PX && face.gridFits(gi) && !isParenthesis(face, gi) ? fitGlyph(face, gi, size) : plainGlyph(face, gi, size);
     cache.set(key, g);
   }
   return g;
