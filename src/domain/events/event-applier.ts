@@ -32,11 +32,13 @@ export class EventApplier {
   /** Gtins whose labels must be re-planned, and labels (re)bound in this tick. */
   private readonly dirtyGtins = new Set<string>();
   private readonly dirtyLabels = new Set<string>();
+  /** Whether an applied event of the tick may move the planner's next boundary (see EventOutcome.replan). */
+  private boundaries = false;
 
   constructor(
     private readonly tx: Tx,
     /** The owner of label state: dirty marks and bindings are written in this transaction through it (D17). */
-    private readonly labels: Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx'>,
+    private readonly labels: Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx' | 'byGtin'>,
   ) {}
 
   /** Applies the tick's events in one go; the outcomes are in the order of `events`. */
@@ -69,6 +71,9 @@ export class EventApplier {
     }
     await this.change(plan.applied, plan.outcomes);
     await this.markDirty([...this.dirtyGtins], [...this.dirtyLabels]);
+    // Read from the label-state owner's memory, which equals the table at this point of the queue (D17).
+    const replan = this.boundaries || this.dirtyLabels.size > 0 || [...this.dirtyGtins].some((g) => this.labels.byGtin(g).length > 0);
+    for (const o of plan.outcomes) o.replan = replan;
     return plan.outcomes;
   }
 
@@ -89,6 +94,8 @@ export class EventApplier {
     const promotions: { data: Data<'promotion'>; now: number }[] = [];
     const bindings = new Map<string, Data<'binding'>>();
     for (const { event: e, now, job } of applied) {
+      // Only an immediate price, a product or a stock change cannot move a boundary (next-boundary.ts).
+      if (!(e.type === 'product' || e.type === 'stock' || (e.type === 'price' && priceValidFrom(e.data, now) <= now))) this.boundaries = true;
       switch (e.type) {
         case 'product':
           products.set(e.data.gtin, { ...e.data, now });

@@ -67,7 +67,7 @@ export async function loadRules(db: Database | Tx): Promise<ActiveRuleSet> {
   return { timeZone: store?.time_zone ?? chain?.time_zone ?? 'Europe/Berlin', rules: [...byId.values()] };
 }
 
-type IntakeLabels = Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx'>;
+type IntakeLabels = Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx' | 'byGtin'>;
 
 /**
  * The label store as intake sees it, plus the rule engine's mark: every product whose labels a tick marks dirty
@@ -81,5 +81,6 @@ export function withPricingMarks(labels: IntakeLabels): IntakeLabels {
       await markPricingTx(tx, gtins);
     },
     bindManyTx: (tx, rows) => labels.bindManyTx(tx, rows),
+    byGtin: (gtin) => labels.byGtin(gtin),
   };
 }
