@@ -55,15 +55,16 @@ export class EventApplier {
       else seen.set(r.key, r.version);
     }
     const plan = planTick(events, known, seen);
+    // The tick's writes go with its next read or its COMMIT, in one trip (D82).
     if (plan.eventRows.length > 0) {
-      await this.tx.run(
+      this.tx.runLater(
         `INSERT INTO events (id, source, type, version, received_at, status, reason)
          SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each(?)`,
         [JSON.stringify(plan.eventRows.map((r) => [r.id, r.source, r.type, r.version, r.receivedAt, r.status, r.reason]))],
       );
     }
     if (plan.versions.size > 0) {
-      await this.tx.run(
+      this.tx.runLater(
         `INSERT INTO entity_versions (entity, version) SELECT value->>0, value->>1 FROM json_each(?) WHERE true
          ON CONFLICT(entity) DO UPDATE SET version = excluded.version`,
         [JSON.stringify([...plan.versions])],
@@ -145,7 +146,7 @@ export class EventApplier {
       d.active === false ? 0 : 1,
       d.now,
     ]);
-    await this.tx.run(
+    this.tx.runLater(
       `INSERT INTO products (gtin, sku, name, brand, pack_quantity, pack_unit, pack_display, multipack, drained_quantity, loose, category, active, updated_at)
        SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12
        FROM json_each(?) WHERE true
@@ -159,7 +160,7 @@ export class EventApplier {
   }
 
   private async writePrices(rows: unknown[][]): Promise<void> {
-    await this.tx.run(
+    this.tx.runLater(
       `INSERT INTO prices (gtin, valid_from, cents, currency, event_id, updated_at)
        SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?) WHERE true
        ON CONFLICT(gtin, valid_from) DO UPDATE SET cents = excluded.cents, currency = excluded.currency,
