@@ -15,7 +15,8 @@
  * acknowledged event. Prints JSON lines; `--out FILE` also writes them to FILE.
  *
  *   npm run build && node dist/bench/intake.js [--publishers 16] [--window 32] [--events 80000] [--rate 5000]
- *     [--rate-s 10] [--rows 50000] [--out bench/results/intake-….jsonl]
+ *     [--rate-s 10] [--rows 50000] [--out bench/results/intake-….jsonl] [--tag NAME]
+ *     [--wal-checkpoints background|in-commit]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,10 @@ const RATE = arg('rate', 5_000);
 const RATE_S = arg('rate-s', 10);
 const ROWS = arg('rows', 50_000);
 const OUT = strArg('out');
+/** A name for the edge build under test (BENCH_EDGE_MAIN), written on every line: before/after runs share one file. */
+const TAG = strArg('tag');
+/** storage.walCheckpoints of the edge under test (D44): unset keeps the default configuration. */
+const WAL_CHECKPOINTS = strArg('wal-checkpoints');
 const CHAIN = 'bench';
 const STORE = 'intake';
 const ROOT = `esl/${CHAIN}/${STORE}`;
@@ -55,7 +60,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Every line names its run, so several runs can share one result file. */
 const RUN = new Date().toISOString();
 function emit(o: Record<string, unknown>): void {
-  const line = `${JSON.stringify({ bench: 'intake', run: RUN, ...o })}\n`;
+  const line = `${JSON.stringify({ bench: 'intake', run: RUN, ...(TAG ? { tag: TAG } : {}), ...(WAL_CHECKPOINTS ? { wal_checkpoints: WAL_CHECKPOINTS } : {}), ...o })}\n`;
   process.stdout.write(line);
   if (OUT) appendFileSync(OUT, line);
 }
@@ -101,6 +106,7 @@ writeFileSync(
     dataDir: join(dir, 'data'),
     mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: mqttPort }, users: [{ ...POS, role: 'publisher' }] },
     http: { host: '127.0.0.1', port: httpPort, tokens: [{ name: 'bench', token: TOKEN }] },
+    ...(WAL_CHECKPOINTS ? { storage: { walCheckpoints: WAL_CHECKPOINTS } } : {}),
   }),
 );
 const api = `http://127.0.0.1:${httpPort}`;

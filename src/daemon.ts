@@ -95,7 +95,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const startedAt = clock.now();
   const cleanup: (() => Promise<void>)[] = [];
   try {
-    const db = await Database.open(join(config.dataDir, 'esl-edge.db'), { maxBytes: config.storage.maxDbBytes });
+    const db = await Database.open(join(config.dataDir, 'esl-edge.db'), { maxBytes: config.storage.maxDbBytes, checkpoints: config.storage.walCheckpoints });
     cleanup.push(() => db.close());
     log.info({ evt: 'db.opened', file: db.file }, 'store database open');
     // `esl-edge restore` refuses while this process has the database open (src/persistence/backup.ts).
