@@ -1,8 +1,8 @@
 /**
- * D81: intake tells the daemon whether a commit left the planner work. A tick that marks no label and cannot move
- * the next price boundary (immediate prices, products or stock of products no label shows) does not wake the
- * planner, whose pass would only read the next boundary twice in the database queue between two ticks; everything
- * else does: a label bound, a product a label shows, a price announced ahead, a promotion.
+ * D81: intake tells the daemon whether a commit left the planner work (`onApplied({ replan })`). A tick that marks no
+ * label and cannot move the next price boundary (immediate prices, products or stock of products no label shows)
+ * says no; everything else says yes: a label bound, a product a label shows, a price announced ahead, a promotion.
+ * (The daemon does not gate the planner's kick on it yet, see D81.)
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ const SHOWN = '4006381333931';
 const UNSHOWN = gtin13('400000000001');
 const LABEL = '00000000000000A1';
 
-describe('intake: whether a commit wakes the planner (D81)', () => {
+describe('intake: whether a commit left the planner work (D81)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let db: Database;
   let labels: LabelStore;
