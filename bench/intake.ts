@@ -15,7 +15,8 @@
  * acknowledged event. Prints JSON lines; `--out FILE` also writes them to FILE.
  *
  *   npm run build && node dist/bench/intake.js [--publishers 16] [--window 32] [--events 80000] [--rate 5000]
- *     [--rate-s 10] [--rows 50000] [--out bench/results/intake-….jsonl]
+ *     [--rate-s 10] [--rows 50000] [--out bench/results/intake-….jsonl] [--tag NAME]
+ *     [--wal-checkpoints background|in-commit]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,10 @@ const RATE = arg('rate', 5_000);
 const RATE_S = arg('rate-s', 10);
 const ROWS = arg('rows', 50_000);
 const OUT = strArg('out');
+/** A name for the edge build under test (BENCH_EDGE_MAIN), written on every line: before/after runs share one file. */
+const TAG = strArg('tag');
+/** storage.walCheckpoints of the edge under test (D44): unset keeps the default configuration. */
+const WAL_CHECKPOINTS = strArg('wal-checkpoints');
 const CHAIN = 'bench';
 const STORE = 'intake';
 const ROOT = `esl/${CHAIN}/${STORE}`;
@@ -55,7 +60,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Every line names its run, so several runs can share one result file. */
 const RUN = new Date().toISOString();
 function emit(o: Record<string, unknown>): void {
-  const line = `${JSON.stringify({ bench: 'intake', run: RUN, ...o })}\n`;
+  const line = `${JSON.stringify({ bench: 'intake', run: RUN, ...(TAG ? { tag: TAG } : {}), ...(WAL_CHECKPOINTS ? { wal_checkpoints: WAL_CHECKPOINTS } : {}), ...o })}\n`;
   process.stdout.write(line);
   if (OUT) appendFileSync(OUT, line);
 }
@@ -101,6 +106,7 @@ writeFileSync(
     dataDir: join(dir, 'data'),
     mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: mqttPort }, users: [{ ...POS, role: 'publisher' }] },
     http: { host: '127.0.0.1', port: httpPort, tokens: [{ name: 'bench', token: TOKEN }] },
+    ...(WAL_CHECKPOINTS ? { storage: { walCheckpoints: WAL_CHECKPOINTS } } : {}),
   }),
 );
 const api = `http://127.0.0.1:${httpPort}`;
@@ -146,6 +152,44 @@ for (let t = 0; ; t++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
+/**
+ * The edge's per-stage acknowledgement histogram (D80, /metrics esl_edge_intake_ack_stage_ms): cumulative bucket
+ * counts per stage, diffed between two scrapes so each phase reads only its own events.
+ */
+type StageScrape = Map<string, Map<number, number>>;
+async function scrapeStages(): Promise<StageScrape> {
+  const text = await (await fetch(`${api}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  const out: StageScrape = new Map();
+  for (const m of text.matchAll(/^esl_edge_intake_ack_stage_ms_bucket\{stage="([^"]+)",le="([^"]+)"\} (\S+)$/gm)) {
+    const le = m[2] === '+Inf' ? Infinity : Number(m[2]);
+    if (!out.has(m[1]!)) out.set(m[1]!, new Map());
+    out.get(m[1]!)!.set(le, Number(m[3]));
+  }
+  return out;
+}
+/** Percentiles per stage from two scrapes (linear within a bucket, as Prometheus' histogram_quantile). */
+function stageBreakdown(a: StageScrape, b: StageScrape): Record<string, Record<string, number>> {
+  const res: Record<string, Record<string, number>> = {};
+  for (const [stage, after] of b) {
+    const before = a.get(stage) ?? new Map<number, number>();
+    const bounds = [...after.keys()].sort((x, y) => x - y);
+    const cum = bounds.map((le) => after.get(le)! - (before.get(le) ?? 0));
+    const total = cum[cum.length - 1] ?? 0;
+    if (total === 0) continue;
+    const q = (p: number) => {
+      const rank = p * total;
+      const i = cum.findIndex((c) => c >= rank);
+      const hi = bounds[i]!;
+      const lo = i === 0 ? 0 : bounds[i - 1]!;
+      if (!Number.isFinite(hi)) return lo;
+      const below = i === 0 ? 0 : cum[i - 1]!;
+      return +(lo + ((hi - lo) * (rank - below)) / Math.max(1, cum[i]! - below)).toFixed(2);
+    };
+    res[stage] = { n: total, p50: q(0.5), p90: q(0.9), p99: q(0.99) };
+  }
+  return res;
+}
+
 const clients: MqttClient[] = [];
 for (let p = 0; p < PUBLISHERS; p++) {
   clients.push(await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { ...POS, clientId: `bench-pub-${p}`, protocolVersion: 4, reconnectPeriod: 0 }));
@@ -165,6 +209,7 @@ let p99 = 0;
   // The payloads are made before the clock starts: the publishers' JSON is not the edge's work.
   const payloads = clients.map((_, p) => Array.from({ length: perPublisher }, (_x, i) => priceEvent('tput', p, i)));
   // The main thread's share too: it runs MQTT, JSON, zod and the ticks' JavaScript; sqlite runs on the thread pool.
+  const stages0 = await scrapeStages();
   const [edgeCpu0, mainCpu0, ownCpu0] = [cpuSecondsOf(edge.pid!), cpuSecondsOf(edge.pid!, edge.pid!), ownCpuSeconds()];
   const t0 = performance.now();
   await Promise.all(
@@ -209,6 +254,7 @@ let p99 = 0;
     events_per_commit_max: m('esl_edge_intake_max_events_per_commit'),
     ...tickStats(),
   });
+  emit({ metric: 'ack_stages_ms', phase: 'durable_events_per_s', stages: stageBreakdown(stages0, await scrapeStages()) });
 }
 
 // ---- 2. acknowledgement latency at a fixed rate, open loop ---------------------------------------------------
@@ -216,7 +262,11 @@ let p99 = 0;
   const total = RATE * RATE_S;
   const payloads = Array.from({ length: total }, (_, i) => priceEvent('rate', i % PUBLISHERS, i));
   const lat: number[] = [];
+  // The driver's own share: how late each publish left against its schedule, and its PUBACK time from that send.
+  const sendLag: number[] = [];
+  const fromSend: number[] = [];
   let failed = 0;
+  const stages0 = await scrapeStages();
   const t0 = performance.now();
   let sent = 0;
   const all: Promise<void>[] = [];
@@ -226,9 +276,15 @@ let p99 = 0;
       for (; sent < due; sent++) {
         const scheduled = t0 + (sent * 1000) / RATE;
         const p = sent % PUBLISHERS;
+        const sentAt = performance.now();
+        sendLag.push(sentAt - scheduled);
         all.push(
           publish(p, payloads[sent]!).then(
-            () => void lat.push(performance.now() - scheduled),
+            () => {
+              const now = performance.now();
+              lat.push(now - scheduled);
+              fromSend.push(now - sentAt);
+            },
             () => void failed++,
           ),
         );
@@ -257,6 +313,14 @@ let p99 = 0;
     load_avg_1m: +loadavg()[0]!.toFixed(1),
     ...tickStats(),
   });
+  const dist = (xs: number[]) => {
+    xs.sort((a, b) => a - b);
+    return { n: xs.length, p50: +pct(xs, 0.5).toFixed(2), p90: +pct(xs, 0.9).toFixed(2), p99: +pct(xs, 0.99).toFixed(2) };
+  };
+  // Edge stages (D80) in order, then the driver's: scheduled → sent, sent → PUBACK read. What lies between the
+  // PUBLISH leaving the driver and aedes reading it (socket, aedes' per-connection read gate) is the part of
+  // sent_to_puback that received_to_puback does not cover.
+  emit({ metric: 'ack_stages_ms', phase: 'ack_latency_ms', rate_per_s: RATE, stages: stageBreakdown(stages0, await scrapeStages()), driver: { scheduled_to_sent: dist(sendLag), sent_to_puback: dist(fromSend) } });
   acked += lat.length;
 }
 for (const c of clients) await c.endAsync();

@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config-schema.js';
 import { systemClock, type Clock, type Random } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
+import { createIntakeAckLatency } from './core/stage-latency.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '#contracts';
 import { Database } from './persistence/database.js';
 import { EventIntake } from './domain/events/event-intake.js';
@@ -94,7 +95,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const startedAt = clock.now();
   const cleanup: (() => Promise<void>)[] = [];
   try {
-    const db = await Database.open(join(config.dataDir, 'esl-edge.db'), { maxBytes: config.storage.maxDbBytes });
+    const db = await Database.open(join(config.dataDir, 'esl-edge.db'), { maxBytes: config.storage.maxDbBytes, checkpoints: config.storage.walCheckpoints });
     cleanup.push(() => db.close());
     log.info({ evt: 'db.opened', file: db.file }, 'store database open');
     // `esl-edge restore` refuses while this process has the database open (src/persistence/backup.ts).
@@ -107,11 +108,13 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     if (renderPool) cleanup.push(() => renderPool.close());
     const renderer = opts.renderer ?? renderPool ?? (await LabelRenderer.create({ templateDirs }));
 
+    // Where an event's acknowledgement spends its time, per stage (D80; /metrics esl_edge_intake_ack_stage_ms).
+    const ackTiming = createIntakeAckLatency();
     let broker: EmbeddedBroker | null = null;
     let mqttUrl: string;
     let credentials: { username?: string; password?: string };
     if (config.mqtt.embedded.enabled) {
-      broker = await startEmbeddedBroker({ config, log, clock, host: config.mqtt.embedded.host, port: config.mqtt.embedded.port, maxPacketBytes: config.mqtt.embedded.maxPacketBytes });
+      broker = await startEmbeddedBroker({ config, log, clock, ackTiming, host: config.mqtt.embedded.host, port: config.mqtt.embedded.port, maxPacketBytes: config.mqtt.embedded.maxPacketBytes });
       const b = broker;
       cleanup.push(() => b.close());
       mqttUrl = broker.edgeUrl;
@@ -204,12 +207,15 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log,
       maxEventBytes: config.intake.maxEventBytes,
       onApplied: () => {
+        // Not yet gated on `replan` (D81): test/e2e/stock-rules.test.ts lost the price-history row of a rule's end
+        // boundary with the gate, so every applied commit still kicks the planner.
         planner.kick();
         rules.kick();
       },
       onOutbox: kickOutbox,
       deadLetterPayloadBytes: config.storage.deadLetters.maxPayloadBytes,
       onDeadLetter: (bytes) => pruner.noteDeadLetter(bytes),
+      timing: ackTiming,
     });
 
     await dispatcher.start();
@@ -218,7 +224,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     const events = new MqttEventSource(client, intake, { chain: config.store.chain, store: config.store.id, log });
     await events.start({ subscribe: broker === null });
-    broker?.setEventHandler((topic, payload, from) => events.handle(topic, payload, undefined, from.username));
+    broker?.setEventHandler((topic, payload, from) => events.handle(topic, payload, undefined, from.username, from.receivedAt));
     cleanup.push(() => events.stop());
 
     // The HQ uplink: the same intake, fed from the chain's broker (persistent session: the broker keeps our events
@@ -248,7 +254,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, operations, { chain: config.store.chain, store: config.store.id, log }));
     for (const r of requestSources) await r.start();
 
-    const metrics = createMetrics({ db, labels, dispatcher, hub, intake, aps, extra: broker ? [broker.metrics] : [] });
+    const metrics = createMetrics({ db, labels, dispatcher, hub, intake, aps, ackTiming, extra: broker ? [broker.metrics] : [] });
     late.metrics = metrics;
     pruner.start();
     const http = await buildHttpServer({ config, db, labels, images, clock, log, intake, aps, metrics, startedAt, operations, renderer });

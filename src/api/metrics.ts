@@ -9,6 +9,7 @@ import type { LabelStore } from '../domain/labels/label-store.js';
 import type { ApHub } from '../transport/ap-hub.js';
 import type { GroupCommitStats } from '../domain/events/group-commit.js';
 import type { ApRegistry } from '../domain/aps/ap-registry.js';
+import { STAGE_BUCKETS_MS, type StageLatency } from '../core/stage-latency.js';
 
 export interface Metrics {
   /** For features that register their own metrics (HTTP auth failures, storage pruning). */
@@ -27,8 +28,11 @@ export function createMetrics(deps: {
   extra?: Registry[];
   intake?: { groupCommitStats: Readonly<GroupCommitStats> };
   aps?: Pick<ApRegistry, 'all'>;
+  /** Stage latencies of event acknowledgements (D80), exported as one histogram labelled by stage. */
+  ackTiming?: StageLatency<string>;
 }): Metrics {
   const registry = new Registry();
+  if (deps.ackTiming) registry.registerMetric(stageHistogramMetric('esl_edge_intake_ack_stage_ms', 'Time an MQTT event spends in each stage from the broker reading its PUBLISH to its PUBACK (ms; D80)', deps.ackTiming) as never);
   collectDefaultMetrics({ register: registry, prefix: 'esl_edge_' });
   new Gauge({
     name: 'esl_edge_labels',
@@ -103,5 +107,31 @@ export function createMetrics(deps: {
     contentType: registry.contentType,
     render: () => (extra.length > 0 ? Registry.merge([registry, ...extra]) : registry).metrics(),
     storagePruned: (table, reason, rows) => pruned.inc({ table, reason }, rows),
+  };
+}
+
+/**
+ * A StageLatency as a Prometheus histogram (cumulative `le` buckets, `_sum`, `_count`), in the shape prom-client's
+ * Registry formats (`get()` → { name, help, type, values }); its own Histogram would re-hash labels per value.
+ */
+function stageHistogramMetric(name: string, help: string, source: StageLatency<string>) {
+  return {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get() {
+      const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+      for (const h of source.snapshot()) {
+        let cumulative = 0;
+        h.counts.forEach((n, i) => {
+          cumulative += n;
+          values.push({ metricName: `${name}_bucket`, labels: { stage: h.stage, le: i < STAGE_BUCKETS_MS.length ? STAGE_BUCKETS_MS[i]! : '+Inf' }, value: cumulative });
+        });
+        values.push({ metricName: `${name}_sum`, labels: { stage: h.stage }, value: h.sumMs });
+        values.push({ metricName: `${name}_count`, labels: { stage: h.stage }, value: h.count });
+      }
+      return Promise.resolve({ name, help, type: 'histogram', aggregator: 'sum', values });
+    },
   };
 }

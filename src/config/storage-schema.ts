@@ -56,6 +56,13 @@ export const StorageSchema = z
      * latest feed row (what the till and the export are told now). A consumer away longer re-reads the export.
      */
     feeds: z.object({ maxAgeDays: z.number().min(1).default(30) }).prefault({}),
+    /**
+     * Where sqlite's WAL checkpoints run (D44, D82): `in-commit` inside the COMMIT that crosses 1,000 pages (sqlite's
+     * own); `background` on a second connection, off the commit path, so an acknowledgement never waits for one.
+     * Durability is the same either way (a commit is durable once its frames are in the WAL); `background` stays
+     * opt-in until a quiet bench/intake run and the crash tests show it (D44).
+     */
+    walCheckpoints: z.enum(['in-commit', 'background']).default('in-commit'),
   })
   .prefault({});
 

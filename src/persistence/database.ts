@@ -33,6 +33,13 @@ export interface Tx {
   /** A prepared statement for bulk writes inside the transaction; finalised when the transaction ends. */
   prepare(sql: string): PreparedStatement;
   /**
+   * A write whose result nobody reads (D82): held and sent with the transaction's next statement or its COMMIT, all
+   * in one `exec`, so a tick's writes cost one trip to sqlite's thread pool instead of one each. Its parameters are
+   * written into the SQL as literals (strings without U+0000, safe integers, null); a failure surfaces at that next
+   * statement or the COMMIT and rolls the transaction back like any other.
+   */
+  runLater(sql: string, params?: readonly (string | number | null)[]): void;
+  /**
    * Runs `fn` right after this transaction commits, before any later transaction starts (never on rollback). The
    * label store uses it to apply to its memory exactly what a caller's transaction made durable (D17).
    */
@@ -144,8 +151,20 @@ export class Database {
       const tx = this.direct();
       const statements: sqlite3.Statement[] = [];
       const hooks: (() => void)[] = [];
+      // runLater's writes, in order: flushed before any other statement of the transaction, or with its COMMIT.
+      const later: string[] = [];
+      const flushed = async <R>(run: () => Promise<R>): Promise<R> => {
+        if (later.length > 0) await tx.exec(later.splice(0).join(';\n'));
+        return run();
+      };
       const txWithPrepare: Tx = {
-        ...tx,
+        run: (sql, params) => flushed(() => tx.run(sql, params)),
+        get: <R>(sql: string, params?: Params) => flushed(() => tx.get<R>(sql, params)),
+        all: <R>(sql: string, params?: Params) => flushed(() => tx.all<R>(sql, params)),
+        exec: (sql) => flushed(() => tx.exec(sql)),
+        runLater: (sql, params = []) => {
+          later.push(inlineParams(sql, params));
+        },
         onCommit: (hook) => {
           hooks.push(hook);
         },
@@ -154,16 +173,22 @@ export class Database {
           statements.push(stmt);
           return {
             run: (params) =>
-              new Promise((resolve, reject) => {
-                stmt.run(params ?? [], function (this: sqlite3.RunResult, err: Error | null) {
-                  if (err) reject(wrap(err, sql));
-                  else resolve({ changes: this.changes });
-                });
-              }),
+              flushed(
+                () =>
+                  new Promise<{ changes: number }>((resolve, reject) => {
+                    stmt.run(params ?? [], function (this: sqlite3.RunResult, err: Error | null) {
+                      if (err) reject(wrap(err, sql));
+                      else resolve({ changes: this.changes });
+                    });
+                  }),
+              ),
             get: <T>(params?: Params) =>
-              new Promise<T | undefined>((resolve, reject) => {
-                stmt.get(params ?? [], (err: Error | null, row: T | undefined) => (err ? reject(wrap(err, sql)) : resolve(row)));
-              }),
+              flushed(
+                () =>
+                  new Promise<T | undefined>((resolve, reject) => {
+                    stmt.get(params ?? [], (err: Error | null, row: T | undefined) => (err ? reject(wrap(err, sql)) : resolve(row)));
+                  }),
+              ),
           };
         },
       };
@@ -172,7 +197,8 @@ export class Database {
       try {
         result = await fn(txWithPrepare);
         await finalize(statements);
-        await tx.exec('COMMIT');
+        // The held writes and the COMMIT in one trip: sqlite stops at a failing statement, before the COMMIT.
+        await tx.exec([...later.splice(0), 'COMMIT'].join(';\n'));
       } catch (err) {
         await finalize(statements).catch(() => undefined);
         await tx.exec('ROLLBACK').catch(() => undefined);
@@ -260,11 +286,37 @@ export class Database {
       prepare: () => {
         throw new EdgeError(EdgeErrorCode.DB_ERROR, 'prepare() is only available inside a transaction');
       },
+      runLater: () => {
+        throw new EdgeError(EdgeErrorCode.DB_ERROR, 'runLater() is only available inside a transaction');
+      },
       onCommit: () => {
         throw new EdgeError(EdgeErrorCode.DB_ERROR, 'onCommit() is only available inside a transaction');
       },
     };
   }
+}
+
+/**
+ * `sql` with its `?` placeholders replaced by SQL literals (D82). Only what cannot change meaning is accepted: a string
+ * (quotes doubled, sqlite has no backslash escapes; U+0000 would end the C string exec reads), a safe integer, null.
+ * A `?` inside a quoted literal or identifier of `sql` itself is not a placeholder.
+ */
+export function inlineParams(sql: string, params: readonly (string | number | null)[]): string {
+  let i = 0;
+  const out = sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?/g, (m) => {
+    if (m !== '?') return m;
+    if (i >= params.length) throw new EdgeError(EdgeErrorCode.DB_ERROR, `runLater: too few parameters for ${sql.slice(0, 80)}`);
+    const v = params[i++]!;
+    if (v === null) return 'NULL';
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) throw new EdgeError(EdgeErrorCode.DB_ERROR, `runLater: ${v} is not a safe integer`);
+      return String(v);
+    }
+    if (v.includes('\u0000')) throw new EdgeError(EdgeErrorCode.DB_ERROR, 'runLater: a string parameter holds U+0000');
+    return `'${v.replaceAll("'", "''")}'`;
+  });
+  if (i !== params.length) throw new EdgeError(EdgeErrorCode.DB_ERROR, `runLater: ${params.length} parameters for ${i} placeholders`);
+  return out;
 }
 
 function finalize(statements: sqlite3.Statement[]): Promise<void> {

@@ -10,6 +10,7 @@ import { Aedes, type Client } from 'aedes';
 import { Counter, Registry } from 'prom-client';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import type { IntakeAckLatency } from '../core/stage-latency.js';
 import { isHashedSecret } from '../core/secret-hash.js';
 import type { Config } from '../config/config-schema.js';
 import { mayPublish, maySubscribe, storeRoot } from './mqtt-acl.js';
@@ -23,7 +24,7 @@ import { routePublish, topicNameProblem } from './topic-router.js';
  * Commits an event published to R/in/…; the publisher's PUBACK is sent only after it resolves. `publisher`: who
  * published it, so a reply goes only under that user's own reply prefix (reply-scope.ts).
  */
-export type InboundEventHandler = (topic: string, payload: Buffer, publisher: { username: string }) => Promise<void>;
+export type InboundEventHandler = (topic: string, payload: Buffer, publisher: { username: string; receivedAt: number }) => Promise<void>;
 
 export interface EmbeddedBroker {
   /** Port of the plain TCP listener (or, when plain TCP is off, of the loopback listener for the edge's own client). */
@@ -54,6 +55,8 @@ export async function startEmbeddedBroker(opts: {
   clock?: Clock;
   /** Resolves relative TLS file names (the config file's directory). */
   baseDir?: string;
+  /** Stage latencies of event acknowledgements (D80): the broker records handler done → PUBACK written, and the total. */
+  ackTiming?: IntakeAckLatency;
 }): Promise<EmbeddedBroker> {
   const { config, log } = opts;
   const root = storeRoot(config.store.chain, config.store.id);
@@ -181,10 +184,19 @@ export async function startEmbeddedBroker(opts: {
   function commitEvent(packet: { topic: string; payload: Buffer | string }, username: string, callback: (error: Error | null) => void): void {
     // Refusing (error) closes the connection without PUBACK, so the publisher sends again: used only when the
     // commit itself failed. Invalid events are committed as dead letters and acknowledged.
-    eventHandler!(packet.topic, packet.payload as Buffer, { username }).then(
+    const receivedAt = performance.now();
+    eventHandler!(packet.topic, packet.payload as Buffer, { username, receivedAt }).then(
       () => {
         consumed.add(packet);
+        const replied = performance.now();
+        // aedes writes the PUBACK synchronously inside this callback (lib/handlers/publish.js, lib/write.js).
         callback(null);
+        const timing = opts.ackTiming;
+        if (timing) {
+          const now = performance.now();
+          timing.add('reply_to_puback', now - replied);
+          timing.add('received_to_puback', now - receivedAt);
+        }
       },
       (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
     );

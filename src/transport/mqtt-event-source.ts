@@ -59,7 +59,7 @@ export class MqttEventSource {
   }
 
   /** `publisher`: the username that published the event, when known (the embedded broker). */
-  async handle(topic: string, payload: Buffer, responseTopic?: string, publisher?: string): Promise<void> {
+  async handle(topic: string, payload: Buffer, responseTopic?: string, publisher?: string, receivedAt?: number): Promise<void> {
     if (this.stopped) throw new Error('event intake is stopping');
     const typeSegment = topic.slice(`${this.root}/in/`.length);
     const expectedType = (EVENT_TYPES as readonly string[]).includes(typeSegment) ? (typeSegment as EventType) : undefined;
@@ -70,7 +70,7 @@ export class MqttEventSource {
       this.opts.log.warn({ evt: 'intake.unknown_topic', topic: topic.slice(0, 200) }, 'message on an undocumented topic dropped');
       return;
     }
-    const result = await this.intake.ingest(payload, { channel: 'mqtt', topic, expectedType });
+    const result = await this.intake.ingest(payload, { channel: 'mqtt', topic, expectedType, ...(receivedAt !== undefined ? { receivedAt } : {}) });
     const replyTopic = responseTopic ?? result.replyTo;
     if (!replyTopic) return;
     const replyPrefix = replyPrefixFor(this.root, publisher);

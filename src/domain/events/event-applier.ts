@@ -32,11 +32,13 @@ export class EventApplier {
   /** Gtins whose labels must be re-planned, and labels (re)bound in this tick. */
   private readonly dirtyGtins = new Set<string>();
   private readonly dirtyLabels = new Set<string>();
+  /** Whether an applied event of the tick may move the planner's next boundary (see EventOutcome.replan). */
+  private boundaries = false;
 
   constructor(
     private readonly tx: Tx,
     /** The owner of label state: dirty marks and bindings are written in this transaction through it (D17). */
-    private readonly labels: Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx'>,
+    private readonly labels: Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx' | 'byGtin'>,
   ) {}
 
   /** Applies the tick's events in one go; the outcomes are in the order of `events`. */
@@ -53,15 +55,16 @@ export class EventApplier {
       else seen.set(r.key, r.version);
     }
     const plan = planTick(events, known, seen);
+    // The tick's writes go with its next read or its COMMIT, in one trip (D82).
     if (plan.eventRows.length > 0) {
-      await this.tx.run(
+      this.tx.runLater(
         `INSERT INTO events (id, source, type, version, received_at, status, reason)
          SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each(?)`,
         [JSON.stringify(plan.eventRows.map((r) => [r.id, r.source, r.type, r.version, r.receivedAt, r.status, r.reason]))],
       );
     }
     if (plan.versions.size > 0) {
-      await this.tx.run(
+      this.tx.runLater(
         `INSERT INTO entity_versions (entity, version) SELECT value->>0, value->>1 FROM json_each(?) WHERE true
          ON CONFLICT(entity) DO UPDATE SET version = excluded.version`,
         [JSON.stringify([...plan.versions])],
@@ -69,6 +72,9 @@ export class EventApplier {
     }
     await this.change(plan.applied, plan.outcomes);
     await this.markDirty([...this.dirtyGtins], [...this.dirtyLabels]);
+    // Read from the label-state owner's memory, which equals the table at this point of the queue (D17).
+    const replan = this.boundaries || this.dirtyLabels.size > 0 || [...this.dirtyGtins].some((g) => this.labels.byGtin(g).length > 0);
+    for (const o of plan.outcomes) o.replan = replan;
     return plan.outcomes;
   }
 
@@ -89,6 +95,8 @@ export class EventApplier {
     const promotions: { data: Data<'promotion'>; now: number }[] = [];
     const bindings = new Map<string, Data<'binding'>>();
     for (const { event: e, now, job } of applied) {
+      // Only an immediate price, a product or a stock change cannot move a boundary (next-boundary.ts).
+      if (!(e.type === 'product' || e.type === 'stock' || (e.type === 'price' && priceValidFrom(e.data, now) <= now))) this.boundaries = true;
       switch (e.type) {
         case 'product':
           products.set(e.data.gtin, { ...e.data, now });
@@ -138,7 +146,7 @@ export class EventApplier {
       d.active === false ? 0 : 1,
       d.now,
     ]);
-    await this.tx.run(
+    this.tx.runLater(
       `INSERT INTO products (gtin, sku, name, brand, pack_quantity, pack_unit, pack_display, multipack, drained_quantity, loose, category, active, updated_at)
        SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12
        FROM json_each(?) WHERE true
@@ -152,7 +160,7 @@ export class EventApplier {
   }
 
   private async writePrices(rows: unknown[][]): Promise<void> {
-    await this.tx.run(
+    this.tx.runLater(
       `INSERT INTO prices (gtin, valid_from, cents, currency, event_id, updated_at)
        SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?) WHERE true
        ON CONFLICT(gtin, valid_from) DO UPDATE SET cents = excluded.cents, currency = excluded.currency,

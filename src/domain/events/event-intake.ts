@@ -12,6 +12,7 @@ import type { Database, Tx } from '../../persistence/database.js';
 import { recordDeadLetter, type DeadLetter } from '../../persistence/dead-letters.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import type { IntakeAckLatency } from '../../core/stage-latency.js';
 import { EdgeErrorCode, type EdgeEvent, errorMessage, type EventReply, EventSchema, type EventType } from '#contracts';
 import { EventApplier, type EventOutcome } from './event-applier.js';
 import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
@@ -25,6 +26,8 @@ export interface IngestContext {
   topic?: string;
   /** The event type the topic or route implies; a mismatch is refused. */
   expectedType?: EventType;
+  /** performance.now() when the channel received the bytes (the broker's authorizePublish), for the stage latencies. */
+  receivedAt?: number;
 }
 
 export interface IntakeResult {
@@ -39,7 +42,7 @@ type IntakeJob =
   | { kind: 'dead-letter'; letter: DeadLetter; maxPayloadBytes?: number; storedBytes?: number; alert?: { id: string; payload: Record<string, unknown> } };
 
 /** What intake needs of the label-state owner (D17): set-wise dirty marks and bindings in the tick's transaction. */
-type IntakeLabels = Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx'>;
+type IntakeLabels = Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx' | 'byGtin'>;
 
 /** One tick: the events through one EventApplier (set-wise), the dead letters row by row (rare). */
 async function applyIntakeTick(tx: Tx, jobs: IntakeJob[], labels: IntakeLabels): Promise<(EventOutcome | null)[]> {
@@ -71,8 +74,11 @@ export class EventIntake {
       clock: Clock;
       log: Logger;
       maxEventBytes: number;
-      /** Called after a commit that changed something, with nothing to await (planner kicks off). */
-      onApplied: () => void;
+      /**
+       * Called after a commit that changed something, with nothing to await (rules and planner kick off). `replan`:
+       * whether the planner has work from it (EventOutcome.replan, D81); the rule engine has work either way.
+       */
+      onApplied: (effect: { replan: boolean }) => void;
       /** Called after a commit that put messages into the outbox. */
       onOutbox?: () => void;
       /** Bytes of a refused payload kept in its dead letter (storage.deadLetters.maxPayloadBytes). */
@@ -81,6 +87,8 @@ export class EventIntake {
       onDeadLetter?: (bytes: number) => void;
       /** A tick takes events until this many (a batch counts its events; one batch always goes whole). */
       maxEventsPerTick?: number;
+      /** Where an acknowledgement's time goes (D80; /metrics esl_edge_intake_ack_stage_ms). */
+      timing?: IntakeAckLatency;
     },
   ) {
     this.committer = new GroupCommitter<IntakeJob, EventOutcome | null>({
@@ -91,6 +99,7 @@ export class EventIntake {
       ...(deps.maxEventsPerTick ? { maxWeight: deps.maxEventsPerTick } : {}),
       weight: (j) => (j.kind === 'event' && j.event.type === 'batch' ? j.event.data.events.length : 1),
       onCommit: (jobs, results, ms) => this.logCommit(jobs, results, ms),
+      ...(deps.timing ? { timing: deps.timing } : {}),
     });
   }
 
@@ -151,6 +160,8 @@ export class EventIntake {
     const refusal = checkEventContent(event, loadFontSet());
     if (refusal) return this.reject(bytes, ctx, refusal.code, refusal.reason, json, refusal.alert);
 
+    const timing = this.deps.timing;
+    if (timing && ctx.receivedAt !== undefined) timing.add('received_to_queued', performance.now() - ctx.receivedAt);
     const outcome = (await this.committer.submit({ kind: 'event', event, now: this.deps.clock.now() }))!;
     const counts = { applied: outcome.applied, stale: outcome.stale, duplicate: outcome.duplicate };
     if (outcome.alerts > 0) this.deps.onOutbox?.();
@@ -164,7 +175,8 @@ export class EventIntake {
     if (this.deps.log.isLevelEnabled('debug')) {
       this.deps.log.debug({ evt: 'event.ingested', eventId: event.id, type: event.type, source: event.source, channel: ctx.channel, status: reply.status, ...counts }, 'event ingested');
     }
-    if (counts.applied > 0) this.deps.onApplied();
+    if (counts.applied > 0) this.deps.onApplied({ replan: outcome.replan !== false });
+    timing?.add('commit_to_reply', performance.now() - this.committer.lastCommitAt);
     return { reply, replyTo: event.replyTo };
   }
 

@@ -13,6 +13,11 @@
  */
 import type { Database, QueueLane, Tx } from '../../persistence/database.js';
 
+/** Where a tick's jobs spent their time (D80): recorded when set, `n` jobs at once. */
+export interface GroupCommitTiming {
+  add(stage: 'queued_to_tick' | 'db_queue_wait' | 'tick_to_commit', ms: number, n?: number): void;
+}
+
 export interface GroupCommitOptions<J, R> {
   db: Database;
   /** Applies the jobs of one tick inside its transaction; returns one result per job, in order. */
@@ -28,10 +33,14 @@ export interface GroupCommitOptions<J, R> {
   lane?: QueueLane;
   /** After each commit, before the submitters' promises resolve: what was committed and how long the tick took. */
   onCommit?: (jobs: readonly J[], results: readonly R[], ms: number) => void;
+  /** Stage latencies (D80): submit → taken by a tick, waiting for the connection, taken → COMMIT done. */
+  timing?: GroupCommitTiming;
 }
 
 interface Waiting<J, R> {
   job: J;
+  /** performance.now() at submit. */
+  at: number;
   resolve: (r: R) => void;
   reject: (err: unknown) => void;
 }
@@ -53,6 +62,11 @@ export class GroupCommitter<J, R> {
   private readonly weight: (job: J) => number;
   private readonly lane: QueueLane;
   readonly stats: GroupCommitStats = { ticks: 0, jobs: 0, maxTickJobs: 0, retriedAlone: 0 };
+  /**
+   * performance.now() when the last transaction committed, read by a submitter right after its promise resolved:
+   * every job of a tick resolves in one synchronous loop and the next commit needs I/O, so it is that job's commit.
+   */
+  lastCommitAt = 0;
 
   constructor(private readonly opts: GroupCommitOptions<J, R>) {
     this.maxWeight = opts.maxWeight ?? 20_000;
@@ -63,7 +77,7 @@ export class GroupCommitter<J, R> {
   /** Resolves with the job's result after the transaction that holds it committed; rejects if it could not commit. */
   submit(job: J): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ job, resolve, reject });
+      this.waiting.push({ job, at: performance.now(), resolve, reject });
       if (!this.running) {
         // setImmediate, not a timer: it only lets the jobs of the same I/O round (e.g. the packets of one socket
         // read) join the first tick; it adds no wall-clock wait.
@@ -89,11 +103,14 @@ export class GroupCommitter<J, R> {
     let taken: Waiting<J, R>[] = [];
     let results: R[];
     const t0 = performance.now();
+    let tStart = t0;
     try {
       results = await this.opts.db.transaction(
         async (tx) => {
           // Taken only now that the transaction holds the database: everything that arrived meanwhile joins.
           taken = this.take();
+          tStart = performance.now();
+          this.recordTake(taken, tStart, tStart - t0);
           return this.opts.apply(
             tx,
             taken.map((w) => w.job),
@@ -115,14 +132,28 @@ export class GroupCommitter<J, R> {
       for (const w of taken) await this.alone(w);
       return;
     }
-    this.committed(taken, results, t0);
+    this.committed(taken, results, t0, tStart);
+  }
+
+  private recordTake(taken: readonly Waiting<J, R>[], now: number, dbWaitMs: number): void {
+    const timing = this.opts.timing;
+    if (!timing) return;
+    for (const w of taken) timing.add('queued_to_tick', now - w.at);
+    timing.add('db_queue_wait', dbWaitMs, taken.length);
   }
 
   private async alone(w: Waiting<J, R>): Promise<void> {
     const t0 = performance.now();
     try {
-      const results = await this.opts.db.transaction((tx) => this.opts.apply(tx, [w.job]), { lane: this.lane });
-      this.committed([w], results, t0);
+      let tStart = t0;
+      const results = await this.opts.db.transaction(
+        (tx) => {
+          tStart = performance.now();
+          return this.opts.apply(tx, [w.job]);
+        },
+        { lane: this.lane },
+      );
+      this.committed([w], results, t0, tStart);
     } catch (err) {
       w.reject(err);
     }
@@ -138,7 +169,9 @@ export class GroupCommitter<J, R> {
     return this.waiting.splice(0, n);
   }
 
-  private committed(taken: Waiting<J, R>[], results: R[], t0: number): void {
+  private committed(taken: Waiting<J, R>[], results: R[], t0: number, tStart: number): void {
+    this.lastCommitAt = performance.now();
+    this.opts.timing?.add('tick_to_commit', this.lastCommitAt - tStart, taken.length);
     this.stats.ticks++;
     this.stats.jobs += taken.length;
     this.stats.maxTickJobs = Math.max(this.stats.maxTickJobs, taken.length);

@@ -23,6 +23,12 @@ export interface EventOutcome {
   duplicate: number;
   /** Messages this event put into the outbox (restock alerts). */
   alerts: number;
+  /**
+   * Whether the planner has work from this event's tick (D81): a label was marked dirty or (re)bound, or the tick
+   * may have moved the next price boundary (a price announced ahead, a promotion, anything else but an immediate
+   * price, a product or stock change). Set on every outcome of the tick after it was applied; absent: assume yes.
+   */
+  replan?: boolean;
 }
 
 export interface EventRow {

@@ -17,7 +17,8 @@ type LotData = z.infer<typeof LotDataSchema>;
 /** Marks products for the next rule and price-feed pass (rule-engine.ts owns pricing_pending; this is its entry). */
 export async function markPricingTx(tx: Tx, gtins: readonly string[]): Promise<void> {
   if (gtins.length === 0) return;
-  await tx.run('INSERT OR IGNORE INTO pricing_pending (gtin) SELECT value FROM json_each(?)', [JSON.stringify(gtins)]);
+  // Held for the transaction's next statement or COMMIT (D82): intake's ticks write it after everything else.
+  tx.runLater('INSERT OR IGNORE INTO pricing_pending (gtin) SELECT value FROM json_each(?)', [JSON.stringify(gtins)]);
 }
 
 /** Marks every product the store knows (a rule set changed: any product may be concerned). */
@@ -67,7 +68,7 @@ export async function loadRules(db: Database | Tx): Promise<ActiveRuleSet> {
   return { timeZone: store?.time_zone ?? chain?.time_zone ?? 'Europe/Berlin', rules: [...byId.values()] };
 }
 
-type IntakeLabels = Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx'>;
+type IntakeLabels = Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx' | 'byGtin'>;
 
 /**
  * The label store as intake sees it, plus the rule engine's mark: every product whose labels a tick marks dirty
@@ -81,5 +82,6 @@ export function withPricingMarks(labels: IntakeLabels): IntakeLabels {
       await markPricingTx(tx, gtins);
     },
     bindManyTx: (tx, rows) => labels.bindManyTx(tx, rows),
+    byGtin: (gtin) => labels.byGtin(gtin),
   };
 }
