@@ -2,7 +2,7 @@
  * The set-up the end-to-end files share: a real edge daemon (embedded aedes on a free port, a sqlite file in a temp
  * dir) and, when asked, a simulated store attached to it over MQTT, both on one paced clock (D22), with the test's
  * MQTT clients; one afterAll stops everything in reverse order (clients, store, daemon, clock, temp dir), whatever
- * part of the set-up was reached. Everything real, nothing mocked (edge-fixture.ts has the parts; D106).
+ * part of the set-up was reached. Everything real, nothing mocked (edge-fixture.ts has the parts).
  *
  * `useEdgeStore(opts)` is the whole set-up in one beforeAll: edge, seed events, store, POS client. A file whose
  * set-up has steps of its own between those uses `edgeStore(opts)` and calls `startEdge`, `ingest`, `startStore`
