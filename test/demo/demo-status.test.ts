@@ -95,7 +95,8 @@ describe('demo status line on a running edge', () => {
       for (let t = 2_000; t < 30_000; t += 1_000) await step(1_000);
       expect(out.chunks).toHaveLength(1);
       await waitFor('the held line printed after the quiet period', async () => (await step(1_000)) > 0 || out.chunks.length > 1);
-      expect(out.chunks[1]).toMatch(/pending.*last event/);
+      expect(out.chunks[1]).toMatch(/ \| last event \d\d:\d\d:\d\d .+\n$/);
+      expect(out.chunks[1]).not.toBe(out.chunks[0]);
       stop();
       const n = out.chunks.length;
       clock.advance(60_000);
