@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
 
+process.stdout.on('error', () => process.exit(0));
 const print = (line) => process.stdout.write(`${line}\n`);
 
 const args = process.argv.slice(2);
