@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Aedes, type Client } from 'aedes';
+import type { InProcessBus } from './broker-frame-link.js';
 import { Counter, Registry } from 'prom-client';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -43,6 +44,8 @@ export interface EmbeddedBroker {
   setEventHandler(handler: InboundEventHandler | null): void;
   /** Credentials of the edge's own client: generated per start, never logged, never in a file. */
   edgeCredentials: { username: string; password: string };
+  /** The broker's message bus in process: the edge's AP link reads and writes it without a client (D103). */
+  bus: InProcessBus;
   close(): Promise<void>;
 }
 
@@ -229,6 +232,11 @@ export async function startEmbeddedBroker(opts: {
     edgeUrl: listeners.edgeUrl,
     metrics,
     edgeCredentials,
+    bus: {
+      subscribe: (topic, deliver, subscribed) => broker.subscribe(topic, deliver, subscribed),
+      unsubscribe: (topic, deliver, unsubscribed) => broker.unsubscribe(topic, deliver, unsubscribed),
+      publish: (topic, payload, done) => broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => done(err ?? undefined)),
+    },
     setEventHandler(handler) {
       eventHandler = handler;
     },
