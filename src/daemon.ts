@@ -141,7 +141,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     // The AP hub is built first and handed its inbound sink at start(): the dispatcher sends through it and the
     // inbound handler behind it calls the dispatcher, so neither waits for the other to exist.
-    const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
+    const mqttLink = new MqttFrameLink(client, config.store.chain, config.store.id, log);
+    // D98: while the link has too many frames waiting for its window, the embedded broker holds back the APs' frames.
+    broker?.setUplinkGate(() => mqttLink.backlog());
+    const links: FrameLink[] = [mqttLink];
     for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log, clock }));
     const hub = new ApHub({
       links,
