@@ -143,7 +143,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     // The AP hub is built first and handed its inbound sink at start(): the dispatcher sends through it and the
     // inbound handler behind it calls the dispatcher, so neither waits for the other to exist.
     // D103 With the embedded broker the APs are read and written in process, not through the edge's own client.
-    const links: FrameLink[] = [broker ? new BrokerFrameLink(broker.bus, config.store.chain, config.store.id, log) : new MqttFrameLink(client, config.store.chain, config.store.id, log)];
+    const apLink = broker ? new BrokerFrameLink(broker.bus, config.store.chain, config.store.id, log) : new MqttFrameLink(client, config.store.chain, config.store.id, log);
+    // D98: while the link has too many frames waiting to reach the APs, the embedded broker holds back the APs' frames.
+    broker?.setUplinkGate(() => apLink.backlog());
+    const links: FrameLink[] = [apLink];
     for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log, clock }));
     const hub = new ApHub({
       links,

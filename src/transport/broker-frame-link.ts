@@ -14,6 +14,7 @@
 import { apTopics, decodeFrame, encodeFrame, parseApTopic, type Frame } from '#protocol';
 import type { Logger } from '../core/logger.js';
 import type { FrameLink, FrameSink } from './frame-link.js';
+import { DOWNLINK_HIGH, DOWNLINK_LOW } from './mqtt-frame-link.js';
 
 /** A published message as the broker's bus delivers it. */
 export interface BusMessage {
@@ -34,6 +35,9 @@ export class BrokerFrameLink implements FrameLink {
   /** The broker delivers to each AP's QoS 1 subscription (MQTT 3.1.1 §4.3.2): redelivered while it is connected. */
   readonly reliable = true;
   private sink: FrameSink | null = null;
+  /** Frames published to the APs whose publish is not done yet (D98). */
+  private inFlight = 0;
+  private drained: { promise: Promise<void>; resolve: () => void } | null = null;
   private readonly topics: string[];
   private readonly deliver = (packet: BusMessage, done: () => void): void => {
     try {
@@ -72,9 +76,34 @@ export class BrokerFrameLink implements FrameLink {
   }
 
   send(apId: string, frame: Frame): Promise<void> {
+    this.inFlight++;
     return new Promise<void>((resolve, reject) => {
-      this.bus.publish(apTopics(this.chain, this.store, apId).down, Buffer.from(encodeFrame(frame)), (err) => (err ? reject(err) : resolve()));
+      this.bus.publish(apTopics(this.chain, this.store, apId).down, Buffer.from(encodeFrame(frame)), (err) => {
+        this.inFlight--;
+        if (this.drained && this.inFlight <= DOWNLINK_LOW) {
+          this.drained.resolve();
+          this.drained = null;
+        }
+        if (err) reject(err);
+        else resolve();
+      });
     });
+  }
+
+  /**
+   * D98 on this link: the broker calls a publish done once every AP's socket has taken the frame (aedes waits for a
+   * full socket to drain), so the frames not yet done are the ones slow APs have not read. At DOWNLINK_HIGH of them
+   * the broker holds back the APs' own frames (setUplinkGate) until DOWNLINK_LOW remain: the edge stops taking work
+   * it cannot answer, and the frames wait at the APs instead of in the edge's memory.
+   */
+  backlog(): Promise<void> | null {
+    if (this.inFlight < DOWNLINK_HIGH) return null;
+    if (!this.drained) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.drained = { promise, resolve };
+    }
+    return this.drained.promise;
   }
 
   async stop(): Promise<void> {
