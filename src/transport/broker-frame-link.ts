@@ -11,10 +11,10 @@
  * The edge and the embedded broker live and die together, so no persistent session is needed on this path; an AP's
  * last will "offline" (§11) is delivered live like any other message. An external broker keeps the client link.
  */
-import { apTopics, decodeFrame, encodeFrame, parseApTopic, type Frame } from '#protocol';
+import { apTopics, encodeFrame, type Frame } from '#protocol';
 import type { Logger } from '../core/logger.js';
 import type { FrameLink, FrameSink } from './frame-link.js';
-import { DOWNLINK_HIGH, DOWNLINK_LOW } from './mqtt-frame-link.js';
+import { DOWNLINK_HIGH, DOWNLINK_LOW, deliverApMessage } from './mqtt-frame-link.js';
 
 /** A published message as the broker's bus delivers it. */
 export interface BusMessage {
@@ -65,14 +65,7 @@ export class BrokerFrameLink implements FrameLink {
   }
 
   private handle(topic: string, payload: Buffer): void {
-    const t = parseApTopic(topic);
-    if (!t || t.chain !== this.chain || t.store !== this.store || !this.sink) return;
-    if (t.dir === 'status') {
-      if (payload.toString('utf8') === 'offline') this.sink.linkDown(this, t.apId);
-      return;
-    }
-    if (t.dir !== 'up') return;
-    this.sink.frame(this, t.apId, decodeFrame(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)));
+    if (this.sink) deliverApMessage(this, this.sink, this.chain, this.store, topic, payload);
   }
 
   send(apId: string, frame: Frame): Promise<void> {

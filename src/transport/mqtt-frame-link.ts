@@ -8,6 +8,21 @@ import type { Logger } from '../core/logger.js';
 import type { FrameLink, FrameSink } from './frame-link.js';
 
 /**
+ * §11 One message on an AP's topics, for either link: `up` is a frame for the sink, `status` "offline" the AP's last
+ * will (its link is down); anything else, or another store's topic, is ignored.
+ */
+export function deliverApMessage(link: FrameLink, sink: FrameSink, chain: string, store: string, topic: string, payload: Buffer): void {
+  const t = parseApTopic(topic);
+  if (!t || t.chain !== chain || t.store !== store) return;
+  if (t.dir === 'status') {
+    if (payload.toString('utf8') === 'offline') sink.linkDown(link, t.apId);
+    return;
+  }
+  if (t.dir !== 'up') return;
+  sink.frame(link, t.apId, decodeFrame(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)));
+}
+
+/**
  * Frames published and not yet acknowledged by the broker (PUBACK, MQTT 3.1.1 §4.3.2), at most (D98). The rest wait
  * here, in order, as their encoded bytes. Unbounded, a 50,000-label store's first check-ins put ~62,000 ACK frames in
  * flight at once (each a mqtt.js packet, its outgoing entry and callbacks, a promise and a suspended async send,
@@ -61,14 +76,7 @@ export class MqttFrameLink implements FrameLink {
   }
 
   private handle(topic: string, payload: Buffer): void {
-    const t = parseApTopic(topic);
-    if (!t || t.chain !== this.chain || t.store !== this.store || !this.sink) return;
-    if (t.dir === 'status') {
-      if (payload.toString('utf8') === 'offline') this.sink.linkDown(this, t.apId);
-      return;
-    }
-    if (t.dir !== 'up') return;
-    this.sink.frame(this, t.apId, decodeFrame(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)));
+    if (this.sink) deliverApMessage(this, this.sink, this.chain, this.store, topic, payload);
   }
 
   /** Resolves when the broker acknowledged the frame (as before D98); frames leave in the order they were sent. */

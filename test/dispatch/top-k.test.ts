@@ -1,28 +1,18 @@
 /**
  * D101 A pass orders only the free slots' worth of candidates (a top-k heap), not all of them. This checks that the
  * heap equals a stable sort's first k, and that the selection by cost picks exactly what sorting every candidate
- * did before D101 (the reference below is that code), on seeded random stores with ties, urgent (−1) and
+ * did before D101 (the reference below is that code), on seeded random stores (the simulator's mulberry32, so a failure can be replayed) with ties, urgent (−1) and
  * woken-unseen (Infinity) costs, idle and busy APs.
  */
 import { describe, expect, it } from 'vitest';
 import { selectByCost, type PassPick, type TransferMode } from '../../src/domain/dispatch/dispatcher.js';
 import { TopK } from '../../src/domain/dispatch/top-k.js';
 import type { LabelRecord } from '../../src/domain/labels/label-store.js';
+import { seededRandom } from '../../simulator/src/rng.js';
 import { selectionLabel } from './selection-label.js';
 
 const T0 = Date.UTC(2026, 10, 30, 17, 0);
 
-/** mulberry32: a seeded generator, so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** selectByCost as it was before D101: every candidate keyed, sorted, filtered. */
 function sortAll(
@@ -44,7 +34,7 @@ function sortAll(
 
 describe('top k without sorting everything (D101)', () => {
   it('equals the first k of a stable sort', () => {
-    const rnd = seeded(1);
+    const rnd = seededRandom(1);
     for (let round = 0; round < 200; round++) {
       const n = Math.floor(rnd() * 300);
       const k = Math.floor(rnd() * 80);
@@ -58,7 +48,7 @@ describe('top k without sorting everything (D101)', () => {
   });
 
   it('the selection by cost picks what sorting every candidate picked', () => {
-    const rnd = seeded(16);
+    const rnd = seededRandom(16);
     let picked = 0;
     for (let round = 0; round < 300; round++) {
       const n = 1 + Math.floor(rnd() * 400);
