@@ -10,6 +10,7 @@
 import { LabelColumns, LabelRecord } from '../src/domain/labels/label-record.js';
 import { BOUNDARY_REPLAN_GRACE_MS, selectForAp, type PassPick, type TransferMode } from '../src/domain/dispatch/dispatcher.js';
 import { WakeJitter, stagingCost, wakeWindow } from '../src/domain/dispatch/wake-reports.js';
+import { selectByCostBeforeD101 } from './selection-before-d101.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,7 +74,7 @@ function selectForApBefore(
   const picks: PassPick[] = [];
   if (o.free <= 0) return { picks, nextAt, held };
   if (o.cost && send.length + drop.length + timed.length > o.free) {
-    const r = selectByCostBefore([...send.map((c) => ({ l: c.l, mode: 'now' as const })), ...drop.map((l) => ({ l, mode: 'drop' as const })), ...timed.map((l) => ({ l, mode: 'timed' as const }))], o.free, now, o.cost);
+    const r = selectByCostBeforeD101([...send.map((c) => ({ l: c.l, mode: 'now' as const })), ...drop.map((l) => ({ l, mode: 'drop' as const })), ...timed.map((l) => ({ l, mode: 'timed' as const }))], o.free, now, o.cost);
     return { picks: r.picks, nextAt: Math.min(nextAt, r.nextAt), held: held + r.held };
   }
   send.sort((a, b) => a.l.priority - b.l.priority || a.key - b.key || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
@@ -92,33 +93,6 @@ function selectForApBefore(
   }
   return { picks, nextAt, held };
 }
-
-/**
- * D35 More work than free slots on an AP with wake reports: the slots go to the labels with the smallest expected
- * slot time (wake-reports.ts stagingCost), and only to those within the horizon (the AP's drain time, D91) — a slot
- * kept free for a label that will wake soon serves more labels than one given now to a label that wakes in 20 s. The
- * pass runs again when the next held label may enter the horizon (and at every wake report).
- */
-function selectByCostBefore(
-  candidates: readonly { l: Readonly<LabelRecord>; mode: TransferMode }[],
-  free: number,
-  now: number,
-  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
-): { picks: PassPick[]; nextAt: number; held: number } {
-  const keyed = candidates.map((c) => ({ ...c, key: cost.of(c.l, c.mode, now) }));
-  keyed.sort((a, b) => a.key - b.key || a.l.priority - b.l.priority || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
-  let eligible = keyed.filter((c) => c.key <= cost.horizonMs);
-  // An AP with nothing staged never idles while work waits: the cheapest go now, whatever the horizon (a wrong
-  // prediction costs at most a wake interval of one slot, never progress).
-  if (eligible.length === 0 && (cost.busy ?? 0) === 0) eligible = keyed.filter((c) => c.key !== Infinity);
-  const picks: PassPick[] = eligible.slice(0, Math.max(0, free)).map((c) => ({ label: c.l, mode: c.mode }));
-  let nextAt = Infinity;
-  for (const c of keyed) if (c.key > cost.horizonMs && Number.isFinite(c.key)) nextAt = Math.min(nextAt, now + Math.max(100, c.key - cost.horizonMs));
-  // A label that most likely woke unseen (Infinity) is reported within a report interval: look again soon.
-  if (keyed.some((c) => c.key === Infinity)) nextAt = Math.min(nextAt, now + 500);
-  return { picks, nextAt, held: keyed.length - picks.length };
-}
-
 
 const cols = new LabelColumns();
 const jitter = new WakeJitter();

@@ -5,32 +5,15 @@
  * woken-unseen (Infinity) costs, idle and busy APs.
  */
 import { describe, expect, it } from 'vitest';
-import { selectByCost, type PassPick, type TransferMode } from '../../src/domain/dispatch/dispatcher.js';
+import { selectByCost, type TransferMode } from '../../src/domain/dispatch/dispatcher.js';
 import { TopK } from '../../src/domain/dispatch/top-k.js';
 import type { LabelRecord } from '../../src/domain/labels/label-store.js';
 import { seededRandom } from '../../simulator/src/rng.js';
 import { selectionLabel } from './selection-label.js';
+import { selectByCostBeforeD101 } from '../../bench/selection-before-d101.js';
 
 const T0 = Date.UTC(2026, 10, 30, 17, 0);
 
-
-/** selectByCost as it was before D101: every candidate keyed, sorted, filtered. */
-function sortAll(
-  candidates: readonly { l: Readonly<LabelRecord>; mode: TransferMode }[],
-  free: number,
-  now: number,
-  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
-): { picks: PassPick[]; nextAt: number; held: number } {
-  const keyed = candidates.map((c) => ({ ...c, key: cost.of(c.l, c.mode, now) }));
-  keyed.sort((a, b) => a.key - b.key || a.l.priority - b.l.priority || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
-  let eligible = keyed.filter((c) => c.key <= cost.horizonMs);
-  if (eligible.length === 0 && (cost.busy ?? 0) === 0) eligible = keyed.filter((c) => c.key !== Infinity);
-  const picks: PassPick[] = eligible.slice(0, Math.max(0, free)).map((c) => ({ label: c.l, mode: c.mode }));
-  let nextAt = Infinity;
-  for (const c of keyed) if (c.key > cost.horizonMs && Number.isFinite(c.key)) nextAt = Math.min(nextAt, now + Math.max(100, c.key - cost.horizonMs));
-  if (keyed.some((c) => c.key === Infinity)) nextAt = Math.min(nextAt, now + 500);
-  return { picks, nextAt, held: keyed.length - picks.length };
-}
 
 describe('top k without sorting everything (D101)', () => {
   it('equals the first k of a stable sort', () => {
@@ -62,7 +45,7 @@ describe('top k without sorting everything (D101)', () => {
       });
       const cost = { of: (l: Readonly<LabelRecord>) => costs.get(l.id)!, horizonMs: Math.floor(rnd() * 12) * 1_000, busy: rnd() < 0.3 ? 0 : 5 };
       const free = Math.floor(rnd() * 70);
-      const want = sortAll(cands, free, T0, cost);
+      const want = selectByCostBeforeD101(cands, free, T0, cost);
       const got = selectByCost(cands, free, T0, cost);
       expect(got.picks.map((p) => [p.label.id, p.mode])).toEqual(want.picks.map((p) => [p.label.id, p.mode]));
       expect(got.nextAt).toBe(want.nextAt);
