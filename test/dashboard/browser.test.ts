@@ -187,7 +187,8 @@ describe('dashboard in the browser', { timeout: 600_000 }, () => {
     await page.goto(`${base}/dashboard#/templates`);
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Templates' }).waitFor();
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    // The German page's heading also contains "Templates": wait for the switch itself, not just the heading.
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang), { timeout: 30_000 }).toBe('en');
     await expect.poll(() => page.getByTestId('preview').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     await expectAccessible('templates');
     await page.goto(`${base}/dashboard#/pick`);
