@@ -101,12 +101,14 @@ const EDGE_DISPATCH_ARG = arg('edge-dispatch', '');
 const EDGE_DISPATCH = EDGE_DISPATCH_ARG === '' ? undefined : (JSON.parse(EDGE_DISPATCH_ARG) as Record<string, unknown>);
 const AP_DEFERRAL = arg('ap-deferral', 'pool') === 'queue' ? 'queue' : 'pool';
 const AP_HOLD_MS = Number(arg('ap-hold-ms', '250'));
+/** §9.1 step 5 silence after which the simulated AP ends an exchange (D107; 2000 = the AP of before). */
+const AP_SILENCE_MS = Number(arg('ap-silence-ms', '200'));
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
-const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS });
+const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS });
 const header = {
   bench: 'full-store',
   store: REFERENCE ? 'reference' : 'custom',
@@ -118,6 +120,7 @@ const header = {
   ack_wake: ACK_WAKE,
   ap_deferral: AP_DEFERRAL,
   ap_hold_ms: AP_HOLD_MS,
+  ap_silence_ms: AP_SILENCE_MS,
   ...(EDGE_DISPATCH !== undefined ? { edge_dispatch_config: EDGE_DISPATCH } : {}),
   ...(EDGE_NODE_FLAGS_EXTRA.length > 0 ? { edge_node_flags: [...EDGE_NODE_FLAGS, ...EDGE_NODE_FLAGS_EXTRA].join(' ') } : {}),
 };
@@ -479,7 +482,7 @@ async function main(): Promise<void> {
           store: store.file.store,
           aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY, wakeReport: WAKE_REPORT !== 'off' })),
           labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : LABEL_DECODERS === 'ctx-pending' ? { decoders: PENDING_DECODERS } : {}) })),
-          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS },
+          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS },
           clock,
           seed: SEED,
           // The simulator's warnings (an AP that lost its link, …) go to stderr with the progress lines.

@@ -104,6 +104,8 @@ export interface ApRadioStats {
   startsAtWake: number;
   /** Simulated ms the channel was held by a transfer (one at a time, §9.1), summed as holds end. */
   channelBusyMs: number;
+  /** Transfer attempts that ended because the label fell silent (§9.1 step 5), each holding the channel apSilenceMs idle. */
+  holderSilences: number;
   /** nextWakeS told to deferred labels, summed (mean deferral = this ÷ deferrals). */
   deferralSSum: number;
   /**
@@ -136,8 +138,6 @@ const BATTERY_REPORT_DELTA_MV = 50;
 export const DEFAULT_CHECKIN_REPORT_INTERVAL_S = 300;
 /** §5.4 The AP gives a transfer up (TIMEOUT) after this many wake-ups without completion. */
 export const MAX_TRANSFER_ATTEMPTS = 10;
-/** §9.1 A label that hears nothing for 2 s sleeps; the AP frees its channel after the same silence. */
-const HOLDER_SILENCE_MS = 2_000;
 /** §9.1.1 A label checking in this soon after a hold is still in the same wake-up: it is not held again. */
 const HOLD_ONCE_MS = 5_000;
 /** §5.2 labelsSeen counts labels heard within this window. */
@@ -165,6 +165,7 @@ export class ApRadio implements LabelPeer {
     startsAfterDeferral: 0,
     startsAtWake: 0,
     channelBusyMs: 0,
+    holderSilences: 0,
     deferralSSum: 0,
     holds: 0,
     startsAfterHold: 0,
@@ -528,7 +529,7 @@ export class ApRadio implements LabelPeer {
       estimateMs: this.estimateMs(t),
       // The label gives up after transferTimeoutMs awake; the AP frees its channel a little later.
       timeout: this.env.clock.setTimeout(() => this.transferAttemptEnded(), this.env.model.transferTimeoutMs + 1_000),
-      idle: this.env.clock.schedule(now + HOLDER_SILENCE_MS, () => this.transferAttemptEnded()),
+      idle: this.env.clock.schedule(now + this.env.model.apSilenceMs, () => this.silenceEnded()),
     };
   }
 
@@ -537,7 +538,7 @@ export class ApRadio implements LabelPeer {
     const h = this.holder;
     if (h === undefined) return;
     h.idle.cancel();
-    h.idle = this.env.clock.schedule(lastFrameEnd + HOLDER_SILENCE_MS, () => this.transferAttemptEnded());
+    h.idle = this.env.clock.schedule(lastFrameEnd + this.env.model.apSilenceMs, () => this.silenceEnded());
   }
 
   private releaseChannel(): void {
@@ -611,6 +612,13 @@ export class ApRadio implements LabelPeer {
       x.st.wokeAt = startAt;
       this.startTransfer(x.st, t, startAt, true);
     }
+  }
+
+  /** §9.1 step 5 The holder said nothing for apSilenceMs after the AP's last frame: it has gone back to sleep. */
+  private silenceEnded(): void {
+    if (this.holder === undefined) return;
+    this.stats.holderSilences++;
+    this.transferAttemptEnded();
   }
 
   /**

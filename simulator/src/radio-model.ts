@@ -70,6 +70,13 @@ export const RadioModelSchema = z.object({
    * waits are deferred as above. 0 = never hold (an AP of before §9.11).
    */
   apHoldMaxMs: z.number().int().min(0).max(10_000).default(250),
+  /**
+   * §9.1 step 5: the AP ends an exchange when it hears no answer for 50 ms after its last frame and after 3 repeats —
+   * 200 ms of silence from a label that answers within its turnaround. The label drives recovery here (it re-asks
+   * within replyTimeoutMs, ap-radio.ts), so the AP only waits the window out; until it does, the channel is held and
+   * every other label is deferred. 2,000 ms was the AP of before D107 (the label's own AP-lost silence).
+   */
+  apSilenceMs: z.number().int().min(50).max(10_000).default(200),
   /** Per-label cap on commands (LED, page, sensor, command) queued at an AP. */
   maxCommandsPerLabel: z.number().int().min(1).max(255).default(8),
 });
