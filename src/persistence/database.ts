@@ -72,6 +72,20 @@ export class Database {
   private closed = false;
   /** Checkpoints off the commit path (D44); null: sqlite's autocheckpoint inside the COMMIT (e.g. ':memory:'). */
   private checkpointer: WalCheckpointer | null = null;
+  /** The read-only connection behind `committed` (D96); null: its reads go through the queue (e.g. ':memory:'). */
+  private reader: sqlite3.Database | null = null;
+  /**
+   * Reads of the last committed state that need no place in the queue (D96): on a second, query-only connection
+   * (WAL: a reader never waits for the writer, nor the writer for it), so a background read — the planner's next
+   * price boundary after every commit — no longer holds the connection an acknowledged tick waits for. A read here
+   * sees every transaction that committed before it started and none that is under way: use it only where the
+   * caller is told again after each commit that matters (the planner is kicked after every commit that may move a
+   * boundary), never inside a transaction, never to decide a write.
+   */
+  readonly committed: Pick<Tx, 'get' | 'all'> = {
+    get: <T>(sql: string, params?: Params) => (this.reader ? readOn<T | undefined>(this.reader, 'get', sql, params) : this.get<T>(sql, params)),
+    all: <T>(sql: string, params?: Params) => (this.reader ? readOn<T[]>(this.reader, 'all', sql, params) : this.all<T>(sql, params)),
+  };
 
   private constructor(
     private readonly db: sqlite3.Database,
@@ -110,6 +124,7 @@ export class Database {
       });
       if (db.checkpointer) await direct.exec('PRAGMA wal_autocheckpoint = 0');
     }
+    if (file !== ':memory:' && mode === 'wal') db.reader = await openReader(file);
     return db;
   }
 
@@ -145,7 +160,16 @@ export class Database {
     return this.lanes.urgent.length > 0;
   }
 
-  /** Runs `fn` in one IMMEDIATE transaction: all or nothing. `lane`: see QueueLane (default normal). */
+  /**
+   * Runs `fn` in one IMMEDIATE transaction: all or nothing. `lane`: see QueueLane (default normal).
+   *
+   * `BEGIN IMMEDIATE` is not a trip of its own (D95): it goes with the transaction's first write (a `run`, `exec`,
+   * prepared `run`, or the held `runLater` writes), and a transaction that only reads sends none. The reads before
+   * that first write run outside the sqlite transaction, but inside this queue, which every writer of the file
+   * goes through (the read connection and the checkpointer never change a row): nothing can commit between them
+   * and the BEGIN, so they see what they would have seen inside it. A tick is then two trips (its read; BEGIN,
+   * writes and COMMIT in one exec) instead of three.
+   */
   transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { lane?: QueueLane } = {}): Promise<T> {
     return this.enqueue(async () => {
       const tx = this.direct();
@@ -153,15 +177,25 @@ export class Database {
       const hooks: (() => void)[] = [];
       // runLater's writes, in order: flushed before any other statement of the transaction, or with its COMMIT.
       const later: string[] = [];
-      const flushed = async <R>(run: () => Promise<R>): Promise<R> => {
-        if (later.length > 0) await tx.exec(later.splice(0).join(';\n'));
+      let begun = false;
+      /** The SQL that must precede the next statement: the BEGIN (once, before the first write) and held writes. */
+      const ahead = (write: boolean): string[] => {
+        if (!begun && (write || later.length > 0)) {
+          begun = true;
+          return ['BEGIN IMMEDIATE', ...later.splice(0)];
+        }
+        return later.splice(0);
+      };
+      const flushed = async <R>(write: boolean, run: () => Promise<R>): Promise<R> => {
+        const sql = ahead(write);
+        if (sql.length > 0) await tx.exec(sql.join(';\n'));
         return run();
       };
       const txWithPrepare: Tx = {
-        run: (sql, params) => flushed(() => tx.run(sql, params)),
-        get: <R>(sql: string, params?: Params) => flushed(() => tx.get<R>(sql, params)),
-        all: <R>(sql: string, params?: Params) => flushed(() => tx.all<R>(sql, params)),
-        exec: (sql) => flushed(() => tx.exec(sql)),
+        run: (sql, params) => flushed(true, () => tx.run(sql, params)),
+        get: <R>(sql: string, params?: Params) => flushed(false, () => tx.get<R>(sql, params)),
+        all: <R>(sql: string, params?: Params) => flushed(false, () => tx.all<R>(sql, params)),
+        exec: (sql) => flushed(true, () => tx.exec(sql)),
         runLater: (sql, params = []) => {
           later.push(inlineParams(sql, params));
         },
@@ -174,6 +208,7 @@ export class Database {
           return {
             run: (params) =>
               flushed(
+                true,
                 () =>
                   new Promise<{ changes: number }>((resolve, reject) => {
                     stmt.run(params ?? [], function (this: sqlite3.RunResult, err: Error | null) {
@@ -184,6 +219,7 @@ export class Database {
               ),
             get: <T>(params?: Params) =>
               flushed(
+                false,
                 () =>
                   new Promise<T | undefined>((resolve, reject) => {
                     stmt.get(params ?? [], (err: Error | null, row: T | undefined) => (err ? reject(wrap(err, sql)) : resolve(row)));
@@ -192,19 +228,20 @@ export class Database {
           };
         },
       };
-      await tx.exec('BEGIN IMMEDIATE');
       let result: T;
       try {
         result = await fn(txWithPrepare);
         await finalize(statements);
-        // The held writes and the COMMIT in one trip: sqlite stops at a failing statement, before the COMMIT.
-        await tx.exec([...later.splice(0), 'COMMIT'].join(';\n'));
+        // The BEGIN (if no write went before), the held writes and the COMMIT in one trip: sqlite stops at a
+        // failing statement, before the COMMIT. A transaction that wrote nothing has nothing to commit.
+        const sql = ahead(false);
+        if (begun) await tx.exec([...sql, 'COMMIT'].join(';\n'));
       } catch (err) {
         await finalize(statements).catch(() => undefined);
-        await tx.exec('ROLLBACK').catch(() => undefined);
+        if (begun) await tx.exec('ROLLBACK').catch(() => undefined);
         throw err;
       }
-      this.checkpointer?.kick();
+      if (begun) this.checkpointer?.kick();
       // In commit order and synchronously, so memory never sees a later transaction's effect before this one's.
       for (const hook of hooks) hook();
       return result;
@@ -231,6 +268,9 @@ export class Database {
     this.closed = true;
     while (this.current) await this.current;
     await this.checkpointer?.close();
+    const reader = this.reader;
+    this.reader = null;
+    if (reader) await new Promise<void>((resolve) => reader.close(() => resolve()));
     await new Promise<void>((resolve) => this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)', () => resolve()));
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
   }
@@ -317,6 +357,24 @@ export function inlineParams(sql: string, params: readonly (string | number | nu
   });
   if (i !== params.length) throw new EdgeError(EdgeErrorCode.DB_ERROR, `runLater: ${params.length} parameters for ${i} placeholders`);
   return out;
+}
+
+/** The query-only connection of `Database.committed` (D96); null when it cannot be opened (reads then queue). */
+async function openReader(file: string): Promise<sqlite3.Database | null> {
+  const d = await new Promise<sqlite3.Database | null>((resolve) => {
+    const r = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (err) => resolve(err ? null : r));
+  });
+  if (!d) return null;
+  const ok = await new Promise<boolean>((resolve) => d.exec('PRAGMA query_only = 1; PRAGMA busy_timeout = 5000', (err) => resolve(!err)));
+  if (ok) return d;
+  await new Promise<void>((resolve) => d.close(() => resolve()));
+  return null;
+}
+
+function readOn<R>(d: sqlite3.Database, kind: 'get' | 'all', sql: string, params: Params | undefined): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    d[kind](sql, params ?? [], (err: Error | null, rows: R) => (err ? reject(wrap(err, sql)) : resolve(rows)));
+  });
 }
 
 function finalize(statements: sqlite3.Statement[]): Promise<void> {

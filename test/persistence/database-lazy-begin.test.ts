@@ -1,0 +1,120 @@
+/**
+ * D95: a transaction's `BEGIN IMMEDIATE` travels with its first write, and a transaction that only reads sends none.
+ * It must still mean what a transaction meant: reads and writes isolated from every other transaction of the queue,
+ * all or nothing, the connection left outside any transaction afterwards.
+ * D96: `db.committed` reads on a second, query-only connection: it sees what committed before the read, never a
+ * transaction under way, and cannot write.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Database } from '../../src/persistence/database.js';
+import { tempDir } from '../support/temp-dir.js';
+
+describe('Database: BEGIN with the first write (D95), committed reads on a second connection (D96)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: Database;
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    db = await Database.open(join(tmp.dir, 'store.db'));
+    await db.run('CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+    await db.run("INSERT INTO t (k, n) VALUES ('c', 0)");
+  });
+  afterEach(async () => {
+    await db.close();
+    tmp.remove();
+  });
+
+  it('read-then-write transactions stay serial: 40 concurrent increments of one counter make 40', async () => {
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        db.transaction(
+          async (tx) => {
+            const { n } = (await tx.get<{ n: number }>("SELECT n FROM t WHERE k = 'c'"))!;
+            // Give every other transaction the chance to interleave between this read and its write.
+            await new Promise((r) => setImmediate(r));
+            if (i % 2 === 0) tx.runLater("UPDATE t SET n = ? WHERE k = 'c'", [n + 1]);
+            else await tx.run("UPDATE t SET n = ? WHERE k = 'c'", [n + 1]);
+          },
+          { lane: i % 3 === 0 ? 'urgent' : 'normal' },
+        ),
+      ),
+    );
+    expect((await db.get<{ n: number }>("SELECT n FROM t WHERE k = 'c'"))!.n).toBe(40);
+  });
+
+  it('a read-only transaction leaves no transaction open; the next one commits', async () => {
+    const seen = await db.transaction((tx) => tx.all<{ k: string }>('SELECT k FROM t'));
+    expect(seen).toEqual([{ k: 'c' }]);
+    await db.transaction(async (tx) => {
+      await tx.run("INSERT INTO t (k, n) VALUES ('d', 1)");
+    });
+    expect(await db.all('SELECT k, n FROM t ORDER BY k')).toEqual([
+      { k: 'c', n: 0 },
+      { k: 'd', n: 1 },
+    ]);
+  });
+
+  it('is all or nothing: a failure after the first write, or in the writes sent with the COMMIT, leaves nothing', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.get('SELECT n FROM t');
+        await tx.run("INSERT INTO t (k, n) VALUES ('x', 1)");
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.get('SELECT n FROM t');
+        tx.runLater("INSERT INTO t (k, n) VALUES ('y', 1)");
+        // NOT NULL: fails in the exec that carries BEGIN, the held writes and the COMMIT.
+        tx.runLater("INSERT INTO t (k, n) VALUES ('z', NULL)");
+      }),
+    ).rejects.toThrow(/NOT NULL/);
+    // A failure before any write: nothing was begun, nothing to undo, and the queue goes on.
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.get('SELECT n FROM t');
+        throw new Error('before any write');
+      }),
+    ).rejects.toThrow('before any write');
+    await db.transaction(async (tx) => {
+      tx.runLater("INSERT INTO t (k, n) VALUES ('ok', 2)");
+    });
+    expect(await db.all('SELECT k FROM t ORDER BY k')).toEqual([{ k: 'c' }, { k: 'ok' }]);
+  });
+
+  it('committed reads see what committed before them, never a transaction under way, and cannot write', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let written!: () => void;
+    const inside = new Promise<void>((r) => (written = r));
+    const tx = db.transaction(async (t) => {
+      await t.run("UPDATE t SET n = 7 WHERE k = 'c'");
+      written();
+      await gate;
+    });
+    await inside;
+    // The transaction holds the queue and has written, not committed: the read connection does not wait for it.
+    expect((await db.committed.get<{ n: number }>("SELECT n FROM t WHERE k = 'c'"))!.n).toBe(0);
+    release();
+    await tx;
+    expect((await db.committed.get<{ n: number }>("SELECT n FROM t WHERE k = 'c'"))!.n).toBe(7);
+    expect(await db.committed.all('SELECT k, n FROM t')).toEqual([{ k: 'c', n: 7 }]);
+    await expect(db.committed.get("UPDATE t SET n = 8 WHERE k = 'c'")).rejects.toThrow(/readonly|read-only|query_only|attempt to write/i);
+    expect((await db.get<{ n: number }>("SELECT n FROM t WHERE k = 'c'"))!.n).toBe(7);
+  });
+
+  it('without a file (":memory:"), committed reads go through the queue and still see every commit', async () => {
+    const mem = await Database.open(':memory:');
+    try {
+      await mem.run('CREATE TABLE m (n INTEGER)');
+      await mem.transaction(async (tx) => {
+        tx.runLater('INSERT INTO m (n) VALUES (?)', [5]);
+      });
+      expect(await mem.committed.all('SELECT n FROM m')).toEqual([{ n: 5 }]);
+    } finally {
+      await mem.close();
+    }
+  });
+});
