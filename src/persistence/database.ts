@@ -163,21 +163,24 @@ export class Database {
   /**
    * Runs `fn` in one IMMEDIATE transaction: all or nothing. `lane`: see QueueLane (default normal).
    *
-   * `BEGIN IMMEDIATE` is not a trip of its own (D95): it goes with the transaction's first write (a `run`, `exec`,
-   * prepared `run`, or the held `runLater` writes), and a transaction that only reads sends none. The reads before
-   * that first write run outside the sqlite transaction, but inside this queue, which every writer of the file
-   * goes through (the read connection and the checkpointer never change a row): nothing can commit between them
-   * and the BEGIN, so they see what they would have seen inside it. A tick is then two trips (its read; BEGIN,
-   * writes and COMMIT in one exec) instead of three.
+   * `begin`: `immediate` (default) sends `BEGIN IMMEDIATE` before `fn` runs, so its body holds the file's write
+   * lock against every connection. `with-first-write` (D95) saves that trip: the BEGIN goes with the transaction's
+   * first write (a `run`, `exec`, prepared `run`, or the held `runLater` writes), and a transaction that only
+   * reads sends none. The reads before that first write then run outside the sqlite transaction but inside this
+   * queue; they see what they would have seen inside it as long as every writer of the file goes through this
+   * queue — true of the daemon (its read connection and checkpointer never change a row), so the intake's ticks use
+   * it: a tick is two trips (its read; BEGIN, writes and COMMIT in one exec) instead of three. A tick still commits
+   * only under the write lock, so another connection holding it still holds every acknowledgement back.
    */
-  transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { lane?: QueueLane } = {}): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { lane?: QueueLane; begin?: 'immediate' | 'with-first-write' } = {}): Promise<T> {
     return this.enqueue(async () => {
       const tx = this.direct();
       const statements: sqlite3.Statement[] = [];
       const hooks: (() => void)[] = [];
       // runLater's writes, in order: flushed before any other statement of the transaction, or with its COMMIT.
       const later: string[] = [];
-      let begun = false;
+      let begun = opts.begin !== 'with-first-write';
+      if (begun) await tx.exec('BEGIN IMMEDIATE');
       /** The SQL that must precede the next statement: the BEGIN (once, before the first write) and held writes. */
       const ahead = (write: boolean): string[] => {
         if (!begun && (write || later.length > 0)) {
