@@ -72,20 +72,7 @@ export class Database {
   private closed = false;
   /** Checkpoints off the commit path (D44); null: sqlite's autocheckpoint inside the COMMIT (e.g. ':memory:'). */
   private checkpointer: WalCheckpointer | null = null;
-  /** The read-only connection behind `committed` (D96); null: its reads go through the queue (e.g. ':memory:'). */
-  private reader: sqlite3.Database | null = null;
-  /**
-   * Reads of the last committed state that need no place in the queue (D96): on a second, query-only connection
-   * (WAL: a reader never waits for the writer, nor the writer for it), so a background read — the planner's next
-   * price boundary after every commit — no longer holds the connection an acknowledged tick waits for. A read here
-   * sees every transaction that committed before it started and none that is under way: use it only where the
-   * caller is told again after each commit that matters (the planner is kicked after every commit that may move a
-   * boundary), never inside a transaction, never to decide a write.
-   */
-  readonly committed: Pick<Tx, 'get' | 'all'> = {
-    get: <T>(sql: string, params?: Params) => (this.reader ? readOn<T | undefined>(this.reader, 'get', sql, params) : this.get<T>(sql, params)),
-    all: <T>(sql: string, params?: Params) => (this.reader ? readOn<T[]>(this.reader, 'all', sql, params) : this.all<T>(sql, params)),
-  };
+
 
   private constructor(
     private readonly db: sqlite3.Database,
@@ -124,7 +111,6 @@ export class Database {
       });
       if (db.checkpointer) await direct.exec('PRAGMA wal_autocheckpoint = 0');
     }
-    if (file !== ':memory:' && mode === 'wal') db.reader = await openReader(file);
     return db;
   }
 
@@ -168,7 +154,7 @@ export class Database {
    * first write (a `run`, `exec`, prepared `run`, or the held `runLater` writes), and a transaction that only
    * reads sends none. The reads before that first write then run outside the sqlite transaction but inside this
    * queue; they see what they would have seen inside it as long as every writer of the file goes through this
-   * queue — true of the daemon (its read connection and checkpointer never change a row), so the intake's ticks use
+   * queue — true of the daemon (its checkpointer never changes a row), so the intake's ticks use
    * it: a tick is two trips (its read; BEGIN, writes and COMMIT in one exec) instead of three. A tick still commits
    * only under the write lock, so another connection holding it still holds every acknowledgement back.
    */
@@ -271,9 +257,6 @@ export class Database {
     this.closed = true;
     while (this.current) await this.current;
     await this.checkpointer?.close();
-    const reader = this.reader;
-    this.reader = null;
-    if (reader) await new Promise<void>((resolve) => reader.close(() => resolve()));
     await new Promise<void>((resolve) => this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)', () => resolve()));
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
   }
@@ -360,24 +343,6 @@ export function inlineParams(sql: string, params: readonly (string | number | nu
   });
   if (i !== params.length) throw new EdgeError(EdgeErrorCode.DB_ERROR, `runLater: ${params.length} parameters for ${i} placeholders`);
   return out;
-}
-
-/** The query-only connection of `Database.committed` (D96); null when it cannot be opened (reads then queue). */
-async function openReader(file: string): Promise<sqlite3.Database | null> {
-  const d = await new Promise<sqlite3.Database | null>((resolve) => {
-    const r = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (err) => resolve(err ? null : r));
-  });
-  if (!d) return null;
-  const ok = await new Promise<boolean>((resolve) => d.exec('PRAGMA query_only = 1; PRAGMA busy_timeout = 5000', (err) => resolve(!err)));
-  if (ok) return d;
-  await new Promise<void>((resolve) => d.close(() => resolve()));
-  return null;
-}
-
-function readOn<R>(d: sqlite3.Database, kind: 'get' | 'all', sql: string, params: Params | undefined): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    d[kind](sql, params ?? [], (err: Error | null, rows: R) => (err ? reject(wrap(err, sql)) : resolve(rows)));
-  });
 }
 
 function finalize(statements: sqlite3.Statement[]): Promise<void> {

@@ -3,8 +3,6 @@
  * write, and a transaction that only reads sends none.
  * It must still mean what a transaction meant: reads and writes isolated from every other transaction of the queue,
  * all or nothing, the connection left outside any transaction afterwards.
- * D96: `db.committed` reads on a second, query-only connection: it sees what committed before the read, never a
- * transaction under way, and cannot write.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -13,7 +11,7 @@ import { tempDir } from '../support/temp-dir.js';
 
 const LAZY = { begin: 'with-first-write' } as const;
 
-describe('Database: BEGIN with the first write (D95), committed reads on a second connection (D96)', () => {
+describe('Database: BEGIN with the first write (D95)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let db: Database;
 
@@ -109,40 +107,6 @@ describe('Database: BEGIN with the first write (D95), committed reads on a secon
       expect(await other.get('SELECT n FROM t WHERE k = ?', ['late'])).toEqual({ n: 1 });
     } finally {
       await other.close();
-    }
-  });
-
-  it('committed reads see what committed before them, never a transaction under way, and cannot write', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let written!: () => void;
-    const inside = new Promise<void>((r) => (written = r));
-    const tx = db.transaction(async (t) => {
-      await t.run("UPDATE t SET n = 7 WHERE k = 'c'");
-      written();
-      await gate;
-    });
-    await inside;
-    // The transaction holds the queue and has written, not committed: the read connection does not wait for it.
-    expect((await db.committed.get<{ n: number }>("SELECT n FROM t WHERE k = 'c'"))!.n).toBe(0);
-    release();
-    await tx;
-    expect((await db.committed.get<{ n: number }>("SELECT n FROM t WHERE k = 'c'"))!.n).toBe(7);
-    expect(await db.committed.all('SELECT k, n FROM t')).toEqual([{ k: 'c', n: 7 }]);
-    await expect(db.committed.get("UPDATE t SET n = 8 WHERE k = 'c'")).rejects.toThrow(/readonly|read-only|query_only|attempt to write/i);
-    expect((await db.get<{ n: number }>("SELECT n FROM t WHERE k = 'c'"))!.n).toBe(7);
-  });
-
-  it('without a file (":memory:"), committed reads go through the queue and still see every commit', async () => {
-    const mem = await Database.open(':memory:');
-    try {
-      await mem.run('CREATE TABLE m (n INTEGER)');
-      await mem.transaction(async (tx) => {
-        tx.runLater('INSERT INTO m (n) VALUES (?)', [5]);
-      });
-      expect(await mem.committed.all('SELECT n FROM m')).toEqual([{ n: 5 }]);
-    } finally {
-      await mem.close();
     }
   });
 });

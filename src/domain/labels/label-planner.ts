@@ -259,9 +259,7 @@ export class LabelPlanner {
   private async scheduleNextBoundary(): Promise<void> {
     const { db, clock } = this.deps;
     const now = clock.now();
-    // On the read connection (D96): a read of what is committed, off the queue an intake tick waits for. Every commit
-    // that may move the boundary kicks another pass, which reads it again.
-    const at = await nextBoundary(db.committed, now);
+    const at = await nextBoundary(db, now);
     if (this.boundaryTimer) this.deps.clock.clearTimeout(this.boundaryTimer);
     this.boundaryTimer = null;
     if (at === null || this.stopped) return;
@@ -288,12 +286,11 @@ export class LabelPlanner {
     if (lead <= 0) return 0;
     const { db, clock } = this.deps;
     const now = clock.now();
-    const at = await nextBoundary(db.committed, now);
+    const at = await nextBoundary(db, now);
     if (at === null || at === undefined || at - now > lead) return 0;
     let failed = 0;
     // The products the boundary changes (catalogue), then their labels (the store): each rendered once per boundary.
-    // Both reads on the read connection (D96), like scheduleNextBoundary's.
-    const gtins = await gtinsAtBoundary(db.committed, at);
+    const gtins = await gtinsAtBoundary(db, at);
     const todo: string[] = [];
     for (const gtin of gtins) {
       for (const l of this.deps.labels.byGtin(gtin)) if (l.dirty === 0 && l.labelType !== null && l.nextAt !== at) todo.push(l.id);
