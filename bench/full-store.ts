@@ -35,6 +35,7 @@
  *            --ack-wake on|off      (on: the AP wakes a label right after the refresh that follows a transfer; D37)
  *            --edge-dispatch JSON    (edge dispatch settings over the defaults, e.g. '{"wakeHorizonMs":8000}')
  *            --ap-deferral pool|queue  (the simulated AP's §9.1.1 deferral: pool, the default, D91; queue, D59)
+ *            --ap-hold-ms N  (the simulated AP's §9.1.1 hold with RADIO_WAIT, §9.11: default 250, D92; 0 = never hold)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
  *   npm run bench -- full-store --labels 200000 --aps 100 --updates fill,full-repricing
  *
@@ -99,12 +100,13 @@ const ACK_WAKE = arg('ack-wake', 'off');
 const EDGE_DISPATCH_ARG = arg('edge-dispatch', '');
 const EDGE_DISPATCH = EDGE_DISPATCH_ARG === '' ? undefined : (JSON.parse(EDGE_DISPATCH_ARG) as Record<string, unknown>);
 const AP_DEFERRAL = arg('ap-deferral', 'pool') === 'queue' ? 'queue' : 'pool';
+const AP_HOLD_MS = Number(arg('ap-hold-ms', '250'));
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
-const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL });
+const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS });
 const header = {
   bench: 'full-store',
   store: REFERENCE ? 'reference' : 'custom',
@@ -115,6 +117,7 @@ const header = {
   wake_report: WAKE_REPORT,
   ack_wake: ACK_WAKE,
   ap_deferral: AP_DEFERRAL,
+  ap_hold_ms: AP_HOLD_MS,
   ...(EDGE_DISPATCH !== undefined ? { edge_dispatch_config: EDGE_DISPATCH } : {}),
   ...(EDGE_NODE_FLAGS_EXTRA.length > 0 ? { edge_node_flags: [...EDGE_NODE_FLAGS, ...EDGE_NODE_FLAGS_EXTRA].join(' ') } : {}),
 };
@@ -476,7 +479,7 @@ async function main(): Promise<void> {
           store: store.file.store,
           aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY, wakeReport: WAKE_REPORT !== 'off' })),
           labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : LABEL_DECODERS === 'ctx-pending' ? { decoders: PENDING_DECODERS } : {}) })),
-          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL },
+          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS },
           clock,
           seed: SEED,
           // The simulator's warnings (an AP that lost its link, …) go to stderr with the progress lines.

@@ -29,6 +29,7 @@ import { startRenderPool } from './domain/rendering/render-pool.js';
 import { BUNDLED_TEMPLATE_DIR } from './domain/rendering/package-root.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './transport/embedded-broker.js';
 import { MqttFrameLink } from './transport/mqtt-frame-link.js';
+import { BrokerFrameLink } from './transport/broker-frame-link.js';
 import { SerialFrameLink } from './transport/serial-frame-link.js';
 import { ApHub } from './transport/ap-hub.js';
 import { MqttEventSource } from './transport/mqtt-event-source.js';
@@ -141,7 +142,11 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     // The AP hub is built first and handed its inbound sink at start(): the dispatcher sends through it and the
     // inbound handler behind it calls the dispatcher, so neither waits for the other to exist.
-    const links: FrameLink[] = [new MqttFrameLink(client, config.store.chain, config.store.id, log)];
+    // D103 With the embedded broker the APs are read and written in process, not through the edge's own client.
+    const apLink = broker ? new BrokerFrameLink(broker.bus, config.store.chain, config.store.id, log) : new MqttFrameLink(client, config.store.chain, config.store.id, log);
+    // D98: while the link has too many frames waiting to reach the APs, the embedded broker holds back the APs' frames.
+    broker?.setUplinkGate(() => apLink.backlog());
+    const links: FrameLink[] = [apLink];
     for (const s of config.serialAps) links.push(new SerialFrameLink({ apId: s.apId, path: s.path, baudRate: s.baudRate, log, clock }));
     const hub = new ApHub({
       links,

@@ -191,6 +191,7 @@ export const PAYLOAD_LAYOUT: Readonly<Record<MessageName, readonly (readonly [st
     ['transferId', 'u32'],
     ['offer', 'offer'],
   ],
+  RADIO_WAIT: [['waitMs', 'u16']],
   // §4.8, §5.6 wake reports (capability WAKE_REPORT)
   WAKE_REPORT_CONFIG: [['intervalMs', 'u16']],
   WAKE_REPORT: [

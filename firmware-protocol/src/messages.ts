@@ -47,6 +47,8 @@ export const ApCapability = {
   WAKE_REPORT: 1 << 9,
   /** §9.10 The AP offers transfers with RADIO_OFFER to labels that announce LabelDecoder.OFFER (§9.2). */
   RADIO_OFFER: 1 << 10,
+  /** §9.1.1, §9.11 The AP holds a label that announces LabelDecoder.WAIT with RADIO_WAIT instead of deferring it. */
+  RADIO_WAIT: 1 << 11,
 } as const;
 
 /**
@@ -59,6 +61,8 @@ export const LabelDecoder = {
   CTX: 1 << 2,
   /** §9.10 Not a decoder: the label takes the compact RADIO_OFFER in place of RADIO_PENDING (§9.2 bit 3). */
   OFFER: 1 << 3,
+  /** §9.11 Not a decoder: the label stays in receive when told RADIO_WAIT (§9.2 bit 4). */
+  WAIT: 1 << 4,
 } as const;
 export const LEGACY_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB;
 
@@ -279,6 +283,11 @@ export const RadioOfferSchema = z.object({
 });
 /** §9.7 Ends an exchange; carries the AP's clock so labels can honour timed display (§6.5). */
 export const RadioSleepSchema = z.object({ type: z.literal('RADIO_SLEEP'), nextWakeS: u16, nowMs: epochMs });
+/**
+ * §9.11 The channel is busy but will be free soon: keep listening for up to waitMs (from the end of this frame),
+ * the AP starts the label's transfer within it (RADIO_PENDING / RADIO_OFFER). Only to labels with decoders bit 4.
+ */
+export const RadioWaitSchema = z.object({ type: z.literal('RADIO_WAIT'), waitMs: u16 });
 
 // ---- §4.8, §5.6 wake reports (capability WAKE_REPORT) --------------------------------------------------
 /** §4.8 Switches the AP's wake reports on (every intervalMs, at least WAKE_REPORT_MIN_INTERVAL_MS) or off (0). */
@@ -323,6 +332,7 @@ export const MessageSchema = z.discriminatedUnion('type', [
   RadioCommandSchema,
   RadioSleepSchema,
   RadioOfferSchema,
+  RadioWaitSchema,
   WakeReportConfigSchema,
   WakeReportSchema,
 ]);
@@ -354,6 +364,7 @@ export const MessageTypeCode: Record<MessageName, number> = {
   RADIO_COMMAND: 0x85,
   RADIO_SLEEP: 0x86,
   RADIO_OFFER: 0x87,
+  RADIO_WAIT: 0x88,
   // §4.8, §5.6 wake reports (capability WAKE_REPORT)
   WAKE_REPORT_CONFIG: 0x09,
   WAKE_REPORT: 0x45,

@@ -120,6 +120,7 @@ export const messageArbitraries: { [K in MessageName]: fc.Arbitrary<Extract<Mess
   RADIO_XFER_DONE: fc.record({ type: fc.constant('RADIO_XFER_DONE'), transferId: u32, status, displayedHash: contentHash }),
   RADIO_COMMAND: fc.record({ type: fc.constant('RADIO_COMMAND'), command: fc.oneof(ledFlash, pageSwitch, readSensor, labelCommand) }),
   RADIO_SLEEP: fc.record({ type: fc.constant('RADIO_SLEEP'), nextWakeS: u16, nowMs: epochMs }),
+  RADIO_WAIT: fc.record({ type: fc.constant('RADIO_WAIT'), waitMs: u16 }),
   // §9.10 Zero-valued optional fields are left off the wire, so zeros are drawn often; data is part 0 or nothing.
   RADIO_OFFER: fc
     .record({

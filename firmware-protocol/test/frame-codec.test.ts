@@ -54,6 +54,7 @@ const FIXED_SIZE: Partial<Record<MessageName, number>> = {
   RADIO_PENDING: 52,
   RADIO_XFER_DONE: 13,
   RADIO_SLEEP: 10,
+  RADIO_WAIT: 2,
   WAKE_REPORT_CONFIG: 2,
 };
 

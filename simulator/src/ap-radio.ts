@@ -55,6 +55,10 @@ interface ApLabelState {
   lastHeardAt: number;
   /** §9.10 From the label's last check-in: it takes RADIO_OFFER (decoders bit 3), and the type it reported. */
   offer: { takes: boolean; labelType: number };
+  /** §9.11 From the label's last check-in: it stays listening on RADIO_WAIT (decoders bit 4). */
+  waits: boolean;
+  /** When the AP last told it RADIO_WAIT (-Infinity before): a label is held at most once per wake-up (§9.1.1). */
+  heldAt: number;
   /** When this wake-up's RADIO_CHECKIN was heard (§5.6 awakeMs counts from it). */
   wokeAt: number;
   /** The nextWakeS of the last RADIO_SLEEP sent to it (0 before any): shorter than the normal one is a deferral. */
@@ -102,6 +106,28 @@ export interface ApRadioStats {
   channelBusyMs: number;
   /** nextWakeS told to deferred labels, summed (mean deferral = this ÷ deferrals). */
   deferralSSum: number;
+  /**
+   * §9.1.1 hold: labels told RADIO_WAIT; transfers started for a held label when the channel freed; holds that ended
+   * otherwise — the label checked in again (its wait was over, or the RADIO_WAIT was lost), its wait was over when
+   * the channel freed, or its transfer had been cancelled meanwhile.
+   */
+  holds: number;
+  startsAfterHold: number;
+  holdsCheckedIn: number;
+  holdsExpired: number;
+  holdsCancelled: number;
+  /** Simulated ms held labels waited from their RADIO_WAIT to their transfer's start, summed. */
+  holdWaitMsSum: number;
+}
+
+/** §9.1.1 A label kept listening (RADIO_WAIT) for the channel: served in order when the channel frees. */
+interface HeldLabel {
+  st: ApLabelState;
+  transferId: number;
+  heldAt: number;
+  /** The label listens until then (end of RADIO_WAIT + waitMs); the AP must start its transfer before. */
+  until: number;
+  estimateMs: number;
 }
 
 /** §5.3 A battery change of this much is forwarded at once. */
@@ -112,6 +138,8 @@ export const DEFAULT_CHECKIN_REPORT_INTERVAL_S = 300;
 export const MAX_TRANSFER_ATTEMPTS = 10;
 /** §9.1 A label that hears nothing for 2 s sleeps; the AP frees its channel after the same silence. */
 const HOLDER_SILENCE_MS = 2_000;
+/** §9.1.1 A label checking in this soon after a hold is still in the same wake-up: it is not held again. */
+const HOLD_ONCE_MS = 5_000;
 /** §5.2 labelsSeen counts labels heard within this window. */
 const LABELS_SEEN_WINDOW_MS = 3_600_000;
 
@@ -138,6 +166,12 @@ export class ApRadio implements LabelPeer {
     startsAtWake: 0,
     channelBusyMs: 0,
     deferralSSum: 0,
+    holds: 0,
+    startsAfterHold: 0,
+    holdsCheckedIn: 0,
+    holdsExpired: 0,
+    holdsCancelled: 0,
+    holdWaitMsSum: 0,
   };
   private readonly states = new Map<string, ApLabelState>();
   private readonly commands = new Map<string, QueuedCommand[]>();
@@ -154,6 +188,9 @@ export class ApRadio implements LabelPeer {
    * oldest deferral first: a deferred label waits behind the transfer on air and these, never behind itself.
    */
   private readonly deferred = new Map<number, number>();
+  /** §9.1.1 Labels held with RADIO_WAIT, first held first; served as the channel frees. */
+  private held: HeldLabel[] = [];
+  private serveHeldAt: TimerHandle | undefined;
 
   constructor(
     readonly apId: string,
@@ -177,6 +214,11 @@ export class ApRadio implements LabelPeer {
   /** The nextWakeS last told to this label (0 before any RADIO_SLEEP): benchmarks judge the edge's picks with it. */
   lastToldS(labelId: string): number {
     return this.states.get(labelId)?.lastToldS ?? 0;
+  }
+
+  /** §9.1.1, §9.11 The AP holds labels with RADIO_WAIT (capability RADIO_WAIT): the model's apHoldMaxMs is not 0. */
+  get holdsLabels(): boolean {
+    return this.env.model.apHoldMaxMs > 0;
   }
 
   /** The transfer on air now, if any. */
@@ -236,6 +278,9 @@ export class ApRadio implements LabelPeer {
     this.sensorReads.clear();
     this.pinged.clear();
     this.deferred.clear();
+    this.held = [];
+    this.serveHeldAt?.cancel();
+    this.serveHeldAt = undefined;
     this.reportWakes = false;
     this.sightings = [];
   }
@@ -295,7 +340,11 @@ export class ApRadio implements LabelPeer {
   private onCheckin(st: ApLabelState, m: MessageOf<'RADIO_CHECKIN'>): void {
     this.stats.checkinsHeard++;
     st.offer = { takes: ((m.decoders ?? 0) & LabelDecoder.OFFER) !== 0, labelType: m.labelType };
-    st.wokeAt = this.env.clock.now();
+    st.waits = ((m.decoders ?? 0) & LabelDecoder.WAIT) !== 0;
+    // A check-in again after a hold is the same wake-up, not a new one (§5.6 awakeMs counts from the first).
+    const held = this.unhold(st);
+    const heldBefore = held || this.env.clock.now() - st.heldAt < HOLD_ONCE_MS;
+    if (!heldBefore) st.wokeAt = this.env.clock.now();
     this.maybeForward(st, m);
     this.reportSensorReads(m);
     const startAt = this.env.clock.now() + this.env.model.turnaroundMs;
@@ -310,6 +359,7 @@ export class ApRadio implements LabelPeer {
     let at = startAt;
     const command = this.takeCommand(m.labelId);
     if (command !== undefined) at = this.sendTo(st, { type: 'RADIO_COMMAND', command }, at).endAt;
+    if (t !== undefined && command === undefined && !heldBefore && this.mayHold(st, t, at)) return;
     if (t !== undefined) {
       this.stats.deferrals++;
       this.sleep(st, this.deferralS(t), at);
@@ -377,11 +427,12 @@ export class ApRadio implements LabelPeer {
     return command;
   }
 
-  private startTransfer(st: ApLabelState, t: StagedTransfer, startAt: number): void {
+  private startTransfer(st: ApLabelState, t: StagedTransfer, startAt: number, held = false): void {
     this.deferred.delete(t.descriptor.transferId);
     t.radioAttempts++;
     this.stats.transfersStarted++;
-    if (st.lastToldS > 0 && st.lastToldS < this.normalWakeS()) this.stats.startsAfterDeferral++;
+    if (held) this.stats.startsAfterHold++;
+    else if (st.lastToldS > 0 && st.lastToldS < this.normalWakeS()) this.stats.startsAfterDeferral++;
     else this.stats.startsAtWake++;
     this.hold(st, t);
     const { endAt } = this.sendTo(st, this.offerFor(st, t), startAt, t);
@@ -490,10 +541,76 @@ export class ApRadio implements LabelPeer {
   }
 
   private releaseChannel(): void {
-    if (this.holder !== undefined) this.stats.channelBusyMs += this.env.clock.now() - this.holder.since;
-    this.holder?.timeout.cancel();
-    this.holder?.idle.cancel();
+    if (this.holder === undefined) return;
+    this.stats.channelBusyMs += this.env.clock.now() - this.holder.since;
+    this.holder.timeout.cancel();
+    this.holder.idle.cancel();
     this.holder = undefined;
+    // §9.1.1 The channel is free: the first held label takes it (after whatever this instant still hands out).
+    if (this.held.length > 0 && this.serveHeldAt === undefined) {
+      this.serveHeldAt = this.env.clock.schedule(this.env.clock.now(), () => {
+        this.serveHeldAt = undefined;
+        this.serveHeld();
+      });
+    }
+  }
+
+  // ---- §9.1.1 hold (RADIO_WAIT, §9.11) -------------------------------------------------------------------
+
+  /**
+   * §9.1.1 Holds a label that woke to a busy channel when its transfer can start within apHoldMaxMs: the rest of the
+   * transfer on air plus those of the labels held before it. The label listens for waitMs (that estimate plus
+   * apHoldMaxMs of slack for frame loss), so a transfer that overruns its estimate still finds it awake. False: the
+   * caller defers it. Held at most once per wake-up (heldAt), so a label is never kept listening twice in a row.
+   */
+  private mayHold(st: ApLabelState, t: StagedTransfer, at: number): boolean {
+    const cap = this.env.model.apHoldMaxMs;
+    const h = this.holder;
+    if (cap <= 0 || !st.waits || h === undefined) return false;
+    const now = this.env.clock.now();
+    let waitMs = Math.max(0, h.since + h.estimateMs - now);
+    for (const x of this.held) waitMs += x.estimateMs;
+    if (waitMs > cap) return false;
+    const told = Math.min(0xffff, Math.ceil(waitMs + cap));
+    const tx = this.sendTo(st, { type: 'RADIO_WAIT', waitMs: told }, at);
+    st.heldAt = now;
+    this.stats.holds++;
+    this.held.push({ st, transferId: t.descriptor.transferId, heldAt: now, until: tx.endAt + told, estimateMs: this.estimateMs(t) });
+    return true;
+  }
+
+  /** Drops the label's hold, if any (it checked in again: it stopped listening). True when it was held. */
+  private unhold(st: ApLabelState): boolean {
+    const i = this.held.findIndex((x) => x.st === st);
+    if (i < 0) return false;
+    this.held.splice(i, 1);
+    this.stats.holdsCheckedIn++;
+    return true;
+  }
+
+  /** The channel is free: start the first held label whose hold is still running and whose transfer is still staged. */
+  private serveHeld(): void {
+    while (this.holder === undefined && this.held.length > 0) {
+      const x = this.held.shift()!;
+      const now = this.env.clock.now();
+      const startAt = now + this.env.model.turnaroundMs;
+      if (startAt >= x.until) {
+        this.stats.holdsExpired++; // the label stopped listening; its next check-in is served as any other
+        continue;
+      }
+      const t = this.transfers.nextFor(x.st.label.id);
+      if (t === undefined) {
+        // Cancelled or replaced by nothing while it listened: let it sleep rather than listen in vain.
+        this.stats.holdsCancelled++;
+        this.sleep(x.st, this.normalWakeS(), startAt);
+        continue;
+      }
+      this.stats.holdWaitMsSum += startAt - x.heldAt;
+      // §5.6 A held label's awakeMs counts from its transfer's start: the wait was the channel's, and the edge
+      // learns the AP's air rate from the exchanges that carried transfers (D92).
+      x.st.wokeAt = startAt;
+      this.startTransfer(x.st, t, startAt, true);
+    }
   }
 
   /**
@@ -581,6 +698,8 @@ export class ApRadio implements LabelPeer {
         lastDoneTransferId: 0,
         lastHeardAt: this.env.clock.now(),
         offer: { takes: false, labelType: -1 },
+        waits: false,
+        heldAt: -Infinity,
         wokeAt: this.env.clock.now(),
         lastToldS: 0,
       };

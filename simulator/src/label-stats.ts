@@ -14,6 +14,8 @@ export interface LabelStats {
   wakeUps: number;
   /** Wake-ups at which no AP answered the check-in. */
   missedExchanges: number;
+  /** §9.11 Times the label kept listening on RADIO_WAIT for a busy channel. */
+  radioWaits: number;
   /** Transfers resumed at a later wake-up after being cut off. */
   transferRetries: number;
   /** Transfers cut off by the awake-time limit. */
@@ -35,6 +37,7 @@ export function emptyLabelStats(): LabelStats {
     refreshes: 0,
     wakeUps: 0,
     missedExchanges: 0,
+    radioWaits: 0,
     transferRetries: 0,
     transferTimeouts: 0,
     framesRejected: 0,

@@ -63,6 +63,13 @@ export const RadioModelSchema = z.object({
    * back about when its turn is due.
    */
   apDeferral: z.enum(['pool', 'queue']).default('pool'),
+  /**
+   * AP firmware choice, §9.1.1 hold (D92): a label that announces LabelDecoder.WAIT and wakes to a busy channel is
+   * told RADIO_WAIT (§9.11) and kept listening when its transfer can start within this many ms (the rest of the
+   * transfer on air plus those of the labels already held); the AP starts it the moment the channel frees. Longer
+   * waits are deferred as above. 0 = never hold (an AP of before §9.11).
+   */
+  apHoldMaxMs: z.number().int().min(0).max(10_000).default(250),
   /** Per-label cap on commands (LED, page, sensor, command) queued at an AP. */
   maxCommandsPerLabel: z.number().int().min(1).max(255).default(8),
 });

@@ -69,12 +69,12 @@ export interface LabelSpec {
   neighbourApId?: string;
   /** Battery at start (default: the model's batteryStartMv). */
   batteryMv?: number;
-  /** §5.3 LabelDecoder bits it announces (default: RLE, ZLIB, CTX and OFFER, §9.10); null = firmware of before §6.6 (no byte sent). */
+  /** §5.3 LabelDecoder bits it announces (default: RLE, ZLIB, CTX, OFFER §9.10 and WAIT §9.11); null = firmware of before §6.6 (no byte sent). */
   decoders?: number | null | undefined;
 }
 
 /** §9.2 What a simulated label decodes unless told otherwise: everything, CTX included. */
-export const SIM_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX | LabelDecoder.OFFER;
+export const SIM_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX | LabelDecoder.OFFER | LabelDecoder.WAIT;
 
 type WakeReasonValue = MessageOf<'RADIO_CHECKIN'>['wakeReason'];
 type Phase = 'checkin' | 'transfer' | 'done';
@@ -93,6 +93,8 @@ interface Exchange {
   lastHeardAt: number;
   request: BlockRequestRecord | undefined;
   done: MessageOf<'RADIO_XFER_DONE'> | undefined;
+  /** §9.11 This wake-up already listened once on RADIO_WAIT (a second one counts as no answer). */
+  waited: boolean;
 }
 
 /** Payload allowance for the AP's answer to a control frame (RADIO_PENDING, the largest, is ~60 bytes). */
@@ -288,6 +290,9 @@ export class VirtualLabel {
       case 'RADIO_SLEEP':
         this.onSleep(m);
         return;
+      case 'RADIO_WAIT':
+        if (ex.phase === 'checkin' && this.decoders !== null && (this.decoders & LabelDecoder.WAIT) !== 0) this.onWait(ex, m);
+        return;
       default:
         return;
     }
@@ -318,6 +323,7 @@ export class VirtualLabel {
       lastHeardAt: now,
       request: undefined,
       done: undefined,
+      waited: false,
     };
     this.exchange = ex;
     this.sendCheckin(now);
@@ -391,6 +397,20 @@ export class VirtualLabel {
     }
     // More commands or the RADIO_SLEEP follow; the frame of the phase is re-sent if they do not.
     this.arm(this.env.clock.now() + 2 * this.env.air.frameAirMs(CONTROL_REPLY_BYTES) + this.env.model.replyTimeoutMs, () => this.noAnswer());
+  }
+
+  /**
+   * §9.11 The AP will start this wake-up's transfer within waitMs: keep listening (the radio stays in receive, the
+   * cost of a hold) until RADIO_PENDING / RADIO_OFFER comes; past waitMs and the answer's own air time, check in
+   * again as if the answer had been lost. Once per wake-up: a second RADIO_WAIT is no answer.
+   */
+  private onWait(ex: Exchange, m: MessageOf<'RADIO_WAIT'>): void {
+    if (ex.waited) return;
+    ex.waited = true;
+    ex.retries = 0;
+    this.stats.radioWaits++;
+    const model = this.env.model;
+    this.arm(this.env.clock.now() + m.waitMs + model.turnaroundMs + this.env.air.frameAirMs(CONTROL_REPLY_BYTES) + model.replyTimeoutMs, () => this.noAnswer());
   }
 
   private onSleep(m: MessageOf<'RADIO_SLEEP'>): void {

@@ -104,12 +104,16 @@ export class Database {
       db.checkpointer = await WalCheckpointer.open(file, {
         catchUpFrames: opts.walCatchUpFrames ?? CATCH_UP_FRAMES,
         ...(opts.walCommitsPerPass ? { commitsPerPass: opts.walCommitsPerPass } : {}),
-        // Between two transactions, with no writer active, a checkpoint copies every frame left, so the next
-        // writer restarts the WAL from its beginning.
-        requestCatchUp: () => db.enqueue(() => direct.exec('PRAGMA wal_checkpoint(PASSIVE)')).catch(() => undefined),
-        ...(opts.maxBytes ? { journalSizeLimit: 16 * 1024 * 1024 } : {}),
+        // Inside the queue job of the commit that crossed the bound, with no writer active: it copies every frame
+        // left, so the next writer restarts the WAL from its beginning (D106).
+        catchUp: () => direct.exec('PRAGMA wal_checkpoint(PASSIVE)'),
       });
-      if (db.checkpointer) await direct.exec('PRAGMA wal_autocheckpoint = 0');
+      if (db.checkpointer) {
+        await direct.exec('PRAGMA wal_autocheckpoint = 0');
+        // The bound as the WAL's size limit: each restart truncates the file to it, so the checkpointer reads the
+        // WAL's length from the file's size (at the default bound, D26's 16 MiB plus the frame headers).
+        await direct.exec(`PRAGMA journal_size_limit = ${db.checkpointer.limitBytes}`);
+      }
     }
     return db;
   }
@@ -230,7 +234,10 @@ export class Database {
         if (begun) await tx.exec('ROLLBACK').catch(() => undefined);
         throw err;
       }
-      if (begun) this.checkpointer?.kick();
+      if (begun) {
+        const catchUp = this.checkpointer?.afterCommit();
+        if (catchUp) await catchUp;
+      }
       // In commit order and synchronously, so memory never sees a later transaction's effect before this one's.
       for (const hook of hooks) hook();
       return result;
@@ -247,7 +254,8 @@ export class Database {
   run(sql: string, params?: Params): Promise<{ changes: number; lastID: number }> {
     return this.enqueue(async () => {
       const r = await this.direct().run(sql, params);
-      this.checkpointer?.kick();
+      const catchUp = this.checkpointer?.afterCommit();
+      if (catchUp) await catchUp;
       return r;
     });
   }

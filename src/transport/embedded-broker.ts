@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Aedes, type Client } from 'aedes';
+import type { InProcessBus } from './broker-frame-link.js';
 import { Counter, Registry } from 'prom-client';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -41,8 +42,15 @@ export interface EmbeddedBroker {
    * (docs/decisions.md D5): set here by the daemon once intake is ready; until then event publishes are refused.
    */
   setEventHandler(handler: InboundEventHandler | null): void;
+  /**
+   * Flow control of AP frames (D98): while `gate` returns a promise, a frame an AP publishes is authorised (and
+   * acknowledged, and the AP's next packets read) only once it resolves, so the frames wait at the AP, not in the edge.
+   */
+  setUplinkGate(gate: (() => Promise<void> | null) | null): void;
   /** Credentials of the edge's own client: generated per start, never logged, never in a file. */
   edgeCredentials: { username: string; password: string };
+  /** The broker's message bus in process: the edge's AP link reads and writes it without a client (D103). */
+  bus: InProcessBus;
   close(): Promise<void>;
 }
 
@@ -90,7 +98,13 @@ export async function startEmbeddedBroker(opts: {
     metrics,
     edgeOnly: (conn) => edgeOnlySockets.has(conn as object),
   });
+  const held = new Counter({
+    name: 'esl_edge_mqtt_ap_frames_held_total',
+    help: 'AP frames whose acknowledgement waited because the edge had too many frames to send to the APs (D98)',
+    registers: [metrics],
+  });
   let eventHandler: InboundEventHandler | null = null;
+  let uplinkGate: (() => Promise<void> | null) | null = null;
   const eventPrefix = `${root}/in/`;
   /**
    * Event topics a client was already allowed to publish to (route and ACL), per connection: a publisher sends
@@ -145,6 +159,13 @@ export async function startEmbeddedBroker(opts: {
         const replyTo = envelopeReplyTo(packet.payload as Buffer);
         if (replyTo !== undefined && !replyTopicWithin(replyTo, ownReplyPrefix(root, p.username))) {
           return callback(refuse(client, packet.topic, `replyTo outside ${ownReplyPrefix(root, p.username)}`, 'reply_to'));
+        }
+      }
+      if (route.route === 'ap-up' && uplinkGate) {
+        const wait = uplinkGate();
+        if (wait) {
+          held.inc();
+          return void wait.then(() => callback(null));
         }
       }
       if (packet.topic.startsWith(eventPrefix) && p.role !== 'edge') {
@@ -229,8 +250,16 @@ export async function startEmbeddedBroker(opts: {
     edgeUrl: listeners.edgeUrl,
     metrics,
     edgeCredentials,
+    bus: {
+      subscribe: (topic, deliver, subscribed) => broker.subscribe(topic, deliver, subscribed),
+      unsubscribe: (topic, deliver, unsubscribed) => broker.unsubscribe(topic, deliver, unsubscribed),
+      publish: (topic, payload, done) => broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => done(err ?? undefined)),
+    },
     setEventHandler(handler) {
       eventHandler = handler;
+    },
+    setUplinkGate(gate) {
+      uplinkGate = gate;
     },
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));

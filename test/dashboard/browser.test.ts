@@ -86,6 +86,15 @@ describe('dashboard in the browser', { timeout: 600_000 }, () => {
     expect(audit.counts.consistent).toBe(LABELS.length);
     expect(audit.counts.unbound).toBe(1);
     await page.getByTestId('live').getByText('Live').waitFor();
+    // The AP table shows each AP's wake-report state as GET /api/v1/aps gives it (D89, D105). The simulated AP
+    // announces bit 9 and acknowledges the config: `on` once the edge has its ACK (the page re-reads on a change).
+    await simWaitFor(clock, 'AP-1 wake reports on', async () => daemon.aps.all().find((a) => a.apId === 'AP-1')?.wakeReports === 'on', 120_000);
+    await page.reload();
+    await page.getByRole('columnheader', { name: 'Weckberichte' }).waitFor();
+    const listed = (await (await fetch(`${base}/api/v1/aps`, { headers: authHeaders() })).json()) as { aps: { apId: string; wakeReports: string }[] };
+    expect(listed.aps.map((a) => [a.apId, a.wakeReports])).toEqual([['AP-1', 'on']]);
+    for (const a of listed.aps) await expect.poll(() => page.getByTestId(`wake-reports-${a.apId}`).getAttribute('data-state')).toBe(a.wakeReports);
+    expect(await page.getByTestId('wake-reports-AP-1').textContent()).toBe('an');
     // Time to consistency of the recent changes: the initial fill, every bound label converged.
     const changes = (await page.getByTestId('changes').textContent()) ?? '';
     const converged = [...changes.matchAll(/(\d+) von (\d+) Etiketten aktuell/g)].map((m) => [Number(m[1]), Number(m[2])]);
@@ -178,7 +187,8 @@ describe('dashboard in the browser', { timeout: 600_000 }, () => {
     await page.goto(`${base}/dashboard#/templates`);
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Templates' }).waitFor();
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    // The German page's heading also contains "Templates": wait for the switch itself, not just the heading.
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang), { timeout: 30_000 }).toBe('en');
     await expect.poll(() => page.getByTestId('preview').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     await expectAccessible('templates');
     await page.goto(`${base}/dashboard#/pick`);
@@ -188,6 +198,9 @@ describe('dashboard in the browser', { timeout: 600_000 }, () => {
     await expect.poll(() => page.getByTestId('pick-results').textContent()).toContain(`${LABELS[1]!.labelId} → sent`);
     expect(await page.getByTestId('pick-results').textContent()).toContain('Without a label: 4000417025012');
     await expectAccessible('click & collect');
+    await page.goto(`${base}/dashboard#/`);
+    await page.getByRole('columnheader', { name: 'Wake reports' }).waitFor();
+    expect(await page.getByTestId('wake-reports-AP-1').textContent()).toBe('on');
     // Back to German for whoever uses this browser next.
     await page.getByRole('button', { name: 'Deutsch' }).click();
   });

@@ -2,28 +2,23 @@
  * Bad input never stops the service: malformed JSON and schema violations are refused with a reason (reply topic,
  * log, dead-letter record), and the next valid event is processed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { Daemon } from '../../src/daemon.js';
 import type { EventReply } from '#contracts';
-import { PRODUCTS, ROOT, USERS, authHeaders, catalogueBatch, connectClient, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
+import { PRODUCTS, ROOT, authHeaders, waitFor } from '../support/edge-fixture.js';
+import { useEdgeStore } from '../support/edge-store.js';
 
 describe('bad input', () => {
-  const tmp = tempDir();
+  // The edge on the system clock, no simulated store: the catalogue and a POS client.
+  const e = useEdgeStore({ speed: null, pos: true });
   let daemon: Daemon;
   let pos: MqttClient;
   const replies: EventReply[] = [];
   beforeAll(async () => {
-    daemon = await startTestDaemon(tmp.dir);
-    await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
-    pos = await connectClient(daemon, USERS.pos);
+    ({ daemon, pos } = e);
     await pos.subscribeAsync(`${ROOT}/reply/pos/#`, { qos: 1 });
     pos.on('message', (_t, p) => replies.push(JSON.parse(p.toString()) as EventReply));
-  });
-  afterAll(async () => {
-    await pos?.endAsync();
-    await daemon?.stop();
-    tmp.remove();
   });
 
   const deadLetters = () => daemon.db.all<{ code: string; reason: string; channel: string }>('SELECT code, reason, channel FROM dead_letters ORDER BY seq');

@@ -8,10 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
-import { StoreSimulator as Sim } from '../../simulator/src/store-simulator.js';
-import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { loadImage } from '../../src/domain/labels/image-store.js';
-import { CHAIN, LABELS, PRODUCTS, STORE, USERS, catalogueBatch, pacedClock, simWaitFor, startSimulator, startTestDaemon, tempDir } from '../support/edge-fixture.js';
+import { LABELS, PRODUCTS, USERS, catalogueBatch, simWaitFor } from '../support/edge-fixture.js';
+import { edgeStore, simAp, useEdgeStore, type EdgeStore } from '../support/edge-store.js';
 import { openPtyPair, type PtyPair } from '../support/pty-pair.js';
 
 let version = 100;
@@ -28,48 +27,26 @@ async function labelRow(daemon: Daemon, labelId: string) {
   return { desired_hash: l.desiredHash!, confirmed_hash: l.confirmedHash };
 }
 
-async function converged(daemon: Daemon, sim: StoreSimulator, labelIds: string[], clock: PacedClock): Promise<void> {
-  await simWaitFor(
-    clock,
-    'labels converged',
-    async () => {
-      for (const id of labelIds) {
-        const row = await labelRow(daemon, id);
-        if (!row.desired_hash || row.confirmed_hash !== row.desired_hash || sim.groundTruth(id)?.hash !== row.desired_hash) return false;
-      }
-      return true;
-    },
-    800_000,
-    { everySimMs: 2_000 },
-  );
+async function converged(e: EdgeStore, labelIds: string[]): Promise<void> {
+  await simWaitFor(e.clock, 'labels converged', () => e.converged(labelIds), 800_000, { everySimMs: 2_000 });
 }
 
 describe('delta updates over MQTT', () => {
-  const tmp = tempDir();
+  // APs forward an unchanged check-in only hourly (simulated), so nothing corrects the edge's belief behind the
+  // test's back in the base-mismatch case below.
+  const e = useEdgeStore({ config: { dispatch: { checkinReportIntervalS: 3600 } }, store: {} });
   let daemon: Daemon;
   let sim: StoreSimulator;
-  let clock: PacedClock;
   beforeAll(async () => {
-    // APs forward an unchanged check-in only hourly (simulated), so nothing corrects the edge's belief behind the
-    // test's back in the base-mismatch case below.
-    clock = pacedClock();
-    daemon = await startTestDaemon(tmp.dir, { dispatch: { checkinReportIntervalS: 3600 } }, { clock });
-    await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
-    sim = await startSimulator(daemon, { clock });
-    await converged(daemon, sim, LABELS.map((l) => l.labelId), clock);
+    ({ daemon, sim } = e);
+    await converged(e, LABELS.map((l) => l.labelId));
   }, 600_000);
-  afterAll(async () => {
-    await sim?.stop();
-    await daemon?.stop();
-    clock?.stop();
-    tmp.remove();
-  });
 
   it('sends a price change as a delta that rebuilds exactly the rendered planes', { timeout: 600_000 }, async () => {
     const label = LABELS[1]!;
     const before = { ...daemon.dispatcher.stats };
     await setPrice(daemon, label.gtin, 111);
-    await converged(daemon, sim, [label.labelId], clock);
+    await converged(e, [label.labelId]);
     expect(daemon.dispatcher.stats.deltaImages).toBeGreaterThan(before.deltaImages);
     expect(daemon.dispatcher.stats.fullImages).toBe(before.fullImages);
     const row = await labelRow(daemon, label.labelId);
@@ -90,7 +67,7 @@ describe('delta updates over MQTT', () => {
     daemon.labels.checkin(now.apId!, { type: 'LABEL_CHECKIN', labelId: label.labelId, labelType: now.labelType!, displayedHash: otherHash, page: 0, batteryMv: 3000, rssi: -60, lqi: 200, temperatureC: 20, wakeReason: 0, pendingTransferId: 0 }, Date.now());
     const before = { ...daemon.dispatcher.stats };
     await setPrice(daemon, label.gtin, 222);
-    await converged(daemon, sim, [label.labelId], clock);
+    await converged(e, [label.labelId]);
     expect(daemon.dispatcher.stats.baseMismatches).toBeGreaterThan(before.baseMismatches);
     expect(daemon.dispatcher.stats.fullImages).toBeGreaterThan(before.fullImages);
     const row = await labelRow(daemon, label.labelId);
@@ -100,11 +77,13 @@ describe('delta updates over MQTT', () => {
 });
 
 describe('one AP on MQTT and one on a serial line in the same store', () => {
-  const tmp = tempDir();
-  let pty: PtyPair;
+  let pty: PtyPair | undefined;
+  // Registered before the edge store's: after hooks run in reverse, so the pty closes once the AP and edge stopped.
+  afterAll(async () => {
+    await pty?.close();
+  });
+  const e = edgeStore();
   let daemon: Daemon;
-  let sim: StoreSimulator;
-  let clock: PacedClock;
   const labels = [
     { labelId: '0000AABBCC0000A1', labelType: 3, apId: 'AP-1', gtin: PRODUCTS[0]!.gtin },
     { labelId: '0000AABBCC0000A2', labelType: 2, apId: 'AP-1', gtin: PRODUCTS[1]!.gtin },
@@ -113,40 +92,20 @@ describe('one AP on MQTT and one on a serial line in the same store', () => {
   ];
   beforeAll(async () => {
     pty = await openPtyPair();
-    clock = pacedClock();
-    daemon = await startTestDaemon(tmp.dir, { serialAps: [{ apId: 'AP-2', path: pty.edgePath, baudRate: 115200 }] }, { clock });
+    daemon = await e.startEdge({ serialAps: [{ apId: 'AP-2', path: pty.edgePath, baudRate: 115200 }] });
     const binds = labels.map((l, i) => ({ id: `bind-${i}`, source: 'test', version: 1, type: 'binding', data: { labelId: l.labelId, gtin: l.gtin } }));
     await daemon.intake.ingest(catalogueBatch('seed-serial'), { channel: 'local' });
     await daemon.intake.ingest(JSON.stringify({ id: 'binds', source: 'test', version: 1, type: 'batch', data: { events: binds } }), { channel: 'local' });
-    sim = await Sim.start({
-      brokerUrl: daemon.mqttUrl,
-      chain: CHAIN,
-      store: STORE,
-      aps: [
-        { apId: 'AP-1', username: USERS.ap1.username, password: USERS.ap1.password },
-        { apId: 'AP-2', username: USERS.ap2.username, password: USERS.ap2.password, transport: { serialPath: pty.apPath } },
-      ],
-      labels: labels.map(({ labelId, labelType, apId }) => ({ labelId, labelType, apId })),
-      clock,
-      radio: { frameLoss: 0 },
-      seed: 7,
-    });
-    await converged(daemon, sim, labels.map((l) => l.labelId), clock);
+    await e.startStore({ aps: [simAp(USERS.ap1), simAp(USERS.ap2, { transport: { serialPath: pty.apPath } })], labels, seed: 7 });
+    await converged(e, labels.map((l) => l.labelId));
   }, 600_000);
-  afterAll(async () => {
-    await sim?.stop();
-    await daemon?.stop();
-    clock?.stop();
-    await pty?.close();
-    tmp.remove();
-  });
 
   it('reaches labels behind both APs with one price change', { timeout: 600_000 }, async () => {
     expect(daemon.aps.get('AP-1')?.online).toBe(true);
     expect(daemon.aps.get('AP-2')?.online).toBe(true);
     await setPrice(daemon, PRODUCTS[0]!.gtin, 89);
     const both = [labels[0]!.labelId, labels[2]!.labelId];
-    await converged(daemon, sim, both, clock);
+    await converged(e, both);
     for (const id of both) {
       const row = await labelRow(daemon, id);
       expect((await loadImage(daemon.db, row.desired_hash))?.content.priceCents).toBe(89);

@@ -3,13 +3,14 @@
  * byte in their check-in, RLE/ZLIB only) converges against the real edge: the CTX labels get CTX transfers, the
  * old ones never do (no UNSUPPORTED_FEATURE), and every panel shows the render bit for bit after a price change.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { StoreSimulator } from '../../simulator/src/store-simulator.js';
+import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { ImageEncoding, ImageKind, LabelDecoder, StatusCode } from '#protocol';
 import { SIM_LABEL_DECODERS } from '../../simulator/src/virtual-label.js';
-import { CHAIN, LABELS, STORE, USERS, catalogueBatch, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
+import { LABELS, simWaitFor } from '../support/edge-fixture.js';
+import { useEdgeStore } from '../support/edge-store.js';
 
 /**
  * Labels 1 and 3 run firmware with CTX; 2 and 4 are older and announce nothing. Label 1 also takes the compact
@@ -21,7 +22,11 @@ const CTX_ONLY = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX;
 const announced = (id: string): number | null => (LEGACY.has(id) ? null : id === NO_OFFER ? CTX_ONLY : SIM_LABEL_DECODERS);
 
 describe('a store of CTX and legacy labels', () => {
-  const tmp = tempDir();
+  // Edge and store share a paced clock; the edge's dispatch timings are then SIM_DISPATCH (simulated time).
+  const e = useEdgeStore({
+    speed: 20,
+    store: { labels: LABELS.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(LEGACY.has(l.labelId) ? { decoders: null } : l.labelId === NO_OFFER ? { decoders: CTX_ONLY } : {}) })) },
+  });
   let daemon: Daemon;
   let sim: StoreSimulator;
   let clock: PacedClock;
@@ -30,44 +35,13 @@ describe('a store of CTX and legacy labels', () => {
   // Within a simulated budget (D22, D53): the old 40 s of wall time with the store on a RealClock failed whenever the
   // machine had other work.
   async function converged(ids: string[]): Promise<void> {
-    await simWaitFor(
-      clock,
-      'labels converged',
-      async () => {
-        for (const id of ids) {
-          // The label store's record (D17): sqlite follows it in write-behind batches.
-          const l = daemon.labels.get(id);
-          if (!l?.desiredHash || l.confirmedHash !== l.desiredHash || sim.groundTruth(id)?.hash !== l.desiredHash) return false;
-        }
-        return true;
-      },
-      600_000,
-    );
+    await simWaitFor(clock, 'labels converged', () => e.converged(ids), 600_000);
   }
 
   beforeAll(async () => {
-    // Edge and store share a paced clock; the edge's dispatch timings are then SIM_DISPATCH (simulated time).
-    clock = pacedClock(20);
-    daemon = await startTestDaemon(tmp.dir, {}, { clock });
-    await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
-    sim = await StoreSimulator.start({
-      brokerUrl: daemon.mqttUrl,
-      chain: CHAIN,
-      store: STORE,
-      aps: [{ apId: USERS.ap1.apId, username: USERS.ap1.username, password: USERS.ap1.password }],
-      labels: LABELS.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(LEGACY.has(l.labelId) ? { decoders: null } : l.labelId === NO_OFFER ? { decoders: CTX_ONLY } : {}) })),
-      clock,
-      radio: { frameLoss: 0 },
-      seed: 42,
-    });
+    ({ daemon, sim, clock } = e);
     await converged(LABELS.map((l) => l.labelId));
   }, 600_000);
-  afterAll(async () => {
-    await sim?.stop();
-    await daemon?.stop();
-    clock?.stop();
-    tmp.remove();
-  });
 
   it('the edge keeps what each label announced (§5.3 decoders; null for the old firmware), and persists it', async () => {
     await daemon.labels.flush();

@@ -3,37 +3,27 @@
  * (over HTTP and as MQTT requests), the audit is answered on request over MQTT, and label alerts (low battery)
  * are raised once through the outbox. Edge and store share a paced clock (D22): every wait is simulated time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { Daemon } from '../../src/daemon.js';
 import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
-import { LABELS, PRODUCTS, ROOT, USERS, authHeaders, catalogueBatch, connectClient, pacedClock, simWaitFor, startSimulator, startTestDaemon, tempDir } from '../support/edge-fixture.js';
+import { LABELS, PRODUCTS, ROOT, authHeaders, simWaitFor } from '../support/edge-fixture.js';
+import { useEdgeStore } from '../support/edge-store.js';
 
 describe('operations and reports', () => {
-  const tmp = tempDir();
+  const e = useEdgeStore({ store: {}, pos: true });
   let daemon: Daemon;
   let sim: StoreSimulator;
   let pos: MqttClient;
   let clock: PacedClock;
   const inbox: { topic: string; body: Record<string, unknown> }[] = [];
   beforeAll(async () => {
-    clock = pacedClock();
-    daemon = await startTestDaemon(tmp.dir, {}, { clock });
-    await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
-    sim = await startSimulator(daemon, { clock });
-    pos = await connectClient(daemon, USERS.pos);
+    ({ daemon, sim, pos, clock } = e);
     await pos.subscribeAsync([`${ROOT}/reply/pos/#`, `${ROOT}/out/#`], { qos: 1 });
     pos.on('message', (topic, p) => inbox.push({ topic, body: JSON.parse(p.toString()) as Record<string, unknown> }));
     await simWaitFor(clock, 'labels checked in', async () => [...daemon.labels.all()].filter((l) => l.apId !== null).length === LABELS.length, 600_000);
   }, 600_000);
-  afterAll(async () => {
-    await pos?.endAsync();
-    await sim?.stop();
-    await daemon?.stop();
-    clock?.stop();
-    tmp.remove();
-  });
 
   it('flashes a label found over HTTP; refuses a bad body and an unknown label', { timeout: 300_000 }, async () => {
     const label = LABELS[0]!; // 2.9" with LED

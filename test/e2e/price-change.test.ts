@@ -3,7 +3,7 @@
  * sqlite file, sharp renderer) to a simulated access point and label, and the audit reports it consistent. Edge and
  * store share a paced clock (D22): the waits below are simulated time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { Daemon } from '../../src/daemon.js';
 import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
@@ -12,10 +12,12 @@ import { loadImage } from '../../src/domain/labels/image-store.js';
 import type { AuditReport } from '../../src/domain/audit/price-audit.js';
 import type { EventReply } from '#contracts';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
-import { LABELS, PRODUCTS, ROOT, USERS, authHeaders, catalogueBatch, connectClient, pacedClock, simWaitFor, startSimulator, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
+import { LABELS, PRODUCTS, ROOT, authHeaders, simWaitFor, waitFor } from '../support/edge-fixture.js';
+import { useEdgeStore } from '../support/edge-store.js';
 
 describe('a price change, end to end', () => {
-  const tmp = tempDir();
+  // The catalogue is applied before the store starts (useEdgeStore checks each seed event).
+  const e = useEdgeStore({ store: {}, pos: true });
   let daemon: Daemon;
   let sim: StoreSimulator;
   let pos: MqttClient;
@@ -30,25 +32,12 @@ describe('a price change, end to end', () => {
   const entry = async (labelId: string) => (await audit()).labels.find((l) => l.labelId === labelId)!;
 
   beforeAll(async () => {
-    clock = pacedClock();
-    daemon = await startTestDaemon(tmp.dir, {}, { clock });
-    const seeded = await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
-    expect(seeded.reply.status).toBe('applied');
-    sim = await startSimulator(daemon, { clock });
-    pos = await connectClient(daemon, USERS.pos);
+    ({ daemon, sim, pos, clock } = e);
     await pos.subscribeAsync(`${ROOT}/reply/pos/#`, { qos: 1 });
     pos.on('message', (_t, payload) => replies.push(JSON.parse(payload.toString()) as EventReply));
     // The whole store converges first: every bound label shows its product.
     await simWaitFor(clock, 'initial convergence', async () => (await audit()).counts.consistent === LABELS.length, 600_000);
   }, 600_000);
-
-  afterAll(async () => {
-    await pos?.endAsync();
-    await sim?.stop();
-    await daemon?.stop();
-    clock?.stop();
-    tmp.remove();
-  });
 
   const publishPrice = async (id: string, version: number, gtin: string, priceCents: number) => {
     // Forget earlier replies to the same id, so we wait for the answer to this publish.

@@ -2,27 +2,22 @@
  * Stock drives the staff: a product falling to its restock threshold raises one alert on the store's out/alerts
  * topic (from the durable outbox), not one per stock event, and again only after it was restocked.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { Daemon } from '../../src/daemon.js';
-import { PRODUCTS, ROOT, USERS, catalogueBatch, connectClient, startTestDaemon, tempDir, waitFor } from '../support/edge-fixture.js';
+import { PRODUCTS, ROOT, waitFor } from '../support/edge-fixture.js';
+import { useEdgeStore } from '../support/edge-store.js';
 
 describe('restock alerts', () => {
-  const tmp = tempDir();
+  // The edge on the system clock, no simulated store: the catalogue and a POS client that observes the alerts.
+  const e = useEdgeStore({ speed: null, pos: true });
   let daemon: Daemon;
   let observer: MqttClient;
   const alerts: { type: string; gtin: string; quantity: number; id: string }[] = [];
   beforeAll(async () => {
-    daemon = await startTestDaemon(tmp.dir);
-    await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
-    observer = await connectClient(daemon, USERS.pos);
+    ({ daemon, pos: observer } = e);
     await observer.subscribeAsync(`${ROOT}/out/alerts`, { qos: 1 });
     observer.on('message', (_t, p) => alerts.push(JSON.parse(p.toString()) as (typeof alerts)[number]));
-  });
-  afterAll(async () => {
-    await observer?.endAsync();
-    await daemon?.stop();
-    tmp.remove();
   });
 
   it('alerts once when stock falls to the threshold, and again only after a restock', async () => {

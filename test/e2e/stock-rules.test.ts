@@ -8,16 +8,17 @@
  * - out of stock switches the label to the out-of-stock picture with the web shop's QR link, and back on restock.
  * Every rule price is in the product's price history with the rule id, and the audit names the rule.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { Daemon } from '../../src/daemon.js';
-import { StoreSimulator } from '../../simulator/src/store-simulator.js';
+import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { loadContent } from '../../src/domain/labels/image-store.js';
 import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import { labelTypeById } from '#protocol';
 import type { LabelContent } from '#contracts';
-import { CHAIN, PRODUCTS, ROOT, STORE, USERS, authHeaders, catalogueBatch, connectClient, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
+import { PRODUCTS, ROOT, STORE, USERS, authHeaders, catalogueBatch, simWaitFor } from '../support/edge-fixture.js';
+import { edgeStore } from '../support/edge-store.js';
 
 const A = PRODUCTS[1]!; // Joghurt 1,29 €: low-stock promotion
 const B = PRODUCTS[0]!; // Milch 1,49 €: short-dated markdown, then an ordinary promotion
@@ -31,7 +32,7 @@ let version = 1;
 const ev = (type: string, data: unknown) => JSON.stringify({ id: `${type}-${version}`, source: 'test', version: version++, type, data });
 
 describe('label rules end to end', () => {
-  const tmp = tempDir();
+  const e = edgeStore({ speed: 10, config: { dispatch: { prestageLeadS: 120, retryBaseMs: 200, heartbeatIntervalS: 5, checkinReportIntervalS: 30 }, rules: { switchLeadS: 60 } } });
   let daemon: Daemon;
   let sim: StoreSimulator;
   let clock: PacedClock;
@@ -54,9 +55,9 @@ describe('label rules end to end', () => {
   const prices = (gtin: string) => messages.filter((m) => m.topic.endsWith('/out/prices') && m.body.gtin === gtin);
 
   beforeAll(async () => {
-    clock = pacedClock(10);
-    daemon = await startTestDaemon(tmp.dir, { dispatch: { prestageLeadS: 120, retryBaseMs: 200, heartbeatIntervalS: 5, checkinReportIntervalS: 30 }, rules: { switchLeadS: 60 } }, { clock });
-    observer = await connectClient(daemon, USERS.pos);
+    daemon = await e.startEdge();
+    clock = e.clock;
+    observer = await e.client(USERS.pos);
     observer.on('message', (topic, payload) => messages.push({ topic, at: clock.now(), body: JSON.parse(payload.toString()) as Record<string, unknown> }));
     await observer.subscribeAsync(`${ROOT}/out/#`, { qos: 1 });
     await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
@@ -73,27 +74,10 @@ describe('label rules end to end', () => {
         { id: 'oos-webshop', kind: 'out-of-stock', gtins: [C.gtin], shopUrl: 'https://shop.example.de/p/{gtin}?store={store}' },
       ],
     });
-    sim = await StoreSimulator.start({
-      brokerUrl: daemon.mqttUrl,
-      chain: CHAIN,
-      store: STORE,
-      aps: [{ apId: USERS.ap1.apId, username: USERS.ap1.username, password: USERS.ap1.password }],
-      labels: Object.values(LABEL_OF).map((labelId) => ({ labelId, labelType: 1, apId: 'AP-1' })),
-      clock,
-      radio: { frameLoss: 0, wakeIntervalMs: 1_000 },
-      seed: 14,
-    });
+    sim = await e.startStore({ labels: Object.values(LABEL_OF).map((labelId) => ({ labelId, labelType: 1, apId: 'AP-1' })), radio: { frameLoss: 0, wakeIntervalMs: 1_000 }, seed: 14 });
     for (const id of Object.values(LABEL_OF)) await consistent(id);
     // A safety net only: verdicts are in simulated time, which a loaded machine stretches (D22).
   }, 900_000);
-
-  afterAll(async () => {
-    await observer?.endAsync();
-    await sim?.stop();
-    await daemon?.stop();
-    clock?.stop();
-    tmp.remove();
-  });
 
   /**
    * The panel switches at `at` (timed display): the old price until just before, the new picture right after. (The

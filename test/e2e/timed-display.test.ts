@@ -4,18 +4,24 @@
  * a wake-up interval later. Edge and store share one paced clock (D22), so their clocks agree and every instant below
  * is simulated time, whatever else the machine does.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { StoreSimulator } from '../../simulator/src/store-simulator.js';
+import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import type { PacedClock } from '../../simulator/src/paced-clock.js';
 import { loadContent } from '../../src/domain/labels/image-store.js';
-import { CHAIN, PRODUCTS, STORE, USERS, catalogueBatch, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
+import { PRODUCTS, catalogueBatch, simWaitFor } from '../support/edge-fixture.js';
+import { useEdgeStore } from '../support/edge-store.js';
 
 const LABEL = '0000AABBCC0000C1'; // a 1.54" BW label: 2 s panel refresh
 const GTIN = PRODUCTS[1]!.gtin;
 
 describe('timed display at a promotion start', () => {
-  const tmp = tempDir();
+  const e = useEdgeStore({
+    speed: 5,
+    config: { dispatch: { prestageLeadS: 60, retryBaseMs: 200, heartbeatIntervalS: 5, checkinReportIntervalS: 30 } },
+    seed: [catalogueBatch(), JSON.stringify({ id: 'bind-c1', source: 't', version: 1, type: 'binding', data: { labelId: LABEL, gtin: GTIN } })],
+    store: { labels: [{ labelId: LABEL, labelType: 1, apId: 'AP-1' }], radio: { frameLoss: 0, wakeIntervalMs: 1_000 }, seed: 5 },
+  });
   let daemon: Daemon;
   let sim: StoreSimulator;
   let clock: PacedClock;
@@ -26,20 +32,7 @@ describe('timed display at a promotion start', () => {
   };
 
   beforeAll(async () => {
-    clock = pacedClock(5);
-    daemon = await startTestDaemon(tmp.dir, { dispatch: { prestageLeadS: 60, retryBaseMs: 200, heartbeatIntervalS: 5, checkinReportIntervalS: 30 } }, { clock });
-    await daemon.intake.ingest(catalogueBatch(), { channel: 'local' });
-    await daemon.intake.ingest(JSON.stringify({ id: 'bind-c1', source: 't', version: 1, type: 'binding', data: { labelId: LABEL, gtin: GTIN } }), { channel: 'local' });
-    sim = await StoreSimulator.start({
-      brokerUrl: daemon.mqttUrl,
-      chain: CHAIN,
-      store: STORE,
-      aps: [{ apId: USERS.ap1.apId, username: USERS.ap1.username, password: USERS.ap1.password }],
-      labels: [{ labelId: LABEL, labelType: 1, apId: 'AP-1' }],
-      clock,
-      radio: { frameLoss: 0, wakeIntervalMs: 1_000 },
-      seed: 5,
-    });
+    ({ daemon, sim, clock } = e);
     await simWaitFor(
       clock,
       'label consistent',
@@ -51,13 +44,6 @@ describe('timed display at a promotion start', () => {
       { everySimMs: 200 },
     );
   }, 300_000);
-
-  afterAll(async () => {
-    await sim?.stop();
-    await daemon?.stop();
-    clock?.stop();
-    tmp.remove();
-  });
 
   it('switches the shelf at the start instant', async () => {
     const before = (await row()).desired_hash;

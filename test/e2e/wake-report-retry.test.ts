@@ -10,12 +10,10 @@
  *
  * Before D89 the edge sent the config once per hello: step 1 never reached `on`. Every wait is on simulated time (D22).
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../src/daemon.js';
-import { StoreSimulator } from '../../simulator/src/store-simulator.js';
-import type { PacedClock } from '../../simulator/src/paced-clock.js';
+import { describe, expect, it } from 'vitest';
 import { gtin13 } from '#contracts';
-import { CHAIN, STORE, USERS, authHeaders, pacedClock, simWaitFor, startTestDaemon, tempDir } from '../support/edge-fixture.js';
+import { USERS, authHeaders, simWaitFor } from '../support/edge-fixture.js';
+import { edgeStore, hqBatch, numberedCatalogue, simAp } from '../support/edge-store.js';
 
 const N = 12;
 const AP1 = USERS.ap1.apId;
@@ -32,44 +30,17 @@ interface ApListing {
 }
 
 describe('wake-report config: sent again until acknowledged, in every AP session', () => {
-  const tmp = tempDir();
-  let daemon: Daemon | null = null;
-  let sim: StoreSimulator | null = null;
-  let clock: PacedClock | null = null;
-  afterAll(async () => {
-    await sim?.stop();
-    await daemon?.stop();
-    clock?.stop();
-    tmp.remove();
-  });
+  const e = edgeStore({ speed: 20 });
 
   it('an AP whose first configs are lost, or whose link drops before the ACK, ends up reporting', async () => {
-    clock = pacedClock(20);
-    const c = clock;
-    daemon = await startTestDaemon(tmp.dir, {}, { clock: c });
-    const d = daemon;
-    const seed: unknown[] = [];
-    for (let i = 0; i < N; i++) {
-      seed.push({ id: `prod-${i}`, source: 'hq', version: 1, type: 'product', data: { gtin: gtin(i), name: `Artikel ${i}`, brand: 'Hausmarke', packSize: { quantity: 500, unit: 'g' } } });
-      seed.push({ id: `price-${i}-1`, source: 'pos', version: 1, type: 'price', data: { gtin: gtin(i), priceCents: 199 } });
-      seed.push({ id: `bind-${i}`, source: 'hq', version: 1, type: 'binding', data: { labelId: labelId(i), gtin: gtin(i) } });
-    }
-    const r = await d.intake.ingest(JSON.stringify({ id: 'seed', source: 'hq', version: 1, type: 'batch', data: { events: seed } }), { channel: 'local' });
-    expect(r.reply.status).toBe('applied');
-    sim = await StoreSimulator.start({
-      brokerUrl: d.mqttUrl,
-      chain: CHAIN,
-      store: STORE,
-      aps: [
-        { apId: AP1, username: USERS.ap1.username, password: USERS.ap1.password, queueCapacity: 8 },
-        { apId: AP2, username: USERS.ap2.username, password: USERS.ap2.password, queueCapacity: 8, wakeReport: false },
-      ],
+    const d = await e.startEdge();
+    const c = e.clock;
+    await e.ingest(hqBatch('seed', 1, numberedCatalogue(N, gtin, labelId)));
+    const s = await e.startStore({
+      aps: [simAp(USERS.ap1, { queueCapacity: 8 }), simAp(USERS.ap2, { queueCapacity: 8, wakeReport: false })],
       labels: Array.from({ length: N }, (_, i) => ({ labelId: labelId(i), labelType: 2, apId: apOf(i) })),
-      clock: c,
-      radio: { frameLoss: 0 },
       seed: 11,
     });
-    const s = sim;
     const listing = async (apId: string): Promise<ApListing> => {
       const res = await d.http.inject({ method: 'GET', url: '/api/v1/aps', headers: authHeaders() });
       expect(res.statusCode).toBe(200);

@@ -3,12 +3,17 @@ import { STATES } from '../api.js';
 import { useFetch } from '../use-fetch.js';
 import type { PageProps } from './page-props.js';
 
+/** §4.8 An AP's wake-report state as GET /api/v1/aps gives it (D89). */
+type WakeReports = 'unsupported' | 'disabled' | 'pending' | 'on' | 'refused' | 'off';
+/** `on` is wake-aware staging (D35); `refused` is the D19 fallback on an AP that could report, so it stands out. */
+const WAKE_BADGE: Record<WakeReports, string> = { on: 'badge ok', pending: 'badge info', refused: 'badge warn', off: 'badge grey', unsupported: 'badge grey', disabled: 'badge grey' };
+
 interface OverviewData {
   summary: { total: number; counts: Record<string, number>; priceMismatches: number; generatedAt: number };
   timeToConsistencyMs: { p50: number | null; p95: number | null; samples: number };
   timeToConsistencyByChange: { changedAt: string; labels: number; consistent: number; p50: number | null; p95: number | null }[];
   mismatches: { labelId: string; gtin: string | null; name: string | null; shownPriceCents: number | null; tillPriceCents: number | null; since: number | null }[];
-  aps: { apId: string; online: boolean; queueDepth: number; queueCapacity: number; labels: number; avgRssi: number | null; avgLqi: number | null }[];
+  aps: { apId: string; online: boolean; queueDepth: number; queueCapacity: number; labels: number; avgRssi: number | null; avgLqi: number | null; wakeReports: WakeReports }[];
   alerts: ({ type: 'restock'; gtin: string; name: string | null; quantity: number } | { type: 'battery'; labelId: string; batteryMv: number | null } | { type: 'not_heard'; labelId: string })[];
 }
 
@@ -62,7 +67,7 @@ export function Overview({ t, fmt, version }: PageProps) {
         <h2 id="h-aps">${t.aps}</h2>
         <div class="table-wrap">
           <table>
-            <thead><tr><th scope="col">${t.ap}</th><th scope="col">${t.status}</th><th scope="col">${t.queue}</th><th scope="col">${t.labels}</th><th scope="col">${t.link}</th></tr></thead>
+            <thead><tr><th scope="col">${t.ap}</th><th scope="col">${t.status}</th><th scope="col">${t.queue}</th><th scope="col">${t.labels}</th><th scope="col">${t.link}</th><th scope="col">${t.wakeReports}</th></tr></thead>
             <tbody>
               ${data.aps.map(
                 (a) => html`<tr>
@@ -71,6 +76,11 @@ export function Overview({ t, fmt, version }: PageProps) {
                   <td>${a.queueDepth} / ${a.queueCapacity}</td>
                   <td>${fmt.number(a.labels)}</td>
                   <td>${a.avgRssi ?? '—'} dBm / ${a.avgLqi ?? '—'}</td>
+                  <td>
+                    <span class=${WAKE_BADGE[a.wakeReports] ?? 'badge grey'} data-testid=${`wake-reports-${a.apId}`} data-state=${a.wakeReports} title=${a.wakeReports === 'on' ? undefined : t.wakeReportsFallback}
+                      >${t.wakeReportStates[a.wakeReports] ?? a.wakeReports}</span
+                    >
+                  </td>
                 </tr>`,
               )}
             </tbody>

@@ -73,6 +73,8 @@ export function registerReadRoutes(app: FastifyInstance, ctx: DashboardContext):
           avgRssi: s?.rssi === null || s?.rssi === undefined ? null : Math.round(s.rssi),
           avgLqi: s?.lqi === null || s?.lqi === undefined ? null : Math.round(s.lqi),
           lastSeenAt: a.lastSeenAt,
+          // §4.8 Whether wake-aware staging (D35) serves this AP's labels or they fall back to D19 (D89, D105).
+          wakeReports: a.wakeReports,
         };
       }),
       alerts: [

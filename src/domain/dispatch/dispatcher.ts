@@ -44,6 +44,8 @@ import { WakePredictor } from './wake-predictor.js';
 import { WakeJitter, missCause, observeReport, stagingCost, wakeWindow, type MissCause } from './wake-reports.js';
 import { ApAirRate, stagingHorizonMs, transferUnits } from './air-time.js';
 import { WakeReportSwitch } from './wake-report-switch.js';
+import { TopK } from './top-k.js';
+import { EncodingCache } from './encoding-cache.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -84,6 +86,8 @@ export interface DispatchStats {
   /** Claim → TRANSFER_RESULT OK, summed over delivered transfers (mean hold = holdMsSum / holdCount; Little's law). */
   holdMsSum: number;
   holdCount: number;
+  /** D102 Transfers whose payload was taken from the encoding cache (staged again, or the same picture and base). */
+  encodingsReused: number;
 }
 
 export interface PassPick {
@@ -113,7 +117,9 @@ export function selectForAp(
   },
 ): { picks: PassPick[]; nextAt: number; held: number } {
   const now = o.now;
-  const send: { l: Readonly<LabelRecord>; key: number }[] = [];
+  // D101 Candidates as plain arrays (no object per label and pass) in the order send, drop, timed: the order a
+  // stable sort keeps among equals.
+  const send: Readonly<LabelRecord>[] = [];
   const drop: Readonly<LabelRecord>[] = [];
   const timed: Readonly<LabelRecord>[] = [];
   let nextAt = Infinity;
@@ -143,30 +149,30 @@ export function selectForAp(
       nextAt = Math.min(nextAt, at);
       continue;
     }
-    if (sendable) send.push({ l, key: o.wakeKey(l, now) });
+    if (sendable) send.push(l);
     else if (droppable) drop.push(l);
     else timed.push(l);
   }
   const picks: PassPick[] = [];
   if (o.free <= 0) return { picks, nextAt, held };
   if (o.cost && send.length + drop.length + timed.length > o.free) {
-    const r = selectByCost([...send.map((c) => ({ l: c.l, mode: 'now' as const })), ...drop.map((l) => ({ l, mode: 'drop' as const })), ...timed.map((l) => ({ l, mode: 'timed' as const }))], o.free, now, o.cost);
+    const labels = send.concat(drop, timed);
+    const modeOf = (i: number): TransferMode => (i < send.length ? 'now' : i < send.length + drop.length ? 'drop' : 'timed');
+    const r = selectIndexedByCost(labels, modeOf, o.free, now, o.cost);
     return { picks: r.picks, nextAt: Math.min(nextAt, r.nextAt), held: held + r.held };
   }
-  send.sort((a, b) => a.l.priority - b.l.priority || a.key - b.key || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
-  for (const c of send) {
-    if (picks.length >= o.free) return { picks, nextAt, held };
-    picks.push({ label: c.l, mode: 'now' });
-  }
+  // Most urgent, then soonest to wake, then oldest change; only the free slots' worth is ordered (D101).
+  const keys = send.map((l) => o.wakeKey(l, now));
+  const first = new TopK(o.free, (a, b) => send[a]!.priority - send[b]!.priority || keys[a]! - keys[b]! || (send[a]!.desiredSince ?? 0) - (send[b]!.desiredSince ?? 0) || a - b);
+  for (let i = 0; i < send.length; i++) first.offer(i);
+  for (const i of first.sorted()) picks.push({ label: send[i]!, mode: 'now' });
   for (const l of drop) {
     if (picks.length >= o.free) return { picks, nextAt, held };
     picks.push({ label: l, mode: 'drop' });
   }
-  timed.sort((a, b) => a.nextAt! - b.nextAt!);
-  for (const l of timed) {
-    if (picks.length >= o.free) break;
-    picks.push({ label: l, mode: 'timed' });
-  }
+  const soonest = new TopK(o.free - picks.length, (a, b) => timed[a]!.nextAt! - timed[b]!.nextAt! || a - b);
+  for (let i = 0; i < timed.length; i++) soonest.offer(i);
+  for (const i of soonest.sorted()) picks.push({ label: timed[i]!, mode: 'timed' });
   return { picks, nextAt, held };
 }
 
@@ -182,18 +188,53 @@ export function selectByCost(
   now: number,
   cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
 ): { picks: PassPick[]; nextAt: number; held: number } {
-  const keyed = candidates.map((c) => ({ ...c, key: cost.of(c.l, c.mode, now) }));
-  keyed.sort((a, b) => a.key - b.key || a.l.priority - b.l.priority || (a.l.desiredSince ?? 0) - (b.l.desiredSince ?? 0));
-  let eligible = keyed.filter((c) => c.key <= cost.horizonMs);
+  return selectIndexedByCost(
+    candidates.map((c) => c.l),
+    (i) => candidates[i]!.mode,
+    free,
+    now,
+    cost,
+  );
+}
+
+/**
+ * selectByCost over candidates by index. Equal to sorting every candidate by (cost, priority, oldest change, order)
+ * and taking the first `free` within the horizon, but only the free slots' worth is kept in order (D101: a top-k
+ * heap, TopK), so a pass costs one cost evaluation per candidate and no sort of all of them.
+ */
+function selectIndexedByCost(
+  labels: readonly Readonly<LabelRecord>[],
+  modeOf: (i: number) => TransferMode,
+  free: number,
+  now: number,
+  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
+): { picks: PassPick[]; nextAt: number; held: number } {
+  const n = labels.length;
+  const keys = new Float64Array(n);
+  const cmp = (a: number, b: number): number =>
+    keys[a]! - keys[b]! || labels[a]!.priority - labels[b]!.priority || (labels[a]!.desiredSince ?? 0) - (labels[b]!.desiredSince ?? 0) || a - b;
+  const k = Math.max(0, free);
+  const within = new TopK(k, cmp);
   // An AP with nothing staged never idles while work waits: the cheapest go now, whatever the horizon (a wrong
   // prediction costs at most a wake interval of one slot, never progress).
-  if (eligible.length === 0 && (cost.busy ?? 0) === 0) eligible = keyed.filter((c) => c.key !== Infinity);
-  const picks: PassPick[] = eligible.slice(0, Math.max(0, free)).map((c) => ({ label: c.l, mode: c.mode }));
+  const idle = (cost.busy ?? 0) === 0;
+  const beyond = idle ? new TopK(k, cmp) : null;
   let nextAt = Infinity;
-  for (const c of keyed) if (c.key > cost.horizonMs && Number.isFinite(c.key)) nextAt = Math.min(nextAt, now + Math.max(100, c.key - cost.horizonMs));
+  let unseen = false;
+  for (let i = 0; i < n; i++) {
+    const key = cost.of(labels[i]!, modeOf(i), now);
+    keys[i] = key;
+    if (key <= cost.horizonMs) within.offer(i);
+    else if (Number.isFinite(key)) {
+      nextAt = Math.min(nextAt, now + Math.max(100, key - cost.horizonMs));
+      beyond?.offer(i);
+    } else if (key === Infinity) unseen = true;
+  }
+  const chosen = within.size === 0 && beyond ? beyond : within;
+  const picks: PassPick[] = chosen.sorted().map((i) => ({ label: labels[i]!, mode: modeOf(i) }));
   // A label that most likely woke unseen (Infinity) is reported within a report interval: look again soon.
-  if (keyed.some((c) => c.key === Infinity)) nextAt = Math.min(nextAt, now + 500);
-  return { picks, nextAt, held: keyed.length - picks.length };
+  if (unseen) nextAt = Math.min(nextAt, now + 500);
+  return { picks, nextAt, held: n - picks.length };
 }
 
 /** An AP whose wake reports are on (§4.8): when its last report arrived. */
@@ -236,6 +277,7 @@ export class Dispatcher {
     missHeld: 0,
     holdMsSum: 0,
     holdCount: 0,
+    encodingsReused: 0,
   };
   /** §5.6 Store-wide sleep jitter learnt from the wake reports (D35). */
   readonly jitter = new WakeJitter();
@@ -260,6 +302,8 @@ export class Dispatcher {
   private readonly cancelling = new Set<number>();
   /** §4.8 Each AP session's WAKE_REPORT_CONFIG, sent until acknowledged (D89). */
   private readonly wakeSwitch: WakeReportSwitch;
+  /** D102 Recent payloads by what they encode, so a transfer staged again is not encoded again. */
+  readonly encodings = new EncodingCache();
 
   constructor(
     private readonly deps: {
@@ -449,12 +493,20 @@ export class Dispatcher {
     try {
       const ap = this.deps.aps.get(apId);
       const type = label.labelType !== null ? labelTypeById(label.labelType) : undefined;
-      const target = await images.load(targetHash);
-      if (!ap || !type || !target) throw new EdgeError('RENDER_FAILED', `no image ${targetHash} or label type ${label.labelType} for ${label.id}`);
-      const base = !label.forceFull && label.confirmedHash && label.confirmedHash !== BLANK_HASH ? await images.load(label.confirmedHash) : undefined;
-      const basePlanes = base && base.labelType === type.id ? base.planes : undefined;
-      // §6.6.1: the smallest payload both the AP and the label decode (label.decoders: its last check-in).
-      const encoded = chooseEncoding({ ap: ap.capabilities, label: label.decoders }, type, target.planes, basePlanes);
+      const noImage = () => new EdgeError('RENDER_FAILED', `no image ${targetHash} or label type ${label.labelType} for ${label.id}`);
+      if (!ap || !type) throw noImage();
+      const baseHash = !label.forceFull && label.confirmedHash && label.confirmedHash !== BLANK_HASH ? label.confirmedHash : null;
+      // D102 A transfer staged again (after a miss) or for another label with the same picture and base is not
+      // encoded again: the payload depends only on the key.
+      const encoded = await this.encodings.obtain({ targetHash, baseHash, labelType: type.id, apCapabilities: ap.capabilities, decoders: label.decoders }, async () => {
+        const target = await images.load(targetHash);
+        if (!target) throw noImage();
+        const base = baseHash !== null ? await images.load(baseHash) : undefined;
+        const basePlanes = base && base.labelType === type.id ? base.planes : undefined;
+        // §6.6.1: the smallest payload both the AP and the label decode (label.decoders: its last check-in).
+        return chooseEncoding({ ap: ap.capabilities, label: label.decoders }, type, target.planes, basePlanes);
+      });
+      this.stats.encodingsReused = this.encodings.hits;
       if (encoded.kind === ImageKind.FULL) this.stats.fullImages++;
       else this.stats.deltaImages++;
 
