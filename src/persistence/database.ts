@@ -73,6 +73,7 @@ export class Database {
   /** Checkpoints off the commit path (D44); null: sqlite's autocheckpoint inside the COMMIT (e.g. ':memory:'). */
   private checkpointer: WalCheckpointer | null = null;
 
+
   private constructor(
     private readonly db: sqlite3.Database,
     readonly file: string,
@@ -149,23 +150,45 @@ export class Database {
     return this.lanes.urgent.length > 0;
   }
 
-  /** Runs `fn` in one IMMEDIATE transaction: all or nothing. `lane`: see QueueLane (default normal). */
-  transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { lane?: QueueLane } = {}): Promise<T> {
+  /**
+   * Runs `fn` in one IMMEDIATE transaction: all or nothing. `lane`: see QueueLane (default normal).
+   *
+   * `begin`: `immediate` (default) sends `BEGIN IMMEDIATE` before `fn` runs, so its body holds the file's write
+   * lock against every connection. `with-first-write` (D95) saves that trip: the BEGIN goes with the transaction's
+   * first write (a `run`, `exec`, prepared `run`, or the held `runLater` writes), and a transaction that only
+   * reads sends none. The reads before that first write then run outside the sqlite transaction but inside this
+   * queue; they see what they would have seen inside it as long as every writer of the file goes through this
+   * queue — true of the daemon (its checkpointer never changes a row), so the intake's ticks use
+   * it: a tick is two trips (its read; BEGIN, writes and COMMIT in one exec) instead of three. A tick still commits
+   * only under the write lock, so another connection holding it still holds every acknowledgement back.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { lane?: QueueLane; begin?: 'immediate' | 'with-first-write' } = {}): Promise<T> {
     return this.enqueue(async () => {
       const tx = this.direct();
       const statements: sqlite3.Statement[] = [];
       const hooks: (() => void)[] = [];
       // runLater's writes, in order: flushed before any other statement of the transaction, or with its COMMIT.
       const later: string[] = [];
-      const flushed = async <R>(run: () => Promise<R>): Promise<R> => {
-        if (later.length > 0) await tx.exec(later.splice(0).join(';\n'));
+      let begun = opts.begin !== 'with-first-write';
+      if (begun) await tx.exec('BEGIN IMMEDIATE');
+      /** The SQL that must precede the next statement: the BEGIN (once, before the first write) and held writes. */
+      const ahead = (write: boolean): string[] => {
+        if (!begun && (write || later.length > 0)) {
+          begun = true;
+          return ['BEGIN IMMEDIATE', ...later.splice(0)];
+        }
+        return later.splice(0);
+      };
+      const flushed = async <R>(write: boolean, run: () => Promise<R>): Promise<R> => {
+        const sql = ahead(write);
+        if (sql.length > 0) await tx.exec(sql.join(';\n'));
         return run();
       };
       const txWithPrepare: Tx = {
-        run: (sql, params) => flushed(() => tx.run(sql, params)),
-        get: <R>(sql: string, params?: Params) => flushed(() => tx.get<R>(sql, params)),
-        all: <R>(sql: string, params?: Params) => flushed(() => tx.all<R>(sql, params)),
-        exec: (sql) => flushed(() => tx.exec(sql)),
+        run: (sql, params) => flushed(true, () => tx.run(sql, params)),
+        get: <R>(sql: string, params?: Params) => flushed(false, () => tx.get<R>(sql, params)),
+        all: <R>(sql: string, params?: Params) => flushed(false, () => tx.all<R>(sql, params)),
+        exec: (sql) => flushed(true, () => tx.exec(sql)),
         runLater: (sql, params = []) => {
           later.push(inlineParams(sql, params));
         },
@@ -178,6 +201,7 @@ export class Database {
           return {
             run: (params) =>
               flushed(
+                true,
                 () =>
                   new Promise<{ changes: number }>((resolve, reject) => {
                     stmt.run(params ?? [], function (this: sqlite3.RunResult, err: Error | null) {
@@ -188,6 +212,7 @@ export class Database {
               ),
             get: <T>(params?: Params) =>
               flushed(
+                false,
                 () =>
                   new Promise<T | undefined>((resolve, reject) => {
                     stmt.get(params ?? [], (err: Error | null, row: T | undefined) => (err ? reject(wrap(err, sql)) : resolve(row)));
@@ -196,20 +221,23 @@ export class Database {
           };
         },
       };
-      await tx.exec('BEGIN IMMEDIATE');
       let result: T;
       try {
         result = await fn(txWithPrepare);
         await finalize(statements);
-        // The held writes and the COMMIT in one trip: sqlite stops at a failing statement, before the COMMIT.
-        await tx.exec([...later.splice(0), 'COMMIT'].join(';\n'));
+        // The BEGIN (if no write went before), the held writes and the COMMIT in one trip: sqlite stops at a
+        // failing statement, before the COMMIT. A transaction that wrote nothing has nothing to commit.
+        const sql = ahead(false);
+        if (begun) await tx.exec([...sql, 'COMMIT'].join(';\n'));
       } catch (err) {
         await finalize(statements).catch(() => undefined);
-        await tx.exec('ROLLBACK').catch(() => undefined);
+        if (begun) await tx.exec('ROLLBACK').catch(() => undefined);
         throw err;
       }
-      const catchUp = this.checkpointer?.afterCommit();
-      if (catchUp) await catchUp;
+      if (begun) {
+        const catchUp = this.checkpointer?.afterCommit();
+        if (catchUp) await catchUp;
+      }
       // In commit order and synchronously, so memory never sees a later transaction's effect before this one's.
       for (const hook of hooks) hook();
       return result;

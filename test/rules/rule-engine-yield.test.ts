@@ -52,15 +52,15 @@ describe('rule engine passes and intake ticks', () => {
   const pendingCount = async () => (await db.get<{ n: number }>('SELECT count(*) AS n FROM pricing_pending'))!.n;
   const feedGtins = async () => (await db.all<{ gtin: string }>('SELECT gtin FROM price_feed ORDER BY seq')).map((r) => r.gtin);
 
-  it('ends a pass after four products when an urgent transaction waits, and leaves the rest marked', async () => {
+  it('ends a pass after one product (D97) when an urgent transaction waits, and leaves the rest marked', async () => {
     const pass = engine.pass();
     // Queued while the pass holds the connection: it waits in the urgent lane.
     const tick = db.transaction(async (tx) => tx.get<{ n: number }>('SELECT count(*) AS n FROM pricing_pending'), { lane: 'urgent' });
     const r = await pass;
     expect(r.more).toBe(true);
-    // The tick ran right after the shortened pass: it saw the twelve products the pass left.
-    expect((await tick)!.n).toBe(12);
-    expect(await feedGtins()).toEqual(gtins.slice(0, 4));
+    // The tick ran right after the shortened pass: it saw the fifteen products the pass left.
+    expect((await tick)!.n).toBe(15);
+    expect(await feedGtins()).toEqual(gtins.slice(0, 1));
   });
 
   it('takes a whole batch when nothing waits', async () => {
@@ -72,10 +72,10 @@ describe('rule engine passes and intake ticks', () => {
 
   it('finishes every marked product over several passes while ticks keep arriving, each announced once', async () => {
     engine.kick();
-    // Five ticks queued at once, as a flood would: each pass that finds one waiting ends after four products.
+    // Five ticks queued at once, as a flood would: each pass that finds one waiting ends after one product.
     const seen = await Promise.all(Array.from({ length: 5 }, () => db.transaction(async (tx) => (await tx.get<{ n: number }>('SELECT count(*) AS n FROM pricing_pending'))!.n, { lane: 'urgent' })));
     await engine.idle();
-    expect(seen).toEqual([12, 8, 4, 0, 0]);
+    expect(seen).toEqual([15, 14, 13, 12, 11]);
     expect(await pendingCount()).toBe(0);
     expect((await feedGtins()).sort()).toEqual(gtins);
   });

@@ -8,6 +8,9 @@
  * one tick commits, the next one fills. So the batch size follows the load by itself: one job when idle, thousands
  * under a flood, bounded by `maxWeight`.
  *
+ * A tick's BEGIN goes with its writes (D95): its one read (known ids, versions) runs inside the database queue, which
+ * every writer of the file goes through, and its writes and COMMIT follow in one trip.
+ *
  * One failing job must not fail the others: when a tick's transaction fails, it is rolled back and every job of it
  * is retried alone, in arrival order, each in its own transaction; only the job that fails alone is rejected.
  */
@@ -116,7 +119,7 @@ export class GroupCommitter<J, R> {
             taken.map((w) => w.job),
           );
         },
-        { lane: this.lane },
+        { lane: this.lane, begin: 'with-first-write' },
       );
     } catch (err) {
       if (taken.length === 0) {
@@ -151,7 +154,7 @@ export class GroupCommitter<J, R> {
           tStart = performance.now();
           return this.opts.apply(tx, [w.job]);
         },
-        { lane: this.lane },
+        { lane: this.lane, begin: 'with-first-write' },
       );
       this.committed([w], results, t0, tStart);
     } catch (err) {
