@@ -410,10 +410,31 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     ap_radio: diffTotals(apRadioTotals(ctx), radio0),
     ap_staged_wake_in: stagedWakeIn(fills),
     edge_dispatch_delta: Object.fromEntries(Object.keys(usage.dispatch).map((k) => [k, d(k as keyof EdgeUsage['dispatch'])])),
+    refresh_tail: refreshTail(probe, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0),
     bound_per_ap_max: radio.perAp.reduce((m, p) => (p.boundS > (m?.boundS ?? -1) ? p : m), radio.perAp[0]),
   });
   progress(`${update}: ${complete ? 'COMPLETE' : 'INCOMPLETE'} — consistent in ${report.consistent_s} s (bound ${report.bound_s} s), confirmed in ${report.confirmed_s} s${confirmedAll ? '' : ' (not every acknowledgement)'}, wall ${report.wall_s} s`);
   return report;
+}
+
+/**
+ * Diagnosis of the update's end: the refresh times of its labels (ms → count) and of its last 1 % by panel time, and
+ * when those last labels' transfers ended (panel time − refresh). The bound counts the refresh of one label only.
+ */
+function refreshTail(probe: StoreProbe, labels: readonly number[], t0: number): Record<string, unknown> {
+  const count = (ix: readonly number[]) => {
+    const m: Record<string, number> = {};
+    for (const i of ix) m[String(probe.refreshMs[i])] = (m[String(probe.refreshMs[i])] ?? 0) + 1;
+    return m;
+  };
+  const byShown = [...labels].sort((a, b) => probe.shownAt[a]! - probe.shownAt[b]!);
+  const last = byShown.slice(-Math.max(1, Math.ceil(byShown.length / 100)));
+  const ends = last.map((i) => (probe.shownAt[i]! - probe.refreshMs[i]! - t0) / 1000);
+  return {
+    refresh_ms_all: count(labels),
+    refresh_ms_last_1pct: count(last),
+    last_1pct_transfer_end_s: ends.length > 0 ? [round(Math.min(...ends)), round(Math.max(...ends))] : [],
+  };
 }
 
 async function main(): Promise<void> {
