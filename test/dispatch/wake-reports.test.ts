@@ -5,7 +5,7 @@
  * free slots in ascending cost within the horizon — or stages everything at once when the slots suffice.
  */
 import { describe, expect, it } from 'vitest';
-import { selectByCost, selectForAp } from '../../src/domain/dispatch/dispatcher.js';
+import { expectedRefreshMs, selectByCost, selectForAp } from '../../src/domain/dispatch/dispatcher.js';
 import { WakeJitter, observeReport, stagingCost, wakeWindow, type CostContext } from '../../src/domain/dispatch/wake-reports.js';
 import type { WakeState } from '../../src/domain/dispatch/wake-predictor.js';
 import type { LabelRecord } from '../../src/domain/labels/label-store.js';
@@ -157,5 +157,51 @@ describe('selection by cost (an AP with wake reports)', () => {
       { of: (l) => (l.id === 'L1' ? Infinity : Number(l.id.slice(1)) * 10_000), horizonMs: 4_000, busy: 0 },
     );
     expect(r.picks.map((p) => p.label.id)).toEqual(['L2', 'L3']);
+  });
+});
+
+describe('D107 long panel refreshes go first among the eligible (Jackson\'s rule)', () => {
+  // Types (firmware-protocol label-types.ts): 3 = 2.9" BWR (partial 1 s, full 15 s), 4 = 4.2" BWRY (25 s, no
+  // partial refresh), 5 = 7.5" BWR (30 s, no partial), 1 = 1.54" BW (partial 1 s, full 2 s).
+  it('expects a partial refresh for a delta where the type has one, the full refresh otherwise', () => {
+    expect(expectedRefreshMs(label(1, { labelType: 3 }))).toBe(1_000);
+    expect(expectedRefreshMs(label(1, { labelType: 3, confirmedHash: null }))).toBe(15_000);
+    expect(expectedRefreshMs(label(1, { labelType: 4 }))).toBe(25_000);
+    expect(expectedRefreshMs(label(1, { labelType: 5 }))).toBe(30_000);
+    expect(expectedRefreshMs(label(1, { labelType: 1, confirmedHash: null }))).toBe(2_000);
+    expect(expectedRefreshMs(label(1, { labelType: null }))).toBe(0);
+    // Both pictures planned here: equal colour planes refresh partially, a changed red plane fully (§6.3.2).
+    expect(expectedRefreshMs(label(1, { labelType: 3, desiredColour: 5, confirmedColour: 5 }))).toBe(1_000);
+    expect(expectedRefreshMs(label(1, { labelType: 3, desiredColour: 5, confirmedColour: 6 }))).toBe(15_000);
+    expect(expectedRefreshMs(label(1, { labelType: 3, desiredColour: 5, confirmedColour: null }))).toBe(1_000);
+  });
+
+  const cands = [
+    { l: label(1, { labelType: 3 }), cost: 500 },
+    { l: label(2, { labelType: 3 }), cost: 800 },
+    { l: label(3, { labelType: 4 }), cost: 3_000 },
+    { l: label(4, { labelType: 5 }), cost: 8_000 },
+    // Beyond the horizon: a long refresh does not make it eligible, so it takes no slot for longer than others do.
+    { l: label(5, { labelType: 5 }), cost: 12_000 },
+  ];
+  const costOf = (l: Readonly<LabelRecord>) => cands.find((c) => c.l.id === l.id)!.cost;
+  const pick = (refresh: boolean) =>
+    selectByCost(
+      cands.map((c) => ({ l: c.l, mode: 'now' as const })),
+      3,
+      T0,
+      { of: costOf, horizonMs: 9_000, busy: 10, ...(refresh ? { refreshMs: expectedRefreshMs } : {}) },
+    ).picks.map((p) => p.label.id);
+
+  it('without refresh times the cheapest slot times win; with them the 30 s and 25 s panels go before 1 s ones', () => {
+    expect(pick(false)).toEqual(['L1', 'L2', 'L3']);
+    // Keys: L1 500 − 1,000, L2 800 − 1,000, L3 3,000 − 9,000 (25 s capped at the horizon), L4 8,000 − 9,000.
+    expect(pick(true)).toEqual(['L3', 'L4', 'L1']);
+  });
+
+  it('eligibility stays the slot time: with nothing else, a long refresh beyond the horizon waits', () => {
+    const r = selectByCost([{ l: cands[4]!.l, mode: 'now' }], 3, T0, { of: costOf, horizonMs: 9_000, busy: 10, refreshMs: expectedRefreshMs });
+    expect(r.picks).toEqual([]);
+    expect(r.nextAt).toBe(T0 + 3_000);
   });
 });

@@ -134,4 +134,19 @@ describe('label store', () => {
     expect(store.workOn('AP-2').size).toBe(0);
     expect(store.counts()).toMatchObject({ total: 1, consistent: 1 });
   });
+
+  it('D107 keeps the colour digest of the planned picture and carries it to the confirmed one when the label shows it', async () => {
+    store.checkin('AP-1', checkin(L1, 'aaaaaaaaaaaaaaaa'), clock.now());
+    // A picture the label shows from before this process: no digest known.
+    expect(store.get(L1)).toMatchObject({ confirmedColour: null, desiredColour: null });
+    store.planned(L1, { hash: 'bbbbbbbbbbbbbbbb', priority: 0, now: clock.now(), seenDirty: 0, colour: 77 });
+    expect(store.get(L1)).toMatchObject({ desiredColour: 77, confirmedColour: null });
+    store.checkin('AP-1', checkin(L1, 'bbbbbbbbbbbbbbbb', WakeReason.TRANSFER_DONE), clock.now());
+    expect(store.get(L1)).toMatchObject({ confirmedHash: 'bbbbbbbbbbbbbbbb', confirmedColour: 77 });
+    store.planned(L1, { hash: 'cccccccccccccccc', priority: 0, now: clock.now(), seenDirty: 0, colour: 78 });
+    expect(store.get(L1)).toMatchObject({ desiredColour: 78, confirmedColour: 77 });
+    // The label shows something else than planned: its colours are unknown again.
+    store.checkin('AP-1', checkin(L1, 'dddddddddddddddd'), clock.now());
+    expect(store.get(L1)).toMatchObject({ confirmedHash: 'dddddddddddddddd', confirmedColour: null });
+  });
 });

@@ -113,7 +113,7 @@ export function selectForAp(
      * An AP with wake reports (D35): expected slot time of staging a label now, the horizon it must be within, and
      * how many transfers the AP holds or is being sent now.
      */
-    cost?: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy: number };
+    cost?: SelectionCost & { busy: number };
   },
 ): { picks: PassPick[]; nextAt: number; held: number } {
   const now = o.now;
@@ -177,6 +177,34 @@ export function selectForAp(
 }
 
 /**
+ * D107 The panel time a label's next transfer will most likely cost: a label that already shows a picture gets a
+ * delta, which a type with partial refresh shows in partialRefreshMs when black alone changes (§6.3.2) — known when
+ * this process planned both pictures (their colour digests, colour-digest.ts), else assumed; otherwise the full
+ * refresh. A guess for ordering only.
+ */
+export function expectedRefreshMs(l: Readonly<LabelRecord>): number {
+  const type = l.labelType !== null ? labelTypeById(l.labelType) : undefined;
+  if (type === undefined) return 0;
+  const colourSame = l.desiredColour === null || l.confirmedColour === null || l.desiredColour === l.confirmedColour;
+  return type.partialRefresh && l.confirmedHash !== null && colourSame ? type.partialRefreshMs : type.fullRefreshMs;
+}
+
+/** How a reporting AP's candidates are weighed (D35, D107). */
+export interface SelectionCost {
+  /** Expected slot time (ms) of staging the label now; a candidate is eligible when it is at most horizonMs. */
+  of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number;
+  horizonMs: number;
+  /** Transfers the AP holds or is being sent now. */
+  busy?: number;
+  /**
+   * D107 How long the label's panel takes to show its picture after the transfer (ms). Among eligible candidates the
+   * longer refresh goes first (by up to the horizon): an update ends when its last panel has refreshed, so the
+   * 25–30 s panels must not be the last transfers (Jackson's rule for the largest delivery time).
+   */
+  refreshMs?: (l: Readonly<LabelRecord>) => number;
+}
+
+/**
  * D35 More work than free slots on an AP with wake reports: the slots go to the labels with the smallest expected
  * slot time (wake-reports.ts stagingCost), and only to those within the horizon (the AP's drain time, D91) — a slot
  * kept free for a label that will wake soon serves more labels than one given now to a label that wakes in 20 s. The
@@ -186,7 +214,7 @@ export function selectByCost(
   candidates: readonly { l: Readonly<LabelRecord>; mode: TransferMode }[],
   free: number,
   now: number,
-  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
+  cost: SelectionCost,
 ): { picks: PassPick[]; nextAt: number; held: number } {
   return selectIndexedByCost(
     candidates.map((c) => c.l),
@@ -207,7 +235,7 @@ function selectIndexedByCost(
   modeOf: (i: number) => TransferMode,
   free: number,
   now: number,
-  cost: { of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number; horizonMs: number; busy?: number },
+  cost: SelectionCost,
 ): { picks: PassPick[]; nextAt: number; held: number } {
   const n = labels.length;
   const keys = new Float64Array(n);
@@ -223,7 +251,8 @@ function selectIndexedByCost(
   let unseen = false;
   for (let i = 0; i < n; i++) {
     const key = cost.of(labels[i]!, modeOf(i), now);
-    keys[i] = key;
+    // Eligibility by the slot time alone; the order among the eligible also by the refresh to come (D107).
+    keys[i] = cost.refreshMs && Number.isFinite(key) ? key - Math.min(cost.refreshMs(labels[i]!), cost.horizonMs) : key;
     if (key <= cost.horizonMs) within.offer(i);
     else if (Number.isFinite(key)) {
       nextAt = Math.min(nextAt, now + Math.max(100, key - cost.horizonMs));
@@ -416,6 +445,7 @@ export class Dispatcher {
               cost: {
                 of: (l: Readonly<LabelRecord>, mode: TransferMode, t: number) => this.stagingCost(l, mode, t, rep),
                 horizonMs,
+                refreshMs: expectedRefreshMs,
                 busy: capacity - free,
               },
             }

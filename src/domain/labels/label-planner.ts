@@ -18,6 +18,7 @@ import { buildLabelContents, contentKey, type BuiltContent } from './content-bui
 import type { ImageStore } from './image-store.js';
 import type { LabelStore } from './label-store.js';
 import { changePriority } from './change-priority.js';
+import { colourDigest } from './colour-digest.js';
 import { gtinsAtBoundary, nextBoundary } from './next-boundary.js';
 
 /** What the edge needs of a renderer (src/domain/rendering/label-renderer.ts implements it). */
@@ -165,7 +166,7 @@ export class LabelPlanner {
     const contents = await db.transaction((tx) => buildLabelContents(tx, wanted, now));
 
     // Render outside any transaction (CPU work), bounded.
-    const results = new Map<string, { hash: string | null; planes?: Uint8Array; content?: LabelContent; type?: number; error?: string }>();
+    const results = new Map<string, { hash: string | null; planes?: Uint8Array; content?: LabelContent; type?: number; colour?: number; error?: string }>();
     const jobs: { row: DirtyLabel; content: LabelContent; labelType: LabelType }[] = [];
     for (const r of rows) {
       const built = r.gtin ? contents.get(contentKey(r.gtin, r.template)) : undefined;
@@ -182,7 +183,9 @@ export class LabelPlanner {
         return;
       }
       const img = s.value;
-      results.set(r.id, { hash: img.hash, planes: img.planes, content: j.content, type: j.labelType.id });
+      // D107 Only a new picture needs its colour digest (the dispatcher's guess of its panel time).
+      const colour = img.hash !== r.desiredHash ? colourDigest(img.planes, j.labelType) : undefined;
+      results.set(r.id, { hash: img.hash, planes: img.planes, content: j.content, type: j.labelType.id, ...(colour !== undefined ? { colour } : {}) });
       if (img.warnings && img.warnings.length > 0) {
         // Content was shortened or dropped to stay legible (D47): one warn line per label render.
         this.deps.log.warn({ evt: 'render.warnings', labelId: r.id, gtin: r.gtin, warnings: img.warnings }, 'label rendered with warnings');
@@ -222,7 +225,7 @@ export class LabelPlanner {
       if (res.hash !== r.desiredHash && res.content) {
         priority = changePriority(r.confirmedHash ? shown.get(r.confirmedHash) : undefined, res.content);
       }
-      if (labels.planned(r.id, { hash: res.hash, priority, now, seenDirty: r.dirty })) changed.push(r.id);
+      if (labels.planned(r.id, { hash: res.hash, priority, now, seenDirty: r.dirty, colour: res.colour ?? null })) changed.push(r.id);
     }
     if (changed.length > 0) {
       this.deps.log.debug({ evt: 'planner.planned', labels: changed.length }, 'desired images changed');

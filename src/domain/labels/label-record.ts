@@ -12,7 +12,7 @@ const TRANSFER_STATES = [null, 'sending', 'staged', 'delivered'] as const;
 /** Numeric fields in a Float64Array column block (NaN: null): times in epoch ms, and the u32 transfer id. */
 const F64 = ['desiredSince', 'confirmedAt', 'consistentSince', 'lastSeenAt', 'transferAt', 'transferDisplayAt', 'nextAttemptAt', 'nextAt', 'wakeAt', 'wakeIntervalMs', 'transferId', 'wakeToldMs'] as const;
 /** Small integers in an Int32Array column block (NULL_I: null). */
-const I32 = ['labelType', 'dirty', 'priority', 'batteryMv', 'rssi', 'lqi', 'temperatureC', 'wakeReason', 'page', 'attempts', 'alertFlags', 'bits', 'wakeSamples', 'decoders'] as const;
+const I32 = ['labelType', 'dirty', 'priority', 'batteryMv', 'rssi', 'lqi', 'temperatureC', 'wakeReason', 'page', 'attempts', 'alertFlags', 'bits', 'wakeSamples', 'decoders', 'desiredColour', 'confirmedColour'] as const;
 const NULL_I = -2147483648;
 const BIT_FORCE_FULL = 1;
 const BIT_DROP_TIMED = 2;
@@ -20,7 +20,7 @@ const STATE_SHIFT = 2;
 
 /**
  * The numbers of every label, column blocks indexed by a record's slot. A record's numbers in typed arrays take
- * 11 × 8 + 12 × 4 bytes, where object fields would take a pointer each and a boxed heap number per time (D17).
+ * 12 × 8 + 16 × 4 bytes, where object fields would take a pointer each and a boxed heap number per time (D17).
  */
 export class LabelColumns {
   f64 = new Float64Array(0);
@@ -86,6 +86,12 @@ export class LabelRecord {
   declare wakeToldMs: number | null;
   /** Protocol §5.3 LabelDecoder bits of the last check-in; null: never announced (a label of before §6.6). */
   declare decoders: number | null;
+  /**
+   * D107 colourDigest of the desired and of the confirmed picture, when this process planned them (memory only: null
+   * after a restart, and then the dispatcher guesses a transfer's panel time from the label type alone).
+   */
+  declare desiredColour: number | null;
+  declare confirmedColour: number | null;
   private declare bits: number;
 
   constructor(

@@ -230,7 +230,7 @@ export class LabelStore {
    * counter only if it is still the value the planner read (`seenDirty`), so a change that arrived meanwhile is
    * planned again. Returns whether the desired picture changed.
    */
-  planned(labelId: string, p: { hash: string | null; priority: number; now: number; seenDirty: number }): boolean {
+  planned(labelId: string, p: { hash: string | null; priority: number; now: number; seenDirty: number; colour?: number | null }): boolean {
     const l = this.labels.get(labelId);
     if (!l) return false;
     const hash = this.intern(p.hash);
@@ -239,6 +239,7 @@ export class LabelStore {
       if (hash !== l.desiredHash) {
         changed = true;
         l.desiredHash = hash;
+        l.desiredColour = p.colour ?? null;
         l.desiredSince = p.now;
         l.priority = p.priority;
         l.attempts = 0;
@@ -355,9 +356,15 @@ export class LabelStore {
     this.mutate(l, true, () => {
       this.clearTransferFields(l);
       l.forceFull = true;
-      if (displayedHash !== BLANK_HASH) l.confirmedHash = this.intern(displayedHash);
+      if (displayedHash !== BLANK_HASH) this.setConfirmed(l, this.intern(displayedHash));
       l.nextAttemptAt = 0;
     });
+  }
+
+  /** The label shows `hash`; the colour digest follows when it is the picture this process planned (D107). */
+  private setConfirmed(l: LabelRecord, hash: string | null): void {
+    if (hash !== l.confirmedHash) l.confirmedColour = hash !== null && hash === l.desiredHash ? l.desiredColour : null;
+    l.confirmedHash = hash;
   }
 
   /** What we believed the label shows is wrong: no delta on it until it confirms a picture of ours. */
@@ -414,7 +421,7 @@ export class LabelStore {
       rec.apId = this.name(apId);
       if (rec.confirmedHash !== displayed || rec.confirmedAt === null) rec.confirmedAt = now;
       const before = { confirmed: rec.confirmedHash };
-      rec.confirmedHash = displayed;
+      this.setConfirmed(rec, displayed);
       rec.lastSeenAt = now;
       rec.batteryMv = msg.batteryMv;
       rec.rssi = msg.rssi;
