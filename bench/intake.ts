@@ -1,6 +1,7 @@
 /**
  * Intake benchmark (issue 16, item 2 "group commit"; docs/decisions.md D20, D21). The real edge — `esl-edge start`
- * in its own process, default configuration, embedded aedes broker, sqlite file in a temp dir — takes:
+ * in its own process with the store's node flags (D42, D111), default configuration, embedded aedes broker, sqlite
+ * file in a temp dir — takes:
  *
  *   1. durable events/s: 16 concurrent QoS 1 publishers (real MQTT.js clients), each keeping `--window` publishes
  *      in flight, every publish counted when its PUBACK arrives — which the edge sends only after the event's
@@ -28,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { gtin13 } from '#contracts';
 import { Database } from '../src/persistence/database.js';
+import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -61,7 +63,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Every line names its run, so several runs can share one result file. */
 const RUN = new Date().toISOString();
 function emit(o: Record<string, unknown>): void {
-  const line = `${JSON.stringify({ bench: 'intake', run: RUN, ...(TAG ? { tag: TAG } : {}), ...(WAL_CHECKPOINTS ? { wal_checkpoints: WAL_CHECKPOINTS } : {}), ...o })}\n`;
+  const line = `${JSON.stringify({ bench: 'intake', run: RUN, ...(TAG ? { tag: TAG } : {}), ...(WAL_CHECKPOINTS ? { wal_checkpoints: WAL_CHECKPOINTS } : {}), edge_node_flags: EDGE_ARGS.join(' '), ...o })}\n`;
   process.stdout.write(line);
   if (OUT) appendFileSync(OUT, line);
 }
@@ -113,8 +115,11 @@ writeFileSync(
 const api = `http://127.0.0.1:${httpPort}`;
 // Default log level (info: one line per commit, as in a store), written to a pipe that is read. BENCH_EDGE_MAIN runs
 // another build of the edge (a before/after comparison with the same driver); BENCH_EDGE_NODE_ARGS e.g. --cpu-prof.
+// The edge runs as a store starts it (deploy/esl-edge.service: EDGE_NODE_FLAGS, EDGE_ENV; D42, D63), as every
+// other bench that starts an edge does: until D111 this one ran V8's default young generation, 4× the store's.
 const edgeMain = process.env.BENCH_EDGE_MAIN ?? join(here, '..', 'src', 'cli', 'main.js');
-const edge: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_EDGE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), edgeMain, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+const EDGE_ARGS = [...EDGE_NODE_FLAGS, ...(process.env.BENCH_EDGE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+const edge: ChildProcess = spawn(process.execPath, [...EDGE_ARGS, edgeMain, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...EDGE_ENV } });
 // The edge logs one `intake.committed` line per group-commit tick (D20) with its duration: kept per phase, so a
 // latency figure comes with the tick lengths behind it.
 let ticks: { ms: number; events: number }[] = [];
