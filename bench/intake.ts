@@ -1,6 +1,7 @@
 /**
  * Intake benchmark (issue 16, item 2 "group commit"; docs/decisions.md D20, D21). The real edge — `esl-edge start`
- * in its own process, default configuration, embedded aedes broker, sqlite file in a temp dir — takes:
+ * in its own process with the store's node flags (D42, D111), default configuration, embedded aedes broker, sqlite
+ * file in a temp dir — takes:
  *
  *   1. durable events/s: 16 concurrent QoS 1 publishers (real MQTT.js clients), each keeping `--window` publishes
  *      in flight, every publish counted when its PUBACK arrives — which the edge sends only after the event's
@@ -22,11 +23,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { gtin13 } from '#contracts';
 import { Database } from '../src/persistence/database.js';
+import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,7 +63,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Every line names its run, so several runs can share one result file. */
 const RUN = new Date().toISOString();
 function emit(o: Record<string, unknown>): void {
-  const line = `${JSON.stringify({ bench: 'intake', run: RUN, ...(TAG ? { tag: TAG } : {}), ...(WAL_CHECKPOINTS ? { wal_checkpoints: WAL_CHECKPOINTS } : {}), ...o })}\n`;
+  const line = `${JSON.stringify({ bench: 'intake', run: RUN, ...(TAG ? { tag: TAG } : {}), ...(WAL_CHECKPOINTS ? { wal_checkpoints: WAL_CHECKPOINTS } : {}), edge_node_flags: EDGE_ARGS.join(' '), ...o })}\n`;
   process.stdout.write(line);
   if (OUT) appendFileSync(OUT, line);
 }
@@ -112,8 +115,11 @@ writeFileSync(
 const api = `http://127.0.0.1:${httpPort}`;
 // Default log level (info: one line per commit, as in a store), written to a pipe that is read. BENCH_EDGE_MAIN runs
 // another build of the edge (a before/after comparison with the same driver); BENCH_EDGE_NODE_ARGS e.g. --cpu-prof.
+// The edge runs as a store starts it (deploy/esl-edge.service: EDGE_NODE_FLAGS, EDGE_ENV; D42, D63), as every
+// other bench that starts an edge does: until D111 this one ran V8's default young generation, 4× the store's.
 const edgeMain = process.env.BENCH_EDGE_MAIN ?? join(here, '..', 'src', 'cli', 'main.js');
-const edge: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_EDGE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), edgeMain, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+const EDGE_ARGS = [...EDGE_NODE_FLAGS, ...(process.env.BENCH_EDGE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+const edge: ChildProcess = spawn(process.execPath, [...EDGE_ARGS, edgeMain, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...EDGE_ENV } });
 // The edge logs one `intake.committed` line per group-commit tick (D20) with its duration: kept per phase, so a
 // latency figure comes with the tick lengths behind it.
 let ticks: { ms: number; events: number }[] = [];
@@ -167,6 +173,41 @@ async function scrapeStages(): Promise<StageScrape> {
   }
   return out;
 }
+/**
+ * The edge's own event loop and GC over a phase (prom-client's default metrics): the lag gauges come from a
+ * histogram that each scrape resets (so a scrape at the phase start makes the one at its end read just the phase),
+ * GC is a cumulative histogram, diffed. Where the edge stalls is time its stage histogram partly cannot see
+ * (the socket read and aedes' parse happen before `received`).
+ */
+async function scrapeRuntime(): Promise<Map<string, number>> {
+  const text = await (await fetch(`${api}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^esl_edge_nodejs_(eventloop_lag_(?:p99|max)_seconds|gc_duration_seconds_(?:sum|count))(\{[^}]*\})? (\S+)$/gm)) {
+    const key = m[1]!.startsWith('gc') ? `${m[1]}${m[2] ?? ''}` : m[1]!;
+    out.set(key, Number(m[3]));
+  }
+  return out;
+}
+function runtimeBreakdown(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
+  let gcMs = 0;
+  let gcN = 0;
+  let majorMs = 0;
+  for (const [k, v] of b) {
+    const d = v - (a.get(k) ?? 0);
+    if (k.startsWith('gc_duration_seconds_sum')) {
+      gcMs += d * 1000;
+      if (k.includes('major')) majorMs += d * 1000;
+    } else if (k.startsWith('gc_duration_seconds_count')) gcN += d;
+  }
+  return {
+    eventloop_lag_p99_ms: +((b.get('eventloop_lag_p99_seconds') ?? NaN) * 1000).toFixed(2),
+    eventloop_lag_max_ms: +((b.get('eventloop_lag_max_seconds') ?? NaN) * 1000).toFixed(2),
+    gc_pauses: gcN,
+    gc_ms: +gcMs.toFixed(1),
+    gc_major_ms: +majorMs.toFixed(1),
+  };
+}
+
 /** Percentiles per stage from two scrapes (linear within a bucket, as Prometheus' histogram_quantile). */
 function stageBreakdown(a: StageScrape, b: StageScrape): Record<string, Record<string, number>> {
   const res: Record<string, Record<string, number>> = {};
@@ -267,6 +308,11 @@ let p99 = 0;
   const fromSend: number[] = [];
   let failed = 0;
   const stages0 = await scrapeStages();
+  const runtime0 = await scrapeRuntime();
+  // The driver must not measure itself: its own event-loop delay over the phase is reported beside the latencies.
+  const ownLoop = monitorEventLoopDelay({ resolution: 1 });
+  ownLoop.enable();
+  const [edgeCpu0, mainCpu0] = [cpuSecondsOf(edge.pid!), cpuSecondsOf(edge.pid!, edge.pid!)];
   const t0 = performance.now();
   let sent = 0;
   const all: Promise<void>[] = [];
@@ -296,6 +342,9 @@ let p99 = 0;
   });
   await Promise.all(all);
   const s = (performance.now() - t0) / 1000;
+  ownLoop.disable();
+  const [edgeCpu, mainCpu] = [cpuSecondsOf(edge.pid!) - edgeCpu0, cpuSecondsOf(edge.pid!, edge.pid!) - mainCpu0];
+  const runtime1 = await scrapeRuntime();
   lat.sort((a, b) => a - b);
   p99 = pct(lat, 0.99);
   emit({
@@ -311,6 +360,11 @@ let p99 = 0;
     ok: p99 <= 25 && failed === 0,
     max: +lat[lat.length - 1]!.toFixed(2),
     load_avg_1m: +loadavg()[0]!.toFixed(1),
+    // The edge's CPU over this phase: a share of a core it needs at this rate, and what an event costs it.
+    edge_cpu_cores: +(edgeCpu / s).toFixed(2),
+    edge_cpu_us_per_event: Math.round((edgeCpu / Math.max(1, lat.length)) * 1e6),
+    edge_main_thread_cores: +(mainCpu / s).toFixed(2),
+    edge_main_thread_cpu_us_per_event: Math.round((mainCpu / Math.max(1, lat.length)) * 1e6),
     ...tickStats(),
   });
   const dist = (xs: number[]) => {
@@ -320,7 +374,15 @@ let p99 = 0;
   // Edge stages (D80) in order, then the driver's: scheduled → sent, sent → PUBACK read. What lies between the
   // PUBLISH leaving the driver and aedes reading it (socket, aedes' per-connection read gate) is the part of
   // sent_to_puback that received_to_puback does not cover.
-  emit({ metric: 'ack_stages_ms', phase: 'ack_latency_ms', rate_per_s: RATE, stages: stageBreakdown(stages0, await scrapeStages()), driver: { scheduled_to_sent: dist(sendLag), sent_to_puback: dist(fromSend) } });
+  emit({ metric: 'ack_stages_ms', phase: 'ack_latency_ms', rate_per_s: RATE, stages: stageBreakdown(stages0, await scrapeStages()),
+    edge_runtime: runtimeBreakdown(runtime0, runtime1),
+    driver: {
+      scheduled_to_sent: dist(sendLag),
+      sent_to_puback: dist(fromSend),
+      eventloop_delay_p99_ms: +(ownLoop.percentile(99) / 1e6).toFixed(2),
+      eventloop_delay_max_ms: +(ownLoop.max / 1e6).toFixed(2),
+    },
+  });
   acked += lat.length;
 }
 for (const c of clients) await c.endAsync();
