@@ -127,11 +127,12 @@ export class ImageStore {
    * the one sqlite queue instead of one each. Pictures already in memory (hence stored) are only touched.
    */
   async saveMany(tx: Tx, imgs: readonly { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[], now: number): Promise<void> {
-    // deflateSync's 16 kB output chunk is copied into the arena at commit; no exact-size copy of its own is needed.
+    // D116: each picture's zlib output gets a buffer of its own size now, not at commit: a slice of deflateSync's
+    // 16 kB output chunk held 16 kB for ~1 kB until then, two planner chunks of 256 pictures ~8 MB in all.
     const fresh = new Map<string, { labelType: number; planes: Buffer; json: string }>();
     for (const img of imgs) {
       if (this.cache.has(img.hash)) this.touch(img.hash);
-      else if (!fresh.has(img.hash)) fresh.set(img.hash, { labelType: img.labelType, planes: deflateSync(img.planes), json: JSON.stringify(img.content) });
+      else if (!fresh.has(img.hash)) fresh.set(img.hash, { labelType: img.labelType, planes: compact(deflateSync(img.planes)), json: JSON.stringify(img.content) });
     }
     const rows = [...fresh];
     for (let i = 0; i < rows.length; i += SAVE_ROWS) {
