@@ -71,6 +71,7 @@ function usage(reset: boolean): EdgeUsage {
     dbWaitP99Ms: pct(waits, 0.99),
     dbWaitMaxMs: waits.at(-1) ?? 0,
     dispatch: { ...requireDaemon().dispatcher.stats },
+    images: { ...requireDaemon().images.stats },
   };
   if (reset) {
     cpuMark = process.cpuUsage();

@@ -56,6 +56,8 @@ export interface EdgeUsage {
   dbWaitP99Ms: number;
   dbWaitMaxMs: number;
   dispatch: DispatchStats;
+  /** The image store's memory cache since start: hits, misses (read back from sqlite), evictions (D19, D86). */
+  images: { hits: number; misses: number; evicted: number };
 }
 
 export interface EdgeResults {

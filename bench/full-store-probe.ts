@@ -122,7 +122,9 @@ export class StoreProbe {
     if (this.stopped) return;
     const due = this.clock.now() + 1_000;
     this.ticker = this.clock.schedule(due, () => {
-      this.lateness.push(this.clock.now() - due);
+      // D118 Inside an event the simulator's clock reads the event's due time: its lateness is the wall clock's.
+      const wall = 'wallNow' in this.clock && typeof this.clock.wallNow === 'function' ? (this.clock.wallNow as () => number)() : this.clock.now();
+      this.lateness.push(wall - due);
       let staged = 0;
       const stagedOf = this.apIds.map((ap) => this.sim.apStats(ap).staged);
       for (const n of stagedOf) staged += n;

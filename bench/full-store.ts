@@ -36,6 +36,7 @@
  *            --edge-dispatch JSON    (edge dispatch settings over the defaults, e.g. '{"wakeHorizonMs":8000}')
  *            --ap-deferral pool|queue  (the simulated AP's §9.1.1 deferral: pool, the default, D91; queue, D59)
  *            --ap-hold-ms N  (the simulated AP's §9.1.1 hold with RADIO_WAIT, §9.11: default 250, D92; 0 = never hold)
+ *            --sim-event-time on|off  (on: the simulated radio runs on its events' due times, D118; off: as before)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
  *   npm run bench -- full-store --labels 200000 --aps 100 --updates fill,full-repricing
  *
@@ -103,6 +104,11 @@ const AP_DEFERRAL = arg('ap-deferral', 'pool') === 'queue' ? 'queue' : 'pool';
 const AP_HOLD_MS = Number(arg('ap-hold-ms', '250'));
 /** §9.1 step 5 silence after which the simulated AP ends an exchange (D107; 2000 = the AP of before). */
 const AP_SILENCE_MS = Number(arg('ap-silence-ms', '200'));
+/**
+ * D118 The simulator's clock runs each event at its due time (on) or at the wall clock's reading when this process got
+ * to it (off: before D118, when every radio hop also cost this process's timer latency).
+ */
+const SIM_EVENT_TIME = arg('sim-event-time', 'on') !== 'off';
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
@@ -121,6 +127,7 @@ const header = {
   ap_deferral: AP_DEFERRAL,
   ap_hold_ms: AP_HOLD_MS,
   ap_silence_ms: AP_SILENCE_MS,
+  sim_event_time: SIM_EVENT_TIME ? 'on' : 'off',
   ...(EDGE_DISPATCH !== undefined ? { edge_dispatch_config: EDGE_DISPATCH } : {}),
   ...(EDGE_NODE_FLAGS_EXTRA.length > 0 ? { edge_node_flags: [...EDGE_NODE_FLAGS, ...EDGE_NODE_FLAGS_EXTRA].join(' ') } : {}),
 };
@@ -410,6 +417,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     ap_radio: diffTotals(apRadioTotals(ctx), radio0),
     ap_staged_wake_in: stagedWakeIn(fills),
     edge_dispatch_delta: Object.fromEntries(Object.keys(usage.dispatch).map((k) => [k, d(k as keyof EdgeUsage['dispatch'])])),
+    edge_image_cache_delta: { hits: usage.images.hits - usage0.images.hits, misses: usage.images.misses - usage0.images.misses, evicted: usage.images.evicted - usage0.images.evicted },
     refresh_tail: refreshTail(probe, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0),
     bound_per_ap_max: radio.perAp.reduce((m, p) => (p.boundS > (m?.boundS ?? -1) ? p : m), radio.perAp[0]),
   });
@@ -439,7 +447,8 @@ function refreshTail(probe: StoreProbe, labels: readonly number[], t0: number): 
 
 async function main(): Promise<void> {
   const store = buildStore({ labels: LABELS, aps: APS, seed: SEED });
-  const clock = new RealClock({ speed: SPEED, startMs: EPOCH });
+  // D118 The simulated radio runs on its events' due times: this process's own timer latency must not stretch the air.
+  const clock = new RealClock({ speed: SPEED, startMs: EPOCH, eventTime: SIM_EVENT_TIME });
   const ctx: Ctx = { store, clock, edge: EdgeProcess.fork([...(EDGE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${EDGE_CPU_PROF}`] : []), ...EDGE_NODE_FLAGS_EXTRA]) };
   let stopping: Promise<void> | undefined;
   const step = async (what: string, p: Promise<unknown>, limitMs: number) => {

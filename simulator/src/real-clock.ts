@@ -1,6 +1,13 @@
 /**
  * Real-time clock with a speed factor: speed 10 runs the simulated world ten times faster than the wall clock
  * (a 30 s wake interval passes in 3 s). One host timer is armed for the earliest event of the heap.
+ *
+ * `eventTime` (the simulator's own world, D118): inside an event, now() is the event's due time, not the wall clock's
+ * reading when the host timer got round to it. The simulated radio then loses no air time to host scheduling: a
+ * frame that ends at T is answered at T + turnaround even when this process ran the event a few ms late, where before
+ * every hop of an exchange added the host's timer latency (at least 1 ms of wall time, × speed) to the channel's
+ * hold. Outside events (a message from the edge) now() is the wall clock's reading, as before. Not for an edge's
+ * clock: its timers firing late is the edge's own lateness, which a benchmark must see.
  */
 import { EventHeap } from './event-heap.js';
 import { type SimClock, type TimerHandle } from './sim-clock.js';
@@ -16,6 +23,8 @@ export interface RealClockOptions {
   startMs?: number;
   /** Host time sources, injectable for tests of the clock itself. */
   hostNow?: () => number;
+  /** now() inside an event is the event's due time (see above; default false). */
+  eventTime?: boolean;
 }
 
 export class RealClock implements SimClock {
@@ -27,6 +36,9 @@ export class RealClock implements SimClock {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private stopped = false;
+  private readonly eventTime: boolean;
+  /** The due time of the event running now (eventTime only), else undefined. */
+  private current: number | undefined;
 
   constructor(opts: RealClockOptions = {}) {
     this.speed = opts.speed ?? 1;
@@ -34,9 +46,16 @@ export class RealClock implements SimClock {
     this.hostNow = opts.hostNow ?? (() => performance.timeOrigin + performance.now());
     this.startHost = this.hostNow();
     this.startSim = opts.startMs ?? this.startHost;
+    this.eventTime = opts.eventTime ?? false;
   }
 
   now(): number {
+    if (this.current !== undefined) return this.current;
+    return this.wallNow();
+  }
+
+  /** The wall clock's reading in simulated ms, inside an event too: how late this process runs its events. */
+  wallNow(): number {
     return this.startSim + (this.hostNow() - this.startHost) * this.speed;
   }
 
@@ -83,7 +102,12 @@ export class RealClock implements SimClock {
     try {
       for (let next = this.heap.peek(); next !== undefined && next.at <= now; next = this.heap.peek()) {
         this.heap.pop();
-        next.run();
+        if (this.eventTime) this.current = next.at;
+        try {
+          next.run();
+        } finally {
+          this.current = undefined;
+        }
         if (this.stopped) return;
       }
     } finally {

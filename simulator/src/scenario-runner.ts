@@ -87,7 +87,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   const logger = opts.logger ?? silentLogger;
   const guard = abortGuard(opts.signal, scenario.name);
   const startedWall = wallNow();
-  const ownClock = opts.clock === undefined ? new RealClock({ speed: scenario.speed }) : undefined;
+  const ownClock = opts.clock === undefined ? new RealClock({ speed: scenario.speed, eventTime: true }) : undefined;
   const clock = opts.clock ?? ownClock!;
   const prices = new PriceBook(store);
 

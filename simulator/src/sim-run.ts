@@ -32,7 +32,7 @@ export interface SimRun {
 
 export async function startSimRun(opts: SimRunOptions): Promise<SimRun> {
   const startedAt = new Date();
-  const ownClock = opts.clock === undefined ? new RealClock({ speed: opts.speed ?? 1 }) : undefined;
+  const ownClock = opts.clock === undefined ? new RealClock({ speed: opts.speed ?? 1, eventTime: true }) : undefined;
   const clock = opts.clock ?? ownClock!;
   const { store } = opts;
   const sim = await StoreSimulator.start({

@@ -123,7 +123,7 @@ export class StoreSimulator {
     const aps = opts.aps.map((a) => SimApOptionsSchema.parse(a));
     const labels = opts.labels.map((l) => SimLabelOptionsSchema.parse(l));
     this.model = radioModel(opts.radio);
-    if (opts.clock === undefined) this.ownClock = new RealClock();
+    if (opts.clock === undefined) this.ownClock = new RealClock({ eventTime: true });
     this.clock = opts.clock ?? this.ownClock!;
     const random: Random = seededRandom(opts.seed ?? 1);
     this.medium = new RadioMedium({ frameLoss: this.model.frameLoss, corruption: this.model.corruption, duplication: this.model.duplication }, random);

@@ -51,8 +51,10 @@ export interface PreparedStatement {
 }
 
 /**
- * Which lane of the one queue a job waits in (D66). `urgent`: someone waits for its commit to be acknowledged (the
- * intake's group-commit ticks). `normal`: everything else (rule passes, outbox marks, planner reads, pruning).
+ * Which lane of the one queue a job waits in (D66). `urgent`: someone outside waits for it — a publisher for its
+ * commit to be acknowledged (the intake's group-commit ticks), an AP's channel for a transfer whose pictures were not
+ * in memory (the image store's batched misses, D119). `normal`: everything else (rule passes, outbox marks, planner
+ * reads, pruning).
  */
 export type QueueLane = 'urgent' | 'normal';
 
@@ -248,8 +250,9 @@ export class Database {
   get<T>(sql: string, params?: Params): Promise<T | undefined> {
     return this.enqueue(() => this.direct().get<T>(sql, params));
   }
-  all<T>(sql: string, params?: Params): Promise<T[]> {
-    return this.enqueue(() => this.direct().all<T>(sql, params));
+  /** `lane`: see QueueLane (default normal); a read someone outside waits for may go in the urgent lane (D119). */
+  all<T>(sql: string, params?: Params, opts: { lane?: QueueLane } = {}): Promise<T[]> {
+    return this.enqueue(() => this.direct().all<T>(sql, params), opts.lane);
   }
   run(sql: string, params?: Params): Promise<{ changes: number; lastID: number }> {
     return this.enqueue(async () => {

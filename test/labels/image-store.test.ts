@@ -96,9 +96,9 @@ describe('image store memory (D40)', () => {
     const images = new ImageStore({ db });
     let statements = 0;
     const all = db.all.bind(db);
-    db.all = ((sql: string, params?: unknown[]) => {
+    db.all = ((sql: string, params?: unknown[], opts?: { lane?: 'urgent' | 'normal' }) => {
       statements++;
-      return all(sql, params as never);
+      return all(sql, params as never, opts);
     }) as typeof db.all;
     // As a dispatch pass does: many loads started before any is awaited, one hash twice, one never stored.
     const wanted = [...hashes, hashes[3]!, 'ffffffffffffffff'];
@@ -115,6 +115,33 @@ describe('image store memory (D40)', () => {
     // Now cached: no further statement.
     expect((await images.content(hashes[7]!))?.priceCents).toBe(107);
     expect(statements).toBe(1);
+  });
+
+  it('D119: a miss is read in the urgent lane, ahead of the normal jobs queued before it (a transfer waits for it)', async () => {
+    const hash = '00000000000000aa';
+    await db.transaction((tx) => saveImage(tx, { hash, labelType: 3, planes: planes(1), content }, 0));
+    const images = new ImageStore({ db });
+    const order: string[] = [];
+    // A long normal job holds the connection (a planner chunk, a rule pass); two more wait behind it.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const n1 = db.transaction(async () => {
+      order.push('n1');
+      await held;
+    });
+    const n2 = db.all('SELECT 1').then(() => order.push('n2'));
+    const n3 = db.all('SELECT 1').then(() => order.push('n3'));
+    const load = images.load(hash).then((img) => {
+      order.push('load');
+      return img;
+    });
+    // The miss joins the queue on the next turn (misses of one turn are read together, D86).
+    await new Promise((r) => setImmediate(r));
+    expect(db.urgentWaiting).toBe(true);
+    release();
+    const [img] = await Promise.all([load, n1, n2, n3]);
+    expect(img?.planes).toEqual(planes(1));
+    expect(order).toEqual(['n1', 'load', 'n2', 'n3']);
   });
 
   it('D86: under churn (saves, loads, budget evictions, sweeps, compaction) every load returns the picture saved under its hash', async () => {

@@ -102,6 +102,34 @@ describe('RealClock', () => {
     expect(() => clock.setTimeout(() => undefined, 1)).toThrow(EslError);
   });
 
+  it('eventTime (D118): inside an event now() is its due time, so a late host timer does not stretch what it schedules', async () => {
+    const run = async (eventTime: boolean) => {
+      let wall = 0;
+      const clock = new RealClock({ speed: 1, startMs: 0, hostNow: () => wall, eventTime });
+      const seen: number[] = [];
+      let lateBy = 0;
+      // A radio hop: the event at 10 answers 3 ms later.
+      clock.schedule(10, () => {
+        seen.push(clock.now());
+        lateBy = clock.wallNow() - 10;
+        clock.setTimeout(() => seen.push(clock.now()), 3);
+      });
+      // The host gets to the event 40 ms late (a busy process); then 20 ms more pass.
+      wall = 50;
+      await new Promise((r) => setTimeout(r, 40));
+      wall = 70;
+      await new Promise((r) => setTimeout(r, 20));
+      const outside = clock.now();
+      clock.stop();
+      return { seen, outside, lateBy };
+    };
+    // Due times: the answer follows the event by its 3 ms, caught up in the same turn of the host timer.
+    // wallNow() still tells how late the host ran it (bench/full-store's sim_lateness).
+    expect(await run(true)).toEqual({ seen: [10, 13], outside: 70, lateBy: 40 });
+    // Wall readings: the host's lateness entered the simulated times, the answer's too (due at 53, run at 70).
+    expect(await run(false)).toEqual({ seen: [50, 70], outside: 70, lateBy: 40 });
+  });
+
   it('fires events in time order and after a cancelled earliest one', async () => {
     const clock = new RealClock({ speed: 100, startMs: 0 });
     const order: number[] = [];

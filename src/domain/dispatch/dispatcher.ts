@@ -88,6 +88,12 @@ export interface DispatchStats {
   holdCount: number;
   /** D102 Transfers whose payload was taken from the encoding cache (staged again, or the same picture and base). */
   encodingsReused: number;
+  /**
+   * D119 Claim → staged, summed over staged transfers, in two parts: until the payload was encoded (its pictures read,
+   * from memory or sqlite) and from there until the AP acknowledged IMAGE_BEGIN and every IMAGE_BLOCK.
+   */
+  encodeMsSum: number;
+  apAckMsSum: number;
 }
 
 export interface PassPick {
@@ -307,6 +313,8 @@ export class Dispatcher {
     holdMsSum: 0,
     holdCount: 0,
     encodingsReused: 0,
+    encodeMsSum: 0,
+    apAckMsSum: 0,
   };
   /** §5.6 Store-wide sleep jitter learnt from the wake reports (D35). */
   readonly jitter = new WakeJitter();
@@ -537,6 +545,7 @@ export class Dispatcher {
         return chooseEncoding({ ap: ap.capabilities, label: label.decoders }, type, target.planes, basePlanes);
       });
       this.stats.encodingsReused = this.encodings.hits;
+      const encodedAt = this.deps.clock.now();
       if (encoded.kind === ImageKind.FULL) this.stats.fullImages++;
       else this.stats.deltaImages++;
 
@@ -557,6 +566,8 @@ export class Dispatcher {
       }
       labels.staged(label.id, transferId);
       this.stats.transfersStaged++;
+      this.stats.encodeMsSum += encodedAt - claimedAt;
+      this.stats.apAckMsSum += this.deps.clock.now() - encodedAt;
       if (info?.transferId === transferId) info.heldAt = this.deps.clock.now();
       this.stageLatencyMs += 0.1 * (this.deps.clock.now() - claimedAt - this.stageLatencyMs);
       if (this.missedWhileSending.delete(label.id)) this.cancelMiss(apId, label.id, transferId);

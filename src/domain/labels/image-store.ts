@@ -275,9 +275,12 @@ export class ImageStore {
     const found = new Map<string, { label_type: number; planes: Buffer; content: string }>();
     for (let i = 0; i < hashes.length; i += 500) {
       const part = hashes.slice(i, i + 500);
+      // D119 In the urgent lane: a transfer waits for these pictures, its claimed AP slot idle meanwhile; behind a
+      // planner chunk and a rule pass it waited up to seconds (bench/full-store's repricing at 50,000 labels).
       const rows = await this.deps.db.all<{ hash: string; label_type: number; planes: Buffer; content: string }>(
         `SELECT hash, label_type, planes, content FROM images WHERE hash IN (${part.map(() => '?').join(',')})`,
         part,
+        { lane: 'urgent' },
       );
       for (const r of rows) found.set(r.hash, r);
     }
