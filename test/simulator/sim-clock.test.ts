@@ -114,11 +114,15 @@ describe('RealClock', () => {
         lateBy = clock.wallNow() - 10;
         clock.setTimeout(() => seen.push(clock.now()), 3);
       });
-      // The host gets to the event 40 ms late (a busy process); then 20 ms more pass.
+      // The host gets to the event 40 ms late (a busy process); then 20 ms more pass. Waits on what happened, not on
+      // wall time: the fake wall stands still until the event ran, however loaded the machine is.
+      const until = async (n: number) => {
+        while (seen.length < n) await new Promise((r) => setTimeout(r, 1));
+      };
       wall = 50;
-      await new Promise((r) => setTimeout(r, 40));
+      await until(1);
       wall = 70;
-      await new Promise((r) => setTimeout(r, 20));
+      await until(2);
       const outside = clock.now();
       clock.stop();
       return { seen, outside, lateBy };
