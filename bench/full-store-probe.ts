@@ -47,6 +47,19 @@ export interface UpdateRadio {
   perAp: ApBound[];
 }
 
+/** One sample per simulated second (the AP queues, and how far the watched update has come). */
+export interface QueueSample {
+  at: number;
+  /** Transfers staged over all APs / their total queue capacity. */
+  fill: number;
+  starved: boolean;
+  wakeIn: number[];
+  /** Labels of the watched update whose panel got a new picture by now. */
+  shown: number;
+  /** APs with a transfer on air at this instant. */
+  onAir: number;
+}
+
 export class StoreProbe {
   readonly ids: string[];
   readonly index = new Map<string, number>();
@@ -60,7 +73,7 @@ export class StoreProbe {
   readonly shownAt: Float64Array;
   readonly refreshMs: Float64Array;
   private lateness: number[] = [];
-  private queueFill: { at: number; fill: number; starved: boolean; wakeIn: number[] }[] = [];
+  private queueFill: QueueSample[] = [];
   private readonly byId = new Map<string, VirtualLabel>();
   /** The update being measured: its labels, their stores when it began, and when each became sendable. */
   private watched: { labels: readonly number[]; start: Float64Array; refAt: (i: number) => number } | undefined;
@@ -128,7 +141,8 @@ export class StoreProbe {
       let staged = 0;
       const stagedOf = this.apIds.map((ap) => this.sim.apStats(ap).staged);
       for (const n of stagedOf) staged += n;
-      this.queueFill.push({ at: due, fill: staged / (this.apIds.length * this.queueCapacity), starved: this.starved(due, stagedOf), wakeIn: this.stagedWakeIn(due) });
+      const onAir = this.apIds.filter((ap) => this.sim.ap(ap).radio.transferOnAir !== undefined).length;
+      this.queueFill.push({ at: due, fill: staged / (this.apIds.length * this.queueCapacity), starved: this.starved(due, stagedOf), wakeIn: this.stagedWakeIn(due), shown: this.shownOfWatched(), onAir });
       this.tick();
     });
   }
@@ -155,6 +169,14 @@ export class StoreProbe {
         }
       }
     }
+    return n;
+  }
+
+  private shownOfWatched(): number {
+    const w = this.watched;
+    if (w === undefined) return 0;
+    let n = 0;
+    for (const i of w.labels) if (this.stores[i]! > w.start[i]!) n++;
     return n;
   }
 
@@ -186,7 +208,7 @@ export class StoreProbe {
   }
 
   /** Lateness of the simulator's clock since the last call (simulated ms), and the AP queue samples. */
-  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: { at: number; fill: number; starved: boolean; wakeIn: number[] }[] } {
+  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: QueueSample[] } {
     const l = this.lateness.sort((a, b) => a - b);
     const out = { latenessP99Ms: percentile(l, 0.99), latenessMaxMs: l.at(-1) ?? 0, queueFill: this.queueFill };
     this.lateness = [];

@@ -416,6 +416,11 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     // Diagnosis (D91): where the AP's channel time went, and the edge's staging counters, over this update.
     ap_radio: diffTotals(apRadioTotals(ctx), radio0),
     ap_staged_wake_in: stagedWakeIn(fills),
+    // Every 5 simulated s from the update's start: [s, labels shown, staged over all APs, APs on air, starved 0/1,
+    // staged transfers whose label wakes in < 1 s, 1–3 s, 3–10 s, ≥ 10 s].
+    timeline_5s: samples.queueFill
+      .filter((q) => q.at >= trig.t0 && Math.round((q.at - trig.t0) / 1000) % 5 === 0)
+      .map((q) => [Math.round((q.at - trig.t0) / 1000), q.shown, Math.round(q.fill * QUEUE_CAPACITY * APS), q.onAir, q.starved ? 1 : 0, ...q.wakeIn.slice(0, 4)]),
     edge_dispatch_delta: Object.fromEntries(Object.keys(usage.dispatch).map((k) => [k, d(k as keyof EdgeUsage['dispatch'])])),
     edge_image_cache_delta: { hits: usage.images.hits - usage0.images.hits, misses: usage.images.misses - usage0.images.misses, evicted: usage.images.evicted - usage0.images.evicted },
     refresh_tail: refreshTail(probe, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0),

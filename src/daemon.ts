@@ -184,6 +184,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log,
       concurrency: config.rendering.concurrency,
       prestageLeadMs: config.dispatch.prestageLeadS * 1000,
+      planByWake: config.dispatch.planByWake,
       onPlanned: (ids) => {
         dispatcher.kick();
         // A label becomes consistent also when its desired picture changes to the one it already confirmed (a timed

@@ -209,6 +209,50 @@ describe('planning in batches', () => {
     expect(hist[0]!.n).toBe(PRODUCTS - PRODUCTS / 10);
   });
 
+  it('plans a repricing in the order the labels will wake (D120)', async () => {
+    // Wake reports say: the labels of product i wake next 2 s + (300 − i) × 90 ms from now (a 30-s sleep), so the
+    // catalogue's last products wake first.
+    const SLEEP = 30_000;
+    for (let i = 0; i < PRODUCTS; i++) {
+      for (const id of labelsOf(i))
+        labels.observeWake(id, (s) => {
+          s.wakeAt = clock.now() - SLEEP + 2_000 + (PRODUCTS - i) * 90;
+          s.wakeToldMs = SLEEP;
+        });
+    }
+    const priced = Array.from({ length: PRODUCTS }, (_, i) => i).filter((i) => i % 10 !== 9);
+    const reprice = async (version: number) => {
+      const events = priced.map((i) => ({ id: `v${version}-${i}`, source: 'hq', version, type: 'price', data: { gtin: gtinOf(i), priceCents: version * 100 + i } }));
+      const r = await intake.ingest(JSON.stringify({ id: `v${version}`, source: 'hq', version, type: 'batch', data: { events } }), { channel: 'local' });
+      expect(r.reply.status).toBe('applied');
+    };
+    const plan = async (planByWake: boolean) => {
+      const renderer = new GatedRenderer();
+      renderer.gated = false;
+      const planner = new LabelPlanner({ db, labels, images, renderer, clock, log, concurrency: 4, planByWake, onPlanned: () => undefined });
+      planner.kick();
+      await planner.idle();
+      planner.stop();
+      return renderer.calls.map((c) => c.gtins);
+    };
+    const index = new Map(Array.from({ length: PRODUCTS }, (_, i) => [gtinOf(i), i]));
+
+    await reprice(10);
+    const wave = await plan(true);
+    // Chunks in wake order: the first holds the products that wake soonest (the catalogue's last), and each chunk's
+    // products wake after the previous chunk's.
+    const newest = wave.map((c) => Math.max(...c.map((g) => index.get(g)!)));
+    expect(wave.length).toBeGreaterThan(1);
+    expect(newest[0]).toBe(298);
+    expect([...newest].sort((a, b) => b - a)).toEqual(newest);
+    expect(wave.flat().length).toBe(priced.reduce((n, i) => n + labelsOf(i).length, 0));
+
+    // Off (dispatch.planByWake false): catalogue order, the chunks of D61.
+    await reprice(11);
+    const expected = planChunks(labels.dirty(), 256).map((ch) => ch.map((id) => labels.get(id)!.gtin));
+    expect(await plan(false)).toEqual(expected);
+  });
+
   it('saves many pictures at once: stored, in memory after the commit, not after a rollback', async () => {
     const imgs = [1, 2, 3].map((k) => ({ hash: `h${k}`.padEnd(32, '0'), labelType: 3, planes: new Uint8Array(9000).fill(k), content: { gtin: gtinOf(k), name: `P${k}`, priceCents: k, currency: 'EUR' } as LabelContent }));
     const store = new ImageStore({ db });

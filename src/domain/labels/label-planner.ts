@@ -20,6 +20,7 @@ import type { LabelStore } from './label-store.js';
 import { changePriority } from './change-priority.js';
 import { colourDigest } from './colour-digest.js';
 import { gtinsAtBoundary, nextBoundary } from './next-boundary.js';
+import { WaveOrder } from './wave-order.js';
 
 /** What the edge needs of a renderer (src/domain/rendering/label-renderer.ts implements it). */
 export interface Renderer {
@@ -84,6 +85,8 @@ export class LabelPlanner {
   private boundaryTimer: TimerHandle | null = null;
   /** Labels whose last render failed, and when to try again. */
   private readonly renderRetryAt = new Map<string, number>();
+  /** D120 How long a chunk takes from its start to its labels planned (ms, moving average). */
+  private chunkMs = 1_000;
 
   constructor(
     private readonly deps: {
@@ -96,6 +99,8 @@ export class LabelPlanner {
       concurrency: number;
       /** How far ahead of a boundary labels get their next picture for a timed display; 0 = off. */
       prestageLeadMs?: number;
+      /** D120 Take dirty labels in the order they will wake (wave-order.ts); otherwise catalogue order (D61). */
+      planByWake?: boolean;
       /** Called when desired images changed, so dispatch can start. */
       onPlanned: (labelIds: string[]) => void;
     },
@@ -134,11 +139,16 @@ export class LabelPlanner {
     // draw one chunk, the event loop builds the next one's contents and saves the last one's pictures.
     let failed = 0;
     const underWay: Promise<{ failed: number }>[] = [];
-    for (const chunk of planChunks(this.deps.labels.dirty(), CHUNK)) {
+    for (const chunk of this.chunks()) {
       if (this.stopped) break;
       if (underWay.length >= PIPELINE) failed += (await underWay.shift()!).failed;
+      const startedAt = this.deps.clock.now();
       const p = this.planLabels(chunk);
       p.catch(() => undefined); // awaited below; a chunk failing while an earlier one is awaited is not unhandled
+      void p.then(
+        () => (this.chunkMs += 0.2 * (this.deps.clock.now() - startedAt - this.chunkMs)),
+        () => undefined,
+      );
       underWay.push(p);
     }
     for (const p of underWay.splice(0)) failed += (await p).failed;
@@ -146,6 +156,21 @@ export class LabelPlanner {
     await this.scheduleNextBoundary();
     // Labels whose render failed stay dirty and are skipped until their retry time.
     if (failed > 0 && !this.stopped) this.deps.clock.setTimeout(() => this.kick(), RENDER_RETRY_MS);
+  }
+
+  /**
+   * The pass's chunks: in catalogue order (D61), or following the wake wave (D120) — each chunk, when it is taken,
+   * holds the labels that wake soonest after its pictures can be on the AP (the chunk's planning time, measured,
+   * plus a second for the dispatch pass and the transfer to the AP).
+   */
+  private *chunks(): Generator<string[]> {
+    const dirty = this.deps.labels.dirty();
+    if (this.deps.planByWake !== true) {
+      yield* planChunks(dirty, CHUNK);
+      return;
+    }
+    const wave = new WaveOrder(dirty, this.deps.clock.now(), CHUNK);
+    for (let c = wave.next(this.deps.clock.now(), this.chunkMs + 1_000); c !== null; c = wave.next(this.deps.clock.now(), this.chunkMs + 1_000)) yield c;
   }
 
   /** Plans the given labels (those still dirty); returns how many it looked at and how many failed to render. */
