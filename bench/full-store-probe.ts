@@ -136,7 +136,7 @@ export class StoreProbe {
     const due = this.clock.now() + 1_000;
     this.ticker = this.clock.schedule(due, () => {
       // D118 Inside an event the simulator's clock reads the event's due time: its lateness is the wall clock's.
-      const wall = 'wallNow' in this.clock && typeof this.clock.wallNow === 'function' ? (this.clock.wallNow as () => number)() : this.clock.now();
+      const wall = this.clock.wallNow?.() ?? this.clock.now();
       this.lateness.push(wall - due);
       let staged = 0;
       const stagedOf = this.apIds.map((ap) => this.sim.apStats(ap).staged);

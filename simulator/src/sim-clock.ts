@@ -20,6 +20,11 @@ export interface SimClock {
   setTimeout(fn: () => void, delayMs: number): TimerHandle;
   /** Resolves after `ms` simulated milliseconds. */
   sleep(ms: number): Promise<void>;
+  /**
+   * D118 The wall clock's reading in simulated ms, inside an event too, for a clock whose now() is the event's due
+   * time there (RealClock with eventTime): how late the process runs its events. Absent: now() is that reading.
+   */
+  wallNow?(): number;
 }
 
 /** Monday 6 January 2025, 08:00 UTC: a fixed start for virtual runs, so that they are reproducible. */

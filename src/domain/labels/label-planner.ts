@@ -170,7 +170,8 @@ export class LabelPlanner {
       return;
     }
     const wave = new WaveOrder(dirty, this.deps.clock.now(), CHUNK);
-    for (let c = wave.next(this.deps.clock.now(), this.chunkMs + 1_000); c !== null; c = wave.next(this.deps.clock.now(), this.chunkMs + 1_000)) yield c;
+    let chunk: string[] | null;
+    while ((chunk = wave.next(this.deps.clock.now(), this.chunkMs + 1_000)) !== null) yield chunk;
   }
 
   /** Plans the given labels (those still dirty); returns how many it looked at and how many failed to render. */

@@ -11,7 +11,8 @@
  * picture can be on the AP (`leadMs` ahead). Each label's phase in its sleep is computed once at the start of the
  * pass; a cursor walks the labels sorted by phase and jumps ahead to where the wave is when planning falls behind it
  * (the labels it skips are taken on the next lap, one sleep later, as they would have been anyway). Labels whose
- * wake is unknown go along in catalogue order, a share of each chunk in proportion to their number. A product's labels stay in one chunk (D61).
+ * wake is unknown go along in catalogue order, a share of each chunk in proportion to their number. A product's
+ * labels stay in one chunk (D61).
  *
  * Pure: labels and times in, label ids out.
  */
