@@ -33,6 +33,14 @@ export interface UpdateReport {
   confirmed_p99_s: number;
   /** Simulated seconds until the edge had planned (rendered) the last changed label. */
   planned_s: number;
+  /**
+   * The till's price feed (price-feed.ts): simulated seconds from the update until the feed's last row of it was
+   * written, read once the rule engine has no product left to announce (null: still some after --till-wait-s), and
+   * the rows written. A promotion announced ahead has its rows before its start (negative). Measured after the
+   * edge's CPU and memory figures above, so waiting for it changes none of them.
+   */
+  till_feed_s: number | null;
+  till_feed_rows: number;
   bytes_on_air: number;
   bytes_per_label: number;
   frames_on_air: number;

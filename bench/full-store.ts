@@ -81,6 +81,8 @@ const SMALL_WINDOW_MS = 60_000;
 const PHASE_TIMEOUT_S = Number(arg('phase-timeout-s', '7200'));
 /** After the ground truth is complete, wait at most this long (simulated) for the edge's acknowledgements. */
 const CONFIRM_WAIT_S = Number(arg('confirm-wait-s', '900'));
+/** How long the till's feed may still be announcing after the labels are done before it is reported as behind. */
+const TILL_WAIT_S = Number(arg('till-wait-s', '1200'));
 const UPDATES = arg('updates', 'fill,full-repricing,promotion-start,small-change').split(',');
 /** Where the JSON lines and the summary table are written (one file each per run); '' = stdout/stderr only. */
 const RESULTS_DIR = arg('results-dir', 'bench/results');
@@ -254,6 +256,26 @@ function diffTotals(now: Record<string, number>, then: Record<string, number>): 
   return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, Math.round(v - (then[k] ?? 0))]));
 }
 
+/**
+ * 3. The till's price feed: once the rule engine has announced every product of the update (pricing_pending empty,
+ * waited for at most TILL_WAIT_S simulated s), when its last row since the update's window opened was written.
+ */
+async function tillFeed(ctx: Ctx, trig: Trigger): Promise<{ lastAt: number | null; rows: number }> {
+  const until = ctx.clock.now() + TILL_WAIT_S * 1000;
+  for (;;) {
+    const [p] = await ctx.edge.call({ op: 'query', sql: 'SELECT count(*) AS n FROM pricing_pending' });
+    if (Number(p?.n ?? 0) === 0) break;
+    if (ctx.clock.now() > until) {
+      progress(`till feed: ${String(p?.n)} products not yet announced ${TILL_WAIT_S} simulated s after the labels; reporting`);
+      const [r] = await ctx.edge.call({ op: 'query', sql: 'SELECT count(*) AS n FROM price_feed WHERE created_at >= ?', params: [trig.windowStart] });
+      return { lastAt: null, rows: Number(r?.n ?? 0) };
+    }
+    await wallSleep(1_000);
+  }
+  const [r] = await ctx.edge.call({ op: 'query', sql: 'SELECT max(created_at) AS last, count(*) AS n FROM price_feed WHERE created_at >= ?', params: [trig.windowStart] });
+  return { lastAt: r?.last === null || r?.last === undefined ? null : Number(r.last), rows: Number(r?.n ?? 0) };
+}
+
 async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () => Promise<Trigger>): Promise<UpdateReport> {
   const wall0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -329,6 +351,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
   const wallS = (performance.now() - wall0) / 1000;
   const samples = probe.takeSamples();
   const rows = await ctx.edge.call({ op: 'query', sql: 'SELECT label_id, desired_hash, desired_since, consistent_since FROM labels WHERE desired_hash IS NOT NULL' });
+  const till = await tillFeed(ctx, trig);
 
   let mismatches = 0;
   let changed = 0;
@@ -385,6 +408,8 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     confirmed_p50_s: round(percentile(confirmed, 0.5)),
     confirmed_p99_s: round(percentile(confirmed, 0.99)),
     planned_s: round(plannedMs / 1000),
+    till_feed_s: till.lastAt === null ? null : round((till.lastAt - trig.t0) / 1000),
+    till_feed_rows: till.rows,
     bytes_on_air: radio.bytesOnAir,
     // Per label of the update (the edge-side count of changed labels misses pictures planned before the window).
     bytes_per_label: round(radio.bytesOnAir / Math.max(1, trig.labels.length), 0),

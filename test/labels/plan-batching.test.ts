@@ -2,7 +2,7 @@
  * Planning in batches (D60–D61): a chunk's contents are read with a few set-based statements, its renders go to the
  * renderer as one renderMany call, two chunks are under way at once and never share a product, and its pictures are
  * saved with one statement per 128. Each must give exactly what one product at a time gave: the batched pricing rows
- * are checked against the single-product queries of effectivePriceAt (the till feed's path), the batched contents
+ * are checked against the single-product queries of effectivePriceAt (the one-product definition), the batched contents
  * against one-product calls, and the planner's desired hashes against the contents it rendered. Time is a
  * ManualClock; "under way at once" is observed through a renderer that answers only when the test lets it.
  */

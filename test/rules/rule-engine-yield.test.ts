@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { RuleEngine } from '../../src/domain/rules/rule-engine.js';
+import { PASS_PRODUCTS, RuleEngine } from '../../src/domain/rules/rule-engine.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const NOW = Date.parse('2026-11-30T10:00:00Z');
-const gtins = Array.from({ length: 16 }, (_, i) => `40000000000${String(i).padStart(2, '0')}`);
+/** One pass's worth of products. */
+const gtins = Array.from({ length: PASS_PRODUCTS }, (_, i) => `4000000000${String(i).padStart(3, '0')}`);
 
 describe('rule engine passes and intake ticks', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -58,8 +59,8 @@ describe('rule engine passes and intake ticks', () => {
     const tick = db.transaction(async (tx) => tx.get<{ n: number }>('SELECT count(*) AS n FROM pricing_pending'), { lane: 'urgent' });
     const r = await pass;
     expect(r.more).toBe(true);
-    // The tick ran right after the shortened pass: it saw the fifteen products the pass left.
-    expect((await tick)!.n).toBe(15);
+    // The tick ran right after the shortened pass: it saw the products the pass left.
+    expect((await tick)!.n).toBe(PASS_PRODUCTS - 1);
     expect(await feedGtins()).toEqual(gtins.slice(0, 1));
   });
 
@@ -75,7 +76,7 @@ describe('rule engine passes and intake ticks', () => {
     // Five ticks queued at once, as a flood would: each pass that finds one waiting ends after one product.
     const seen = await Promise.all(Array.from({ length: 5 }, () => db.transaction(async (tx) => (await tx.get<{ n: number }>('SELECT count(*) AS n FROM pricing_pending'))!.n, { lane: 'urgent' })));
     await engine.idle();
-    expect(seen).toEqual([15, 14, 13, 12, 11]);
+    expect(seen).toEqual([1, 2, 3, 4, 5].map((k) => PASS_PRODUCTS - k));
     expect(await pendingCount()).toBe(0);
     expect((await feedGtins()).sort()).toEqual(gtins);
   });

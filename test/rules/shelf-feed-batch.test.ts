@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
 import { ImageStore } from '../../src/domain/labels/image-store.js';
-import { ShelfFeed, shelfFeedSince } from '../../src/domain/feeds/shelf-feed.js';
+import { SHELF_GATHER_MS, ShelfFeed, shelfFeedSince } from '../../src/domain/feeds/shelf-feed.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { LabelContent } from '#contracts';
@@ -104,5 +104,50 @@ describe('shelf feed observations in batches (D115)', () => {
     await feed.idle();
     const after = await shelfFeedSince(db, entries[entries.length - 1]!.seq, 100);
     expect(after.entries.map((e) => [e.gtin, e.priceCents])).toEqual([[gtinOf(5), 999]]);
+    // D122: its rows are numbered on from the last one, and each outbox message carries its row's number.
+    const msg = await db.get<{ id: string; payload: string }>("SELECT id, payload FROM outbox WHERE topic = 'out/shelf' ORDER BY seq DESC LIMIT 1");
+    expect(after.entries[0]!.seq).toBe(entries[entries.length - 1]!.seq + 1);
+    expect(msg?.id).toBe(`shelf-${after.entries[0]!.seq}`);
+    expect((JSON.parse(msg!.payload) as { seq: number }).seq).toBe(after.entries[0]!.seq);
+  });
+
+  it('gathers observations for SHELF_GATHER_MS of the injected clock before a pass looks at them (D122)', async () => {
+    const clock = new ManualClock(1_000_000);
+    const images = new ImageStore({ db, budgetBytes: 1024 * 1024 });
+    const labels = new Map<string, FakeLabel>();
+    await db.transaction(async (tx) => {
+      for (let p = 0; p < 20; p++) {
+        const content: LabelContent = { gtin: gtinOf(p), name: `Produkt ${p}`, priceCents: 100 + p, currency: 'EUR' };
+        await images.save(tx, { hash: hashOf(p), labelType: 3, planes: new Uint8Array(64), content }, 0);
+        labels.set(`L${p}`, { gtin: gtinOf(p), confirmedHash: hashOf(p), desiredHash: hashOf(p) });
+      }
+    });
+    let transactions = 0;
+    const counted = new Proxy(db, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (prop === 'transaction') transactions++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const feed = new ShelfFeed({ db: counted, labels: { get: (id: string) => labels.get(id) as never }, images, clock, log: createLogger({ level: 'silent' }), onOutbox: () => undefined });
+    await feed.load();
+    // Confirmations a few at a time, inside one window: no pass yet.
+    for (let p = 0; p < 20; p++) {
+      feed.observe(`L${p}`);
+      clock.advance(SHELF_GATHER_MS / 25);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(feed.waiting).toBe(20);
+    expect(transactions).toBe(0);
+    // The window ends: one pass takes all of them, in one transaction.
+    clock.advance(SHELF_GATHER_MS);
+    expect(feed.waiting).toBe(0);
+    await feed.idle();
+    expect(transactions).toBe(1);
+    expect((await shelfFeedSince(db, 0, 100)).entries).toHaveLength(20);
   });
 });

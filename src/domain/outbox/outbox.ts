@@ -21,6 +21,19 @@ export async function enqueue(tx: Tx, msg: { id: string; topic: string; payload:
 }
 
 /**
+ * Enqueues many messages with the transaction's next write or its COMMIT, in one statement and no trip of its own
+ * (D82, D122): a feed that appends thousands of rows in one transaction does not wait for sqlite per message. In
+ * array order, so `seq` follows it.
+ */
+export function enqueueManyLater(tx: Tx, msgs: readonly { id: string; topic: string; payload: unknown }[], now: number): void {
+  if (msgs.length === 0) return;
+  tx.runLater('INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) SELECT value->>0, value->>1, value->>2, ? FROM json_each(?)', [
+    now,
+    JSON.stringify(msgs.map((m) => [m.id, m.topic, JSON.stringify(m.payload)])),
+  ]);
+}
+
+/**
  * The oldest undelivered messages after `afterSeq`. Without it, `WHERE sent IS NULL ORDER BY seq` walks every
  * delivered row still kept (a repricing leaves tens of thousands) on every call; the publisher passes the last seq
  * it delivered, so the walk starts there (a range on the rowid). Safe because every write goes through the one

@@ -43,6 +43,11 @@ export interface PricingRows {
   endedAt: number | null;
 }
 
+/**
+ * One product's effective price at an instant, statement by statement: the definition pricingRowsMany must equal
+ * (test/labels/plan-batching.test.ts) and the one-product path of the feed's specification (test/rules/
+ * price-feed-batch.test.ts). The edge itself reads many products at once (D60, D122).
+ */
 export async function effectivePriceAt(tx: Tx, gtin: string, at: number): Promise<EffectiveAt | undefined> {
   const regular = await tx.get<{ cents: number; valid_from: number }>('SELECT cents, valid_from FROM prices WHERE gtin = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1', [gtin, at]);
   if (!regular) return undefined;

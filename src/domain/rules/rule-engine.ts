@@ -16,18 +16,21 @@ import { CoalescingRunner } from '../../core/coalescing-runner.js';
 import { EdgeErrorCode, errorMessage } from '#contracts';
 import type { LabelStore } from '../labels/label-store.js';
 import { enqueue } from '../outbox/outbox.js';
-import { gtinsWithBoundaries, refreshPriceFeedTx } from '../feeds/price-feed.js';
+import { gtinsWithBoundaries, refreshPriceFeedManyTx } from '../feeds/price-feed.js';
 import { loadRules, type ActiveRuleSet } from './rule-store.js';
 import { evaluateRules, type Effect, type EffectKind, type ProductFacts } from './rule-eval.js';
 import { ceilMinute } from './store-time.js';
 
 /**
- * Products per pass (one transaction). A pass holds the one database queue (D3) while it evaluates its products
- * (~15 statements each: rules, the effective price at every coming boundary, the till's last row), so a large batch
- * made every intake tick behind it wait: 2,000 products held the queue ~2 s and cut durable intake from ~19,000 to
- * 800 events/s (bench/intake after the merge of issue 14). 16 keep a pass to ~15 ms, below the intake's latency target.
+ * Products per pass (one transaction). A pass holds the one database queue (D3), so a large one makes every intake
+ * tick behind it wait: 2,000 products held the queue ~2 s and cut durable intake from ~19,000 to 800 events/s (bench/
+ * intake after the merge of issue 14). Since D122 a pass reads its products' effects, effective prices and the till's
+ * rows with a few statements for all of them (before: ~10 per product, so 16 products were ~150 trips to sqlite and a
+ * 50,000-product price list reached the till's feed after ~15 minutes): a pass is about a dozen trips whatever its
+ * size, but its statements' own work grows with it — 256 products held the queue ~200 ms on a loaded machine (10,000
+ * labels at 5×), so 64. While intake ticks wait, a pass takes one product anyway (MIN_PER_PASS).
  */
-const BATCH = 16;
+export const PASS_PRODUCTS = 64;
 /**
  * While a backlog remains, the engine rests this many times as long as its last pass took before the next one, so it
  * takes at most a quarter of the database queue and intake keeps the rest (D55). The feed then runs behind a flood
@@ -35,11 +38,9 @@ const BATCH = 16;
  */
 const REST_FACTOR = 3;
 /**
- * A pass ends early, after this many products, when an intake tick waits for the database (D66). One (D97, was 4):
- * a product costs ~10 statements (its effects, boundaries, effective price at each, the till's last row, the feed and
- * outbox rows), so four held the queue for ~43 trips to sqlite's thread pool (p50 6 ms, p99 33–45 ms at 1,000
- * events/s on a shared machine) and were what an acknowledged tick waited behind once the planner's reads had left
- * the queue (D96). A pass still makes progress under a flood, and takes a whole batch when nothing waits.
+ * A pass stops evaluating, after this many products, when an intake tick waits for the database (D66, D97); the
+ * products evaluated are then announced together and the rest stays marked. Only products with rules or effects cost
+ * statements of their own (D122).
  */
 const MIN_PER_PASS = 1;
 const MAX_REST_MS = 1_000;
@@ -140,7 +141,7 @@ export class RuleEngine {
     }
   }
 
-  /** One transaction: up to BATCH marked products, effects that ended, boundaries that entered the horizon. */
+  /** One transaction: up to PASS_PRODUCTS marked products, effects that ended, boundaries that entered the horizon. */
   async pass(): Promise<{ changed: boolean; outbox: boolean; more: boolean }> {
     const { db, clock } = this.deps;
     const now = clock.now();
@@ -150,20 +151,31 @@ export class RuleEngine {
     let outbox = false;
     let more = false;
     await db.transaction(async (tx) => {
-      const pending = (await tx.all<{ gtin: string }>('SELECT gtin FROM pricing_pending ORDER BY gtin LIMIT ?', [BATCH])).map((r) => r.gtin);
+      const pending = (await tx.all<{ gtin: string }>('SELECT gtin FROM pricing_pending ORDER BY gtin LIMIT ?', [PASS_PRODUCTS])).map((r) => r.gtin);
       const ended = (await tx.all<{ gtin: string }>('SELECT DISTINCT gtin FROM rule_effects WHERE end_at IS NOT NULL AND end_at <= ?', [now])).map((r) => r.gtin);
       const rules = pending.length > 0 || ended.length > 0 ? await loadRules(tx) : null;
-      // A product's evaluation writes only its own rows and its feed refresh reads only its own, so each product is
-      // evaluated and announced before the next: the pass can end after any product (D66).
+      // Every product's effects in one read (D122): a product's evaluation writes only its own rows, so what is read
+      // here is what its evaluation would have read.
+      const effects = new Map<string, EffectRow[]>();
+      if (rules) {
+        for (const r of await tx.all<EffectRow & { gtin: string }>(
+          'SELECT gtin, rule_id, kind, status, cents, start_at, end_at, reason, badge, detail FROM rule_effects WHERE gtin IN (SELECT value FROM json_each(?))',
+          [JSON.stringify([...new Set([...ended, ...pending])])],
+        )) {
+          let list = effects.get(r.gtin);
+          if (!list) effects.set(r.gtin, (list = []));
+          list.push(r);
+        }
+      }
+      // The pass can end after any product (D66); the products evaluated are announced together at its end (D122).
       const done = new Set<string>();
       const one = async (gtin: string) => {
-        const r = await this.evaluateTx(tx, rules!, gtin, now, switchAt);
+        const r = await this.evaluateTx(tx, rules!, gtin, now, switchAt, effects.get(gtin) ?? []);
         if (r.changed) {
           changed = true;
           await this.deps.labels.markDirtyTx(tx, gtin);
         }
         if (r.alerts > 0) outbox = true;
-        if ((await refreshPriceFeedTx(tx, gtin, now, horizonEnd - now)) > 0) outbox = true;
         done.add(gtin);
       };
       // Effects that ended are due now: always whole (few, and timed).
@@ -175,19 +187,17 @@ export class RuleEngine {
         // An acknowledgement waits for the connection (an intake tick): end the pass here, the rest stays marked.
         if (taken.length >= MIN_PER_PASS && db.urgentWaiting) break;
       }
-      more = pending.length === BATCH || taken.length < pending.length;
-      for (const gtin of await gtinsWithBoundaries(tx, this.horizonDone, horizonEnd)) {
-        if (!done.has(gtin) && (await refreshPriceFeedTx(tx, gtin, now, horizonEnd - now)) > 0) outbox = true;
-      }
-      if (taken.length > 0) await tx.run('DELETE FROM pricing_pending WHERE gtin IN (SELECT value FROM json_each(?))', [JSON.stringify(taken)]);
-    });
+      more = pending.length === PASS_PRODUCTS || taken.length < pending.length;
+      const announce = new Set([...done, ...(await gtinsWithBoundaries(tx, this.horizonDone, horizonEnd))]);
+      if ((await refreshPriceFeedManyTx(tx, [...announce], now, horizonEnd - now)) > 0) outbox = true;
+      if (taken.length > 0) tx.runLater('DELETE FROM pricing_pending WHERE gtin IN (SELECT value FROM json_each(?))', [JSON.stringify(taken)]);
+    }, { begin: 'with-first-write' });
     this.horizonDone = Math.max(this.horizonDone, horizonEnd);
     return { changed, outbox, more };
   }
 
   /** Evaluates one product's rules and writes the difference; returns whether anything changed and alerts raised. */
-  private async evaluateTx(tx: Tx, set: ActiveRuleSet, gtin: string, now: number, switchAt: number): Promise<{ changed: boolean; alerts: number }> {
-    const rows = await tx.all<EffectRow>('SELECT rule_id, kind, status, cents, start_at, end_at, reason, badge, detail FROM rule_effects WHERE gtin = ?', [gtin]);
+  private async evaluateTx(tx: Tx, set: ActiveRuleSet, gtin: string, now: number, switchAt: number, rows: readonly EffectRow[]): Promise<{ changed: boolean; alerts: number }> {
     const current = new Map(rows.map((r) => [r.rule_id, fromRow(r)] as const));
     // Without rules (and without effects left to withdraw) there is nothing to evaluate: skip the product's facts.
     const facts = set.rules.length > 0 || rows.length > 0 ? await this.factsTx(tx, gtin, now) : undefined;
