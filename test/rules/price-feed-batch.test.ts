@@ -10,32 +10,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Database, type Tx } from '../../src/persistence/database.js';
-import { refreshPriceFeedManyTx } from '../../src/domain/feeds/price-feed.js';
+import { refreshPriceFeedManyTx, sameTillValues, tillValues, type FeedRow } from '../../src/domain/feeds/price-feed.js';
 import { lastAutoincrement } from '../../src/persistence/autoincrement.js';
 import { effectivePriceAt } from '../../src/domain/pricing/effective-price.js';
 import { enqueue } from '../../src/domain/outbox/outbox.js';
 import { tempDir } from '../support/temp-dir.js';
+import { countCalls } from '../support/count-calls.js';
+import { seededRandom } from '../../simulator/src/rng.js';
 
 const T0 = Date.UTC(2026, 11, 1, 8, 0, 0);
 const MIN = 60_000;
 const HORIZON = 10 * MIN;
 const gtinOf = (p: number) => `40000000${String(p).padStart(5, '0')}`;
 
-/** A small deterministic generator (mulberry32), so both files get the same catalogue. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The catalogue: regular prices (some changing within and beyond the horizon), promotions and rule prices. */
 async function seed(db: Database, products: number): Promise<void> {
-  const r = rng(7);
+  const r = seededRandom(7);
   await db.transaction(async (tx) => {
     for (let p = 0; p < products; p++) {
       const g = gtinOf(p);
@@ -74,16 +64,6 @@ async function change(db: Database, products: number): Promise<void> {
   });
 }
 
-interface FeedRow {
-  seq: number;
-  gtin: string;
-  cents: number;
-  regular_cents: number;
-  effective_from: number;
-  promotion_id: string | null;
-  rule_id: string | null;
-  reason: string | null;
-}
 
 /** Every product's rows without their numbers, in feed order; and its outbox payloads likewise. */
 async function byProduct(db: Database): Promise<Map<string, { rows: unknown[]; messages: unknown[] }>> {
@@ -120,16 +100,9 @@ async function refreshOne(tx: Tx, gtin: string, now: number, horizonMs: number):
   for (const t of [...new Set(instants)].sort((a, b) => a - b)) {
     const eff = await effectivePriceAt(tx, gtin, t);
     if (!eff) continue;
-    const promo = eff.effective.promotion;
-    const want = {
-      cents: eff.effective.cents,
-      regular_cents: eff.regularCents,
-      promotion_id: promo && !eff.rule ? promo.id : null,
-      rule_id: eff.rule?.rule_id ?? null,
-      reason: eff.rule?.kind === 'short-dated' ? eff.rule.reason : null,
-    };
+    const want = tillValues(eff);
     const till = await tx.get<FeedRow>('SELECT * FROM price_feed WHERE gtin = ? AND effective_from <= ? ORDER BY effective_from DESC, seq DESC LIMIT 1', [gtin, t]);
-    if (till && till.cents === want.cents && till.regular_cents === want.regular_cents && till.promotion_id === want.promotion_id && till.rule_id === want.rule_id && till.reason === want.reason) continue;
+    if (till && sameTillValues(till, want)) continue;
     const from = t === now ? Math.max(eff.effective.from, till?.effective_from ?? 0) : t;
     const r = await tx.run('INSERT INTO price_feed (gtin, cents, regular_cents, effective_from, promotion_id, rule_id, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
       gtin,
@@ -155,21 +128,6 @@ async function refreshOne(tx: Tx, gtin: string, now: number, horizonMs: number):
     appended++;
   }
   return appended;
-}
-
-function counting(tx: Tx): { tx: Tx; statements: () => number } {
-  let n = 0;
-  const wrapped = new Proxy(tx, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        if (prop === 'all' || prop === 'get' || prop === 'run' || prop === 'exec') n++;
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { tx: wrapped, statements: () => n };
 }
 
 describe('price feed refreshed for many products at once (D122)', () => {
@@ -222,9 +180,9 @@ describe('price feed refreshed for many products at once (D122)', () => {
     });
     let statements = 0;
     const appended = await together.transaction(async (tx) => {
-      const c = counting(tx);
-      const n = await refreshPriceFeedManyTx(c.tx, gtins, T0, HORIZON);
-      statements = c.statements();
+      const c = countCalls(tx, ['all', 'get', 'run', 'exec']);
+      const n = await refreshPriceFeedManyTx(c.proxy, gtins, T0, HORIZON);
+      statements = c.count();
       return n;
     });
     expect(appended).toBe(products);

@@ -13,6 +13,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { LabelContent } from '#contracts';
 import { tempDir } from '../support/temp-dir.js';
+import { countCalls } from '../support/count-calls.js';
 
 interface FakeLabel {
   gtin: string | null;
@@ -49,17 +50,7 @@ describe('shelf feed observations in batches (D115)', () => {
         labels.set(`L${p}b`, { gtin: gtinOf(p), confirmedHash: p % 10 === 0 ? null : hashOf(p), desiredHash: hashOf(p) });
       }
     });
-    let statements = 0;
-    const counted = new Proxy(db, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof v !== 'function') return v;
-        return (...args: unknown[]) => {
-          if (prop === 'all' || prop === 'get' || prop === 'run' || prop === 'transaction') statements++;
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
+    const { proxy: counted, count: statements } = countCalls(db, ['all', 'get', 'run', 'transaction']);
     let outboxKicks = 0;
     const feed = new ShelfFeed({
       db: counted,
@@ -87,7 +78,7 @@ describe('shelf feed observations in batches (D115)', () => {
     expect(outbox?.n).toBe(products);
     // 6,000 labels × 3 observations: a handful of batches, each a few reads (500 per statement) and one transaction
     // — not one round trip or more per observation as before.
-    expect(statements).toBeLessThan(60);
+    expect(statements()).toBeLessThan(60);
     expect(outboxKicks).toBeGreaterThan(0);
 
     // Nothing changed: observing again writes nothing.
@@ -122,17 +113,7 @@ describe('shelf feed observations in batches (D115)', () => {
         labels.set(`L${p}`, { gtin: gtinOf(p), confirmedHash: hashOf(p), desiredHash: hashOf(p) });
       }
     });
-    let transactions = 0;
-    const counted = new Proxy(db, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof v !== 'function') return v;
-        return (...args: unknown[]) => {
-          if (prop === 'transaction') transactions++;
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
+    const { proxy: counted, count: transactions } = countCalls(db, ['transaction']);
     const feed = new ShelfFeed({ db: counted, labels: { get: (id: string) => labels.get(id) as never }, images, clock, log: createLogger({ level: 'silent' }), onOutbox: () => undefined });
     await feed.load();
     // Confirmations a few at a time, inside one window: no pass yet.
@@ -142,12 +123,12 @@ describe('shelf feed observations in batches (D115)', () => {
       await new Promise((r) => setImmediate(r));
     }
     expect(feed.waiting).toBe(20);
-    expect(transactions).toBe(0);
+    expect(transactions()).toBe(0);
     // The window ends: one pass takes all of them, in one transaction.
     clock.advance(SHELF_GATHER_MS);
     expect(feed.waiting).toBe(0);
     await feed.idle();
-    expect(transactions).toBe(1);
+    expect(transactions()).toBe(1);
     expect((await shelfFeedSince(db, 0, 100)).entries).toHaveLength(20);
   });
 });

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { Database, Tx } from '../../persistence/database.js';
 import { enqueueManyLater } from '../outbox/outbox.js';
-import { effectiveFromRows, pricingRowsMany } from '../pricing/effective-price.js';
+import { effectiveFromRows, pricingRowsMany, type EffectiveAt } from '../pricing/effective-price.js';
 import { lastAutoincrement } from '../../persistence/autoincrement.js';
 
 export const PriceFeedEntrySchema = z.object({
@@ -29,7 +29,8 @@ export const PriceFeedEntrySchema = z.object({
 });
 export type PriceFeedEntry = z.infer<typeof PriceFeedEntrySchema>;
 
-interface FeedRow {
+/** A row of `price_feed` (its one writer is this module). */
+export interface FeedRow {
   seq: number;
   gtin: string;
   cents: number;
@@ -81,6 +82,23 @@ export async function gtinsWithBoundaries(tx: Tx, from: number, to: number): Pro
   return rows.map((r) => r.gtin);
 }
 
+/** What the till is told for an effective price (a feed row without its product, instant and number). */
+export function tillValues(eff: EffectiveAt): Pick<FeedRow, 'cents' | 'regular_cents' | 'promotion_id' | 'rule_id' | 'reason'> {
+  const promo = eff.effective.promotion;
+  return {
+    cents: eff.effective.cents,
+    regular_cents: eff.regularCents,
+    promotion_id: promo && !eff.rule ? promo.id : null,
+    rule_id: eff.rule?.rule_id ?? null,
+    reason: eff.rule?.kind === 'short-dated' ? eff.rule.reason : null,
+  };
+}
+
+/** Whether the till was already told these values (then nothing is appended). */
+export function sameTillValues(a: ReturnType<typeof tillValues>, b: ReturnType<typeof tillValues>): boolean {
+  return a.cents === b.cents && a.regular_cents === b.regular_cents && a.promotion_id === b.promotion_id && a.rule_id === b.rule_id && a.reason === b.reason;
+}
+
 /**
  * Brings the feed of `gtins` up to date within the transaction: each product's price now and at every boundary up to
  * `now + horizonMs`. Appends only what differs from what the till was told; returns the rows appended.
@@ -111,16 +129,9 @@ export async function refreshPriceFeedManyTx(tx: Tx, gtins: readonly string[], n
     for (const gtin of at) {
       const eff = effectiveFromRows(rows.get(gtin)!);
       if (!eff) continue;
-      const promo = eff.effective.promotion;
-      const want = {
-        cents: eff.effective.cents,
-        regular_cents: eff.regularCents,
-        promotion_id: promo && !eff.rule ? promo.id : null,
-        rule_id: eff.rule?.rule_id ?? null,
-        reason: eff.rule?.kind === 'short-dated' ? eff.rule.reason : null,
-      };
+      const want = tillValues(eff);
       const told = till.get(gtin);
-      if (told && told.cents === want.cents && told.regular_cents === want.regular_cents && told.promotion_id === want.promotion_id && told.rule_id === want.rule_id && told.reason === want.reason) continue;
+      if (told && sameTillValues(told, want)) continue;
       // Now: since when the price really holds (never before what the till already has). Ahead: exactly the boundary.
       const from = t === now ? Math.max(eff.effective.from, told?.effective_from ?? 0) : t;
       seq ??= await lastAutoincrement(tx, 'price_feed');
