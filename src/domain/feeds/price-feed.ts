@@ -111,9 +111,10 @@ export function sameTillValues(a: ReturnType<typeof tillValues>, b: ReturnType<t
  */
 export async function refreshPriceFeedManyTx(tx: Tx, gtins: readonly string[], now: number, horizonMs: number): Promise<number> {
   if (gtins.length === 0) return 0;
-  const all = JSON.stringify([...new Set(gtins)]);
-  const byInstant = new Map<number, string[]>([[now, [...new Set(gtins)]]]);
-  for (const r of await tx.all<{ gtin: string; at: number }>(BOUNDARIES, { 1: all, 2: now, 3: now + horizonMs } as unknown as Record<string, string | number>)) {
+  const unique = [...new Set(gtins)];
+  // Every product at `now`; a product at each of its boundaries too (UNION: each (product, instant) once).
+  const byInstant = new Map<number, string[]>([[now, unique]]);
+  for (const r of await tx.all<{ gtin: string; at: number }>(BOUNDARIES, { 1: JSON.stringify(unique), 2: now, 3: now + horizonMs } as unknown as Record<string, string | number>)) {
     let list = byInstant.get(r.at);
     if (!list) byInstant.set(r.at, (list = []));
     list.push(r.gtin);
@@ -121,7 +122,7 @@ export async function refreshPriceFeedManyTx(tx: Tx, gtins: readonly string[], n
   let seq: number | undefined;
   let appended = 0;
   for (const t of [...byInstant.keys()].sort((a, b) => a - b)) {
-    const at = [...new Set(byInstant.get(t))];
+    const at = byInstant.get(t)!;
     const rows = await pricingRowsMany(tx, at, t);
     const till = new Map<string, FeedRow>();
     for (const r of await tx.all<FeedRow>(TILL_AT, { 1: JSON.stringify(at), 2: t } as unknown as Record<string, string | number>)) till.set(r.gtin, r);
