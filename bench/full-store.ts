@@ -262,18 +262,21 @@ function diffTotals(now: Record<string, number>, then: Record<string, number>): 
  */
 async function tillFeed(ctx: Ctx, trig: Trigger): Promise<{ lastAt: number | null; rows: number }> {
   const until = ctx.clock.now() + TILL_WAIT_S * 1000;
+  let caughtUp = false;
   for (;;) {
     const [p] = await ctx.edge.call({ op: 'query', sql: 'SELECT count(*) AS n FROM pricing_pending' });
-    if (Number(p?.n ?? 0) === 0) break;
+    if (Number(p?.n ?? 0) === 0) {
+      caughtUp = true;
+      break;
+    }
     if (ctx.clock.now() > until) {
       progress(`till feed: ${String(p?.n)} products not yet announced ${TILL_WAIT_S} simulated s after the labels; reporting`);
-      const [r] = await ctx.edge.call({ op: 'query', sql: 'SELECT count(*) AS n FROM price_feed WHERE created_at >= ?', params: [trig.windowStart] });
-      return { lastAt: null, rows: Number(r?.n ?? 0) };
+      break;
     }
     await wallSleep(1_000);
   }
   const [r] = await ctx.edge.call({ op: 'query', sql: 'SELECT max(created_at) AS last, count(*) AS n FROM price_feed WHERE created_at >= ?', params: [trig.windowStart] });
-  return { lastAt: r?.last === null || r?.last === undefined ? null : Number(r.last), rows: Number(r?.n ?? 0) };
+  return { lastAt: caughtUp && r?.last !== null && r?.last !== undefined ? Number(r.last) : null, rows: Number(r?.n ?? 0) };
 }
 
 async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () => Promise<Trigger>): Promise<UpdateReport> {
