@@ -6,7 +6,8 @@
  * drain time (D91), yet an AP with nothing staged is never left idle and an urgent timed picture always goes.
  */
 import { describe, expect, it } from 'vitest';
-import { selectByCost } from '../../src/domain/dispatch/dispatcher.js';
+import { selectByCost, transferShape } from '../../src/domain/dispatch/dispatcher.js';
+import { BLANK_HASH } from '#protocol';
 import { ApAirRate, PRIOR_MS_PER_UNIT, stagingHorizonMs, transferUnits } from '../../src/domain/dispatch/air-time.js';
 import { missCause } from '../../src/domain/dispatch/wake-reports.js';
 import type { LabelRecord } from '../../src/domain/labels/label-store.js';
@@ -77,10 +78,23 @@ describe('air time of a transfer (§9.5.2, D58)', () => {
 
   it('the mean transfer follows the sizes encoded for the AP', () => {
     const r = new ApAirRate();
-    r.noteTransfer(1_000);
-    expect(r.meanTransferMs).toBeCloseTo(r.ms(1_000));
-    for (let i = 0; i < 200; i++) r.noteTransfer(250);
-    expect(r.meanTransferMs).toBeLessThan(r.ms(260));
+    r.noteTransfer(1_000, 'full');
+    expect(r.meanTransferMs.full).toBeCloseTo(r.ms(1_000));
+    for (let i = 0; i < 200; i++) r.noteTransfer(250, 'full');
+    expect(r.meanTransferMs.full).toBeLessThan(r.ms(260));
+  });
+
+  it('D123 full images and deltas keep their own means: a fill does not lengthen the repricing after it', () => {
+    const r = new ApAirRate();
+    for (let i = 0; i < 500; i++) r.noteTransfer(800, 'full');
+    // No delta seen yet: the horizon falls back to its floor, not to the fill's 25 s.
+    expect(r.meanTransferMs.delta).toBe(0);
+    expect(stagingHorizonMs(64, r.meanTransferMs.delta, 4_000, 200)).toBe(4_200);
+    expect(stagingHorizonMs(64, r.meanTransferMs.full, 4_000, 200)).toBeGreaterThan(20_000);
+    // The first delta sets its mean at once.
+    r.noteTransfer(200, 'delta');
+    expect(r.meanTransferMs.delta).toBeCloseTo(r.ms(200));
+    expect(r.meanTransferMs.full).toBeCloseTo(r.ms(800));
   });
 });
 
@@ -113,6 +127,17 @@ describe('selection within the drain time of the AP (D91)', () => {
     const long = selectByCost(cands, 64, T0, { of: costs, horizonMs: stagingHorizonMs(64, 100, 2_000, 0), busy: 0 });
     expect(short.picks).toHaveLength(33);
     expect(long.picks).toHaveLength(60);
+  });
+
+  it('D123 each candidate is held to the horizon of its own shape: a delta to the deltas\' drain time', () => {
+    // Labels 0–29 show a picture (a delta comes), 30–59 show none (a full image); costs 0 … 5.9 s as above.
+    const mixed = cands.map((c, i) => ({ l: i < 30 ? c.l : selectionLabel(i, T0 - 1_000, { confirmedHash: null }), mode: 'now' as const }));
+    const horizons = { delta: 1_000, full: 4_000 };
+    const r = selectByCost(mixed, 64, T0, { of: costs, horizonMs: horizons.full, horizonOf: (l) => horizons[transferShape(l)], busy: 5 });
+    // Deltas up to 1 s (L0–L10), full images up to 4 s (L30–L40).
+    expect(r.picks.map((p) => p.label.id)).toEqual([...cands.slice(0, 11), ...cands.slice(30, 41)].map((c) => c.l.id));
+    expect(transferShape(selectionLabel(1, T0, { forceFull: true }))).toBe('full');
+    expect(transferShape(selectionLabel(1, T0, { confirmedHash: BLANK_HASH }))).toBe('full');
   });
 
   it('an urgent timed picture goes first; an AP with nothing staged takes the cheapest whatever the horizon', () => {

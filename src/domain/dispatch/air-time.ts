@@ -23,11 +23,21 @@ export function transferUnits(begin: Pick<MessageOf<'IMAGE_BEGIN'>, 'baseHash' |
   return boundCost(exchangeCost(begin, offer));
 }
 
+/**
+ * D123 What a label's next transfer will most likely be: a delta against the picture it shows, or a full image. A
+ * fill's full images cost the air 3–4 × a repricing's deltas, so one mean over both would carry the fill's size into
+ * the repricing that follows it.
+ */
+export type TransferShape = 'full' | 'delta';
+
 /** One AP's channel: milliseconds per unit, learnt from the awake times of the exchanges that took a transfer. */
 export class ApAirRate {
   msPerUnit = PRIOR_MS_PER_UNIT;
-  /** A moving mean of the expected air time of this AP's recent transfers (ms): the estimate before encoding. */
-  meanTransferMs = 0;
+  /**
+   * Moving means of the expected air time of this AP's recent transfers (ms), by the shape the label was expected to
+   * take (D123): the estimate before encoding. 0 until the first transfer of that shape.
+   */
+  readonly meanTransferMs: Record<TransferShape, number> = { full: 0, delta: 0 };
   samples = 0;
 
   /** Expected channel time (ms) of a transfer of `units`, its wake-up's check-in and sleep included. */
@@ -35,10 +45,11 @@ export class ApAirRate {
     return (units + PRIOR_FIXED_UNITS) * this.msPerUnit;
   }
 
-  /** A transfer of `units` was encoded for this AP. */
-  noteTransfer(units: number): void {
+  /** A transfer of `units` was encoded for this AP, for a label expected to take `shape`. */
+  noteTransfer(units: number, shape: TransferShape): void {
     const ms = this.ms(units);
-    this.meanTransferMs = this.meanTransferMs === 0 ? ms : this.meanTransferMs + 0.05 * (ms - this.meanTransferMs);
+    const mean = this.meanTransferMs[shape];
+    this.meanTransferMs[shape] = mean === 0 ? ms : mean + 0.05 * (ms - mean);
   }
 
   /**
@@ -62,7 +73,10 @@ export class ApAirRate {
  * over [0, horizon], so their mean wait is about half the horizon: the horizon is twice the drain time, at least
  * `floorMs`, counted from when the AP holds the transfer (+ the staging latency). Shorter leaves slots empty while
  * the AP's pool of deferred labels runs dry (§9.1.1); longer fills them with labels that wake after the channel
- * could have served nearer ones (cheapest first still takes the nearest).
+ * could have served nearer ones (cheapest first still takes the nearest). D123: the mean is that of the candidate's
+ * expected shape; with none of that shape seen yet it is 0 and the floor holds, since a horizon too long fills the
+ * slots for up to a sleep with labels that wake late, while one too short only leaves slots free until the first
+ * transfers are encoded.
  */
 export function stagingHorizonMs(slots: number, meanTransferMs: number, floorMs: number, stageLatencyMs: number): number {
   return Math.max(floorMs, 2 * slots * meanTransferMs) + stageLatencyMs;

@@ -42,7 +42,7 @@ import type { WakeState } from './wake-predictor.js';
 import { backoffMs } from './backoff.js';
 import { WakePredictor } from './wake-predictor.js';
 import { WakeJitter, missCause, observeReport, stagingCost, wakeWindow, type MissCause } from './wake-reports.js';
-import { ApAirRate, stagingHorizonMs, transferUnits } from './air-time.js';
+import { ApAirRate, stagingHorizonMs, transferUnits, type TransferShape } from './air-time.js';
 import { WakeReportSwitch } from './wake-report-switch.js';
 import { TopK } from './top-k.js';
 import { EncodingCache } from './encoding-cache.js';
@@ -183,6 +183,19 @@ export function selectForAp(
 }
 
 /**
+ * The picture a label's next transfer is a delta against (§6.3): the one it shows, unless that is unknown or blank
+ * or the label must get a full image (forceFull); null means a full image.
+ */
+export function deltaBase(l: Readonly<LabelRecord>): string | null {
+  return !l.forceFull && l.confirmedHash && l.confirmedHash !== BLANK_HASH ? l.confirmedHash : null;
+}
+
+/** D123 The shape of transfer a label is expected to take, for its staging horizon. */
+export function transferShape(l: Readonly<LabelRecord>): TransferShape {
+  return deltaBase(l) !== null ? 'delta' : 'full';
+}
+
+/**
  * D107 The panel time a label's next transfer will most likely cost: a label that already shows a picture gets a
  * delta, which a type with partial refresh shows in partialRefreshMs when black alone changes (§6.3.2) — known when
  * this process planned both pictures (their colour digests, colour-digest.ts), else assumed; otherwise the full
@@ -197,9 +210,11 @@ export function expectedRefreshMs(l: Readonly<LabelRecord>): number {
 
 /** How a reporting AP's candidates are weighed (D35, D107). */
 export interface SelectionCost {
-  /** Expected slot time (ms) of staging the label now; a candidate is eligible when it is at most horizonMs. */
+  /** Expected slot time (ms) of staging the label now; a candidate is eligible when it is at most its horizon. */
   of: (l: Readonly<LabelRecord>, mode: TransferMode, now: number) => number;
   horizonMs: number;
+  /** D123 The horizon of this candidate (by the shape of transfer it expects); `horizonMs` for all when absent. */
+  horizonOf?: (l: Readonly<LabelRecord>) => number;
   /** Transfers the AP holds or is being sent now. */
   busy?: number;
   /**
@@ -257,11 +272,12 @@ function selectIndexedByCost(
   let unseen = false;
   for (let i = 0; i < n; i++) {
     const key = cost.of(labels[i]!, modeOf(i), now);
+    const horizonMs = cost.horizonOf ? cost.horizonOf(labels[i]!) : cost.horizonMs;
     // Eligibility by the slot time alone; the order among the eligible also by the refresh to come (D107).
-    keys[i] = cost.refreshMs && Number.isFinite(key) ? key - Math.min(cost.refreshMs(labels[i]!), cost.horizonMs) : key;
-    if (key <= cost.horizonMs) within.offer(i);
+    keys[i] = cost.refreshMs && Number.isFinite(key) ? key - Math.min(cost.refreshMs(labels[i]!), horizonMs) : key;
+    if (key <= horizonMs) within.offer(i);
     else if (Number.isFinite(key)) {
-      nextAt = Math.min(nextAt, now + Math.max(100, key - cost.horizonMs));
+      nextAt = Math.min(nextAt, now + Math.max(100, key - horizonMs));
       beyond?.offer(i);
     } else if (key === Infinity) unseen = true;
   }
@@ -440,7 +456,8 @@ export class Dispatcher {
       // A full AP is looked at again when a transfer ends (every result and check-in asks for a pass).
       if (free <= 0) continue;
       const rep = this.reporting.get(ap.apId);
-      const horizonMs = rep ? this.horizonMs(ap.apId, capacity) : 0;
+      // D123 Each candidate is held to the horizon of the shape of transfer it expects (a delta or a full image).
+      const horizons = rep ? { full: this.horizonMs(ap.apId, capacity, 'full'), delta: this.horizonMs(ap.apId, capacity, 'delta') } : null;
       const sel = selectForAp(labels.workOn(ap.apId), {
         now,
         free,
@@ -448,11 +465,12 @@ export class Dispatcher {
         // D35: on an AP with wake reports the cost decides (below), not the check-in predictor of D19.
         stageAt: rep ? (_l, t) => t : this.stageAt,
         wakeKey: rep ? (_l, t) => t : this.wakeKey,
-        ...(rep
+        ...(rep && horizons
           ? {
               cost: {
                 of: (l: Readonly<LabelRecord>, mode: TransferMode, t: number) => this.stagingCost(l, mode, t, rep),
-                horizonMs,
+                horizonMs: horizons.full,
+                horizonOf: (l: Readonly<LabelRecord>) => horizons[transferShape(l)],
                 refreshMs: expectedRefreshMs,
                 busy: capacity - free,
               },
@@ -533,7 +551,7 @@ export class Dispatcher {
       const type = label.labelType !== null ? labelTypeById(label.labelType) : undefined;
       const noImage = () => new EdgeError('RENDER_FAILED', `no image ${targetHash} or label type ${label.labelType} for ${label.id}`);
       if (!ap || !type) throw noImage();
-      const baseHash = !label.forceFull && label.confirmedHash && label.confirmedHash !== BLANK_HASH ? label.confirmedHash : null;
+      const baseHash = deltaBase(label);
       // D102 A transfer staged again (after a miss) or for another label with the same picture and base is not
       // encoded again: the payload depends only on the key.
       const encoded = await this.encodings.obtain({ targetHash, baseHash, labelType: type.id, apCapabilities: ap.capabilities, decoders: label.decoders }, async () => {
@@ -555,7 +573,7 @@ export class Dispatcher {
         // §9.10.1 RADIO_OFFER when both the AP and the label take it; D58 the AP's channel time of this transfer.
         const offer = (ap.capabilities & ApCapability.RADIO_OFFER) !== 0 && ((label.decoders ?? 0) & LabelDecoder.OFFER) !== 0;
         info.units = transferUnits(begin, offer);
-        this.airOf(apId).noteTransfer(info.units);
+        this.airOf(apId).noteTransfer(info.units, transferShape(label));
       }
       const status = await gateway.send(apId, begin);
       if (status !== StatusCode.OK) return this.nacked(apId, label.id, transferId, status);
@@ -746,9 +764,9 @@ export class Dispatcher {
     return r;
   }
 
-  /** D91 The staging horizon of a reporting AP (air-time.ts stagingHorizonMs). */
-  private horizonMs(apId: string, capacity: number): number {
-    return stagingHorizonMs(capacity, this.airOf(apId).meanTransferMs, this.deps.config.wakeHorizonMs, this.stageLatencyMs);
+  /** D91 The staging horizon of a reporting AP for transfers of `shape` (air-time.ts stagingHorizonMs, D123). */
+  private horizonMs(apId: string, capacity: number, shape: TransferShape): number {
+    return stagingHorizonMs(capacity, this.airOf(apId).meanTransferMs[shape], this.deps.config.wakeHorizonMs, this.stageLatencyMs);
   }
 
   /** D57 Why a label with a transfer on its AP slept without it (wake-reports.ts missCause). */
