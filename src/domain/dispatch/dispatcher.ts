@@ -186,7 +186,7 @@ export function selectForAp(
  * The picture a label's next transfer is a delta against (§6.3): the one it shows, unless that is unknown or blank
  * or the label must get a full image (forceFull); null means a full image.
  */
-export function deltaBase(l: Readonly<LabelRecord>): string | null {
+function deltaBase(l: Readonly<LabelRecord>): string | null {
   return !l.forceFull && l.confirmedHash && l.confirmedHash !== BLANK_HASH ? l.confirmedHash : null;
 }
 
