@@ -64,7 +64,6 @@ async function change(db: Database, products: number): Promise<void> {
   });
 }
 
-
 /** Every product's rows without their numbers, in feed order; and its outbox payloads likewise. */
 async function byProduct(db: Database): Promise<Map<string, { rows: unknown[]; messages: unknown[] }>> {
   const out = new Map<string, { rows: unknown[]; messages: unknown[] }>();

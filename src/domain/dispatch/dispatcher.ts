@@ -456,8 +456,6 @@ export class Dispatcher {
       // A full AP is looked at again when a transfer ends (every result and check-in asks for a pass).
       if (free <= 0) continue;
       const rep = this.reporting.get(ap.apId);
-      // D123 Each candidate is held to the horizon of the shape of transfer it expects (a delta or a full image).
-      const horizons = rep ? { full: this.horizonMs(ap.apId, capacity, 'full'), delta: this.horizonMs(ap.apId, capacity, 'delta') } : null;
       const sel = selectForAp(labels.workOn(ap.apId), {
         now,
         free,
@@ -465,17 +463,7 @@ export class Dispatcher {
         // D35: on an AP with wake reports the cost decides (below), not the check-in predictor of D19.
         stageAt: rep ? (_l, t) => t : this.stageAt,
         wakeKey: rep ? (_l, t) => t : this.wakeKey,
-        ...(rep && horizons
-          ? {
-              cost: {
-                of: (l: Readonly<LabelRecord>, mode: TransferMode, t: number) => this.stagingCost(l, mode, t, rep),
-                horizonMs: horizons.full,
-                horizonOf: (l: Readonly<LabelRecord>) => horizons[transferShape(l)],
-                refreshMs: expectedRefreshMs,
-                busy: capacity - free,
-              },
-            }
-          : {}),
+        ...(rep ? { cost: this.selectionCost(ap.apId, rep, capacity, capacity - free) } : {}),
       });
       this.stats.heldForWake += sel.held;
       earliest = Math.min(earliest, sel.nextAt);
@@ -762,6 +750,21 @@ export class Dispatcher {
       this.airRates.set(apId, r);
     }
     return r;
+  }
+
+  /**
+   * D35 How a reporting AP's candidates are weighed: by expected slot time, each held to the horizon of the shape of
+   * transfer it expects (a delta or a full image, D123), longer panel refreshes first among equals (D107).
+   */
+  private selectionCost(apId: string, rep: ReportingAp, capacity: number, busy: number): SelectionCost & { busy: number } {
+    const horizons = { full: this.horizonMs(apId, capacity, 'full'), delta: this.horizonMs(apId, capacity, 'delta') };
+    return {
+      of: (l, mode, t) => this.stagingCost(l, mode, t, rep),
+      horizonMs: horizons.full,
+      horizonOf: (l) => horizons[transferShape(l)],
+      refreshMs: expectedRefreshMs,
+      busy,
+    };
   }
 
   /** D91 The staging horizon of a reporting AP for transfers of `shape` (air-time.ts stagingHorizonMs, D123). */
