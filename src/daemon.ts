@@ -185,6 +185,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       concurrency: config.rendering.concurrency,
       prestageLeadMs: config.dispatch.prestageLeadS * 1000,
       planByWake: config.dispatch.planByWake,
+      onPictures: (ids, planesOf) => dispatcher.prepare(ids, planesOf),
       onPlanned: (ids) => {
         dispatcher.kick();
         // A label becomes consistent also when its desired picture changes to the one it already confirmed (a timed

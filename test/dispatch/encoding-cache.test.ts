@@ -52,4 +52,40 @@ describe('encoding cache (D102)', () => {
     await cache.obtain(key({ targetHash: 'bad' }), () => Promise.resolve(image(100, (after++, 2))));
     expect(after).toBe(1);
   });
+
+  it('D126 keeps the prepared payload of a label until released, used only for its own key', async () => {
+    const cache = new EncodingCache(1_000_000, 10_000);
+    const mine = image(150, 5);
+    expect(cache.prepare('L1', key(), mine)).toBe(true);
+    expect(cache.hasPrepared('L1', key())).toBe(true);
+    expect(cache.hasPrepared('L1', key({ decoders: 3 }))).toBe(false);
+    expect(cache.hasPrepared('L2', key())).toBe(false);
+    const fail = () => Promise.reject(new Error('not called'));
+    expect(await cache.obtain(key(), fail, 'L1')).toBe(mine);
+    // Retries of the same transfer take it again; it is not the LRU's, so another label does not.
+    expect(await cache.obtain(key(), fail, 'L1')).toBe(mine);
+    expect(cache.preparedHits).toBe(2);
+    const other = await cache.obtain(key(), () => Promise.resolve(image(150, 6)), 'L2');
+    expect(other.payload[0]).toBe(6);
+    // The label's AP changed since: the payload is encoded for the new key.
+    const moved = await cache.obtain(key({ apCapabilities: 3 }), () => Promise.resolve(image(150, 7)), 'L1');
+    expect(moved.payload[0]).toBe(7);
+    cache.release('L1');
+    expect(cache.hasPrepared('L1', key())).toBe(false);
+    expect(cache.preparedCount).toBe(0);
+  });
+
+  it('D126 prepares within its budget, a newer plan replacing the older, and prunes what is stale', () => {
+    // 150 B payload + 160 B entry each: three fit in 1,000 B.
+    const cache = new EncodingCache(1_000_000, 1_000);
+    expect(['A', 'B', 'C'].map((id) => cache.prepare(id, key({ targetHash: id }), image(150, 1)))).toEqual([true, true, true]);
+    expect(cache.prepare('D', key({ targetHash: 'D' }), image(150, 1))).toBe(false);
+    // A re-plan of A replaces its entry (same cost), so it fits.
+    expect(cache.prepare('A', key({ targetHash: 'A2' }), image(150, 2))).toBe(true);
+    expect(cache.hasPrepared('A', key({ targetHash: 'A' }))).toBe(false);
+    expect(cache.preparedCount).toBe(3);
+    expect(cache.prune((id) => id === 'B')).toBe(1);
+    expect(cache.prepare('D', key({ targetHash: 'D' }), image(150, 1))).toBe(true);
+    expect(cache.preparedCount).toBe(3);
+  });
 });

@@ -49,6 +49,11 @@ describe('delta updates over MQTT', () => {
     await converged(e, [label.labelId]);
     expect(daemon.dispatcher.stats.deltaImages).toBeGreaterThan(before.deltaImages);
     expect(daemon.dispatcher.stats.fullImages).toBe(before.fullImages);
+    // D126 The delta was encoded when planned, from the pictures the planner had at hand, and the transfer took it;
+    // once the label has it, the payload is not kept.
+    expect(daemon.dispatcher.stats.encodingsPrepared).toBeGreaterThan(before.encodingsPrepared);
+    expect(daemon.dispatcher.stats.preparedUsed).toBeGreaterThan(before.preparedUsed);
+    expect(daemon.dispatcher.encodings.preparedCount).toBe(0);
     const row = await labelRow(daemon, label.labelId);
     const rendered = await loadImage(daemon.db, row.desired_hash);
     expect(rendered?.content.priceCents).toBe(111);

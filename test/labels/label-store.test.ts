@@ -81,6 +81,31 @@ describe('label store', () => {
     expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM label_telemetry'))?.n).toBe(1);
   });
 
+  it('D127 writes a batch of many labels in one statement, every column as it is in memory', async () => {
+    const ids = Array.from({ length: 600 }, (_, i) => `00000000000${String(i).padStart(5, '0')}`);
+    for (const id of ids) store.checkin('AP-1', checkin(id, 'aaaaaaaaaaaaaaaa'), clock.now());
+    const first = ids[0]!;
+    // Text that JSON escapes, a retry's error and the other columns a transfer sets.
+    store.planned(first, { hash: 'bbbbbbbbbbbbbbbb', priority: 1, now: clock.now(), seenDirty: 0, colour: null });
+    const id = store.claim(first, { mode: 'now', apId: 'AP-1', hash: 'bbbbbbbbbbbbbbbb', displayAt: 0, now: clock.now() });
+    store.retry(first, id, { nextAttemptAt: clock.now() + 9_007_199_254, reason: 'AP said "no" — \u00fcber \\ 🙂' });
+    await store.flush();
+    const written = await db.all<{ label_id: string }>('SELECT label_id FROM labels');
+    expect(written).toHaveLength(600);
+    const reborn = await LabelStore.load({ db, clock, log });
+    try {
+      const cols = ['apId', 'confirmedHash', 'desiredHash', 'priority', 'batteryMv', 'rssi', 'lqi', 'temperatureC', 'wakeReason', 'page', 'attempts', 'nextAttemptAt', 'lastError', 'forceFull', 'decoders'] as const;
+      for (const l of ids) {
+        const a = store.get(l)!;
+        const b = reborn.get(l)!;
+        for (const c of cols) expect([l, c, b[c]]).toEqual([l, c, a[c]]);
+      }
+      expect(reborn.get(first)).toMatchObject({ lastError: 'AP said "no" — über \\ 🙂', attempts: 1, desiredHash: 'bbbbbbbbbbbbbbbb' });
+    } finally {
+      await reborn.stop();
+    }
+  });
+
   it('after a crash keeps every dirty mark and binding, forgets transfers, and re-plans a label whose clear raced a mark', async () => {
     await db.transaction((tx) => store.bindTx(tx, L1, GTIN, null));
     store.checkin('AP-1', checkin(L1, 'aaaaaaaaaaaaaaaa'), clock.now());

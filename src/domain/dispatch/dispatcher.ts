@@ -23,7 +23,6 @@ import { EdgeError, errorMessage } from '#contracts';
 import type { Config } from '../../config/config-schema.js';
 import {
   ApCapability,
-  BLANK_HASH,
   ImageKind,
   LabelDecoder,
   StatusCode,
@@ -37,6 +36,7 @@ import {
 import type { ApGateway } from '../ports.js';
 import type { ApRegistry } from '../aps/ap-registry.js';
 import type { ImageStore } from '../labels/image-store.js';
+import type { PlannedPicture } from '../labels/label-planner.js';
 import type { LabelRecord, LabelStore } from '../labels/label-store.js';
 import type { WakeState } from './wake-predictor.js';
 import { backoffMs } from './backoff.js';
@@ -46,6 +46,7 @@ import { ApAirRate, stagingHorizonMs, transferUnits, type TransferShape } from '
 import { WakeReportSwitch } from './wake-report-switch.js';
 import { TopK } from './top-k.js';
 import { EncodingCache } from './encoding-cache.js';
+import { DeltaPreparer, deltaBase, encodingKeyOf } from './delta-preparer.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -88,6 +89,9 @@ export interface DispatchStats {
   holdCount: number;
   /** D102 Transfers whose payload was taken from the encoding cache (staged again, or the same picture and base). */
   encodingsReused: number;
+  /** D126 Deltas encoded when planned, and transfers that took such a payload. */
+  encodingsPrepared: number;
+  preparedUsed: number;
   /**
    * D119 Claim → staged, summed over staged transfers, in two parts: until the payload was encoded (its pictures read,
    * from memory or sqlite) and from there until the AP acknowledged IMAGE_BEGIN and every IMAGE_BLOCK.
@@ -186,10 +190,6 @@ export function selectForAp(
  * The picture a label's next transfer is a delta against (§6.3): the one it shows, unless that is unknown or blank
  * or the label must get a full image (forceFull); null means a full image.
  */
-function deltaBase(l: Readonly<LabelRecord>): string | null {
-  return !l.forceFull && l.confirmedHash && l.confirmedHash !== BLANK_HASH ? l.confirmedHash : null;
-}
-
 /** D123 The shape of transfer a label is expected to take, for its staging horizon. */
 export function transferShape(l: Readonly<LabelRecord>): TransferShape {
   return deltaBase(l) !== null ? 'delta' : 'full';
@@ -329,6 +329,8 @@ export class Dispatcher {
     holdMsSum: 0,
     holdCount: 0,
     encodingsReused: 0,
+    encodingsPrepared: 0,
+    preparedUsed: 0,
     encodeMsSum: 0,
     apAckMsSum: 0,
   };
@@ -357,6 +359,8 @@ export class Dispatcher {
   private readonly wakeSwitch: WakeReportSwitch;
   /** D102 Recent payloads by what they encode, so a transfer staged again is not encoded again. */
   readonly encodings = new EncodingCache();
+  /** D126 Deltas encoded when planned. */
+  private readonly preparer: DeltaPreparer;
 
   constructor(
     private readonly deps: {
@@ -372,6 +376,7 @@ export class Dispatcher {
       onCheckin?: (labelId: string, apId: string, msg: MessageOf<'LABEL_CHECKIN'>) => void;
     },
   ) {
+    this.preparer = new DeltaPreparer({ labels: deps.labels, aps: deps.aps, encodings: this.encodings });
     this.predictor = new WakePredictor({ leadMs: deps.config.wakeLeadMs, maxIntervalMs: (deps.config.checkinReportIntervalS * 1000) / 2 });
     this.wakeSwitch = new WakeReportSwitch({
       ...deps,
@@ -379,6 +384,14 @@ export class Dispatcher {
         if (!this.stopped) this.reporting.set(apId, { lastReportAt: this.deps.clock.now() });
       },
     });
+  }
+
+  /**
+   * D126 The planner's newly planned labels with the pictures at hand (`pictureOf`: planes by hash, the new ones and
+   * those the labels show): their deltas are encoded now, not when staged.
+   */
+  prepare(labelIds: readonly string[], pictureOf: (hash: string) => PlannedPicture | undefined): void {
+    if (!this.stopped) this.preparer.prepare(labelIds, pictureOf);
   }
 
   /** Transfers under way when the edge stopped were forgotten by the store's load: the APs get them after hello. */
@@ -539,18 +552,28 @@ export class Dispatcher {
       const type = label.labelType !== null ? labelTypeById(label.labelType) : undefined;
       const noImage = () => new EdgeError('RENDER_FAILED', `no image ${targetHash} or label type ${label.labelType} for ${label.id}`);
       if (!ap || !type) throw noImage();
-      const baseHash = deltaBase(label);
-      // D102 A transfer staged again (after a miss) or for another label with the same picture and base is not
-      // encoded again: the payload depends only on the key.
-      const encoded = await this.encodings.obtain({ targetHash, baseHash, labelType: type.id, apCapabilities: ap.capabilities, decoders: label.decoders }, async () => {
-        const target = await images.load(targetHash);
-        if (!target) throw noImage();
-        const base = baseHash !== null ? await images.load(baseHash) : undefined;
-        const basePlanes = base && base.labelType === type.id ? base.planes : undefined;
-        // §6.6.1: the smallest payload both the AP and the label decode (label.decoders: its last check-in).
-        return chooseEncoding({ ap: ap.capabilities, label: label.decoders }, type, target.planes, basePlanes);
-      });
+      const key = encodingKeyOf(label, ap.capabilities, targetHash)!;
+      const baseHash = key.baseHash;
+      // D126 Encoded when planned, or D102 a transfer staged again (after a miss) or for another label with the same
+      // picture and base: not encoded again, the payload depends only on the key.
+      const encoded = await this.encodings.obtain(
+        key,
+        async () => {
+          // D126 Planned a moment ago and not yet encoded: from the planner's pictures, without reading them back.
+          const early = this.preparer.encodeWaiting(label.id, key);
+          if (early) return early;
+          const target = await images.load(targetHash);
+          if (!target) throw noImage();
+          const base = baseHash !== null ? await images.load(baseHash) : undefined;
+          const basePlanes = base && base.labelType === type.id ? base.planes : undefined;
+          // §6.6.1: the smallest payload both the AP and the label decode (label.decoders: its last check-in).
+          return chooseEncoding({ ap: ap.capabilities, label: label.decoders }, type, target.planes, basePlanes);
+        },
+        label.id,
+      );
       this.stats.encodingsReused = this.encodings.hits;
+      this.stats.encodingsPrepared = this.preparer.stats.prepared + this.preparer.stats.early;
+      this.stats.preparedUsed = this.encodings.preparedHits + this.preparer.stats.early;
       const encodedAt = this.deps.clock.now();
       if (encoded.kind === ImageKind.FULL) this.stats.fullImages++;
       else this.stats.deltaImages++;
@@ -655,6 +678,7 @@ export class Dispatcher {
       }
       if (l.dropTimed && l.transferHash === l.confirmedHash) labels.withdrawn(msg.labelId, msg.transferId);
       else labels.delivered(msg.labelId, msg.transferId, now);
+      this.encodings.release(msg.labelId);
       const info = this.stagingOf.get(msg.labelId);
       if (info?.transferId === msg.transferId && info.units > 0 && this.reporting.has(apId)) this.awaitingAir.set(msg.labelId, { apId, units: info.units });
       this.stagingOf.delete(msg.labelId);

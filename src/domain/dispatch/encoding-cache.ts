@@ -17,6 +17,14 @@ import type { EncodedImage } from '#protocol';
 /** Payload bytes kept at most (see above). */
 export const ENCODING_CACHE_BYTES = 2 * 1024 * 1024;
 
+/**
+ * D126 Bytes the payloads prepared when planned may hold (payload plus PREPARED_OVERHEAD each): a repricing's deltas
+ * are ~150 B, so 20 MB hold the reference store's 50,000 at once. Beyond it a label is encoded when staged, as before.
+ */
+export const PREPARED_BYTES = 20 * 1024 * 1024;
+/** What a prepared entry costs beside its payload: its Map entry and key object (the hashes are shared strings). */
+const PREPARED_OVERHEAD = 160;
+
 export interface EncodingKey {
   targetHash: string;
   /** The hash of the picture the delta is against, or null when no base is used (a full image). */
@@ -27,20 +35,86 @@ export interface EncodingKey {
   decoders: number | null;
 }
 
+/** Whether two keys name the same payload. */
+export function sameEncodingKey(a: EncodingKey, b: EncodingKey): boolean {
+  return a.targetHash === b.targetHash && a.baseHash === b.baseHash && a.labelType === b.labelType && a.apCapabilities === b.apCapabilities && a.decoders === b.decoders;
+}
+
 export class EncodingCache {
   private readonly entries = new Map<string, EncodedImage>();
   private bytes = 0;
+  /**
+   * D126 Per label, the payload encoded when its picture was planned, kept until the label has it (release) or a newer
+   * plan replaces it. Not least-recently-used: a repricing plans every label before most of them wake, and a payload
+   * evicted before its label's wake costs two picture reads on the sqlite queue when it is staged.
+   */
+  private readonly prepared = new Map<string, { key: EncodingKey; encoded: EncodedImage }>();
+  private preparedBytes = 0;
   hits = 0;
   misses = 0;
+  preparedHits = 0;
 
-  constructor(private readonly maxBytes = ENCODING_CACHE_BYTES) {}
+  constructor(
+    private readonly maxBytes = ENCODING_CACHE_BYTES,
+    private readonly maxPreparedBytes = PREPARED_BYTES,
+  ) {}
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** The payload for `k`, encoded by `encode` only when it is not kept. */
-  async obtain(k: EncodingKey, encode: () => Promise<EncodedImage>): Promise<EncodedImage> {
+  get preparedCount(): number {
+    return this.prepared.size;
+  }
+
+  /** Whether a payload for the label's `k` is kept already (so it need not be encoded again). */
+  hasPrepared(labelId: string, k: EncodingKey): boolean {
+    const p = this.prepared.get(labelId);
+    return p !== undefined && sameEncodingKey(p.key, k);
+  }
+
+  /**
+   * Keeps the label's payload for `k` until release(); replaces what the label had. False when the budget is spent
+   * (the label is then encoded when staged).
+   */
+  prepare(labelId: string, k: EncodingKey, encoded: EncodedImage): boolean {
+    this.release(labelId);
+    const cost = encoded.payload.length + PREPARED_OVERHEAD;
+    if (this.preparedBytes + cost > this.maxPreparedBytes) return false;
+    this.prepared.set(labelId, { key: k, encoded });
+    this.preparedBytes += cost;
+    return true;
+  }
+
+  /** Forgets the label's prepared payload (it has its picture, or will need another). */
+  release(labelId: string): void {
+    const p = this.prepared.get(labelId);
+    if (!p) return;
+    this.prepared.delete(labelId);
+    this.preparedBytes -= p.encoded.payload.length + PREPARED_OVERHEAD;
+  }
+
+  /** Drops prepared payloads `stale` says are no longer wanted (their label changed or is gone); returns how many. */
+  prune(stale: (labelId: string, k: EncodingKey) => boolean): number {
+    let n = 0;
+    for (const [labelId, p] of this.prepared) {
+      if (!stale(labelId, p.key)) continue;
+      this.release(labelId);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * The payload for `k`: the label's prepared one when its key matches (D126), else a recent one (D102), else
+   * encoded by `encode`.
+   */
+  async obtain(k: EncodingKey, encode: () => Promise<EncodedImage>, labelId?: string): Promise<EncodedImage> {
+    const mine = labelId !== undefined ? this.prepared.get(labelId) : undefined;
+    if (mine && sameEncodingKey(mine.key, k)) {
+      this.preparedHits++;
+      return mine.encoded;
+    }
     const key = `${k.targetHash}|${k.baseHash ?? '-'}|${k.labelType}|${k.apCapabilities}|${k.decoders ?? '-'}`;
     const hit = this.entries.get(key);
     if (hit) {

@@ -87,6 +87,9 @@ export async function loadContent(db: Pick<Database, 'get'>, hash: string): Prom
   return row ? LabelContentSchema.parse(JSON.parse(row.content)) : undefined;
 }
 
+/** Pictures ready to store: by hash, the label type, the zlib planes and the content's JSON (ImageStore.pack). */
+export type PackedImages = Map<string, { labelType: number; planes: Buffer; json: string }>;
+
 /** Pictures per INSERT of saveMany: 5 parameters each, far below sqlite's limit of 32,766. */
 const SAVE_ROWS = 128;
 
@@ -127,14 +130,27 @@ export class ImageStore {
    * the one sqlite queue instead of one each. Pictures already in memory (hence stored) are only touched.
    */
   async saveMany(tx: Tx, imgs: readonly { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[], now: number): Promise<void> {
+    await this.savePacked(tx, this.pack(imgs), now);
+  }
+
+  /**
+   * The compressed form of the pictures not in memory, for savePacked. D127: the planner compresses a chunk's
+   * pictures before its transaction, not while holding the one queue.
+   */
+  pack(imgs: readonly { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[]): PackedImages {
     // D116: each picture's zlib output gets a buffer of its own size now, not at commit: a slice of deflateSync's
     // 16 kB output chunk held 16 kB for ~1 kB until then, two planner chunks of 256 pictures ~8 MB in all.
-    const fresh = new Map<string, { labelType: number; planes: Buffer; json: string }>();
+    const fresh: PackedImages = new Map();
     for (const img of imgs) {
       if (this.cache.has(img.hash)) this.touch(img.hash);
       else if (!fresh.has(img.hash)) fresh.set(img.hash, { labelType: img.labelType, planes: compact(deflateSync(img.planes)), json: JSON.stringify(img.content) });
     }
-    const rows = [...fresh];
+    return fresh;
+  }
+
+  /** Stores packed pictures in the caller's transaction (SAVE_ROWS per statement); memory has them once it commits. */
+  async savePacked(tx: Tx, packed: PackedImages, now: number): Promise<void> {
+    const rows = [...packed];
     for (let i = 0; i < rows.length; i += SAVE_ROWS) {
       const part = rows.slice(i, i + SAVE_ROWS);
       await tx.run(
@@ -143,7 +159,7 @@ export class ImageStore {
       );
     }
     tx.onCommit(() => {
-      for (const [hash, c] of rows) this.put(hash, c.labelType, c.planes, c.json);
+      for (const [hash, c] of rows) if (!this.cache.has(hash)) this.put(hash, c.labelType, c.planes, c.json);
     });
   }
 
@@ -167,10 +183,29 @@ export class ImageStore {
 
   /**
    * Contents of many pictures (the audit, the planner's change priorities): cached ones at once, the rest in a few
-   * reads, which do not enter the cache (a store-wide audit would otherwise push out what the dispatcher needs).
+   * reads, which do not enter the cache (a store-wide audit would otherwise push out what the dispatcher needs); in
+   * the caller's transaction when given.
    */
-  async contents(hashes: Iterable<string>): Promise<Map<string, LabelContent>> {
+  async contents(hashes: Iterable<string>, tx?: Tx): Promise<Map<string, LabelContent>> {
     const out = new Map<string, LabelContent>();
+    for (const [h, r] of await this.records(hashes, false, tx ?? this.deps.db)) out.set(h, r.content);
+    return out;
+  }
+
+  /**
+   * Many pictures with their planes, read like contents() (D126: the planner hands the pictures labels show now to the
+   * dispatcher, which encodes each label's delta while both pictures are at hand), in the caller's transaction (D127:
+   * the planner's, which saves the chunk's new pictures: one turn of the queue for both).
+   */
+  async pictures(tx: Tx, hashes: Iterable<string>): Promise<Map<string, StoredImage>> {
+    const out = new Map<string, StoredImage>();
+    for (const [hash, r] of await this.records(hashes, true, tx)) out.set(hash, { hash, labelType: r.labelType, planes: new Uint8Array(inflateSync(r.planes!)), content: r.content });
+    return out;
+  }
+
+  /** Cached records at once, the rest in reads of 500 that do not enter the cache; stored contents are validated. */
+  private async records(hashes: Iterable<string>, withPlanes: boolean, via: Pick<Tx, 'all'>): Promise<Map<string, { labelType: number; planes?: Uint8Array; content: LabelContent }>> {
+    const out = new Map<string, { labelType: number; planes?: Uint8Array; content: LabelContent }>();
     const missing: string[] = [];
     for (const h of new Set(hashes)) {
       if (h === BLANK_HASH) continue;
@@ -178,16 +213,18 @@ export class ImageStore {
       if (id !== undefined) {
         this.stats.hits++;
         const rec = this.arena.view(id);
-        out.set(h, this.parse(rec, rec.readUInt32LE(2)));
+        const planesLength = rec.readUInt32LE(2);
+        out.set(h, { labelType: rec.readUInt16LE(0), ...(withPlanes ? { planes: rec.subarray(HEADER, HEADER + planesLength) } : {}), content: this.parse(rec, planesLength) });
       } else missing.push(h);
     }
     this.stats.misses += missing.length;
+    const columns = withPlanes ? 'hash, label_type, planes, content' : 'hash, label_type, content';
     for (let i = 0; i < missing.length; i += 500) {
       const part = missing.slice(i, i + 500);
-      const rows = await this.deps.db.all<{ hash: string; content: string }>(`SELECT hash, content FROM images WHERE hash IN (${part.map(() => '?').join(',')})`, part);
+      const rows = await via.all<{ hash: string; label_type: number; planes?: Buffer; content: string }>(`SELECT ${columns} FROM images WHERE hash IN (${part.map(() => '?').join(',')})`, part);
       for (const r of rows) {
         const parsed = LabelContentSchema.safeParse(JSON.parse(r.content));
-        if (parsed.success) out.set(r.hash, parsed.data);
+        if (parsed.success) out.set(r.hash, { labelType: r.label_type, ...(r.planes ? { planes: r.planes } : {}), content: parsed.data });
       }
     }
     return out;

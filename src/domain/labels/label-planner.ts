@@ -33,6 +33,12 @@ export interface Renderer {
   renderMany?(jobs: readonly { content: LabelContent; labelType: LabelType }[]): Promise<PromiseSettledResult<{ planes: Uint8Array; hash: string; warnings?: string[] }>[]>;
 }
 
+/** D126 A picture the planner has at hand: its planes and the panel type they are drawn for. */
+export interface PlannedPicture {
+  planes: Uint8Array;
+  labelType: number;
+}
+
 /** What the planner reads of a dirty label (a snapshot: the record may change while it renders). */
 interface DirtyLabel {
   id: string;
@@ -103,6 +109,11 @@ export class LabelPlanner {
       planByWake?: boolean;
       /** Called when desired images changed, so dispatch can start. */
       onPlanned: (labelIds: string[]) => void;
+      /**
+       * D126 Called before onPlanned with the labels whose picture changed and the pictures at hand (planes by hash:
+       * the new ones and those the labels show), so their deltas are encoded while both are in memory.
+       */
+      onPictures?: (labelIds: readonly string[], pictureOf: (hash: string) => PlannedPicture | undefined) => void;
     },
   ) {
     this.runner = new CoalescingRunner({
@@ -218,23 +229,29 @@ export class LabelPlanner {
       }
     });
 
-    // The images (and the till's price history) are durable before any label refers to them.
-    await db.transaction(async (tx) => {
-      await recordPriceHistory(tx, contents);
-      const imgs: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[] = [];
-      for (const res of results.values()) {
-        if (!res.error && res.planes && res.content && res.type !== undefined && res.hash) imgs.push({ hash: res.hash, labelType: res.type, planes: res.planes, content: res.content });
-      }
-      await images.saveMany(tx, imgs, now);
-    });
-
     // What each label shows now, for its change priority: one lookup for the chunk, misses read together (D86).
     const shownHashes: string[] = [];
     for (const r of rows) {
       const res = results.get(r.id)!;
       if (!res.error && res.hash !== r.desiredHash && res.content && r.confirmedHash) shownHashes.push(r.confirmedHash);
     }
-    const shown = shownHashes.length > 0 ? await images.contents(shownHashes) : new Map<string, LabelContent>();
+    const imgs: { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[] = [];
+    for (const res of results.values()) {
+      if (!res.error && res.planes && res.content && res.type !== undefined && res.hash) imgs.push({ hash: res.hash, labelType: res.type, planes: res.planes, content: res.content });
+    }
+    // D127 Compressed before the transaction: the one queue is not held while the event loop runs zlib.
+    const packed = images.pack(imgs);
+    // The images (and the till's price history) are durable before any label refers to them. The shown pictures are
+    // read in the same transaction (D127: one turn of the queue), with their planes when the dispatcher takes them
+    // (D126).
+    const { shown, shownPictures } = await db.transaction(async (tx) => {
+      await recordPriceHistory(tx, contents);
+      await images.savePacked(tx, packed, now);
+      if (shownHashes.length === 0) return { shown: new Map<string, LabelContent>(), shownPictures: null };
+      if (!this.deps.onPictures) return { shown: await images.contents(shownHashes, tx), shownPictures: null };
+      const pictures = await images.pictures(tx, shownHashes);
+      return { shown: new Map([...pictures].map(([h, p]) => [h, p.content])), shownPictures: pictures };
+    });
 
     const changed: string[] = [];
     let failed = 0;
@@ -252,6 +269,11 @@ export class LabelPlanner {
         priority = changePriority(r.confirmedHash ? shown.get(r.confirmedHash) : undefined, res.content);
       }
       if (labels.planned(r.id, { hash: res.hash, priority, now, seenDirty: r.dirty, colour: res.colour ?? null })) changed.push(r.id);
+    }
+    if (changed.length > 0 && this.deps.onPictures) {
+      const fresh = new Map<string, PlannedPicture>();
+      for (const res of results.values()) if (res.hash && res.planes && res.type !== undefined) fresh.set(res.hash, { planes: res.planes, labelType: res.type });
+      this.deps.onPictures(changed, (h) => fresh.get(h) ?? shownPictures?.get(h));
     }
     if (changed.length > 0) {
       this.deps.log.debug({ evt: 'planner.planned', labels: changed.length }, 'desired images changed');

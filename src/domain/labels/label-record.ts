@@ -236,19 +236,19 @@ export function recordFromRow(r: LabelRow, cols: LabelColumns, intern: (h: strin
 }
 
 /**
- * The write-behind upsert of `rows` labels in one statement (a round trip to sqlite's thread per row made a batch of
- * a whole store take a minute). It never writes `gtin` and `template` on conflict (only the transaction-bound binding
- * writes them), and its `dirty` value is the pending change of the counter, added to the stored one, so it cannot
- * overwrite what an intake transaction committed meanwhile (D18). A row it inserts exists in memory only: its counter
- * is all pending changes, so the same value is right there.
+ * The write-behind upsert of many labels in one statement: its one parameter is a JSON array of upsertParams() rows
+ * (sqlite's json_each, as the telemetry batch, D21). A round trip to sqlite's thread per row made a batch of a whole
+ * store take a minute; one per 50 rows still made a repricing's batch of ~1,500 rows 30 trips, each waiting its turn
+ * on a busy event loop while the one queue was held (D127). It never writes `gtin` and `template` on conflict (only
+ * the transaction-bound binding writes them), and its `dirty` value is the pending change of the counter, added to the
+ * stored one, so it cannot overwrite what an intake transaction committed meanwhile (D18). A row it inserts exists in
+ * memory only: its counter is all pending changes, so the same value is right there.
  */
-export function upsertSql(rows: number): string {
-  const tuple = `(${Array.from({ length: UPSERT_COLUMNS }, () => '?').join(', ')})`;
-  return `INSERT INTO labels (label_id, gtin, template, dirty, label_type, ap_id, desired_hash, desired_since, priority,
+export const UPSERT_JSON_SQL = `INSERT INTO labels (label_id, gtin, template, dirty, label_type, ap_id, desired_hash, desired_since, priority,
     confirmed_hash, confirmed_at, consistent_since, last_seen_at, battery_mv, rssi, lqi, temperature_c, wake_reason, page,
     transfer_id, transfer_ap, transfer_hash, transfer_state, transfer_at, transfer_display_at, attempts, next_attempt_at,
     last_error, force_full, alert_flags, next_hash, next_at, drop_timed, decoders)
-  VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}
+  SELECT ${Array.from({ length: 34 }, (_, i) => `value->>${i}`).join(', ')} FROM json_each(?) WHERE true
   ON CONFLICT(label_id) DO UPDATE SET dirty = max(0, labels.dirty + excluded.dirty), label_type = excluded.label_type, ap_id = excluded.ap_id,
     desired_hash = excluded.desired_hash, desired_since = excluded.desired_since, priority = excluded.priority,
     confirmed_hash = excluded.confirmed_hash, confirmed_at = excluded.confirmed_at, consistent_since = excluded.consistent_since,
@@ -259,9 +259,7 @@ export function upsertSql(rows: number): string {
     attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error,
     force_full = excluded.force_full, alert_flags = excluded.alert_flags, next_hash = excluded.next_hash, next_at = excluded.next_at,
     drop_timed = excluded.drop_timed, decoders = excluded.decoders`;
-}
-const UPSERT_COLUMNS = 34;
-
+/** A label's row for UPSERT_JSON_SQL, its 34 columns in order. */
 export function upsertParams(l: LabelRecord, dirtyDelta: number): (string | number | null)[] {
   return [
     l.id,

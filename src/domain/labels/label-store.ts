@@ -20,7 +20,7 @@ import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '#contracts';
 import { BLANK_HASH, WakeReason, type MessageOf } from '#protocol';
 import type { WakeState } from './label-record.js';
-import { LabelColumns, LabelRecord, recordFromRow, upsertParams, upsertSql, type LabelRow } from './label-record.js';
+import { LabelColumns, LabelRecord, UPSERT_JSON_SQL, recordFromRow, upsertParams, type LabelRow } from './label-record.js';
 
 export { LabelRecord } from './label-record.js';
 
@@ -46,8 +46,6 @@ export interface LabelCounts {
 }
 
 type TelemetryRow = [string, number, string, number, number, number, number];
-/** Labels per upsert statement: 50 × 34 parameters, well under sqlite's limit of 32,766. */
-const UPSERT_ROWS = 50;
 
 export class LabelStore {
   private readonly labels = new Map<string, LabelRecord>();
@@ -499,13 +497,9 @@ export class LabelStore {
       .transaction(async (tx) => {
         const all = [...rows];
         for (const l of deltas.keys()) if (!rows.has(l)) all.push(l);
-        const full = tx.prepare(upsertSql(UPSERT_ROWS));
-        for (let i = 0; i < all.length; i += UPSERT_ROWS) {
-          const part = all.slice(i, i + UPSERT_ROWS);
-          const params = part.flatMap((l) => upsertParams(l, deltas.get(l) ?? 0));
-          if (part.length === UPSERT_ROWS) await full.run(params);
-          else await tx.run(upsertSql(part.length), params);
-        }
+        // D127 One statement for the batch; the rows are read from memory inside the transaction, so what it writes
+        // is never older than what another transaction wrote of them before it.
+        if (all.length > 0) await tx.run(UPSERT_JSON_SQL, [JSON.stringify(all.map((l) => upsertParams(l, deltas.get(l) ?? 0)))]);
         if (telemetry.length > 0) {
           // One statement for the batch (D21's json_each), not a thread-pool round trip per check-in (D67).
           await tx.run(
