@@ -88,7 +88,7 @@ describe('label store', () => {
     // Text that JSON escapes, a retry's error and the other columns a transfer sets.
     store.planned(first, { hash: 'bbbbbbbbbbbbbbbb', priority: 1, now: clock.now(), seenDirty: 0, colour: null });
     const id = store.claim(first, { mode: 'now', apId: 'AP-1', hash: 'bbbbbbbbbbbbbbbb', displayAt: 0, now: clock.now() });
-    store.retry(first, id, { nextAttemptAt: clock.now() + 9_007_199_254, reason: 'AP said "no" — \u00fcber \\ 🙂' });
+    store.retry(first, id, { nextAttemptAt: clock.now() + 9_007_199_254, reason: 'AP\'s "no" — \u00fcber \\ 🙂' });
     await store.flush();
     const written = await db.all<{ label_id: string }>('SELECT label_id FROM labels');
     expect(written).toHaveLength(600);
@@ -100,7 +100,7 @@ describe('label store', () => {
         const b = reborn.get(l)!;
         for (const c of cols) expect([l, c, b[c]]).toEqual([l, c, a[c]]);
       }
-      expect(reborn.get(first)).toMatchObject({ lastError: 'AP said "no" — über \\ 🙂', attempts: 1, desiredHash: 'bbbbbbbbbbbbbbbb' });
+      expect(reborn.get(first)).toMatchObject({ lastError: 'AP\'s "no" — über \\ 🙂', attempts: 1, desiredHash: 'bbbbbbbbbbbbbbbb' });
     } finally {
       await reborn.stop();
     }

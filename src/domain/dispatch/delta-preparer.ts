@@ -30,6 +30,8 @@ const PER_TURN = 8;
  * (~9.5 kB each on a 2.9" panel): 1,024, four planner chunks, are ~20 MB at worst.
  */
 const MAX_WAITING = 1_024;
+/** Labels the budget refused between two walks over the kept payloads for stale ones. */
+const PRUNE_EVERY = 512;
 
 /** The picture a label's next transfer is a delta against, or null when it gets a full image (§6.4). */
 export function deltaBase(l: Readonly<LabelRecord>): string | null {
@@ -53,6 +55,7 @@ export class DeltaPreparer {
   /** By label, in the order planned (a newer plan of a label replaces its entry). */
   private readonly waiting = new Map<string, Waiting>();
   private scheduled = false;
+  private refusedSincePrune = 0;
   /** prepared: encoded and kept; early: encoded at once because the label was staged before its turn; skipped. */
   readonly stats = { prepared: 0, early: 0, skipped: 0 };
 
@@ -131,12 +134,15 @@ export class DeltaPreparer {
       }
       const encoded = this.encode(w);
       if (!encodings.prepare(w.labelId, w.key, encoded)) {
-        // Spent: drop what no longer matches its label, then try once more.
-        encodings.prune((id, k) => {
-          const cur = labels.get(id);
-          const ck = cur ? this.keyOf(cur) : null;
-          return !ck || !sameEncodingKey(ck, k);
-        });
+        // Spent: drop what no longer matches its label and try once more — a walk over every kept payload, so at
+        // most once per PRUNE_EVERY labels refused (a store larger than the budget would otherwise walk it per label).
+        if (this.refusedSincePrune++ % PRUNE_EVERY === 0) {
+          encodings.prune((id, k) => {
+            const cur = labels.get(id);
+            const ck = cur ? this.keyOf(cur) : null;
+            return !ck || !sameEncodingKey(ck, k);
+          });
+        }
         if (!encodings.prepare(w.labelId, w.key, encoded)) {
           this.stats.skipped++;
           continue;

@@ -494,24 +494,30 @@ export class LabelStore {
     this.dirtyDelta = new Map();
     this.telemetry = [];
     this.flushing = this.deps.db
-      .transaction(async (tx) => {
-        const all = [...rows];
-        for (const l of deltas.keys()) if (!rows.has(l)) all.push(l);
-        // D127 One statement for the batch; the rows are read from memory inside the transaction, so what it writes
-        // is never older than what another transaction wrote of them before it.
-        if (all.length > 0) await tx.run(UPSERT_JSON_SQL, [JSON.stringify(all.map((l) => upsertParams(l, deltas.get(l) ?? 0)))]);
-        if (telemetry.length > 0) {
-          // One statement for the batch (D21's json_each), not a thread-pool round trip per check-in (D67).
-          await tx.run(
-            `INSERT INTO label_telemetry (label_id, at, ap_id, battery_mv, rssi, lqi, temperature_c)
-             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each(?)`,
-            [JSON.stringify(telemetry)],
-          );
-        }
-        if (seq !== this.transferSeqWritten) {
-          await tx.run("INSERT INTO meta (key, value) VALUES ('transfer_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(seq)]);
-        }
-      })
+      .transaction(
+        (tx) => {
+          const all = [...rows];
+          for (const l of deltas.keys()) if (!rows.has(l)) all.push(l);
+          // D127 The whole batch is one trip to sqlite: BEGIN, one statement per table (the rows as one JSON
+          // parameter, written into the SQL) and COMMIT in one exec. The queue is held for sqlite's work, not for
+          // turns of a busy event loop between statements. The rows are read from memory inside the transaction, so
+          // what it writes is never older than what another transaction wrote of them before it.
+          if (all.length > 0) tx.runLater(UPSERT_JSON_SQL, [JSON.stringify(all.map((l) => upsertParams(l, deltas.get(l) ?? 0)))]);
+          if (telemetry.length > 0) {
+            // One statement for the batch (D21's json_each), not a thread-pool round trip per check-in (D67).
+            tx.runLater(
+              `INSERT INTO label_telemetry (label_id, at, ap_id, battery_mv, rssi, lqi, temperature_c)
+               SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each(?)`,
+              [JSON.stringify(telemetry)],
+            );
+          }
+          if (seq !== this.transferSeqWritten) {
+            tx.runLater("INSERT INTO meta (key, value) VALUES ('transfer_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(seq)]);
+          }
+          return Promise.resolve();
+        },
+        { begin: 'with-first-write' },
+      )
       .then(
         () => {
           this.transferSeqWritten = seq;
