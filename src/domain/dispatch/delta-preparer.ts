@@ -33,7 +33,10 @@ const MAX_WAITING = 1_024;
 /** Labels the budget refused between two walks over the kept payloads for stale ones. */
 const PRUNE_EVERY = 512;
 
-/** The picture a label's next transfer is a delta against, or null when it gets a full image (§6.4). */
+/**
+ * The picture a label's next transfer is a delta against (§6.3): the one it shows, unless that is unknown or blank
+ * or the label must get a full image (forceFull, §6.4); null means a full image.
+ */
 export function deltaBase(l: Readonly<LabelRecord>): string | null {
   return !l.forceFull && l.confirmedHash && l.confirmedHash !== BLANK_HASH ? l.confirmedHash : null;
 }

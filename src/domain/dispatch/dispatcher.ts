@@ -186,10 +186,6 @@ export function selectForAp(
   return { picks, nextAt, held };
 }
 
-/**
- * The picture a label's next transfer is a delta against (§6.3): the one it shows, unless that is unknown or blank
- * or the label must get a full image (forceFull); null means a full image.
- */
 /** D123 The shape of transfer a label is expected to take, for its staging horizon. */
 export function transferShape(l: Readonly<LabelRecord>): TransferShape {
   return deltaBase(l) !== null ? 'delta' : 'full';

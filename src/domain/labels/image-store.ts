@@ -197,7 +197,7 @@ export class ImageStore {
    * dispatcher, which encodes each label's delta while both pictures are at hand), in the caller's transaction (D127:
    * the planner's, which saves the chunk's new pictures: one turn of the queue for both).
    */
-  async pictures(tx: Tx, hashes: Iterable<string>): Promise<Map<string, StoredImage>> {
+  async pictures(hashes: Iterable<string>, tx: Tx): Promise<Map<string, StoredImage>> {
     const out = new Map<string, StoredImage>();
     for (const [hash, r] of await this.records(hashes, true, tx)) out.set(hash, { hash, labelType: r.labelType, planes: new Uint8Array(inflateSync(r.planes!)), content: r.content });
     return out;

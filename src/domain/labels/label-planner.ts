@@ -249,7 +249,7 @@ export class LabelPlanner {
       await images.savePacked(tx, packed, now);
       if (shownHashes.length === 0) return { shown: new Map<string, LabelContent>(), shownPictures: null };
       if (!this.deps.onPictures) return { shown: await images.contents(shownHashes, tx), shownPictures: null };
-      const pictures = await images.pictures(tx, shownHashes);
+      const pictures = await images.pictures(shownHashes, tx);
       return { shown: new Map([...pictures].map(([h, p]) => [h, p.content])), shownPictures: pictures };
     });
 
