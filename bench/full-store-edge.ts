@@ -72,6 +72,7 @@ function usage(reset: boolean): EdgeUsage {
     dbWaitMaxMs: waits.at(-1) ?? 0,
     dispatch: { ...requireDaemon().dispatcher.stats },
     images: { ...requireDaemon().images.stats },
+    labelWrites: { ...requireDaemon().labels.flushStats },
   };
   if (reset) {
     cpuMark = process.cpuUsage();
@@ -119,6 +120,11 @@ async function handle(req: EdgeRequest): Promise<unknown> {
       return requireDaemon().db.all(req.sql, req.params ?? []);
     case 'now':
       return { now: clock?.now() ?? Number.NaN } satisfies EdgeResults['now'];
+    case 'transfers': {
+      const t: EdgeResults['transfers'] = { sending: 0, staged: 0, delivered: 0 };
+      for (const l of requireDaemon().labels.withTransfers()) if (l.transferState !== null) t[l.transferState]++;
+      return t;
+    }
     case 'usage':
       return usage(req.reset);
     case 'stop':

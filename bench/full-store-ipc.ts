@@ -35,6 +35,8 @@ export type EdgeRequest =
   | { op: 'ingest'; payload: string }
   | { op: 'query'; sql: string; params?: (string | number | null)[] }
   | { op: 'now' }
+  /** Transfers under way, from the label store's memory (they are never written to sqlite, D128). */
+  | { op: 'transfers' }
   | { op: 'usage'; reset: boolean }
   | { op: 'stop' };
 
@@ -58,6 +60,8 @@ export interface EdgeUsage {
   dispatch: DispatchStats;
   /** The image store's memory cache since start: hits, misses (read back from sqlite), evictions (D19, D86). */
   images: { hits: number; misses: number; evicted: number };
+  /** The label store's write-behind since start: batches committed and label rows written (D18, D128). */
+  labelWrites: { batches: number; rows: number };
 }
 
 export interface EdgeResults {
@@ -65,6 +69,7 @@ export interface EdgeResults {
   ingest: { reply: EventReply; startedAt: number; appliedAt: number };
   query: Record<string, string | number | null>[];
   now: { now: number };
+  transfers: { sending: number; staged: number; delivered: number };
   usage: EdgeUsage;
   stop: { stopped: true };
 }

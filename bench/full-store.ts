@@ -185,14 +185,14 @@ async function edgeStatus(ctx: Ctx, since: number): Promise<EdgeStatus> {
     op: 'query',
     sql: `SELECT coalesce(sum(dirty > 0), 0) AS dirty, coalesce(sum(desired_since >= ?), 0) AS planned,
             coalesce(sum(desired_hash IS NOT NULL AND confirmed_hash IS NOT desired_hash), 0) AS open,
-            coalesce(sum(transfer_state = 'sending'), 0) AS sending, coalesce(sum(transfer_state = 'staged'), 0) AS staged,
-            coalesce(sum(transfer_state = 'delivered'), 0) AS delivered,
-            coalesce(sum(transfer_state IS NULL AND next_attempt_at > ? AND confirmed_hash IS NOT desired_hash), 0) AS waiting,
+            coalesce(sum(next_attempt_at > ? AND confirmed_hash IS NOT desired_hash), 0) AS waiting,
             (SELECT count(*) FROM aps WHERE online = 1) AS apsOnline FROM labels`,
     params: [since, ctx.clock.now()],
   });
+  // Transfers under way live in the edge's memory only (D128).
+  const t = await ctx.edge.call({ op: 'transfers' });
   const n = (k: string) => Number(r![k]);
-  return { dirty: n('dirty'), planned: n('planned'), open: n('open'), apsOnline: n('apsOnline'), sending: n('sending'), staged: n('staged'), delivered: n('delivered'), waiting: n('waiting') };
+  return { dirty: n('dirty'), planned: n('planned'), open: n('open'), apsOnline: n('apsOnline'), ...t, waiting: n('waiting') };
 }
 
 /** The simulated APs' side of their links to the edge, for progress lines. */
@@ -451,6 +451,8 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
       .map((q) => [Math.round((q.at - trig.t0) / 1000), q.shown, Math.round(q.fill * QUEUE_CAPACITY * APS), q.onAir, q.starved ? 1 : 0, ...q.wakeIn.slice(0, 4)]),
     edge_dispatch_delta: Object.fromEntries(Object.keys(usage.dispatch).map((k) => [k, d(k as keyof EdgeUsage['dispatch'])])),
     edge_image_cache_delta: { hits: usage.images.hits - usage0.images.hits, misses: usage.images.misses - usage0.images.misses, evicted: usage.images.evicted - usage0.images.evicted },
+    // D128 Label rows the label store wrote during the update (its write-behind batches).
+    edge_label_writes_delta: { batches: usage.labelWrites.batches - usage0.labelWrites.batches, rows: usage.labelWrites.rows - usage0.labelWrites.rows },
     refresh_tail: refreshTail(probe, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0),
     bound_per_ap_max: radio.perAp.reduce((m, p) => (p.boundS > (m?.boundS ?? -1) ? p : m), radio.perAp[0]),
   });

@@ -132,7 +132,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     const aps = new ApRegistry(db);
     await aps.load();
-    const labels = await LabelStore.load({ db, clock, log });
+    const labels = await LabelStore.load({ db, clock, log, telemetrySampleMs: config.storage.telemetry.sampleIntervalS * 1000 });
     cleanup.push(() => labels.stop());
     const images = new ImageStore({ db });
     // Pictures no label refers to any more are dropped (D19); later, memory is swept the same way.

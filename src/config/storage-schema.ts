@@ -39,11 +39,16 @@ export const StorageSchema = z
       .prefault({}),
     /** The de-duplication record of events: an id older than this is forgotten (a redelivery is then `stale`). */
     events: z.object({ maxAgeDays: z.number().min(0.001).default(30) }).prefault({}),
-    /** Label telemetry history (battery, radio) from check-ins: one row per check-in. */
+    /**
+     * Label telemetry history (battery, radio) from check-ins (D128): a point per label at most every
+     * `sampleIntervalS` (and at its first check-in since start, a roam, a reboot). The label's row, with its last seen,
+     * is written with each point, so after a crash a label's last seen is at most this old until it checks in again.
+     */
     telemetry: z
       .object({
         maxAgeDays: z.number().min(0.001).default(7),
         maxRows: z.number().int().min(1000).default(1_000_000),
+        sampleIntervalS: z.number().int().min(1).max(86_400).default(600),
       })
       .prefault({}),
     /**

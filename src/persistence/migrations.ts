@@ -325,4 +325,8 @@ export const MIGRATIONS: readonly string[] = [
   -- The §11 history names the rule that produced a price (written by the planner with the price).
   ALTER TABLE price_history ADD COLUMN rule_id TEXT;
   `,
+  `
+  -- D128 A transfer under way is not persisted (it is forgotten at a restart, D18): nothing reads labels by transfer.
+  DROP INDEX IF EXISTS labels_transfer_ap;
+  `,
 ];

@@ -81,6 +81,60 @@ describe('label store', () => {
     expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM label_telemetry'))?.n).toBe(1);
   });
 
+  it('D128 writes neither a transfer nor a telemetry-only check-in, but a telemetry point per sample interval', async () => {
+    const telemetry = async () => (await db.all<{ at: number; ap_id: string }>('SELECT at, ap_id FROM label_telemetry WHERE label_id = ? ORDER BY rowid', [L1])).map((r) => [r.at - T0, r.ap_id]);
+    const T0 = clock.now();
+    const sample = await LabelStore.load({ db, clock, log, telemetrySampleMs: 60_000 });
+    try {
+      await db.transaction((tx) => sample.bindTx(tx, L1, GTIN, null));
+      sample.checkin('AP-1', checkin(L1, 'aaaaaaaaaaaaaaaa'), clock.now());
+      sample.planned(L1, { hash: 'bbbbbbbbbbbbbbbb', priority: 0, now: clock.now(), seenDirty: sample.get(L1)!.dirty });
+      await sample.flush();
+      const rowsAfterPlan = sample.flushStats.rows;
+
+      // Claim, staging and delivery live in memory only: no batch at all.
+      const id = sample.claim(L1, { mode: 'now', apId: 'AP-1', hash: 'bbbbbbbbbbbbbbbb', displayAt: 0, now: clock.now() });
+      sample.staged(L1, id);
+      clock.advance(30_000);
+      sample.delivered(L1, id, clock.now());
+      expect(sample.get(L1)?.transferState).toBe('delivered');
+      await sample.flush();
+      expect(sample.flushStats.rows).toBe(rowsAfterPlan);
+      // Only the transfer counter is written, so a restart never hands out an id an AP may still hold.
+      expect((await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'transfer_seq'"))?.value).toBe(String(id));
+
+      // A check-in that shows the new picture is written at once, as its row (not as a telemetry point: 30 s < 60 s).
+      clock.advance(1_000);
+      sample.checkin('AP-1', checkin(L1, 'bbbbbbbbbbbbbbbb', WakeReason.TRANSFER_DONE), clock.now());
+      await sample.flush();
+      expect(sample.flushStats.rows).toBe(rowsAfterPlan + 1);
+      expect(await row(db, L1)).toMatchObject({ confirmed_hash: 'bbbbbbbbbbbbbbbb', transfer_state: null });
+
+      // Telemetry only: nothing until the sample interval has passed since the last point (at T0).
+      clock.advance(20_000);
+      sample.checkin('AP-1', { ...checkin(L1, 'bbbbbbbbbbbbbbbb'), batteryMv: 2990 }, clock.now());
+      await sample.flush();
+      expect(sample.flushStats.rows).toBe(rowsAfterPlan + 1);
+      expect(sample.get(L1)).toMatchObject({ batteryMv: 2990, lastSeenAt: T0 + 51_000 });
+      clock.advance(10_000);
+      sample.checkin('AP-1', { ...checkin(L1, 'bbbbbbbbbbbbbbbb'), batteryMv: 2980 }, clock.now());
+      await sample.flush();
+      expect(sample.flushStats.rows).toBe(rowsAfterPlan + 2);
+      expect(await row(db, L1)).toMatchObject({ battery_mv: 2980, last_seen_at: T0 + 61_000 });
+      // A roam is a point at once, whatever the interval.
+      clock.advance(5_000);
+      sample.checkin('AP-2', checkin(L1, 'bbbbbbbbbbbbbbbb'), clock.now());
+      await sample.flush();
+      expect(await telemetry()).toEqual([
+        [0, 'AP-1'],
+        [61_000, 'AP-1'],
+        [66_000, 'AP-2'],
+      ]);
+    } finally {
+      await sample.stop();
+    }
+  });
+
   it('D127 writes a batch of many labels in one statement, every column as it is in memory', async () => {
     const ids = Array.from({ length: 600 }, (_, i) => `00000000000${String(i).padStart(5, '0')}`);
     for (const id of ids) store.checkin('AP-1', checkin(id, 'aaaaaaaaaaaaaaaa'), clock.now());

@@ -10,7 +10,7 @@ export type TransferState = 'sending' | 'staged' | 'delivered';
 const TRANSFER_STATES = [null, 'sending', 'staged', 'delivered'] as const;
 
 /** Numeric fields in a Float64Array column block (NaN: null): times in epoch ms, and the u32 transfer id. */
-const F64 = ['desiredSince', 'confirmedAt', 'consistentSince', 'lastSeenAt', 'transferAt', 'transferDisplayAt', 'nextAttemptAt', 'nextAt', 'wakeAt', 'wakeIntervalMs', 'transferId', 'wakeToldMs'] as const;
+const F64 = ['desiredSince', 'confirmedAt', 'consistentSince', 'lastSeenAt', 'transferAt', 'transferDisplayAt', 'nextAttemptAt', 'nextAt', 'wakeAt', 'wakeIntervalMs', 'transferId', 'wakeToldMs', 'telemetryAt'] as const;
 /** Small integers in an Int32Array column block (NULL_I: null). */
 const I32 = ['labelType', 'dirty', 'priority', 'batteryMv', 'rssi', 'lqi', 'temperatureC', 'wakeReason', 'page', 'attempts', 'alertFlags', 'bits', 'wakeSamples', 'decoders', 'desiredColour', 'confirmedColour'] as const;
 const NULL_I = -2147483648;
@@ -20,7 +20,7 @@ const STATE_SHIFT = 2;
 
 /**
  * The numbers of every label, column blocks indexed by a record's slot. A record's numbers in typed arrays take
- * 12 × 8 + 16 × 4 bytes, where object fields would take a pointer each and a boxed heap number per time (D17).
+ * 13 × 8 + 16 × 4 bytes, where object fields would take a pointer each and a boxed heap number per time (D17).
  */
 export class LabelColumns {
   f64 = new Float64Array(0);
@@ -86,6 +86,8 @@ export class LabelRecord {
   declare wakeToldMs: number | null;
   /** Protocol §5.3 LabelDecoder bits of the last check-in; null: never announced (a label of before §6.6). */
   declare decoders: number | null;
+  /** When the label's last telemetry point was written (D128); null: none since start. Memory only. */
+  declare telemetryAt: number | null;
   /**
    * D107 colourDigest of the desired and of the confirmed picture, when this process planned them (memory only: null
    * after a restart, and then the dispatcher guesses a transfer's panel time from the label type alone).
@@ -243,23 +245,26 @@ export function recordFromRow(r: LabelRow, cols: LabelColumns, intern: (h: strin
  * the transaction-bound binding writes them), and its `dirty` value is the pending change of the counter, added to the
  * stored one, so it cannot overwrite what an intake transaction committed meanwhile (D18). A row it inserts exists in
  * memory only: its counter is all pending changes, so the same value is right there.
+ *
+ * The transfer columns are written NULL: a transfer under way is forgotten at a restart anyway (D18), so its claim,
+ * staging and delivery are not persisted at all (D128). The columns stay for databases of before D128, whose rows the
+ * first batch after start clears.
  */
-export const UPSERT_JSON_SQL = `INSERT INTO labels (label_id, gtin, template, dirty, label_type, ap_id, desired_hash, desired_since, priority,
-    confirmed_hash, confirmed_at, consistent_since, last_seen_at, battery_mv, rssi, lqi, temperature_c, wake_reason, page,
-    transfer_id, transfer_ap, transfer_hash, transfer_state, transfer_at, transfer_display_at, attempts, next_attempt_at,
-    last_error, force_full, alert_flags, next_hash, next_at, drop_timed, decoders)
-  SELECT ${Array.from({ length: 34 }, (_, i) => `value->>${i}`).join(', ')} FROM json_each(?) WHERE true
-  ON CONFLICT(label_id) DO UPDATE SET dirty = max(0, labels.dirty + excluded.dirty), label_type = excluded.label_type, ap_id = excluded.ap_id,
-    desired_hash = excluded.desired_hash, desired_since = excluded.desired_since, priority = excluded.priority,
-    confirmed_hash = excluded.confirmed_hash, confirmed_at = excluded.confirmed_at, consistent_since = excluded.consistent_since,
-    last_seen_at = excluded.last_seen_at, battery_mv = excluded.battery_mv, rssi = excluded.rssi, lqi = excluded.lqi,
-    temperature_c = excluded.temperature_c, wake_reason = excluded.wake_reason, page = excluded.page,
-    transfer_id = excluded.transfer_id, transfer_ap = excluded.transfer_ap, transfer_hash = excluded.transfer_hash,
-    transfer_state = excluded.transfer_state, transfer_at = excluded.transfer_at, transfer_display_at = excluded.transfer_display_at,
-    attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error,
-    force_full = excluded.force_full, alert_flags = excluded.alert_flags, next_hash = excluded.next_hash, next_at = excluded.next_at,
-    drop_timed = excluded.drop_timed, decoders = excluded.decoders`;
-/** A label's row for UPSERT_JSON_SQL, its 34 columns in order. */
+const UPSERT_COLUMNS = [
+  'label_id', 'gtin', 'template', 'dirty', 'label_type', 'ap_id', 'desired_hash', 'desired_since', 'priority',
+  'confirmed_hash', 'confirmed_at', 'consistent_since', 'last_seen_at', 'battery_mv', 'rssi', 'lqi', 'temperature_c',
+  'wake_reason', 'page', 'attempts', 'next_attempt_at', 'last_error', 'force_full', 'alert_flags', 'next_hash', 'next_at',
+  'drop_timed', 'decoders',
+] as const;
+/** Written by the binding only (transaction-bound), or added as a delta: not plainly replaced on conflict. */
+const NOT_REPLACED = new Set<string>(['label_id', 'gtin', 'template', 'dirty']);
+const TRANSFER_COLUMNS = ['transfer_id', 'transfer_ap', 'transfer_hash', 'transfer_state', 'transfer_at', 'transfer_display_at'];
+export const UPSERT_JSON_SQL = `INSERT INTO labels (${UPSERT_COLUMNS.join(', ')})
+  SELECT ${UPSERT_COLUMNS.map((_, i) => `value->>${i}`).join(', ')} FROM json_each(?) WHERE true
+  ON CONFLICT(label_id) DO UPDATE SET dirty = max(0, labels.dirty + excluded.dirty), ${UPSERT_COLUMNS.filter((c) => !NOT_REPLACED.has(c))
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}, ${TRANSFER_COLUMNS.map((c) => `${c} = NULL`).join(', ')}`;
+/** A label's row for UPSERT_JSON_SQL, its columns in order. */
 export function upsertParams(l: LabelRecord, dirtyDelta: number): (string | number | null)[] {
   return [
     l.id,
@@ -281,12 +286,6 @@ export function upsertParams(l: LabelRecord, dirtyDelta: number): (string | numb
     l.temperatureC,
     l.wakeReason,
     l.page,
-    l.transferId,
-    l.transferAp,
-    l.transferHash,
-    l.transferState,
-    l.transferAt,
-    l.transferDisplayAt,
     l.attempts,
     l.nextAttemptAt,
     l.lastError,

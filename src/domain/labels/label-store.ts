@@ -72,12 +72,16 @@ export class LabelStore {
   readonly flushStats = { batches: 0, rows: 0 };
 
   private constructor(
-    private readonly deps: { db: Database; clock: Clock; log: Logger; flushIntervalMs: number },
+    private readonly deps: { db: Database; clock: Clock; log: Logger; flushIntervalMs: number; telemetrySampleMs: number },
   ) {}
 
-  /** Rebuilds the working set from sqlite. Transfers that were under way are forgotten (D18). */
-  static async load(deps: { db: Database; clock: Clock; log: Logger; flushIntervalMs?: number }): Promise<LabelStore> {
-    const store = new LabelStore({ ...deps, flushIntervalMs: deps.flushIntervalMs ?? 100 });
+  /**
+   * Rebuilds the working set from sqlite. Transfers that were under way are forgotten (D18). `telemetrySampleMs`: a
+   * label's telemetry point (and its row, with last seen) is written at most this often when nothing else changed
+   * (D128; config storage.telemetry.sampleIntervalS).
+   */
+  static async load(deps: { db: Database; clock: Clock; log: Logger; flushIntervalMs?: number; telemetrySampleMs?: number }): Promise<LabelStore> {
+    const store = new LabelStore({ ...deps, flushIntervalMs: deps.flushIntervalMs ?? 100, telemetrySampleMs: deps.telemetrySampleMs ?? 600_000 });
     const rows = await deps.db.all<LabelRow>('SELECT * FROM labels');
     for (const r of rows) {
       const l = recordFromRow(r, store.cols, (h) => store.intern(h), (n) => store.name(n));
@@ -286,7 +290,10 @@ export class LabelStore {
     if (!wanted) return 0;
     this.transferSeq = ((this.transferSeq % 0xfffffffe) + 1) >>> 0;
     const id = this.transferSeq;
-    this.mutate(l, true, () => {
+    // Memory only (D128): a transfer is forgotten at a restart (D18); the counter alone is written (transfer_seq),
+    // with the next tick's batch.
+    this.scheduleFlush();
+    this.mutate(l, false, () => {
       l.transferId = id;
       l.transferAp = this.name(c.apId);
       l.transferHash = this.intern(c.hash);
@@ -297,17 +304,20 @@ export class LabelStore {
     return id;
   }
 
-  /** The AP acknowledged every block: it holds the transfer until the label wakes. */
+  /** The AP acknowledged every block: it holds the transfer until the label wakes. Memory only (D128). */
   staged(labelId: string, transferId: number): void {
     const l = this.current(labelId, transferId);
-    if (l) this.mutate(l, true, () => (l.transferState = 'staged'));
+    if (l) this.mutate(l, false, () => (l.transferState = 'staged'));
   }
 
-  /** The label verified the image (TRANSFER_RESULT OK); a timed picture's delivery timeout counts from its time. */
+  /**
+   * The label verified the image (TRANSFER_RESULT OK); a timed picture's delivery timeout counts from its time. Memory
+   * only (D128): what the label shows is written when it checks in with it.
+   */
   delivered(labelId: string, transferId: number, now: number): void {
     const l = this.current(labelId, transferId);
     if (!l) return;
-    this.mutate(l, true, () => {
+    this.mutate(l, false, () => {
       l.transferState = 'delivered';
       l.transferAt = Math.max(now, l.transferDisplayAt ?? 0);
     });
@@ -327,7 +337,8 @@ export class LabelStore {
   released(labelId: string, transferId: number, nextAttemptAt?: number): void {
     const l = this.current(labelId, transferId);
     if (!l) return;
-    this.mutate(l, true, () => {
+    // Only the hold-back is worth writing; the transfer itself never was (D128).
+    this.mutate(l, nextAttemptAt !== undefined && nextAttemptAt !== l.nextAttemptAt, () => {
       this.clearTransferFields(l);
       if (nextAttemptAt !== undefined) l.nextAttemptAt = nextAttemptAt;
     });
@@ -393,13 +404,18 @@ export class LabelStore {
 
   /** An AP said hello: it starts with an empty queue, so whatever we had staged there is gone. */
   apRestarted(apId: string): void {
-    for (const l of [...this.transferSet]) if (l.transferAp === apId) this.mutate(l, true, () => this.clearTransferFields(l));
+    for (const l of [...this.transferSet]) if (l.transferAp === apId) this.mutate(l, false, () => this.clearTransferFields(l));
   }
 
   /**
    * A label checked in (protocol §5.3): what it shows, where it is (roaming), telemetry. Ends our transfer when the
    * label shows it, roamed, rebooted, or the AP no longer holds it. A label seen with another panel type is planned
-   * again. Telemetry is persisted with the next batch, not per check-in.
+   * again.
+   *
+   * D128 A check-in that changes nothing but telemetry (a label wakes every ~30 s, and nearly every check-in is such)
+   * writes neither the label's row nor a telemetry point, except once per `telemetrySampleMs`: then both, so the
+   * row's last seen is never older than that. A label's first check-in since start, a roam and a reboot always write
+   * a point.
    */
   checkin(apId: string, msg: MessageOf<'LABEL_CHECKIN'>, now: number): CheckinOutcome {
     let l = this.labels.get(msg.labelId);
@@ -409,7 +425,8 @@ export class LabelStore {
     const rebooted = msg.wakeReason === WakeReason.BOOT;
     const out: CheckinOutcome = { created, previousAp: rec.apId, rebooted, transferEnded: false, baseMismatch: false };
     const displayed = this.intern(msg.displayedHash)!;
-    this.mutate(rec, true, () => {
+    const was = persistedByCheckin(rec);
+    this.mutate(rec, false, () => {
       if (!created && rec.labelType !== msg.labelType) {
         // A label seen with another panel must be planned for its type.
         rec.dirty++;
@@ -454,7 +471,12 @@ export class LabelStore {
         out.transferEnded = true;
       }
     });
-    this.telemetry.push([msg.labelId, now, apId, msg.batteryMv, msg.rssi, msg.lqi, msg.temperatureC]);
+    const point = created || rebooted || out.previousAp !== rec.apId || rec.telemetryAt === null || now - rec.telemetryAt >= this.deps.telemetrySampleMs;
+    if (point) {
+      rec.telemetryAt = now;
+      this.telemetry.push([msg.labelId, now, apId, msg.batteryMv, msg.rssi, msg.lqi, msg.temperatureC]);
+    }
+    if (point || created || persistedByCheckin(rec) !== was) this.persist(rec);
     return out;
   }
 
@@ -630,10 +652,12 @@ export class LabelStore {
     this.unindex(l);
     fn();
     this.index(l);
-    if (persist) {
-      this.pending.add(l);
-      this.scheduleFlush();
-    }
+    if (persist) this.persist(l);
+  }
+
+  private persist(l: LabelRecord): void {
+    this.pending.add(l);
+    this.scheduleFlush();
   }
 
   private index(l: LabelRecord): void {
@@ -675,4 +699,12 @@ function removeFrom<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   if (!s) return;
   s.delete(v);
   if (s.size === 0) m.delete(k);
+}
+
+/**
+ * The columns a check-in may change besides telemetry (last seen, battery, radio, temperature, wake reason), as one
+ * string: the row is written when it differs after the check-in (D128). Dirty marks persist through their own deltas.
+ */
+function persistedByCheckin(l: LabelRecord): string {
+  return `${l.labelType}|${l.apId}|${l.confirmedHash}|${l.confirmedAt}|${l.consistentSince}|${l.attempts}|${l.forceFull}|${l.decoders}|${l.page}|${l.nextAttemptAt}`;
 }
