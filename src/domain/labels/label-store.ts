@@ -471,12 +471,13 @@ export class LabelStore {
         out.transferEnded = true;
       }
     });
-    const point = created || rebooted || out.previousAp !== rec.apId || rec.telemetryAt === null || now - rec.telemetryAt >= this.deps.telemetrySampleMs;
+    // A new label has no point yet (telemetryAt null), so its first check-in is always one.
+    const point = rebooted || out.previousAp !== rec.apId || rec.telemetryAt === null || now - rec.telemetryAt >= this.deps.telemetrySampleMs;
     if (point) {
       rec.telemetryAt = now;
       this.telemetry.push([msg.labelId, now, apId, msg.batteryMv, msg.rssi, msg.lqi, msg.temperatureC]);
     }
-    if (point || created || persistedByCheckin(rec) !== was) this.persist(rec);
+    if (point || persistedByCheckin(rec) !== was) this.persist(rec);
     return out;
   }
 
