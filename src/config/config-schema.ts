@@ -178,10 +178,11 @@ export const ConfigSchema = z.object({
       wakeCancelMisses: z.boolean().default(true),
       /**
        * D120: a planning pass takes its dirty labels in the order they will wake (their learnt wake phase), so the
-       * pictures planned first are those the APs can send first. Off by default: it helped a 10,000-label store at
-       * 5× but slowed the reference store's planning at 1× (the deliveries it starts early compete with it).
+       * pictures planned first are those the APs can send first. D129: only labels whose next transfer is a delta
+       * (a repricing, where the planner and not the air is the bottleneck); full images (a fill) stay in catalogue
+       * order. On by default since D129; false plans every pass in catalogue order (D61).
        */
-      planByWake: z.boolean().default(false),
+      planByWake: z.boolean().default(true),
     })
     .default({
       maxInFlightPerAp: 256,
@@ -194,7 +195,7 @@ export const ConfigSchema = z.object({
       wakeReportIntervalMs: 1_000,
       wakeHorizonMs: 4_000,
       wakeCancelMisses: true,
-      planByWake: false,
+      planByWake: true,
       heartbeatIntervalS: 30,
       checkinReportIntervalS: 300,
       minPassIntervalMs: 200,

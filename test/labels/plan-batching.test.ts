@@ -211,9 +211,14 @@ describe('planning in batches', () => {
 
   it('plans a repricing in the order the labels will wake (D120)', async () => {
     // Wake reports say: the labels of product i wake next 2 s + (300 − i) × 90 ms from now (a 30-s sleep), so the
-    // catalogue's last products wake first.
+    // catalogue's last products wake first. Each label shows the picture planned above, so a repricing sends it a
+    // delta (D129: only deltas ride the wave).
     const SLEEP = 30_000;
     for (let i = 0; i < PRODUCTS; i++) {
+      for (const id of labelsOf(i)) {
+        const shown = labels.get(id)!.desiredHash ?? BLANK_HASH;
+        labels.checkin('AP-1', { type: 'LABEL_CHECKIN', labelId: id, labelType: 3, displayedHash: shown, page: 0, batteryMv: 3000, rssi: -60, lqi: 200, temperatureC: 20, wakeReason: WakeReason.TIMER, pendingTransferId: 0 }, clock.now());
+      }
       for (const id of labelsOf(i))
         labels.observeWake(id, (s) => {
           s.wakeAt = clock.now() - SLEEP + 2_000 + (PRODUCTS - i) * 90;

@@ -4,14 +4,28 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { WaveOrder, sleepMs, type WaveLabel } from '../../src/domain/labels/wave-order.js';
+import { WaveOrder, expectsDelta, sleepMs, type WaveLabel } from '../../src/domain/labels/wave-order.js';
+import { BLANK_HASH } from '#protocol';
 
 const START = 1_000_000;
 const SLEEP = 30_000;
 
-/** n labels, one product each, the i-th waking next at START + offsets[i] (a 30-s sleep reported by its AP). */
+const SHOWN = 'a'.repeat(32);
+
+/**
+ * n labels, one product each, the i-th waking next at START + offsets[i] (a 30-s sleep reported by its AP), each
+ * showing a picture (its next transfer is a delta, D129).
+ */
 function labels(offsets: readonly number[]): WaveLabel[] {
-  return offsets.map((o, i) => ({ id: `L${String(i).padStart(5, '0')}`, gtin: `G${String(i).padStart(5, '0')}`, wakeAt: START + o - SLEEP, wakeToldMs: SLEEP, wakeIntervalMs: 0 }));
+  return offsets.map((o, i) => ({
+    id: `L${String(i).padStart(5, '0')}`,
+    gtin: `G${String(i).padStart(5, '0')}`,
+    wakeAt: START + o - SLEEP,
+    wakeToldMs: SLEEP,
+    wakeIntervalMs: 0,
+    confirmedHash: SHOWN,
+    forceFull: false,
+  }));
 }
 
 /** Next wake at or after `at`. */
@@ -69,11 +83,31 @@ describe('wave order', () => {
     expect(all).toEqual([...unknown].sort((a, b) => (a.gtin! < b.gtin! ? -1 : 1)).map((l) => l.id));
   });
 
+  it('D129 keeps catalogue order for labels whose next transfer is a full image, alongside the deltas\' wave', () => {
+    // Every label's wake is known; even-numbered ones show nothing (a fill) or must get a full image.
+    const mixed = ls.map((l, i) => (i % 2 === 0 ? { ...l, confirmedHash: i % 4 === 0 ? BLANK_HASH : null, forceFull: i % 6 === 0 } : l));
+    expect(mixed.filter(expectsDelta).length).toBe(500);
+    expect(expectsDelta({ ...ls[1]!, forceFull: true })).toBe(false);
+    const chunks = drain(new WaveOrder(mixed, START, 100), () => START, 2_000);
+    const full = chunks.flat().filter((id) => Number(id.slice(1)) % 2 === 0);
+    const delta = chunks.flat().filter((id) => Number(id.slice(1)) % 2 === 1);
+    // Full images in catalogue order, a half of each chunk (their share); deltas by wake, the soonest after 2 s first.
+    expect(full).toEqual(mixed.filter((_, i) => i % 2 === 0).map((l) => l.id));
+    expect(chunks[0]!.filter((id) => Number(id.slice(1)) % 2 === 0)).toHaveLength(50);
+    const wakes = delta.slice(0, 50).map((id) => nextWake(byId.get(id)!, START) - START);
+    expect(Math.min(...wakes)).toBeGreaterThanOrEqual(2_000);
+    expect(Math.max(...wakes)).toBeLessThan(2_000 + 110 * 30);
+    // A fill (nothing shown anywhere): exactly D61's catalogue order, though every wake is known.
+    const fill = ls.map((l) => ({ ...l, confirmedHash: BLANK_HASH }));
+    expect(drain(new WaveOrder(fill, START, 64), () => START, 2_000).flat()).toEqual(ls.map((l) => l.id));
+  });
+
   it('takes every label exactly once and never splits a product, whatever the wakes and the clock (property)', () => {
     const label = fc.record({
       product: fc.integer({ min: 0, max: 40 }),
       known: fc.boolean(),
       reported: fc.boolean(),
+      shows: fc.boolean(),
       phase: fc.integer({ min: 0, max: 59_999 }),
       sleep: fc.constantFrom(1_000, 15_000, 30_000, 31_000),
     });
@@ -85,6 +119,8 @@ describe('wave order', () => {
           wakeAt: s.known ? START - s.phase : -1,
           wakeToldMs: s.known && s.reported ? s.sleep : null,
           wakeIntervalMs: s.known && !s.reported ? s.sleep : 0,
+          confirmedHash: s.shows ? SHOWN : BLANK_HASH,
+          forceFull: false,
         }));
         const w = new WaveOrder(input, START, size);
         let now = START;
