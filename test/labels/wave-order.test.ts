@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { WaveOrder, expectsDelta, sleepMs, type WaveLabel } from '../../src/domain/labels/wave-order.js';
+import { WaveOrder, sleepMs, type WaveLabel } from '../../src/domain/labels/wave-order.js';
+import { expectsDelta } from '../../src/domain/labels/label-record.js';
 import { BLANK_HASH } from '#protocol';
 
 const START = 1_000_000;

@@ -17,9 +17,9 @@
  * is then encoded when staged, as before. Full images (no base) are not prepared: ~800 B each, and a fill reads only
  * one picture per label.
  */
-import { BLANK_HASH, chooseEncoding, labelTypeById, type EncodedImage } from '#protocol';
+import { chooseEncoding, labelTypeById, type EncodedImage } from '#protocol';
 import type { ApRegistry } from '../aps/ap-registry.js';
-import type { LabelRecord, LabelStore } from '../labels/label-store.js';
+import { expectsDelta, type LabelRecord, type LabelStore } from '../labels/label-store.js';
 import type { PlannedPicture } from '../labels/label-planner.js';
 import { sameEncodingKey, type EncodingCache, type EncodingKey } from './encoding-cache.js';
 
@@ -38,7 +38,7 @@ const PRUNE_EVERY = 512;
  * or the label must get a full image (forceFull, §6.4); null means a full image.
  */
 export function deltaBase(l: Readonly<LabelRecord>): string | null {
-  return !l.forceFull && l.confirmedHash && l.confirmedHash !== BLANK_HASH ? l.confirmedHash : null;
+  return expectsDelta(l) ? l.confirmedHash : null;
 }
 
 /** What a transfer of `targetHash` to the label through its AP is encoded for (D102's key); null when it cannot be. */

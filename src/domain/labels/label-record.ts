@@ -5,6 +5,8 @@
  * of MB (D17, bench/label-store.ts).
  */
 
+import { BLANK_HASH } from '#protocol';
+
 /** Where a label's transfer stands: claimed and being sent, held by the AP, verified by the label. */
 export type TransferState = 'sending' | 'staged' | 'delivered';
 const TRANSFER_STATES = [null, 'sending', 'staged', 'delivered'] as const;
@@ -141,6 +143,15 @@ export class LabelRecord {
   get hasWork(): boolean {
     return this.needsSend || this.dropTimed || this.nextHash !== null;
   }
+}
+
+/**
+ * The label's next transfer is a delta against what it shows (§6.3): it shows a known picture (not blank, not
+ * unknown) and is not forced to a full one (§6.4). The dispatcher's delta base (delta-preparer.ts `deltaBase`) and
+ * the planner's wake wave (wave-order.ts, D129) both ask this.
+ */
+export function expectsDelta(l: { readonly confirmedHash: string | null; readonly forceFull: boolean }): boolean {
+  return !l.forceFull && l.confirmedHash !== null && l.confirmedHash !== BLANK_HASH;
 }
 
 for (const [i, name] of F64.entries()) {

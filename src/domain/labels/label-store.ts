@@ -22,7 +22,7 @@ import { BLANK_HASH, WakeReason, type MessageOf } from '#protocol';
 import type { WakeState } from './label-record.js';
 import { LabelColumns, LabelRecord, UPSERT_JSON_SQL, recordFromRow, upsertParams, type LabelRow } from './label-record.js';
 
-export { LabelRecord } from './label-record.js';
+export { LabelRecord, expectsDelta } from './label-record.js';
 
 /** What a check-in changed, for the dispatcher's side effects (cancel at the old AP, logs). */
 export interface CheckinOutcome {

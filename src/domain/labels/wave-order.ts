@@ -25,7 +25,7 @@
  * Pure: labels and times in, label ids out.
  */
 
-import { BLANK_HASH } from '#protocol';
+import { expectsDelta } from './label-record.js';
 
 /** What the wave order reads of a label (a LabelRecord is one). */
 export interface WaveLabel {
@@ -40,11 +40,6 @@ export interface WaveLabel {
   /** What the label shows (BLANK_HASH or null: nothing known), and whether it must get a full image (§6.4). */
   readonly confirmedHash: string | null;
   readonly forceFull: boolean;
-}
-
-/** D129 The label's next transfer is a delta: it shows a known picture and is not forced to a full one (§6.3). */
-export function expectsDelta(l: WaveLabel): boolean {
-  return !l.forceFull && l.confirmedHash !== null && l.confirmedHash !== BLANK_HASH;
 }
 
 /** The label's sleep length (ms), or null when its wake cannot be placed. */
