@@ -80,4 +80,21 @@ describe('WAL checkpointer', () => {
     expect(await again.get<{ integrity_check: string }>('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
     await again.close();
   });
+
+  it('bounds the WAL by a share of a small storage cap, not by the default 16 MiB (D131)', async () => {
+    // At the smallest cap (storage.maxDbBytes 16 MiB) a 16 MiB WAL would double the disk the store may take: the
+    // bound is a 32nd of the cap, 128 frames of 4 KiB.
+    const db = await Database.open(file, { checkpoints: 'background', maxBytes: 16 * 1024 * 1024, walCommitsPerPass: 1 });
+    const frames = () => (statSync(`${file}-wal`).size - 32) / (4096 + 24);
+    let most = 0;
+    for (let t = 0; t < 30; t++) {
+      await writeTx(db, t);
+      most = Math.max(most, frames());
+    }
+    await db.checkpointsIdle();
+    expect(db.checkpointStats!.catchUps).toBeGreaterThan(0);
+    // The bound plus the transaction that crossed it (78–137 frames here, see above); the default bound is 4,096.
+    expect(most).toBeLessThanOrEqual(128 + 150);
+    await db.close();
+  });
 });

@@ -163,8 +163,13 @@ export class LabelPlanner {
       underWay.push(p);
     }
     for (const p of underWay.splice(0)) failed += (await p).failed;
-    if (!this.stopped) failed += await this.prestage();
-    await this.scheduleNextBoundary();
+    // One read of the next boundary serves both (D131): during intake a pass follows almost every tick, and each read
+    // holds the one database queue between two ticks. A boundary that passes while pre-staging renders is then still
+    // marked (its timer fires at once) instead of being skipped by a second read made after it.
+    const now = this.deps.clock.now();
+    const at = await nextBoundary(this.deps.db, now);
+    if (!this.stopped) failed += await this.prestage({ at, now });
+    this.scheduleNextBoundary(at);
     // Labels whose render failed stay dirty and are skipped until their retry time.
     if (failed > 0 && !this.stopped) this.deps.clock.setTimeout(() => this.kick(), RENDER_RETRY_MS);
   }
@@ -306,11 +311,10 @@ export class LabelPlanner {
     return out;
   }
 
-  /** Arms one timer for the next future price or promotion boundary; at it, marks the affected labels dirty. */
-  private async scheduleNextBoundary(): Promise<void> {
-    const { db, clock } = this.deps;
+  /** Arms one timer for the next price or promotion boundary `at` (nextBoundary); at it, marks the affected labels dirty. */
+  private scheduleNextBoundary(at: number | null): void {
+    const { clock } = this.deps;
     const now = clock.now();
-    const at = await nextBoundary(db, now);
     if (this.boundaryTimer) this.deps.clock.clearTimeout(this.boundaryTimer);
     this.boundaryTimer = null;
     if (at === null || this.stopped) return;
@@ -321,7 +325,7 @@ export class LabelPlanner {
       return;
     }
     // setTimeout cannot wait longer than ~24.8 days; re-check then.
-    const delay = Math.min(at - now, 2 ** 31 - 1);
+    const delay = Math.max(0, Math.min(at - now, 2 ** 31 - 1));
     this.boundaryTimer = clock.setTimeout(() => {
       void this.markBoundary(at).then(() => this.kick());
     }, delay);
@@ -330,14 +334,15 @@ export class LabelPlanner {
   /**
    * Pre-renders what the labels affected by the next boundary must show from then on (protocol §6.5 timed
    * display), so the dispatcher can stage it ahead and the shelf switches at the boundary minute. Each label is
-   * rendered once per boundary (next_at marks it). Returns how many renders failed.
+   * rendered once per boundary (next_at marks it). `next`: the boundary the pass already read (else read here).
+   * Returns how many renders failed.
    */
-  async prestage(): Promise<number> {
+  async prestage(next?: { at: number | null; now: number }): Promise<number> {
     const lead = this.deps.prestageLeadMs ?? 0;
     if (lead <= 0) return 0;
     const { db, clock } = this.deps;
-    const now = clock.now();
-    const at = await nextBoundary(db, now);
+    const now = next?.now ?? clock.now();
+    const at = next ? next.at : await nextBoundary(db, now);
     if (at === null || at === undefined || at - now > lead) return 0;
     let failed = 0;
     // The products the boundary changes (catalogue), then their labels (the store): each rendered once per boundary.
