@@ -334,16 +334,14 @@ export class LabelPlanner {
   /**
    * Pre-renders what the labels affected by the next boundary must show from then on (protocol §6.5 timed
    * display), so the dispatcher can stage it ahead and the shelf switches at the boundary minute. Each label is
-   * rendered once per boundary (next_at marks it). `next`: the boundary the pass already read (else read here).
+   * rendered once per boundary (next_at marks it). `at`: the next boundary as the pass read it at `now`.
    * Returns how many renders failed.
    */
-  async prestage(next?: { at: number | null; now: number }): Promise<number> {
+  private async prestage({ at, now }: { at: number | null; now: number }): Promise<number> {
     const lead = this.deps.prestageLeadMs ?? 0;
     if (lead <= 0) return 0;
-    const { db, clock } = this.deps;
-    const now = next?.now ?? clock.now();
-    const at = next ? next.at : await nextBoundary(db, now);
-    if (at === null || at === undefined || at - now > lead) return 0;
+    const { db } = this.deps;
+    if (at === null || at - now > lead) return 0;
     let failed = 0;
     // The products the boundary changes (catalogue), then their labels (the store): each rendered once per boundary.
     const gtins = await gtinsAtBoundary(db, at);
