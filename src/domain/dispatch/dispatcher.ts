@@ -8,8 +8,10 @@
  * price changes in a minute cost one transfer (a newer desired hash cancels a transfer of an older one).
  *
  * Per AP at most min(maxInFlightPerAp, the AP's queue capacity) transfers are staged at once, and a QUEUE_FULL
- * NACK backs the AP off (protocol §7.1), so a store-wide repricing never floods an AP. Within that window a transfer
- * is staged shortly before its label is expected to wake (wake-predictor.ts, D19), so the AP's queue holds the labels
+ * NACK backs the AP off (protocol §7.1), so a store-wide repricing never floods an AP. Of those, no more are sending
+ * (a frame awaiting its ACK) than the AP's send window allows, which halves when an ACK times out (send-window.ts,
+ * D133), so a slow pipe to the APs is not filled with transfers that time out and must start again. Within the slots
+ * a transfer is staged shortly before its label is expected to wake (wake-predictor.ts, D19), so the AP's queue holds the labels
  * that wake soonest; on an AP with wake reports the slots go, cheapest first, to labels expected to wake within the
  * time the AP's slots take to drain through its one channel (air-time.ts, D91), and a label the AP deferred because
  * its channel was busy keeps its transfer (D57): the AP's deferred labels come back every second or so and whichever
@@ -19,7 +21,7 @@
  */
 import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { EdgeError, errorMessage } from '#contracts';
+import { EdgeError, errorMessage, isEslError } from '#contracts';
 import type { Config } from '../../config/config-schema.js';
 import {
   ApCapability,
@@ -47,6 +49,7 @@ import { WakeReportSwitch } from './wake-report-switch.js';
 import { TopK } from './top-k.js';
 import { EncodingCache } from './encoding-cache.js';
 import { DeltaPreparer, deltaBase, encodingKeyOf } from './delta-preparer.js';
+import { SendWindow } from './send-window.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -98,6 +101,8 @@ export interface DispatchStats {
    */
   encodeMsSum: number;
   apAckMsSum: number;
+  /** D133 Times an AP's send window halved because an ACK did not come in time. */
+  windowShrinks: number;
 }
 
 export interface PassPick {
@@ -329,6 +334,7 @@ export class Dispatcher {
     preparedUsed: 0,
     encodeMsSum: 0,
     apAckMsSum: 0,
+    windowShrinks: 0,
   };
   /** §5.6 Store-wide sleep jitter learnt from the wake reports (D35). */
   readonly jitter = new WakeJitter();
@@ -357,6 +363,8 @@ export class Dispatcher {
   readonly encodings = new EncodingCache();
   /** D126 Deltas encoded when planned. */
   private readonly preparer: DeltaPreparer;
+  /** D133 Per AP: how many transfers may be sending to it at once. */
+  private readonly windows = new Map<string, SendWindow>();
 
   constructor(
     private readonly deps: {
@@ -461,7 +469,9 @@ export class Dispatcher {
         continue;
       }
       const capacity = Math.min(this.deps.config.maxInFlightPerAp, ap.queueCapacity || this.deps.config.maxInFlightPerAp);
-      const free = capacity - labels.inFlightOn(ap.apId);
+      // D133 Within the AP's slots, no more transfers sending (frames awaiting ACKs) than its send window allows.
+      const sendable = this.windowOf(ap.apId, capacity).limit(capacity) - (this.sending.get(ap.apId)?.size ?? 0);
+      const free = Math.min(capacity - labels.inFlightOn(ap.apId), sendable);
       // A full AP is looked at again when a transfer ends (every result and check-in asks for a pass).
       if (free <= 0) continue;
       const rep = this.reporting.get(ap.apId);
@@ -543,6 +553,9 @@ export class Dispatcher {
     const { images, gateway, log, labels } = this.deps;
     const claimedAt = this.deps.clock.now();
     this.missedWhileSending.delete(label.id);
+    const window = this.windowOf(apId);
+    /** When the frame whose ACK is awaited was sent (-1: none yet). */
+    let sentAt = -1;
     try {
       const ap = this.deps.aps.get(apId);
       const type = label.labelType !== null ? labelTypeById(label.labelType) : undefined;
@@ -582,13 +595,16 @@ export class Dispatcher {
         info.units = transferUnits(begin, offer);
         this.airOf(apId).noteTransfer(info.units, transferShape(label));
       }
+      sentAt = this.deps.clock.now();
       const status = await gateway.send(apId, begin);
       if (status !== StatusCode.OK) return this.nacked(apId, label.id, transferId, status);
       for (const block of imageBlockMessages(transferId, encoded.payload, ap.maxBlockSize)) {
+        sentAt = this.deps.clock.now();
         const s = await gateway.send(apId, block);
         if (s !== StatusCode.OK) return this.nacked(apId, label.id, transferId, s);
         this.stats.bytesSent += block.data.length;
       }
+      window.transferDone();
       labels.staged(label.id, transferId);
       this.stats.transfersStaged++;
       this.stats.encodeMsSum += encodedAt - claimedAt;
@@ -598,9 +614,20 @@ export class Dispatcher {
       if (this.missedWhileSending.delete(label.id)) this.cancelMiss(apId, label.id, transferId);
       log.debug({ evt: 'transfer.staged', labelId: label.id, apId, transferId, kind: encoded.kind, bytes: encoded.payload.length, mode, targetHash, displayAt }, 'transfer staged');
     } catch (err) {
+      if (sentAt >= 0 && isEslError(err, 'AP_ACK_TIMEOUT')) window.timedOut(sentAt, this.deps.clock.now());
       log.warn({ evt: 'transfer.send_failed', labelId: label.id, apId, transferId, err: errorMessage(err) }, 'transfer could not be sent');
       this.retryLater(label.id, transferId, errorMessage(err));
     }
+  }
+
+  /** D133 The AP's send window, made with the AP's usable slots when first asked for. */
+  private windowOf(apId: string, capacity = this.deps.config.maxInFlightPerAp): SendWindow {
+    let w = this.windows.get(apId);
+    if (!w) {
+      w = new SendWindow({ capacity, onShrink: () => this.stats.windowShrinks++ });
+      this.windows.set(apId, w);
+    }
+    return w;
   }
 
   private nacked(apId: string, labelId: string, transferId: number, status: StatusCodeValue): void {
@@ -704,6 +731,8 @@ export class Dispatcher {
   apRestarted(apId: string): Promise<void> {
     this.deps.labels.apRestarted(apId);
     this.reporting.delete(apId);
+    // D133 A new session starts with a full send window: what made its ACKs time out (a hung AP, a lost link) is over.
+    this.windows.delete(apId);
     // §4.8.1 Reports are off after every AP_HELLO: switched on again, until acknowledged (D89).
     this.wakeSwitch.apHello(apId);
     this.kick();
