@@ -1,23 +1,16 @@
 /**
  * D133 The send window: how many transfers may be sending to one AP at once halves when its ACKs time out and grows
- * back as transfers go through. The window alone (pure, times passed in), and
- * the dispatcher keeping to it: real sqlite file, real label and image stores and AP registry, the AP a gateway whose
- * ACKs the test gives.
+ * back as transfers go through. The window alone (pure, times passed in), and the dispatcher keeping to it: real
+ * sqlite file, real label and image stores and AP registry, the AP a gateway whose ACKs the test gives.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { join } from 'node:path';
 import { SendWindow } from '../../src/domain/dispatch/send-window.js';
-import { Database } from '../../src/persistence/database.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { LabelStore } from '../../src/domain/labels/label-store.js';
 import { ImageStore } from '../../src/domain/labels/image-store.js';
-import { ApRegistry } from '../../src/domain/aps/ap-registry.js';
 import { Dispatcher } from '../../src/domain/dispatch/dispatcher.js';
-import type { ApGateway } from '../../src/domain/ports.js';
-import { EdgeError } from '#contracts';
-import { BLANK_HASH, WakeReason, labelTypeById, type Message, type StatusCodeValue } from '#protocol';
-import { testConfig, tempDir } from '../support/edge-fixture.js';
+import { testConfig } from '../support/edge-fixture.js';
+import { HeldAcks, openHeldApStore, type HeldApStore } from './held-ap-store.js';
 
 describe('the send window', () => {
   it('stays at the AP capacity while no ACK times out', () => {
@@ -69,96 +62,56 @@ describe('the send window', () => {
   });
 });
 
-/** An AP whose ACKs the test gives; it records what it was sent, in order. */
-class HeldAcks implements ApGateway {
-  readonly sent: Message[] = [];
-  private waiting: { resolve: (s: StatusCodeValue) => void; reject: (e: Error) => void }[] = [];
-  send(_apId: string, message: Message): Promise<StatusCodeValue> {
-    this.sent.push(message);
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-  }
-  /** Every unanswered frame gets no ACK in time (what the hub reports after `dispatch.ackTimeoutMs`). */
-  timeOutAll(): void {
-    const w = this.waiting;
-    this.waiting = [];
-    for (const p of w) p.reject(new EdgeError('AP_ACK_TIMEOUT', 'no ACK'));
-  }
-  get unanswered(): number {
-    return this.waiting.length;
-  }
-}
-
 describe('the dispatcher keeps to the send window', () => {
   const AP = 'AP-1';
-  const TARGET = 'd133'.padEnd(32, '0');
   const log = createLogger({ level: 'silent' });
   /** Waits on conditions only (no timing is asserted): generous, for a loaded machine. */
   const WAIT = { timeout: 20_000, interval: 5 };
   const ids = Array.from({ length: 8 }, (_, i) => `00000000000000${(0xe0 + i).toString(16).toUpperCase()}`);
-  let tmp: ReturnType<typeof tempDir>;
-  let db: Database;
-  let labels: LabelStore;
-  let aps: ApRegistry;
+  let store: HeldApStore;
   let dispatcher: Dispatcher | null = null;
   const clock = new ManualClock(Date.UTC(2026, 11, 1, 8, 0));
 
   beforeEach(async () => {
-    tmp = tempDir();
-    db = await Database.open(join(tmp.dir, 'edge.db'));
-    labels = await LabelStore.load({ db, clock, log });
-    aps = new ApRegistry(db);
-    // A plain AP (no wake reports) with 8 slots: 8 transfers may start at once.
-    await aps.hello(AP, { type: 'AP_HELLO', apId: AP, fwVersion: '1.0.0', protoMin: 1, protoMax: 1, capabilities: 0, channel: 11, queueCapacity: 8, maxBlockSize: 256 }, 1, clock.now());
-    const images = new ImageStore({ db });
-    const type = labelTypeById(3)!;
-    const planes = new Uint8Array(type.width * type.height / 8 * 2).map((_, i) => (i * 2654435761) >>> 24);
-    await db.transaction((tx) => images.saveMany(tx, [{ hash: TARGET, labelType: 3, planes, content: { gtin: '4006381333931', name: 'D133', priceCents: 199, currency: 'EUR' } }], clock.now()));
-    for (const id of ids) {
-      labels.checkin(AP, { type: 'LABEL_CHECKIN', labelId: id, labelType: 3, displayedHash: BLANK_HASH, page: 0, batteryMv: 3000, rssi: -60, lqi: 200, temperatureC: 20, wakeReason: WakeReason.TIMER, pendingTransferId: 0 }, clock.now());
-      labels.planned(id, { hash: TARGET, priority: 2, now: clock.now(), seenDirty: 0 });
-    }
+    // A plain AP with 8 slots: 8 transfers may start at once.
+    store = await openHeldApStore({ clock, log, apId: AP, queueCapacity: 8, labelIds: ids, hash: 'd133'.padEnd(32, '0'), name: 'D133' });
   });
   afterEach(async () => {
     dispatcher?.stop();
     dispatcher = null;
-    await labels.stop();
-    await db.close();
-    tmp.remove();
+    await store.close();
   });
 
-  it('after its ACKs timed out, an AP gets half as many transfers at once, though its slots are free', async () => {
+  /** Starts the dispatcher: eight IMAGE_BEGINs, one per slot, whose ACKs all time out — one congestion, one halving. */
+  const startAndTimeOut = async () => {
     const ap = new HeldAcks();
-    const config = { ...testConfig(tmp.dir).dispatch, wakeLeadMs: 0 };
-    dispatcher = new Dispatcher({ labels, images: new ImageStore({ db }), gateway: ap, aps, clock, random: () => 0.5, log, config });
-    dispatcher.kick();
-    // Every slot: eight IMAGE_BEGINs, none answered.
+    const config = { ...testConfig(store.dir).dispatch, wakeLeadMs: 0 };
+    const d = new Dispatcher({ labels: store.labels, images: new ImageStore({ db: store.db }), gateway: ap, aps: store.aps, clock, random: () => 0.5, log, config });
+    dispatcher = d;
+    d.kick();
     await vi.waitFor(() => expect(ap.unanswered).toBe(8), WAIT);
     clock.advance(config.ackTimeoutMs);
     ap.timeOutAll();
-    await vi.waitFor(() => expect(ids.every((id) => labels.get(id)!.transferState === null)).toBe(true), WAIT);
-    // One congestion, one halving: the eight frames were sent together.
-    expect(dispatcher.stats.windowShrinks).toBe(1);
-    expect(dispatcher.stats.transfersFailed).toBe(8);
+    await vi.waitFor(() => expect(ids.every((id) => store.labels.get(id)!.transferState === null)).toBe(true), WAIT);
+    expect(d.stats.transfersFailed).toBe(8);
+    expect(d.stats.windowShrinks).toBe(1);
+    return { ap, config, d };
+  };
+
+  it('after its ACKs timed out, an AP gets half as many transfers at once, though its slots are free', async () => {
+    const { ap, config, d } = await startAndTimeOut();
     // Past their retry backoff all eight are due again and all eight slots are free; four go.
     clock.advance(config.retryMaxMs);
     await vi.waitFor(() => expect(ap.unanswered).toBe(4), WAIT);
-    dispatcher.kick();
+    d.kick();
     await new Promise((r) => setTimeout(r, 50));
     expect(ap.unanswered).toBe(4);
     expect(ap.sent.filter((m) => m.type === 'IMAGE_BEGIN')).toHaveLength(12);
   });
 
   it('a new session of the AP (AP_HELLO) starts with a full window again', async () => {
-    const ap = new HeldAcks();
-    const config = { ...testConfig(tmp.dir).dispatch, wakeLeadMs: 0 };
-    dispatcher = new Dispatcher({ labels, images: new ImageStore({ db }), gateway: ap, aps, clock, random: () => 0.5, log, config });
-    dispatcher.kick();
-    await vi.waitFor(() => expect(ap.unanswered).toBe(8), WAIT);
-    clock.advance(config.ackTimeoutMs);
-    ap.timeOutAll();
-    await vi.waitFor(() => expect(dispatcher!.stats.transfersFailed).toBe(8), WAIT);
-    expect(dispatcher.stats.windowShrinks).toBe(1);
-    await dispatcher.apRestarted(AP);
+    const { ap, config, d } = await startAndTimeOut();
+    await d.apRestarted(AP);
     clock.advance(config.retryMaxMs);
     await vi.waitFor(() => expect(ap.unanswered).toBe(8), WAIT);
     expect(ap.sent.filter((m) => m.type === 'IMAGE_BEGIN')).toHaveLength(16);
