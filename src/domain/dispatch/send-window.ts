@@ -1,7 +1,7 @@
 /**
  * How many transfers may be sending to one AP at once: a congestion window (D133) that halves when the AP's ACKs do
- * not come in time and grows back as transfers go through, as TCP's does on loss (RFC 5681 §3.1 slow start and
- * congestion avoidance, §3.2 one decrease per window of data).
+ * not come in time and grows back as transfers go through, as TCP's does on loss (RFC 5681 §3.1 congestion
+ * avoidance, §3.2 one decrease per window of data).
  *
  * Why: a transfer that is *sending* has one frame on its way to the AP and waits for its ACK (protocol §7.3) before
  * the next block. Its slot in the AP's queue (§4.3) is taken from IMAGE_BEGIN on, but the AP cannot serve it until the
@@ -24,8 +24,6 @@ export interface SendWindowOptions {
 
 export class SendWindow {
   private cwnd: number;
-  /** RFC 5681 §3.1: below it the window grows by one per transfer (slow start), above by one per window's worth. */
-  private ssthresh: number;
   private capacity: number;
   /**
    * When the window last shrank: a frame sent before then tells of the congestion that shrank it, so it does not
@@ -36,7 +34,6 @@ export class SendWindow {
   constructor(private readonly opts: SendWindowOptions) {
     this.capacity = Math.max(1, opts.capacity);
     this.cwnd = this.capacity;
-    this.ssthresh = this.capacity;
   }
 
   /** Transfers that may be sending at once to this AP now, its usable slots being `capacity`. */
@@ -48,16 +45,14 @@ export class SendWindow {
   /** A frame sent at `sentAt` was not acknowledged in time (§7.3). */
   timedOut(sentAt: number, now: number): void {
     if (sentAt < this.shrankAt) return;
-    this.ssthresh = Math.max(1, this.cwnd / 2);
-    this.cwnd = this.ssthresh;
+    this.cwnd = Math.max(1, this.cwnd / 2);
     this.shrankAt = now;
     this.opts.onShrink?.();
   }
 
-  /** A transfer went through (the AP acknowledged its last block). */
+  /** A transfer went through (the AP acknowledged its last block): RFC 5681 §3.1 one more per window's worth. */
   transferDone(): void {
-    const step = this.cwnd < this.ssthresh ? 1 : 1 / this.cwnd;
-    this.cwnd = Math.min(this.capacity, this.cwnd + step);
+    this.cwnd = Math.min(this.capacity, this.cwnd + 1 / this.cwnd);
   }
 
   /** The AP said hello with another queue capacity, or the configuration bounds it lower. */
@@ -68,6 +63,5 @@ export class SendWindow {
     if (this.cwnd >= this.capacity) this.cwnd = c;
     this.capacity = c;
     this.cwnd = Math.min(this.cwnd, c);
-    this.ssthresh = Math.min(this.ssthresh, c);
   }
 }
