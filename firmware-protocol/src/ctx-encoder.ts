@@ -146,15 +146,24 @@ function encodeDelta(g: CtxGeometry, r: CtxRect, base: Uint8Array, target: Uint8
       let tc0 = at(newCur, x0 - 1);
       let tc1 = (at(newUp, x0 - 1) << 1) | at(newUp, x0);
       let rc0 = (at(oldCur, x0 - 1) << 1) | at(oldCur, x0);
-      for (let x = x0; x < x1; x++) {
-        tc1 = ((tc1 << 1) | at(newUp, x + 1)) & 0x7;
-        rc0 = ((rc0 << 1) | at(oldCur, x + 1)) & 0x7;
-        const up = oldUpRow === null ? 0 : at(oldUpRow, x);
-        // §6.6.5 context, bit 9 … 0: cross; old (x, y−1); old (x−1..x+1, y); old (x, y+1); new (x−1..x+1, y−1); new (x−1, y).
-        const ctx = (at(cross, x) << 9) | (up << 8) | (rc0 << 5) | (at(oldDown, x) << 4) | (tc1 << 1) | tc0;
-        const d = at(tgt, x);
-        mq.encode(cx, ctx, d);
-        tc0 = d;
+      // A byte of the rectangle at a time (x0 and x1 are byte-aligned, §6.3.2), as in encodeFull: the pixels at x are
+      // bits of the byte, those at x + 1 come from a 16-bit window over it and the next byte.
+      for (let i = bx0; i < bx1; i++) {
+        const bc = cross[i + 1]!;
+        const bu = oldUpRow === null ? 0 : oldUpRow[i + 1]!;
+        const bd = oldDown[i + 1]!;
+        const bt = tgt[i + 1]!;
+        const wn = (newUp[i + 1]! << 8) | newUp[i + 2]!;
+        const wo = (oldCur[i + 1]! << 8) | oldCur[i + 2]!;
+        for (let sh = 7; sh >= 0; sh--) {
+          tc1 = ((tc1 << 1) | ((wn >> (sh + 7)) & 1)) & 0x7;
+          rc0 = ((rc0 << 1) | ((wo >> (sh + 7)) & 1)) & 0x7;
+          // §6.6.5 context, bit 9 … 0: cross; old (x, y−1); old (x−1..x+1, y); old (x, y+1); new (x−1..x+1, y−1); new (x−1, y).
+          const ctx = (((bc >> sh) & 1) << 9) | (((bu >> sh) & 1) << 8) | (rc0 << 5) | (((bd >> sh) & 1) << 4) | (tc1 << 1) | tc0;
+          const d = (bt >> sh) & 1;
+          mq.encode(cx, ctx, d);
+          tc0 = d;
+        }
       }
       work.set(target.subarray(off + bx0, off + bx1), off + bx0);
     }
