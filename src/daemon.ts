@@ -24,7 +24,6 @@ import { LabelStore } from './domain/labels/label-store.js';
 import { ImageStore } from './domain/labels/image-store.js';
 import { ApRegistry } from './domain/aps/ap-registry.js';
 import { ApInboundHandler } from './domain/dispatch/ap-inbound-handler.js';
-import { LabelRenderer } from './domain/rendering/label-renderer.js';
 import { startRenderPool } from './domain/rendering/render-pool.js';
 import { BUNDLED_TEMPLATE_DIR } from './domain/rendering/package-root.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './transport/embedded-broker.js';
@@ -107,7 +106,9 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const templateDirs = [BUNDLED_TEMPLATE_DIR, ...config.rendering.templateDirs];
     const renderPool = opts.renderer ? null : await startRenderPool(config.rendering.workers, { templateDirs, log });
     if (renderPool) cleanup.push(() => renderPool.close());
-    const renderer = opts.renderer ?? renderPool ?? (await LabelRenderer.create({ templateDirs }));
+    // The renderer's modules (fonts, shaping, barcodes: ~13 MB of heap) load on this thread only when it renders here
+    // itself (rendering.workers = 0): with a pool they live in the workers (D136).
+    const renderer = opts.renderer ?? renderPool ?? (await (await import('./domain/rendering/label-renderer.js')).LabelRenderer.create({ templateDirs }));
 
     // Where an event's acknowledgement spends its time, per stage (D80; /metrics esl_edge_intake_ack_stage_ms).
     const ackTiming = createIntakeAckLatency();

@@ -17,7 +17,7 @@ import type { Config } from '../config/config-schema.js';
 import { mayPublish, maySubscribe, storeRoot } from './mqtt-acl.js';
 import { MqttAuthenticator, type BrokerUser } from './mqtt-authenticator.js';
 import { startBrokerListeners } from './mqtt-listeners.js';
-import { skipMqttNumberTable } from './mqtt-client.js';
+import { prepareMqttPacketWriter } from './mqtt-client.js';
 import { envelopeReplyTo, ownReplyPrefix, replyTopicWithin } from './reply-scope.js';
 import { routePublish, topicNameProblem } from './topic-router.js';
 
@@ -124,7 +124,7 @@ export async function startEmbeddedBroker(opts: {
     return new Error(reason);
   };
 
-  skipMqttNumberTable();
+  prepareMqttPacketWriter();
   const broker = await Aedes.createBroker({
     maxClientsIdLength: 64,
     // keepaliveLimit stays 0 (off): keepalive 0 is legal [MQTT-3.1.2-10] and aedes refuses a violation with CONNACK 6,

@@ -35,8 +35,39 @@ export function skipMqttNumberTable(): void {
   writeToStream.cacheNumbers = false;
 }
 
-export async function connectEdgeMqttClient(o: EdgeMqttClientOptions): Promise<MqttClient> {
+/** Remaining lengths below this are cached by mqtt-packet's writeVarByteInt (writeToStream.js, `num < 16384`). */
+const VAR_BYTE_INT_CACHED = 16_384;
+let lengthCacheFilled = false;
+
+/**
+ * D136 mqtt-packet keeps the bytes of every packet's remaining length (MQTT 3.1.1 §2.2.3) below 16,384 in a
+ * module-level cache, each a 1–2-byte slice of a `Buffer.allocUnsafe(4)` — a slice of Node's shared 8 kB pool, which
+ * it then keeps alive for the process's life. Lengths arrive one by one over the daemon's life (events and frames of
+ * every size), each new one pinning whichever pool slab was current: after one reference-store fill and repricing the
+ * edge held 561 such slabs (4.6 MB, heap snapshot), and a store that sees every length would hold up to ~130 MB.
+ * Writing one PUBLISH of each length at start-up, back to back (~0.1 s), puts all of them in ~16 slabs (0.26 MB, and
+ * 1.9 MB of heap for the Buffer objects) and the cache never allocates again. Runs once, after skipMqttNumberTable (its
+ * PUBLISHes write 16-bit numbers too), before the broker or a client writes its first packet.
+ */
+function fillMqttLengthCache(): void {
+  if (lengthCacheFilled) return;
+  lengthCacheFilled = true;
+  const sink = { write: () => true, destroy: () => undefined } as unknown as Parameters<typeof writeToStream>[1];
+  const payload = Buffer.alloc(VAR_BYTE_INT_CACHED);
+  // A QoS 0 PUBLISH to a one-byte topic: remaining length = 2 + 1 + payload (§3.3.2, §3.3.3).
+  for (let length = 3; length < VAR_BYTE_INT_CACHED; length++) {
+    writeToStream({ cmd: 'publish', topic: 'x', payload: payload.subarray(0, length - 3), qos: 0, retain: false, dup: false }, sink);
+  }
+}
+
+/** What the edge does to mqtt-packet before its first packet (D87, D136); later calls do nothing more. */
+export function prepareMqttPacketWriter(): void {
   skipMqttNumberTable();
+  fillMqttLengthCache();
+}
+
+export async function connectEdgeMqttClient(o: EdgeMqttClientOptions): Promise<MqttClient> {
+  prepareMqttPacketWriter();
   const options = {
     ...(o.username !== undefined ? { username: o.username } : {}),
     ...(o.password !== undefined ? { password: o.password } : {}),

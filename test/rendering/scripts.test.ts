@@ -22,6 +22,7 @@ import { LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import { FONT_DIR } from '../../src/domain/rendering/package-root.js';
 import { INDEX_COLOUR } from '../../src/domain/rendering/panel-colours.js';
 import { unpackPlanes } from '../../src/domain/rendering/planes.js';
+import { loadPrintableSet } from '../../src/domain/rendering/printable-set.js';
 import { PROMOTION, STANDARD } from '../../src/domain/rendering/sample-content.js';
 
 const PRINTABLE: Record<string, { brand: string; name: string }> = {
@@ -139,7 +140,7 @@ describe('product names in other scripts (issue 12)', () => {
       }
          // Accepted at intake: every character is in a bundled face's cmap.
       const event = EventSchema.parse({ id: 'e1', source: 'erp', version: 1, type: 'product', data: { gtin: '4006381333931', name, brand } });
-      expect(checkEventContent(event, loadFontSet())).toBeNull();
+      expect(checkEventContent(event, loadPrintableSet())).toBeNull();
     });
   }
 
@@ -231,19 +232,19 @@ describe('product names in other scripts (issue 12)', () => {
       const esc = cp.split(' ')[0]!.replace('+', '\\+');
       expect(() => renderer.layout({ ...STANDARD, name }, LABEL_TYPES[0]!)).toThrow(new RegExp(`CONTENT_UNSUPPORTED_CHARACTER.*${esc}`));
       const event = EventSchema.parse({ id: 'e1', source: 'erp', version: 1, type: 'product', data: { gtin: '4006381333931', name } });
-      const refusal = checkEventContent(event, loadFontSet());
+      const refusal = checkEventContent(event, loadPrintableSet());
       expect(refusal?.code).toBe('CONTENT_UNSUPPORTED_CHARACTER');
       expect(refusal?.reason).toContain(cp);
     });
   }
 
   it('a price of 0 is refused at intake with an alert unless the event says it is intended', () => {
-    const fonts = loadFontSet();
+    const printable = loadPrintableSet();
     const zero = EventSchema.parse({ id: 'p1', source: 'erp', version: 1, type: 'price', data: { gtin: '4006381333931', priceCents: 0 } });
-    const refusal = checkEventContent(zero, fonts);
+    const refusal = checkEventContent(zero, printable);
     expect(refusal?.code).toBe('PRICE_IMPLAUSIBLE');
     expect(refusal?.alert?.type).toBe('price-implausible');
     const intended = EventSchema.parse({ id: 'p2', source: 'erp', version: 1, type: 'price', data: { gtin: '4006381333931', priceCents: 0, intended: true } });
-    expect(checkEventContent(intended, fonts)).toBeNull();
+    expect(checkEventContent(intended, printable)).toBeNull();
   });
 });

@@ -11,7 +11,7 @@
  */
 import { EdgeErrorCode, type EdgeEvent, type SingleEvent } from '#contracts';
 import { describeCodePoint, unsupportedCharacters } from '../rendering/content-checks.js';
-import type { FontSet } from '../rendering/fonts.js';
+import type { Printable } from '../rendering/printable-set.js';
 
 export interface ContentRefusal {
   code: string;
@@ -38,10 +38,10 @@ function printedText(e: Leaf): [string, string][] {
 }
 
 /** The first reason to refuse the event, or null. */
-export function checkEventContent(event: EdgeEvent, fonts: FontSet): ContentRefusal | null {
+export function checkEventContent(event: EdgeEvent, printable: Printable): ContentRefusal | null {
   for (const e of leaves(event)) {
     for (const [field, value] of printedText(e)) {
-      const bad = unsupportedCharacters(fonts, value);
+      const bad = unsupportedCharacters(printable, value);
       if (bad.length > 0) {
         return {
           code: EdgeErrorCode.CONTENT_UNSUPPORTED_CHARACTER,

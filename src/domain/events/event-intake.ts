@@ -18,7 +18,7 @@ import { EventApplier, type EventOutcome } from './event-applier.js';
 import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
 import { checkEventContent, type ContentRefusal } from './content-plausibility.js';
 import { enqueue } from '../outbox/outbox.js';
-import { loadFontSet, type FontSet } from '../rendering/fonts.js';
+import { loadPrintableSet, type PrintableSet } from '../rendering/printable-set.js';
 import type { LabelStore } from '../labels/label-store.js';
 
 export interface IngestContext {
@@ -66,11 +66,10 @@ async function applyIntakeTick(tx: Tx, jobs: IntakeJob[], labels: IntakeLabels):
 export class EventIntake {
   private readonly committer: GroupCommitter<IntakeJob, EventOutcome | null>;
   /**
-   * The bundled fonts whose cmaps decide what is printable (D48), taken once: loadFontSet() builds the set anew on
-   * every call (a path join and a map look-up per font), which was a quarter of the main thread's CPU per price
-   * event at bench/intake's rates (D110).
+   * What the bundled fonts can print (D48), taken once (D110: looking the fonts up per event was a quarter of the
+   * main thread's CPU per price event at bench/intake's rates): their cmaps as ranges, not the parsed fonts (D136).
    */
-  private fonts: FontSet | undefined;
+  private printable: PrintableSet | undefined;
 
   constructor(
     private readonly deps: {
@@ -163,7 +162,7 @@ export class EventIntake {
       return this.reject(bytes, ctx, EdgeErrorCode.EVENT_TOPIC_MISMATCH, `event type "${event.type}" sent to the "${ctx.expectedType}" topic`, json);
     }
 
-    const refusal = checkEventContent(event, (this.fonts ??= loadFontSet()));
+    const refusal = checkEventContent(event, (this.printable ??= loadPrintableSet()));
     if (refusal) return this.reject(bytes, ctx, refusal.code, refusal.reason, json, refusal.alert);
 
     const timing = this.deps.timing;

@@ -9,10 +9,10 @@
  *   of the prior 30 days would announce a larger reduction than the law allows (D12, CJEU C-330/23); a promotion
  *   price at or above its reference is no reduction. Both refused (CONTENT_INCOHERENT).
  */
-import type { FontSet } from './fonts.js';
+import type { Printable } from './printable-set.js';
 import type { LabelContent } from '#contracts';
 import { renderError } from './rendering-errors.js';
-import { normaliseText } from './text-shaper.js';
+import { normaliseText } from './text-normalise.js';
 
 /** "U+1F36B 🍫" — how a refused character is named in errors. */
 export function describeCodePoint(cp: number): string {
@@ -22,19 +22,14 @@ export function describeCodePoint(cp: number): string {
 /**
  * Code points of `text` (after label normalisation) that some face's chain lacks. Every chain must have it: a
  * template may set any field in any of them. Right-to-left letters count only in a shaped Noto face (DejaVu's
- * unjoined Arabic is never used); explicit bidi controls are refused (fonts.ts hasGlyph).
+ * unjoined Arabic is never used); explicit bidi controls are refused (fonts.ts hasGlyph, printable-set.ts).
  */
-export function unsupportedCharacters(fonts: FontSet, text: string): number[] {
+export function unsupportedCharacters(printable: Printable, text: string): number[] {
   const out = new Set<number>();
   for (const ch of normaliseText(text)) {
     const cp = ch.codePointAt(0)!;
     if (cp === 0x20) continue;
-    for (const face of Object.values(fonts)) {
-      if (!face.hasGlyph(cp)) {
-        out.add(cp);
-        break;
-      }
-    }
+    if (!printable.has(cp)) out.add(cp);
   }
   return [...out];
 }
@@ -49,9 +44,9 @@ function printedFields(c: LabelContent): [string, string][] {
 }
 
 /** Throws renderError CONTENT_UNSUPPORTED_CHARACTER: every caller of the renderer is covered. */
-export function assertPrintable(fonts: FontSet, c: LabelContent): void {
+export function assertPrintable(printable: Printable, c: LabelContent): void {
   for (const [field, value] of printedFields(c)) {
-    const bad = unsupportedCharacters(fonts, value);
+    const bad = unsupportedCharacters(printable, value);
     if (bad.length > 0) {
       throw renderError('CONTENT_UNSUPPORTED_CHARACTER', `${field} "${value}" has characters no bundled font has: ${bad.map(describeCodePoint).join(', ')}`);
     }

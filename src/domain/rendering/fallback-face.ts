@@ -14,15 +14,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as hb from 'harfbuzzjs';
+import type { FallbackKind, FallbackSpec } from './font-chain.js';
 import type { OutlineCommand } from './fonts.js';
 
-/** How a face's runs are shaped: right to left (Arabic, Hebrew) or left to right (CJK). */
-export type FallbackKind = 'rtl' | 'cjk';
-
-export interface FallbackSpec {
-  file: string;
-  kind: FallbackKind;
-}
 
 /** One shaped run: glyph ids in visual order (left to right), positions in the face's font units. */
 export interface HbRun {

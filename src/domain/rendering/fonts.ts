@@ -15,32 +15,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import opentype from 'opentype.js';
-import { z } from 'zod';
-import { loadFallbackFace, type FallbackFace, type FallbackSpec } from './fallback-face.js';
+import { loadFallbackFace, type FallbackFace } from './fallback-face.js';
+import { FALLBACK_FILES, FONT_FILES, FontIdSchema, isBidiControl, isRtlScript, type FallbackSpec, type FontId } from './font-chain.js';
 import { FONT_DIR } from './package-root.js';
 
-export const FontIdSchema = z.enum(['sans', 'sans-bold', 'condensed', 'condensed-bold']);
-export type FontId = z.infer<typeof FontIdSchema>;
-
-const FONT_FILES: Record<FontId, string> = {
-  sans: 'DejaVuSans.ttf',
-  'sans-bold': 'DejaVuSans-Bold.ttf',
-  condensed: 'DejaVuSansCondensed.ttf',
-  'condensed-bold': 'DejaVuSansCondensed-Bold.ttf',
-};
-
-const ARABIC: FallbackSpec = { file: 'NotoSansArabic-Regular.ttf', kind: 'rtl' };
-const ARABIC_BOLD: FallbackSpec = { file: 'NotoSansArabic-Bold.ttf', kind: 'rtl' };
-const HEBREW: FallbackSpec = { file: 'NotoSansHebrew-Regular.ttf', kind: 'rtl' };
-const HEBREW_BOLD: FallbackSpec = { file: 'NotoSansHebrew-Bold.ttf', kind: 'rtl' };
-// One CJK weight only (D69): bold CJK closes up at label sizes and would double the largest file.
-const CJK: FallbackSpec = { file: 'NotoSansCJKsc-Regular-subset.otf', kind: 'cjk' };
-const FALLBACK_FILES: Record<FontId, readonly FallbackSpec[]> = {
-  sans: [ARABIC, HEBREW, CJK],
-  'sans-bold': [ARABIC_BOLD, HEBREW_BOLD, CJK],
-  condensed: [ARABIC, HEBREW, CJK],
-  'condensed-bold': [ARABIC_BOLD, HEBREW_BOLD, CJK],
-};
+export { FontIdSchema, isBidiControl, isRtlScript, type FontId } from './font-chain.js';
 
 /** Glyph numbers at and above this belong to fallback faces (see the file comment). */
 export const FALLBACK_GLYPH_BASE = 0x10000;
@@ -50,19 +29,7 @@ export function isNotdef(gi: number): boolean {
   return gi % FALLBACK_GLYPH_BASE === 0;
 }
 
-/**
- * Code points of right-to-left and joining scripts (Hebrew, Arabic, Syriac, Thaana, NKo, their presentation forms).
- * They are always set by a shaped fallback face, even where DejaVu has a glyph: DejaVu's isolated forms drawn left
- * to right would print an Arabic name unjoined and backwards.
- */
-export function isRtlScript(cp: number): boolean {
-  return (cp >= 0x0590 && cp <= 0x08ff) || (cp >= 0xfb1d && cp <= 0xfdff) || (cp >= 0xfe70 && cp <= 0xfefe);
-}
 
-/** Explicit bidi formatting characters: refused in label text (they are invisible and reorder what is printed). */
-function isBidiControl(cp: number): boolean {
-  return cp === 0x200e || cp === 0x200f || cp === 0x061c || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
 
 /** Bounding box of a glyph outline in font units, y up. */
 export interface GlyphBounds {
@@ -309,6 +276,7 @@ export function loadFontFace(id: FontId, dir: string = FONT_DIR): FontFace {
 }
 
 export type FontSet = Readonly<Record<FontId, FontFace>>;
+
 
 export function loadFontSet(dir: string = FONT_DIR): FontSet {
   return Object.fromEntries(FontIdSchema.options.map((id) => [id, loadFontFace(id, dir)])) as Record<FontId, FontFace>;

@@ -17,7 +17,7 @@ import { resolveFill, resolveText, textOn, type PanelColour } from './panel-colo
 import { fitSplitPrice, type PlacedText } from './price-layout.js';
 import { renderError } from './rendering-errors.js';
 import { fitText, type Align, type FittedText, type Rect, type VAlign } from './text-fit.js';
-import { normaliseText } from './text-shaper.js';
+import { normaliseText } from './text-normalise.js';
 import type { ElementType, LabelTemplate, TemplateElement, TextPlaceholder } from './template-schema.js';
 
 /**

@@ -11,6 +11,7 @@
 import { contentHash, type ContentHash, LABEL_TYPES, type LabelType } from '#protocol';
 import { assertPrintable } from './content-checks.js';
 import { loadFontSet, type FontSet } from './fonts.js';
+import { fontSetPrintable, type Printable } from './printable-set.js';
 import { GlyphRasterCache } from './glyph-raster-cache.js';
 import { LabelContentSchema, type LabelContent } from '#contracts';
 import { layoutPage, type LabelLayout } from './label-layout.js';
@@ -50,12 +51,16 @@ export { BUNDLED_TEMPLATE_DIR };
 
 export class LabelRenderer {
   private readonly glyphs = new GlyphRasterCache();
+  /** The renderer asks the fonts it draws with (the intake asks a PrintableSet of the same cmaps, D136). */
+  private readonly printable: Printable;
 
   private constructor(
     private readonly templates: ReadonlyMap<string, LoadedTemplate>,
     private readonly fonts: FontSet,
     private readonly labelTypes: readonly LabelType[],
-  ) {}
+  ) {
+    this.printable = fontSetPrintable(fonts);
+  }
 
   static async create(opts: LabelRendererOptions = {}): Promise<LabelRenderer> {
     const labelTypes = opts.labelTypes ?? LABEL_TYPES;
@@ -92,7 +97,7 @@ export class LabelRenderer {
     if (!this.labelTypes.some((t) => t.id === labelType.id && t.name === labelType.name && t.width === labelType.width && t.height === labelType.height && t.palette === labelType.palette)) {
       throw renderError('TEMPLATE_NO_LAYOUT', `label type ${labelType.id} "${labelType.name}" is not in the label-type registry`);
     }
-    assertPrintable(this.fonts, parsed.data);
+    assertPrintable(this.printable, parsed.data);
     const name = LabelRenderer.templateFor(parsed.data, opts);
     const layout = this.resolve(name, labelType);
     const page = opts.page ?? 0;

@@ -7,7 +7,9 @@ import { INDEX_COLOUR, PANEL_RGB } from './panel-colours.js';
 import { packPlanes, unpackPlanes } from './planes.js';
 import { quantiseRgba } from './quantise.js';
 import { renderError } from './rendering-errors.js';
-import sharp from './sharp.js';
+import type sharpFn from './sharp.js';
+
+type Sharp = typeof sharpFn;
 
 /** RGB bytes of the panel image, each pixel repeated `scale` × `scale` (nearest neighbour). */
 export function planesToRgb(planes: Uint8Array, t: LabelType, scale = 1): Uint8Array {
@@ -31,7 +33,16 @@ export function planesToRgb(planes: Uint8Array, t: LabelType, scale = 1): Uint8A
   return out;
 }
 
+/**
+ * sharp is loaded on first use: the edge's main thread makes PNGs only for previews and the dashboard, and should not
+ * carry the image library's JS for that until asked (D136; the render workers load it anyway).
+ */
+async function loadSharp(): Promise<Sharp> {
+  return (await import('./sharp.js')).default;
+}
+
 export async function planesToPng(planes: Uint8Array, labelType: LabelType, opts: { scale?: number } = {}): Promise<Buffer> {
+  const sharp = await loadSharp();
   const scale = opts.scale ?? 1;
   const rgb = planesToRgb(planes, labelType, scale);
   return sharp(rgb, { raw: { width: labelType.width * scale, height: labelType.height * scale, channels: 3 } })
@@ -41,6 +52,7 @@ export async function planesToPng(planes: Uint8Array, labelType: LabelType, opts
 
 /** Planes from a PNG of exactly the panel's size (a preview made by planesToPng with scale 1). */
 export async function pngToPlanes(png: Buffer, labelType: LabelType): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     decoded = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -6,7 +6,7 @@
  * never by free text, so the legal checks on a template (template-loader.ts: PAngV §4 and §11) see every price.
  */
 import { z } from 'zod';
-import { FontIdSchema } from './fonts.js';
+import { FontIdSchema } from './font-chain.js';
 
 /** A pixel count, or a percentage of the panel width (x, w) or height (y, h): 12 or "37.5%". */
 export const LengthSchema = z.union([

@@ -24,7 +24,7 @@ export type VAlign = 'top' | 'middle' | 'bottom';
 
 export interface FitRequest {
   face: FontFace;
-  /** Wordings in order of preference, normalised (text-shaper.ts normaliseText). */
+  /** Wordings in order of preference, normalised (text-normalise.ts normaliseText). */
   candidates: readonly string[];
   sizeMax: number;
   sizeMin: number;
