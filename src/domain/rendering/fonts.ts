@@ -19,7 +19,7 @@ import { loadFallbackFace, type FallbackFace } from './fallback-face.js';
 import { FALLBACK_FILES, FONT_FILES, FontIdSchema, isBidiControl, isRtlScript, type FallbackSpec, type FontId } from './font-chain.js';
 import { FONT_DIR } from './package-root.js';
 
-export { FontIdSchema, isBidiControl, isRtlScript, type FontId } from './font-chain.js';
+export { FontIdSchema, isRtlScript, type FontId } from './font-chain.js';
 
 /** Glyph numbers at and above this belong to fallback faces (see the file comment). */
 export const FALLBACK_GLYPH_BASE = 0x10000;
@@ -28,8 +28,6 @@ export const FALLBACK_GLYPH_BASE = 0x10000;
 export function isNotdef(gi: number): boolean {
   return gi % FALLBACK_GLYPH_BASE === 0;
 }
-
-
 
 /** Bounding box of a glyph outline in font units, y up. */
 export interface GlyphBounds {
@@ -276,7 +274,6 @@ export function loadFontFace(id: FontId, dir: string = FONT_DIR): FontFace {
 }
 
 export type FontSet = Readonly<Record<FontId, FontFace>>;
-
 
 export function loadFontSet(dir: string = FONT_DIR): FontSet {
   return Object.fromEntries(FontIdSchema.options.map((id) => [id, loadFontFace(id, dir)])) as Record<FontId, FontFace>;
