@@ -18,6 +18,7 @@ import { startDaemon, type Daemon } from '../src/daemon.js';
 import { RealClock } from '../simulator/src/real-clock.js';
 import { edgeClock } from '../demo/src/edge-clock.js';
 import { startMemTrace } from './edge-mem-trace.js';
+import { STAGE_BUCKETS_MS, type StageHistogram } from '../src/core/stage-latency.js';
 import { hostNow, type EdgeMessage, type EdgeReplyMessage, type EdgeRequest, type EdgeResults, type EdgeStartRequest, type EdgeUsage } from './full-store-ipc.js';
 
 const MB = 1024 * 1024;
@@ -37,7 +38,9 @@ setInterval(() => {
 let elu = performance.eventLoopUtilization();
 /**
  * Every access to the edge's database waits in one FIFO queue (src/persistence/database.ts): when the edge falls
- * behind, the queue grows long before the event loop looks busy. A trivial read every 250 ms measures that wait.
+ * behind, the queue grows long before the event loop looks busy. A trivial read every second measures that wait at
+ * instants independent of the edge's own jobs. Not more often: the probe is a job too, and while the event loop is
+ * busy each one holds the queue 20–30 ms; at one every 250 ms it held ~10 % of the queue in a repricing (D137).
  */
 let dbWait: number[] = [];
 setInterval(() => {
@@ -47,12 +50,42 @@ setInterval(() => {
     () => dbWait.push(performance.now() - t0),
     () => undefined,
   );
-}, 250).unref();
+}, 1_000).unref();
+/** D137 The queue's own timing (every job's wait and hold) at the last reset. */
+let queueMark: StageHistogram[] | undefined;
+let queueMarkAt = performance.now();
 
 startMemTrace(() => daemon);
 
 function pct(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+/** The upper bound of the bucket holding the p-quantile of `counts` (STAGE_BUCKETS_MS; beyond the last: its bound). */
+function bucketQuantile(counts: number[], p: number): number {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  let cum = 0;
+  for (let i = 0; i < counts.length; i++) {
+    cum += counts[i]!;
+    if (cum >= p * total) return STAGE_BUCKETS_MS[Math.min(i, STAGE_BUCKETS_MS.length - 1)]!;
+  }
+  return STAGE_BUCKETS_MS.at(-1)!;
+}
+
+/** Busy share and job-weighted wait p99 of the database queue since the last reset. */
+function queueUsage(db: Daemon['db']): { dbBusy: number; dbJobWaitP99Ms: number } {
+  const now = db.queueTiming.snapshot();
+  const before = new Map((queueMark ?? []).map((h) => [h.stage, h]));
+  const diff = (stage: string) => {
+    const h = now.find((x) => x.stage === stage)!;
+    const b = before.get(stage);
+    return { counts: h.counts.map((c, i) => c - (b?.counts[i] ?? 0)), sumMs: h.sumMs - (b?.sumMs ?? 0) };
+  };
+  const hold = diff('hold');
+  const [u, n] = [diff('urgent_wait'), diff('normal_wait')];
+  const wallMs = performance.now() - queueMarkAt;
+  return { dbBusy: wallMs > 0 ? hold.sumMs / wallMs : 0, dbJobWaitP99Ms: bucketQuantile(u.counts.map((c, i) => c + n.counts[i]!), 0.99) };
 }
 
 function usage(reset: boolean): EdgeUsage {
@@ -70,6 +103,7 @@ function usage(reset: boolean): EdgeUsage {
     dbWaitP50Ms: pct(waits, 0.5),
     dbWaitP99Ms: pct(waits, 0.99),
     dbWaitMaxMs: waits.at(-1) ?? 0,
+    ...queueUsage(requireDaemon().db),
     dispatch: { ...requireDaemon().dispatcher.stats },
     images: { ...requireDaemon().images.stats },
     labelWrites: { ...requireDaemon().labels.flushStats },
@@ -80,6 +114,8 @@ function usage(reset: boolean): EdgeUsage {
     lag.reset();
     elu = performance.eventLoopUtilization();
     dbWait = [];
+    queueMark = requireDaemon().db.queueTiming.snapshot();
+    queueMarkAt = performance.now();
   }
   return u;
 }

@@ -53,10 +53,14 @@ export interface EdgeUsage {
   lagMaxMs: number;
   /** Fraction of wall time the edge's event loop was busy since the last reset. */
   eventLoopUtilization: number;
-  /** Wait of a trivial read in the edge's database queue, sampled every 250 ms, wall ms. */
+  /** Wait of a trivial read in the edge's database queue, sampled every second (every 250 ms before D137), wall ms. */
   dbWaitP50Ms: number;
   dbWaitP99Ms: number;
   dbWaitMaxMs: number;
+  /** D137 Share of wall time the database queue was held by a job since the last reset. */
+  dbBusy: number;
+  /** D137 p99 of every job's wait for the database queue since the last reset (bucket bound), wall ms. */
+  dbJobWaitP99Ms: number;
   dispatch: DispatchStats;
   /** The image store's memory cache since start: hits, misses (read back from sqlite), evictions (D19, D86). */
   images: { hits: number; misses: number; evicted: number };

@@ -63,8 +63,12 @@ export interface UpdateReport {
   edge_lag_p99_sim_ms: number;
   /** Fraction of the time the edge's event loop was busy. */
   edge_event_loop_busy: number;
-  /** Wait in the edge's database queue (a trivial read every 250 ms wall), p99, simulated ms (wall ms × speed). */
+  /** Wait in the edge's database queue (a trivial read every second wall, 250 ms before D137), p99, simulated ms (wall ms × speed). */
   edge_db_wait_p99_sim_ms: number;
+  /** D137 Share of wall time the edge's database queue was held by a job (1 = never free). */
+  edge_db_busy: number;
+  /** D137 p99 of every database job's wait for the queue, simulated ms (bucket bound × speed). */
+  edge_db_job_wait_p99_sim_ms: number;
   /** How late the simulator's clock ran its events, p99, simulated ms. */
   sim_lateness_p99_ms: number;
   /** Mean fill of the APs' staging queues over the first 80 % of the update (1 = every queue full). */

@@ -432,6 +432,8 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     edge_lag_p99_sim_ms: Math.round(usage.lagP99Ms * SPEED),
     edge_event_loop_busy: round(usage.eventLoopUtilization, 2),
     edge_db_wait_p99_sim_ms: Math.round(usage.dbWaitP99Ms * SPEED),
+    edge_db_busy: round(usage.dbBusy, 2),
+    edge_db_job_wait_p99_sim_ms: Math.round(usage.dbJobWaitP99Ms * SPEED),
     sim_lateness_p99_ms: Math.round(samples.latenessP99Ms),
     ap_queue_fill: round(fills.length > 0 ? fills.reduce((s, q) => s + q.fill, 0) / fills.length : 0, 2),
     ap_starved: round(fills.length > 0 ? fills.filter((q) => q.starved).length / fills.length : 0, 3),

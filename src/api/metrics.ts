@@ -33,6 +33,9 @@ export function createMetrics(deps: {
 }): Metrics {
   const registry = new Registry();
   if (deps.ackTiming) registry.registerMetric(stageHistogramMetric('esl_edge_intake_ack_stage_ms', 'Time an MQTT event spends in each stage from the broker reading its PUBLISH to its PUBACK (ms; D80)', deps.ackTiming) as never);
+  registry.registerMetric(
+    stageHistogramMetric('esl_edge_db_queue_ms', "Database jobs: time waiting for the one connection (urgent_wait, normal_wait) and holding it (hold); hold's sum per second is the queue's busy share (ms; D137)", deps.db.queueTiming) as never,
+  );
   collectDefaultMetrics({ register: registry, prefix: 'esl_edge_' });
   new Gauge({
     name: 'esl_edge_labels',

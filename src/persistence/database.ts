@@ -17,6 +17,15 @@ import { dirname } from 'node:path';
 import { EdgeError, EdgeErrorCode } from '#contracts';
 import { MIGRATIONS } from './migrations.js';
 import { WalCheckpointer, type CheckpointStats } from './wal-checkpointer.js';
+import { StageLatency } from '../core/stage-latency.js';
+
+/**
+ * What the one queue's jobs spend (D137): waiting for the connection, per lane, and holding it. The hold's sum over
+ * time is how busy the queue is; near 100 % the edge is bound by its database queue before its event loop looks
+ * busy. Wall-clock milliseconds (performance.now()): a measure of sqlite's and the event loop's work, never a timer.
+ */
+export const DB_QUEUE_STAGES = ['urgent_wait', 'normal_wait', 'hold'] as const;
+export type DbQueueStage = (typeof DB_QUEUE_STAGES)[number];
 
 /** Frames (pages) the WAL may hold before a checkpoint runs inside the queue to let it restart: 16 MiB of 4 KiB pages. */
 const CATCH_UP_FRAMES = 4096;
@@ -62,6 +71,8 @@ interface QueuedJob {
   fn: () => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (err: unknown) => void;
+  /** performance.now() when it was queued. */
+  queuedAt: number;
 }
 
 export class Database {
@@ -72,6 +83,8 @@ export class Database {
   /** Whether the job that ran last came from the urgent lane (lanes alternate while both have jobs). */
   private lastUrgent = false;
   private closed = false;
+  /** D137 Wait and hold of every job (esl_edge_db_queue_ms on /metrics; benchmarks diff two snapshots). */
+  readonly queueTiming = new StageLatency<DbQueueStage>(DB_QUEUE_STAGES);
   /** Checkpoints off the commit path (D44); null: sqlite's autocheckpoint inside the COMMIT (e.g. ':memory:'). */
   private checkpointer: WalCheckpointer | null = null;
 
@@ -279,7 +292,7 @@ export class Database {
   private enqueue<T>(fn: () => Promise<T>, lane: QueueLane = 'normal'): Promise<T> {
     if (this.closed) return Promise.reject(new EdgeError(EdgeErrorCode.SHUTTING_DOWN, 'database is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.lanes[lane].push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.lanes[lane].push({ fn, resolve: resolve as (v: unknown) => void, reject, queuedAt: performance.now() });
       if (!this.current) this.next();
     });
   }
@@ -298,11 +311,16 @@ export class Database {
       return;
     }
     this.lastUrgent = takeUrgent;
+    const startedAt = performance.now();
+    this.queueTiming.add(takeUrgent ? 'urgent_wait' : 'normal_wait', startedAt - job.queuedAt);
     // A microtask later, as the promise chain this replaces did: the job never starts inside its caller's call.
     this.current = Promise.resolve()
       .then(job.fn)
       .then(job.resolve, job.reject)
-      .then(() => this.next());
+      .then(() => {
+        this.queueTiming.add('hold', performance.now() - startedAt);
+        this.next();
+      });
   }
 
   private direct(): Omit<Tx, 'prepare'> & { prepare: Tx['prepare'] } {

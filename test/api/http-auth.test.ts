@@ -127,4 +127,12 @@ describe('HTTP authentication: hashed tokens and failure limits', () => {
     expect(value('wrong')).toBeGreaterThanOrEqual(16);
     expect(value('missing')).toBe(1);
   });
+
+  it('exports the database queue timing as esl_edge_db_queue_ms (D137)', async () => {
+    const m = await daemon.http.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${POS_TOKEN}` } });
+    // The daemon's start-up alone ran jobs through the queue.
+    const holds = Number(/esl_edge_db_queue_ms_count\{stage="hold"\} (\d+)/.exec(m.body)?.[1]);
+    expect(holds).toBeGreaterThan(0);
+    expect(m.body).toMatch(/esl_edge_db_queue_ms_bucket\{stage="normal_wait",le="\+Inf"\} \d+/);
+  });
 });
