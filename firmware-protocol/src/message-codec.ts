@@ -267,55 +267,65 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 // ---- encode ----------------------------------------------------------------------------------------------
 
+/**
+ * The encoder's scratch buffer, shared by every encode and grown on demand. An encode runs synchronously from its
+ * first field to its result and never starts another, so one buffer serves them all; each result is a copy of its
+ * bytes. A fresh buffer and DataView per message, grown once for a 99-byte part, cost most of an encode (~9.5 µs of
+ * a RADIO_PART's, most of it allocation) — and the simulator encodes every radio frame of thousands of labels (D139).
+ */
+let scratch = new Uint8Array(512);
+let scratchView = new DataView(scratch.buffer);
+
 class Writer {
-  private buf = new Uint8Array(64);
-  private view = new DataView(this.buf.buffer);
   length = 0;
 
   private reserve(n: number): number {
     const at = this.length;
-    if (at + n > this.buf.length) {
-      const next = new Uint8Array(Math.max(this.buf.length * 2, at + n));
-      next.set(this.buf.subarray(0, at));
-      this.buf = next;
-      this.view = new DataView(next.buffer);
+    if (at + n > scratch.length) {
+      const next = new Uint8Array(Math.max(scratch.length * 2, at + n));
+      next.set(scratch.subarray(0, at));
+      scratch = next;
+      scratchView = new DataView(next.buffer);
     }
     this.length += n;
     return at;
   }
   u8(v: number): void {
-    this.view.setUint8(this.reserve(1), v);
+    scratchView.setUint8(this.reserve(1), v);
   }
   i8(v: number): void {
-    this.view.setInt8(this.reserve(1), v);
+    scratchView.setInt8(this.reserve(1), v);
   }
   u16(v: number): void {
-    this.view.setUint16(this.reserve(2), v, true);
+    scratchView.setUint16(this.reserve(2), v, true);
   }
   u32(v: number): void {
-    this.view.setUint32(this.reserve(4), v, true);
+    scratchView.setUint32(this.reserve(4), v, true);
   }
   i32(v: number): void {
-    this.view.setInt32(this.reserve(4), v, true);
+    scratchView.setInt32(this.reserve(4), v, true);
   }
   u64(v: number): void {
     this.u32(v % TWO_POW_32);
     this.u32(Math.floor(v / TWO_POW_32));
   }
   bytes(b: Uint8Array): void {
-    const at = this.reserve(b.length); // first: reserve may replace this.buf
-    this.buf.set(b, at);
+    const at = this.reserve(b.length); // first: reserve may replace the scratch buffer
+    scratch.set(b, at);
+  }
+  /** Hex digits as bytes (§3.3 ids, §3.4 hashes; MessageSchema has checked them: 0-9 and a-f or A-F, even length). */
+  hex(s: string): void {
+    const n = s.length >>> 1;
+    const at = this.reserve(n);
+    for (let i = 0; i < n; i++) scratch[at + i] = (nibble(s.charCodeAt(2 * i)) << 4) | nibble(s.charCodeAt(2 * i + 1));
   }
   result(): Uint8Array {
-    return this.buf.slice(0, this.length);
+    return scratch.slice(0, this.length);
   }
 }
 
-function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
+/** The value of one hex digit's char code ('0'-'9', 'a'-'f', 'A'-'F'). */
+const nibble = (c: number): number => (c <= 57 ? c - 48 : (c | 0x20) - 87);
 
 function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (readonly [string, FieldCodec])[]): void {
   for (const [name, codec] of layout) {
@@ -345,7 +355,7 @@ function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (re
           break;
         case 'labelId':
         case 'hash':
-          w.bytes(hexToBytes(v as string));
+          w.hex(v as string);
           break;
         case 'region': {
           const r = v as { x: number; y: number; width: number; height: number };
@@ -391,8 +401,8 @@ function writeOffer(w: Writer, m: Record<string, unknown>): void {
   const f = offerFlags(o);
   w.u8(f);
   w.u8(o.kind | (o.encoding << 4));
-  if ((f & RADIO_OFFER_FLAGS.BASE) !== 0) w.bytes(hexToBytes(o.baseHash));
-  w.bytes(hexToBytes(o.targetHash));
+  if ((f & RADIO_OFFER_FLAGS.BASE) !== 0) w.hex(o.baseHash);
+  w.hex(o.targetHash);
   if ((f & RADIO_OFFER_FLAGS.SIZE32) !== 0) w.u32(o.totalSize);
   else w.u16(o.totalSize);
   if ((f & RADIO_OFFER_FLAGS.REGION) !== 0) {
@@ -407,7 +417,11 @@ function writeOffer(w: Writer, m: Record<string, unknown>): void {
 }
 
 function findLoneSurrogate(m: Message): string | undefined {
-  for (const [k, v] of Object.entries(m)) if (typeof v === 'string' && LONE_SURROGATE.test(v)) return k;
+  // for…in, not Object.entries: no array of pairs per message (D139); a message is a plain object of own fields.
+  for (const k in m) {
+    const v = (m as unknown as Record<string, unknown>)[k];
+    if (typeof v === 'string' && LONE_SURROGATE.test(v)) return k;
+  }
   return undefined;
 }
 
@@ -416,6 +430,22 @@ function findLoneSurrogate(m: Message): string | undefined {
  * first, so an out-of-range value never wraps silently on the wire: a bad input throws ProtocolError MSG_INVALID.
  */
 export function encodePayload(m: Message): Uint8Array {
+  return write(m).result();
+}
+
+/**
+ * The payload as encodePayload encodes it, inside a buffer with `before` free bytes ahead of it and `after` behind
+ * it: the frame codec writes its header and CRC around it (§3.1), one allocation per frame (D139).
+ */
+export function encodePayloadWithin(m: Message, before: number, after: number): Uint8Array {
+  const w = write(m);
+  const out = new Uint8Array(before + w.length + after);
+  out.set(scratch.subarray(0, w.length), before);
+  return out;
+}
+
+/** Validates `m` and writes its payload into the scratch buffer (valid until the next encode). */
+function write(m: Message): Writer {
   const parsed = MessageSchema.safeParse(m);
   if (!parsed.success) {
     throw new ProtocolError('MSG_INVALID', `invalid ${String((m as { type?: unknown } | null)?.type)} message`, {
@@ -430,7 +460,7 @@ export function encodePayload(m: Message): Uint8Array {
   }
   const w = new Writer();
   writeFields(w, m as unknown as Record<string, unknown>, PAYLOAD_LAYOUT[m.type]);
-  return w.result();
+  return w;
 }
 
 // ---- decode ----------------------------------------------------------------------------------------------
@@ -485,9 +515,15 @@ function invalid(type: MessageName, field: string, value: unknown, why: string):
   return new ProtocolError('MSG_INVALID_FIELD', `${type}.${field} ${why}`, { type, field, value });
 }
 
+/** Two hex digits per byte value, lower and upper case: an 8-byte id or hash is eight lookups, not a Buffer (D139). */
+const HEX_LOWER = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_UPPER = HEX_LOWER.map((h) => h.toUpperCase());
+
 function hexOf(b: Uint8Array, upper: boolean): string {
-  const hex = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-  return upper ? hex.toUpperCase() : hex;
+  const digits = upper ? HEX_UPPER : HEX_LOWER;
+  let hex = '';
+  for (let i = 0; i < b.length; i++) hex += digits[b[i]!]!;
+  return hex;
 }
 
 function readFields(r: Reader, type: MessageName, layout: readonly (readonly [string, FieldCodec])[]): Record<string, unknown> {

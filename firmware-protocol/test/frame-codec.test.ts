@@ -84,6 +84,38 @@ describe('frame codec round trip (every message type)', () => {
     );
   });
 
+  it('every encoded frame and payload owns its bytes: later encodes of any size never change it (D139 shared scratch)', () => {
+    fc.assert(
+      fc.property(fc.array(frameArb, { minLength: 2, maxLength: 8 }), (frames) => {
+        const frames1 = frames.map((f) => encodeFrame(f));
+        const payloads1 = frames.map((f) => encodePayload(f.message));
+        const snapshots = frames1.map((b) => Uint8Array.from(b));
+        const payloadSnapshots = payloads1.map((b) => Uint8Array.from(b));
+        // Encode them again in the other order, so a large payload follows a small one and the reverse.
+        const frames2 = [...frames].reverse().map((f) => encodeFrame(f)).reverse();
+        frames1.forEach((b, i) => {
+          expect(b.byteOffset).toBe(0);
+          expect(b.buffer.byteLength).toBe(b.length);
+          expect(b).toEqual(snapshots[i]);
+          expect(frames2[i]).toEqual(snapshots[i]);
+          expect(payloads1[i]).toEqual(payloadSnapshots[i]);
+          expect(b.subarray(8, b.length - 4)).toEqual(payloadSnapshots[i]);
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a refused encode leaves nothing behind for the next one', () => {
+    const good: Frame = { version: 1, seq: 513, ackRequested: true, message: { type: 'RADIO_PART', transferId: 7, blockIndex: 1, partIndex: 2, data: Uint8Array.of(1, 2, 3) } };
+    const expected = encodeFrame(good);
+    const bad = { ...good, message: { ...good.message, partIndex: 300 } } as Frame;
+    expect(() => encodeFrame(bad)).toThrow(ProtocolError);
+    expect(encodeFrame(good)).toEqual(expected);
+    // §3.2 header little-endian: seq 513 = 0x0201.
+    expect([...expected.subarray(0, 8)]).toEqual([0xe5, 1, MessageTypeCode.RADIO_PART, 1, 0x01, 0x02, 10, 0]);
+  });
+
   it('decodes from a Buffer view at an odd offset, copying bytes fields out', () => {
     fc.assert(
       fc.property(frameArb, (f) => {
