@@ -4,6 +4,8 @@
  * busier the machine is (load only slows simulated time); none needs an idle machine.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { PacedClock } from '../../simulator/src/paced-clock.js';
 
@@ -75,5 +77,36 @@ describe('PacedClock', () => {
       clock.stop();
       child.kill('SIGKILL');
     }
+  });
+
+  it('stands still while a thread of this process that started after it works, and keeps no file open once stopped', async () => {
+    const openSchedstat = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).endsWith('/schedstat');
+        } catch {
+          return false;
+        }
+      }).length;
+    const clock = new PacedClock({ speed: 20, startMs: 0 });
+    // A worker thread (as the render pool's) that spins while the event loop here stays idle.
+    const worker = new Worker('const end = Date.now() + 1000; while (Date.now() < end);', { eval: true });
+    try {
+      await wallSleep(50);
+      const w0 = performance.now();
+      const s0 = clock.now();
+      await new Promise((r) => worker.once('exit', r));
+      const busyMs = performance.now() - w0;
+      await wallSleep(200);
+      const wallMs = performance.now() - w0;
+      // The loop here was idle the whole time; the worker's second was seen per thread and owed.
+      expect(clock.stats.debtWallMs).toBeGreaterThan(0.7 * busyMs);
+      expect(clock.now() - s0).toBeLessThan(0.5 * 20 * wallMs);
+      expect(openSchedstat()).toBeGreaterThan(0);
+    } finally {
+      clock.stop();
+      await worker.terminate();
+    }
+    expect(openSchedstat()).toBe(0);
   });
 });
