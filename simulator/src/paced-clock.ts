@@ -40,7 +40,7 @@ export interface PacedClockOptions {
  * Σ over the threads of a process of (ns on a CPU + ns runnable but waiting), read from schedstat. The files stay open
  * between samples and are read with pread at offset 0 (a /proc file is generated afresh at each read from its start):
  * one syscall per thread and sample instead of open, fstat, read and close — at 50 samples a second over a dozen or
- * more threads the sampler was a tenth of a paced test's own busy time.
+ * more threads the sampler was a sixth of a paced test's busy main thread under the profiler (D140).
  */
 class ThreadTimes {
   private readonly fds = new Map<string, number>();

@@ -28,7 +28,11 @@ describe('scenario midnight-repricing against a real edge', () => {
 
   it('the edge sent the repricing as deltas or compressed images, not raw planes', () => {
     const stats = run.fx.daemon.dispatcher.stats;
-    expect(stats.transfersDelivered).toBeGreaterThanOrEqual(2 * run.report.totals.labels);
+    // What the edge sent: at least the two pictures every panel received (the ground truth's updates, asserted
+    // above). Not its delivered count: on a loaded machine a label's TRANSFER_RESULT can come after the edge gave that
+    // transfer up, and the label's next check-in then confirms the picture without a delivery (a busy-loop run of
+    // `npm test` counted 599 for 600 pictures shown).
+    expect(stats.transfersStarted).toBeGreaterThanOrEqual(2 * run.report.totals.labels);
     // A raw 2.9" BWR image alone is 9,472 bytes; the whole store's air time per label stays far below that.
     expect(run.report.totals.bytesOnAirPerLabel).toBeLessThan(9_472);
   });
