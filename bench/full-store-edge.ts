@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/core/logger.js';
@@ -37,6 +37,41 @@ setInterval(() => {
 }, 100).unref();
 let elu = performance.eventLoopUtilization();
 /**
+ * D143 The main thread's GC pauses since the last reset, by kind: each one holds the event loop for its whole length,
+ * so they bound what the loop-delay p99 can reach whatever the edge's own callbacks do.
+ */
+const GC_KINDS: Record<number, keyof EdgeUsage['gc']['byKind']> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+let gcPauses: { kind: keyof EdgeUsage['gc']['byKind']; ms: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push({ kind: GC_KINDS[(e as unknown as { detail?: { kind: number } }).detail?.kind ?? 0] ?? 'minor', ms: e.duration });
+}).observe({ entryTypes: ['gc'] });
+
+function gcUsage(): EdgeUsage['gc'] {
+  const ms = gcPauses.map((p) => p.ms).sort((a, b) => a - b);
+  const byKind: EdgeUsage['gc']['byKind'] = { minor: [0, 0, 0], major: [0, 0, 0], incremental: [0, 0, 0], weakcb: [0, 0, 0] };
+  for (const p of gcPauses) {
+    const k = byKind[p.kind];
+    k[0]++;
+    k[1] = Math.round(k[1] + p.ms);
+    k[2] = Math.max(k[2], Math.round(p.ms * 10) / 10);
+  }
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  return {
+    pauses: ms.length,
+    totalMs: Math.round(ms.reduce((a, b) => a + b, 0)),
+    p99Ms: r1(pct(ms, 0.99)),
+    maxMs: r1(ms.at(-1) ?? 0),
+    over20Ms: ms.filter((x) => x > 20).length,
+    over50Ms: ms.filter((x) => x > 50).length,
+    byKind,
+  };
+}
+/**
  * Every access to the edge's database waits in one FIFO queue (src/persistence/database.ts): when the edge falls
  * behind, the queue grows long before the event loop looks busy. A trivial read every second measures that wait at
  * instants independent of the edge's own jobs. Not more often: the probe is a job too, and while the event loop is
@@ -51,6 +86,8 @@ setInterval(() => {
     () => undefined,
   );
 }, 1_000).unref();
+/** D143 The loop tasks' timing at the last reset. */
+let loopMark: StageHistogram[] | undefined;
 /** D137 The queue's own timing (every job's wait and hold) at the last reset. */
 let queueMark: StageHistogram[] | undefined;
 let queueMarkAt = performance.now();
@@ -88,6 +125,21 @@ function queueUsage(db: Daemon['db']): { dbBusy: number; dbJobWaitP99Ms: number 
   return { dbBusy: wallMs > 0 ? hold.sumMs / wallMs : 0, dbJobWaitP99Ms: bucketQuantile(u.counts.map((c, i) => c + n.counts[i]!), 0.99) };
 }
 
+/** D143 Per loop task since the last reset: [stretches, over 20 ms, over 50 ms, sum ms, p99 bucket bound ms]. */
+function loopTaskUsage(d: Daemon): EdgeUsage['loopTasks'] {
+  const before = new Map((loopMark ?? []).map((h) => [h.stage, h]));
+  const i20 = STAGE_BUCKETS_MS.indexOf(20);
+  const i50 = STAGE_BUCKETS_MS.indexOf(50);
+  const out: EdgeUsage['loopTasks'] = {};
+  for (const h of d.loopTasks.snapshot()) {
+    const b = before.get(h.stage);
+    const counts = h.counts.map((c, i) => c - (b?.counts[i] ?? 0));
+    const over = (ix: number) => counts.slice(ix + 1).reduce((a, c) => a + c, 0);
+    out[h.stage] = [counts.reduce((a, c) => a + c, 0), over(i20), over(i50), Math.round(h.sumMs - (b?.sumMs ?? 0)), bucketQuantile(counts, 0.99)];
+  }
+  return out;
+}
+
 function usage(reset: boolean): EdgeUsage {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   const cpu = process.cpuUsage(cpuMark);
@@ -100,6 +152,8 @@ function usage(reset: boolean): EdgeUsage {
     lagP99Ms: lag.percentile(99) / 1e6,
     lagMaxMs: lag.max / 1e6,
     eventLoopUtilization: performance.eventLoopUtilization(elu).utilization,
+    gc: gcUsage(),
+    loopTasks: loopTaskUsage(requireDaemon()),
     dbWaitP50Ms: pct(waits, 0.5),
     dbWaitP99Ms: pct(waits, 0.99),
     dbWaitMaxMs: waits.at(-1) ?? 0,
@@ -113,6 +167,8 @@ function usage(reset: boolean): EdgeUsage {
     rssPeak = process.memoryUsage.rss();
     lag.reset();
     elu = performance.eventLoopUtilization();
+    gcPauses = [];
+    loopMark = requireDaemon().loopTasks.snapshot();
     dbWait = [];
     queueMark = requireDaemon().db.queueTiming.snapshot();
     queueMarkAt = performance.now();

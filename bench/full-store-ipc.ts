@@ -53,6 +53,21 @@ export interface EdgeUsage {
   lagMaxMs: number;
   /** Fraction of wall time the edge's event loop was busy since the last reset. */
   eventLoopUtilization: number;
+  /**
+   * D143 The main thread's GC pauses since the last reset (wall ms): count, sum, p99, max, how many exceeded 20 and
+   * 50 ms, and per kind [count, sum ms, max ms].
+   */
+  gc: {
+    pauses: number;
+    totalMs: number;
+    p99Ms: number;
+    maxMs: number;
+    over20Ms: number;
+    over50Ms: number;
+    byKind: Record<'minor' | 'major' | 'incremental' | 'weakcb', [number, number, number]>;
+  };
+  /** D143 Per loop task since the last reset: [stretches, over 20 ms, over 50 ms, sum ms, p99 bucket bound ms]. */
+  loopTasks: Record<string, [number, number, number, number, number]>;
   /** Wait of a trivial read in the edge's database queue, sampled every second (every 250 ms before D137), wall ms. */
   dbWaitP50Ms: number;
   dbWaitP99Ms: number;

@@ -451,6 +451,10 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     timeline_5s: samples.queueFill
       .filter((q) => q.at >= trig.t0 && Math.round((q.at - trig.t0) / 1000) % 5 === 0)
       .map((q) => [Math.round((q.at - trig.t0) / 1000), q.shown, Math.round(q.fill * QUEUE_CAPACITY * APS), q.onAir, q.starved ? 1 : 0, ...q.wakeIn.slice(0, 4)]),
+    // D143 The edge's GC pauses over the update (wall ms): what of the event loop's delay the collector alone explains.
+    edge_gc: usage.gc,
+    edge_loop_tasks: usage.loopTasks,
+    edge_lag_max_ms: Math.round(usage.lagMaxMs),
     edge_dispatch_delta: Object.fromEntries(Object.keys(usage.dispatch).map((k) => [k, d(k as keyof EdgeUsage['dispatch'])])),
     edge_image_cache_delta: { hits: usage.images.hits - usage0.images.hits, misses: usage.images.misses - usage0.images.misses, evicted: usage.images.evicted - usage0.images.evicted },
     // D128 Label rows the label store wrote during the update (its write-behind batches).

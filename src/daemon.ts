@@ -15,6 +15,7 @@ import type { Config } from './config/config-schema.js';
 import { systemClock, type Clock, type Random } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createIntakeAckLatency } from './core/stage-latency.js';
+import { createLoopTaskTiming, type LoopTaskTiming } from './core/loop-tasks.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '#contracts';
 import { Database } from './persistence/database.js';
 import { EventIntake } from './domain/events/event-intake.js';
@@ -83,6 +84,8 @@ export interface Daemon {
   rules: RuleEngine;
   /** The omnichannel shelf feed (issue 14). */
   shelf: ShelfFeed;
+  /** D143 How long the dispatcher's and planner's synchronous stretches held the event loop. */
+  loopTasks: LoopTaskTiming;
   /** Resolves when planning and dispatch have nothing left to do right now. */
   settle(): Promise<void>;
   stop(): Promise<void>;
@@ -112,6 +115,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     // Where an event's acknowledgement spends its time, per stage (D80; /metrics esl_edge_intake_ack_stage_ms).
     const ackTiming = createIntakeAckLatency();
+    // D143 How long the dispatcher's and planner's synchronous stretches hold the event loop (/metrics esl_edge_loop_task_ms).
+    const loopTasks = createLoopTaskTiming();
     let broker: EmbeddedBroker | null = null;
     let mqttUrl: string;
     let credentials: { username?: string; password?: string };
@@ -171,6 +176,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       random,
       log,
       config: config.dispatch,
+      loopTasks,
       onCheckin: (labelId, _apId, msg) => {
         alerts.checkin(labelId, msg.batteryMv, clock.now()).catch((err: unknown) => log.warn({ evt: 'alerts.failed', err: errorMessage(err) }, 'label alert check failed'));
         shelf.observe(labelId);
@@ -186,6 +192,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       concurrency: config.rendering.concurrency,
       prestageLeadMs: config.dispatch.prestageLeadS * 1000,
       planByWake: config.dispatch.planByWake,
+      loopTasks,
       onPictures: (ids, planesOf) => dispatcher.prepare(ids, planesOf),
       onPlanned: (ids) => {
         dispatcher.kick();
@@ -262,7 +269,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     const requestSources = [client, ...(hqClient ? [hqClient] : [])].map((c) => new MqttRequestSource(c, operations, { chain: config.store.chain, store: config.store.id, log }));
     for (const r of requestSources) await r.start();
 
-    const metrics = createMetrics({ db, labels, dispatcher, hub, intake, aps, ackTiming, extra: broker ? [broker.metrics] : [] });
+    const metrics = createMetrics({ db, labels, dispatcher, hub, intake, aps, ackTiming, loopTasks, extra: broker ? [broker.metrics] : [] });
     late.metrics = metrics;
     pruner.start();
     const http = await buildHttpServer({ config, db, labels, images, clock, log, intake, aps, metrics, startedAt, operations, renderer });
@@ -309,6 +316,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       pruner,
       rules,
       shelf,
+      loopTasks,
       async settle() {
         await rules.idle();
         await planner.idle();

@@ -30,12 +30,16 @@ export function createMetrics(deps: {
   aps?: Pick<ApRegistry, 'all'>;
   /** Stage latencies of event acknowledgements (D80), exported as one histogram labelled by stage. */
   ackTiming?: StageLatency<string>;
+  /** D143 How long the edge's synchronous stretches held the event loop, by task. */
+  loopTasks?: StageLatency<string>;
 }): Metrics {
   const registry = new Registry();
   if (deps.ackTiming) registry.registerMetric(stageHistogramMetric('esl_edge_intake_ack_stage_ms', 'Time an MQTT event spends in each stage from the broker reading its PUBLISH to its PUBACK (ms; D80)', deps.ackTiming) as never);
   registry.registerMetric(
     stageHistogramMetric('esl_edge_db_queue_ms', "Database jobs: time waiting for the one connection (urgent_wait, normal_wait) and holding it (hold); hold's sum per second is the queue's busy share (ms; D137)", deps.db.queueTiming) as never,
   );
+  if (deps.loopTasks)
+    registry.registerMetric(stageHistogramMetric('esl_edge_loop_task_ms', 'How long one synchronous stretch of a task held the event loop: a dispatch pass, a delta-preparer turn, a planner chunk after rendering and after its commit (ms; D143)', deps.loopTasks) as never);
   collectDefaultMetrics({ register: registry, prefix: 'esl_edge_' });
   new Gauge({
     name: 'esl_edge_labels',

@@ -97,5 +97,13 @@ describe('wake-report config: sent again until acknowledged, in every AP session
     await simWaitFor(c, 'AP-1 wake reports on after the reconnect', async () => (await listing(AP1)).wakeReports === 'on', 300_000);
     expect((await listing(AP1)).wakeReportConfigsSent).toBe(1);
     await simWaitFor(c, 'AP-1 reporting after the reconnect', () => s.apStats(AP1).ap.wakeReports > reportsBefore2, 120_000);
+
+    // D143 The dispatcher's passes and the planner's chunks timed how long they held the event loop, on /metrics.
+    const m = (await d.http.inject({ method: 'GET', url: '/metrics', headers: authHeaders() })).body;
+    const count = (task: string) => Number(new RegExp(`^esl_edge_loop_task_ms_count\\{stage="${task}"\\} (\\d+)$`, 'm').exec(m)?.[1]);
+    expect(count('dispatch_pass')).toBeGreaterThan(0);
+    expect(count('plan_rendered')).toBeGreaterThan(0);
+    expect(count('plan_committed')).toBeGreaterThanOrEqual(count('plan_rendered'));
+    expect(m).toMatch(/^esl_edge_loop_task_ms_bucket\{stage="delta_turn",le="\+Inf"\} \d+$/m);
   }, 300_000);
 });

@@ -18,6 +18,7 @@
  * one picture per label.
  */
 import { chooseEncoding, labelTypeById, type EncodedImage } from '#protocol';
+import { SLICE_MS, loopMs, type LoopTaskTiming } from '../../core/loop-tasks.js';
 import type { ApRegistry } from '../aps/ap-registry.js';
 import { expectsDelta, type LabelRecord, type LabelStore } from '../labels/label-store.js';
 import type { PlannedPicture } from '../labels/label-planner.js';
@@ -62,7 +63,7 @@ export class DeltaPreparer {
   /** prepared: encoded and kept; early: encoded at once because the label was staged before its turn; skipped. */
   readonly stats = { prepared: 0, early: 0, skipped: 0 };
 
-  constructor(private readonly deps: { labels: LabelStore; aps: ApRegistry; encodings: EncodingCache }) {}
+  constructor(private readonly deps: { labels: LabelStore; aps: ApRegistry; encodings: EncodingCache; loopTasks?: LoopTaskTiming }) {}
 
   get queued(): number {
     return this.waiting.size;
@@ -117,15 +118,19 @@ export class DeltaPreparer {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      const t0 = loopMs();
       this.turn();
+      this.deps.loopTasks?.add('delta_turn', loopMs() - t0);
     });
   }
 
   private turn(): void {
     const { encodings, labels } = this.deps;
     let n = 0;
+    const t0 = loopMs();
     for (const w of this.waiting.values()) {
-      if (n++ >= PER_TURN) break;
+      // D143 At most PER_TURN labels, and no more once the turn has run SLICE_MS (a full panel's encode is slower).
+      if (n++ >= PER_TURN || loopMs() - t0 >= SLICE_MS) break;
       this.waiting.delete(w.labelId);
       // The label may have moved on since it was planned (staged, delivered, re-planned, roamed): encode only what
       // its next transfer will ask for.

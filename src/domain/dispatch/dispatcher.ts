@@ -21,6 +21,7 @@
  */
 import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import { LoopSlices, type LoopTaskTiming } from '../../core/loop-tasks.js';
 import { EdgeError, errorMessage, isEslError } from '#contracts';
 import type { Config } from '../../config/config-schema.js';
 import {
@@ -53,6 +54,7 @@ import { SendWindow } from './send-window.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
+
 
 /** now: the desired picture at once; timed: the next picture, shown at next_at (§6.5); drop: withdraw a timed picture. */
 export type TransferMode = 'now' | 'timed' | 'drop';
@@ -103,6 +105,8 @@ export interface DispatchStats {
   apAckMsSum: number;
   /** D133 Times an AP's send window halved because an ACK did not come in time. */
   windowShrinks: number;
+  /** D143 Times a dispatch pass yielded to the event loop before its next AP. */
+  passSlices: number;
 }
 
 export interface PassPick {
@@ -335,6 +339,7 @@ export class Dispatcher {
     encodeMsSum: 0,
     apAckMsSum: 0,
     windowShrinks: 0,
+    passSlices: 0,
   };
   /** §5.6 Store-wide sleep jitter learnt from the wake reports (D35). */
   readonly jitter = new WakeJitter();
@@ -378,9 +383,11 @@ export class Dispatcher {
       config: Config['dispatch'];
       /** Told about every check-in, for telemetry alerts and metrics. */
       onCheckin?: (labelId: string, apId: string, msg: MessageOf<'LABEL_CHECKIN'>) => void;
+      /** D143 How long each pass and each delta-preparer turn held the event loop. */
+      loopTasks?: LoopTaskTiming;
     },
   ) {
-    this.preparer = new DeltaPreparer({ labels: deps.labels, aps: deps.aps, encodings: this.encodings });
+    this.preparer = new DeltaPreparer({ labels: deps.labels, aps: deps.aps, encodings: this.encodings, ...(deps.loopTasks ? { loopTasks: deps.loopTasks } : {}) });
     this.predictor = new WakePredictor({ leadMs: deps.config.wakeLeadMs, maxIntervalMs: (deps.config.checkinReportIntervalS * 1000) / 2 });
     this.wakeSwitch = new WakeReportSwitch({
       ...deps,
@@ -459,11 +466,25 @@ export class Dispatcher {
     return this.deps.config.wakeLeadMs > 0 ? (this.predictor.nextWake(l, now) ?? now) : now;
   };
 
-  private pass(): Promise<void> {
+  /**
+   * One dispatch pass over every online AP. D143: it yields to the event loop between two APs once it has run for
+   * SLICE_MS and goes on with the next AP in the next turn (kicks meanwhile coalesce into one more pass): the
+   * reference store's passes, 25 APs with up to 2,000 labels of work each, held the loop 18–23 ms on average, a
+   * quarter to 40 % of them over 20 ms (bench/full-store edge_loop_tasks).
+   */
+  private async pass(): Promise<void> {
     const { labels, clock } = this.deps;
-    const now = clock.now();
+    const slices = new LoopSlices(this.deps.loopTasks, 'dispatch_pass');
     let earliest = Infinity;
     for (const ap of this.deps.aps.online()) {
+      if (slices.due()) {
+        await slices.next();
+        this.stats.passSlices++;
+        if (this.stopped) return;
+      }
+      // Gone offline while the pass yielded: its labels wait for its next hello.
+      if (!ap.online) continue;
+      const now = clock.now();
       if (ap.backoffUntil > now) {
         earliest = Math.min(earliest, ap.backoffUntil);
         continue;
@@ -493,8 +514,8 @@ export class Dispatcher {
         this.begin(ap.apId, p.label, p.mode);
       }
     }
+    slices.end();
     if (earliest !== Infinity) this.wakeAt(earliest);
-    return Promise.resolve();
   }
 
   /**

@@ -13,6 +13,7 @@
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Database, Tx } from '../../persistence/database.js';
+import type { LoopSlices } from '../../core/loop-tasks.js';
 import { LabelContentSchema, type LabelContent } from '#contracts';
 import { BLANK_HASH } from '#protocol';
 import { ByteArena } from './byte-arena.js';
@@ -130,18 +131,20 @@ export class ImageStore {
    * the one sqlite queue instead of one each. Pictures already in memory (hence stored) are only touched.
    */
   async saveMany(tx: Tx, imgs: readonly { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[], now: number): Promise<void> {
-    await this.savePacked(tx, this.pack(imgs), now);
+    await this.savePacked(tx, await this.pack(imgs), now);
   }
 
   /**
    * The compressed form of the pictures not in memory, for savePacked. D127: the planner compresses a chunk's
    * pictures before its transaction, not while holding the one queue.
    */
-  pack(imgs: readonly { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[]): PackedImages {
+  async pack(imgs: readonly { hash: string; labelType: number; planes: Uint8Array; content: LabelContent }[], slices?: LoopSlices): Promise<PackedImages> {
     // D116: each picture's zlib output gets a buffer of its own size now, not at commit: a slice of deflateSync's
     // 16 kB output chunk held 16 kB for ~1 kB until then, two planner chunks of 256 pictures ~8 MB in all.
+    // D143: between two pictures it yields to the event loop when the caller's slice is spent (a chunk's ~40 ms).
     const fresh: PackedImages = new Map();
     for (const img of imgs) {
+      if (slices?.due()) await slices.next();
       if (this.cache.has(img.hash)) this.touch(img.hash);
       else if (!fresh.has(img.hash)) fresh.set(img.hash, { labelType: img.labelType, planes: compact(deflateSync(img.planes)), json: JSON.stringify(img.content) });
     }

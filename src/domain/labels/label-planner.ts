@@ -12,6 +12,7 @@ import type { Database, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { CoalescingRunner } from '../../core/coalescing-runner.js';
+import { LoopSlices, loopMs, type LoopTaskTiming } from '../../core/loop-tasks.js';
 import { errorMessage, type LabelContent } from '#contracts';
 import { labelTypeById, type LabelType } from '#protocol';
 import { buildLabelContents, contentKey, type BuiltContent } from './content-builder.js';
@@ -114,6 +115,8 @@ export class LabelPlanner {
        * the new ones and those the labels show), so their deltas are encoded while both are in memory.
        */
       onPictures?: (labelIds: readonly string[], pictureOf: (hash: string) => PlannedPicture | undefined) => void;
+      /** D143 How long a chunk's two stretches (pictures back; transaction committed) held the event loop. */
+      loopTasks?: LoopTaskTiming;
     },
   ) {
     this.runner = new CoalescingRunner({
@@ -217,12 +220,16 @@ export class LabelPlanner {
       else jobs.push({ row: r, content: built.content, labelType: type });
     }
     const settled = await this.renderAll(jobs);
-    jobs.forEach((j, i) => {
+    // D143 What follows until the transaction runs in slices of the event loop (~60 ms a chunk in one piece before).
+    const slices = new LoopSlices(this.deps.loopTasks, 'plan_rendered');
+    for (let i = 0; i < jobs.length; i++) {
+      if (slices.due()) await slices.next();
+      const j = jobs[i]!;
       const s = settled[i]!;
       const r = j.row;
       if (s.status === 'rejected') {
         results.set(r.id, { hash: r.desiredHash, error: errorMessage(s.reason) });
-        return;
+        continue;
       }
       const img = s.value;
       // D107 Only a new picture needs its colour digest (the dispatcher's guess of its panel time).
@@ -232,7 +239,7 @@ export class LabelPlanner {
         // Content was shortened or dropped to stay legible (D47): one warn line per label render.
         this.deps.log.warn({ evt: 'render.warnings', labelId: r.id, gtin: r.gtin, warnings: img.warnings }, 'label rendered with warnings');
       }
-    });
+    }
 
     // What each label shows now, for its change priority: one lookup for the chunk, misses read together (D86).
     const shownHashes: string[] = [];
@@ -245,7 +252,8 @@ export class LabelPlanner {
       if (!res.error && res.planes && res.content && res.type !== undefined && res.hash) imgs.push({ hash: res.hash, labelType: res.type, planes: res.planes, content: res.content });
     }
     // D127 Compressed before the transaction: the one queue is not held while the event loop runs zlib.
-    const packed = images.pack(imgs);
+    const packed = await images.pack(imgs, slices);
+    slices.end();
     // The images (and the till's price history) are durable before any label refers to them. The shown pictures are
     // read in the same transaction (D127: one turn of the queue), with their planes when the dispatcher takes them
     // (D126).
@@ -258,6 +266,7 @@ export class LabelPlanner {
       return { shown: new Map([...pictures].map(([h, p]) => [h, p.content])), shownPictures: pictures };
     });
 
+    const committedAt = loopMs();
     const changed: string[] = [];
     let failed = 0;
     for (const r of rows) {
@@ -284,6 +293,7 @@ export class LabelPlanner {
       this.deps.log.debug({ evt: 'planner.planned', labels: changed.length }, 'desired images changed');
       this.deps.onPlanned(changed);
     }
+    this.deps.loopTasks?.add('plan_committed', loopMs() - committedAt);
     return { seen: all.length, failed: failed + all.length - rows.length };
   }
 
