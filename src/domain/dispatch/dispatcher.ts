@@ -476,14 +476,16 @@ export class Dispatcher {
     const { labels, clock } = this.deps;
     const slices = new LoopSlices(this.deps.loopTasks, 'dispatch_pass');
     let earliest = Infinity;
-    for (const ap of this.deps.aps.online()) {
+    for (const listed of this.deps.aps.online()) {
       if (slices.due()) {
         await slices.next();
         this.stats.passSlices++;
         if (this.stopped) return;
       }
-      // Gone offline while the pass yielded: its labels wait for its next hello.
-      if (!ap.online) continue;
+      // The AP's state now: it may have gone offline (its labels wait for its next hello) or said hello again (a new
+      // state, with its queue capacity) while the pass yielded.
+      const ap = this.deps.aps.get(listed.apId);
+      if (!ap?.online) continue;
       const now = clock.now();
       if (ap.backoffUntil > now) {
         earliest = Math.min(earliest, ap.backoffUntil);
