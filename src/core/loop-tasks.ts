@@ -4,9 +4,9 @@
  * snapshots to count, per update, the stretches over 20 and 50 ms.
  *
  * Why: the loop's delay p99 (issue 16 asks ≤ 20 ms) is set by its longest iterations, and a CPU profile cannot tell
- * where one iteration ends. Each task here is one callback that runs to completion without yielding: a dispatch pass
- * (selection over every AP and the sends it starts), a turn of the delta preparer, and the planner's two stretches
- * per chunk (after its pictures come back from the render workers; after its transaction commits). Wall time from
+ * where one iteration ends. Each value is one stretch that runs without yielding: a slice of a dispatch pass
+ * (selection over the APs and the sends it starts), a turn of the delta preparer, a slice of a planner chunk after its
+ * pictures come back from the render workers, and its stretch after its transaction commits. Wall time from
  * `performance.now()`: a scheduling measurement, not domain time, so it does not go through the injected clock.
  */
 import { performance } from 'node:perf_hooks';
