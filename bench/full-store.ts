@@ -36,6 +36,7 @@
  *            --edge-dispatch JSON    (edge dispatch settings over the defaults, e.g. '{"wakeHorizonMs":8000}')
  *            --ap-deferral pool|queue  (the simulated AP's §9.1.1 deferral: pool, the default, D91; queue, D59)
  *            --ap-hold-ms N  (the simulated AP's §9.1.1 hold with RADIO_WAIT, §9.11: default 250, D92; 0 = never hold)
+ *            --ap-burst on|off  (the simulated AP's §9.12 burst of block 0 after the first offer: default on, D145)
  *            --sim-event-time on|off  (on: the simulated radio runs on its events' due times, D118; off: as before)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
  *   npm run bench -- full-store --labels 200000 --aps 100 --updates fill,full-repricing
@@ -106,6 +107,8 @@ const AP_DEFERRAL = arg('ap-deferral', 'pool') === 'queue' ? 'queue' : 'pool';
 const AP_HOLD_MS = Number(arg('ap-hold-ms', '250'));
 /** §9.1 step 5 silence after which the simulated AP ends an exchange (D107; 2000 = the AP of before). */
 const AP_SILENCE_MS = Number(arg('ap-silence-ms', '200'));
+/** §9.12 (D145): `off` simulates APs of before the burst (their labels then ask for block 0 as before). */
+const AP_BURST = arg('ap-burst', 'on') !== 'off';
 /**
  * D118 The simulator's clock runs each event at its due time (on) or at the wall clock's reading when this process got
  * to it (off: before D118, when every radio hop also cost this process's timer latency).
@@ -116,7 +119,7 @@ const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPA
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
-const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS });
+const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS, apBurst: AP_BURST });
 const header = {
   bench: 'full-store',
   store: REFERENCE ? 'reference' : 'custom',
@@ -129,6 +132,7 @@ const header = {
   ap_deferral: AP_DEFERRAL,
   ap_hold_ms: AP_HOLD_MS,
   ap_silence_ms: AP_SILENCE_MS,
+  ap_burst: AP_BURST ? 'on' : 'off',
   sim_event_time: SIM_EVENT_TIME ? 'on' : 'off',
   ...(EDGE_DISPATCH !== undefined ? { edge_dispatch_config: EDGE_DISPATCH } : {}),
   ...(EDGE_NODE_FLAGS_EXTRA.length > 0 ? { edge_node_flags: [...EDGE_NODE_FLAGS, ...EDGE_NODE_FLAGS_EXTRA].join(' ') } : {}),
@@ -553,7 +557,7 @@ async function main(): Promise<void> {
           store: store.file.store,
           aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY, wakeReport: WAKE_REPORT !== 'off' })),
           labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : LABEL_DECODERS === 'ctx-pending' ? { decoders: PENDING_DECODERS } : {}) })),
-          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS },
+          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS, apBurst: AP_BURST },
           clock,
           seed: SEED,
           // The simulator's warnings (an AP that lost its link, …) go to stderr with the progress lines.

@@ -49,6 +49,8 @@ export const ApCapability = {
   RADIO_OFFER: 1 << 10,
   /** §9.1.1, §9.11 The AP holds a label that announces LabelDecoder.WAIT with RADIO_WAIT instead of deferring it. */
   RADIO_WAIT: 1 << 11,
+  /** §9.12 After RADIO_OFFER the AP sends the rest of block 0 unasked to a label that announces LabelDecoder.BURST. */
+  RADIO_BURST: 1 << 12,
 } as const;
 
 /**
@@ -63,6 +65,8 @@ export const LabelDecoder = {
   OFFER: 1 << 3,
   /** §9.11 Not a decoder: the label stays in receive when told RADIO_WAIT (§9.2 bit 4). */
   WAIT: 1 << 4,
+  /** §9.12 Not a decoder: after RADIO_OFFER the label listens for the rest of block 0 before it requests (§9.2 bit 5). */
+  BURST: 1 << 5,
 } as const;
 export const LEGACY_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB;
 

@@ -74,9 +74,10 @@ const BLOCK_REQUEST_BYTES = 7;
  * - RADIO_PENDING: 12 + 52, then per block a RADIO_BLOCK_REQUEST (12 + 7 + ⌈parts/8⌉) and its parts
  *   (19 + data each), then RADIO_XFER_DONE 12 + 13;
  * - RADIO_OFFER: 12 + header (16 … 43, §9.10.2) + min(L, 99), then the same as above for what part 0 did not
- *   carry (block 0 is requested only when it has more than one part), then RADIO_XFER_DONE.
+ *   carry (block 0 is requested only when it has more than one part), then RADIO_XFER_DONE;
+ * - RADIO_OFFER with its burst (§9.12, `burst`): the same without the request for block 0 (its parts follow unasked).
  */
-export function exchangeCost(shape: OfferShape, offer: boolean, blockSize = BLOCK_SIZE, partSize = PART_SIZE): ExchangeCost {
+export function exchangeCost(shape: OfferShape, offer: boolean, blockSize = BLOCK_SIZE, partSize = PART_SIZE, burst = false): ExchangeCost {
   const L = shape.totalSize;
   let bytes = offer ? FRAME_OVERHEAD + radioOfferHeaderBytes(shape) + Math.min(L, RADIO_OFFER_MAX_DATA) : FRAME_OVERHEAD + DESCRIPTOR_BYTES;
   let frames = 1;
@@ -85,8 +86,10 @@ export function exchangeCost(shape: OfferShape, offer: boolean, blockSize = BLOC
     const parts = Math.ceil(len / partSize);
     const skip = offer && b === 0 ? 1 : 0;
     if (parts - skip === 0) continue;
-    bytes += FRAME_OVERHEAD + BLOCK_REQUEST_BYTES + Math.ceil(parts / 8);
-    frames++;
+    if (!(skip === 1 && burst)) {
+      bytes += FRAME_OVERHEAD + BLOCK_REQUEST_BYTES + Math.ceil(parts / 8);
+      frames++;
+    }
     const sent = len - (skip === 1 ? Math.min(len, partSize) : 0);
     bytes += sent + RADIO_PART_OVERHEAD * (parts - skip);
     frames += parts - skip;

@@ -54,7 +54,7 @@ interface ApLabelState {
   lastDoneTransferId: number;
   lastHeardAt: number;
   /** §9.10 From the label's last check-in: it takes RADIO_OFFER (decoders bit 3), and the type it reported. */
-  offer: { takes: boolean; labelType: number };
+  offer: { takes: boolean; labelType: number; burst: boolean };
   /** §9.11 From the label's last check-in: it stays listening on RADIO_WAIT (decoders bit 4). */
   waits: boolean;
   /** When the AP last told it RADIO_WAIT (-Infinity before): a label is held at most once per wake-up (§9.1.1). */
@@ -106,6 +106,8 @@ export interface ApRadioStats {
   channelBusyMs: number;
   /** Transfer attempts that ended because the label fell silent (§9.1 step 5), each holding the channel apSilenceMs idle. */
   holderSilences: number;
+  /** §9.12 Offers followed by the rest of block 0 unasked. */
+  bursts: number;
   /** nextWakeS told to deferred labels, summed (mean deferral = this ÷ deferrals). */
   deferralSSum: number;
   /**
@@ -166,6 +168,7 @@ export class ApRadio implements LabelPeer {
     startsAtWake: 0,
     channelBusyMs: 0,
     holderSilences: 0,
+    bursts: 0,
     deferralSSum: 0,
     holds: 0,
     startsAfterHold: 0,
@@ -220,6 +223,11 @@ export class ApRadio implements LabelPeer {
   /** §9.1.1, §9.11 The AP holds labels with RADIO_WAIT (capability RADIO_WAIT): the model's apHoldMaxMs is not 0. */
   get holdsLabels(): boolean {
     return this.env.model.apHoldMaxMs > 0;
+  }
+
+  /** §9.12 The AP bursts block 0 after RADIO_OFFER (capability RADIO_BURST): it serves offers and the model says so. */
+  get sendsBursts(): boolean {
+    return this.servesOffers && this.env.model.apBurst;
   }
 
   /** The transfer on air now, if any. */
@@ -340,7 +348,7 @@ export class ApRadio implements LabelPeer {
 
   private onCheckin(st: ApLabelState, m: MessageOf<'RADIO_CHECKIN'>): void {
     this.stats.checkinsHeard++;
-    st.offer = { takes: ((m.decoders ?? 0) & LabelDecoder.OFFER) !== 0, labelType: m.labelType };
+    st.offer = { takes: ((m.decoders ?? 0) & LabelDecoder.OFFER) !== 0, labelType: m.labelType, burst: ((m.decoders ?? 0) & LabelDecoder.BURST) !== 0 };
     st.waits = ((m.decoders ?? 0) & LabelDecoder.WAIT) !== 0;
     // A check-in again after a hold is the same wake-up, not a new one (§5.6 awakeMs counts from the first).
     const held = this.unhold(st);
@@ -436,8 +444,29 @@ export class ApRadio implements LabelPeer {
     else if (st.lastToldS > 0 && st.lastToldS < this.normalWakeS()) this.stats.startsAfterDeferral++;
     else this.stats.startsAtWake++;
     this.hold(st, t);
-    const { endAt } = this.sendTo(st, this.offerFor(st, t), startAt, t);
+    const offer = this.offerFor(st, t);
+    const { endAt } = this.sendTo(st, offer, startAt, t);
     this.watchHolder(endAt);
+    // §9.12 The rest of block 0 follows the first offer of a transfer unasked: the label's first RADIO_BLOCK_REQUEST
+    // and its turnarounds were air time spent on asking for what it always asks for (every part of block 0 but part
+    // 0). A re-offer is not followed: the label may hold some of block 0 already and asks for what it lacks (§9.10.5).
+    if (offer.type === 'RADIO_OFFER' && offer.data.length > 0 && st.offer.burst && this.sendsBursts && t.radioAttempts === 1) {
+      this.env.clock.schedule(endAt, () => this.burst(st, t, endAt));
+    }
+  }
+
+  /** §9.12 Parts 1… of block 0, back to back from the end of the offer, while the label still holds the channel. */
+  private burst(st: ApLabelState, t: StagedTransfer, from: number): void {
+    const block0 = t.blocks[0];
+    if (this.holder?.st !== st || this.holder.transfer !== t || block0 === undefined) return;
+    const partSize = this.env.model.maxPartBytes;
+    let at = from;
+    for (let p = 1; p < partsInBlock(block0.length, partSize); p++) {
+      const data = block0.subarray(p * partSize, Math.min(block0.length, (p + 1) * partSize));
+      at = this.sendTo(st, { type: 'RADIO_PART', transferId: t.descriptor.transferId, blockIndex: 0, partIndex: p, data }, at, t).endAt;
+    }
+    this.stats.bursts++;
+    this.watchHolder(at);
   }
 
   // ---- §9.10 compact offer (RADIO_OFFER) -----------------------------------------------------------------
@@ -705,7 +734,7 @@ export class ApRadio implements LabelPeer {
         reported: undefined,
         lastDoneTransferId: 0,
         lastHeardAt: this.env.clock.now(),
-        offer: { takes: false, labelType: -1 },
+        offer: { takes: false, labelType: -1, burst: false },
         waits: false,
         heldAt: -Infinity,
         wokeAt: this.env.clock.now(),

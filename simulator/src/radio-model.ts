@@ -71,6 +71,12 @@ export const RadioModelSchema = z.object({
    */
   apHoldMaxMs: z.number().int().min(0).max(10_000).default(250),
   /**
+   * AP firmware choice, §9.12 (D145): after a RADIO_OFFER with part 0 to a label that announces LabelDecoder.BURST,
+   * the AP sends the rest of block 0 at once instead of waiting for the label's first RADIO_BLOCK_REQUEST. false = an
+   * AP of before §9.12 (its labels then do not expect the burst either).
+   */
+  apBurst: z.boolean().default(true),
+  /**
    * §9.1 step 5: the AP ends an exchange when it hears no answer for 50 ms after its last frame and after 3 repeats —
    * 200 ms of silence from a label that answers within its turnaround. The label drives recovery here (it re-asks
    * within replyTimeoutMs, ap-radio.ts), so the AP only waits the window out; until it does, the channel is held and

@@ -250,7 +250,7 @@ export class VirtualAp {
         fwVersion: AP_FW_VERSION,
         protoMin: this.opts.protoMin,
         protoMax: this.opts.protoMax,
-        capabilities: this.capabilities | (this.radio.servesOffers ? ApCapability.RADIO_OFFER : 0) | (this.radio.holdsLabels ? ApCapability.RADIO_WAIT : 0),
+        capabilities: this.capabilities | (this.radio.servesOffers ? ApCapability.RADIO_OFFER : 0) | (this.radio.holdsLabels ? ApCapability.RADIO_WAIT : 0) | (this.radio.sendsBursts ? ApCapability.RADIO_BURST : 0),
         channel: this.opts.channel,
         queueCapacity: this.opts.queueCapacity,
         maxBlockSize: this.opts.maxBlockSize,

@@ -22,6 +22,9 @@ import {
   applyImage,
   descriptorOfOffer,
   RADIO_PART_HEADER,
+  BLOCK_SIZE,
+  PART_SIZE,
+  partsInBlock,
   decodeFrame,
   partialRefreshApplies,
   xferDoneStatusFor,
@@ -74,7 +77,7 @@ export interface LabelSpec {
 }
 
 /** §9.2 What a simulated label decodes unless told otherwise: everything, CTX included. */
-export const SIM_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX | LabelDecoder.OFFER | LabelDecoder.WAIT;
+export const SIM_LABEL_DECODERS = LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX | LabelDecoder.OFFER | LabelDecoder.WAIT | LabelDecoder.BURST;
 
 type WakeReasonValue = MessageOf<'RADIO_CHECKIN'>['wakeReason'];
 type Phase = 'checkin' | 'transfer' | 'done';
@@ -95,6 +98,8 @@ interface Exchange {
   done: MessageOf<'RADIO_XFER_DONE'> | undefined;
   /** §9.11 This wake-up already listened once on RADIO_WAIT (a second one counts as no answer). */
   waited: boolean;
+  /** §9.12 When the AP's burst of block 0 after its RADIO_OFFER ends (0: no burst): the label sends nothing before. */
+  burstEnd: number;
 }
 
 /** Payload allowance for the AP's answer to a control frame (RADIO_PENDING, the largest, is ~60 bytes). */
@@ -324,6 +329,7 @@ export class VirtualLabel {
       request: undefined,
       done: undefined,
       waited: false,
+      burstEnd: 0,
     };
     this.exchange = ex;
     this.sendCheckin(now);
@@ -467,7 +473,23 @@ export class VirtualLabel {
    * come in a RADIO_PART; then the label asks for what is still missing (nothing when the payload fitted).
    */
   private onOffer(ex: Exchange, m: MessageOf<'RADIO_OFFER'>, frameBytes: number): void {
-    this.beginTransfer(ex, descriptorOfOffer(m, this.id, this.type.id), frameBytes, m.data);
+    const d = descriptorOfOffer(m, this.id, this.type.id);
+    // §9.12 An offer with part 0, to a label that announced BURST, is followed by the rest of block 0: the label
+    // listens until it has ended (its own frames would collide with it) and asks only then for what it still lacks.
+    ex.burstEnd = 0;
+    const resuming = this.receiver?.descriptor.transferId === d.transferId;
+    if (this.takesBursts && !resuming && m.data.length > 0 && this.env.model.maxPartBytes === PART_SIZE) {
+      const block0 = Math.min(d.totalSize, BLOCK_SIZE);
+      let ms = 0;
+      for (let p = 1; p < partsInBlock(block0, PART_SIZE); p++) ms += this.env.air.frameAirMs(RADIO_PART_HEADER + Math.min(PART_SIZE, block0 - p * PART_SIZE));
+      if (ms > 0) ex.burstEnd = this.env.clock.now() + ms;
+    }
+    this.beginTransfer(ex, d, frameBytes, m.data);
+  }
+
+  /** §9.12 The label announced BURST (decoders bit 5) and its APs burst (the model's AP firmware). */
+  private get takesBursts(): boolean {
+    return this.decoders !== null && (this.decoders & LabelDecoder.BURST) !== 0 && this.env.model.apBurst;
   }
 
   private beginTransfer(ex: Exchange, descriptor: TransferDescriptor, frameBytes: number, part0: Uint8Array | undefined): void {
@@ -475,7 +497,7 @@ export class VirtualLabel {
     ex.retries = 0;
     const early = this.precheck(descriptor);
     if (early !== undefined) {
-      this.finishTransfer(ex, descriptor.transferId, early, this.env.clock.now() + this.env.model.turnaroundMs);
+      this.finishTransfer(ex, descriptor.transferId, early, Math.max(ex.burstEnd, this.env.clock.now()) + this.env.model.turnaroundMs);
       return;
     }
     const now = this.env.clock.now();
@@ -501,6 +523,16 @@ export class VirtualLabel {
     ex.phase = 'transfer';
     ex.deadline = now + this.env.model.transferTimeoutMs;
     ex.resend = () => this.requestNext(ex, this.env.clock.now());
+    const rx = this.receiver;
+    if (ex.burstEnd > now && rx !== undefined) {
+      // §9.12 Block 0 comes unasked: a round as after a request, without the request. The last part completes the
+      // block (onPart asks for the next); a lost part is asked for when the round's time is up.
+      ex.block = 0;
+      // Not logged as a request: none was sent (the parts of the round are counted as they come).
+      ex.request = { at: now, blockIndex: 0, parts: rx.missingParts(0), received: [] };
+      this.arm(Math.min(ex.deadline, ex.burstEnd + this.env.model.replyTimeoutMs), () => this.roundTimedOut(ex));
+      return;
+    }
     this.requestNext(ex, now + this.env.model.turnaroundMs);
   }
 
@@ -553,7 +585,7 @@ export class VirtualLabel {
       this.log.partsDuplicate++;
     }
     if (m.blockIndex === ex.block && rx.missingCount(ex.block) === 0) {
-      this.requestNext(ex, this.env.clock.now() + this.env.model.turnaroundMs);
+      this.requestNext(ex, Math.max(ex.burstEnd, this.env.clock.now()) + this.env.model.turnaroundMs);
     }
   }
 

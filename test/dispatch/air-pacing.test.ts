@@ -58,6 +58,13 @@ describe('air time of a transfer (§9.5.2, D58)', () => {
     expect(transferUnits(delta, true)).toBe(253);
   });
 
+  it('§9.12 a burst after the offer saves block 0\'s request (8 bytes and a frame: 28 units); without an offer there is none', () => {
+    expect(transferUnits(delta, true, true)).toBe(225);
+    expect(transferUnits(delta, false, true)).toBe(300);
+    // A payload that fits in the offer has no request to save.
+    expect(transferUnits({ ...delta, totalSize: 60 }, true, true)).toBe(transferUnits({ ...delta, totalSize: 60 }, true));
+  });
+
   it('the AP rate starts at the reference 5,000 B/s and learns the channel from awake times', () => {
     const r = new ApAirRate();
     expect(r.msPerUnit).toBe(PRIOR_MS_PER_UNIT);

@@ -6,6 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  BLOCK_SIZE,
+  PART_SIZE,
   FRAME_OVERHEAD,
   ImageEncoding,
   ImageKind,
@@ -80,8 +82,8 @@ describe('RADIO_OFFER (§9.10) over the simulated radio', () => {
     expect(log.bytesOnAir).toBe(cost.bytes);
   });
 
-  it('a longer payload: part 0 inline, the label asks only for the parts after it', async () => {
-    fx = await startStore();
+  it('a longer payload, AP of before §9.12: part 0 inline, the label asks only for the parts after it', async () => {
+    fx = await startStore({ radio: { apBurst: false } });
     // RAW: 9,472 bytes in 3 blocks of 42, 42 and 13 parts (testPlanes' stripes compress to a single part otherwise).
     const full = encodeImage({ labelType: t29, target: testPlanes(t29, 2), kinds: [ImageKind.FULL], encodings: [ImageEncoding.RAW] });
     const result = await deliver(fx, LABEL_A, 5, full);
@@ -98,6 +100,29 @@ describe('RADIO_OFFER (§9.10) over the simulated radio', () => {
     const cost = exchangeCost({ ...full, totalSize: full.payload.length, displayAt: 0, page: 0 }, true);
     expect(log.bytesOnAir).toBe(cost.bytes);
     expect(cost.frames).toBe(1 + 3 + (parts - 1) + 1);
+    expect(fx.sim.apStats('AP-1').radio.bursts).toBe(0);
+  });
+
+  it('§9.12 burst: the rest of block 0 follows the offer unasked; the label asks only for the blocks after it', async () => {
+    fx = await startStore();
+    const full = encodeImage({ labelType: t29, target: testPlanes(t29, 2), kinds: [ImageKind.FULL], encodings: [ImageEncoding.RAW] });
+    const result = await deliver(fx, LABEL_A, 5, full);
+    expect(result.status).toBe(StatusCode.OK);
+    const log = fx.sim.transferStats(LABEL_A).find((t) => t.transferId === 5)!;
+    const parts = 42 + 42 + 13;
+    expect(log.requests.map((r) => [r.blockIndex, r.parts.length])).toEqual([
+      [1, 42],
+      [2, 13],
+    ]);
+    expect(log.partsReceived).toBe(parts);
+    expect(log.partsDuplicate).toBe(0);
+    // The AP sends the same parts as before; one RADIO_BLOCK_REQUEST fewer crosses the air.
+    expect(result.bytesOnAir).toBe(bytesOnAir(full.payload.length) - RADIO_PART_OVERHEAD + FRAME_OVERHEAD + 16);
+    const cost = exchangeCost({ ...full, totalSize: full.payload.length, displayAt: 0, page: 0 }, true, BLOCK_SIZE, PART_SIZE, true);
+    expect(log.bytesOnAir).toBe(cost.bytes);
+    expect(cost.frames).toBe(1 + 2 + (parts - 1) + 1);
+    expect(cost.bytes).toBeLessThan(exchangeCost({ ...full, totalSize: full.payload.length, displayAt: 0, page: 0 }, true).bytes);
+    expect(fx.sim.apStats('AP-1').radio.bursts).toBe(1);
   });
 
   it('labels that do not announce it, and APs that do not serve it, keep RADIO_PENDING (§9.3); the pending exchange costs what §9.5 says', async () => {

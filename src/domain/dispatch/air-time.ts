@@ -18,9 +18,12 @@ const PRIOR_FIXED_UNITS = 60;
 /** Weight of a new observation. */
 const EWMA = 0.05;
 
-/** §9.5.2 Units of the whole transfer exchange of this IMAGE_BEGIN, offered with RADIO_OFFER or RADIO_PENDING. */
-export function transferUnits(begin: Pick<MessageOf<'IMAGE_BEGIN'>, 'baseHash' | 'region' | 'displayAt' | 'page' | 'totalSize'>, offer: boolean): number {
-  return boundCost(exchangeCost(begin, offer));
+/**
+ * §9.5.2 Units of the whole transfer exchange of this IMAGE_BEGIN, offered with RADIO_OFFER or RADIO_PENDING, and with
+ * block 0 following the offer unasked (§9.12 burst) or not.
+ */
+export function transferUnits(begin: Pick<MessageOf<'IMAGE_BEGIN'>, 'baseHash' | 'region' | 'displayAt' | 'page' | 'totalSize'>, offer: boolean, burst = false): number {
+  return boundCost(exchangeCost(begin, offer, undefined, undefined, offer && burst));
 }
 
 /**

@@ -615,7 +615,9 @@ export class Dispatcher {
       if (info?.transferId === transferId) {
         // §9.10.1 RADIO_OFFER when both the AP and the label take it; D58 the AP's channel time of this transfer.
         const offer = (ap.capabilities & ApCapability.RADIO_OFFER) !== 0 && ((label.decoders ?? 0) & LabelDecoder.OFFER) !== 0;
-        info.units = transferUnits(begin, offer);
+        // §9.12 Both sides announce the burst: the AP's capability and the label's decoders bit 5.
+        const burst = offer && (ap.capabilities & ApCapability.RADIO_BURST) !== 0 && ((label.decoders ?? 0) & LabelDecoder.BURST) !== 0;
+        info.units = transferUnits(begin, offer, burst);
         this.airOf(apId).noteTransfer(info.units, transferShape(label));
       }
       sentAt = this.deps.clock.now();
