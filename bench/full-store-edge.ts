@@ -217,6 +217,26 @@ async function handle(req: EdgeRequest): Promise<unknown> {
       for (const l of requireDaemon().labels.withTransfers()) if (l.transferState !== null) t[l.transferState]++;
       return t;
     }
+    case 'labels': {
+      const d = requireDaemon();
+      const now = clock!.now();
+      return req.ids.map((id) => {
+        const l = d.labels.get(id);
+        if (!l) return { id };
+        const rel = (t: number | null) => (t === null || t < 0 ? null : Math.round(t - now));
+        return {
+          id,
+          needsSend: l.needsSend,
+          transferState: l.transferState,
+          transferAp: l.transferAp,
+          apId: l.apId,
+          wakeAtMs: rel(l.wakeAt),
+          wakeToldMs: l.wakeToldMs,
+          nextAttemptInMs: rel(l.nextAttemptAt),
+          attempts: l.attempts,
+        };
+      }) satisfies EdgeResults['labels'];
+    }
     case 'usage':
       return usage(req.reset);
     case 'stop':

@@ -37,6 +37,8 @@ export type EdgeRequest =
   | { op: 'now' }
   /** Transfers under way, from the label store's memory (they are never written to sqlite, D128). */
   | { op: 'transfers' }
+  /** D146 The label store's view of some labels (a straggler's state while it is still missing). */
+  | { op: 'labels'; ids: string[] }
   | { op: 'usage'; reset: boolean }
   | { op: 'stop' };
 
@@ -89,6 +91,7 @@ export interface EdgeResults {
   query: Record<string, string | number | null>[];
   now: { now: number };
   transfers: { sending: number; staged: number; delivered: number };
+  labels: Record<string, unknown>[];
   usage: EdgeUsage;
   stop: { stopped: true };
 }

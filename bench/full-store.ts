@@ -37,6 +37,7 @@
  *            --ap-deferral pool|queue  (the simulated AP's §9.1.1 deferral: pool, the default, D91; queue, D59)
  *            --ap-hold-ms N  (the simulated AP's §9.1.1 hold with RADIO_WAIT, §9.11: default 250, D92; 0 = never hold)
  *            --ap-burst on|off  (the simulated AP's §9.12 burst of block 0 after the first offer: default on, D145)
+ *            --ap-work-ahead on|off  (the simulated AP keeps the edge's §4.9 appointments: default on, D146)
  *            --sim-event-time on|off  (on: the simulated radio runs on its events' due times, D118; off: as before)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
  *   npm run bench -- full-store --labels 200000 --aps 100 --updates fill,full-repricing
@@ -109,6 +110,8 @@ const AP_HOLD_MS = Number(arg('ap-hold-ms', '250'));
 const AP_SILENCE_MS = Number(arg('ap-silence-ms', '200'));
 /** §9.12 (D145): `off` simulates APs of before the burst (their labels then ask for block 0 as before). */
 const AP_BURST = arg('ap-burst', 'on') !== 'off';
+/** §4.9 (D146): `off` simulates APs of before WORK_AHEAD (the edge then sends no appointments). */
+const AP_WORK_AHEAD = arg('ap-work-ahead', 'on') !== 'off';
 /**
  * D118 The simulator's clock runs each event at its due time (on) or at the wall clock's reading when this process got
  * to it (off: before D118, when every radio hop also cost this process's timer latency).
@@ -119,7 +122,7 @@ const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPA
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
 
 const wallStart = performance.now();
-const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS, apBurst: AP_BURST });
+const model = radioModel({ frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS, apBurst: AP_BURST, apWorkAhead: AP_WORK_AHEAD });
 const header = {
   bench: 'full-store',
   store: REFERENCE ? 'reference' : 'custom',
@@ -133,6 +136,7 @@ const header = {
   ap_hold_ms: AP_HOLD_MS,
   ap_silence_ms: AP_SILENCE_MS,
   ap_burst: AP_BURST ? 'on' : 'off',
+  ap_work_ahead: AP_WORK_AHEAD ? 'on' : 'off',
   sim_event_time: SIM_EVENT_TIME ? 'on' : 'off',
   ...(EDGE_DISPATCH !== undefined ? { edge_dispatch_config: EDGE_DISPATCH } : {}),
   ...(EDGE_NODE_FLAGS_EXTRA.length > 0 ? { edge_node_flags: [...EDGE_NODE_FLAGS, ...EDGE_NODE_FLAGS_EXTRA].join(' ') } : {}),
@@ -305,6 +309,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
   let complete = false;
   let confirmedAll = false;
   let missing: number[] = [...trig.labels.keys()];
+  let stragglers: Record<string, unknown> | undefined;
   let lastProgress = performance.now();
   let status: EdgeStatus | undefined;
   const statusLine = async () => {
@@ -322,6 +327,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     }
     if (clock.now() >= (trig.notBefore ?? 0) && sentDone) {
       missing = missing.filter((k) => probe.panelHash(trig.labels[k]!) === startHash[k]);
+      if (stragglers === undefined && missing.length > 0 && missing.length <= 20) stragglers = await stragglerSnapshot(ctx, missing.map((k) => trig.labels[k]!), simS());
       if (missing.length === 0) {
         const desired = await desiredHashes(ctx);
         const wrong = trig.labels.filter((i) => desired.get(probe.ids[i]!) !== probe.panelHash(i));
@@ -464,6 +470,8 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     // D128 Label rows the label store wrote during the update (its write-behind batches).
     edge_label_writes_delta: { batches: usage.labelWrites.batches - usage0.labelWrites.batches, rows: usage.labelWrites.rows - usage0.labelWrites.rows },
     refresh_tail: refreshTail(probe, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0),
+    tail_sample: tailSample(ctx, probe, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0),
+    ...(stragglers ? { stragglers } : {}),
     bound_per_ap_max: radio.perAp.reduce((m, p) => (p.boundS > (m?.boundS ?? -1) ? p : m), radio.perAp[0]),
   });
   progress(`${update}: ${complete ? 'COMPLETE' : 'INCOMPLETE'} — consistent in ${report.consistent_s} s (bound ${report.bound_s} s), confirmed in ${report.confirmed_s} s${confirmedAll ? '' : ' (not every acknowledgement)'}, wall ${report.wall_s} s`);
@@ -488,6 +496,50 @@ function refreshTail(probe: StoreProbe, labels: readonly number[], t0: number): 
     refresh_ms_last_1pct: count(last),
     last_1pct_transfer_end_s: ends.length > 0 ? [round(Math.min(...ends)), round(Math.max(...ends))] : [],
   };
+}
+
+/**
+ * D146 The last 8 labels of the update to show their picture, from the simulator: each one's panel time, refresh,
+ * wake-ups so far, and its last transfers (start and end from the update's start, wake-ups, status) — what a
+ * straggler's transfer went through.
+ */
+function tailSample(ctx: Ctx, probe: StoreProbe, labels: readonly number[], t0: number): Record<string, unknown>[] {
+  if (ctx.sim === undefined) return [];
+  const s = (ms: number | undefined) => (ms === undefined ? null : round((ms - t0) / 1000));
+  return [...labels]
+    .sort((a, b) => probe.shownAt[a]! - probe.shownAt[b]!)
+    .slice(-8)
+    .map((i) => {
+      const id = probe.ids[i]!;
+      return {
+        id,
+        shown_s: s(probe.shownAt[i]),
+        refresh_ms: probe.refreshMs[i],
+        wake_ups: ctx.sim!.labelStats(id)?.wakeUps,
+        transfers: ctx.sim!.transferStats(id).slice(-3).map((t) => [s(t.startedAt), s(t.finishedAt), t.wakeUps, t.status ?? null]),
+      };
+    });
+}
+
+/**
+ * D146 The last ≤ 20 labels still missing, when they first are: the edge's view of each (label store, times relative
+ * to now) beside the simulator's (its next wake, wake-ups so far, transfers its home AP holds for it).
+ */
+async function stragglerSnapshot(ctx: Ctx, labels: readonly number[], atS: number): Promise<Record<string, unknown>> {
+  const ids = labels.map((i) => ctx.store.file.labels[i]!.labelId);
+  const edge = await ctx.edge.call({ op: 'labels', ids }).catch(() => [] as Record<string, unknown>[]);
+  const now = ctx.clock.now();
+  const sim = ids.map((id, k) => {
+    const l = ctx.sim?.label(id);
+    const home = ctx.store.file.labels[labels[k]!]!.apId;
+    return {
+      nextWakeInMs: l ? Math.round(l.nextWakeAt - now) : null,
+      wakeUps: l ? ctx.sim!.labelStats(id)?.wakeUps : null,
+      homeAp: home,
+      staged: ctx.sim ? ctx.sim.ap(home).transfers.forLabel(id).length : null,
+    };
+  });
+  return { at_s: round(atS), labels: ids.map((id, k) => ({ ...(edge[k] ?? { id }), sim: sim[k] })) };
 }
 
 async function main(): Promise<void> {
@@ -557,7 +609,7 @@ async function main(): Promise<void> {
           store: store.file.store,
           aps: store.users.map((u) => ({ apId: u.apId, username: u.username, password: u.password, queueCapacity: QUEUE_CAPACITY, wakeReport: WAKE_REPORT !== 'off' })),
           labels: store.file.labels.map((l) => ({ labelId: l.labelId, labelType: l.labelType, apId: l.apId, ...(l.neighbourApId ? { neighbourApId: l.neighbourApId } : {}), ...(LABEL_DECODERS === 'legacy' ? { decoders: null } : LABEL_DECODERS === 'ctx-pending' ? { decoders: PENDING_DECODERS } : {}) })),
-          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS, apBurst: AP_BURST },
+          radio: { frameLoss: LOSS, ackWakeAfterTransfer: ACK_WAKE === 'on', apDeferral: AP_DEFERRAL, apHoldMaxMs: AP_HOLD_MS, apSilenceMs: AP_SILENCE_MS, apBurst: AP_BURST, apWorkAhead: AP_WORK_AHEAD },
           clock,
           seed: SEED,
           // The simulator's warnings (an AP that lost its link, …) go to stderr with the progress lines.

@@ -37,6 +37,7 @@ export const ACK_REQUESTED: Readonly<Record<MessageName, boolean>> = {
   RADIO_OFFER: false,
   // §4.8 like every edge→AP frame; §5.6 a wake report is not acknowledged: a lost one costs predictions, never an update.
   WAKE_REPORT_CONFIG: true,
+  WORK_AHEAD: true,
   WAKE_REPORT: false,
 };
 

@@ -208,6 +208,19 @@ export const PAYLOAD_LAYOUT: Readonly<Record<MessageName, readonly (readonly [st
       },
     ],
   ],
+  // §4.9 work ahead (capability WORK_AHEAD)
+  WORK_AHEAD: [
+    [
+      'entries',
+      {
+        list: [
+          ['labelId', 'labelId'],
+          ['inMs', 'u16'],
+        ],
+        max: 255,
+      },
+    ],
+  ],
 };
 
 // ---- §9.10 RADIO_OFFER ---------------------------------------------------------------------------------------

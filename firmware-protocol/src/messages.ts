@@ -51,6 +51,8 @@ export const ApCapability = {
   RADIO_WAIT: 1 << 11,
   /** §9.12 After RADIO_OFFER the AP sends the rest of block 0 unasked to a label that announces LabelDecoder.BURST. */
   RADIO_BURST: 1 << 12,
+  /** §4.9 The AP gives labels the edge has work ahead for (WORK_AHEAD) a wake-up slot of its own instead of a full sleep. */
+  WORK_AHEAD: 1 << 13,
 } as const;
 
 /**
@@ -313,6 +315,18 @@ export const WAKE_REPORT_MIN_INTERVAL_MS = 100;
 export const WakeReportSchema = z.object({ type: z.literal('WAKE_REPORT'), entries: z.array(WakeReportEntrySchema).max(WAKE_REPORT_MAX_ENTRIES) });
 export type WakeReportEntry = z.infer<typeof WakeReportEntrySchema>;
 
+// ---- §4.9 work ahead (capability WORK_AHEAD) -----------------------------------------------------------
+/** §4.9 A label the edge will have a transfer for, and when (ms after the frame's arrival) it should come back for it. */
+export const WorkAheadEntrySchema = z.object({ labelId: LabelIdSchema, inMs: u16 });
+/** §4.9 At most this many entries per WORK_AHEAD (u8 count). */
+export const WORK_AHEAD_MAX_ENTRIES = 255;
+/**
+ * §4.9 Appointments for labels the edge has work ahead for: when one checks in and the AP holds nothing for it, the
+ * AP tells it to come back at its appointment rather than after a full sleep.
+ */
+export const WorkAheadSchema = z.object({ type: z.literal('WORK_AHEAD'), entries: z.array(WorkAheadEntrySchema).max(WORK_AHEAD_MAX_ENTRIES) });
+export type WorkAheadEntry = z.infer<typeof WorkAheadEntrySchema>;
+
 export const MessageSchema = z.discriminatedUnion('type', [
   EdgeHelloSchema,
   ImageBeginSchema,
@@ -339,6 +353,7 @@ export const MessageSchema = z.discriminatedUnion('type', [
   RadioWaitSchema,
   WakeReportConfigSchema,
   WakeReportSchema,
+  WorkAheadSchema,
 ]);
 export type Message = z.infer<typeof MessageSchema>;
 export type MessageName = Message['type'];
@@ -372,6 +387,8 @@ export const MessageTypeCode: Record<MessageName, number> = {
   // §4.8, §5.6 wake reports (capability WAKE_REPORT)
   WAKE_REPORT_CONFIG: 0x09,
   WAKE_REPORT: 0x45,
+  // §4.9 work ahead (capability WORK_AHEAD)
+  WORK_AHEAD: 0x0a,
 };
 
 /** §3.1 A frame: header fields plus one message. */

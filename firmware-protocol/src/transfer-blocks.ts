@@ -39,6 +39,21 @@ export function partsInBlock(blockLength: number, partSize = PART_SIZE): number 
   return Math.ceil(blockLength / partSize);
 }
 
+/** Bytes of part `partIndex` of a block of `blockLength` bytes: `partSize`, less for the last part, 0 beyond it. */
+export function partLength(blockLength: number, partIndex: number, partSize = PART_SIZE): number {
+  return Math.max(0, Math.min(partSize, blockLength - partIndex * partSize));
+}
+
+/**
+ * §9.12 The parts an AP sends unasked right after a transfer's first RADIO_OFFER: parts 1…n−1 of block 0 (part 0
+ * rode in the offer). The AP sends them and the label waits for them by this one list (empty when block 0 is one part).
+ */
+export function burstParts(block0Length: number, partSize = PART_SIZE): number[] {
+  const parts: number[] = [];
+  for (let p = 1; p < partsInBlock(block0Length, partSize); p++) parts.push(p);
+  return parts;
+}
+
 /** Part `partIndex` of a block (a view). */
 export function partOf(block: Uint8Array, partIndex: number, partSize = PART_SIZE): Uint8Array {
   checkSize('partSize', partSize, PART_SIZE);

@@ -143,6 +143,11 @@ export const messageArbitraries: { [K in MessageName]: fc.Arbitrary<Extract<Mess
     type: fc.constant('WAKE_REPORT'),
     entries: fc.array(fc.record({ labelId, agoMs: u16, awakeMs: u16, nextWakeS: u16 }), { maxLength: 255 }),
   }),
+  // §4.9 work ahead
+  WORK_AHEAD: fc.record({
+    type: fc.constant('WORK_AHEAD'),
+    entries: fc.array(fc.record({ labelId, inMs: u16 }), { maxLength: 255 }),
+  }),
 };
 
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(...(Object.values(messageArbitraries) as fc.Arbitrary<Message>[]));

@@ -74,6 +74,8 @@ describe('frame codec round trip (every message type)', () => {
         if (fixed !== undefined) expect(bytes.length).toBe(FRAME_OVERHEAD + fixed + optional);
         // §5.6: a u8 count and 14 bytes per entry.
         if (f.message.type === 'WAKE_REPORT') expect(bytes.length).toBe(FRAME_OVERHEAD + 1 + 14 * f.message.entries.length);
+        // §4.9: a u8 count and 10 bytes per entry.
+        if (f.message.type === 'WORK_AHEAD') expect(bytes.length).toBe(FRAME_OVERHEAD + 1 + 10 * f.message.entries.length);
         const r = decodeFrame(bytes);
         if (!r.ok) throw r.error;
         expect(r.frame).toEqual(f);

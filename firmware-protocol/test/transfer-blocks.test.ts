@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_SIZE, PART_SIZE, blockCount, bytesOnAir, encodeFrame, partOf, partsBitmap, partsInBlock, splitBlocks, wantedParts } from '../src/index.js';
+import { BLOCK_SIZE, PART_SIZE, blockCount, burstParts, bytesOnAir, encodeFrame, partLength, partOf, partsBitmap, partsInBlock, splitBlocks, wantedParts } from '../src/index.js';
 
 describe('blocks and parts (README.md §5, §9.4)', () => {
   it('splits a payload into 4096-byte blocks of 42 parts', () => {
@@ -15,6 +15,20 @@ describe('blocks and parts (README.md §5, §9.4)', () => {
     expect(partOf(blocks[2]!, 8)).toEqual(blocks[2]!.subarray(792));
     expect(() => splitBlocks(payload, 4097)).toThrow(RangeError);
     expect(() => partsInBlock(10, 100)).toThrow(RangeError);
+  });
+
+  it('partLength is the length of partOf, and a burst (§9.12) is every part of block 0 but part 0', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: BLOCK_SIZE }), fc.integer({ min: 1, max: PART_SIZE }), (len, size) => {
+        const block = new Uint8Array(len);
+        const n = partsInBlock(len, size);
+        for (let p = 0; p <= n; p++) expect(partLength(len, p, size)).toBe(partOf(block, p, size).length);
+        expect(burstParts(len, size)).toEqual(Array.from({ length: n - 1 }, (_, i) => i + 1));
+      }),
+    );
+    expect(burstParts(99)).toEqual([]);
+    expect(burstParts(100)).toEqual([1]);
+    expect(partLength(100, 1)).toBe(1);
   });
 
   it('bytesOnAir = payload + 19 bytes per RADIO_PART frame', () => {

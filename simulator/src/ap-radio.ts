@@ -19,11 +19,14 @@ import {
   StatusCode,
   WakeReason,
   decodeFrame,
+  burstParts,
+  partOf,
   partsInBlock,
   wantedParts,
   type Message,
   type MessageOf,
   type StatusCodeValue,
+  type WorkAheadEntry,
 } from '#protocol';
 import type { RadioAir, Transmission } from './radio-air.js';
 import type { RadioModel } from './radio-model.js';
@@ -122,6 +125,9 @@ export interface ApRadioStats {
   holdsCancelled: number;
   /** Simulated ms held labels waited from their RADIO_WAIT to their transfer's start, summed. */
   holdWaitMsSum: number;
+  /** §4.9 Labels told to come back at their appointment; appointments already due when their label checked in. */
+  appointments: number;
+  appointmentsLate: number;
 }
 
 /** §9.1.1 A label kept listening (RADIO_WAIT) for the channel: served in order when the channel frees. */
@@ -142,6 +148,8 @@ export const DEFAULT_CHECKIN_REPORT_INTERVAL_S = 300;
 export const MAX_TRANSFER_ATTEMPTS = 10;
 /** §9.1.1 A label checking in this soon after a hold is still in the same wake-up: it is not held again. */
 const HOLD_ONCE_MS = 5_000;
+/** §4.9.1 Appointments an AP keeps at most (the reference AP: a few times its labels). */
+export const MAX_APPOINTMENTS = 8_192;
 /** §5.2 labelsSeen counts labels heard within this window. */
 const LABELS_SEEN_WINDOW_MS = 3_600_000;
 
@@ -176,6 +184,8 @@ export class ApRadio implements LabelPeer {
     holdsExpired: 0,
     holdsCancelled: 0,
     holdWaitMsSum: 0,
+    appointments: 0,
+    appointmentsLate: 0,
   };
   private readonly states = new Map<string, ApLabelState>();
   private readonly commands = new Map<string, QueuedCommand[]>();
@@ -192,6 +202,8 @@ export class ApRadio implements LabelPeer {
    * oldest deferral first: a deferred label waits behind the transfer on air and these, never behind itself.
    */
   private readonly deferred = new Map<number, number>();
+  /** §4.9 The edge's appointments by label id: this AP's clock time at which the label should come back. */
+  private readonly appointments = new Map<string, number>();
   /** §9.1.1 Labels held with RADIO_WAIT, first held first; served as the channel frees. */
   private held: HeldLabel[] = [];
   private serveHeldAt: TimerHandle | undefined;
@@ -223,6 +235,46 @@ export class ApRadio implements LabelPeer {
   /** §9.1.1, §9.11 The AP holds labels with RADIO_WAIT (capability RADIO_WAIT): the model's apHoldMaxMs is not 0. */
   get holdsLabels(): boolean {
     return this.env.model.apHoldMaxMs > 0;
+  }
+
+  /** §4.9 The AP keeps the edge's appointments (capability WORK_AHEAD). */
+  get keepsAppointments(): boolean {
+    return this.env.model.apWorkAhead;
+  }
+
+  /**
+   * §4.9 WORK_AHEAD: the appointment of each listed label, as this AP's clock time (arrival + inMs); a new entry for a
+   * label replaces its old one, and beyond MAX_APPOINTMENTS the oldest go first (a Map keeps insertion order).
+   */
+  workAhead(entries: readonly WorkAheadEntry[]): void {
+    const now = this.env.clock.now();
+    for (const e of entries) {
+      this.appointments.delete(e.labelId);
+      this.appointments.set(e.labelId, now + e.inMs);
+    }
+    for (const id of this.appointments.keys()) {
+      if (this.appointments.size <= MAX_APPOINTMENTS) break;
+      this.appointments.delete(id);
+    }
+  }
+
+  /**
+   * §4.9.1 nextWakeS for a label that checked in with nothing waiting: the whole seconds to its appointment when that
+   * is at least 1 and less than the normal sleep (the entry is used up); an appointment a full sleep or more away is
+   * kept for a later check-in, one already due is dropped.
+   */
+  private appointmentS(st: ApLabelState, at: number): number | undefined {
+    const due = this.appointments.get(st.label.id);
+    if (due === undefined) return undefined;
+    const s = Math.round((due - at) / 1000);
+    if (s >= this.normalWakeS()) return undefined;
+    this.appointments.delete(st.label.id);
+    if (s < 1) {
+      this.stats.appointmentsLate++;
+      return undefined;
+    }
+    this.stats.appointments++;
+    return s;
   }
 
   /** §9.12 The AP bursts block 0 after RADIO_OFFER (capability RADIO_BURST): it serves offers and the model says so. */
@@ -287,6 +339,7 @@ export class ApRadio implements LabelPeer {
     this.sensorReads.clear();
     this.pinged.clear();
     this.deferred.clear();
+    this.appointments.clear();
     this.held = [];
     this.serveHeldAt?.cancel();
     this.serveHeldAt = undefined;
@@ -373,7 +426,7 @@ export class ApRadio implements LabelPeer {
       this.stats.deferrals++;
       this.sleep(st, this.deferralS(t), at);
     } else {
-      this.sleep(st, this.normalWakeS(), at);
+      this.sleep(st, this.appointmentS(st, at) ?? this.normalWakeS(), at);
     }
   }
 
@@ -438,6 +491,8 @@ export class ApRadio implements LabelPeer {
 
   private startTransfer(st: ApLabelState, t: StagedTransfer, startAt: number, held = false): void {
     this.deferred.delete(t.descriptor.transferId);
+    // §4.9.1 The work the appointment was for has begun.
+    this.appointments.delete(st.label.id);
     t.radioAttempts++;
     this.stats.transfersStarted++;
     if (held) this.stats.startsAfterHold++;
@@ -459,14 +514,21 @@ export class ApRadio implements LabelPeer {
   private burst(st: ApLabelState, t: StagedTransfer, from: number): void {
     const block0 = t.blocks[0];
     if (this.holder?.st !== st || this.holder.transfer !== t || block0 === undefined) return;
-    const partSize = this.env.model.maxPartBytes;
-    let at = from;
-    for (let p = 1; p < partsInBlock(block0.length, partSize); p++) {
-      const data = block0.subarray(p * partSize, Math.min(block0.length, (p + 1) * partSize));
-      at = this.sendTo(st, { type: 'RADIO_PART', transferId: t.descriptor.transferId, blockIndex: 0, partIndex: p, data }, at, t).endAt;
-    }
+    const at = this.sendParts(st, t, 0, burstParts(block0.length, this.env.model.maxPartBytes), from);
     this.stats.bursts++;
     this.watchHolder(at);
+  }
+
+  /** §9.4 The given parts of block `blockIndex` of `t`, back to back from `from`; returns when the last ends on air. */
+  private sendParts(st: ApLabelState, t: StagedTransfer, blockIndex: number, parts: Iterable<number>, from: number): number {
+    const block = t.blocks[blockIndex]!;
+    const partSize = this.env.model.maxPartBytes;
+    let at = from;
+    for (const p of parts) {
+      const data = partOf(block, p, partSize);
+      at = this.sendTo(st, { type: 'RADIO_PART', transferId: t.descriptor.transferId, blockIndex, partIndex: p, data }, at, t).endAt;
+    }
+    return at;
   }
 
   // ---- §9.10 compact offer (RADIO_OFFER) -----------------------------------------------------------------
@@ -505,13 +567,8 @@ export class ApRadio implements LabelPeer {
       this.sleep(st, this.deferralS(t), startAt);
       return;
     }
-    const partSize = this.env.model.maxPartBytes;
-    let at = startAt;
-    for (const p of wantedParts(m.partsWanted, partsInBlock(block.length, partSize))) {
-      const data = block.subarray(p * partSize, Math.min(block.length, (p + 1) * partSize));
-      at = this.sendTo(st, { type: 'RADIO_PART', transferId: m.transferId, blockIndex: m.blockIndex, partIndex: p, data }, at, t).endAt;
-    }
-    this.watchHolder(at);
+    const wanted = wantedParts(m.partsWanted, partsInBlock(block.length, this.env.model.maxPartBytes));
+    this.watchHolder(this.sendParts(st, t, m.blockIndex, wanted, startAt));
   }
 
   /** §9.8 The label's verdict is final: forwarded as TRANSFER_RESULT and the transfer dropped; then RADIO_SLEEP. */

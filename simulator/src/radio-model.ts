@@ -77,6 +77,12 @@ export const RadioModelSchema = z.object({
    */
   apBurst: z.boolean().default(true),
   /**
+   * AP firmware choice, §4.9 (D146): the AP announces WORK_AHEAD and keeps the edge's appointments, telling a listed
+   * label that checks in with nothing waiting to come back at its appointment instead of after a full sleep. false =
+   * an AP of before §4.9.
+   */
+  apWorkAhead: z.boolean().default(true),
+  /**
    * §9.1 step 5: the AP ends an exchange when it hears no answer for 50 ms after its last frame and after 3 repeats —
    * 200 ms of silence from a label that answers within its turnaround. The label drives recovery here (it re-asks
    * within replyTimeoutMs, ap-radio.ts), so the AP only waits the window out; until it does, the channel is held and

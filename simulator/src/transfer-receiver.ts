@@ -4,7 +4,7 @@
  * parts arrived, so a RADIO_BLOCK_REQUEST asks for exactly the parts still missing. The buffer survives the end
  * of a wake-up (it models the label's flash), so a transfer cut by the 20 s limit resumes where it stopped.
  */
-import { BLOCK_SIZE, partsBitmap, partsInBlock, type MessageOf } from '#protocol';
+import { BLOCK_SIZE, partLength, partsBitmap, partsInBlock, type MessageOf } from '#protocol';
 import type { TransferDescriptor } from './transfer-store.js';
 
 const BITMAP_BYTES = 8;
@@ -44,7 +44,7 @@ export class TransferReceiver {
   }
 
   partLength(block: number, part: number): number {
-    return Math.min(this.partSize, this.blockLength(block) - part * this.partSize);
+    return partLength(this.blockLength(block), part, this.partSize);
   }
 
   /** The first block with a missing part, or -1 when all are in. */

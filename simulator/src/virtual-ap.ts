@@ -250,7 +250,7 @@ export class VirtualAp {
         fwVersion: AP_FW_VERSION,
         protoMin: this.opts.protoMin,
         protoMax: this.opts.protoMax,
-        capabilities: this.capabilities | (this.radio.servesOffers ? ApCapability.RADIO_OFFER : 0) | (this.radio.holdsLabels ? ApCapability.RADIO_WAIT : 0) | (this.radio.sendsBursts ? ApCapability.RADIO_BURST : 0),
+        capabilities: this.capabilities | (this.radio.servesOffers ? ApCapability.RADIO_OFFER : 0) | (this.radio.holdsLabels ? ApCapability.RADIO_WAIT : 0) | (this.radio.sendsBursts ? ApCapability.RADIO_BURST : 0) | (this.radio.keepsAppointments ? ApCapability.WORK_AHEAD : 0),
         channel: this.opts.channel,
         queueCapacity: this.opts.queueCapacity,
         maxBlockSize: this.opts.maxBlockSize,
@@ -458,6 +458,11 @@ export class VirtualAp {
         // §4.8 Only an AP that announced the capability reports wake-ups.
         if ((this.capabilities & ApCapability.WAKE_REPORT) === 0) return { status: StatusCode.UNSUPPORTED_FEATURE };
         this.setWakeReports(m.intervalMs);
+        return { status: StatusCode.OK };
+      case 'WORK_AHEAD':
+        // §4.9 Only an AP that announced the capability keeps appointments.
+        if (!this.radio.keepsAppointments) return { status: StatusCode.UNSUPPORTED_FEATURE };
+        this.radio.workAhead(m.entries);
         return { status: StatusCode.OK };
       default:
         // AP→edge and radio messages mean nothing when they come from the edge.

@@ -24,7 +24,8 @@ import {
   RADIO_PART_HEADER,
   BLOCK_SIZE,
   PART_SIZE,
-  partsInBlock,
+  burstParts,
+  partLength,
   decodeFrame,
   partialRefreshApplies,
   xferDoneStatusFor,
@@ -480,8 +481,7 @@ export class VirtualLabel {
     const resuming = this.receiver?.descriptor.transferId === d.transferId;
     if (this.takesBursts && !resuming && m.data.length > 0 && this.env.model.maxPartBytes === PART_SIZE) {
       const block0 = Math.min(d.totalSize, BLOCK_SIZE);
-      let ms = 0;
-      for (let p = 1; p < partsInBlock(block0, PART_SIZE); p++) ms += this.env.air.frameAirMs(RADIO_PART_HEADER + Math.min(PART_SIZE, block0 - p * PART_SIZE));
+      const ms = this.partsAirMs(block0, burstParts(block0, PART_SIZE), PART_SIZE);
       if (ms > 0) ex.burstEnd = this.env.clock.now() + ms;
     }
     this.beginTransfer(ex, d, frameBytes, m.data);
@@ -555,10 +555,16 @@ export class VirtualLabel {
     if (this.log !== undefined && this.log.requests.length < REQUEST_LOG_LENGTH) this.log.requests.push(ex.request);
     ex.block = block;
     const tx = this.send({ type: 'RADIO_BLOCK_REQUEST', transferId: rx.descriptor.transferId, blockIndex: block, partsWanted }, startAt, true);
-    let burstMs = 0;
-    for (const p of parts) burstMs += this.env.air.frameAirMs(RADIO_PART_HEADER + rx.partLength(block, p));
+    const partsMs = this.partsAirMs(rx.blockLength(block), parts, rx.partSize);
     const m = this.env.model;
-    this.arm(Math.min(ex.deadline, tx.endAt + m.turnaroundMs + burstMs + m.replyTimeoutMs), () => this.roundTimedOut(ex));
+    this.arm(Math.min(ex.deadline, tx.endAt + m.turnaroundMs + partsMs + m.replyTimeoutMs), () => this.roundTimedOut(ex));
+  }
+
+  /** Air time (ms) of the given RADIO_PARTs of a block of `blockLength` bytes sent back to back (§9.4). */
+  private partsAirMs(blockLength: number, parts: readonly number[], partSize: number): number {
+    let ms = 0;
+    for (const p of parts) ms += this.env.air.frameAirMs(RADIO_PART_HEADER + partLength(blockLength, p, partSize));
+    return ms;
   }
 
   private roundTimedOut(ex: Exchange): void {

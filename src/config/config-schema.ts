@@ -183,6 +183,13 @@ export const ConfigSchema = z.object({
        * order. On by default since D129; false plans every pass in catalogue order (D61).
        */
       planByWake: z.boolean().default(true),
+      /**
+       * D146 Every this often the edge plans each AP's channel in the order its labels wake and sends the AP
+       * (capability WORK_AHEAD, protocol §4.9) appointments for the labels the plan passes over at their wake, so they
+       * come back when the channel is free instead of after a full sleep. 0 = off, the default: on the reference store
+       * it cut missed wakes 3–20 × but did not shorten an update (D146).
+       */
+      workAheadIntervalMs: z.number().int().min(0).max(60_000).default(0),
     })
     .default({
       maxInFlightPerAp: 256,
@@ -196,6 +203,7 @@ export const ConfigSchema = z.object({
       wakeHorizonMs: 4_000,
       wakeCancelMisses: true,
       planByWake: true,
+      workAheadIntervalMs: 0,
       heartbeatIntervalS: 30,
       checkinReportIntervalS: 300,
       minPassIntervalMs: 200,

@@ -30,6 +30,8 @@ export interface StoreSpec {
   labels?: readonly (SimLabel & { gtin?: string })[];
   radio?: SimStoreOptions['radio'];
   seed?: number;
+  /** The labels' first wakes spread over this many ms (the simulator's default when absent). */
+  startSpreadMs?: number;
 }
 
 export interface EdgeStoreOptions {
@@ -117,6 +119,7 @@ export function edgeStore(opts: EdgeStoreOptions = {}): EdgeStore {
         clock: s.clock,
         radio: spec.radio ?? { frameLoss: 0 },
         seed: spec.seed ?? 42,
+        ...(spec.startSpreadMs !== undefined ? { startSpreadMs: spec.startSpreadMs } : {}),
       });
       return sim;
     },

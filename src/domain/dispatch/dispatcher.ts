@@ -51,6 +51,7 @@ import { TopK } from './top-k.js';
 import { EncodingCache } from './encoding-cache.js';
 import { DeltaPreparer, deltaBase, encodingKeyOf } from './delta-preparer.js';
 import { SendWindow } from './send-window.js';
+import { WorkAhead, type AheadCandidate, type AheadView, type WorkAheadStats } from './work-ahead.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -59,7 +60,7 @@ export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
 /** now: the desired picture at once; timed: the next picture, shown at next_at (§6.5); drop: withdraw a timed picture. */
 export type TransferMode = 'now' | 'timed' | 'drop';
 
-export interface DispatchStats {
+export interface DispatchStats extends WorkAheadStats {
   transfersStarted: number;
   transfersStaged: number;
   transfersDelivered: number;
@@ -340,6 +341,10 @@ export class Dispatcher {
     apAckMsSum: 0,
     windowShrinks: 0,
     passSlices: 0,
+    aheadPlans: 0,
+    appointmentsSent: 0,
+    aheadMessages: 0,
+    aheadFailures: 0,
   };
   /** §5.6 Store-wide sleep jitter learnt from the wake reports (D35). */
   readonly jitter = new WakeJitter();
@@ -370,6 +375,8 @@ export class Dispatcher {
   private readonly preparer: DeltaPreparer;
   /** D133 Per AP: how many transfers may be sending to it at once. */
   private readonly windows = new Map<string, SendWindow>();
+  /** §4.9 Appointments for the labels each AP's channel will pass over at their wake (D146). */
+  private readonly workAhead: WorkAhead;
 
   constructor(
     private readonly deps: {
@@ -389,6 +396,15 @@ export class Dispatcher {
   ) {
     this.preparer = new DeltaPreparer({ labels: deps.labels, aps: deps.aps, encodings: this.encodings, ...(deps.loopTasks ? { loopTasks: deps.loopTasks } : {}) });
     this.predictor = new WakePredictor({ leadMs: deps.config.wakeLeadMs, maxIntervalMs: (deps.config.checkinReportIntervalS * 1000) / 2 });
+    this.workAhead = new WorkAhead({
+      gateway: deps.gateway,
+      aps: deps.aps,
+      clock: deps.clock,
+      log: deps.log,
+      intervalMs: deps.config.workAheadIntervalMs,
+      view: (apId, now) => this.aheadView(apId, now),
+      stats: this.stats,
+    });
     this.wakeSwitch = new WakeReportSwitch({
       ...deps,
       onReporting: (apId) => {
@@ -408,12 +424,14 @@ export class Dispatcher {
   /** Transfers under way when the edge stopped were forgotten by the store's load: the APs get them after hello. */
   async start(): Promise<void> {
     this.scheduleSweep();
+    this.workAhead.start();
     return Promise.resolve();
   }
 
   stop(): void {
     this.stopped = true;
     this.wakeSwitch.stop();
+    this.workAhead.stop();
     if (this.sweepTimer) this.deps.clock.clearTimeout(this.sweepTimer);
     if (this.wakeTimer) this.deps.clock.clearTimeout(this.wakeTimer);
     if (this.kickTimer) this.deps.clock.clearTimeout(this.kickTimer);
@@ -760,6 +778,8 @@ export class Dispatcher {
     this.windows.delete(apId);
     // §4.8.1 Reports are off after every AP_HELLO: switched on again, until acknowledged (D89).
     this.wakeSwitch.apHello(apId);
+    // §4.9.1 Its appointments were lost with its RAM.
+    this.workAhead.apHello(apId);
     this.kick();
     return Promise.resolve();
   }
@@ -815,6 +835,38 @@ export class Dispatcher {
     }
     this.kick();
     return Promise.resolve();
+  }
+
+  /**
+   * D146 An AP's labels with a transfer to come, for the plan of its channel (work-ahead.ts): each with its expected
+   * next wake (the middle of its window, a sleep later for each window already past unseen) and the mean air time of
+   * its shape of transfer on this AP. Only an AP with wake reports and a learnt air time is planned.
+   */
+  private aheadView(apId: string, now: number): ReturnType<AheadView> {
+    if (!this.reporting.has(apId)) return null;
+    const air = this.airOf(apId).meanTransferMs;
+    if (air.delta === 0 && air.full === 0) return null;
+    const sleepMs = this.jitter.nominalToldMs > 0 ? this.jitter.nominalToldMs : 30_000;
+    const candidates: AheadCandidate[] = [];
+    for (const l of this.deps.labels.workOn(apId)) {
+      if (!l.needsSend || l.labelType === null || l.nextAttemptAt > now) continue;
+      const state = l.transferState;
+      if (state === 'delivered' || (state !== null && l.transferAp !== apId)) continue;
+      const w = wakeWindow(l, this.jitter);
+      if (w === null) continue;
+      let wakeAt = (w.a + w.b) / 2;
+      let latestAt = w.b;
+      // A window already closed without a report of the wake: the label woke unseen and sleeps again.
+      while (latestAt < now) {
+        wakeAt += sleepMs;
+        latestAt += sleepMs;
+      }
+      wakeAt = Math.max(wakeAt, now);
+      const shape = transferShape(l);
+      const airMs = air[shape] || air.delta || air.full;
+      candidates.push({ labelId: l.id, wakeAt, latestAt, airMs, refreshMs: expectedRefreshMs(l), appointable: state === null });
+    }
+    return { candidates, startAt: now + this.stageLatencyMs, sleepMs };
   }
 
   private airOf(apId: string): ApAirRate {
