@@ -61,9 +61,10 @@ export interface AheadPlanOptions {
  * less than 0.9 sleep after the label's wake becomes its appointment; a later one is not worth it — the label comes
  * back after its sleep and is planned again then. A label whose transfer the AP holds takes its turn right after its
  * wake (the AP holds or defers it). An appointment is never sooner than leadMs after the latest the label's wake is
- * expected. Every label served at or near its wake also gets a fallback appointment leadMs after that latest wake: should that wake pass without its transfer (staged too late, a
- * wrong prediction), it comes back then instead of after a whole sleep; served, it never uses it (§4.9.1: dropped
- * when a transfer starts). Returns the appointments (edge epoch ms) by label id.
+ * expected. Every label served at or near its wake also gets a fallback appointment leadMs after that latest wake:
+ * should that wake pass without its transfer (staged too late, a wrong prediction), it comes back then instead of
+ * after a whole sleep; served, it never uses it (§4.9.1: dropped when a transfer starts). Returns the appointments
+ * (edge epoch ms) by label id.
  */
 export function planAppointments(candidates: readonly AheadCandidate[], o: AheadPlanOptions): Map<string, number> {
   const out = new Map<string, number>();
