@@ -18,6 +18,7 @@ import { startDaemon, type Daemon } from '../src/daemon.js';
 import { RealClock } from '../simulator/src/real-clock.js';
 import { edgeClock } from '../demo/src/edge-clock.js';
 import { startMemTrace } from './edge-mem-trace.js';
+import { LoopGapProbe } from './loop-gaps.js';
 import { STAGE_BUCKETS_MS, type StageHistogram } from '../src/core/stage-latency.js';
 import { hostNow, type EdgeMessage, type EdgeReplyMessage, type EdgeRequest, type EdgeResults, type EdgeStartRequest, type EdgeUsage } from './full-store-ipc.js';
 
@@ -46,9 +47,9 @@ const GC_KINDS: Record<number, keyof EdgeUsage['gc']['byKind']> = {
   [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
   [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
 };
-let gcPauses: { kind: keyof EdgeUsage['gc']['byKind']; ms: number }[] = [];
+let gcPauses: { kind: keyof EdgeUsage['gc']['byKind']; start: number; ms: number }[] = [];
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcPauses.push({ kind: GC_KINDS[(e as unknown as { detail?: { kind: number } }).detail?.kind ?? 0] ?? 'minor', ms: e.duration });
+  for (const e of list.getEntries()) gcPauses.push({ kind: GC_KINDS[(e as unknown as { detail?: { kind: number } }).detail?.kind ?? 0] ?? 'minor', start: e.startTime, ms: e.duration });
 }).observe({ entryTypes: ['gc'] });
 
 function gcUsage(): EdgeUsage['gc'] {
@@ -86,6 +87,8 @@ setInterval(() => {
     () => undefined,
   );
 }, 1_000).unref();
+/** D147 What the loop's gaps over 30 and 60 ms were made of (fed by the daemon's LoopTaskTiming observer). */
+const gaps = new LoopGapProbe();
 /** D143 The loop tasks' timing at the last reset. */
 let loopMark: StageHistogram[] | undefined;
 /** D137 The queue's own timing (every job's wait and hold) at the last reset. */
@@ -154,6 +157,7 @@ function usage(reset: boolean): EdgeUsage {
     eventLoopUtilization: performance.eventLoopUtilization(elu).utilization,
     gc: gcUsage(),
     loopTasks: loopTaskUsage(requireDaemon()),
+    loopGaps: gaps.report(gcPauses.map((p) => [p.start, p.ms])),
     dbWaitP50Ms: pct(waits, 0.5),
     dbWaitP99Ms: pct(waits, 0.99),
     dbWaitMaxMs: waits.at(-1) ?? 0,
@@ -168,6 +172,7 @@ function usage(reset: boolean): EdgeUsage {
     lag.reset();
     elu = performance.eventLoopUtilization();
     gcPauses = [];
+    gaps.reset();
     loopMark = requireDaemon().loopTasks.snapshot();
     dbWait = [];
     queueMark = requireDaemon().db.queueTiming.snapshot();
@@ -194,6 +199,7 @@ async function start(req: EdgeStartRequest): Promise<EdgeResults['start']> {
     ...(req.dispatch !== undefined ? { dispatch: req.dispatch } : {}),
   });
   daemon = await startDaemon(config, { clock: edgeClock(clock), log: createLogger({ level: req.logLevel, destination: pino.destination(2) }), listenHttp: false });
+  daemon.loopTasks.observe((task, endMs, ms) => gaps.stretch(task, endMs, ms));
   usage(true);
   return { mqttUrl: daemon.mqttUrl, pid: process.pid };
 }

@@ -464,6 +464,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     // D143 The edge's GC pauses over the update (wall ms): what of the event loop's delay the collector alone explains.
     edge_gc: usage.gc,
     edge_loop_tasks: usage.loopTasks,
+    edge_loop_gaps: usage.loopGaps,
     edge_lag_max_ms: Math.round(usage.lagMaxMs),
     edge_dispatch_delta: Object.fromEntries(Object.keys(usage.dispatch).map((k) => [k, d(k as keyof EdgeUsage['dispatch'])])),
     edge_image_cache_delta: { hits: usage.images.hits - usage0.images.hits, misses: usage.images.misses - usage0.images.misses, evicted: usage.images.evicted - usage0.images.evicted },

@@ -23,6 +23,7 @@ import { LabelPlanner, type Renderer } from './domain/labels/label-planner.js';
 import { Dispatcher } from './domain/dispatch/dispatcher.js';
 import { LabelStore } from './domain/labels/label-store.js';
 import { ImageStore } from './domain/labels/image-store.js';
+import { ImageSweep } from './domain/labels/image-sweep.js';
 import { ApRegistry } from './domain/aps/ap-registry.js';
 import { ApInboundHandler } from './domain/dispatch/ap-inbound-handler.js';
 import { startRenderPool } from './domain/rendering/render-pool.js';
@@ -142,14 +143,14 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanup.push(() => labels.stop());
     const images = new ImageStore({ db });
     // Pictures no label refers to any more are dropped (D19); later, memory is swept the same way.
-    const pruned = await images.prune(labels.referencedHashes());
+    const pruned = await images.prune(await labels.referencedHashes());
     log.info({ evt: 'labels.loaded', labels: labels.size, imagesPruned: pruned }, 'label state loaded');
     const publishers: OutboxPublisher[] = [];
 
     // The AP hub is built first and handed its inbound sink at start(): the dispatcher sends through it and the
     // inbound handler behind it calls the dispatcher, so neither waits for the other to exist.
     // D103 With the embedded broker the APs are read and written in process, not through the edge's own client.
-    const apLink = broker ? new BrokerFrameLink(broker.bus, config.store.chain, config.store.id, log) : new MqttFrameLink(client, config.store.chain, config.store.id, log);
+    const apLink = broker ? new BrokerFrameLink(broker.bus, config.store.chain, config.store.id, log, loopTasks) : new MqttFrameLink(client, config.store.chain, config.store.id, log);
     // D98: while the link has too many frames waiting to reach the APs, the embedded broker holds back the APs' frames.
     broker?.setUplinkGate(() => apLink.backlog());
     const links: FrameLink[] = [apLink];
@@ -285,11 +286,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanup.push(() => http.close());
 
     // Memory keeps a picture only while a label refers to it (desired, confirmed, in transfer, next).
-    let imageSweep = clock.setTimeout(function sweep() {
-      images.sweep(labels.referencedHashes());
-      labels.pruneHashes();
-      imageSweep = clock.setTimeout(sweep, 60_000);
-    }, 60_000);
+    const imageSweep = new ImageSweep({ clock, labels, images, loopTasks });
+    imageSweep.start();
 
     // Resume whatever a previous run left: dirty labels are planned, unconfirmed ones dispatched.
     planner.kick();
@@ -344,7 +342,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           await step('rules', () => rules.idle());
           await step('shelf-feed', () => shelf.idle());
           await step('pruner', () => pruner.stop());
-          clock.clearTimeout(imageSweep);
+          await step('image-sweep', () => imageSweep.stop());
           for (const r of requestSources) r.stop();
           for (const p of publishers) await step('outbox', () => p.stop());
           // 3. Close the links, the MQTT client, the broker and last the database.

@@ -39,7 +39,7 @@ export function createMetrics(deps: {
     stageHistogramMetric('esl_edge_db_queue_ms', "Database jobs: time waiting for the one connection (urgent_wait, normal_wait) and holding it (hold); hold's sum per second is the queue's busy share (ms; D137)", deps.db.queueTiming) as never,
   );
   if (deps.loopTasks)
-    registry.registerMetric(stageHistogramMetric('esl_edge_loop_task_ms', 'How long one synchronous stretch of a task held the event loop: a dispatch pass, a delta-preparer turn, a planner chunk after rendering and after its commit (ms; D143)', deps.loopTasks) as never);
+    registry.registerMetric(stageHistogramMetric('esl_edge_loop_task_ms', 'How long one synchronous stretch of a task held the event loop: a slice of a dispatch pass, a delta-preparer turn, a slice of a planner chunk after rendering and after its commit, the handling of one AP frame (ms; D143, D147)', deps.loopTasks) as never);
   collectDefaultMetrics({ register: registry, prefix: 'esl_edge_' });
   new Gauge({
     name: 'esl_edge_labels',

@@ -13,6 +13,7 @@
  */
 import { apTopics, encodeFrame, type Frame } from '#protocol';
 import type { Logger } from '../core/logger.js';
+import { loopMs, type LoopTaskTiming } from '../core/loop-tasks.js';
 import type { FrameLink, FrameSink } from './frame-link.js';
 import { DOWNLINK_HIGH, DOWNLINK_LOW, deliverApMessage } from './mqtt-frame-link.js';
 
@@ -40,9 +41,11 @@ export class BrokerFrameLink implements FrameLink {
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
   private readonly topics: string[];
   private readonly deliver = (packet: BusMessage, done: () => void): void => {
+    const t0 = loopMs();
     try {
       this.handle(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
     } finally {
+      this.loopTasks?.add('ap_frame', loopMs() - t0);
       // Not synchronously: the bus then hands over its next queued message from inside this call, and a backlog
       // (the APs' sockets slower than the edge) recursed until the stack overflowed.
       queueMicrotask(done);
@@ -54,6 +57,8 @@ export class BrokerFrameLink implements FrameLink {
     private readonly chain: string,
     private readonly store: string,
     private readonly log: Logger,
+    /** D147: how long each AP frame's handling held the loop (the hub and what it calls synchronously). */
+    private readonly loopTasks?: LoopTaskTiming,
   ) {
     const root = `esl/${chain}/${store}/ap/+`;
     this.topics = [`${root}/up`, `${root}/status`];

@@ -98,12 +98,14 @@ describe('wake-report config: sent again until acknowledged, in every AP session
     expect((await listing(AP1)).wakeReportConfigsSent).toBe(1);
     await simWaitFor(c, 'AP-1 reporting after the reconnect', () => s.apStats(AP1).ap.wakeReports > reportsBefore2, 120_000);
 
-    // D143 The dispatcher's passes and the planner's chunks timed how long they held the event loop, on /metrics.
+    // D143 The dispatcher's passes, the planner's chunks and (D147) the AP frames timed how long they held the loop, on /metrics.
     const m = (await d.http.inject({ method: 'GET', url: '/metrics', headers: authHeaders() })).body;
     const count = (task: string) => Number(new RegExp(`^esl_edge_loop_task_ms_count\\{stage="${task}"\\} (\\d+)$`, 'm').exec(m)?.[1]);
     expect(count('dispatch_pass')).toBeGreaterThan(0);
     expect(count('plan_rendered')).toBeGreaterThan(0);
-    expect(count('plan_committed')).toBeGreaterThanOrEqual(count('plan_rendered'));
+    // D147 Both planner stretches run in slices (a chunk may record several of either), and each AP frame is timed.
+    expect(count('plan_committed')).toBeGreaterThan(0);
+    expect(count('ap_frame')).toBeGreaterThan(0);
     expect(m).toMatch(/^esl_edge_loop_task_ms_bucket\{stage="delta_turn",le="\+Inf"\} \d+$/m);
   }, 300_000);
 });

@@ -18,7 +18,7 @@
  * one picture per label.
  */
 import { chooseEncoding, labelTypeById, type EncodedImage } from '#protocol';
-import { SLICE_MS, loopMs, type LoopTaskTiming } from '../../core/loop-tasks.js';
+import { LoopSlices, type LoopTaskTiming } from '../../core/loop-tasks.js';
 import type { ApRegistry } from '../aps/ap-registry.js';
 import { expectsDelta, type LabelRecord, type LabelStore } from '../labels/label-store.js';
 import type { PlannedPicture } from '../labels/label-planner.js';
@@ -118,19 +118,19 @@ export class DeltaPreparer {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      const t0 = loopMs();
-      this.turn();
-      this.deps.loopTasks?.add('delta_turn', loopMs() - t0);
+      const slice = new LoopSlices(this.deps.loopTasks, 'delta_turn');
+      this.turn(slice);
+      slice.end();
     });
   }
 
-  private turn(): void {
+  private turn(slice: LoopSlices): void {
     const { encodings, labels } = this.deps;
     let n = 0;
-    const t0 = loopMs();
     for (const w of this.waiting.values()) {
-      // D143 At most PER_TURN labels, and no more once the turn has run SLICE_MS (a full panel's encode is slower).
-      if (n++ >= PER_TURN || loopMs() - t0 >= SLICE_MS) break;
+      // D143 At most PER_TURN labels, and no more once the turn has run SLICE_MS (a full panel's encode is slower);
+      // D147 nor once the loop's turn has spent its budget on other tasks.
+      if (n++ >= PER_TURN || slice.due()) break;
       this.waiting.delete(w.labelId);
       // The label may have moved on since it was planned (staged, delivered, re-planned, roamed): encode only what
       // its next transfer will ask for.

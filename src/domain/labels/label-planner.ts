@@ -12,7 +12,7 @@ import type { Database, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { CoalescingRunner } from '../../core/coalescing-runner.js';
-import { LoopSlices, loopMs, type LoopTaskTiming } from '../../core/loop-tasks.js';
+import { LoopSlices, type LoopTaskTiming } from '../../core/loop-tasks.js';
 import { errorMessage, type LabelContent } from '#contracts';
 import { labelTypeById, type LabelType } from '#protocol';
 import { buildLabelContents, contentKey, type BuiltContent } from './content-builder.js';
@@ -266,10 +266,13 @@ export class LabelPlanner {
       return { shown: new Map([...pictures].map(([h, p]) => [h, p.content])), shownPictures: pictures };
     });
 
-    const committedAt = loopMs();
+    // D147 The labels' transitions run in slices too (a chunk's stretch here was 12 ms on average in the loop's longest
+    // gaps): a label planned a turn later is dispatched a turn later; seenDirty keeps a change made meanwhile (D17).
+    const applying = new LoopSlices(this.deps.loopTasks, 'plan_committed');
     const changed: string[] = [];
     let failed = 0;
     for (const r of rows) {
+      if (applying.due()) await applying.next();
       const res = results.get(r.id)!;
       if (res.error) {
         failed++;
@@ -293,7 +296,7 @@ export class LabelPlanner {
       this.deps.log.debug({ evt: 'planner.planned', labels: changed.length }, 'desired images changed');
       this.deps.onPlanned(changed);
     }
-    this.deps.loopTasks?.add('plan_committed', loopMs() - committedAt);
+    applying.end();
     return { seen: all.length, failed: failed + all.length - rows.length };
   }
 

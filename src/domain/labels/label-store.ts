@@ -17,6 +17,7 @@
 import type { Database, PreparedStatement, Tx } from '../../persistence/database.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import type { LoopSlices } from '../../core/loop-tasks.js';
 import { errorMessage } from '#contracts';
 import { BLANK_HASH, WakeReason, type MessageOf } from '#protocol';
 import type { WakeState } from './label-record.js';
@@ -603,21 +604,28 @@ export class LabelStore {
     return h;
   }
 
-  /** Drops interned hashes no label refers to any more (called by the image cache's sweep). */
-  pruneHashes(): void {
-    const used = new Set<string>();
-    for (const l of this.labels.values()) {
-      for (const h of [l.desiredHash, l.confirmedHash, l.transferHash, l.nextHash]) if (h !== null) used.add(h);
-    }
+  /** Drops the interned hashes not in `used` (the image sweep's referencedHashes). */
+  pruneHashes(used: ReadonlySet<string>): void {
     for (const h of this.hashes.keys()) if (!used.has(h)) this.hashes.delete(h);
   }
 
-  /** Every hash some label refers to (desired, confirmed, in transfer, next): the pictures still needed. */
-  referencedHashes(): Set<string> {
+  /**
+   * Every hash some label refers to (desired, confirmed, in transfer, next): the pictures still needed. With `slices`
+   * the walk yields to the event loop between labels when its slice is spent (D147: image-sweep.ts).
+   */
+  async referencedHashes(slices?: LoopSlices): Promise<Set<string>> {
     const used = new Set<string>();
+    const add = (h: string | null) => {
+      if (h !== null) used.add(h);
+    };
     for (const l of this.labels.values()) {
-      for (const h of [l.desiredHash, l.confirmedHash, l.transferHash, l.nextHash]) if (h !== null) used.add(h);
+      if (slices?.due()) await slices.next();
+      add(l.desiredHash);
+      add(l.confirmedHash);
+      add(l.transferHash);
+      add(l.nextHash);
     }
+    slices?.end();
     return used;
   }
 
