@@ -15,7 +15,7 @@ import type { ConfigInput } from '../src/config/config-schema.js';
 import type { DispatchStats } from '../src/domain/dispatch/dispatcher.js';
 import type { EventReply } from '#contracts';
 import { EDGE_ENV, EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
-import type { GapMakeup } from './loop-gaps.js';
+import type { GapMakeup, LongestGap } from './loop-gaps.js';
 
 export interface EdgeStartRequest {
   op: 'start';
@@ -71,8 +71,8 @@ export interface EdgeUsage {
   };
   /** D143 Per loop task since the last reset: [stretches, over 20 ms, over 50 ms, sum ms, p99 bucket bound ms]. */
   loopTasks: Record<string, [number, number, number, number, number]>;
-  /** D147 The make-up of the loop's gaps over 30 and 60 ms (bench/loop-gaps.ts). */
-  loopGaps: { over30: GapMakeup; over60: GapMakeup };
+  /** D147 The make-up of the loop's gaps over 30 and 60 ms, and the longest five one by one (bench/loop-gaps.ts). */
+  loopGaps: { over30: GapMakeup; over60: GapMakeup; longest: LongestGap[] };
   /** Wait of a trivial read in the edge's database queue, sampled every second (every 250 ms before D137), wall ms. */
   dbWaitP50Ms: number;
   dbWaitP99Ms: number;

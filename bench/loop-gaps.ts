@@ -3,7 +3,8 @@
  * samples) notes each gap between two of its runs; for every gap over 30 ms (a delay over 20 ms, issue 16 item 3) it
  * keeps which of the edge's timed stretches (src/core/loop-tasks.ts: dispatch slices, delta-preparer turns, planner
  * stretches, AP frames) ended inside it and, at report time, which GC pauses began inside it. What is left of the gap
- * is untimed work: the broker's socket reads and writes, the intake, timers, promise callbacks.
+ * is untimed work: the broker's socket reads and writes, the intake, timers, promise callbacks. The longest five gaps are
+ * listed one by one, with when they came.
  *
  * The histogram beside it (bench/full-store-edge.ts `lag`) gives the percentiles; this gives their make-up, so the
  * next change goes where the gaps come from instead of where a profile's busy time is.
@@ -36,10 +37,19 @@ export interface GapMakeup {
   otherMs: number;
 }
 
+/** One of the longest gaps: when (s after the last reset), how long, and its make-up as above. */
+export interface LongestGap extends Omit<GapMakeup, 'gaps'> {
+  atS: number;
+}
+
+/** How many of the longest gaps the report lists one by one. */
+const LONGEST = 5;
+
 export class LoopGapProbe {
   private prev = performance.now();
   private pending: [LoopTask, number, number][] = [];
   private gaps: Gap[] = [];
+  private resetAt = performance.now();
   private readonly timer: NodeJS.Timeout;
 
   constructor() {
@@ -60,13 +70,21 @@ export class LoopGapProbe {
   }
 
   /** The make-up of the gaps since the last reset; `gc` are the GC pauses since then ([start, duration], ms). */
-  report(gc: readonly [number, number][]): { over30: GapMakeup; over60: GapMakeup } {
+  report(gc: readonly [number, number][]): { over30: GapMakeup; over60: GapMakeup; longest: LongestGap[] } {
     const sorted = [...gc].sort((a, b) => a[0] - b[0]);
-    return { over30: makeup(this.gaps, sorted, LONG_MS), over60: makeup(this.gaps, sorted, VERY_LONG_MS) };
+    const longest = [...this.gaps]
+      .sort((a, b) => b.end - b.start - (a.end - a.start))
+      .slice(0, LONGEST)
+      .map((g) => {
+        const { gaps: _n, ...m } = makeup([g], sorted, LONG_MS);
+        return { atS: Math.round((g.start - this.resetAt) / 100) / 10, ...m };
+      });
+    return { over30: makeup(this.gaps, sorted, LONG_MS), over60: makeup(this.gaps, sorted, VERY_LONG_MS), longest };
   }
 
   reset(): void {
     this.gaps = [];
+    this.resetAt = performance.now();
   }
 
   stop(): void {
