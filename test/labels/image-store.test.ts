@@ -9,16 +9,12 @@ import { Database } from '../../src/persistence/database.js';
 import { ImageStore, saveImage } from '../../src/domain/labels/image-store.js';
 import type { LabelContent } from '#contracts';
 import { tempDir } from '../support/temp-dir.js';
+import { pictureContent, picturePlanes } from '../support/picture-fixture.js';
 import { BLANK_HASH } from '#protocol';
 
-const content: LabelContent = { gtin: '4006381333931', name: 'Vollmilch 3,8 %', priceCents: 119, currency: 'EUR' };
-
+const content: LabelContent = pictureContent;
 /** A label-like picture: white, a few black bars (compresses to well under 1 kB). */
-function planes(seed: number): Uint8Array {
-  const p = new Uint8Array(9472);
-  for (let i = 0; i < 40; i++) p[(seed * 37 + i * 211) % p.length] = 0xff;
-  return p;
-}
+const planes = picturePlanes;
 
 describe('image store memory (D40)', () => {
   let tmp: ReturnType<typeof tempDir>;

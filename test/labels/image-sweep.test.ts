@@ -12,16 +12,12 @@ import { LoopSlices, createLoopTaskTiming } from '../../src/core/loop-tasks.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
 import { ImageStore } from '../../src/domain/labels/image-store.js';
 import { ImageSweep, SWEEP_INTERVAL_MS } from '../../src/domain/labels/image-sweep.js';
-import type { LabelContent } from '#contracts';
 import { tempDir } from '../support/temp-dir.js';
+import { pictureContent, picturePlanes } from '../support/picture-fixture.js';
 
 const log = createLogger({ level: 'silent' });
-const content: LabelContent = { gtin: '4006381333931', name: 'Vollmilch 3,8 %', priceCents: 119, currency: 'EUR' };
-const planes = (seed: number) => {
-  const p = new Uint8Array(9472);
-  for (let i = 0; i < 40; i++) p[(seed * 37 + i * 211) % p.length] = 0xff;
-  return p;
-};
+const content = pictureContent;
+const planes = picturePlanes;
 const hash = (i: number) => (i + 1).toString(16).padStart(16, '0');
 const label = (i: number) => `00000000000000${(0xa0 + i).toString(16).toUpperCase()}`;
 
