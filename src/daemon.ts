@@ -178,6 +178,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log,
       config: config.dispatch,
       loopTasks,
+      ...(renderPool ? { deltaEncoder: renderPool } : {}),
       onCheckin: (labelId, _apId, msg) => {
         alerts.checkin(labelId, msg.batteryMv, clock.now()).catch((err: unknown) => log.warn({ evt: 'alerts.failed', err: errorMessage(err) }, 'label alert check failed'));
         shelf.observe(labelId);
@@ -232,6 +233,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       deadLetterPayloadBytes: config.storage.deadLetters.maxPayloadBytes,
       onDeadLetter: (bytes) => pruner.noteDeadLetter(bytes),
       timing: ackTiming,
+      loopTasks,
     });
 
     await dispatcher.start();

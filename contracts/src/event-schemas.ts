@@ -126,11 +126,24 @@ export const SingleEventSchema = z.discriminatedUnion('type', [
   LotEventSchema,
 ]);
 
+/** Events one batch may hold. */
+export const BATCH_MAX_EVENTS = 200_000;
+const batchEnvelope = { ...envelope, type: z.literal('batch') };
+
 /** A whole price list or catalogue as one event: applied in one transaction, all or nothing. */
 export const BatchEventSchema = z.object({
-  ...envelope,
-  type: z.literal('batch'),
-  data: z.object({ events: z.array(SingleEventSchema).min(1).max(200_000) }),
+  ...batchEnvelope,
+  data: z.object({ events: z.array(SingleEventSchema).min(1).max(BATCH_MAX_EVENTS) }),
+});
+
+/**
+ * A batch with its events not yet checked: with SingleEventSchema on each event it accepts what BatchEventSchema
+ * accepts. The edge checks a large batch so, its events a slice at a time (docs/decisions.md D148), so that a price
+ * list of 25,000 events does not hold its event loop for the whole check.
+ */
+export const BatchShellSchema = z.object({
+  ...batchEnvelope,
+  data: z.object({ events: z.array(z.unknown()).min(1).max(BATCH_MAX_EVENTS) }),
 });
 
 export const EventSchema = z.discriminatedUnion('type', [

@@ -6,13 +6,14 @@
  * Why: the loop's delay p99 (issue 16 asks ≤ 20 ms) is set by its longest iterations, and a CPU profile cannot tell
  * where one iteration ends. Each value is one stretch that runs without yielding: a slice of a dispatch pass
  * (selection over the APs and the sends it starts), a turn of the delta preparer, a slice of a planner chunk after its
- * pictures come back from the render workers, and its stretch after its transaction commits. Wall time from
+ * pictures come back from the render workers, and its stretch after its transaction commits; a slice of a large
+ * batch's schema check at intake (D148). Wall time from
  * `performance.now()`: a scheduling measurement, not domain time, so it does not go through the injected clock.
  */
 import { performance } from 'node:perf_hooks';
 import { StageLatency } from './stage-latency.js';
 
-export const LOOP_TASKS = ['dispatch_pass', 'delta_turn', 'plan_rendered', 'plan_committed', 'ap_frame', 'image_sweep'] as const;
+export const LOOP_TASKS = ['dispatch_pass', 'delta_turn', 'plan_rendered', 'plan_committed', 'ap_frame', 'image_sweep', 'intake_batch'] as const;
 export type LoopTask = (typeof LOOP_TASKS)[number];
 
 /** Called with each stretch as it ends: its task, its end (`loopMs()`) and its length, ms. */

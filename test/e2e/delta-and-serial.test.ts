@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { StoreSimulator } from '../../simulator/src/store-simulator.js';
 import { loadImage } from '../../src/domain/labels/image-store.js';
+import { RenderPool } from '../../src/domain/rendering/render-pool.js';
 import { LABELS, PRODUCTS, USERS, catalogueBatch, simWaitFor } from '../support/edge-fixture.js';
 import { edgeStore, simAp, useEdgeStore, type EdgeStore } from '../support/edge-store.js';
 import { openPtyPair, type PtyPair } from '../support/pty-pair.js';
@@ -45,6 +46,7 @@ describe('delta updates over MQTT', () => {
   it('sends a price change as a delta that rebuilds exactly the rendered planes', { timeout: 600_000 }, async () => {
     const label = LABELS[1]!;
     const before = { ...daemon.dispatcher.stats };
+    const encodedBefore = (daemon.renderer as RenderPool).stats().encoded;
     await setPrice(daemon, label.gtin, 111);
     await converged(e, [label.labelId]);
     expect(daemon.dispatcher.stats.deltaImages).toBeGreaterThan(before.deltaImages);
@@ -53,6 +55,9 @@ describe('delta updates over MQTT', () => {
     // once the label has it, the payload is not kept.
     expect(daemon.dispatcher.stats.encodingsPrepared).toBeGreaterThan(before.encodingsPrepared);
     expect(daemon.dispatcher.stats.preparedUsed).toBeGreaterThan(before.preparedUsed);
+    // D148 by the render worker, off the event loop.
+    expect(daemon.renderer).toBeInstanceOf(RenderPool);
+    expect((daemon.renderer as RenderPool).stats().encoded).toBeGreaterThan(encodedBefore);
     expect(daemon.dispatcher.encodings.preparedCount).toBe(0);
     const row = await labelRow(daemon, label.labelId);
     const rendered = await loadImage(daemon.db, row.desired_hash);

@@ -5,10 +5,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
-import { EventIntake } from '../../src/domain/events/event-intake.js';
+import { EventIntake, SLICED_BATCH_EVENTS } from '../../src/domain/events/event-intake.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { gtin13 } from '#contracts';
+import { EventSchema, gtin13 } from '#contracts';
+import { createLoopTaskTiming } from '../../src/core/loop-tasks.js';
 import { createLogger } from '../../src/core/logger.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -70,6 +71,34 @@ describe('event intake', () => {
     expect(ok.reply).toMatchObject({ status: 'applied', applied: 10_000, stale: 0 });
     expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM prices'))?.n).toBe(10_000);
     expect((await intake.ingest(JSON.stringify({ id: 'batch-1', source: 'hq', version: 1, type: 'batch', data: { events } }), { channel: 'local' })).reply.status).toBe('duplicate');
+  });
+
+  it('checks a large batch a slice at a time, with the whole schema\'s answer (D148)', async () => {
+    const loopTasks = createLoopTaskTiming();
+    const sliced = new EventIntake({ db, labels, clock, log: createLogger({ level: 'silent' }), maxEventBytes: 64 * 1024 * 1024, onApplied: () => applied++, loopTasks });
+    const n = SLICED_BATCH_EVENTS * 3;
+    const events = Array.from({ length: n }, (_, i) => ({ id: `s-${i}`, source: 'hq', version: 1, type: 'price', data: { gtin: gtin13(`41000${String(i).padStart(7, '0')}`), priceCents: 100 + i } }));
+    // A bad envelope and bad events in two slices: the reason names them in the order the whole schema does.
+    const broken: unknown[] = [...events];
+    broken[7] = { ...events[7]!, data: { gtin: '4000000000000', priceCents: 1 } };
+    broken[n - 5] = { ...events[n - 5]!, data: { ...events[n - 5]!.data, priceCents: 1.5 }, extra: 'dropped' };
+    const bad = { id: 'batch-sliced-bad', source: 'hq', version: -1, type: 'batch', data: { events: broken } };
+    const whole = EventSchema.safeParse(bad);
+    expect(whole.success).toBe(false);
+    const want = whole.error!.issues
+      .slice(0, 10)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    expect(want).toMatch(/^version: .*; data\.events\.7\.data\.gtin: .*; data\.events\.2995\.data\.priceCents: /);
+    const refused = await sliced.ingest(JSON.stringify(bad), { channel: 'local' });
+    expect(refused.reply).toMatchObject({ status: 'rejected', code: 'EVENT_SCHEMA', reason: want });
+    expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM prices'))?.n).toBe(0);
+
+    const ok = await sliced.ingest(JSON.stringify({ id: 'batch-sliced', source: 'hq', version: 1, type: 'batch', data: { events } }), { channel: 'local' });
+    expect(ok.reply).toMatchObject({ status: 'applied', applied: n, stale: 0 });
+    expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM prices'))?.n).toBe(n);
+    // Each check ran as timed slices of the loop (task intake_batch), at least one per batch.
+    expect(loopTasks.snapshot().find((h) => h.stage === 'intake_batch')!.count).toBeGreaterThanOrEqual(2);
   });
 
   it('rolls the whole batch back when the commit fails midway', async () => {

@@ -1,6 +1,6 @@
 /**
  * The render worker pool (src/domain/rendering/render-pool.ts, docs/decisions.md D30): the same bytes and hash in a
- * worker as on the main thread, no render lost when a worker dies mid-job, a coded error when a job keeps killing
+ * worker as on the main thread, the same delta payloads (D148), no render or encoding lost when a worker dies mid-job, a coded error when a job keeps killing
  * its workers, and a clean close. The workers run the TypeScript sources here (the tsx bootstrap, D30); the compiled
  * path is run by bench/render-pool.
  */
@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LABEL_TYPES } from '#protocol';
+import { ApCapability, LABEL_TYPES, LabelDecoder, chooseEncoding, labelTypeById } from '#protocol';
+import type { DeltaJob } from '../../src/domain/ports.js';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import type { LabelContent } from '#contracts';
 import { RenderPool, defaultRenderWorkers, startRenderPool } from '../../src/domain/rendering/render-pool.js';
@@ -85,6 +86,49 @@ describe('render pool', { timeout: 120_000 }, () => {
     // Most jobs render; the refusals are the markdown template's, not a broken pool.
     expect(refused).toBeLessThan(jobs.length / 4);
     expect(p.stats().rendered).toBe(jobs.length - refused);
+  });
+
+  it('encodes deltas as chooseEncoding does on the main thread, for every label type and decoder set (D148)', async () => {
+    const main = await LabelRenderer.create();
+    let killed = false;
+    const p = await pool({
+      workers: 2,
+      // The first batch's worker is killed as it gets it: an encoding is retried on a fresh worker like a render.
+      onDispatch: (threadId, n) => {
+        if (!killed && n > 1) {
+          killed = true;
+          void p.terminateWorker(threadId);
+        }
+      },
+    });
+    const all = ApCapability.DELTA_REGION | ApCapability.DELTA_XOR | ApCapability.RLE | ApCapability.ZLIB | ApCapability.CTX;
+    const decoderSets = [LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX, null, LabelDecoder.RLE];
+    const jobs: DeltaJob[] = [];
+    for (const t of LABEL_TYPES) {
+      const before = await main.render(STANDARD, t);
+      for (const [i, content] of CONTENTS.slice(0, 4).entries()) {
+        const after = await main.render({ ...content, priceCents: 100 + 37 * i }, t);
+        // Labels of one batch share their base picture (the message names it once).
+        for (const decoders of decoderSets) jobs.push({ target: after.planes, base: before.planes, labelType: t.id, apCapabilities: all, decoders });
+        jobs.push({ target: after.planes, base: before.planes, labelType: t.id, apCapabilities: ApCapability.RLE, decoders: decoderSets[0]! });
+      }
+    }
+    const bad: DeltaJob = { target: jobs[0]!.target, base: jobs[0]!.base, labelType: 250, apCapabilities: all, decoders: null };
+    const got = await p.encodeDeltas([...jobs, bad]);
+    expect(got).toHaveLength(jobs.length + 1);
+    for (const [i, j] of jobs.entries()) {
+      const want = chooseEncoding({ ap: j.apCapabilities, label: j.decoders }, labelTypeById(j.labelType)!, j.target, j.base);
+      const r = got[i]!;
+      expect(r.status, `job ${i}`).toBe('fulfilled');
+      if (r.status !== 'fulfilled') continue;
+      expect(Buffer.from(r.value.payload).equals(Buffer.from(want.payload)), `job ${i}`).toBe(true);
+      expect({ ...r.value, payload: null }).toEqual({ ...want, payload: null });
+    }
+    // A job the worker cannot encode fails alone, with the reason.
+    expect(got[jobs.length]).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/label type 250/) } });
+    expect(killed).toBe(true);
+    expect(p.stats()).toMatchObject({ encoded: jobs.length, workerExits: 1 });
+    expect(p.stats().retried).toBeGreaterThan(0);
   });
 
   it('passes render errors through with their code, as the main thread raises them', async () => {

@@ -36,7 +36,7 @@ import {
   type MessageOf,
   type StatusCodeValue,
 } from '#protocol';
-import type { ApGateway } from '../ports.js';
+import type { ApGateway, DeltaEncoder } from '../ports.js';
 import type { ApRegistry } from '../aps/ap-registry.js';
 import type { ImageStore } from '../labels/image-store.js';
 import type { PlannedPicture } from '../labels/label-planner.js';
@@ -392,9 +392,17 @@ export class Dispatcher {
       onCheckin?: (labelId: string, apId: string, msg: MessageOf<'LABEL_CHECKIN'>) => void;
       /** D143 How long each pass and each delta-preparer turn held the event loop. */
       loopTasks?: LoopTaskTiming;
+      /** D148 Encodes the deltas prepared when planned off the event loop (the render worker pool). */
+      deltaEncoder?: DeltaEncoder;
     },
   ) {
-    this.preparer = new DeltaPreparer({ labels: deps.labels, aps: deps.aps, encodings: this.encodings, ...(deps.loopTasks ? { loopTasks: deps.loopTasks } : {}) });
+    this.preparer = new DeltaPreparer({
+      labels: deps.labels,
+      aps: deps.aps,
+      encodings: this.encodings,
+      ...(deps.loopTasks ? { loopTasks: deps.loopTasks } : {}),
+      ...(deps.deltaEncoder ? { encoder: deps.deltaEncoder } : {}),
+    });
     this.predictor = new WakePredictor({ leadMs: deps.config.wakeLeadMs, maxIntervalMs: (deps.config.checkinReportIntervalS * 1000) / 2 });
     this.workAhead = new WorkAhead({
       gateway: deps.gateway,

@@ -13,7 +13,8 @@ import { recordDeadLetter, type DeadLetter } from '../../persistence/dead-letter
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { IntakeAckLatency } from '../../core/stage-latency.js';
-import { EdgeErrorCode, type EdgeEvent, errorMessage, type EventReply, EventSchema, type EventType } from '#contracts';
+import { BatchShellSchema, EdgeErrorCode, type EdgeEvent, errorMessage, type EventReply, EventSchema, type EventType, SingleEventSchema, type SingleEvent } from '#contracts';
+import { LoopSlices, type LoopTaskTiming } from '../../core/loop-tasks.js';
 import { EventApplier, type EventOutcome } from './event-applier.js';
 import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
 import { checkEventContent, type ContentRefusal } from './content-plausibility.js';
@@ -40,6 +41,39 @@ export interface IntakeResult {
 type IntakeJob =
   | { kind: 'event'; event: EdgeEvent; now: number }
   | { kind: 'dead-letter'; letter: DeadLetter; maxPayloadBytes?: number; storedBytes?: number; alert?: { id: string; payload: Record<string, unknown> } };
+
+/**
+ * D148 A batch of more events than this has its events checked a slice of the event loop at a time (LoopSlices), not
+ * in one stretch: the schema check of a 25,000-event price list held the loop ~0.25 s in one piece.
+ */
+export const SLICED_BATCH_EVENTS = 1_000;
+/** Schema issues named in a refusal's reason at most. */
+const REASON_ISSUES = 10;
+
+interface Issue {
+  path: PropertyKey[];
+  message: string;
+}
+
+function schemaReason(issues: readonly Issue[]): string {
+  return issues
+    .slice(0, REASON_ISSUES)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** EventSchema's answer: the event, or the reason it is refused. */
+function parseEvent(json: unknown): { event: EdgeEvent } | { reason: string } {
+  const parsed = EventSchema.safeParse(json);
+  return parsed.success ? { event: parsed.data } : { reason: schemaReason(parsed.error.issues) };
+}
+
+/** A batch's events when they are more than SLICED_BATCH_EVENTS, else null. */
+function largeBatchEvents(json: unknown): unknown[] | null {
+  if (typeof json !== 'object' || json === null || (json as { type?: unknown }).type !== 'batch') return null;
+  const events = (json as { data?: { events?: unknown } }).data?.events;
+  return Array.isArray(events) && events.length > SLICED_BATCH_EVENTS ? events : null;
+}
 
 /** What intake needs of the label-state owner (D17): set-wise dirty marks and bindings in the tick's transaction. */
 type IntakeLabels = Pick<LabelStore, 'markDirtyManyTx' | 'bindManyTx' | 'byGtin'>;
@@ -94,6 +128,8 @@ export class EventIntake {
       maxEventsPerTick?: number;
       /** Where an acknowledgement's time goes (D80; /metrics esl_edge_intake_ack_stage_ms). */
       timing?: IntakeAckLatency;
+      /** D148 How long each slice of a large batch's check held the event loop (task `intake_batch`). */
+      loopTasks?: LoopTaskTiming;
     },
   ) {
     this.committer = new GroupCommitter<IntakeJob, EventOutcome | null>({
@@ -149,15 +185,11 @@ export class EventIntake {
     } catch (err) {
       return this.reject(bytes, ctx, EdgeErrorCode.EVENT_MALFORMED_JSON, `not valid JSON: ${errorMessage(err)}`);
     }
-    const parsed = EventSchema.safeParse(json);
-    if (!parsed.success) {
-      const reason = parsed.error.issues
-        .slice(0, 10)
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; ');
-      return this.reject(bytes, ctx, EdgeErrorCode.EVENT_SCHEMA, reason, json);
-    }
-    const event = parsed.data;
+    // A large batch is checked in slices (D148); everything else at once, without an await on the hot path.
+    const events = largeBatchEvents(json);
+    const parsed = events ? await this.parseBatchSliced(json, events) : parseEvent(json);
+    if ('reason' in parsed) return this.reject(bytes, ctx, EdgeErrorCode.EVENT_SCHEMA, parsed.reason, json);
+    const event = parsed.event;
     if (ctx.expectedType && event.type !== ctx.expectedType) {
       return this.reject(bytes, ctx, EdgeErrorCode.EVENT_TOPIC_MISMATCH, `event type "${event.type}" sent to the "${ctx.expectedType}" topic`, json);
     }
@@ -183,6 +215,27 @@ export class EventIntake {
     if (counts.applied > 0) this.deps.onApplied({ replan: outcome.replan !== false });
     timing?.add('commit_to_reply', performance.now() - this.committer.lastCommitAt);
     return { reply, replyTo: event.replyTo };
+  }
+
+  /**
+   * D148 EventSchema's answer for a batch of more than SLICED_BATCH_EVENTS events: its shell, then event by event in
+   * slices of the loop — the same events accepted, the same issues named (their paths under data.events.i), the
+   * first REASON_ISSUES of them.
+   */
+  private async parseBatchSliced(json: unknown, events: readonly unknown[]): Promise<{ event: EdgeEvent } | { reason: string }> {
+    const shell = BatchShellSchema.safeParse(json);
+    const issues: Issue[] = shell.success ? [] : [...shell.error.issues];
+    const checked: SingleEvent[] = [];
+    const slices = new LoopSlices(this.deps.loopTasks, 'intake_batch');
+    for (let i = 0; i < events.length && issues.length < REASON_ISSUES; i++) {
+      if (slices.due()) await slices.next();
+      const r = SingleEventSchema.safeParse(events[i]);
+      if (r.success) checked.push(r.data);
+      else for (const issue of r.error.issues) issues.push({ path: ['data', 'events', i, ...issue.path], message: issue.message });
+    }
+    slices.end();
+    if (!shell.success || issues.length > 0) return { reason: schemaReason(issues) };
+    return { event: { ...shell.data, data: { events: checked } } };
   }
 
   private async reject(bytes: Buffer, ctx: IngestContext, code: string, reason: string, json?: unknown, alert?: ContentRefusal['alert']): Promise<IntakeResult> {

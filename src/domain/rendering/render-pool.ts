@@ -8,19 +8,22 @@
  * - A worker that dies (crash, OOM kill, terminate) loses no job: its jobs in flight go back to the front of the
  *   queue, alone, for a fresh worker; a job that was in flight in `maxAttempts` dead workers fails with
  *   RENDER_WORKER_FAILED, which the planner handles like any render failure (it tries the label again later).
+ * - D148 It encodes deltas too (DeltaEncoder, for the dispatcher's delta preparer): the same queue, workers, batching
+ *   and retries; a batch holds jobs of one kind, and names each distinct picture once.
  * - A worker holds the process open only while it has jobs (ref/unref), so a forgotten pool never hangs an exit;
  *   close() terminates every worker and fails what is queued with SHUTTING_DOWN.
  */
 import './font-env.js'; // fontconfig's environment must be the process's before a worker loads libvips (font-env.ts)
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { LabelType } from '#protocol';
+import type { EncodedImage, LabelType } from '#protocol';
 import type { Logger } from '../../core/logger.js';
+import type { DeltaEncoder, DeltaJob } from '../ports.js';
 import { EdgeError, EdgeErrorCode, EslError, isErrorCode, type LabelContent } from '#contracts';
 import type { RenderedLabel, RenderOptions } from './label-renderer.js';
 import { BUNDLED_TEMPLATE_DIR } from './package-root.js';
 import { loadTemplates } from './template-loader.js';
-import type { WorkerMessage, WorkerResult, WorkerStats } from './render-worker.js';
+import type { EncodeBatch, EncodeResult, WorkerMessage, WorkerResult, WorkerStats } from './render-worker.js';
 
 /** Jobs per message: enough to amortise a message (~0.05 ms) against a render (~0.5 ms), small enough to balance. */
 const BATCH = 32;
@@ -62,12 +65,25 @@ export function defaultRenderWorkers(cores: number = availableParallelism()): nu
   return Math.min(MAX_AUTO_WORKERS, Math.max(1, cores - 1));
 }
 
-interface Job extends RenderJob {
+interface RenderEntry extends RenderJob {
+  kind: 'render';
   id: number;
   attempts: number;
   resolve: (r: RenderedLabel) => void;
   reject: (e: Error) => void;
 }
+
+/** D148 A delta to encode (DeltaEncoder). */
+interface EncodeEntry {
+  kind: 'encode';
+  id: number;
+  attempts: number;
+  job: DeltaJob;
+  resolve: (r: EncodedImage) => void;
+  reject: (e: Error) => void;
+}
+
+type Job = RenderEntry | EncodeEntry;
 
 interface Slot {
   worker: Worker;
@@ -112,7 +128,7 @@ function toError(r: { name: string; code: string | undefined; message: string })
   return e;
 }
 
-export class RenderPool {
+export class RenderPool implements DeltaEncoder {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
@@ -122,7 +138,7 @@ export class RenderPool {
   /** Workers being started (ready() waits for them). */
   private readonly starting = new Set<Promise<void>>();
   private readonly maxAttempts: number;
-  readonly counters = { rendered: 0, failed: 0, retried: 0, workerExits: 0 };
+  readonly counters = { rendered: 0, encoded: 0, failed: 0, retried: 0, workerExits: 0 };
 
   private constructor(
     private readonly opts: RenderPoolOptions,
@@ -162,9 +178,27 @@ export class RenderPool {
     // New work after failed starts gets new attempts to start a worker (see pump()).
     if (this.startFailures >= MAX_START_FAILURES) this.startFailures = 0;
     return new Promise<RenderedLabel>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, content, labelType, opts, attempts: 0, resolve, reject });
+      this.queue.push({ kind: 'render', id: this.nextId++, content, labelType, opts, attempts: 0, resolve, reject });
       this.schedulePump();
     });
+  }
+
+  /**
+   * D148 Encodes deltas in the workers (protocol §6.6.1, as `chooseEncoding` on the main thread): one settled result
+   * per job, in order. The pictures are copied to the worker; a job fails as a render does (its worker died in
+   * `maxAttempts` workers, or the pool closed).
+   */
+  encodeDeltas(jobs: readonly DeltaJob[]): Promise<PromiseSettledResult<EncodedImage>[]> {
+    if (this.closed) return Promise.allSettled(jobs.map(() => Promise.reject(new EdgeError(EdgeErrorCode.SHUTTING_DOWN, 'render pool closed'))));
+    if (this.startFailures >= MAX_START_FAILURES) this.startFailures = 0;
+    const settled = jobs.map(
+      (job) =>
+        new Promise<EncodedImage>((resolve, reject) => {
+          this.queue.push({ kind: 'encode', id: this.nextId++, job, attempts: 0, resolve, reject });
+        }),
+    );
+    this.schedulePump();
+    return Promise.allSettled(settled);
   }
 
   /** Renders many labels in as few messages as possible; one settled result per job, in order. */
@@ -252,7 +286,8 @@ export class RenderPool {
         } else if (m.type === 'stats') {
           slot.statsWaiting.shift()?.resolve(m.stats);
           if (slot.inflight.size === 0 && slot.statsWaiting.length === 0) worker.unref();
-        } else this.onResults(slot, m.results);
+        } else if (m.type === 'encoded') this.onEncoded(slot, m.results);
+        else this.onResults(slot, m.results);
       });
       worker.on('error', (e) => {
         startError ??= e;
@@ -269,11 +304,28 @@ export class RenderPool {
   private onResults(slot: Slot, results: WorkerResult[]): void {
     for (const r of results) {
       const job = slot.inflight.get(r.id);
-      if (!job) continue;
+      if (job?.kind !== 'render') continue;
       slot.inflight.delete(r.id);
       if (r.ok) {
         this.counters.rendered++;
         job.resolve({ labelTypeId: r.labelTypeId, page: r.page, template: r.template, planes: r.planes, hash: r.hash, warnings: r.warnings });
+      } else {
+        this.counters.failed++;
+        job.reject(toError(r));
+      }
+    }
+    if (slot.inflight.size === 0) slot.worker.unref();
+    this.schedulePump();
+  }
+
+  private onEncoded(slot: Slot, results: EncodeResult[]): void {
+    for (const r of results) {
+      const job = slot.inflight.get(r.id);
+      if (job?.kind !== 'encode') continue;
+      slot.inflight.delete(r.id);
+      if (r.ok) {
+        this.counters.encoded++;
+        job.resolve(r.encoded);
       } else {
         this.counters.failed++;
         job.reject(toError(r));
@@ -337,14 +389,38 @@ export class RenderPool {
       const slot = ready.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
       // A retried job travels alone, so a job that kills its worker cannot take a batch down with it twice.
       const share = this.queue[0]!.attempts > 0 ? 1 : Math.min(BATCH, MAX_IN_FLIGHT - slot.inflight.size, Math.ceil(this.queue.length / ready.length));
+      // A batch holds jobs of one kind (D148): the kind of the first in the queue.
+      const kind = this.queue[0]!.kind;
       const jobs: Job[] = [];
-      while (jobs.length < share && this.queue.length > 0 && (jobs.length === 0 || this.queue[0]!.attempts === 0)) jobs.push(this.queue.shift()!);
+      while (jobs.length < share && this.queue.length > 0 && this.queue[0]!.kind === kind && (jobs.length === 0 || this.queue[0]!.attempts === 0)) jobs.push(this.queue.shift()!);
       for (const j of jobs) slot.inflight.set(j.id, j);
       slot.worker.ref();
-      slot.worker.postMessage({ type: 'render', jobs: jobs.map((j) => ({ id: j.id, content: j.content, labelType: j.labelType, opts: j.opts })) });
+      if (kind === 'render') {
+        const render = jobs as RenderEntry[];
+        slot.worker.postMessage({ type: 'render', jobs: render.map((j) => ({ id: j.id, content: j.content, labelType: j.labelType, opts: j.opts })) });
+      } else slot.worker.postMessage(encodeMessage(jobs as EncodeEntry[]));
       this.opts.onDispatch?.(slot.worker.threadId, jobs.length);
     }
   }
+}
+
+/** D148 A batch of deltas as the worker takes it: each distinct picture (by identity) copied once. */
+function encodeMessage(jobs: readonly EncodeEntry[]): EncodeBatch {
+  const pictures: Uint8Array[] = [];
+  const index = new Map<Uint8Array, number>();
+  const at = (p: Uint8Array) => {
+    let i = index.get(p);
+    if (i === undefined) {
+      i = pictures.push(p) - 1;
+      index.set(p, i);
+    }
+    return i;
+  };
+  return {
+    type: 'encode',
+    pictures,
+    jobs: jobs.map(({ id, job }) => ({ id, target: at(job.target), base: at(job.base), labelType: job.labelType, ap: job.apCapabilities, decoders: job.decoders })),
+  };
 }
 
 /**

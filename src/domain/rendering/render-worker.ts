@@ -3,13 +3,16 @@
  * own (templates, parsed fonts, glyph raster cache) and answers batches of render jobs in order, one reply per batch,
  * the planes moved to the main thread without copying (their ArrayBuffers are in the transfer list).
  *
+ * D148 It also encodes deltas (protocol §6.6.1, `chooseEncoding`) for the dispatcher's delta preparer: pure CPU work
+ * that held the edge's event loop longest in a repricing (D147). A batch names each distinct picture once.
+ *
  * fontconfig's environment is set by the process before any worker starts (render-pool.ts imports font-env.js):
  * a worker's `process.env` is a private copy, so an assignment made here would not reach libvips. Glyphs are
  * rasterised from outlines (glyph-raster-cache.ts), so the bytes do not depend on the thread they are made in.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
-import { LabelTypeSchema } from '#protocol';
+import { LabelTypeSchema, chooseEncoding, labelTypeById, type EncodedImage } from '#protocol';
 import { LabelRenderer } from './label-renderer.js';
 
 const WorkerDataSchema = z.object({ templateDirs: z.array(z.string()).optional() });
@@ -27,6 +30,25 @@ const RenderBatchSchema = z.object({
   ),
 });
 
+/** D148 A batch of deltas to encode: `target` and `base` index `pictures`. */
+const EncodeBatchSchema = z.object({
+  type: z.literal('encode'),
+  pictures: z.array(z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'a Uint8Array')),
+  jobs: z.array(
+    z.object({
+      id: z.number().int(),
+      target: z.number().int().min(0),
+      base: z.number().int().min(0),
+      labelType: z.number().int(),
+      ap: z.number().int(),
+      decoders: z.number().int().nullable(),
+    }),
+  ),
+});
+export type EncodeBatch = z.infer<typeof EncodeBatchSchema>;
+
+export type EncodeResult = { id: number; ok: true; encoded: EncodedImage } | { id: number; ok: false; name: string; code: string | undefined; message: string };
+
 export type WorkerResult =
   | { id: number; ok: true; planes: Uint8Array; hash: string; labelTypeId: number; page: number; template: string; warnings: string[] }
   | { id: number; ok: false; name: string; code: string | undefined; message: string };
@@ -35,6 +57,7 @@ export type WorkerMessage =
   | { type: 'ready'; templates: string[] }
   | { type: 'failed'; name: string; code: string | undefined; message: string }
   | { type: 'results'; results: WorkerResult[] }
+  | { type: 'encoded'; results: EncodeResult[] }
   | { type: 'stats'; stats: WorkerStats };
 
 /** One worker's memory (its own isolate's heap) and glyph cache, for benchmarks and monitoring. */
@@ -44,6 +67,21 @@ export interface WorkerStats {
   externalMB: number;
   glyphsCached: number;
   glyphsRasterised: number;
+}
+
+/** §6.6.1 Each job's payload, as the dispatcher's chooseEncoding would make it on the main thread. */
+function encodeBatch(batch: EncodeBatch): EncodeResult[] {
+  return batch.jobs.map((job) => {
+    try {
+      const type = labelTypeById(job.labelType);
+      const target = batch.pictures[job.target];
+      const base = batch.pictures[job.base];
+      if (!type || !target || !base) throw new RangeError(`encode job ${job.id}: unknown label type ${job.labelType} or picture index`);
+      return { id: job.id, ok: true, encoded: chooseEncoding({ ap: job.ap, label: job.decoders }, type, target, base) };
+    } catch (err) {
+      return { id: job.id, ok: false, ...describe(err) };
+    }
+  });
 }
 
 function describe(err: unknown): { name: string; code: string | undefined; message: string } {
@@ -73,6 +111,11 @@ async function main(): Promise<void> {
         const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
         const stats: WorkerStats = { heapUsedMB: mb(m.heapUsed), heapTotalMB: mb(m.heapTotal), externalMB: mb(m.external), glyphsCached: g.glyphsCached, glyphsRasterised: g.glyphsRasterised };
         port.postMessage({ type: 'stats', stats } satisfies WorkerMessage);
+        return;
+      }
+      if ((raw as { type?: unknown }).type === 'encode') {
+        // The payloads (~150 B each) are copied back, not transferred: a RAW payload may be a view of a shared picture.
+        port.postMessage({ type: 'encoded', results: encodeBatch(EncodeBatchSchema.parse(raw)) } satisfies WorkerMessage);
         return;
       }
       const batch = RenderBatchSchema.parse(raw);
