@@ -13,6 +13,7 @@
  * default 2 MB holds a few thousand — more than the transfers an edge has under way or just missed.
  */
 import type { EncodedImage } from '#protocol';
+import type { DeltaJob } from '../ports.js';
 
 /** Payload bytes kept at most (see above). */
 export const ENCODING_CACHE_BYTES = 2 * 1024 * 1024;
@@ -25,14 +26,11 @@ export const PREPARED_BYTES = 20 * 1024 * 1024;
 /** What a prepared entry costs beside its payload: its Map entry and key object (the hashes are shared strings). */
 const PREPARED_OVERHEAD = 160;
 
-export interface EncodingKey {
+/** What a payload is encoded for: the pictures by hash, and for whom (the fields a DeltaJob carries, D148). */
+export interface EncodingKey extends Pick<DeltaJob, 'labelType' | 'apCapabilities' | 'decoders'> {
   targetHash: string;
   /** The hash of the picture the delta is against, or null when no base is used (a full image). */
   baseHash: string | null;
-  labelType: number;
-  apCapabilities: number;
-  /** The label's §5.3 decoder bits (null: never announced). */
-  decoders: number | null;
 }
 
 /** Whether two keys name the same payload. */

@@ -286,8 +286,7 @@ export class RenderPool implements DeltaEncoder {
         } else if (m.type === 'stats') {
           slot.statsWaiting.shift()?.resolve(m.stats);
           if (slot.inflight.size === 0 && slot.statsWaiting.length === 0) worker.unref();
-        } else if (m.type === 'encoded') this.onEncoded(slot, m.results);
-        else this.onResults(slot, m.results);
+        } else this.onResults(slot, m.results); // 'results' (renders) and 'encoded' (D148)
       });
       worker.on('error', (e) => {
         startError ??= e;
@@ -301,34 +300,24 @@ export class RenderPool implements DeltaEncoder {
     });
   }
 
-  private onResults(slot: Slot, results: WorkerResult[]): void {
+  /** A worker's answers to a batch of either kind: each job settled once, by its id. */
+  private onResults(slot: Slot, results: readonly (WorkerResult | EncodeResult)[]): void {
     for (const r of results) {
       const job = slot.inflight.get(r.id);
-      if (job?.kind !== 'render') continue;
+      if (!job) continue;
       slot.inflight.delete(r.id);
-      if (r.ok) {
+      if (!r.ok) {
+        this.counters.failed++;
+        job.reject(toError(r));
+      } else if (job.kind === 'encode' && 'encoded' in r) {
+        this.counters.encoded++;
+        job.resolve(r.encoded);
+      } else if (job.kind === 'render' && 'planes' in r) {
         this.counters.rendered++;
         job.resolve({ labelTypeId: r.labelTypeId, page: r.page, template: r.template, planes: r.planes, hash: r.hash, warnings: r.warnings });
       } else {
         this.counters.failed++;
-        job.reject(toError(r));
-      }
-    }
-    if (slot.inflight.size === 0) slot.worker.unref();
-    this.schedulePump();
-  }
-
-  private onEncoded(slot: Slot, results: EncodeResult[]): void {
-    for (const r of results) {
-      const job = slot.inflight.get(r.id);
-      if (job?.kind !== 'encode') continue;
-      slot.inflight.delete(r.id);
-      if (r.ok) {
-        this.counters.encoded++;
-        job.resolve(r.encoded);
-      } else {
-        this.counters.failed++;
-        job.reject(toError(r));
+        job.reject(new EdgeError(EdgeErrorCode.RENDER_WORKER_FAILED, `render worker answered job ${r.id} with a result of the other kind`));
       }
     }
     if (slot.inflight.size === 0) slot.worker.unref();
