@@ -2,7 +2,8 @@
  * CTX encode speed (D41): the edge's encoder (firmware-protocol/src/ctx-encoder.ts) against the reference encoder
  * that runs the decoder's traversal (ctx-codec.ts `ctxEncodeReference`, what the edge used before), on rendered
  * labels of every bundled label type — the FULL image and the region delta of a price change (−10 %) — and the
- * whole §6.6.1 choice (`chooseEncoding`) per price change. Both encoders' bytes are compared on every label.
+ * whole §6.6.1 choice (`chooseEncoding`) per price change, also with the pictures' hashes given as the edge gives them
+ * (D149: `choice_ms_known_hashes`). Both encoders' bytes are compared on every label.
  *
  *   npm run bench -- ctx-encode        [--labels 200]
  *
@@ -54,20 +55,23 @@ const caps = {
   ap: ApCapability.RLE | ApCapability.ZLIB | ApCapability.CTX | ApCapability.DELTA_XOR | ApCapability.DELTA_REGION,
   label: LabelDecoder.RLE | LabelDecoder.ZLIB | LabelDecoder.CTX,
 };
-const totals = { ref: 0, fast: 0, choose: 0, chooseRef: 0, labels: 0 };
+const totals = { ref: 0, fast: 0, choose: 0, chooseRef: 0, known: 0, labels: 0 };
 for (const t of LABEL_TYPES) {
   const g = geometry(t);
-  const pairs: { before: Uint8Array; after: Uint8Array }[] = [];
+  const pairs: { before: Uint8Array; after: Uint8Array; hashes: { target: string; base: string } }[] = [];
   for (const c of catalogue) {
-    const before = (await renderer.render(c, t)).planes;
-    const after = (await renderer.render({ ...c, priceCents: Math.max(1, Math.round(c.priceCents * 0.9)) }, t)).planes;
-    pairs.push({ before, after });
+    const b = await renderer.render(c, t);
+    const a = await renderer.render({ ...c, priceCents: Math.max(1, Math.round(c.priceCents * 0.9)) }, t);
+    pairs.push({ before: b.planes, after: a.planes, hashes: { target: a.hash, base: b.hash } });
   }
   let mismatches = 0;
   for (const p of pairs) {
     const r = changedRegion(t, p.before, p.after);
     if (!same(ctxEncode(g, p.after, null, null), ctxEncodeReference(g, p.after, null, null))) mismatches++;
     if (!same(ctxEncode(g, p.after, p.before, r), ctxEncodeReference(g, p.after, p.before, r))) mismatches++;
+    const known = chooseEncoding(caps, t, p.after, p.before, p.hashes);
+    const hashed = chooseEncoding(caps, t, p.after, p.before);
+    if (!same(known.payload, hashed.payload) || known.targetHash !== hashed.targetHash || known.baseHash !== hashed.baseHash) mismatches++;
   }
   const fullRef = time(pairs, (p) => ctxEncodeReference(g, p.after, null, null));
   const fullFast = time(pairs, (p) => ctxEncode(g, p.after, null, null));
@@ -79,8 +83,10 @@ for (const t of LABEL_TYPES) {
     ctxEncodeReference(g, p.after, p.before, changedRegion(t, p.before, p.after));
   });
   const choose = time(pairs, (p) => chooseEncoding(caps, t, p.after, p.before));
+  const chooseKnown = time(pairs, (p) => chooseEncoding(caps, t, p.after, p.before, p.hashes));
   totals.ref += chooseRef * pairs.length;
   totals.choose += choose * pairs.length;
+  totals.known += chooseKnown * pairs.length;
   totals.labels += pairs.length;
   process.stdout.write(
     `${JSON.stringify({
@@ -97,10 +103,12 @@ for (const t of LABEL_TYPES) {
       choice_ms_before: +chooseRef.toFixed(3),
       choice_ms: +choose.toFixed(3),
       choice_speedup: +(chooseRef / choose).toFixed(2),
+      choice_ms_known_hashes: +chooseKnown.toFixed(3),
+      known_hashes_speedup: +(choose / chooseKnown).toFixed(2),
     })}\n`,
   );
   if (mismatches > 0) process.exitCode = 1;
 }
 process.stdout.write(
-  `${JSON.stringify({ bench: 'ctx-encode', summary: true, labels: totals.labels, choice_ms_before_mean: +(totals.ref / totals.labels).toFixed(3), choice_ms_mean: +(totals.choose / totals.labels).toFixed(3), choice_speedup: +(totals.ref / totals.choose).toFixed(2) })}\n`,
+  `${JSON.stringify({ bench: 'ctx-encode', summary: true, labels: totals.labels, choice_ms_before_mean: +(totals.ref / totals.labels).toFixed(3), choice_ms_mean: +(totals.choose / totals.labels).toFixed(3), choice_speedup: +(totals.ref / totals.choose).toFixed(2), choice_ms_known_hashes_mean: +(totals.known / totals.labels).toFixed(3), known_hashes_speedup: +(totals.choose / totals.known).toFixed(2) })}\n`,
 );

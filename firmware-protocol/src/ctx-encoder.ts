@@ -17,7 +17,16 @@ import { MqEncoder } from './mq-coder.js';
 /** Copies row `off` (or zeros for off < 0) of `buf` into `pad` at 1 … rb; pad[0] and pad[rb + 1] stay 0. */
 function load(pad: Uint8Array, buf: Uint8Array, off: number, rb: number): void {
   if (off < 0) pad.fill(0, 1, rb + 1);
-  else pad.set(buf.subarray(off, off + rb), 1);
+  else copyBytes(pad, 1, buf, off, rb);
+}
+
+/**
+ * `n` bytes of `src` from `from` into `dst` at `to`. D149: a loop, not `dst.set(src.subarray(…))` — the rows here
+ * are 16–50 bytes, and a subarray view per row was ~0.3 GB of short-lived objects on the edge's main thread in a
+ * reference repricing (heap sampling), each one scavenged.
+ */
+export function copyBytes(dst: Uint8Array, to: number, src: Uint8Array, from: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
 }
 
 /** Pixel x (−8 ≤ x < width + 8) of a padded row. */
@@ -142,7 +151,7 @@ function encodeDelta(g: CtxGeometry, r: CtxRect, base: Uint8Array, target: Uint8
       load(cross, work, p > 0 ? y * rb : -1, rb);
       load(tgt, target, off, rb);
       newCur.set(oldCur);
-      newCur.set(tgt.subarray(bx0 + 1, bx1 + 1), bx0 + 1);
+      copyBytes(newCur, bx0 + 1, tgt, bx0 + 1, bx1 - bx0);
       let tc0 = at(newCur, x0 - 1);
       let tc1 = (at(newUp, x0 - 1) << 1) | at(newUp, x0);
       let rc0 = (at(oldCur, x0 - 1) << 1) | at(oldCur, x0);
@@ -165,7 +174,7 @@ function encodeDelta(g: CtxGeometry, r: CtxRect, base: Uint8Array, target: Uint8
           tc0 = d;
         }
       }
-      work.set(target.subarray(off + bx0, off + bx1), off + bx0);
+      copyBytes(work, off + bx0, target, off + bx0, bx1 - bx0);
     }
   }
   return finish(mq, maxBytes);

@@ -4,7 +4,7 @@
  * that never announced its decoders is of before §6.6 and gets RAW, RLE or ZLIB only, so old labels keep working.
  * Pure: the dispatcher calls it with what it knows and stages the result.
  */
-import { encodeImage, partialRefreshApplies, type EncodedImage } from './image-codec.js';
+import { encodeImage, partialRefreshApplies, type EncodedImage, type KnownHashes } from './image-codec.js';
 import type { LabelType } from './label-types.js';
 import { ApCapability, ImageEncoding, ImageKind, LEGACY_LABEL_DECODERS, LabelDecoder } from './messages.js';
 
@@ -37,9 +37,10 @@ export function allowedEncodings(caps: DecodeCapabilities): { encodings: ImageEn
 /**
  * The payload for `planes` on a label that shows `previous` (undefined = unknown: FULL only): the smallest allowed
  * one, except that where the panel can refresh just a black/white region (§6.3.2, 1 s instead of 15 s) a region
- * delta is preferred to a smaller payload of another kind.
+ * delta is preferred to a smaller payload of another kind. `hashes`: the pictures' §3.4 hashes when the caller has them
+ * (KnownHashes, D149), so neither picture is hashed again for each kind tried.
  */
-export function chooseEncoding(caps: DecodeCapabilities, labelType: LabelType, planes: Uint8Array, previous?: Uint8Array): EncodedImage {
+export function chooseEncoding(caps: DecodeCapabilities, labelType: LabelType, planes: Uint8Array, previous?: Uint8Array, hashes?: KnownHashes): EncodedImage {
   const allowed = allowedEncodings(caps);
   let { encodings, kinds } = allowed;
   if (encodings.includes(ImageEncoding.CTX)) {
@@ -49,12 +50,13 @@ export function chooseEncoding(caps: DecodeCapabilities, labelType: LabelType, p
     if (kinds.includes(ImageKind.DELTA_REGION)) kinds = kinds.filter((k) => k !== ImageKind.DELTA_XOR);
   }
   const base = previous ? { base: previous } : {};
+  const known = hashes ? { hashes } : {};
   if (previous && labelType.partialRefresh && kinds.includes(ImageKind.DELTA_REGION)) {
     // The region delta is sent whenever the panel can refresh just that region, whatever else is smaller; so it is
     // encoded first, and the other kinds only when it does not apply (D41: this spares the FULL encoding of most
     // price changes). Same choice as encoding every kind first.
-    const region = encodeImage({ labelType, target: planes, base: previous, encodings, kinds: [ImageKind.DELTA_REGION] });
+    const region = encodeImage({ labelType, target: planes, base: previous, encodings, kinds: [ImageKind.DELTA_REGION], ...known });
     if (partialRefreshApplies(labelType, ImageKind.DELTA_REGION, region.region, previous, planes)) return region;
   }
-  return encodeImage({ labelType, target: planes, ...base, encodings, kinds });
+  return encodeImage({ labelType, target: planes, ...base, encodings, kinds, ...known });
 }

@@ -14,7 +14,7 @@ import { PALETTE_PLANES, imageBytes, planeBytes, type LabelType } from './label-
 import { BLANK_HASH, ImageEncoding, ImageKind, StatusCode, type ContentHash, type StatusCodeValue } from './messages.js';
 import { packBits, unpackBits } from './packbits.js';
 import { CtxDecoderState, ctxDecode } from './ctx-codec.js';
-import { ctxEncode } from './ctx-encoder.js';
+import { copyBytes, ctxEncode } from './ctx-encoder.js';
 
 export { splitBlocks, partsInBlock, bytesOnAir } from './transfer-blocks.js';
 
@@ -37,6 +37,18 @@ export interface EncodedImage {
 }
 
 export const EMPTY_REGION: Readonly<Region> = Object.freeze({ x: 0, y: 0, width: 0, height: 0 });
+
+/**
+ * §3.4 The content hashes of a target and its base that the caller already has — pictures are named by their hash
+ * (the edge's image store, its labels' desired and confirmed hashes) — so an encoder need not hash ~10–25 kB of
+ * planes again per candidate. Taken as given: a wrong one is refused by the label (§6.4 IMAGE_BASE_MISMATCH or
+ * IMAGE_HASH_MISMATCH), it never makes a label show a wrong picture.
+ */
+export interface KnownHashes {
+  target: ContentHash;
+  /** The base's hash; needed only when a base is given. */
+  base?: ContentHash;
+}
 
 /**
  * §6.2 ZLIB streams use a window of at most 2^12 = 4 KiB (CINFO ≤ 4 in the RFC 1950 header), so that a label
@@ -181,7 +193,7 @@ function extractRegion(planes: Uint8Array, r: Region, g: Geometry): Uint8Array {
   for (let p = 0; p < g.planes; p++) {
     for (let y = r.y; y < r.y + r.height; y++) {
       const at = p * g.planeSize + y * g.rowBytes + bx0;
-      out.set(planes.subarray(at, at + bw), o);
+      copyBytes(out, o, planes, at, bw);
       o += bw;
     }
   }
@@ -210,6 +222,9 @@ function insertRegion(planes: Uint8Array, data: Uint8Array, r: Region, g: Geomet
  * which the label applies as a no-op and confirms with its hash. The edge normally sends nothing at all when
  * the label already reports targetHash (§5.3); this only keeps the function total.
  *
+ * `hashes`: the pictures' hashes when the caller has them (KnownHashes); otherwise computed here, the base's only when
+ * a delta wins.
+ *
  * Throws ProtocolError IMAGE_SIZE_MISMATCH for planes of the wrong size, IMAGE_UNSUPPORTED when no allowed
  * kind × encoding applies (e.g. only deltas allowed and no base).
  */
@@ -219,6 +234,7 @@ export function encodeImage(opts: {
   base?: Uint8Array;
   encodings?: ImageEncoding[];
   kinds?: ImageKind[];
+  hashes?: KnownHashes;
 }): EncodedImage {
   const g = geometry(opts.labelType);
   checkSize('target', opts.target, g);
@@ -232,8 +248,8 @@ export function encodeImage(opts: {
       hasBase: opts.base !== undefined,
     });
   }
-  const targetHash = contentHash(opts.target);
-  const baseHash = opts.base === undefined ? BLANK_HASH : contentHash(opts.base);
+  const targetHash = opts.hashes?.target ?? contentHash(opts.target);
+  let baseHash = opts.base === undefined ? BLANK_HASH : opts.hashes?.base;
   // The result is the smallest payload, ties going to the earlier kind, then the earlier encoding (the canonical
   // order above). Candidates are tried cheapest first — every byte encoding, then CTX from the smallest rectangle to
   // the whole panel — and each CTX encoding is given the best size so far as a budget: it stops as soon as it cannot
@@ -261,7 +277,7 @@ export function encodeImage(opts: {
     if (payload === null) continue;
     const o = order(kind, encoding);
     if (best === undefined || payload.length < best.payload.length || (payload.length === best.payload.length && o < bestOrder)) {
-      best = { kind, encoding, region, payload, targetHash, baseHash: kind === ImageKind.FULL ? BLANK_HASH : baseHash };
+      best = { kind, encoding, region, payload, targetHash, baseHash: kind === ImageKind.FULL ? BLANK_HASH : (baseHash ??= contentHash(opts.base!)) };
       bestOrder = o;
     }
   }

@@ -26,6 +26,7 @@ export {
   EMPTY_REGION,
   ZLIB_WINDOW_BITS,
   type EncodedImage,
+  type KnownHashes,
   type Region,
 } from './image-codec.js';
 export * from './packbits.js';

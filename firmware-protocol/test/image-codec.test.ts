@@ -105,6 +105,21 @@ describe('image codec (README.md §6)', () => {
     );
   });
 
+  it('takes the hashes the caller knows (D149): the same payload, and a wrong hash is refused by the label (§6.4)', () => {
+    fc.assert(
+      fc.property(planesArb(BWR29), fc.array(rectArb(BWR29, 60), { maxLength: 3 }), fc.boolean(), (base, changes, withBase) => {
+        const target = draw(BWR29, changes, new Uint8Array(base));
+        const hashes = { target: contentHash(target), base: contentHash(base) };
+        const opts = { labelType: BWR29, target, ...(withBase ? { base } : {}) };
+        expect(encodeImage({ ...opts, hashes })).toEqual(encodeImage(opts));
+        // Taken as given, not checked: a label applying it verifies the result and refuses a wrong name.
+        const wrong = encodeImage({ ...opts, hashes: { target: '0123456789abcdef', base: 'fedcba9876543210' } });
+        expect(codeOf(() => apply(BWR29, wrong, withBase ? base : null))).toMatch(/^IMAGE_(HASH|BASE)_MISMATCH$/);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('a small change on a rendered-like label is far cheaper as a delta than as FULL', () => {
     const base = draw(BWR29, [
       { plane: 0, x: 8, y: 8, w: 200, h: 14 },

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, apAcl, apTopics, edgeSubscriptions, isValidTopicId, parseApTopic } from '../src/index.js';
+import { ProtocolError, TopicIdSchema, apAcl, apTopics, edgeSubscriptions, isValidTopicId, parseApTopic } from '../src/index.js';
 
 describe('MQTT topics (README.md §11)', () => {
   it('lays out up, down and status per AP', () => {
@@ -25,6 +25,15 @@ describe('MQTT topics (README.md §11)', () => {
       fc.property(id, id, id, fc.constantFrom('up', 'down', 'status') as fc.Arbitrary<'up' | 'down' | 'status'>, (chain, store, apId, dir) => {
         expect(parseApTopic(apTopics(chain, store, apId)[dir])).toEqual({ chain, store, apId, dir });
       }),
+    );
+  });
+
+  it('D149 isValidTopicId answers as TopicIdSchema does, for any string and for what is not a string', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^[A-Za-z0-9_-]{0,34}$/), fc.anything()), (v) => {
+        expect(isValidTopicId(v as string)).toBe(TopicIdSchema.safeParse(v).success);
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -38,6 +38,9 @@ export interface DeltaJob {
   apCapabilities: number;
   /** The label's §5.3 decoder bits (null: never announced). */
   decoders: number | null;
+  /** §3.4 The pictures' hashes, which name them (D149: the encoder does not hash them again). */
+  targetHash: string;
+  baseHash: string;
 }
 
 /**

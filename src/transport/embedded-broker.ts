@@ -14,7 +14,7 @@ import type { Logger } from '../core/logger.js';
 import type { IntakeAckLatency } from '../core/stage-latency.js';
 import { isHashedSecret } from '../core/secret-hash.js';
 import type { Config } from '../config/config-schema.js';
-import { mayPublish, maySubscribe, storeRoot } from './mqtt-acl.js';
+import { AclVerdicts, maySubscribe, storeRoot } from './mqtt-acl.js';
 import { MqttAuthenticator, type BrokerUser } from './mqtt-authenticator.js';
 import { startBrokerListeners } from './mqtt-listeners.js';
 import { prepareMqttPacketWriter } from './mqtt-client.js';
@@ -112,6 +112,7 @@ export async function startEmbeddedBroker(opts: {
    * (docs/decisions.md D43). Only positive verdicts are kept, at most one per event type.
    */
   const allowedEventTopics = new WeakMap<Client, Set<string>>();
+  const acl = new AclVerdicts(root);
   /**
    * PUBLISH packets the intake committed (D5): their content now lives in sqlite, and no client but the edge may
    * subscribe to R/in/# (mqtt-acl.ts), which with the embedded broker it does not. So aedes' fan-out of them
@@ -149,7 +150,7 @@ export async function startEmbeddedBroker(opts: {
         log.warn({ evt: 'mqtt.publish_refused', username: p.username, topic: packet.topic, reason: 'too large', bytes: packet.payload.length }, 'publish refused');
         return callback(new Error('payload too large'));
       }
-      if (!mayPublish(p, root, packet.topic)) {
+      if (!acl.mayPublish(p, packet.topic)) {
         log.warn({ evt: 'mqtt.publish_refused', username: p.username, topic: packet.topic, reason: 'acl' }, 'publish refused');
         return callback(new Error('not authorized'));
       }
@@ -199,7 +200,7 @@ export async function startEmbeddedBroker(opts: {
       // Defence in depth for D24: whatever a session holds (restored subscriptions, queued messages), a message goes
       // only to a client whose user may subscribe to its topic.
       const p = auth.principalOf(client);
-      return p && maySubscribe(p, root, packet.topic) ? packet : null;
+      return p && acl.maySubscribe(p, packet.topic) ? packet : null;
     },
   });
   function commitEvent(packet: { topic: string; payload: Buffer | string }, username: string, callback: (error: Error | null) => void): void {

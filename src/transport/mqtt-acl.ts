@@ -69,3 +69,45 @@ export function mayPublish(p: Principal, root: string, topic: string): boolean {
 export function maySubscribe(p: Principal, root: string, filter: string): boolean {
   return rules(p, root).sub.some((f) => filterWithin(filter, f));
 }
+
+/** Topics longer than this are decided each time, not remembered (a verdict cache must not hold large strings). */
+const REMEMBERED_TOPIC_CHARS = 256;
+
+/**
+ * D149 mayPublish and maySubscribe of a topic, remembered per principal: a verdict depends on nothing else (the
+ * rules above and the store root), and the embedded broker asks one for every AP frame published and every message
+ * forwarded — each time building the principal's rules and splitting both topics, ~0.3 GB of short-lived strings and
+ * arrays on the edge's main thread in a reference repricing (heap sampling). An AP uses three topics, a publisher a
+ * handful; at most `perPrincipal` are kept per principal (then forgotten at once), none longer than 256 characters.
+ */
+export class AclVerdicts {
+  private readonly pub = new WeakMap<Principal, Map<string, boolean>>();
+  private readonly sub = new WeakMap<Principal, Map<string, boolean>>();
+
+  constructor(
+    private readonly root: string,
+    private readonly perPrincipal = 64,
+  ) {}
+
+  mayPublish(p: Principal, topic: string): boolean {
+    return this.verdict(this.pub, p, topic, mayPublish);
+  }
+
+  /** maySubscribe for a delivered message's topic (authorizeForward). */
+  maySubscribe(p: Principal, topic: string): boolean {
+    return this.verdict(this.sub, p, topic, maySubscribe);
+  }
+
+  private verdict(m: WeakMap<Principal, Map<string, boolean>>, p: Principal, topic: string, decide: (p: Principal, root: string, topic: string) => boolean): boolean {
+    if (topic.length > REMEMBERED_TOPIC_CHARS) return decide(p, this.root, topic);
+    let known = m.get(p);
+    if (!known) m.set(p, (known = new Map()));
+    let v = known.get(topic);
+    if (v === undefined) {
+      v = decide(p, this.root, topic);
+      if (known.size >= this.perPrincipal) known.clear();
+      known.set(topic, v);
+    }
+    return v;
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectedRefreshMs, selectByCost, selectForAp } from '../../src/domain/dispatch/dispatcher.js';
-import { WakeJitter, observeReport, stagingCost, wakeWindow, type CostContext } from '../../src/domain/dispatch/wake-reports.js';
+import { WakeJitter, labelStagingCost, observeReport, stagingCost, wakeWindow, type CostContext } from '../../src/domain/dispatch/wake-reports.js';
 import type { WakeState } from '../../src/domain/dispatch/wake-predictor.js';
 import type { LabelRecord } from '../../src/domain/labels/label-store.js';
 import { selectionLabel } from './selection-label.js';
@@ -91,6 +91,17 @@ describe('staging cost', () => {
     expect(stagingCost({ a: T0 - 6_000, b: T0 - 500 }, ctx())).toBe(Infinity);
     expect(stagingCost({ a: T0 - 16_000, b: T0 - 10_000 }, ctx())).toBe(15_000);
     expect(stagingCost(null, ctx())).toBe(15_000);
+  });
+
+  it('D149 of a label, without building its window: equal to stagingCost of wakeWindow for any state and context', () => {
+    const r = rng(149);
+    const j = new WakeJitter();
+    for (let i = 0; i < 200; i++) j.add((r() - 0.5) * 0.2);
+    for (let i = 0; i < 5_000; i++) {
+      const s: WakeState = { ...fresh(), wakeAt: r() < 0.1 ? -1 : T0 - 40_000 + r() * 60_000, wakeToldMs: r() < 0.1 ? null : 5_000 + r() * 30_000 };
+      const c = ctx({ knownUntil: T0 - r() * 2_000, stageLatencyMs: r() * 1_000 });
+      expect(labelStagingCost(s, j, c)).toBe(stagingCost(wakeWindow(s, j), c));
+    }
   });
 });
 

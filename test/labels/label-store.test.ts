@@ -4,12 +4,14 @@
  * store loaded from the file without the old one's last batch) loses no dirty mark and no binding, forgets
  * transfers under way, and a planner's clear that raced an intake mark leaves the label dirty.
  */
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Database } from '../../src/persistence/database.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { LabelStore } from '../../src/domain/labels/label-store.js';
+import type { LabelRecord } from '../../src/domain/labels/label-record.js';
 import { WakeReason, type MessageOf } from '#protocol';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -227,5 +229,65 @@ describe('label store', () => {
     // The label shows something else than planned: its colours are unknown again.
     store.checkin('AP-1', checkin(L1, 'dddddddddddddddd'), clock.now());
     expect(store.get(L1)).toMatchObject({ confirmedHash: 'dddddddddddddddd', confirmedColour: null });
+  });
+
+  it('D149 keeps every index equal to what the records say through any sequence of transitions', async () => {
+    const ids = [L1, L2, '00000000000000A3'];
+    const gtins = [GTIN, '4006381333948'];
+    const aps = ['AP-1', 'AP-2'];
+    const hashes = ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc'];
+    const pick = <T,>(xs: readonly T[]) => fc.nat({ max: xs.length - 1 }).map((i) => xs[i]!);
+    // Weighted so that labels get bound, seen, planned and claimed often enough for transfers to run their course.
+    const step = fc.oneof(
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('bind' as const), id: pick(ids), gtin: fc.option(pick(gtins), { freq: 4 }) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('mark' as const), gtin: pick(gtins) }) },
+      { weight: 3, arbitrary: fc.record({ op: fc.constant('checkin' as const), id: pick(ids), ap: pick(aps), hash: pick(hashes), done: fc.boolean() }) },
+      { weight: 3, arbitrary: fc.record({ op: fc.constant('planned' as const), id: pick(ids), hash: pick(hashes) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('next' as const), id: pick(ids), hash: fc.option(pick(hashes)) }) },
+      { weight: 4, arbitrary: fc.record({ op: fc.constant('claim' as const), id: pick(ids), mode: pick(['now', 'now', 'timed', 'drop'] as const) }) },
+      { weight: 4, arbitrary: fc.record({ op: pick(['staged', 'delivered', 'withdrawn', 'released', 'retry', 'mismatched'] as const), id: pick(ids) }) },
+      { weight: 1, arbitrary: fc.record({ op: pick(['forceFull', 'resend'] as const), id: pick(ids) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('restart' as const), ap: pick(aps) }) },
+    );
+    const idsOf = (ls: Iterable<Readonly<LabelRecord>>) => [...ls].map((l) => l.id).sort();
+    const where = (f: (l: Readonly<LabelRecord>) => boolean) => idsOf([...store.all()].filter(f));
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 80 }), async (steps) => {
+        await store.stop();
+        await db.run('DELETE FROM labels');
+        store = await LabelStore.load({ db, clock, log });
+        for (const s of steps) {
+          clock.advance(1000);
+          const now = clock.now();
+          const l = 'id' in s ? store.get(s.id) : undefined;
+          const tid = l?.transferId ?? 0;
+          if (s.op === 'bind') await db.transaction((tx) => store.bindTx(tx, s.id, s.gtin, null));
+          else if (s.op === 'mark') await db.transaction((tx) => store.markDirtyTx(tx, s.gtin));
+          else if (s.op === 'checkin') store.checkin(s.ap, checkin(s.id, s.hash, s.done ? WakeReason.TRANSFER_DONE : WakeReason.TIMER, s.done ? tid : 0), now);
+          else if (s.op === 'planned') store.planned(s.id, { hash: s.hash, priority: 0, now, seenDirty: l?.dirty ?? 0 });
+          else if (s.op === 'next') store.plannedNext(s.id, s.hash, now + 60_000);
+          else if (s.op === 'claim' && l?.apId) {
+            const hash = s.mode === 'timed' ? l.nextHash : l.desiredHash;
+            if (hash !== null) store.claim(s.id, { mode: s.mode, apId: l.apId, hash, displayAt: s.mode === 'timed' ? now + 60_000 : 0, now });
+          } else if (s.op === 'staged') store.staged(s.id, tid);
+          else if (s.op === 'delivered') store.delivered(s.id, tid, now);
+          else if (s.op === 'withdrawn') store.withdrawn(s.id, tid);
+          else if (s.op === 'released') store.released(s.id, tid, now + 5_000);
+          else if (s.op === 'retry') store.retry(s.id, tid, { nextAttemptAt: now + 5_000, reason: 'test' });
+          else if (s.op === 'mismatched') store.mismatched(s.id, tid, hashes[0]!);
+          else if (s.op === 'forceFull') store.forceFull(s.id);
+          else if (s.op === 'resend') store.resend(s.id);
+          else if (s.op === 'restart') store.apRestarted(s.ap);
+          for (const ap of aps) {
+            expect(idsOf(store.workOn(ap)), `work on ${ap} after ${JSON.stringify(s)}`).toEqual(where((x) => x.apId === ap && x.hasWork));
+            expect(idsOf(store.queuedOn(ap)), `queue of ${ap}`).toEqual(where((x) => x.transferAp === ap && (x.transferState === 'sending' || x.transferState === 'staged')));
+          }
+          for (const g of gtins) expect(idsOf(store.byGtin(g)), `labels of ${g}`).toEqual(where((x) => x.gtin === g));
+          expect(idsOf(store.withTransfers())).toEqual(where((x) => x.transferState !== null));
+          expect(idsOf(store.dirty())).toEqual(where((x) => x.dirty > 0));
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });

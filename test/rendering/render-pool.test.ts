@@ -109,11 +109,13 @@ describe('render pool', { timeout: 120_000 }, () => {
       for (const [i, content] of CONTENTS.slice(0, 4).entries()) {
         const after = await main.render({ ...content, priceCents: 100 + 37 * i }, t);
         // Labels of one batch share their base picture (the message names it once).
-        for (const decoders of decoderSets) jobs.push({ target: after.planes, base: before.planes, labelType: t.id, apCapabilities: all, decoders });
-        jobs.push({ target: after.planes, base: before.planes, labelType: t.id, apCapabilities: ApCapability.RLE, decoders: decoderSets[0]! });
+        // D149 The pictures' hashes travel with the job; `want` below hashes the planes itself.
+        const pictures = { target: after.planes, base: before.planes, targetHash: after.hash, baseHash: before.hash };
+        for (const decoders of decoderSets) jobs.push({ ...pictures, labelType: t.id, apCapabilities: all, decoders });
+        jobs.push({ ...pictures, labelType: t.id, apCapabilities: ApCapability.RLE, decoders: decoderSets[0]! });
       }
     }
-    const bad: DeltaJob = { target: jobs[0]!.target, base: jobs[0]!.base, labelType: 250, apCapabilities: all, decoders: null };
+    const bad: DeltaJob = { ...jobs[0]!, labelType: 250, apCapabilities: all, decoders: null };
     const got = await p.encodeDeltas([...jobs, bad]);
     expect(got).toHaveLength(jobs.length + 1);
     for (const [i, j] of jobs.entries()) {

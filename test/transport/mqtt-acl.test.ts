@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filterWithin, mayPublish, maySubscribe, topicMatches } from '../../src/transport/mqtt-acl.js';
+import { AclVerdicts, filterWithin, mayPublish, maySubscribe, topicMatches } from '../../src/transport/mqtt-acl.js';
 
 const R = 'esl/c/s';
 const ap = { username: 'ap-1', role: 'ap' as const, apId: 'AP-1' };
@@ -43,5 +43,30 @@ describe('topic ACLs', () => {
   it('an observer publishes nothing', () => {
     expect(mayPublish(obs, R, `${R}/out/audit`)).toBe(false);
     expect(maySubscribe(obs, R, `${R}/out/#`)).toBe(true);
+  });
+
+  it('D149 remembered verdicts equal the rules, per principal, asked in any order and beyond the bound', () => {
+    const edge = { username: 'edge', role: 'edge' as const };
+    const ap2 = { username: 'ap-2', role: 'ap' as const, apId: 'AP-2' };
+    const principals = [ap, ap2, pos, obs, edge];
+    const topics = [
+      ...['AP-1', 'AP-2', 'AP-3'].flatMap((id) => ['up', 'status', 'down'].map((t) => `${R}/ap/${id}/${t}`)),
+      `${R}/in/price`,
+      `${R}/req/pick`,
+      `${R}/reply/pos/x`,
+      `${R}/out/audit`,
+      'esl/c/other-store/in/price',
+      `${R}/in/${'x'.repeat(300)}`,
+      ...Array.from({ length: 40 }, (_, i) => `${R}/in/type-${i}`),
+    ];
+    const acl = new AclVerdicts(R, 16);
+    for (let round = 0; round < 3; round++) {
+      for (const p of principals) {
+        for (const t of round === 1 ? [...topics].reverse() : topics) {
+          expect(acl.mayPublish(p, t), `${p.username} publish ${t}`).toBe(mayPublish(p, R, t));
+          expect(acl.maySubscribe(p, t), `${p.username} receive ${t}`).toBe(maySubscribe(p, R, t));
+        }
+      }
+    }
   });
 });

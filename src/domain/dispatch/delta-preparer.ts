@@ -143,7 +143,10 @@ export class DeltaPreparer {
 
   private encode(w: Waiting): EncodedImage {
     // §6.6.1 the smallest payload both the AP and the label decode, exactly as the dispatcher's send() chooses.
-    return chooseEncoding({ ap: w.key.apCapabilities, label: w.key.decoders }, labelTypeById(w.key.labelType)!, w.target, w.base);
+    return chooseEncoding({ ap: w.key.apCapabilities, label: w.key.decoders }, labelTypeById(w.key.labelType)!, w.target, w.base, {
+      target: w.key.targetHash,
+      base: w.key.baseHash!,
+    });
   }
 
   /** Whether the label still wants what `w` encodes: it may have moved on (staged, delivered, re-planned, roamed). */
@@ -183,7 +186,7 @@ export class DeltaPreparer {
       }
       if (batch.length === 0) continue;
       this.batchesOut++;
-      const answer = encoder.encodeDeltas(batch.map((w) => ({ target: w.target, base: w.base, labelType: w.key.labelType, apCapabilities: w.key.apCapabilities, decoders: w.key.decoders })));
+      const answer = encoder.encodeDeltas(batch.map((w) => ({ ...w.key, baseHash: w.key.baseHash!, target: w.target, base: w.base })));
       batch.forEach((w, index) => this.atEncoder.set(w.labelId, { w, batch: answer, index }));
       void answer.then((results) => {
         this.batchesOut--;

@@ -44,7 +44,7 @@ import type { LabelRecord, LabelStore } from '../labels/label-store.js';
 import type { WakeState } from './wake-predictor.js';
 import { backoffMs } from './backoff.js';
 import { WakePredictor } from './wake-predictor.js';
-import { WakeJitter, missCause, observeReport, stagingCost, wakeWindow, type MissCause } from './wake-reports.js';
+import { WakeJitter, labelStagingCost, missCause, observeReport, wakeWindow, type CostContext, type MissCause } from './wake-reports.js';
 import { ApAirRate, stagingHorizonMs, transferUnits, type TransferShape } from './air-time.js';
 import { WakeReportSwitch } from './wake-report-switch.js';
 import { TopK } from './top-k.js';
@@ -547,25 +547,34 @@ export class Dispatcher {
   }
 
   /**
-   * D35 Expected slot time (ms) of staging `l` now on a reporting AP. A timed picture (§6.5) whose refresh must start
-   * within two sleeps is staged at once whatever its wake: it must be on the label before displayAt − refresh
-   * time (§6.5.1), and a prediction must not cost a promotion its start minute.
+   * D35 Expected slot time (ms) of staging `l` now on a reporting AP, in the pass's cost context (costContext). A
+   * timed picture (§6.5) whose refresh must start within two sleeps is staged at once whatever its wake: it must be
+   * on the label before displayAt − refresh time (§6.5.1), and a prediction must not cost a promotion its start minute.
    */
-  private stagingCost(l: Readonly<LabelRecord>, mode: TransferMode, now: number, rep: ReportingAp): number {
-    const nominal = this.jitter.nominalToldMs > 0 ? this.jitter.nominalToldMs : 30_000;
+  private stagingCost(l: Readonly<LabelRecord>, mode: TransferMode, c: CostContext): number {
     if (mode === 'timed' && l.nextAt !== null) {
       const refreshMs = labelTypeById(l.labelType ?? 0)?.fullRefreshMs ?? 0;
-      if (l.nextAt - refreshMs - now < 2 * nominal * (1 + Math.max(0, this.jitter.hi)) + this.stageLatencyMs) return -1;
+      if (l.nextAt - refreshMs - c.now < 2 * this.nominalToldMs() * (1 + Math.max(0, this.jitter.hi)) + this.stageLatencyMs) return -1;
     }
+    return labelStagingCost(l, this.jitter, c);
+  }
+
+  /** The store's usual sleep as the wake reports tell it (§5.6), 30 s until they do. */
+  private nominalToldMs(): number {
+    return this.jitter.nominalToldMs > 0 ? this.jitter.nominalToldMs : 30_000;
+  }
+
+  /** D149 What the staging cost of a reporting AP's candidates depends on besides the label, once per AP and pass. */
+  private costContext(rep: ReportingAp, now: number): CostContext {
     const interval = this.deps.config.wakeReportIntervalMs;
-    return stagingCost(wakeWindow(l, this.jitter), {
+    return {
       now,
       knownUntil: rep.lastReportAt,
       stageLatencyMs: this.stageLatencyMs,
       missCostMs: interval + this.stageLatencyMs,
-      unknownMs: nominal / 2,
+      unknownMs: this.nominalToldMs() / 2,
       staleAfterMs: 3 * interval + 2_000,
-    });
+    };
   }
 
   private wakeAt(at: number): void {
@@ -625,7 +634,11 @@ export class Dispatcher {
           const base = baseHash !== null ? await images.load(baseHash) : undefined;
           const basePlanes = base && base.labelType === type.id ? base.planes : undefined;
           // §6.6.1: the smallest payload both the AP and the label decode (label.decoders: its last check-in).
-          return chooseEncoding({ ap: ap.capabilities, label: label.decoders }, type, target.planes, basePlanes);
+          // D149 The pictures are named by their hashes: the encoder does not hash them again.
+          return chooseEncoding({ ap: ap.capabilities, label: label.decoders }, type, target.planes, basePlanes, {
+            target: targetHash,
+            ...(basePlanes && baseHash !== null ? { base: baseHash } : {}),
+          });
         },
         label.id,
       );
@@ -892,8 +905,12 @@ export class Dispatcher {
    */
   private selectionCost(apId: string, rep: ReportingAp, capacity: number, busy: number): SelectionCost & { busy: number } {
     const horizons = { full: this.horizonMs(apId, capacity, 'full'), delta: this.horizonMs(apId, capacity, 'delta') };
+    const context = this.costContext(rep, this.deps.clock.now());
     return {
-      of: (l, mode, t) => this.stagingCost(l, mode, t, rep),
+      of: (l, mode, t) => {
+        context.now = t;
+        return this.stagingCost(l, mode, context);
+      },
       horizonMs: horizons.full,
       horizonOf: (l) => horizons[transferShape(l)],
       refreshMs: expectedRefreshMs,

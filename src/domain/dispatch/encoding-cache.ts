@@ -27,8 +27,7 @@ export const PREPARED_BYTES = 20 * 1024 * 1024;
 const PREPARED_OVERHEAD = 160;
 
 /** What a payload is encoded for: the pictures by hash, and for whom (the fields a DeltaJob carries, D148). */
-export interface EncodingKey extends Pick<DeltaJob, 'labelType' | 'apCapabilities' | 'decoders'> {
-  targetHash: string;
+export interface EncodingKey extends Pick<DeltaJob, 'labelType' | 'apCapabilities' | 'decoders' | 'targetHash'> {
   /** The hash of the picture the delta is against, or null when no base is used (a full image). */
   baseHash: string | null;
 }

@@ -109,16 +109,31 @@ export interface CostContext {
  * unseen already (its report is on the way: stage it at its next window).
  */
 export function stagingCost(w: WakeWindow | null, c: CostContext): number {
-  if (w === null) return c.unknownMs;
+  return w === null ? c.unknownMs : windowCost(w.a, w.b, c);
+}
+
+/**
+ * stagingCost of the label's own wake window (wakeWindow), without building it: a dispatch pass asks this for every
+ * candidate of an AP, ~2,000 at a time on the reference store, and each window and context object was ~130 bytes
+ * to scavenge (D149, heap sampling of a repricing).
+ */
+export function labelStagingCost(s: WakeState, jitter: WakeJitter, c: CostContext): number {
+  const told = s.wakeToldMs ?? null;
+  if (told === null || s.wakeAt < 0) return c.unknownMs;
+  return windowCost(s.wakeAt + told * (1 + jitter.lo), s.wakeAt + told * (1 + jitter.hi), c);
+}
+
+/** stagingCost of the window [a, b]. */
+function windowCost(a: number, b: number, c: CostContext): number {
   const ready = c.now + c.stageLatencyMs;
-  if (w.b < c.now) return c.now - w.b > c.staleAfterMs ? c.unknownMs : Infinity;
+  if (b < c.now) return c.now - b > c.staleAfterMs ? c.unknownMs : Infinity;
   // Not reported awake up to knownUntil: the wake is (about) uniform on [lo, b].
-  const lo = Math.max(w.a, Math.min(c.knownUntil, w.b));
-  if (ready <= lo) return (lo + w.b) / 2 - c.now;
-  const span = w.b - lo;
+  const lo = Math.max(a, Math.min(c.knownUntil, b));
+  if (ready <= lo) return (lo + b) / 2 - c.now;
+  const span = b - lo;
   const pMiss = span <= 0 ? 1 : Math.min(1, (ready - lo) / span);
   if (pMiss >= 0.95) return Infinity;
-  const waitIfHit = Math.max(0, (w.b - ready) / 2) + c.stageLatencyMs;
+  const waitIfHit = Math.max(0, (b - ready) / 2) + c.stageLatencyMs;
   return waitIfHit + (pMiss / (1 - pMiss)) * c.missCostMs;
 }
 

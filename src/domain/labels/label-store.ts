@@ -656,11 +656,41 @@ export class LabelStore {
     this.dirtyDelta.set(l, (this.dirtyDelta.get(l) ?? 0) + d);
   }
 
-  /** Every change goes through here: the indexes follow the record, and the row is queued for the next batch. */
+  /**
+   * Every change goes through here: the indexes follow the record, and the row is queued for the next batch. D149
+   * Only the indexes whose membership the change moved are touched: most changes (a check-in's wake, a claim, a
+   * transfer's step) leave the label in its product's, AP's and dirty sets, and re-inserting it into all of them on
+   * every change cost ~2 s of the main thread in a reference repricing (the profile's index/unindex/removeFrom).
+   */
   private mutate(l: LabelRecord, persist: boolean, fn: () => void): void {
-    this.unindex(l);
+    const gtin = l.gtin;
+    const work = workAp(l);
+    const queued = queuedAp(l);
+    const transferring = l.transferState !== null;
+    const dirty = l.dirty > 0;
     fn();
-    this.index(l);
+    if (l.gtin !== gtin) {
+      if (gtin !== null) this.unindexGtin(l, gtin);
+      if (l.gtin !== null) this.indexGtin(l, l.gtin);
+    }
+    const workNow = workAp(l);
+    if (workNow !== work) {
+      if (work !== null) removeFrom(this.workIndex, work, l);
+      if (workNow !== null) addTo(this.workIndex, workNow, l);
+    }
+    const queuedNow = queuedAp(l);
+    if (queuedNow !== queued) {
+      if (queued !== null) removeFrom(this.queuedIndex, queued, l);
+      if (queuedNow !== null) addTo(this.queuedIndex, queuedNow, l);
+    }
+    if ((l.transferState !== null) !== transferring) {
+      if (transferring) this.transferSet.delete(l);
+      else this.transferSet.add(l);
+    }
+    if ((l.dirty > 0) !== dirty) {
+      if (dirty) this.dirtySet.delete(l);
+      else this.dirtySet.add(l);
+    }
     if (persist) this.persist(l);
   }
 
@@ -669,33 +699,42 @@ export class LabelStore {
     this.scheduleFlush();
   }
 
+  /** Indexes a label loaded from sqlite (mutate keeps the indexes after that). */
   private index(l: LabelRecord): void {
-    if (l.gtin !== null) {
-      const v = this.byGtinIndex.get(l.gtin);
-      if (v === undefined) this.byGtinIndex.set(l.gtin, l);
-      else if (v instanceof Set) v.add(l);
-      else if (v !== l) this.byGtinIndex.set(l.gtin, new Set([v, l]));
-    }
-    if (l.apId !== null && l.hasWork) addTo(this.workIndex, l.apId, l);
-    if (l.transferAp !== null && (l.transferState === 'sending' || l.transferState === 'staged')) addTo(this.queuedIndex, l.transferAp, l);
+    if (l.gtin !== null) this.indexGtin(l, l.gtin);
+    const work = workAp(l);
+    if (work !== null) addTo(this.workIndex, work, l);
+    const queued = queuedAp(l);
+    if (queued !== null) addTo(this.queuedIndex, queued, l);
     if (l.transferState !== null) this.transferSet.add(l);
     if (l.dirty > 0) this.dirtySet.add(l);
   }
 
-  private unindex(l: LabelRecord): void {
-    if (l.gtin !== null) {
-      const v = this.byGtinIndex.get(l.gtin);
-      if (v === l) this.byGtinIndex.delete(l.gtin);
-      else if (v instanceof Set) {
-        v.delete(l);
-        if (v.size === 1) this.byGtinIndex.set(l.gtin, [...v][0]!);
-      }
-    }
-    if (l.apId !== null) removeFrom(this.workIndex, l.apId, l);
-    if (l.transferAp !== null) removeFrom(this.queuedIndex, l.transferAp, l);
-    this.transferSet.delete(l);
-    this.dirtySet.delete(l);
+  private indexGtin(l: LabelRecord, gtin: string): void {
+    const v = this.byGtinIndex.get(gtin);
+    if (v === undefined) this.byGtinIndex.set(gtin, l);
+    else if (v instanceof Set) v.add(l);
+    else if (v !== l) this.byGtinIndex.set(gtin, new Set([v, l]));
   }
+
+  private unindexGtin(l: LabelRecord, gtin: string): void {
+    const v = this.byGtinIndex.get(gtin);
+    if (v === l) this.byGtinIndex.delete(gtin);
+    else if (v instanceof Set) {
+      v.delete(l);
+      if (v.size === 1) this.byGtinIndex.set(gtin, [...v][0]!);
+    }
+  }
+}
+
+/** The AP whose work index holds the label: its AP, when it has something to be sent (hasWork). */
+function workAp(l: LabelRecord): string | null {
+  return l.apId !== null && l.hasWork ? l.apId : null;
+}
+
+/** The AP whose queue holds the label's transfer: being sent to it or staged on it. */
+function queuedAp(l: LabelRecord): string | null {
+  return l.transferAp !== null && (l.transferState === 'sending' || l.transferState === 'staged') ? l.transferAp : null;
 }
 
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {

@@ -408,7 +408,7 @@ function encodeMessage(jobs: readonly EncodeEntry[]): EncodeBatch {
   return {
     type: 'encode',
     pictures,
-    jobs: jobs.map(({ id, job }) => ({ id, target: at(job.target), base: at(job.base), labelType: job.labelType, ap: job.apCapabilities, decoders: job.decoders })),
+    jobs: jobs.map(({ id, job }) => ({ id, target: at(job.target), base: at(job.base), labelType: job.labelType, ap: job.apCapabilities, decoders: job.decoders, targetHash: job.targetHash, baseHash: job.baseHash })),
   };
 }
 

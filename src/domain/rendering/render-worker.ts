@@ -42,6 +42,8 @@ const EncodeBatchSchema = z.object({
       labelType: z.number().int(),
       ap: z.number().int(),
       decoders: z.number().int().nullable(),
+      targetHash: z.string(),
+      baseHash: z.string(),
     }),
   ),
 });
@@ -77,7 +79,7 @@ function encodeBatch(batch: EncodeBatch): EncodeResult[] {
       const target = batch.pictures[job.target];
       const base = batch.pictures[job.base];
       if (!type || !target || !base) throw new RangeError(`encode job ${job.id}: unknown label type ${job.labelType} or picture index`);
-      return { id: job.id, ok: true, encoded: chooseEncoding({ ap: job.ap, label: job.decoders }, type, target, base) };
+      return { id: job.id, ok: true, encoded: chooseEncoding({ ap: job.ap, label: job.decoders }, type, target, base, { target: job.targetHash, base: job.baseHash }) };
     } catch (err) {
       return { id: job.id, ok: false, ...describe(err) };
     }
