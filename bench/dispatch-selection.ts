@@ -3,13 +3,15 @@
  * work on the AP (the reference store's density, 50,000 on 25 APs), each with a wake window learnt from reports
  * (§5.6), selected with the real staging cost (wake-reports.ts) for `free` slots. "before" is the selection as it was
  * at a882a06 (every candidate keyed in an object, all sorted; copied below), "after" is `selectForAp` (a top-k heap,
- * no object per candidate). Both must pick the same labels; the figure is µs per pass and the ratio.
+ * no object per candidate). Both must pick the same labels; the figure is µs per pass and the ratio. Then (D149) the
+ * staging cost as the dispatcher computed it until D149 (a window and a context object per candidate) against
+ * `labelStagingCost` in one context per pass, both through `selectForAp` (lines with `"cost": "d149"`).
  *
  *   npm run bench -- dispatch-selection      [--labels N --passes P]
  */
 import { LabelColumns, LabelRecord } from '../src/domain/labels/label-record.js';
 import { BOUNDARY_REPLAN_GRACE_MS, selectForAp, type PassPick, type TransferMode } from '../src/domain/dispatch/dispatcher.js';
-import { WakeJitter, stagingCost, wakeWindow } from '../src/domain/dispatch/wake-reports.js';
+import { WakeJitter, labelStagingCost, stagingCost, wakeWindow, type CostContext } from '../src/domain/dispatch/wake-reports.js';
 import { selectByCostBeforeD101 } from './selection-before-d101.js';
 
 function arg(name: string, fallback: number): number {
@@ -118,12 +120,26 @@ const cost = {
   busy: 60,
 };
 
-function time(sel: Sel, free: number): { usPerPass: number; picks: PassPick[] } {
+const context = (now: number): CostContext => ({ now, knownUntil: now - 500, stageLatencyMs: 300, missCostMs: 1_300, unknownMs: 15_000, staleAfterMs: 5_000 });
+/** D149 One context per pass (the dispatcher's selectionCost), the cost without a window object. */
+const costPerPass = (now: number): typeof cost => {
+  const c = context(now);
+  return {
+    ...cost,
+    of: (l, _m, t) => {
+      c.now = t;
+      return labelStagingCost(l, jitter, c);
+    },
+  };
+};
+
+function time(sel: Sel, free: number, costAt: (now: number) => typeof cost = () => cost): { usPerPass: number; picks: PassPick[] } {
   let picks: PassPick[] = [];
   const t0 = process.hrtime.bigint();
   for (let p = 0; p < PASSES; p++) {
     // The pass moves through time as a repricing does (200 ms between passes).
-    picks = sel(labels, { now: T0 + (p % 150) * 200, free, timedDisplay: true, stageAt: (_l, t) => t, wakeKey: (_l, t) => t, cost }).picks;
+    const now = T0 + (p % 150) * 200;
+    picks = sel(labels, { now, free, timedDisplay: true, stageAt: (_l, t) => t, wakeKey: (_l, t) => t, cost: costAt(now) }).picks;
   }
   return { usPerPass: Number(process.hrtime.bigint() - t0) / 1e3 / PASSES, picks };
 }
@@ -146,4 +162,24 @@ for (const free of [4, 64]) {
   process.stdout.write(
     `${JSON.stringify({ bench: 'dispatch-selection', labels: LABELS, free, passes: PASSES, before_us_per_pass: +med(before).toFixed(1), after_us_per_pass: +med(after).toFixed(1), ratio: +(med(before) / med(after)).toFixed(2), same_picks: same })}\n`,
   );
+}
+
+for (const free of [4, 64]) {
+  time(selectForAp, free);
+  time(selectForAp, free, costPerPass);
+  const before: number[] = [];
+  const after: number[] = [];
+  let same = true;
+  for (let round = 0; round < 5; round++) {
+    const b = time(selectForAp, free);
+    const a = time(selectForAp, free, costPerPass);
+    before.push(b.usPerPass);
+    after.push(a.usPerPass);
+    same &&= JSON.stringify(b.picks.map((p) => p.label.id)) === JSON.stringify(a.picks.map((p) => p.label.id));
+  }
+  const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'dispatch-selection', cost: 'd149', labels: LABELS, free, passes: PASSES, before_us_per_pass: +med(before).toFixed(1), after_us_per_pass: +med(after).toFixed(1), ratio: +(med(before) / med(after)).toFixed(2), same_picks: same })}\n`,
+  );
+  if (!same) process.exitCode = 1;
 }
