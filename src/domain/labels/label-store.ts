@@ -660,7 +660,7 @@ export class LabelStore {
    * Every change goes through here: the indexes follow the record, and the row is queued for the next batch. D149
    * Only the indexes whose membership the change moved are touched: most changes (a check-in's wake, a claim, a
    * transfer's step) leave the label in its product's, AP's and dirty sets, and re-inserting it into all of them on
-   * every change cost ~2 s of the main thread in a reference repricing (the profile's index/unindex/removeFrom).
+   * every change cost ~1.7 s of the main thread in a reference repricing (D148's profile: index, unindex, removeFrom).
    */
   private mutate(l: LabelRecord, persist: boolean, fn: () => void): void {
     const gtin = l.gtin;
