@@ -113,14 +113,14 @@ for (let i = 0; i < LABELS; i++) {
   l.wakeAt = T0 - ((i * 7919) % 30_000);
   labels.push(l);
 }
+/** The staging cost's context at `now` (what the dispatcher's costContext gives for one AP). */
+const context = (now: number): CostContext => ({ now, knownUntil: now - 500, stageLatencyMs: 300, missCostMs: 1_300, unknownMs: 15_000, staleAfterMs: 5_000 });
+/** The cost as the dispatcher computed it until D149: a window and a context object per candidate. */
 const cost = {
-  of: (l: Readonly<LabelRecord>, _m: TransferMode, now: number) =>
-    stagingCost(wakeWindow(l, jitter), { now, knownUntil: now - 500, stageLatencyMs: 300, missCostMs: 1_300, unknownMs: 15_000, staleAfterMs: 5_000 }),
+  of: (l: Readonly<LabelRecord>, _m: TransferMode, now: number) => stagingCost(wakeWindow(l, jitter), context(now)),
   horizonMs: 9_000,
   busy: 60,
 };
-
-const context = (now: number): CostContext => ({ now, knownUntil: now - 500, stageLatencyMs: 300, missCostMs: 1_300, unknownMs: 15_000, staleAfterMs: 5_000 });
 /** D149 One context per pass (the dispatcher's selectionCost), the cost without a window object. */
 const costPerPass = (now: number): typeof cost => {
   const c = context(now);
@@ -144,42 +144,37 @@ function time(sel: Sel, free: number, costAt: (now: number) => typeof cost = () 
   return { usPerPass: Number(process.hrtime.bigint() - t0) / 1e3 / PASSES, picks };
 }
 
-for (const free of [4, 64]) {
-  // Warm both up (JIT), then alternate so that the machine's load falls on both alike.
-  time(selectForApBefore, free);
-  time(selectForAp, free);
-  const before: number[] = [];
-  const after: number[] = [];
-  let same = true;
-  for (let round = 0; round < 5; round++) {
-    const b = time(selectForApBefore, free);
-    const a = time(selectForAp, free);
-    before.push(b.usPerPass);
-    after.push(a.usPerPass);
-    same &&= JSON.stringify(b.picks.map((p) => p.label.id)) === JSON.stringify(a.picks.map((p) => p.label.id));
-  }
-  const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
-  process.stdout.write(
-    `${JSON.stringify({ bench: 'dispatch-selection', labels: LABELS, free, passes: PASSES, before_us_per_pass: +med(before).toFixed(1), after_us_per_pass: +med(after).toFixed(1), ratio: +(med(before) / med(after)).toFixed(2), same_picks: same })}\n`,
-  );
+/** A selection and the cost it prices candidates with. */
+interface Side {
+  sel: Sel;
+  cost?: (now: number) => typeof cost;
 }
 
-for (const free of [4, 64]) {
-  time(selectForAp, free);
-  time(selectForAp, free, costPerPass);
-  const before: number[] = [];
-  const after: number[] = [];
-  let same = true;
-  for (let round = 0; round < 5; round++) {
-    const b = time(selectForAp, free);
-    const a = time(selectForAp, free, costPerPass);
-    before.push(b.usPerPass);
-    after.push(a.usPerPass);
-    same &&= JSON.stringify(b.picks.map((p) => p.label.id)) === JSON.stringify(a.picks.map((p) => p.label.id));
+/**
+ * `before` against `after` for 4 and 64 free slots: both warmed up (JIT), then alternated five times so that the
+ * machine's load falls on both alike; one line of medians per slot count, and a failed exit when their picks differ.
+ */
+function compare(tag: Record<string, string>, before: Side, after: Side): void {
+  for (const free of [4, 64]) {
+    time(before.sel, free, before.cost);
+    time(after.sel, free, after.cost);
+    const tb: number[] = [];
+    const ta: number[] = [];
+    let same = true;
+    for (let round = 0; round < 5; round++) {
+      const b = time(before.sel, free, before.cost);
+      const a = time(after.sel, free, after.cost);
+      tb.push(b.usPerPass);
+      ta.push(a.usPerPass);
+      same &&= JSON.stringify(b.picks.map((p) => p.label.id)) === JSON.stringify(a.picks.map((p) => p.label.id));
+    }
+    const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'dispatch-selection', ...tag, labels: LABELS, free, passes: PASSES, before_us_per_pass: +med(tb).toFixed(1), after_us_per_pass: +med(ta).toFixed(1), ratio: +(med(tb) / med(ta)).toFixed(2), same_picks: same })}\n`,
+    );
+    if (!same) process.exitCode = 1;
   }
-  const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
-  process.stdout.write(
-    `${JSON.stringify({ bench: 'dispatch-selection', cost: 'd149', labels: LABELS, free, passes: PASSES, before_us_per_pass: +med(before).toFixed(1), after_us_per_pass: +med(after).toFixed(1), ratio: +(med(before) / med(after)).toFixed(2), same_picks: same })}\n`,
-  );
-  if (!same) process.exitCode = 1;
 }
+
+compare({}, { sel: selectForApBefore }, { sel: selectForAp });
+compare({ cost: 'd149' }, { sel: selectForAp }, { sel: selectForAp, cost: costPerPass });
