@@ -197,6 +197,7 @@ async function start(req: EdgeStartRequest): Promise<EdgeResults['start']> {
     mqtt: { embedded: { enabled: true, host: '127.0.0.1', port: 0 }, users: req.users },
     http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'bench', token: 'bench-token-0123456789abcdef' }] },
     ...(req.dispatch !== undefined ? { dispatch: req.dispatch } : {}),
+    ...(req.rendering !== undefined ? { rendering: req.rendering } : {}),
   });
   daemon = await startDaemon(config, { clock: edgeClock(clock), log: createLogger({ level: req.logLevel, destination: pino.destination(2) }), listenHttp: false });
   daemon.loopTasks.observe((task, endMs, ms) => gaps.stretch(task, endMs, ms));

@@ -29,6 +29,8 @@ export interface EdgeStartRequest {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Overrides of the edge's dispatch settings (none for the reference run: the edge's defaults are measured). */
   dispatch?: ConfigInput['dispatch'];
+  /** Overrides of the edge's rendering settings (D150: `workerNice`), likewise. */
+  rendering?: ConfigInput['rendering'];
 }
 
 export type EdgeRequest =

@@ -34,6 +34,7 @@
  *            --wake-report on|off   (off: APs of before protocol §5.6, no WAKE_REPORT capability; D34)
  *            --ack-wake on|off      (on: the AP wakes a label right after the refresh that follows a transfer; D37)
  *            --edge-dispatch JSON    (edge dispatch settings over the defaults, e.g. '{"wakeHorizonMs":8000}')
+ *            --edge-rendering JSON   (edge rendering settings over the defaults, e.g. '{"workerNice":0}', D150)
  *            --ap-deferral pool|queue  (the simulated AP's §9.1.1 deferral: pool, the default, D91; queue, D59)
  *            --ap-hold-ms N  (the simulated AP's §9.1.1 hold with RADIO_WAIT, §9.11: default 250, D92; 0 = never hold)
  *            --ap-burst on|off  (the simulated AP's §9.12 burst of block 0 after the first offer: default on, D145)
@@ -104,6 +105,9 @@ const ACK_WAKE = arg('ack-wake', 'off');
 /** Edge dispatch settings over the defaults (JSON, e.g. '{"wakeHorizonMs":8000}'): for experiments, reported. */
 const EDGE_DISPATCH_ARG = arg('edge-dispatch', '');
 const EDGE_DISPATCH = EDGE_DISPATCH_ARG === '' ? undefined : (JSON.parse(EDGE_DISPATCH_ARG) as Record<string, unknown>);
+/** Edge rendering settings over the defaults (JSON, e.g. '{"workerNice":0}', D150): for experiments, reported. */
+const EDGE_RENDERING_ARG = arg('edge-rendering', '');
+const EDGE_RENDERING = EDGE_RENDERING_ARG === '' ? undefined : (JSON.parse(EDGE_RENDERING_ARG) as Record<string, unknown>);
 const AP_DEFERRAL = arg('ap-deferral', 'pool') === 'queue' ? 'queue' : 'pool';
 const AP_HOLD_MS = Number(arg('ap-hold-ms', '250'));
 /** §9.1 step 5 silence after which the simulated AP ends an exchange (D107; 2000 = the AP of before). */
@@ -139,6 +143,7 @@ const header = {
   ap_work_ahead: AP_WORK_AHEAD ? 'on' : 'off',
   sim_event_time: SIM_EVENT_TIME ? 'on' : 'off',
   ...(EDGE_DISPATCH !== undefined ? { edge_dispatch_config: EDGE_DISPATCH } : {}),
+  ...(EDGE_RENDERING !== undefined ? { edge_rendering_config: EDGE_RENDERING } : {}),
   ...(EDGE_NODE_FLAGS_EXTRA.length > 0 ? { edge_node_flags: [...EDGE_NODE_FLAGS, ...EDGE_NODE_FLAGS_EXTRA].join(' ') } : {}),
 };
 
@@ -580,6 +585,7 @@ async function main(): Promise<void> {
       users: store.users,
       logLevel: EDGE_LOG,
       ...(EDGE_DISPATCH !== undefined ? { dispatch: EDGE_DISPATCH } : {}),
+      ...(EDGE_RENDERING !== undefined ? { rendering: EDGE_RENDERING } : {}),
     });
     const a = clock.now();
     const { now } = await ctx.edge.call({ op: 'now' });

@@ -108,7 +108,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
     // The store's template directories come after the bundled ones: a store template overrides one of the same name.
     const templateDirs = [BUNDLED_TEMPLATE_DIR, ...config.rendering.templateDirs];
-    const renderPool = opts.renderer ? null : await startRenderPool(config.rendering.workers, { templateDirs, log });
+    const renderPool = opts.renderer ? null : await startRenderPool(config.rendering.workers, { templateDirs, log, nice: config.rendering.workerNice });
     if (renderPool) cleanup.push(() => renderPool.close());
     // The renderer's modules (fonts, shaping, barcodes: ~13 MB of heap) load on this thread only when it renders here
     // itself (rendering.workers = 0): with a pool they live in the workers (D136).

@@ -231,8 +231,14 @@ export const ConfigSchema = z.object({
        * core but one, at least 1, at most 2 (memory); 0 = render on the main thread.
        */
       workers: z.union([z.literal('auto'), z.number().int().min(0).max(32)]).default('auto'),
+      /**
+       * Nice steps the render workers run below the event loop's thread (Linux; D150): when both want a core, the
+       * thread answering APs and acknowledgements gets it and rendering waits. Opt-in: it did not move the reference
+       * store's figures, and beside other busy processes it starves rendering (bench/render-priority). 0 = the same.
+       */
+      workerNice: z.number().int().min(0).max(19).default(0),
     })
-    .default({ templateDirs: [], concurrency: 4, workers: 'auto' }),
+    .default({ templateDirs: [], concurrency: 4, workers: 'auto', workerNice: 0 }),
   /**
    * Label rules (issue 14, docs/decisions.md D49–D52): an effect a stock or lot event starts or ends switches at the
    * first whole minute at least `switchLeadS` ahead, so the till's price feed and the labels' timed display switch at

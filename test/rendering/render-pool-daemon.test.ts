@@ -36,6 +36,20 @@ describe('daemon render pool wiring', { timeout: 120_000 }, () => {
     expect((pool as RenderPool).stats().workers).toBe(0);
   });
 
+  it('runs the workers at their priority: the same as the event loop by default, rendering.workerNice steps below on request (D150)', async () => {
+    daemon = await startTestDaemon(dataDir());
+    let pool = daemon.renderer as RenderPool;
+    await pool.ready();
+    expect(pool.priorities().map((p) => p.priority)).toEqual(pool.threadIds().map(() => expect.objectContaining({ ok: true, nice: expect.any(Number) })));
+    for (const { priority } of pool.priorities()) expect(priority.ok && priority.nice === priority.from).toBe(true);
+    await daemon.stop();
+    daemon = await startTestDaemon(dataDir(), { rendering: { workerNice: 3 } });
+    pool = daemon.renderer as RenderPool;
+    await pool.ready();
+    expect(pool.priorities().length).toBeGreaterThan(0);
+    for (const { priority } of pool.priorities()) expect(priority.ok && priority.nice === Math.min(19, priority.from + 3)).toBe(true);
+  });
+
   it('renders on the main thread with rendering.workers 0', async () => {
     daemon = await startTestDaemon(dataDir(), { rendering: { workers: 0 } });
     expect(daemon.renderer).toBeInstanceOf(LabelRenderer);

@@ -4,11 +4,12 @@
  * its workers, and a clean close. The workers run the TypeScript sources here (the tsx bootstrap, D30); the compiled
  * path is run by bench/render-pool.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApCapability, LABEL_TYPES, LabelDecoder, chooseEncoding, labelTypeById } from '#protocol';
+import { NICE_MAX, lowerThreadPriority } from '../../src/core/thread-priority.js';
 import type { DeltaJob } from '../../src/domain/ports.js';
 import { BUNDLED_TEMPLATE_DIR, LabelRenderer } from '../../src/domain/rendering/label-renderer.js';
 import type { LabelContent } from '#contracts';
@@ -230,10 +231,44 @@ describe('render pool', { timeout: 120_000 }, () => {
     expect(p.stats()).toMatchObject({ workers: 1, ready: 1 });
   });
 
+  it('runs its workers `nice` steps below the thread that starts them, a fresh worker too; 0 leaves them (D150)', async () => {
+    const main = niceOf(process.pid);
+    const p = await pool({ workers: 2, nice: 5 });
+    const expected = Math.min(NICE_MAX, main + 5);
+    const check = () => {
+      const ps = p.priorities();
+      expect(ps).toHaveLength(2);
+      for (const { priority } of ps) {
+        expect(priority).toMatchObject({ ok: true, from: main, nice: expected });
+        if (!priority.ok) continue;
+        expect(priority.tid).not.toBe(process.pid);
+        expect(niceOf(priority.tid)).toBe(expected); // what the kernel says, not what the worker reported
+      }
+      return ps.map((x) => (x.priority.ok ? x.priority.tid : 0));
+    };
+    const before = check();
+    await p.terminateWorker(p.threadIds()[0]!);
+    await p.render(STANDARD, labelTypeById(1)!); // a fresh worker starts for the work
+    await waitUntil(() => p.priorities().length === 2);
+    const after = check();
+    expect(after.filter((tid) => !before.includes(tid))).toHaveLength(1);
+    expect(niceOf(process.pid)).toBe(main); // the event loop's thread keeps its priority
+
+    const same = await pool({ workers: 1 });
+    expect(same.priorities()).toEqual([{ threadId: same.threadIds()[0], priority: expect.objectContaining({ ok: true, nice: main }) }]);
+    expect(lowerThreadPriority(-1)).toMatchObject({ ok: false });
+  });
+
   it('fails to start, like the main-thread renderer, when a template directory is broken', async () => {
     await expect(RenderPool.create({ workers: 1, templateDirs: ['/nonexistent/esl-edge-templates'] })).rejects.toThrow(/TEMPLATE_DIR_UNREADABLE/);
   });
 });
+
+/** A thread's nice value as the kernel reports it (proc(5): field 19 of /proc/<pid>/task/<tid>/stat). */
+function niceOf(tid: number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
 
 async function waitUntil(cond: () => boolean): Promise<void> {
   // Bounded by the test timeout, not a wall-clock deadline of its own.

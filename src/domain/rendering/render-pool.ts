@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EncodedImage, LabelType } from '#protocol';
 import type { Logger } from '../../core/logger.js';
+import type { ThreadPriority } from '../../core/thread-priority.js';
 import type { DeltaEncoder, DeltaJob } from '../ports.js';
 import { EdgeError, EdgeErrorCode, EslError, isErrorCode, type LabelContent } from '#contracts';
 import type { RenderedLabel, RenderOptions } from './label-renderer.js';
@@ -43,6 +44,8 @@ export interface RenderPoolOptions {
   youngGenerationMb?: number;
   /** V8 old generation per worker, MB (default WORKER_OLD_GENERATION_MB). */
   oldGenerationMb?: number;
+  /** D150 Nice steps each worker thread runs below the thread that starts it (default 0: the same priority). */
+  nice?: number;
   log?: Logger;
   /** Called whenever a batch is posted to a worker (tests and benchmarks observe the pool with it). */
   onDispatch?: (threadId: number, jobs: number) => void;
@@ -88,6 +91,8 @@ type Job = RenderEntry | EncodeEntry;
 interface Slot {
   worker: Worker;
   ready: boolean;
+  /** What the worker made of its priority (D150), once ready. */
+  priority: ThreadPriority | undefined;
   inflight: Map<number, Job>;
   /** Waiting stats requests; a worker answers messages in order. */
   statsWaiting: { resolve: (s: WorkerStats) => void; reject: (e: Error) => void }[];
@@ -109,14 +114,14 @@ export const WORKER_YOUNG_GENERATION_MB = 8;
 export const WORKER_OLD_GENERATION_MB = 96;
 
 /** Where the worker entry is: the compiled .js next to this module, or (source mode) the .ts via a tsx bootstrap. */
-function startWorker(templateDirs: string[] | undefined, youngGenerationMb: number, oldGenerationMb: number): Worker {
+function startWorker(templateDirs: string[] | undefined, youngGenerationMb: number, oldGenerationMb: number, nice: number): Worker {
   const self = import.meta.url;
   const resourceLimits = { maxYoungGenerationSizeMb: youngGenerationMb, maxOldGenerationSizeMb: oldGenerationMb };
   if (self.endsWith('.ts')) {
     const entry = new URL('./render-worker.ts', self).href;
-    return new Worker(new URL('./render-worker-dev.mjs', self), { workerData: { entry, templateDirs }, resourceLimits });
+    return new Worker(new URL('./render-worker-dev.mjs', self), { workerData: { entry, templateDirs, nice }, resourceLimits });
   }
-  return new Worker(new URL('./render-worker.js', self), { workerData: { templateDirs }, resourceLimits });
+  return new Worker(new URL('./render-worker.js', self), { workerData: { templateDirs, nice }, resourceLimits });
 }
 
 function toError(r: { name: string; code: string | undefined; message: string }): Error {
@@ -237,6 +242,11 @@ export class RenderPool implements DeltaEncoder {
     return this.slots.map((s) => s.worker.threadId);
   }
 
+  /** D150 Each ready worker's priority as it set it (its OS thread id and nice value, or why it could not). */
+  priorities(): { threadId: number; priority: ThreadPriority }[] {
+    return this.slots.flatMap((s) => (s.priority ? [{ threadId: s.worker.threadId, priority: s.priority }] : []));
+  }
+
   /** Ends one worker as a crash would (its jobs are retried); tests use it, and an operator may. */
   async terminateWorker(threadId: number): Promise<void> {
     await this.slots.find((s) => s.worker.threadId === threadId)?.worker.terminate();
@@ -268,14 +278,20 @@ export class RenderPool implements DeltaEncoder {
   }
 
   private spawn(): Promise<void> {
-    const worker = startWorker(this.opts.templateDirs, this.opts.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB, this.opts.oldGenerationMb ?? WORKER_OLD_GENERATION_MB);
-    const slot: Slot = { worker, ready: false, inflight: new Map(), statsWaiting: [] };
+    const nice = this.opts.nice ?? 0;
+    const worker = startWorker(this.opts.templateDirs, this.opts.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB, this.opts.oldGenerationMb ?? WORKER_OLD_GENERATION_MB, nice);
+    const slot: Slot = { worker, ready: false, priority: undefined, inflight: new Map(), statsWaiting: [] };
     this.slots.push(slot);
     return new Promise<void>((resolve, reject) => {
       let startError: Error | undefined;
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') {
           slot.ready = true;
+          slot.priority = m.priority;
+          if (!m.priority.ok && nice > 0) {
+            // Rendering works the same; only the event loop may wait longer for a core (D150).
+            this.opts.log?.warn({ evt: 'render.worker_priority_unchanged', threadId: worker.threadId, reason: m.priority.reason }, 'render worker runs at the event loop\'s priority');
+          }
           // Held open while starting (a caller may await nothing else), then only while it has work.
           if (slot.inflight.size === 0) worker.unref();
           this.startFailures = 0;
@@ -420,6 +436,6 @@ export async function startRenderPool(workers: number | 'auto', opts: Omit<Rende
   const n = workers === 'auto' ? defaultRenderWorkers() : workers;
   if (n === 0) return null;
   const pool = await RenderPool.create({ ...opts, workers: n });
-  opts.log?.info({ evt: 'render.pool_started', workers: n }, 'render worker pool started');
+  opts.log?.info({ evt: 'render.pool_started', workers: n, nice: opts.nice ?? 0 }, 'render worker pool started');
   return pool;
 }

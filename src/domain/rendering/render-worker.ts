@@ -13,9 +13,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { LabelTypeSchema, chooseEncoding, labelTypeById, type EncodedImage } from '#protocol';
+import { lowerThreadPriority, type ThreadPriority } from '../../core/thread-priority.js';
 import { LabelRenderer } from './label-renderer.js';
 
-const WorkerDataSchema = z.object({ templateDirs: z.array(z.string()).optional() });
+/** `nice`: steps below the starting thread's priority (D150; 0 leaves it). */
+const WorkerDataSchema = z.object({ templateDirs: z.array(z.string()).optional(), nice: z.number().int().min(0).max(19).optional() });
 
 /** A batch from the pool. Content is checked by the renderer itself (LabelContentSchema, CONTENT_INVALID). */
 const RenderBatchSchema = z.object({
@@ -56,7 +58,7 @@ export type WorkerResult =
   | { id: number; ok: false; name: string; code: string | undefined; message: string };
 
 export type WorkerMessage =
-  | { type: 'ready'; templates: string[] }
+  | { type: 'ready'; templates: string[]; priority: ThreadPriority }
   | { type: 'failed'; name: string; code: string | undefined; message: string }
   | { type: 'results'; results: WorkerResult[] }
   | { type: 'encoded'; results: EncodeResult[] }
@@ -96,8 +98,11 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('render-worker.ts runs only as a worker thread');
   let renderer: LabelRenderer;
+  let priority: ThreadPriority;
   try {
     const data = WorkerDataSchema.parse(workerData);
+    // D150 Before anything else runs here: this thread's work is throughput, the main thread's is latency.
+    priority = lowerThreadPriority(data.nice ?? 0);
     renderer = await LabelRenderer.create(data.templateDirs ? { templateDirs: data.templateDirs } : {});
   } catch (err) {
     port.postMessage({ type: 'failed', ...describe(err) } satisfies WorkerMessage);
@@ -136,7 +141,7 @@ async function main(): Promise<void> {
       port.postMessage({ type: 'results', results } satisfies WorkerMessage, transfer);
     });
   });
-  port.postMessage({ type: 'ready', templates: renderer.templateNames() } satisfies WorkerMessage);
+  port.postMessage({ type: 'ready', templates: renderer.templateNames(), priority } satisfies WorkerMessage);
 }
 
 await main();
