@@ -3,7 +3,15 @@
  * the same products; 10 % in a promotion and 15 % low on stock, as in the reference store.
  */
 import { gtin13, type LabelContent } from '#contracts';
+import { LABEL_TYPES, type LabelType } from '#protocol';
 import { seededRandom } from '../simulator/src/rng.js';
+import { REFERENCE_MIX } from './full-store-store.js';
+
+/** `n` label types in the reference store's mix (shared/reference-store.md), spread evenly over the labels. */
+export function referenceLabelTypes(n: number): LabelType[] {
+  const wheel = Object.entries(REFERENCE_MIX).flatMap(([name, pct]) => Array<string>(pct).fill(name));
+  return Array.from({ length: n }, (_, i) => LABEL_TYPES.find((t) => t.name === wheel[(i * 37) % wheel.length])!);
+}
 
 const BRANDS = ['Landliebe', 'Weihenstephan', 'Bärenmarke', 'Zott', 'Ehrmann', 'Dr. Oetker', 'Knorr', 'Maggi', 'Rügenwalder Mühle', 'Haribo', 'Bahlsen', 'Milka', 'Ritter Sport', 'Kerrygold', 'Hochland', 'Müller', 'Alnatura', 'Rapunzel', 'Teekanne', 'Jacobs', 'Tchibo', 'Wiesenhof', 'Iglo', 'Frosta', 'Leibniz'];
 const ADJ = ['Bio-', 'Original', 'Feine', 'Klassische', 'Zarte', 'Herzhafte', 'Cremige', 'Knusprige', 'Fettarme', 'Laktosefreie', 'Vegane', 'Hausgemachte'];

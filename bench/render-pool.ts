@@ -19,11 +19,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
-import { LABEL_TYPES, type LabelType } from '#protocol';
+import type { LabelType } from '#protocol';
 import type { LabelContent } from '#contracts';
 import { LabelRenderer } from '../src/domain/rendering/label-renderer.js';
 import { RenderPool, WORKER_YOUNG_GENERATION_MB } from '../src/domain/rendering/render-pool.js';
-import { products } from './render-catalogue.js';
+import { products, referenceLabelTypes } from './render-catalogue.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,13 +39,6 @@ const DRIVE = arg('drive', 'planner');
 const YOUNG = arg('young', '');
 const CHUNK = 256;
 
-/** Reference store label mix (shared/reference-store.md). */
-const MIX: [string, number][] = [['epd-29-bwr', 60], ['epd-213-bwr', 20], ['epd-154-bw', 10], ['epd-42-bwry', 8], ['epd-75-bwr', 2]];
-
-function labelTypes(n: number): LabelType[] {
-  const wheel = MIX.flatMap(([name, pct]) => Array<string>(pct).fill(name));
-  return Array.from({ length: n }, (_, i) => LABEL_TYPES.find((t) => t.name === wheel[(i * 37) % wheel.length])!);
-}
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);
 
@@ -105,7 +98,7 @@ async function idle(seconds: number): Promise<void> {
 
 async function child(workers: number): Promise<void> {
   const catalogue = products(LABELS, SEED);
-  const types = labelTypes(LABELS);
+  const types = referenceLabelTypes(LABELS);
   const items = catalogue.map((c, i) => ({ c, t: types[i]! }));
   const repriced = items.map((x) => ({ c: { ...x.c, priceCents: x.c.priceCents + 10 }, t: x.t }));
   const rssStart = process.memoryUsage().rss;

@@ -16,9 +16,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { LABEL_TYPES, type LabelType } from '#protocol';
+import type { LabelType } from '#protocol';
 import { RenderPool } from '../src/domain/rendering/render-pool.js';
-import { products } from './render-catalogue.js';
+import { products, referenceLabelTypes } from './render-catalogue.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,12 +51,6 @@ if (process.argv.includes('--spin')) {
   }
 }
 
-/** Reference store label mix (shared/reference-store.md), as bench/render-pool. */
-const MIX: [string, number][] = [['epd-29-bwr', 60], ['epd-213-bwr', 20], ['epd-154-bw', 10], ['epd-42-bwry', 8], ['epd-75-bwr', 2]];
-function labelTypes(n: number): LabelType[] {
-  const wheel = MIX.flatMap(([name, pct]) => Array<string>(pct).fill(name));
-  return Array.from({ length: n }, (_, i) => LABEL_TYPES.find((t) => t.name === wheel[(i * 37) % wheel.length])!);
-}
 
 const pct = (a: number[], p: number) => (a.length === 0 ? 0 : a[Math.min(a.length - 1, Math.floor(p * a.length))]!);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
@@ -94,13 +88,12 @@ async function measure(nice: number, catalogue: ReturnType<typeof products>, typ
   h.enable();
   const t0 = performance.now();
   let due = t0 + TASK_EVERY_MS;
-  let sink = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
       late.push(now - due);
       const end = now + TASK_CPU_MS;
-      while (performance.now() < end) sink++;
+      while (performance.now() < end);
       if (now - t0 >= SECONDS * 1000) return resolve();
       due = Math.max(due + TASK_EVERY_MS, now);
       setTimeout(tick, Math.max(0, due - performance.now()));
@@ -114,7 +107,6 @@ async function measure(nice: number, catalogue: ReturnType<typeof products>, typ
   await renderLoop;
   await pool.close();
   late.sort((a, b) => a - b);
-  if (sink < 0) console.log(sink);
   return {
     nice,
     workerNice: p?.ok ? p.nice : null,
@@ -129,7 +121,7 @@ async function measure(nice: number, catalogue: ReturnType<typeof products>, typ
 const spinners: ChildProcess[] = Array.from({ length: BUSY }, () => fork(new URL(import.meta.url), ['--spin'], { stdio: 'ignore' }));
 try {
   const catalogue = products(2_048, 42);
-  const types = labelTypes(catalogue.length);
+  const types = referenceLabelTypes(catalogue.length);
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     for (const nice of r % 2 === 0 ? NICES : [...NICES].reverse()) {
