@@ -162,6 +162,9 @@ describe('decodeFrame never throws', () => {
   const check = (bytes: Uint8Array) => {
     const r = decodeFrame(bytes);
     if (r.ok) {
+      // decodePayload does not re-check with zod (D152): the layout must give schema-valid messages by construction.
+      const parsed = MessageSchema.safeParse(r.frame.message);
+      expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
       // Decoding is canonical: whatever decodes re-encodes to the same bytes.
       expect(Buffer.from(encodeFrame(r.frame)).equals(Buffer.from(bytes))).toBe(true);
     } else {
@@ -200,6 +203,21 @@ describe('decodeFrame never throws', () => {
         check(bytes);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  // D152's drift guard, type by type: a valid payload with bytes overwritten (CRC recomputed, so stage 2 sees it)
+  // reaches the enum, hex, u64, length and count checks of every layout far more often than random payloads do.
+  it.each(Object.keys(messageArbitraries) as MessageName[])('%s: payloads with overwritten bytes decode to schema-valid messages or fail', (name) => {
+    fc.assert(
+      fc.property(frameOf(messageArbitraries[name] as fc.Arbitrary<Message>), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (f, edits) => {
+        const bytes = encodeFrame(f);
+        const payload = bytes.slice(8, bytes.length - 4);
+        if (payload.length === 0) return;
+        for (const [at, v] of edits) payload[at % payload.length] = v;
+        check(withCrc(Array.from(bytes.subarray(0, 6)), payload));
+      }),
+      { numRuns: 100 },
     );
   });
 
