@@ -531,6 +531,20 @@ function tailSample(ctx: Ctx, probe: StoreProbe, labels: readonly number[], t0: 
  * D146 The last ≤ 20 labels still missing, when they first are: the edge's view of each (label store, times relative
  * to now) beside the simulator's (its next wake, wake-ups so far, transfers its home AP holds for it).
  */
+function lastSleepView(
+  x: { sleptAt: number; toldS: number; appointmentDue: number | null; before: { sleptAt: number; toldS: number } | null } | undefined,
+  now: number,
+): Record<string, number | null> | null {
+  if (x === undefined) return null;
+  return {
+    agoMs: Math.round(now - x.sleptAt),
+    toldS: x.toldS,
+    appointmentInMs: x.appointmentDue === null ? null : Math.round(x.appointmentDue - x.sleptAt),
+    beforeAgoMs: x.before === null ? null : Math.round(now - x.before.sleptAt),
+    beforeToldS: x.before === null ? null : x.before.toldS,
+  };
+}
+
 async function stragglerSnapshot(ctx: Ctx, labels: readonly number[], atS: number): Promise<Record<string, unknown>> {
   const ids = labels.map((i) => ctx.store.file.labels[i]!.labelId);
   const edge = await ctx.edge.call({ op: 'labels', ids }).catch(() => [] as Record<string, unknown>[]);
@@ -543,6 +557,8 @@ async function stragglerSnapshot(ctx: Ctx, labels: readonly number[], atS: numbe
       wakeUps: l ? ctx.sim!.labelStats(id)?.wakeUps : null,
       homeAp: home,
       staged: ctx.sim ? ctx.sim.ap(home).transfers.forLabel(id).length : null,
+      // The home AP's last answer: when it told the label to sleep, how long, and the appointment it held then (§4.9).
+      lastSleep: lastSleepView(ctx.sim?.ap(home).radio.lastSleep(id), now),
     };
   });
   return { at_s: round(atS), labels: ids.map((id, k) => ({ ...(edge[k] ?? { id }), sim: sim[k] })) };

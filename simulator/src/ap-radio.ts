@@ -66,6 +66,16 @@ interface ApLabelState {
   wokeAt: number;
   /** The nextWakeS of the last RADIO_SLEEP sent to it (0 before any): shorter than the normal one is a deferral. */
   lastToldS: number;
+  /** When that RADIO_SLEEP was sent (simulated ms), for benchmarks' diagnosis of labels that missed a wake. */
+  lastSleptAt: number;
+  /** §4.9 The appointment the AP held for it at that check-in (NaN: none), whether it was used or not. */
+  lastAppointmentDue: number;
+  /** The RADIO_SLEEP before the last: when (simulated ms, NaN before) and how long. */
+  prevSleptAt: number;
+  prevToldS: number;
+  /** §4.9.1 The appointment last told to it and when it was told (-Infinity before): repeated to a check-in within APPOINTMENT_REPEAT_MS. */
+  usedAppointmentDue: number;
+  usedAppointmentAt: number;
 }
 
 /** §5.6 One exchange that ended with RADIO_SLEEP, kept for the next WAKE_REPORT (simulated times). */
@@ -128,6 +138,8 @@ export interface ApRadioStats {
   /** §4.9 Labels told to come back at their appointment; appointments already due when their label checked in. */
   appointments: number;
   appointmentsLate: number;
+  /** §4.9.1 Appointments told again to a repeated check-in of the same wake-up (its RADIO_SLEEP was lost). */
+  appointmentsRepeated: number;
 }
 
 /** §9.1.1 A label kept listening (RADIO_WAIT) for the channel: served in order when the channel frees. */
@@ -148,6 +160,11 @@ export const DEFAULT_CHECKIN_REPORT_INTERVAL_S = 300;
 export const MAX_TRANSFER_ATTEMPTS = 10;
 /** §9.1.1 A label checking in this soon after a hold is still in the same wake-up: it is not held again. */
 const HOLD_ONCE_MS = 5_000;
+/**
+ * §4.9.1 A used appointment is told again to a check-in within this time: the label did not hear the RADIO_SLEEP
+ * (§9.1 step 5: it repeats its check-in after 50 ms, at most 3 times), and must not lose its appointment to a lost frame.
+ */
+const APPOINTMENT_REPEAT_MS = 1_000;
 /** §4.9.1 Appointments an AP keeps at most (the reference AP: a few times its labels). */
 export const MAX_APPOINTMENTS = 8_192;
 /** §5.2 labelsSeen counts labels heard within this window. */
@@ -186,6 +203,7 @@ export class ApRadio implements LabelPeer {
     holdWaitMsSum: 0,
     appointments: 0,
     appointmentsLate: 0,
+    appointmentsRepeated: 0,
   };
   private readonly states = new Map<string, ApLabelState>();
   private readonly commands = new Map<string, QueuedCommand[]>();
@@ -265,7 +283,14 @@ export class ApRadio implements LabelPeer {
    */
   private appointmentS(st: ApLabelState, at: number): number | undefined {
     const due = this.appointments.get(st.label.id);
-    if (due === undefined) return undefined;
+    if (due === undefined) {
+      // §4.9.1 The same wake-up's check-in again (the label missed the RADIO_SLEEP): told the same appointment.
+      if (at - st.usedAppointmentAt >= APPOINTMENT_REPEAT_MS) return undefined;
+      const again = Math.round((st.usedAppointmentDue - at) / 1000);
+      if (again < 1) return undefined;
+      this.stats.appointmentsRepeated++;
+      return again;
+    }
     const s = Math.round((due - at) / 1000);
     if (s >= this.normalWakeS()) return undefined;
     this.appointments.delete(st.label.id);
@@ -274,7 +299,20 @@ export class ApRadio implements LabelPeer {
       return undefined;
     }
     this.stats.appointments++;
+    st.usedAppointmentDue = due;
+    st.usedAppointmentAt = at;
     return s;
+  }
+
+  /**
+   * For benchmarks' diagnosis of a label that missed its wake: the last RADIO_SLEEP this AP told it (simulated ms,
+   * whole seconds), the appointment (§4.9) it held for the label at that check-in, if any, and the sleep before.
+   */
+  lastSleep(labelId: string): { sleptAt: number; toldS: number; appointmentDue: number | null; before: { sleptAt: number; toldS: number } | null } | undefined {
+    const st = this.states.get(labelId);
+    if (st === undefined || Number.isNaN(st.lastSleptAt)) return undefined;
+    const before = Number.isNaN(st.prevSleptAt) ? null : { sleptAt: st.prevSleptAt, toldS: st.prevToldS };
+    return { sleptAt: st.lastSleptAt, toldS: st.lastToldS, appointmentDue: Number.isNaN(st.lastAppointmentDue) ? null : st.lastAppointmentDue, before };
   }
 
   /** §9.12 The AP bursts block 0 after RADIO_OFFER (capability RADIO_BURST): it serves offers and the model says so. */
@@ -424,8 +462,10 @@ export class ApRadio implements LabelPeer {
     if (t !== undefined && command === undefined && !heldBefore && this.mayHold(st, t, at)) return;
     if (t !== undefined) {
       this.stats.deferrals++;
+      st.lastAppointmentDue = Number.NaN;
       this.sleep(st, this.deferralS(t), at);
     } else {
+      st.lastAppointmentDue = this.appointments.get(st.label.id) ?? Number.NaN;
       this.sleep(st, this.appointmentS(st, at) ?? this.normalWakeS(), at);
     }
   }
@@ -596,7 +636,10 @@ export class ApRadio implements LabelPeer {
   /** §9.7 RADIO_SLEEP with the AP's clock ends the exchange. */
   private sleep(st: ApLabelState, nextWakeS: number, at: number): void {
     const tx = this.sendTo(st, { type: 'RADIO_SLEEP', nextWakeS, nowMs: this.apNow(at) }, at);
+    st.prevSleptAt = st.lastSleptAt;
+    st.prevToldS = st.lastToldS;
     st.lastToldS = nextWakeS;
+    st.lastSleptAt = at;
     // §5.6 What the AP heard and said, nothing more: the sleep's end on air, the exchange's length, nextWakeS.
     if (this.reportWakes) {
       this.sightings.push({ labelId: st.label.id, sleptAt: tx.endAt, awakeMs: Math.max(0, tx.endAt - st.wokeAt), nextWakeS });
@@ -796,6 +839,12 @@ export class ApRadio implements LabelPeer {
         heldAt: -Infinity,
         wokeAt: this.env.clock.now(),
         lastToldS: 0,
+        lastSleptAt: Number.NaN,
+        lastAppointmentDue: Number.NaN,
+        prevSleptAt: Number.NaN,
+        prevToldS: 0,
+        usedAppointmentDue: 0,
+        usedAppointmentAt: Number.NEGATIVE_INFINITY,
       };
       this.states.set(label.id, st);
     }

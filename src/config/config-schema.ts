@@ -186,10 +186,11 @@ export const ConfigSchema = z.object({
       /**
        * D146 Every this often the edge plans each AP's channel in the order its labels wake and sends the AP
        * (capability WORK_AHEAD, protocol §4.9) appointments for the labels the plan passes over at their wake, so they
-       * come back when the channel is free instead of after a full sleep. 0 = off, the default: on the reference store
-       * it cut missed wakes 3–20 × but did not shorten an update (D146).
+       * come back when the channel is free instead of after a full sleep; 0 = off. On by default since D154: once an
+       * AP repeated an appointment to a label that missed its RADIO_SLEEP (protocol §4.9.1), they cut the reference
+       * repricing's 25-s tail (D146 had kept them opt-in).
        */
-      workAheadIntervalMs: z.number().int().min(0).max(60_000).default(0),
+      workAheadIntervalMs: z.number().int().min(0).max(60_000).default(2_000),
     })
     .default({
       maxInFlightPerAp: 256,
@@ -203,7 +204,7 @@ export const ConfigSchema = z.object({
       wakeHorizonMs: 4_000,
       wakeCancelMisses: true,
       planByWake: true,
-      workAheadIntervalMs: 0,
+      workAheadIntervalMs: 2_000,
       heartbeatIntervalS: 30,
       checkinReportIntervalS: 300,
       minPassIntervalMs: 200,

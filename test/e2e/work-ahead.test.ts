@@ -17,7 +17,7 @@ const labelId = (i: number) => `0000A4EA${String(i).padStart(8, '0')}`;
 const ALL = Array.from({ length: N }, (_, i) => labelId(i));
 
 describe('work ahead (§4.9): appointments from the edge, kept by the AP', () => {
-  // Opt-in (D146): the edge plans appointments every 2 s.
+  // The default since D154 (opt-in under D146), stated so the test does not move with it: a plan every 2 s.
   const e = edgeStore({ speed: 20, config: { dispatch: { workAheadIntervalMs: 2_000 } } });
 
   it('labels the channel passes over come back at their appointments, and the store fills', async () => {

@@ -5,7 +5,7 @@
  * appointment dropped; an AP without the capability refuses the frame. Virtual time throughout.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApCapability, ImageEncoding, ImageKind, StatusCode, encodeImage } from '#protocol';
+import { ApCapability, ImageEncoding, ImageKind, PROTOCOL_VERSION, StatusCode, WakeReason, encodeFrame, encodeImage } from '#protocol';
 import { runVirtualUntil, type Received } from './edge-double.js';
 import { labelType, testPlanes } from './images.js';
 import { LABEL_A, startStore, type StoreFixture } from './store-fixture.js';
@@ -86,6 +86,43 @@ describe('§4.9 WORK_AHEAD on the simulated AP', () => {
     await runVirtualUntil(f.clock, () => sleeps(f).length >= n + 2, 120_000, 250);
     expect(f.sim.apStats('AP-1').radio.appointments).toBe(0);
     expect(sleeps(f).slice(n).every((e) => e.nextWakeS === 30)).toBe(true);
+  });
+
+  it('a check-in repeated within the same wake-up (its RADIO_SLEEP was lost) is told the same appointment', async () => {
+    fx = await reporting();
+    const f = fx;
+    // The label has just gone to sleep for ~30 s; the test checks in for it, as a label whose answer got lost does
+    // (§9.1 step 5: a repeat is a new frame, so the AP's duplicate window does not catch it).
+    const due = f.clock.now() + 10_000;
+    expect(await f.edge.request('AP-1', { type: 'WORK_AHEAD', entries: [{ labelId: LABEL_A, inMs: due - f.clock.now() }] })).toBe(StatusCode.OK);
+    const ap = f.sim.ap('AP-1').radio;
+    let seq = 0x7000;
+    const checkin = (): void =>
+      ap.onLabelFrame(
+        f.sim.label(LABEL_A),
+        encodeFrame({
+          version: PROTOCOL_VERSION,
+          seq: seq++,
+          ackRequested: false,
+          message: { type: 'RADIO_CHECKIN', labelId: LABEL_A, labelType: 3, displayedHash: f.sim.groundTruth(LABEL_A)!.hash, page: 0, batteryMv: 3000, temperatureC: 20, wakeReason: WakeReason.TIMER },
+        }),
+      );
+    const n = sleeps(f).length;
+    checkin();
+    await runVirtualUntil(f.clock, () => sleeps(f).length >= n + 1, 5_000, 50);
+    checkin(); // 0.05–0.3 s later: the same wake-up
+    await runVirtualUntil(f.clock, () => sleeps(f).length >= n + 2, 5_000, 50);
+    const [told, again] = sleeps(f).slice(n);
+    expect(told!.nextWakeS).toBe(Math.round((due - told!.sleptAt) / 1000));
+    expect(told!.nextWakeS).toBeLessThan(30);
+    expect(again!.nextWakeS).toBe(told!.nextWakeS);
+    expect(f.sim.apStats('AP-1').radio.appointments).toBe(1);
+    expect(f.sim.apStats('AP-1').radio.appointmentsRepeated).toBe(1);
+    // Over a second later it is a new wake-up: the appointment was used, the label sleeps normally.
+    await f.clock.advance(1_200);
+    checkin();
+    await runVirtualUntil(f.clock, () => sleeps(f).length >= n + 3, 5_000, 50);
+    expect(sleeps(f)[n + 2]!.nextWakeS).toBe(30);
   });
 
   it('an AP announces WORK_AHEAD (bit 13) only when it keeps appointments, and refuses the frame otherwise', async () => {
