@@ -527,10 +527,7 @@ function tailSample(ctx: Ctx, probe: StoreProbe, labels: readonly number[], t0: 
     });
 }
 
-/**
- * D146 The last ≤ 20 labels still missing, when they first are: the edge's view of each (label store, times relative
- * to now) beside the simulator's (its next wake, wake-ups so far, transfers its home AP holds for it).
- */
+/** D154 The home AP's last two answers to a label, relative to now: the appointment it held at the last one, if any. */
 function lastSleepView(
   x: { sleptAt: number; toldS: number; appointmentDue: number | null; before: { sleptAt: number; toldS: number } | null } | undefined,
   now: number,
@@ -545,6 +542,11 @@ function lastSleepView(
   };
 }
 
+/**
+ * D146 The last ≤ 20 labels still missing, when they first are: the edge's view of each (label store, times relative
+ * to now) beside the simulator's (its next wake, wake-ups so far, transfers its home AP holds for it, its
+ * home AP's last answers).
+ */
 async function stragglerSnapshot(ctx: Ctx, labels: readonly number[], atS: number): Promise<Record<string, unknown>> {
   const ids = labels.map((i) => ctx.store.file.labels[i]!.labelId);
   const edge = await ctx.edge.call({ op: 'labels', ids }).catch(() => [] as Record<string, unknown>[]);
@@ -557,7 +559,7 @@ async function stragglerSnapshot(ctx: Ctx, labels: readonly number[], atS: numbe
       wakeUps: l ? ctx.sim!.labelStats(id)?.wakeUps : null,
       homeAp: home,
       staged: ctx.sim ? ctx.sim.ap(home).transfers.forLabel(id).length : null,
-      // The home AP's last answer: when it told the label to sleep, how long, and the appointment it held then (§4.9).
+      // D154 The home AP's last two answers: when it told the label to sleep, how long, the appointment it held (§4.9).
       lastSleep: lastSleepView(ctx.sim?.ap(home).radio.lastSleep(id), now),
     };
   });

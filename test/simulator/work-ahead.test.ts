@@ -2,7 +2,8 @@
  * §4.9 WORK_AHEAD on the simulated AP: a listed label that checks in with nothing waiting is told to come back at its
  * appointment (RADIO_SLEEP nextWakeS, seen in the wake report, §5.6) instead of after the normal sleep; an
  * appointment a full sleep or more away waits for a later check-in; a label with a transfer waiting is served and its
- * appointment dropped; an AP without the capability refuses the frame. Virtual time throughout.
+ * appointment dropped; a check-in repeated within 1 s (the label missed the RADIO_SLEEP) is told the same appointment
+ * (D154); an AP without the capability refuses the frame. Virtual time throughout.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApCapability, ImageEncoding, ImageKind, PROTOCOL_VERSION, StatusCode, WakeReason, encodeFrame, encodeImage } from '#protocol';
