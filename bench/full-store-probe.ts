@@ -74,9 +74,11 @@ export class StoreProbe {
   readonly refreshMs: Float64Array;
   private lateness: number[] = [];
   private queueFill: QueueSample[] = [];
+  /** D156 The watched update's waiting labels' wake-ups (simulated ms), and those its AP could have served but had nothing for. */
+  private wakes: { waiting: number[]; starved: number[] } = { waiting: [], starved: [] };
   private readonly byId = new Map<string, VirtualLabel>();
   /** The update being measured: its labels, their stores when it began, and when each became sendable. */
-  private watched: { labels: readonly number[]; start: Float64Array; refAt: (i: number) => number } | undefined;
+  private watched: { labels: readonly number[]; member: Uint8Array; start: Float64Array; refAt: (i: number) => number } | undefined;
   private ticker: TimerHandle | undefined;
   private stopped = false;
 
@@ -84,6 +86,8 @@ export class StoreProbe {
     private readonly sim: StoreSimulator,
     private readonly clock: SimClock,
     private readonly queueCapacity: number,
+    /** D156 Hook every label's wake-up for the starved-wake tally (bench --starved-wakes on). */
+    tallyWakes = false,
   ) {
     this.ids = sim.labelIds();
     this.labels = this.ids.map((id) => sim.label(id));
@@ -105,6 +109,15 @@ export class StoreProbe {
         if (inTransfer) this.frames[i]!++;
         account(bytes, inTransfer);
       };
+      // D156 Each wake-up (virtual-label.ts wake(): private, so reached by name; not one that only waits for a refresh).
+      if (tallyWakes) {
+        const own = label as unknown as { wake: () => void };
+        const wake = own.wake.bind(label);
+        own.wake = () => {
+          if (label.display.refreshUntil <= clock.now()) this.onWake(i);
+          wake();
+        };
+      }
       const display = label.display;
       const store = display.store.bind(display);
       display.store = (page, planes, hash, kind) => {
@@ -182,7 +195,28 @@ export class StoreProbe {
 
   /** Measures the update of `labels` from now on (edge_keeps_up, bench/full-store-report.ts): see starved(). */
   watch(labels: readonly number[], refAt: (i: number) => number): void {
-    this.watched = { labels, start: this.stores.slice(), refAt };
+    const member = new Uint8Array(this.ids.length);
+    for (const i of labels) member[i] = 1;
+    this.watched = { labels, member, start: this.stores.slice(), refAt };
+    this.wakes = { waiting: [], starved: [] };
+  }
+
+  /**
+   * D156 A wake-up of a label of the update that has waited more than 2 s (as in starved()) and is not shown yet. It
+   * is *starved* when its AP's channel is free, the AP has a free slot and nothing is staged for the label: the radio
+   * offered the edge this label now and the edge had nothing there. starved() asks the same of a sampled instant, so
+   * any of 25 channels between two transfers while a label sleeps unstaged counts; this asks it of the wake-ups,
+   * the only moments a transfer could have started.
+   */
+  private onWake(i: number): void {
+    const w = this.watched;
+    if (w === undefined || w.member[i] === 0 || this.stores[i]! > w.start[i]!) return;
+    const now = this.clock.now();
+    if (w.refAt(i) > now - 2_000) return;
+    this.wakes.waiting.push(now);
+    const ap = this.sim.ap(this.apIds[this.home[i]!]!);
+    if (ap.radio.transferOnAir !== undefined || ap.transfers.size >= this.queueCapacity) return;
+    if (ap.transfers.forLabel(this.ids[i]!).length === 0) this.wakes.starved.push(now);
   }
 
   /**
@@ -208,11 +242,12 @@ export class StoreProbe {
   }
 
   /** Lateness of the simulator's clock since the last call (simulated ms), and the AP queue samples. */
-  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: QueueSample[] } {
+  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: QueueSample[]; wakes: { waiting: number[]; starved: number[] } } {
     const l = this.lateness.sort((a, b) => a - b);
-    const out = { latenessP99Ms: percentile(l, 0.99), latenessMaxMs: l.at(-1) ?? 0, queueFill: this.queueFill };
+    const out = { latenessP99Ms: percentile(l, 0.99), latenessMaxMs: l.at(-1) ?? 0, queueFill: this.queueFill, wakes: this.wakes };
     this.lateness = [];
     this.queueFill = [];
+    this.wakes = { waiting: [], starved: [] };
     return out;
   }
 

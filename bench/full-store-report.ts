@@ -80,6 +80,15 @@ export interface UpdateReport {
    */
   ap_starved: number;
   /**
+   * D156 Wake-ups, in the same window, of the update's labels that had waited > 2 s and were not shown; and those of
+   * them that found their AP's channel free, a slot free and nothing staged for them (the edge missed a wake-up the
+   * radio offered); ap_starved_wakes is their share. Reported beside ap_starved with `--starved-wakes on`, not part
+   * of edge_keeps_up.
+   */
+  ap_wakes_waiting?: number;
+  ap_wakes_starved?: number;
+  ap_starved_wakes?: number;
+  /**
    * The edge is not the bottleneck (D37): its event loop answered within 1 simulated s (p99), a read waited less
    * than 2 simulated s in its database queue (p99), it planned the update within the radio's bound (or 5 s), and
    * whenever work waited the APs were busy or every waiting label was staged (ap_starved ≤ 5 %). When false, the

@@ -40,6 +40,8 @@
  *            --ap-burst on|off  (the simulated AP's §9.12 burst of block 0 after the first offer: default on, D145)
  *            --ap-work-ahead on|off  (the simulated AP keeps the edge's §4.9 appointments: default on, D146)
  *            --sim-event-time on|off  (on: the simulated radio runs on its events' due times, D118; off: as before)
+ *            --starved-wakes on|off  (on: count the update's waiting labels' wake-ups that found their AP free with
+ *                                     nothing staged for them, ap_starved_wakes and wakes_5s; default off, D156)
  *   200,000 labels on 100 APs (issue 16; fill and full repricing, several hours at 1×):
  *   npm run bench -- full-store --labels 200000 --aps 100 --updates fill,full-repricing
  *
@@ -121,6 +123,8 @@ const AP_WORK_AHEAD = arg('ap-work-ahead', 'on') !== 'off';
  * to it (off: before D118, when every radio hop also cost this process's timer latency).
  */
 const SIM_EVENT_TIME = arg('sim-event-time', 'on') !== 'off';
+/** D156 Tally the waiting labels' wake-ups that found their AP free with nothing staged (opt-in: it hooks every wake-up). */
+const STARVED_WAKES = arg('starved-wakes', 'off') === 'on';
 const REFERENCE = LABELS === 50_000 && APS === 25 && LOSS === 0.01 && QUEUE_CAPACITY === 64;
 /** Thursday evening, store time: the simulated clock starts here. */
 const EPOCH = Date.parse('2026-11-26T22:00:00+01:00');
@@ -142,6 +146,7 @@ const header = {
   ap_burst: AP_BURST ? 'on' : 'off',
   ap_work_ahead: AP_WORK_AHEAD ? 'on' : 'off',
   sim_event_time: SIM_EVENT_TIME ? 'on' : 'off',
+  ...(STARVED_WAKES ? { starved_wakes: 'on' } : {}),
   ...(EDGE_DISPATCH !== undefined ? { edge_dispatch_config: EDGE_DISPATCH } : {}),
   ...(EDGE_RENDERING !== undefined ? { edge_rendering_config: EDGE_RENDERING } : {}),
   ...(EDGE_NODE_FLAGS_EXTRA.length > 0 ? { edge_node_flags: [...EDGE_NODE_FLAGS, ...EDGE_NODE_FLAGS_EXTRA].join(' ') } : {}),
@@ -255,6 +260,27 @@ function apRadioTotals(ctx: Ctx): Record<string, number> {
     for (const [k, v] of Object.entries(ctx.sim.apStats(u.apId).radio)) out[k] = (out[k] ?? 0) + v;
   }
   return out;
+}
+
+/** D156 The waiting labels' wake-ups in the window of ap_starved (the update's first 80 %), and the share starved. */
+function starvedWakes(w: { waiting: number[]; starved: number[] }, from: number, to: number): Required<Pick<UpdateReport, 'ap_wakes_waiting' | 'ap_wakes_starved' | 'ap_starved_wakes'>> {
+  const inWindow = (t: number) => t >= from && t <= to;
+  const waiting = w.waiting.filter(inWindow).length;
+  const starved = w.starved.filter(inWindow).length;
+  return { ap_wakes_waiting: waiting, ap_wakes_starved: starved, ap_starved_wakes: round(waiting > 0 ? starved / waiting : 0, 4) };
+}
+
+/** D156 The same wake-ups over the whole update, per 5 simulated s from its start: [s, waiting, starved]. */
+function wakesTimeline(w: { waiting: number[]; starved: number[] }, t0: number): [number, number, number][] {
+  const rows: [number, number, number][] = [];
+  const add = (t: number, k: 1 | 2) => {
+    const b = Math.max(0, Math.floor((t - t0) / 5_000));
+    while (rows.length <= b) rows.push([rows.length * 5, 0, 0]);
+    rows[b]![k]++;
+  };
+  for (const t of w.waiting) add(t, 1);
+  for (const t of w.starved) add(t, 2);
+  return rows;
 }
 
 /** Mean count of staged labels per sample by how soon they wake (< 1 s, 1–3, 3–10, ≥ 10 s; full-store-probe.ts). */
@@ -452,6 +478,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     sim_lateness_p99_ms: Math.round(samples.latenessP99Ms),
     ap_queue_fill: round(fills.length > 0 ? fills.reduce((s, q) => s + q.fill, 0) / fills.length : 0, 2),
     ap_starved: round(fills.length > 0 ? fills.filter((q) => q.starved).length / fills.length : 0, 3),
+    ...(STARVED_WAKES ? starvedWakes(samples.wakes, trig.t0, fillWindowEnd) : {}),
   };
   const report: UpdateReport = { ...measured, edge_keeps_up: edgeKeepsUp(measured) };
   emit({
@@ -466,6 +493,8 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     timeline_5s: samples.queueFill
       .filter((q) => q.at >= trig.t0 && Math.round((q.at - trig.t0) / 1000) % 5 === 0)
       .map((q) => [Math.round((q.at - trig.t0) / 1000), q.shown, Math.round(q.fill * QUEUE_CAPACITY * APS), q.onAir, q.starved ? 1 : 0, ...q.wakeIn.slice(0, 4)]),
+    // D156 The waiting labels' wake-ups per 5 simulated s: [s, waiting, starved (AP free, nothing staged for it)].
+    ...(STARVED_WAKES ? { wakes_5s: wakesTimeline(samples.wakes, trig.t0) } : {}),
     // D143 The edge's GC pauses over the update (wall ms): what of the event loop's delay the collector alone explains.
     edge_gc: usage.gc,
     edge_loop_tasks: usage.loopTasks,
@@ -640,7 +669,7 @@ async function main(): Promise<void> {
           // The simulator's warnings (an AP that lost its link, …) go to stderr with the progress lines.
           logger: { ...silentLogger, warn: simLog('warn'), error: simLog('error') },
         });
-        ctx.probe = new StoreProbe(ctx.sim, clock, QUEUE_CAPACITY);
+        ctx.probe = new StoreProbe(ctx.sim, clock, QUEUE_CAPACITY, STARVED_WAKES);
         if (ctx.probe.ids.some((id, i) => id !== store.file.labels[i]!.labelId)) throw new Error('simulator label order differs from the store file');
         return { t0, windowStart: t0, labels: store.file.labels.map((_, i) => i) };
       }),
