@@ -60,6 +60,12 @@ export interface QueueSample {
   onAir: number;
 }
 
+/** D156 The watched update's waiting labels' wake-ups (simulated ms), and those that found their AP free with nothing staged. */
+export interface WakeTally {
+  waiting: number[];
+  starved: number[];
+}
+
 export class StoreProbe {
   readonly ids: string[];
   readonly index = new Map<string, number>();
@@ -74,8 +80,7 @@ export class StoreProbe {
   readonly refreshMs: Float64Array;
   private lateness: number[] = [];
   private queueFill: QueueSample[] = [];
-  /** D156 The watched update's waiting labels' wake-ups (simulated ms), and those its AP could have served but had nothing for. */
-  private wakes: { waiting: number[]; starved: number[] } = { waiting: [], starved: [] };
+  private wakes: WakeTally = { waiting: [], starved: [] };
   private readonly byId = new Map<string, VirtualLabel>();
   /** The update being measured: its labels, their stores when it began, and when each became sendable. */
   private watched: { labels: readonly number[]; member: Uint8Array; start: Float64Array; refAt: (i: number) => number } | undefined;
@@ -242,7 +247,7 @@ export class StoreProbe {
   }
 
   /** Lateness of the simulator's clock since the last call (simulated ms), and the AP queue samples. */
-  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: QueueSample[]; wakes: { waiting: number[]; starved: number[] } } {
+  takeSamples(): { latenessP99Ms: number; latenessMaxMs: number; queueFill: QueueSample[]; wakes: WakeTally } {
     const l = this.lateness.sort((a, b) => a - b);
     const out = { latenessP99Ms: percentile(l, 0.99), latenessMaxMs: l.at(-1) ?? 0, queueFill: this.queueFill, wakes: this.wakes };
     this.lateness = [];

@@ -62,7 +62,7 @@ import { StoreSimulator } from '../simulator/src/store-simulator.js';
 import { silentLogger } from '../simulator/src/sim-logger.js';
 import { EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 import { EdgeProcess, hostNow, type EdgeUsage } from './full-store-ipc.js';
-import { StoreProbe, percentile, type Snapshot } from './full-store-probe.js';
+import { StoreProbe, percentile, type Snapshot, type WakeTally } from './full-store-probe.js';
 import { edgeKeepsUp, table, type UpdateReport } from './full-store-report.js';
 import { buildStore, promotionStartBatch, repricingBatches, seedBatches, smallChangeEvents, type BenchStore } from './full-store-store.js';
 
@@ -263,7 +263,7 @@ function apRadioTotals(ctx: Ctx): Record<string, number> {
 }
 
 /** D156 The waiting labels' wake-ups in the window of ap_starved (the update's first 80 %), and the share starved. */
-function starvedWakes(w: { waiting: number[]; starved: number[] }, from: number, to: number): Required<Pick<UpdateReport, 'ap_wakes_waiting' | 'ap_wakes_starved' | 'ap_starved_wakes'>> {
+function starvedWakes(w: WakeTally, from: number, to: number): Required<Pick<UpdateReport, 'ap_wakes_waiting' | 'ap_wakes_starved' | 'ap_starved_wakes'>> {
   const inWindow = (t: number) => t >= from && t <= to;
   const waiting = w.waiting.filter(inWindow).length;
   const starved = w.starved.filter(inWindow).length;
@@ -271,7 +271,7 @@ function starvedWakes(w: { waiting: number[]; starved: number[] }, from: number,
 }
 
 /** D156 The same wake-ups over the whole update, per 5 simulated s from its start: [s, waiting, starved]. */
-function wakesTimeline(w: { waiting: number[]; starved: number[] }, t0: number): [number, number, number][] {
+function wakesTimeline(w: WakeTally, t0: number): [number, number, number][] {
   const rows: [number, number, number][] = [];
   const add = (t: number, k: 1 | 2) => {
     const b = Math.max(0, Math.floor((t - t0) / 5_000));

@@ -24,8 +24,9 @@ const SCENARIO = {
   timeline: [
     { at: '00:05', type: 'price-change', fraction: 0.25, percent: 10 },
     { at: '00:05', type: 'reboot-labels', count: 2 },
-    // p 0.3, not 0.05: the window carries ~100 frames (check-ins and their answers), and at 0.05 a run with no
-    // duplicate at all came up about once in 150 (CI, 2026-12-04); the run must prove duplicates are harmless.
+    // p 0.3, not 0.05: the window carries ~100 frames (check-ins and their answers, 3–6 duplicates seen at 0.05), so
+    // at 0.05 a run with none has a chance of 0.95^100 ≈ 0.6 % — CI drew one on 2026-12-04. The run must have duplicates
+    // to prove them harmless; at 0.3 none is ~1e-15.
     { at: '00:06', type: 'duplication', p: 0.3, durationS: 60 },
     { at: '00:07', type: 'move-label', labelIndex: 0, toApId: 'AP-2' },
     { at: '00:08', type: 'ap-offline', apId: 'AP-1', durationS: 20, fault: 'network' },
