@@ -465,8 +465,12 @@ export class ApRadio implements LabelPeer {
       st.lastAppointmentDue = Number.NaN;
       this.sleep(st, this.deferralS(t), at);
     } else {
-      st.lastAppointmentDue = this.appointments.get(st.label.id) ?? Number.NaN;
-      this.sleep(st, this.appointmentS(st, at) ?? this.normalWakeS(), at);
+      const held = this.appointments.get(st.label.id);
+      const appointment = this.appointmentS(st, at);
+      // The diagnosis wants the appointment this sleep came from: the one held, or the one told again to a repeated
+      // check-in (§4.9.1), which the AP no longer holds.
+      st.lastAppointmentDue = held ?? (appointment !== undefined ? st.usedAppointmentDue : Number.NaN);
+      this.sleep(st, appointment ?? this.normalWakeS(), at);
     }
   }
 

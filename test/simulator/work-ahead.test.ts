@@ -119,6 +119,8 @@ describe('§4.9 WORK_AHEAD on the simulated AP', () => {
     expect(again!.nextWakeS).toBe(told!.nextWakeS);
     expect(f.sim.apStats('AP-1').radio.appointments).toBe(1);
     expect(f.sim.apStats('AP-1').radio.appointmentsRepeated).toBe(1);
+    // The benchmark's straggler view (ApRadio.lastSleep) shows the appointment the repeat was told, though used up.
+    expect(ap.lastSleep(LABEL_A)?.appointmentDue).toBe(due);
     // Over a second later it is a new wake-up: the appointment was used, the label sleeps normally.
     await f.clock.advance(1_200);
     checkin();
