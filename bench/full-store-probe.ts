@@ -215,13 +215,22 @@ export class StoreProbe {
    */
   private onWake(i: number): void {
     const w = this.watched;
-    if (w === undefined || w.member[i] === 0 || this.stores[i]! > w.start[i]!) return;
     const now = this.clock.now();
-    if (w.refAt(i) > now - 2_000) return;
+    if (w === undefined || w.member[i] === 0 || !this.waitingLong(w, i, now)) return;
     this.wakes.waiting.push(now);
     const ap = this.sim.ap(this.apIds[this.home[i]!]!);
     if (ap.radio.transferOnAir !== undefined || ap.transfers.size >= this.queueCapacity) return;
-    if (ap.transfers.forLabel(this.ids[i]!).length === 0) this.wakes.starved.push(now);
+    if (this.nothingStaged(i)) this.wakes.starved.push(now);
+  }
+
+  /** A label of the watched update not shown yet, sendable for more than 2 s (starved() and onWake() ask this). */
+  private waitingLong(w: NonNullable<StoreProbe['watched']>, i: number, now: number): boolean {
+    return this.stores[i]! <= w.start[i]! && w.refAt(i) <= now - 2_000;
+  }
+
+  /** No transfer for the label on its home AP. */
+  private nothingStaged(i: number): boolean {
+    return this.sim.ap(this.apIds[this.home[i]!]!).transfers.forLabel(this.ids[i]!).length === 0;
   }
 
   /**
@@ -235,8 +244,8 @@ export class StoreProbe {
     const idleAp = this.apIds.map((ap, a) => stagedOf[a]! < this.queueCapacity && this.sim.ap(ap).radio.transferOnAir === undefined);
     if (!idleAp.some(Boolean)) return false;
     for (const i of w.labels) {
-      if (!idleAp[this.home[i]!] || this.stores[i]! > w.start[i]! || w.refAt(i) > now - 2_000) continue;
-      if (this.sim.ap(this.apIds[this.home[i]!]!).transfers.forLabel(this.ids[i]!).length === 0) return true;
+      if (!idleAp[this.home[i]!] || !this.waitingLong(w, i, now)) continue;
+      if (this.nothingStaged(i)) return true;
     }
     return false;
   }
