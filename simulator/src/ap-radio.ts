@@ -96,6 +96,10 @@ interface ChannelHolder {
   timeout: TimerHandle;
   /** Nothing heard from the label for a while after the AP's last frame: it is gone (§9.1 step 4). */
   idle: TimerHandle;
+  /** Anything heard from the label since its offer (§9.1 step 5: the AP repeats an offer that got no answer). */
+  heard: boolean;
+  /** Times the offer was sent again without an answer (at most OFFER_REPEATS). */
+  repeats: number;
 }
 
 export interface ApRadioStats {
@@ -119,6 +123,8 @@ export interface ApRadioStats {
   channelBusyMs: number;
   /** Transfer attempts that ended because the label fell silent (§9.1 step 5), each holding the channel apSilenceMs idle. */
   holderSilences: number;
+  /** §9.1 step 5 Offers sent again because the label said nothing after one (its RADIO_OFFER / RADIO_PENDING was lost). */
+  offersRepeated: number;
   /** §9.12 Offers followed by the rest of block 0 unasked. */
   bursts: number;
   /** nextWakeS told to deferred labels, summed (mean deferral = this ÷ deferrals). */
@@ -160,6 +166,8 @@ export const DEFAULT_CHECKIN_REPORT_INTERVAL_S = 300;
 export const MAX_TRANSFER_ATTEMPTS = 10;
 /** §9.1.1 A label checking in this soon after a hold is still in the same wake-up: it is not held again. */
 const HOLD_ONCE_MS = 5_000;
+/** §9.1 step 5 An unanswered frame is repeated at most 3 times. */
+const OFFER_REPEATS = 3;
 /**
  * §4.9.1 A used appointment is told again to a check-in within this time: the label did not hear the RADIO_SLEEP
  * (§9.1 step 5: it repeats its check-in after 50 ms, at most 3 times), and must not lose its appointment to a lost frame.
@@ -193,6 +201,7 @@ export class ApRadio implements LabelPeer {
     startsAtWake: 0,
     channelBusyMs: 0,
     holderSilences: 0,
+    offersRepeated: 0,
     bursts: 0,
     deferralSSum: 0,
     holds: 0,
@@ -419,6 +428,7 @@ export class ApRadio implements LabelPeer {
       return;
     }
     st.lastHeardAt = this.env.clock.now();
+    if (this.holder?.st === st) this.holder.heard = true;
     const m = decoded.frame.message;
     switch (m.type) {
       case 'RADIO_CHECKIN':
@@ -543,12 +553,19 @@ export class ApRadio implements LabelPeer {
     else if (st.lastToldS > 0 && st.lastToldS < this.normalWakeS()) this.stats.startsAfterDeferral++;
     else this.stats.startsAtWake++;
     this.hold(st, t);
-    const offer = this.offerFor(st, t);
+    this.sendOffer(st, t, startAt);
+  }
+
+  /**
+   * The offer of `t` to the holder (RADIO_OFFER or RADIO_PENDING), and on a transfer's first offer the rest of block 0
+   * unasked (§9.12): the label's first RADIO_BLOCK_REQUEST and its turnarounds were air time spent on asking for what
+   * it always asks for (every part of block 0 but part 0). A re-offer at a later wake-up is not followed: the label
+   * may hold some of block 0 already and asks for what it lacks (§9.10.5).
+   */
+  private sendOffer(st: ApLabelState, t: StagedTransfer, startAt: number, repeat = false): void {
+    const offer = this.offerFor(st, t, !repeat);
     const { endAt } = this.sendTo(st, offer, startAt, t);
     this.watchHolder(endAt);
-    // §9.12 The rest of block 0 follows the first offer of a transfer unasked: the label's first RADIO_BLOCK_REQUEST
-    // and its turnarounds were air time spent on asking for what it always asks for (every part of block 0 but part
-    // 0). A re-offer is not followed: the label may hold some of block 0 already and asks for what it lacks (§9.10.5).
     if (offer.type === 'RADIO_OFFER' && offer.data.length > 0 && st.offer.burst && this.sendsBursts && t.radioAttempts === 1) {
       this.env.clock.schedule(endAt, () => this.burst(st, t, endAt));
     }
@@ -583,13 +600,13 @@ export class ApRadio implements LabelPeer {
    * refuses with INVALID_PARAMETER as before. Part 0 is inlined on every offer, re-offers too: the label keeps
    * what it had (resume, §9.1 step 5) and requests only the parts it still lacks.
    */
-  private offerFor(st: ApLabelState, t: StagedTransfer): Message {
+  private offerFor(st: ApLabelState, t: StagedTransfer, count = true): Message {
     const d = t.descriptor;
     if (!this.servesOffers || !st.offer.takes || st.offer.labelType !== d.labelType) return { type: 'RADIO_PENDING', ...d };
     // Part 0 is the first 99 bytes (§9.4); a model with smaller parts sends none inline (the label asks for it).
     const block0 = t.blocks[0];
     const part0 = this.env.model.maxPartBytes === PART_SIZE && block0 !== undefined ? block0.subarray(0, Math.min(block0.length, PART_SIZE)) : new Uint8Array(0);
-    this.stats.offersSent++;
+    if (count) this.stats.offersSent++;
     return offerOf(d, part0);
   }
 
@@ -663,6 +680,8 @@ export class ApRadio implements LabelPeer {
       // The label gives up after transferTimeoutMs awake; the AP frees its channel a little later.
       timeout: this.env.clock.setTimeout(() => this.transferAttemptEnded(), this.env.model.transferTimeoutMs + 1_000),
       idle: this.env.clock.schedule(now + this.env.model.apSilenceMs, () => this.silenceEnded()),
+      heard: false,
+      repeats: 0,
     };
   }
 
@@ -671,7 +690,25 @@ export class ApRadio implements LabelPeer {
     const h = this.holder;
     if (h === undefined) return;
     h.idle.cancel();
-    h.idle = this.env.clock.schedule(lastFrameEnd + this.env.model.apSilenceMs, () => this.silenceEnded());
+    // §9.1 step 5 An offer nobody answered was lost (the label's answer comes within its turnaround, or its request for
+    // lost parts within replyTimeoutMs of the burst's end): the AP sends it again after a quarter of its silence
+    // window, at most OFFER_REPEATS times. A label waiting on RADIO_WAIT (§9.11) cannot ask for it sooner — it does
+    // not know when its transfer starts and listens out its whole wait — so without the repeat the channel stood idle
+    // the whole window and the label checked in again after it (docs/decisions.md D158).
+    if (!h.heard && h.repeats < OFFER_REPEATS) {
+      h.idle = this.env.clock.schedule(lastFrameEnd + this.env.model.apSilenceMs / (OFFER_REPEATS + 1), () => this.repeatOffer());
+      return;
+    }
+    h.idle = this.env.clock.schedule(lastFrameEnd + this.env.model.apSilenceMs / (h.heard ? 1 : OFFER_REPEATS + 1), () => this.silenceEnded());
+  }
+
+  /** §9.1 step 5 The holder said nothing since its offer: the offer (and its burst, §9.12) again. */
+  private repeatOffer(): void {
+    const h = this.holder;
+    if (h === undefined || h.heard) return;
+    h.repeats++;
+    this.stats.offersRepeated++;
+    this.sendOffer(h.st, h.transfer, this.env.clock.now(), true);
   }
 
   private releaseChannel(): void {

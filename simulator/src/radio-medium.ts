@@ -24,6 +24,7 @@ export interface RadioMediumStats {
 
 export class RadioMedium {
   readonly stats: RadioMediumStats = { framesSent: 0, framesLost: 0, framesCorrupted: 0, framesDuplicated: 0, bytesSent: 0 };
+  private readonly targeted: { match: (frame: Uint8Array) => boolean; left: number }[] = [];
 
   constructor(
     private impairments: RadioImpairments,
@@ -39,6 +40,14 @@ export class RadioMedium {
   setDuplication(p: number): void {
     this.impairments = { ...this.impairments, duplication: checkProbability(p) };
   }
+  /**
+   * A fault on demand: the next `count` frames for which `match` holds are lost, whatever the loss rate — to show
+   * what one lost frame of a kind costs (a lost offer, a lost RADIO_SLEEP) without a seed that happens to lose it.
+   */
+  loseNext(match: (frame: Uint8Array) => boolean, count = 1): void {
+    this.targeted.push({ match, left: count });
+  }
+
   get current(): Readonly<RadioImpairments> {
     return this.impairments;
   }
@@ -50,6 +59,12 @@ export class RadioMedium {
   transmit(frame: Uint8Array): Uint8Array[] {
     this.stats.framesSent++;
     this.stats.bytesSent += frame.length;
+    const t = this.targeted.find((x) => x.match(frame));
+    if (t !== undefined) {
+      if (--t.left === 0) this.targeted.splice(this.targeted.indexOf(t), 1);
+      this.stats.framesLost++;
+      return [];
+    }
     const { frameLoss, corruption, duplication } = this.impairments;
     if (frameLoss > 0 && this.random() < frameLoss) {
       this.stats.framesLost++;

@@ -84,9 +84,11 @@ export const RadioModelSchema = z.object({
   apWorkAhead: z.boolean().default(true),
   /**
    * §9.1 step 5: the AP ends an exchange when it hears no answer for 50 ms after its last frame and after 3 repeats —
-   * 200 ms of silence from a label that answers within its turnaround. The label drives recovery here (it re-asks
-   * within replyTimeoutMs, ap-radio.ts), so the AP only waits the window out; until it does, the channel is held and
-   * every other label is deferred. 2,000 ms was the AP of before D107 (the label's own AP-lost silence).
+   * 200 ms of silence from a label that answers within its turnaround. Once the label has answered, it drives
+   * recovery (it re-asks within replyTimeoutMs, ap-radio.ts), so the AP only waits the window out; until it does, the
+   * channel is held and every other label is deferred. An offer nothing has answered is repeated every quarter of the
+   * window, up to 3 times (D158: a held label cannot ask for a lost offer). 2,000 ms was the AP of before D107 (the
+   * label's own AP-lost silence).
    */
   apSilenceMs: z.number().int().min(50).max(10_000).default(200),
   /** Per-label cap on commands (LED, page, sensor, command) queued at an AP. */

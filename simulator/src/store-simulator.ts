@@ -4,7 +4,7 @@
  * the reference store (radio-model.ts). Tests, benchmarks, the demo and the `esl-sim` CLI drive it.
  */
 import { z } from 'zod';
-import { ApCapability, LabelIdSchema, SUPPORTED_VERSIONS, StatusCode, apTopics, type ContentHash, type MessageName } from '#protocol';
+import { ApCapability, LabelIdSchema, SUPPORTED_VERSIONS, StatusCode, apTopics, decodeFrame, type ContentHash, type Message, type MessageName } from '#protocol';
 import type { EdgeLink } from './edge-link.js';
 import type { TransferRadioStats, LabelStats } from './label-stats.js';
 import { MqttEdgeLink } from './mqtt-edge-link.js';
@@ -300,6 +300,14 @@ export class StoreSimulator {
 
   setFrameLoss(p: number): void {
     this.medium.setFrameLoss(p);
+  }
+
+  /** Loses the next `count` radio frames whose message `match` accepts (RadioMedium.loseNext). */
+  loseNextFrames(match: (message: Message) => boolean, count = 1): void {
+    this.medium.loseNext((bytes) => {
+      const d = decodeFrame(bytes);
+      return d.ok && match(d.frame.message);
+    }, count);
   }
 
   setCorruption(p: number): void {

@@ -23,19 +23,22 @@ interface Run {
   spans: (readonly [number, number])[];
   radio: ReturnType<StoreFixture['sim']['apStats']>['radio'];
   waits: Map<string, number>;
+  /** Wake-ups each label's transfer took. */
+  attempts: Map<string, number>;
 }
 
 /**
  * 40 labels that wake within 200 ms, each given a small zlib image (about 0.1–0.2 s of air) just after: at their
  * next wake-up (27–33 s later, ±10 %) they crowd the channel. Runs until every panel shows its image.
  */
-async function crowd(apHoldMaxMs: number | undefined, decodersOf: (i: number) => number | undefined): Promise<Run> {
+async function crowd(apHoldMaxMs: number | undefined, decodersOf: (i: number) => number | undefined, faults?: (sim: StoreFixture['sim']) => void): Promise<Run> {
   const labels = Array.from({ length: 40 }, (_, i) => `00BD0000000000${String(i).padStart(2, '0')}`);
   fx = await startStore({
     labels: labels.map((labelId, i) => ({ labelId, labelType: 3, apId: 'AP-1', decoders: decodersOf(i) })),
     startSpreadMs: 200,
     radio: apHoldMaxMs === undefined ? {} : { apHoldMaxMs },
   });
+  faults?.(fx.sim);
   const images = labels.map((labelId, i) => ({
     labelId,
     image: encodeImage({ labelType: t29, target: testPlanes(t29, 60 + i), kinds: [ImageKind.FULL], encodings: [ImageEncoding.ZLIB] }),
@@ -49,7 +52,12 @@ async function crowd(apHoldMaxMs: number | undefined, decodersOf: (i: number) =>
     .map((id) => sim.transferStats(id).find((l) => l.finishedAt !== undefined)!)
     .map((l) => [l.startedAt, l.finishedAt!] as const)
     .sort((a, b) => a[0] - b[0]);
-  return { spans, radio: { ...sim.apStats('AP-1').radio }, waits: new Map(labels.map((id) => [id, sim.labelStats(id)!.radioWaits])) };
+  return {
+    spans,
+    radio: { ...sim.apStats('AP-1').radio },
+    waits: new Map(labels.map((id) => [id, sim.labelStats(id)!.radioWaits])),
+    attempts: new Map(labels.map((id) => [id, sim.transferStats(id).find((l) => l.finishedAt !== undefined)!.wakeUps])),
+  };
 }
 
 const span = (r: Run) => r.spans.at(-1)![1] - r.spans[0]![0];
@@ -83,6 +91,28 @@ describe('§9.1.1 hold with RADIO_WAIT (§9.11)', () => {
     const ids = [...r.waits.keys()];
     for (const [i, id] of ids.entries()) if (i % 2 === 0) expect(r.waits.get(id)).toBe(0);
     expect(r.radio.deferrals).toBeGreaterThan(0);
+  });
+
+  it('§9.1 step 5: a held label whose offer is lost gets it again 50 ms later, in the same wake-up, with no silence on the channel', async () => {
+    // The first offer after a RADIO_WAIT goes to the label held first (the channel was busy, so no other transfer
+    // starts before it): lose exactly that frame.
+    let waited = false;
+    const r = await crowd(undefined, () => undefined, (sim) =>
+      sim.loseNextFrames((m) => {
+        if (m.type === 'RADIO_WAIT') waited = true;
+        return waited && m.type === 'RADIO_OFFER';
+      }),
+    );
+    expect(r.radio.holds).toBeGreaterThan(0);
+    expect(r.radio.offersRepeated).toBe(1);
+    // Before the repeat the AP waited its whole silence window (200 ms) and ended the attempt; the held label, which
+    // cannot know its offer was lost, listened out its wait and checked in again.
+    expect(r.radio.holderSilences).toBe(0);
+    expect(r.radio.transfersTimedOut).toBe(0);
+    expect(r.radio.transfersFinished).toBe(40);
+    // Every transfer, the one whose offer was lost included, was done at the wake-up it started in.
+    expect([...r.attempts.values()].every((n) => n === 1)).toBe(true);
+    for (let i = 1; i < r.spans.length; i++) expect(r.spans[i]![0]).toBeGreaterThanOrEqual(r.spans[i - 1]![1]);
   });
 
   it('an AP announces capability RADIO_WAIT (bit 11) only when it holds labels', async () => {
