@@ -8,7 +8,7 @@ import { ApCapability, StatusCode, type Message, type StatusCodeValue } from '#p
 import { EdgeError, EdgeErrorCode } from '#contracts';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { WorkAhead, planAppointments, type AheadCandidate, type WorkAheadStats } from '../../src/domain/dispatch/work-ahead.js';
+import { WorkAhead, pendingOf, planAppointments, type AheadCandidate, type PendingLabel, type PendingSource, type WorkAheadStats } from '../../src/domain/dispatch/work-ahead.js';
 
 const T0 = Date.UTC(2026, 11, 3, 8, 0);
 const OPTS = { now: T0, startAt: T0 + 300, sleepMs: 30_000, minAheadMs: 2_000, leadMs: 3_000, horizonMs: 60_000 };
@@ -92,6 +92,7 @@ function rig(capabilities = ApCapability.WORK_AHEAD | ApCapability.WAKE_REPORT) 
   const clock = new ManualClock(T0);
   const sent: Sent[] = [];
   let candidates: AheadCandidate[] = [];
+  let pending: PendingLabel[] = [];
   const stats: WorkAheadStats = { aheadPlans: 0, appointmentsSent: 0, aheadMessages: 0, aheadFailures: 0 };
   const aps = [{ apId: 'AP-1', capabilities, online: true }];
   const wa = new WorkAhead({
@@ -106,7 +107,7 @@ function rig(capabilities = ApCapability.WORK_AHEAD | ApCapability.WAKE_REPORT) 
     clock,
     log: createLogger({ level: 'silent' }),
     intervalMs: 2_000,
-    view: (_apId, now) => ({ candidates, startAt: now + 300, sleepMs: 30_000 }),
+    view: (_apId, now) => ({ candidates, startAt: now + 300, sleepMs: 30_000, pending }),
     stats,
   });
   return {
@@ -116,6 +117,9 @@ function rig(capabilities = ApCapability.WORK_AHEAD | ApCapability.WAKE_REPORT) 
     wa,
     setCandidates: (c: AheadCandidate[]) => {
       candidates = c;
+    },
+    setPending: (p: PendingLabel[]) => {
+      pending = p;
     },
   };
 }
@@ -182,11 +186,81 @@ describe('WorkAhead: what the edge sends (§4.9)', () => {
     expect(r.sent).toHaveLength(3);
   });
 
+  it('D159: a label still waiting for its picture gets an appointment a third of a sleep after its next wake', async () => {
+    const r = rig();
+    const served = label(1, 5_000, 100);
+    r.setCandidates([served]);
+    // One label only waiting (its appointment 10 s after its wake), one that is both (the channel's plan wins).
+    r.setPending([
+      { labelId: '00AC000000000001', wakeAt: T0 + 4_000 },
+      { labelId: served.labelId, wakeAt: T0 + 5_000 },
+    ]);
+    r.wa.planAll();
+    const entries = new Map(r.sent.flatMap((x) => x.message.entries).map((e) => [e.labelId, e.inMs]));
+    expect(entries.get('00AC000000000001')).toBe(14_000);
+    expect(entries.get(served.labelId)).toBe(served.latestAt + 3_000 - T0);
+    for (const x of r.sent) x.answer(StatusCode.OK);
+    await flush();
+    // It woke and was told its appointment (the AP drops it then); its next wake is known: a new one follows it.
+    r.clock.advance(5_000);
+    r.setCandidates([]);
+    r.setPending([{ labelId: '00AC000000000001', wakeAt: T0 + 14_000 }]);
+    r.wa.planAll();
+    expect(r.sent.at(-1)!.message.entries).toEqual([{ labelId: '00AC000000000001', inMs: 19_000 }]);
+  });
+
   it('plans only APs that announce WORK_AHEAD', () => {
     const r = rig(ApCapability.WAKE_REPORT);
     r.setCandidates(Array.from({ length: 10 }, (_, i) => label(i, 5_000 + 10 * i, 1_000)));
     r.wa.planAll();
     expect(r.sent).toHaveLength(0);
     expect(r.stats.aheadPlans).toBe(0);
+  });
+});
+
+describe('pendingOf (D159): the labels waiting for a picture that get appointments', () => {
+  const src = (id: string, o: Partial<PendingSource> & { refreshMs?: number; wake?: number | null } = {}) => ({
+    id,
+    apId: 'AP-1',
+    labelType: 5,
+    dirty: 1,
+    needsSend: false,
+    transferState: null,
+    refreshMs: 30_000,
+    wake: T0 + 2_000,
+    ...o,
+  });
+  type Src = ReturnType<typeof src>;
+  const run = (labels: Src[], now = T0) =>
+    pendingOf(labels, {
+      now,
+      sleepMs: 30_000,
+      window: (l) => ((l as Src).wake === null ? null : { a: (l as Src).wake! - 3_000, b: (l as Src).wake! + 3_000 }),
+      refreshMs: (l) => (l as Src).refreshMs,
+    });
+
+  it('takes dirty labels whose refresh is longer than half a sleep, by AP, with their expected wake', () => {
+    const out = run([
+      src('slow'),
+      src('other-ap', { apId: 'AP-2', refreshMs: 25_000 }),
+      src('fast', { refreshMs: 1_000 }),
+      src('half', { refreshMs: 15_000 }),
+      src('clean', { dirty: 0 }),
+      src('planned', { needsSend: true }),
+      src('sending', { transferState: 'staged' }),
+      src('unknown-wake', { wake: null }),
+      src('unbound', { apId: null }),
+    ]);
+    expect(out.get('AP-1')).toEqual([{ labelId: 'slow', wakeAt: T0 + 2_000 }]);
+    expect(out.get('AP-2')).toEqual([{ labelId: 'other-ap', wakeAt: T0 + 2_000 }]);
+  });
+
+  it('a window closed unseen moves a sleep on (the label woke and slept again); a wake never before now', () => {
+    const out = run([src('passed', { wake: T0 - 40_000 }), src('inside', { wake: T0 - 1_000 })], T0);
+    // T0 - 40 s + 30 s = T0 - 10 s: its window [-13, -7] s closed too, so one more sleep: T0 + 20 s.
+    expect(out.get('AP-1')).toEqual([
+      { labelId: 'passed', wakeAt: T0 + 20_000 },
+      { labelId: 'inside', wakeAt: T0 },
+    ]);
   });
 });

@@ -51,7 +51,7 @@ import { TopK } from './top-k.js';
 import { EncodingCache } from './encoding-cache.js';
 import { DeltaPreparer, deltaBase, encodingKeyOf } from './delta-preparer.js';
 import { SendWindow } from './send-window.js';
-import { WorkAhead, type AheadCandidate, type AheadView, type WorkAheadStats } from './work-ahead.js';
+import { WorkAhead, pendingOf, type AheadCandidate, type AheadView, type PendingLabel, type WorkAheadStats } from './work-ahead.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -299,8 +299,13 @@ interface ReportingAp {
   lastReportAt: number;
 }
 
+/** D159 How often the labels waiting for a picture are looked at again for their appointments. */
+const PENDING_REFRESH_MS = 1_000;
+
 export class Dispatcher {
   private running: Promise<void> | null = null;
+  private pendingAt = -Infinity;
+  private pendingByAp = new Map<string, PendingLabel[]>();
   private again = false;
   private stopped = false;
   private sweepTimer: TimerHandle | null = null;
@@ -887,7 +892,28 @@ export class Dispatcher {
       const airMs = air[shape] || air.delta || air.full;
       candidates.push({ labelId: l.id, wakeAt, latestAt, airMs, refreshMs: expectedRefreshMs(l), appointable: state === null });
     }
-    return { candidates, startAt: now + this.stageLatencyMs, sleepMs };
+    const pending = this.pendingOn(apId, now, sleepMs).filter((p) => {
+      const l = this.deps.labels.get(p.labelId);
+      return l !== undefined && l.dirty > 0 && !l.needsSend && l.transferState === null;
+    });
+    return { candidates, startAt: now + this.stageLatencyMs, sleepMs, pending };
+  }
+
+  /**
+   * D159 The AP's labels waiting for a picture with a long panel refresh (work-ahead.ts pendingOf), from one walk over
+   * the dirty labels at most once a second for every AP: the plans of the APs take turns over the interval.
+   */
+  private pendingOn(apId: string, now: number, sleepMs: number): readonly PendingLabel[] {
+    if (now - this.pendingAt >= PENDING_REFRESH_MS) {
+      this.pendingAt = now;
+      this.pendingByAp = pendingOf(this.deps.labels.dirtyLabels(), {
+        now,
+        sleepMs,
+        window: (l) => wakeWindow(l as Readonly<LabelRecord>, this.jitter),
+        refreshMs: (l) => expectedRefreshMs(l as Readonly<LabelRecord>),
+      });
+    }
+    return this.pendingByAp.get(apId) ?? [];
   }
 
   private airOf(apId: string): ApAirRate {

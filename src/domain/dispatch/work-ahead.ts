@@ -114,6 +114,51 @@ interface Planned {
   c: AheadCandidate;
 }
 
+/** D159 A label whose new picture is still being planned, as the appointments for it see it. */
+export interface PendingLabel {
+  labelId: string;
+  /** Its expected next wake (edge epoch ms): the middle of its window, a sleep later for each window passed unseen. */
+  wakeAt: number;
+}
+
+/** What pendingOf reads of a label (a LabelRecord is one). */
+export interface PendingSource {
+  readonly id: string;
+  readonly apId: string | null;
+  readonly labelType: number | null;
+  readonly dirty: number;
+  readonly needsSend: boolean;
+  readonly transferState: string | null;
+}
+
+/**
+ * D159 The labels still waiting for their new picture (dirty) whose panel takes longer than half a sleep to show it,
+ * by AP, each with its expected next wake. A store-wide update is planned for a minute or more (D156) while every
+ * label wakes every sleep: such a panel planned just after its wake waits a whole sleep for the next and then its
+ * refresh, 25–30 s — it ends the update. The AP tells it an appointment a third of a sleep after each wake instead,
+ * so it is back soon after its picture is ready. Other labels (a 1-s panel) keep their sleep: their next wake still
+ * comes before the update's end, and their wake-ups are not worth the reports.
+ */
+export function pendingOf(
+  labels: Iterable<PendingSource>,
+  o: { now: number; sleepMs: number; window: (l: PendingSource) => { a: number; b: number } | null; refreshMs: (l: PendingSource) => number },
+): Map<string, PendingLabel[]> {
+  const out = new Map<string, PendingLabel[]>();
+  for (const l of labels) {
+    if (l.dirty <= 0 || l.apId === null || l.labelType === null || l.needsSend || l.transferState !== null) continue;
+    if (o.refreshMs(l) <= o.sleepMs / 2) continue;
+    const w = o.window(l);
+    if (w === null) continue;
+    let wakeAt = (w.a + w.b) / 2;
+    // A window already closed without a report of the wake: the label woke unseen and sleeps again.
+    for (let latest = w.b; latest < o.now; latest += o.sleepMs) wakeAt += o.sleepMs;
+    let list = out.get(l.apId);
+    if (!list) out.set(l.apId, (list = []));
+    list.push({ labelId: l.id, wakeAt: Math.max(wakeAt, o.now) });
+  }
+  return out;
+}
+
 /** D146 Counters: plans made, appointments sent, WORK_AHEAD frames, and frames not acknowledged OK. */
 export interface WorkAheadStats {
   aheadPlans: number;
@@ -123,7 +168,10 @@ export interface WorkAheadStats {
 }
 
 /** What the dispatcher knows of one AP for a plan, or null when it cannot plan it (no wake reports, no air rate yet). */
-export type AheadView = (apId: string, now: number) => { candidates: AheadCandidate[]; startAt: number; sleepMs: number } | null;
+export type AheadView = (
+  apId: string,
+  now: number,
+) => { candidates: AheadCandidate[]; startAt: number; sleepMs: number; pending?: readonly PendingLabel[] } | null;
 
 /** An appointment sent again only when the new plan moves it by more than this. */
 const RESEND_SHIFT_MS = 1_000;
@@ -131,6 +179,8 @@ const MIN_AHEAD_MS = 2_000;
 const LEAD_MS = 3_000;
 /** §4.9 inMs is a u16. */
 const HORIZON_MS = 60_000;
+/** D159 A label waiting for its picture is told to come back after this fraction of a sleep (10 s of 30). */
+const PENDING_CYCLE_PARTS = 3;
 /** The planning timer turns at most this often, however many APs share the interval. */
 const MIN_TURN_MS = 20;
 
@@ -205,6 +255,9 @@ export class WorkAhead {
     if (v === null) return;
     this.deps.stats.aheadPlans++;
     const plan = planAppointments(v.candidates, { now, startAt: v.startAt, sleepMs: v.sleepMs, minAheadMs: MIN_AHEAD_MS, leadMs: LEAD_MS, horizonMs: HORIZON_MS });
+    // D159 A label still waiting for its picture comes back a third of a sleep after its wake (§4.9.1: told only when
+    // nothing is staged for it, so a label planned and staged in time is served at that wake as any other).
+    for (const p of v.pending ?? []) if (!plan.has(p.labelId)) plan.set(p.labelId, p.wakeAt + v.sleepMs / PENDING_CYCLE_PARTS);
     this.send(apId, plan, now);
   }
 

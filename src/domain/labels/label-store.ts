@@ -116,6 +116,10 @@ export class LabelStore {
   dirty(): Readonly<LabelRecord>[] {
     return [...this.dirtySet];
   }
+  /** The same without a copy, for a reader that does not change them while it walks (D159). */
+  dirtyLabels(): IterableIterator<Readonly<LabelRecord>> {
+    return this.dirtySet.values();
+  }
   /** Labels of an AP that need something sent: their desired picture, a withdrawal, or a timed picture. */
   workOn(apId: string): ReadonlySet<Readonly<LabelRecord>> {
     return this.workIndex.get(apId) ?? new Set();
