@@ -235,8 +235,8 @@ describe('pendingOf (D159): the labels waiting for a picture that get appointmen
     pendingOf(labels, {
       now,
       sleepMs: 30_000,
-      window: (l) => ((l as Src).wake === null ? null : { a: (l as Src).wake! - 3_000, b: (l as Src).wake! + 3_000 }),
-      refreshMs: (l) => (l as Src).refreshMs,
+      window: (l) => (l.wake === null ? null : { a: l.wake - 3_000, b: l.wake + 3_000 }),
+      refreshMs: (l) => l.refreshMs,
     });
 
   it('takes dirty labels whose refresh is longer than half a sleep, by AP, with their expected wake', () => {

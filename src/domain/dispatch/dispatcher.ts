@@ -51,7 +51,7 @@ import { TopK } from './top-k.js';
 import { EncodingCache } from './encoding-cache.js';
 import { DeltaPreparer, deltaBase, encodingKeyOf } from './delta-preparer.js';
 import { SendWindow } from './send-window.js';
-import { WorkAhead, pendingOf, type AheadCandidate, type AheadView, type PendingLabel, type WorkAheadStats } from './work-ahead.js';
+import { WorkAhead, nextWake, pendingOf, type AheadCandidate, type AheadView, type PendingLabel, type WorkAheadStats } from './work-ahead.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -880,14 +880,7 @@ export class Dispatcher {
       if (state === 'delivered' || (state !== null && l.transferAp !== apId)) continue;
       const w = wakeWindow(l, this.jitter);
       if (w === null) continue;
-      let wakeAt = (w.a + w.b) / 2;
-      let latestAt = w.b;
-      // A window already closed without a report of the wake: the label woke unseen and sleeps again.
-      while (latestAt < now) {
-        wakeAt += sleepMs;
-        latestAt += sleepMs;
-      }
-      wakeAt = Math.max(wakeAt, now);
+      const { wakeAt, latestAt } = nextWake(w, now, sleepMs);
       const shape = transferShape(l);
       const airMs = air[shape] || air.delta || air.full;
       candidates.push({ labelId: l.id, wakeAt, latestAt, airMs, refreshMs: expectedRefreshMs(l), appointable: state === null });
@@ -909,8 +902,8 @@ export class Dispatcher {
       this.pendingByAp = pendingOf(this.deps.labels.dirtyLabels(), {
         now,
         sleepMs,
-        window: (l) => wakeWindow(l as Readonly<LabelRecord>, this.jitter),
-        refreshMs: (l) => expectedRefreshMs(l as Readonly<LabelRecord>),
+        window: (l) => wakeWindow(l, this.jitter),
+        refreshMs: expectedRefreshMs,
       });
     }
     return this.pendingByAp.get(apId) ?? [];

@@ -139,9 +139,9 @@ export interface PendingSource {
  * so it is back soon after its picture is ready. Other labels (a 1-s panel) keep their sleep: their next wake still
  * comes before the update's end, and their wake-ups are not worth the reports.
  */
-export function pendingOf(
-  labels: Iterable<PendingSource>,
-  o: { now: number; sleepMs: number; window: (l: PendingSource) => { a: number; b: number } | null; refreshMs: (l: PendingSource) => number },
+export function pendingOf<L extends PendingSource>(
+  labels: Iterable<L>,
+  o: { now: number; sleepMs: number; window: (l: L) => { a: number; b: number } | null; refreshMs: (l: L) => number },
 ): Map<string, PendingLabel[]> {
   const out = new Map<string, PendingLabel[]>();
   for (const l of labels) {
@@ -149,14 +149,26 @@ export function pendingOf(
     if (o.refreshMs(l) <= o.sleepMs / 2) continue;
     const w = o.window(l);
     if (w === null) continue;
-    let wakeAt = (w.a + w.b) / 2;
-    // A window already closed without a report of the wake: the label woke unseen and sleeps again.
-    for (let latest = w.b; latest < o.now; latest += o.sleepMs) wakeAt += o.sleepMs;
     let list = out.get(l.apId);
     if (!list) out.set(l.apId, (list = []));
-    list.push({ labelId: l.id, wakeAt: Math.max(wakeAt, o.now) });
+    list.push({ labelId: l.id, wakeAt: nextWake(w, o.now, o.sleepMs).wakeAt });
   }
   return out;
+}
+
+/**
+ * The label's expected next wake from its window [a, b] (§5.6.2): its middle, not before now, and the latest it is
+ * expected. A window already closed without a report of the wake means the label woke unseen and sleeps again: the
+ * window moves a sleep on for each.
+ */
+export function nextWake(w: { a: number; b: number }, now: number, sleepMs: number): { wakeAt: number; latestAt: number } {
+  let wakeAt = (w.a + w.b) / 2;
+  let latestAt = w.b;
+  while (latestAt < now) {
+    wakeAt += sleepMs;
+    latestAt += sleepMs;
+  }
+  return { wakeAt: Math.max(wakeAt, now), latestAt };
 }
 
 /** D146 Counters: plans made, appointments sent, WORK_AHEAD frames, and frames not acknowledged OK. */
