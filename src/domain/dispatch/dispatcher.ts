@@ -51,7 +51,7 @@ import { TopK } from './top-k.js';
 import { EncodingCache } from './encoding-cache.js';
 import { DeltaPreparer, deltaBase, encodingKeyOf } from './delta-preparer.js';
 import { SendWindow } from './send-window.js';
-import { WorkAhead, nextWake, pendingOf, type AheadCandidate, type AheadView, type PendingLabel, type WorkAheadStats } from './work-ahead.js';
+import { WorkAhead, nextWake, pendingOf, waitsForPicture, type AheadCandidate, type AheadView, type PendingLabel, type WorkAheadStats } from './work-ahead.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -885,9 +885,10 @@ export class Dispatcher {
       const airMs = air[shape] || air.delta || air.full;
       candidates.push({ labelId: l.id, wakeAt, latestAt, airMs, refreshMs: expectedRefreshMs(l), appointable: state === null });
     }
+    // The lists are up to a second old: a label planned or claimed since is left to the channel's plan.
     const pending = this.pendingOn(apId, now, sleepMs).filter((p) => {
       const l = this.deps.labels.get(p.labelId);
-      return l !== undefined && l.dirty > 0 && !l.needsSend && l.transferState === null;
+      return l !== undefined && waitsForPicture(l);
     });
     return { candidates, startAt: now + this.stageLatencyMs, sleepMs, pending };
   }

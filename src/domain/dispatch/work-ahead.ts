@@ -131,6 +131,11 @@ export interface PendingSource {
   readonly transferState: string | null;
 }
 
+/** D159 The label waits for its new picture (a change known, not planned yet) with nothing in flight on an AP. */
+export function waitsForPicture(l: PendingSource): boolean {
+  return l.dirty > 0 && !l.needsSend && l.transferState === null && l.apId !== null && l.labelType !== null;
+}
+
 /**
  * D159 The labels still waiting for their new picture (dirty) whose panel takes longer than half a sleep to show it,
  * by AP, each with its expected next wake. A store-wide update is planned for a minute or more (D156) while every
@@ -145,12 +150,12 @@ export function pendingOf<L extends PendingSource>(
 ): Map<string, PendingLabel[]> {
   const out = new Map<string, PendingLabel[]>();
   for (const l of labels) {
-    if (l.dirty <= 0 || l.apId === null || l.labelType === null || l.needsSend || l.transferState !== null) continue;
-    if (o.refreshMs(l) <= o.sleepMs / 2) continue;
+    const ap = l.apId;
+    if (ap === null || !waitsForPicture(l) || o.refreshMs(l) <= o.sleepMs / 2) continue;
     const w = o.window(l);
     if (w === null) continue;
-    let list = out.get(l.apId);
-    if (!list) out.set(l.apId, (list = []));
+    let list = out.get(ap);
+    if (!list) out.set(ap, (list = []));
     list.push({ labelId: l.id, wakeAt: nextWake(w, o.now, o.sleepMs).wakeAt });
   }
   return out;
