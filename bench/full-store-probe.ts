@@ -265,6 +265,11 @@ export class StoreProbe {
     return out;
   }
 
+  /** The home AP of label i. */
+  homeAp(i: number): string {
+    return this.apIds[this.home[i]!]!;
+  }
+
   panelHash(i: number): ContentHash {
     return this.labels[i]!.display.panelHash;
   }

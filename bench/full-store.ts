@@ -62,7 +62,7 @@ import { StoreSimulator } from '../simulator/src/store-simulator.js';
 import { silentLogger } from '../simulator/src/sim-logger.js';
 import { EDGE_NODE_FLAGS } from '../src/core/edge-runtime.js';
 import { EdgeProcess, hostNow, type EdgeUsage } from './full-store-ipc.js';
-import { StoreProbe, percentile, type Snapshot, type WakeTally } from './full-store-probe.js';
+import { StoreProbe, percentile, type ApBound, type Snapshot, type WakeTally } from './full-store-probe.js';
 import { edgeKeepsUp, table, type UpdateReport } from './full-store-report.js';
 import { buildStore, promotionStartBatch, repricingBatches, seedBatches, smallChangeEvents, type BenchStore } from './full-store-store.js';
 
@@ -323,6 +323,7 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
   const cpu0 = process.cpuUsage();
   const usage0 = await ctx.edge.call({ op: 'usage', reset: true });
   const radio0 = apRadioTotals(ctx);
+  const busy0 = apChannelBusy(ctx);
   ctx.probe?.takeSamples();
   let before: Snapshot | undefined = ctx.probe?.snapshot();
   const shownBefore = ctx.probe?.ids.map((_, i) => ctx.probe!.panelHash(i));
@@ -508,9 +509,36 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     tail_sample: tailSample(ctx, probe, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0),
     ...(stragglers ? { stragglers } : {}),
     bound_per_ap_max: radio.perAp.reduce((m, p) => (p.boundS > (m?.boundS ?? -1) ? p : m), radio.perAp[0]),
+    per_ap: perApEnd(ctx, probe, radio.perAp, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0, busy0),
   });
   progress(`${update}: ${complete ? 'COMPLETE' : 'INCOMPLETE'} — consistent in ${report.consistent_s} s (bound ${report.bound_s} s), confirmed in ${report.confirmed_s} s${confirmedAll ? '' : ' (not every acknowledgement)'}, wall ${report.wall_s} s`);
   return report;
+}
+
+/** Each AP's channel busy time so far (simulated ms). */
+function apChannelBusy(ctx: Ctx): Map<string, number> {
+  const out = new Map<string, number>();
+  if (ctx.sim === undefined) return out;
+  for (const u of ctx.store.users) out.set(u.apId, ctx.sim.apStats(u.apId).radio.channelBusyMs);
+  return out;
+}
+
+/**
+ * D160 Which AP ended the update, and how much of its time its channel carried: per AP [id, bound s, air s (the
+ * bound's), last own label shown s, channel busy s over the update], latest first. An update whose last AP is its
+ * heaviest, with its channel idle for much of the time, is held back by that AP's schedule; one whose last AP is
+ * light, by its tail.
+ */
+function perApEnd(ctx: Ctx, probe: StoreProbe, bounds: readonly ApBound[], shown: readonly number[], t0: number, busy0: ReadonlyMap<string, number>): [string, number, number, number, number][] {
+  const done = new Map<string, number>();
+  for (const i of shown) {
+    const ap = probe.homeAp(i);
+    done.set(ap, Math.max(done.get(ap) ?? 0, probe.shownAt[i]! - t0));
+  }
+  const busy = apChannelBusy(ctx);
+  return bounds
+    .map((b): [string, number, number, number, number] => [b.apId, round(b.boundS), round(b.airS), round((done.get(b.apId) ?? 0) / 1000), round(((busy.get(b.apId) ?? 0) - (busy0.get(b.apId) ?? 0)) / 1000)])
+    .sort((a, b) => b[3] - a[3]);
 }
 
 /**
