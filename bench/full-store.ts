@@ -426,9 +426,10 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
   }
   panel.sort((a, b) => a - b);
   confirmed.sort((a, b) => a - b);
+  // The labels of the update whose panel got a new picture (the diagnoses below read the same set).
+  const shownLabels = trig.labels.filter((i) => after.stores[i]! > before.stores[i]!);
   // Only the labels of the update, each from its own event (small change) or the update's instant.
-  const shown = trig.labels
-    .filter((i) => after.stores[i]! > before.stores[i]!)
+  const shown = shownLabels
     .map((i) => (probe.shownAt[i]! - (trig.refAt?.(i) ?? trig.t0)) / 1000)
     .sort((a, b) => a - b);
   const radio = probe.radio(model, before, after);
@@ -505,11 +506,11 @@ async function runUpdate(ctx: Ctx, update: UpdateReport['update'], trigger: () =
     edge_image_cache_delta: { hits: usage.images.hits - usage0.images.hits, misses: usage.images.misses - usage0.images.misses, evicted: usage.images.evicted - usage0.images.evicted },
     // D128 Label rows the label store wrote during the update (its write-behind batches).
     edge_label_writes_delta: { batches: usage.labelWrites.batches - usage0.labelWrites.batches, rows: usage.labelWrites.rows - usage0.labelWrites.rows },
-    refresh_tail: refreshTail(probe, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0),
-    tail_sample: tailSample(ctx, probe, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0),
+    refresh_tail: refreshTail(probe, shownLabels, trig.t0),
+    tail_sample: tailSample(ctx, probe, shownLabels, trig.t0),
     ...(stragglers ? { stragglers } : {}),
     bound_per_ap_max: radio.perAp.reduce((m, p) => (p.boundS > (m?.boundS ?? -1) ? p : m), radio.perAp[0]),
-    per_ap: perApEnd(ctx, probe, radio.perAp, trig.labels.filter((i) => after.stores[i]! > before.stores[i]!), trig.t0, busy0),
+    per_ap: perApEnd(ctx, probe, radio.perAp, shownLabels, trig.t0, busy0),
   });
   progress(`${update}: ${complete ? 'COMPLETE' : 'INCOMPLETE'} — consistent in ${report.consistent_s} s (bound ${report.bound_s} s), confirmed in ${report.confirmed_s} s${confirmedAll ? '' : ' (not every acknowledgement)'}, wall ${report.wall_s} s`);
   return report;
