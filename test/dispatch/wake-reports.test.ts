@@ -2,11 +2,12 @@
  * Wake-report staging (protocol §5.6, D34–D35) on injected time: the store-wide jitter is learnt from residuals
  * (nothing about the simulator's ±10 % assumed), a label's next wake window follows from its last reported sleep, the
  * staging cost prefers labels that will wake soonest without having woken unseen, and the per-AP selection fills
- * free slots in ascending cost within the horizon — or stages everything at once when the slots suffice.
+ * free slots in ascending cost within the horizon — or stages everything at once when the slots suffice for all of
+ * the AP's work, that still being planned included (D161).
  */
 import { describe, expect, it } from 'vitest';
 import { expectedRefreshMs, selectByCost, selectForAp } from '../../src/domain/dispatch/dispatcher.js';
-import { WakeJitter, labelStagingCost, observeReport, stagingCost, wakeWindow, type CostContext } from '../../src/domain/dispatch/wake-reports.js';
+import { WakeJitter, labelStagingCost, labelWakeKnown, observeReport, stagingCost, wakeWindow, type CostContext } from '../../src/domain/dispatch/wake-reports.js';
 import type { WakeState } from '../../src/domain/dispatch/wake-predictor.js';
 import type { LabelRecord } from '../../src/domain/labels/label-store.js';
 import { selectionLabel } from './selection-label.js';
@@ -61,17 +62,17 @@ describe('wake jitter, learnt from report residuals', () => {
   });
 });
 
-describe('staging cost', () => {
-  const ctx = (over: Partial<CostContext> = {}): CostContext => ({
-    now: T0,
-    knownUntil: T0,
-    stageLatencyMs: 200,
-    missCostMs: 1_200,
-    unknownMs: 15_000,
-    staleAfterMs: 5_000,
-    ...over,
-  });
+const ctx = (over: Partial<CostContext> = {}): CostContext => ({
+  now: T0,
+  knownUntil: T0,
+  stageLatencyMs: 200,
+  missCostMs: 1_200,
+  unknownMs: 15_000,
+  staleAfterMs: 5_000,
+  ...over,
+});
 
+describe('staging cost', () => {
   it('before the window: the wait to its middle', () => {
     expect(stagingCost({ a: T0 + 10_000, b: T0 + 16_000 }, ctx())).toBe(13_000);
   });
@@ -102,6 +103,21 @@ describe('staging cost', () => {
       const c = ctx({ knownUntil: T0 - r() * 2_000, stageLatencyMs: r() * 1_000 });
       expect(labelStagingCost(s, j, c)).toBe(stagingCost(wakeWindow(s, j), c));
     }
+  });
+});
+
+describe('D161 a known wake', () => {
+  it('is one with a report whose window closed no longer than the stale limit ago', () => {
+    const j = new WakeJitter();
+    const c = ctx({ now: T0, staleAfterMs: 5_000 });
+    expect(labelWakeKnown(fresh(), j, c)).toBe(false);
+    expect(labelWakeKnown({ ...fresh(), wakeAt: T0 - 1_000, wakeToldMs: null }, j, c)).toBe(false);
+    // Told 20 s at T0 − 10 s: window up to T0 + 15 s (prior jitter +25 %).
+    expect(labelWakeKnown({ ...fresh(), wakeAt: T0 - 10_000, wakeToldMs: 20_000 }, j, c)).toBe(true);
+    // Window closed at T0 − 4 s: woke unseen, still known; closed at T0 − 6 s: stale, as a label never reported.
+    expect(labelWakeKnown({ ...fresh(), wakeAt: T0 - 29_000, wakeToldMs: 20_000 }, j, c)).toBe(true);
+    expect(labelWakeKnown({ ...fresh(), wakeAt: T0 - 31_000, wakeToldMs: 20_000 }, j, c)).toBe(false);
+    expect(stagingCost(wakeWindow({ ...fresh(), wakeAt: T0 - 31_000, wakeToldMs: 20_000 }, j), c)).toBe(c.unknownMs);
   });
 });
 
@@ -138,6 +154,36 @@ describe('selection by cost (an AP with wake reports)', () => {
     const work = Array.from({ length: 3 }, (_, i) => label(i));
     const r = selectForAp(work, { ...base, free: 3 });
     expect(r.picks).toHaveLength(3);
+  });
+
+  it('D161 while the AP has work still being planned, slots that would hold it all are not given beyond the horizon', () => {
+    costs.clear();
+    const work = Array.from({ length: 3 }, (_, i) => label(i));
+    [300, 9_000, 20_000].forEach((c, i) => costs.set(`L${i}`, c));
+    // Three candidates, ten free slots, but 40 labels of the AP still await their picture: L1 and L2 wake later
+    // than the slots take to drain and would keep those slots from labels planned next that wake sooner.
+    const r = selectForAp(work, { ...base, free: 10, cost: { ...cost, toCome: 40 } });
+    expect(r.picks.map((p) => p.label.id)).toEqual(['L0']);
+    expect(r.held).toBe(2);
+    expect(r.nextAt).toBe(T0 + 5_000);
+    // Everything fits, that to come included: all at once, as before (a small change, latency first).
+    expect(selectForAp(work, { ...base, free: 10, cost: { ...cost, toCome: 7 } }).picks).toHaveLength(3);
+  });
+
+  it('D161 an idle AP with work to come stages only labels whose wake it does not know beyond the horizon', () => {
+    costs.clear();
+    const work = Array.from({ length: 4 }, (_, i) => label(i));
+    [9_000, 20_000, 15_000, 15_000].forEach((c, i) => costs.set(`L${i}`, c));
+    const known = (l: Readonly<LabelRecord>) => l.id === 'L0' || l.id === 'L1';
+    const idle = { ...cost, busy: 0, wakeKnown: known };
+    const r = selectForAp(work, { ...base, free: 2, cost: { ...idle, toCome: 100 } });
+    expect(r.picks.map((p) => p.label.id).sort()).toEqual(['L2', 'L3']);
+    // Nothing to come: the cheapest go at once whatever the horizon, as before.
+    expect(selectForAp(work, { ...base, free: 2, cost: { ...idle, toCome: 0 } }).picks.map((p) => p.label.id)).toEqual(['L0', 'L2']);
+    // Only known wakes and work to come: nothing staged, the pass looks again when L0 enters the horizon.
+    const none = selectForAp(work.slice(0, 2), { ...base, free: 2, cost: { ...idle, toCome: 100 } });
+    expect(none.picks).toEqual([]);
+    expect(none.nextAt).toBe(T0 + 5_000);
   });
 
   it('an urgent timed picture (cost −1) goes first', () => {

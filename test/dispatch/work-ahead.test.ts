@@ -8,7 +8,7 @@ import { ApCapability, StatusCode, type Message, type StatusCodeValue } from '#p
 import { EdgeError, EdgeErrorCode } from '#contracts';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { WorkAhead, pendingOf, planAppointments, type AheadCandidate, type PendingLabel, type PendingSource, type WorkAheadStats } from '../../src/domain/dispatch/work-ahead.js';
+import { WorkAhead, pendingOf, planAppointments, waitingByAp, type AheadCandidate, type PendingLabel, type PendingSource, type WorkAheadStats } from '../../src/domain/dispatch/work-ahead.js';
 
 const T0 = Date.UTC(2026, 11, 3, 8, 0);
 const OPTS = { now: T0, startAt: T0 + 300, sleepMs: 30_000, minAheadMs: 2_000, leadMs: 3_000, horizonMs: 60_000 };
@@ -253,6 +253,24 @@ describe('pendingOf (D159): the labels waiting for a picture that get appointmen
     ]);
     expect(out.get('AP-1')).toEqual([{ labelId: 'slow', wakeAt: T0 + 2_000 }]);
     expect(out.get('AP-2')).toEqual([{ labelId: 'other-ap', wakeAt: T0 + 2_000 }]);
+  });
+
+  it('D161 waitingByAp counts every label waiting for its picture by AP, whatever its panel or wake', () => {
+    const out = waitingByAp([
+      src('slow'),
+      src('fast', { refreshMs: 1_000 }),
+      src('unknown-wake', { wake: null }),
+      src('other-ap', { apId: 'AP-2' }),
+      src('clean', { dirty: 0 }),
+      src('planned', { needsSend: true }),
+      src('sending', { transferState: 'staged' }),
+      src('no-type', { labelType: null }),
+      src('unbound', { apId: null }),
+    ]);
+    expect([...out]).toEqual([
+      ['AP-1', 3],
+      ['AP-2', 1],
+    ]);
   });
 
   it('a window closed unseen moves a sleep on (the label woke and slept again); a wake never before now', () => {

@@ -13,7 +13,8 @@
  * D133), so a slow pipe to the APs is not filled with transfers that time out and must start again. Within the slots
  * a transfer is staged shortly before its label is expected to wake (wake-predictor.ts, D19), so the AP's queue holds the labels
  * that wake soonest; on an AP with wake reports the slots go, cheapest first, to labels expected to wake within the
- * time the AP's slots take to drain through its one channel (air-time.ts, D91), and a label the AP deferred because
+ * time the AP's slots take to drain through its one channel (air-time.ts, D91) — free slots too while labels of the
+ * AP still await their picture (D161: those planned next may wake sooner) — and a label the AP deferred because
  * its channel was busy keeps its transfer (D57): the AP's deferred labels come back every second or so and whichever
  * wakes first when the channel frees takes it (protocol §9.1.1). Failed transfers are retried with exponential backoff and jitter. A label that checks in through
  * another AP is re-routed there; one that reports a reboot, or a hash that is not what we sent, gets its content again
@@ -44,14 +45,14 @@ import type { LabelRecord, LabelStore } from '../labels/label-store.js';
 import type { WakeState } from './wake-predictor.js';
 import { backoffMs } from './backoff.js';
 import { WakePredictor } from './wake-predictor.js';
-import { WakeJitter, labelStagingCost, missCause, observeReport, wakeWindow, type CostContext, type MissCause } from './wake-reports.js';
+import { WakeJitter, labelStagingCost, labelWakeKnown, missCause, observeReport, wakeWindow, type CostContext, type MissCause } from './wake-reports.js';
 import { ApAirRate, stagingHorizonMs, transferUnits, type TransferShape } from './air-time.js';
 import { WakeReportSwitch } from './wake-report-switch.js';
 import { TopK } from './top-k.js';
 import { EncodingCache } from './encoding-cache.js';
 import { DeltaPreparer, deltaBase, encodingKeyOf } from './delta-preparer.js';
 import { SendWindow } from './send-window.js';
-import { WorkAhead, nextWake, pendingOf, waitsForPicture, type AheadCandidate, type AheadView, type PendingLabel, type WorkAheadStats } from './work-ahead.js';
+import { WorkAhead, nextWake, pendingOf, waitingByAp, waitsForPicture, type AheadCandidate, type AheadView, type PendingLabel, type WorkAheadStats } from './work-ahead.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -119,7 +120,9 @@ export interface PassPick {
  * One AP's share of a dispatch pass, over the labels of that AP with work (the store's index, not a scan): the
  * desired pictures first (most urgent, then soonest to wake, then oldest change), then withdrawals of timed pictures,
  * then timed pictures to stage (protocol §6.5), at most `free` in all. A label whose wake is predicted later than
- * `stageAt` allows is held back; `nextAt` says when the pass must run again for it (or for a label in backoff).
+ * `stageAt` allows is held back; `nextAt` says when the pass must run again for it (or for a label in backoff). On an
+ * AP with wake reports (`cost`) all are staged at once only when the free slots hold all of its work, that still to
+ * come included (D161); otherwise selectByCost decides.
  */
 export function selectForAp(
   work: Iterable<Readonly<LabelRecord>>,
@@ -175,7 +178,10 @@ export function selectForAp(
   }
   const picks: PassPick[] = [];
   if (o.free <= 0) return { picks, nextAt, held };
-  if (o.cost && send.length + drop.length + timed.length > o.free) {
+  // D161 On an AP with wake reports the slots go by cost within the horizon unless they hold all its work, that to
+  // come (labels still awaiting their picture) included: only then is a slot given early a slot nobody else wants.
+  const candidates = send.length + drop.length + timed.length;
+  if (o.cost && candidates + (o.cost.toCome ?? 0) > o.free) {
     const labels = send.concat(drop, timed);
     const modeOf = (i: number): TransferMode => (i < send.length ? 'now' : i < send.length + drop.length ? 'drop' : 'timed');
     const r = selectIndexedByCost(labels, modeOf, o.free, now, o.cost);
@@ -224,6 +230,13 @@ export interface SelectionCost {
   /** Transfers the AP holds or is being sent now. */
   busy?: number;
   /**
+   * D161 Labels of the AP still awaiting their new picture (planned soon, a store-wide update under way). While there
+   * are any, a slot given to a label beyond the horizon is taken from one of them that may wake sooner.
+   */
+  toCome?: number;
+  /** D161 The label's next wake is known from a report (stagingCost's window, not its guess for an unknown wake). */
+  wakeKnown?: (l: Readonly<LabelRecord>) => boolean;
+  /**
    * D107 How long the label's panel takes to show its picture after the transfer (ms). Among eligible candidates the
    * longer refresh goes first (by up to the horizon): an update ends when its last panel has refreshed, so the
    * 25–30 s panels must not be the last transfers (Jackson's rule for the largest delivery time).
@@ -271,9 +284,12 @@ function selectIndexedByCost(
   const k = Math.max(0, free);
   const within = new TopK(k, cmp);
   // An AP with nothing staged never idles while work waits: the cheapest go now, whatever the horizon (a wrong
-  // prediction costs at most a wake interval of one slot, never progress).
+  // prediction costs at most a wake interval of one slot, never progress). D161 While more of its work is still being
+  // planned, only labels whose wake is not known yet: one whose wake is known is staged within the horizon of it, and
+  // until then its slot waits for the labels to come that wake sooner.
   const idle = (cost.busy ?? 0) === 0;
   const beyond = idle ? new TopK(k, cmp) : null;
+  const unknownOnly = (cost.toCome ?? 0) > 0 && cost.wakeKnown !== undefined;
   let nextAt = Infinity;
   let unseen = false;
   for (let i = 0; i < n; i++) {
@@ -284,7 +300,7 @@ function selectIndexedByCost(
     if (key <= horizonMs) within.offer(i);
     else if (Number.isFinite(key)) {
       nextAt = Math.min(nextAt, now + Math.max(100, key - horizonMs));
-      beyond?.offer(i);
+      if (!unknownOnly || !cost.wakeKnown!(labels[i]!)) beyond?.offer(i);
     } else if (key === Infinity) unseen = true;
   }
   const chosen = within.size === 0 && beyond ? beyond : within;
@@ -306,6 +322,8 @@ export class Dispatcher {
   private running: Promise<void> | null = null;
   private pendingAt = -Infinity;
   private pendingByAp = new Map<string, PendingLabel[]>();
+  /** D161 Per AP, its labels waiting for their picture; counted when (and how many labels were dirty). */
+  private waiting = { at: -Infinity, dirty: 0, byAp: new Map<string, number>() };
   private again = false;
   private stopped = false;
   private sweepTimer: TimerHandle | null = null;
@@ -935,7 +953,23 @@ export class Dispatcher {
       horizonOf: (l) => horizons[transferShape(l)],
       refreshMs: expectedRefreshMs,
       busy,
+      toCome: this.toComeOn(apId, context.now),
+      wakeKnown: (l) => labelWakeKnown(l, this.jitter, context),
     };
+  }
+
+  /**
+   * D161 The AP's labels still waiting for their picture, from one walk over the dirty labels at most once a second
+   * (or when many more became dirty: an update's first pass must see it).
+   */
+  private toComeOn(apId: string, now: number): number {
+    const dirty = this.deps.labels.dirtyCount;
+    if (dirty === 0) return 0;
+    const w = this.waiting;
+    if (now - w.at >= PENDING_REFRESH_MS || dirty > 1.1 * w.dirty + 10) {
+      this.waiting = { at: now, dirty, byAp: waitingByAp(this.deps.labels.dirtyLabels()) };
+    }
+    return this.waiting.byAp.get(apId) ?? 0;
   }
 
   /** D91 The staging horizon of a reporting AP for transfers of `shape` (air-time.ts stagingHorizonMs, D123). */

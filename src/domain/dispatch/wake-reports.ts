@@ -123,6 +123,16 @@ export function labelStagingCost(s: WakeState, jitter: WakeJitter, c: CostContex
   return windowCost(s.wakeAt + told * (1 + jitter.lo), s.wakeAt + told * (1 + jitter.hi), c);
 }
 
+/**
+ * D161 The label's next wake is known: it has a report whose window has not gone stale (labelStagingCost is its
+ * expected wait, not the guess for a label it knows nothing of).
+ */
+export function labelWakeKnown(s: WakeState, jitter: WakeJitter, c: CostContext): boolean {
+  const told = s.wakeToldMs ?? null;
+  if (told === null || s.wakeAt < 0) return false;
+  return c.now - (s.wakeAt + told * (1 + jitter.hi)) <= c.staleAfterMs;
+}
+
 /** stagingCost of the window [a, b]. */
 function windowCost(a: number, b: number, c: CostContext): number {
   const ready = c.now + c.stageLatencyMs;

@@ -136,6 +136,13 @@ export function waitsForPicture(l: PendingSource): boolean {
   return l.dirty > 0 && !l.needsSend && l.transferState === null && l.apId !== null && l.labelType !== null;
 }
 
+/** D161 How many labels of each AP wait for their new picture (waitsForPicture): the AP's work still to come. */
+export function waitingByAp(labels: Iterable<PendingSource>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const l of labels) if (l.apId !== null && waitsForPicture(l)) out.set(l.apId, (out.get(l.apId) ?? 0) + 1);
+  return out;
+}
+
 /**
  * D159 The labels still waiting for their new picture (dirty) whose panel takes longer than half a sleep to show it,
  * by AP, each with its expected next wake. A store-wide update is planned for a minute or more (D156) while every

@@ -116,6 +116,10 @@ export class LabelStore {
   dirty(): Readonly<LabelRecord>[] {
     return [...this.dirtySet];
   }
+  /** How many labels have a pending change. */
+  get dirtyCount(): number {
+    return this.dirtySet.size;
+  }
   /** The same without a copy, for a reader that does not change them while it walks (D159). */
   dirtyLabels(): IterableIterator<Readonly<LabelRecord>> {
     return this.dirtySet.values();
