@@ -116,13 +116,13 @@ export class LabelStore {
   dirty(): Readonly<LabelRecord>[] {
     return [...this.dirtySet];
   }
-  /** How many labels have a pending change. */
-  get dirtyCount(): number {
-    return this.dirtySet.size;
-  }
   /** The same without a copy, for a reader that does not change them while it walks (D159). */
   dirtyLabels(): IterableIterator<Readonly<LabelRecord>> {
     return this.dirtySet.values();
+  }
+  /** How many labels have a pending change (D161). */
+  get dirtyCount(): number {
+    return this.dirtySet.size;
   }
   /** Labels of an AP that need something sent: their desired picture, a withdrawal, or a timed picture. */
   workOn(apId: string): ReadonlySet<Readonly<LabelRecord>> {
