@@ -8,7 +8,7 @@ import { ApCapability, StatusCode, type Message, type StatusCodeValue } from '#p
 import { EdgeError, EdgeErrorCode } from '#contracts';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { WorkAhead, pendingOf, planAppointments, waitingByAp, type AheadCandidate, type PendingLabel, type PendingSource, type WorkAheadStats } from '../../src/domain/dispatch/work-ahead.js';
+import { WorkAhead, pendingOf, planAppointments, type AheadCandidate, type PendingLabel, type PendingSource, type WorkAheadStats } from '../../src/domain/dispatch/work-ahead.js';
 
 const T0 = Date.UTC(2026, 11, 3, 8, 0);
 const OPTS = { now: T0, startAt: T0 + 300, sleepMs: 30_000, minAheadMs: 2_000, leadMs: 3_000, horizonMs: 60_000 };
@@ -231,13 +231,14 @@ describe('pendingOf (D159): the labels waiting for a picture that get appointmen
     ...o,
   });
   type Src = ReturnType<typeof src>;
-  const run = (labels: Src[], now = T0) =>
+  const walk = (labels: Src[], now = T0) =>
     pendingOf(labels, {
       now,
       sleepMs: 30_000,
       window: (l) => (l.wake === null ? null : { a: l.wake - 3_000, b: l.wake + 3_000 }),
       refreshMs: (l) => l.refreshMs,
     });
+  const run = (labels: Src[], now = T0) => walk(labels, now).pending;
 
   it('takes dirty labels whose refresh is longer than half a sleep, by AP, with their expected wake', () => {
     const out = run([
@@ -255,8 +256,8 @@ describe('pendingOf (D159): the labels waiting for a picture that get appointmen
     expect(out.get('AP-2')).toEqual([{ labelId: 'other-ap', wakeAt: T0 + 2_000 }]);
   });
 
-  it('D161 waitingByAp counts every label waiting for its picture by AP, whatever its panel or wake', () => {
-    const out = waitingByAp([
+  it('D161 counts, in the same walk, every label waiting for its picture by AP, whatever its panel or wake', () => {
+    const out = walk([
       src('slow'),
       src('fast', { refreshMs: 1_000 }),
       src('unknown-wake', { wake: null }),
@@ -266,7 +267,7 @@ describe('pendingOf (D159): the labels waiting for a picture that get appointmen
       src('sending', { transferState: 'staged' }),
       src('no-type', { labelType: null }),
       src('unbound', { apId: null }),
-    ]);
+    ]).waiting;
     expect([...out]).toEqual([
       ['AP-1', 3],
       ['AP-2', 1],

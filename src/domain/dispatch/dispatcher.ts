@@ -52,7 +52,7 @@ import { TopK } from './top-k.js';
 import { EncodingCache } from './encoding-cache.js';
 import { DeltaPreparer, deltaBase, encodingKeyOf } from './delta-preparer.js';
 import { SendWindow } from './send-window.js';
-import { WorkAhead, nextWake, pendingOf, waitingByAp, waitsForPicture, type AheadCandidate, type AheadView, type PendingLabel, type WorkAheadStats } from './work-ahead.js';
+import { WorkAhead, nextWake, pendingOf, waitsForPicture, type AheadCandidate, type AheadView, type WorkAheadStats } from './work-ahead.js';
 
 /** How long a label whose timed picture's boundary passed waits for the planner's re-plan before a send (D56). */
 export const BOUNDARY_REPLAN_GRACE_MS = 60_000;
@@ -320,10 +320,11 @@ const PENDING_REFRESH_MS = 1_000;
 
 export class Dispatcher {
   private running: Promise<void> | null = null;
-  private pendingAt = -Infinity;
-  private pendingByAp = new Map<string, PendingLabel[]>();
-  /** D161 Per AP, its labels waiting for their picture; counted when (and how many labels were dirty). */
-  private waiting = { at: -Infinity, dirty: 0, byAp: new Map<string, number>() };
+  /**
+   * D159, D161 Per AP, its labels waiting for their picture (counted) and those of them with a long panel refresh
+   * (listed), from one walk over the dirty labels: when, and how many labels were dirty then.
+   */
+  private waiting: { at: number; dirty: number } & ReturnType<typeof pendingOf> = { at: -Infinity, dirty: 0, pending: new Map(), waiting: new Map() };
   private again = false;
   private stopped = false;
   private sweepTimer: TimerHandle | null = null;
@@ -890,7 +891,7 @@ export class Dispatcher {
     if (!this.reporting.has(apId)) return null;
     const air = this.airOf(apId).meanTransferMs;
     if (air.delta === 0 && air.full === 0) return null;
-    const sleepMs = this.jitter.nominalToldMs > 0 ? this.jitter.nominalToldMs : 30_000;
+    const sleepMs = this.nominalToldMs();
     const candidates: AheadCandidate[] = [];
     for (const l of this.deps.labels.workOn(apId)) {
       if (!l.needsSend || l.labelType === null || l.nextAttemptAt > now) continue;
@@ -904,28 +905,11 @@ export class Dispatcher {
       candidates.push({ labelId: l.id, wakeAt, latestAt, airMs, refreshMs: expectedRefreshMs(l), appointable: state === null });
     }
     // The lists are up to a second old: a label planned or claimed since is left to the channel's plan.
-    const pending = this.pendingOn(apId, now, sleepMs).filter((p) => {
+    const pending = (this.waitingNow(now).pending.get(apId) ?? []).filter((p) => {
       const l = this.deps.labels.get(p.labelId);
       return l !== undefined && waitsForPicture(l);
     });
     return { candidates, startAt: now + this.stageLatencyMs, sleepMs, pending };
-  }
-
-  /**
-   * D159 The AP's labels waiting for a picture with a long panel refresh (work-ahead.ts pendingOf), from one walk over
-   * the dirty labels at most once a second for every AP: the plans of the APs take turns over the interval.
-   */
-  private pendingOn(apId: string, now: number, sleepMs: number): readonly PendingLabel[] {
-    if (now - this.pendingAt >= PENDING_REFRESH_MS) {
-      this.pendingAt = now;
-      this.pendingByAp = pendingOf(this.deps.labels.dirtyLabels(), {
-        now,
-        sleepMs,
-        window: (l) => wakeWindow(l, this.jitter),
-        refreshMs: expectedRefreshMs,
-      });
-    }
-    return this.pendingByAp.get(apId) ?? [];
   }
 
   private airOf(apId: string): ApAirRate {
@@ -958,18 +942,29 @@ export class Dispatcher {
     };
   }
 
-  /**
-   * D161 The AP's labels still waiting for their picture, from one walk over the dirty labels at most once a second
-   * (or when many more became dirty: an update's first pass must see it).
-   */
+  /** D161 The AP's labels still waiting for their picture (none when nothing is dirty, without a walk). */
   private toComeOn(apId: string, now: number): number {
+    return this.deps.labels.dirtyCount === 0 ? 0 : (this.waitingNow(now).waiting.get(apId) ?? 0);
+  }
+
+  /**
+   * D159, D161 The labels waiting for their picture (work-ahead.ts pendingOf), from one walk over the dirty labels at
+   * most once a second for every AP — the plans of the APs take turns over the interval — or sooner when many more
+   * became dirty (an update's first dispatch pass must see it).
+   */
+  private waitingNow(now: number): ReturnType<typeof pendingOf> {
     const dirty = this.deps.labels.dirtyCount;
-    if (dirty === 0) return 0;
     const w = this.waiting;
     if (now - w.at >= PENDING_REFRESH_MS || dirty > 1.1 * w.dirty + 10) {
-      this.waiting = { at: now, dirty, byAp: waitingByAp(this.deps.labels.dirtyLabels()) };
+      const walk = pendingOf(this.deps.labels.dirtyLabels(), {
+        now,
+        sleepMs: this.nominalToldMs(),
+        window: (l) => wakeWindow(l, this.jitter),
+        refreshMs: expectedRefreshMs,
+      });
+      this.waiting = { at: now, dirty, ...walk };
     }
-    return this.waiting.byAp.get(apId) ?? 0;
+    return this.waiting;
   }
 
   /** D91 The staging horizon of a reporting AP for transfers of `shape` (air-time.ts stagingHorizonMs, D123). */

@@ -136,36 +136,34 @@ export function waitsForPicture(l: PendingSource): boolean {
   return l.dirty > 0 && !l.needsSend && l.transferState === null && l.apId !== null && l.labelType !== null;
 }
 
-/** D161 How many labels of each AP wait for their new picture (waitsForPicture): the AP's work still to come. */
-export function waitingByAp(labels: Iterable<PendingSource>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const l of labels) if (l.apId !== null && waitsForPicture(l)) out.set(l.apId, (out.get(l.apId) ?? 0) + 1);
-  return out;
-}
-
 /**
  * D159 The labels still waiting for their new picture (dirty) whose panel takes longer than half a sleep to show it,
  * by AP, each with its expected next wake. A store-wide update is planned for a minute or more (D156) while every
  * label wakes every sleep: such a panel planned just after its wake waits a whole sleep for the next and then its
  * refresh, 25–30 s — it ends the update. The AP tells it an appointment a third of a sleep after each wake instead,
  * so it is back soon after its picture is ready. Other labels (a 1-s panel) keep their sleep: their next wake still
- * comes before the update's end, and their wake-ups are not worth the reports.
+ * comes before the update's end, and their wake-ups are not worth the reports. Returns those by AP (`pending`) and,
+ * from the same walk, how many labels of each AP wait for their picture at all (`waiting`, D161).
  */
 export function pendingOf<L extends PendingSource>(
   labels: Iterable<L>,
   o: { now: number; sleepMs: number; window: (l: L) => { a: number; b: number } | null; refreshMs: (l: L) => number },
-): Map<string, PendingLabel[]> {
-  const out = new Map<string, PendingLabel[]>();
+): { pending: Map<string, PendingLabel[]>; waiting: Map<string, number> } {
+  const pending = new Map<string, PendingLabel[]>();
+  // D161 Every label waiting for its picture, counted by AP in the same walk: the AP's work still to come.
+  const waiting = new Map<string, number>();
   for (const l of labels) {
     const ap = l.apId;
-    if (ap === null || !waitsForPicture(l) || o.refreshMs(l) <= o.sleepMs / 2) continue;
+    if (ap === null || !waitsForPicture(l)) continue;
+    waiting.set(ap, (waiting.get(ap) ?? 0) + 1);
+    if (o.refreshMs(l) <= o.sleepMs / 2) continue;
     const w = o.window(l);
     if (w === null) continue;
-    let list = out.get(ap);
-    if (!list) out.set(ap, (list = []));
+    let list = pending.get(ap);
+    if (!list) pending.set(ap, (list = []));
     list.push({ labelId: l.id, wakeAt: nextWake(w, o.now, o.sleepMs).wakeAt });
   }
-  return out;
+  return { pending, waiting };
 }
 
 /**
