@@ -74,16 +74,19 @@ class DecodeBits implements BitCoder {
   }
 }
 
-/** Pixel x of the row at byte offset `off` of `buf` (§6.1 MSB first); 0 outside the row or for off < 0. */
-function px(buf: Uint8Array, off: number, rowBytes: number, x: number): number {
-  if (off < 0 || x < 0 || x >= rowBytes << 3) return 0;
-  return (buf[off + (x >> 3)]! >> (7 - (x & 7))) & 1;
+/**
+ * The 8 pixels 8·bx + 1 … 8·bx + 8 of the row at byte offset `off` of `buf` (§6.1 MSB first: bit 7 is pixel 8·bx + 1):
+ * the pixels x + 1 that the context of the byte's pixels x reads. Pixel 8·bx + 8 is 0 past the row's end (§6.6.4).
+ */
+function nextPixels(buf: Uint8Array, off: number, bx: number, rowBytes: number): number {
+  return ((buf[off + bx]! << 1) | (bx + 1 < rowBytes ? buf[off + bx + 1]! >> 7 : 0)) & 0xff;
 }
 
-function setPx(buf: Uint8Array, off: number, x: number, d: number): void {
-  const i = off + (x >> 3);
-  const m = 0x80 >> (x & 7);
-  buf[i] = d ? buf[i]! | m : buf[i]! & ~m;
+/** Pixels 8·bx − 1 and 8·bx of the row at `off`, as bits 1 and 0: a context's start before pixel 8·bx (0 outside the row). */
+function pixelsAround(buf: Uint8Array, off: number, bx: number, rowBytes: number): number {
+  const left = bx > 0 ? buf[off + bx - 1]! & 1 : 0;
+  const first = bx < rowBytes ? buf[off + bx]! >> 7 : 0;
+  return (left << 1) | first;
 }
 
 /**
@@ -92,7 +95,6 @@ function setPx(buf: Uint8Array, off: number, x: number, d: number): void {
  */
 function codeFull(g: CtxGeometry, work: Uint8Array, target: Uint8Array | null, coder: BitCoder, cx: Uint8Array): void {
   const rb = g.rowBytes;
-  const w = rb << 3;
   const planeSize = rb * g.height;
   for (let p = 0; p < g.planes; p++) {
     const base = p * planeSize;
@@ -117,16 +119,25 @@ function codeFull(g: CtxGeometry, work: Uint8Array, target: Uint8Array | null, c
         continue;
       }
       const offX = p > 0 ? y * rb : -1; // black plane, same row: the cross-plane pixel
-      let c1 = px(work, off1, rb, 0);
-      let c0 = 0;
-      for (let x = 0; x < w; x++) {
-        c1 = ((c1 << 1) | px(work, off1, rb, x + 1)) & 0x7;
-        const cross = offX >= 0 ? px(work, offX, rb, x) : 0;
-        // §6.6.4 context, bit 6 … 0: cross; (x, y−2); (x−1..x+1, y−1); (x−2, y), (x−1, y).
-        const ctx = (cross << 6) | (px(work, off2, rb, x) << 5) | (c1 << 2) | c0;
-        const d = coder.bit(cx, ctx, coder.encoding ? px(target!, off0, rb, x) : 0);
-        if (d) setPx(work, off0, x, 1);
-        c0 = ((c0 << 1) | d) & 0x3;
+      // A byte of the row at a time (D162): the context's rows are read once per 8 pixels and row y is written once
+      // per byte, as the firmware would; pixels outside the panel are 0 (§6.6.4).
+      let c1 = off1 < 0 ? 0 : work[off1]! >> 7; // row y−1, pixels x−1 … x+1 (x − 1 < 0 is 0)
+      let c0 = 0; // row y, pixels x−2, x−1
+      for (let bx = 0; bx < rb; bx++) {
+        const up = off1 < 0 ? 0 : nextPixels(work, off1, bx, rb); // row y−1 from pixel 8·bx + 1 on
+        const up2 = off2 < 0 ? 0 : work[off2 + bx]!;
+        const crossByte = offX < 0 ? 0 : work[offX + bx]!;
+        const want = coder.encoding ? target![off0 + bx]! : 0;
+        let out = 0;
+        for (let sh = 7; sh >= 0; sh--) {
+          c1 = ((c1 << 1) | ((up >> sh) & 1)) & 0x7;
+          // §6.6.4 context, bit 6 … 0: cross; (x, y−2); (x−1..x+1, y−1); (x−2, y), (x−1, y).
+          const ctx = (((crossByte >> sh) & 1) << 6) | (((up2 >> sh) & 1) << 5) | (c1 << 2) | c0;
+          const d = coder.bit(cx, ctx, (want >> sh) & 1);
+          out |= d << sh;
+          c0 = ((c0 << 1) | d) & 0x3;
+        }
+        work[off0 + bx] = out;
       }
     }
   }
@@ -170,19 +181,29 @@ function codeDelta(g: CtxGeometry, r: CtxRect, work: Uint8Array, target: Uint8Ar
       }
       if (coder.bit(cx, CTX_ROW_CONTEXT_DELTA, same)) continue;
       const offX = p > 0 ? y * rb : -1;
-      const prevOff = y >= 1 ? prev : -1;
-      let tc0 = px(work, off, rb, x0 - 1);
-      let tc1 = (px(work, offUp, rb, x0 - 1) << 1) | px(work, offUp, rb, x0);
-      let rc0 = (px(lines, cur, rb, x0 - 1) << 1) | px(lines, cur, rb, x0);
-      for (let x = x0; x < x1; x++) {
-        tc1 = ((tc1 << 1) | px(work, offUp, rb, x + 1)) & 0x7;
-        rc0 = ((rc0 << 1) | px(lines, cur, rb, x + 1)) & 0x7;
-        const cross = offX >= 0 ? px(work, offX, rb, x) : 0;
-        // §6.6.5 context, bit 9 … 0: cross; old (x, y−1); old (x−1..x+1, y); old (x, y+1); new (x−1..x+1, y−1); new (x−1, y).
-        const ctx = (cross << 9) | (px(lines, prevOff, rb, x) << 8) | (rc0 << 5) | (px(work, offDown, rb, x) << 4) | (tc1 << 1) | tc0;
-        const d = coder.bit(cx, ctx, coder.encoding ? px(target!, off, rb, x) : 0);
-        setPx(work, off, x, d);
-        tc0 = d;
+      // A byte at a time, as in codeFull (D162); the rectangle's columns are whole bytes (§6.3.2).
+      let tc0 = bx0 > 0 ? work[off + bx0 - 1]! & 1 : 0; // new (x−1, y): left of the rectangle, old = new
+      let tc1 = offUp < 0 ? 0 : pixelsAround(work, offUp, bx0, rb); // new (x−1 … x+1, y−1)
+      let rc0 = pixelsAround(lines, cur, bx0, rb); // old (x−1 … x+1, y)
+      for (let bx = bx0; bx < bx1; bx++) {
+        const upNew = offUp < 0 ? 0 : nextPixels(work, offUp, bx, rb);
+        const rowOld = nextPixels(lines, cur, bx, rb);
+        const upOld = y >= 1 ? lines[prev + bx]! : 0;
+        const downOld = offDown < 0 ? 0 : work[offDown + bx]!;
+        const crossByte = offX < 0 ? 0 : work[offX + bx]!;
+        const want = coder.encoding ? target![off + bx]! : 0;
+        let out = 0;
+        for (let sh = 7; sh >= 0; sh--) {
+          tc1 = ((tc1 << 1) | ((upNew >> sh) & 1)) & 0x7;
+          rc0 = ((rc0 << 1) | ((rowOld >> sh) & 1)) & 0x7;
+          // §6.6.5 context, bit 9 … 0: cross; old (x, y−1); old (x−1..x+1, y); old (x, y+1); new (x−1..x+1, y−1); new (x−1, y).
+          const ctx =
+            (((crossByte >> sh) & 1) << 9) | (((upOld >> sh) & 1) << 8) | (rc0 << 5) | (((downOld >> sh) & 1) << 4) | (tc1 << 1) | tc0;
+          const d = coder.bit(cx, ctx, (want >> sh) & 1);
+          out |= d << sh;
+          tc0 = d;
+        }
+        work[off + bx] = out;
       }
     }
   }

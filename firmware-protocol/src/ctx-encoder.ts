@@ -1,7 +1,7 @@
 /**
  * The CTX encoder of the edge (README.md §6.6), written for speed: the same decisions, contexts and MQ coder as the
- * shared traversal of ctx-codec.ts (`ctxEncodeReference`), byte for byte, but without the per-pixel bounds checks and
- * the coder indirection the decoder's traversal needs. Every row the context reads is copied once into a scratch
+ * shared traversal of ctx-codec.ts (`ctxEncodeReference`), byte for byte, but without the coder indirection the
+ * decoder's traversal needs, and with a byte budget (below). Every row the context reads is copied once into a scratch
  * buffer with a zero byte on each side, so a pixel is one shift and mask even at x − 1 < 0 and x + 1 ≥ width (§6.6.4:
  * pixels outside the panel are 0). The edge encodes every transfer (and tries several encodings per transfer,
  * encoding-choice.ts); the label only decodes, with ctxDecode. D41 has the measurement; test/ctx-encoder.test.ts

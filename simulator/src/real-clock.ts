@@ -39,6 +39,8 @@ export class RealClock implements SimClock {
   private readonly eventTime: boolean;
   /** The due time of the event running now (eventTime only), else undefined. */
   private current: number | undefined;
+  /** Inside fire(): events scheduled now wait for its one arm() at the end (D162). */
+  private firing = false;
 
   constructor(opts: RealClockOptions = {}) {
     this.speed = opts.speed ?? 1;
@@ -62,7 +64,9 @@ export class RealClock implements SimClock {
   schedule(atMs: number, fn: () => void): TimerHandle {
     if (this.stopped) throw new EslError('CLOCK_STOPPED', 'the clock was stopped');
     const event = this.heap.push(atMs, fn);
-    if (atMs < this.timerAt) this.arm();
+    // While fire() runs its due events, most of them schedule the next (a frame's end, a label's next wake): arming
+    // the host timer for each would create and clear a Node timer per event; fire() arms once when it is done.
+    if (atMs < this.timerAt && !this.firing) this.arm();
     return { cancel: () => this.heap.cancel(event) };
   }
 
@@ -99,6 +103,7 @@ export class RealClock implements SimClock {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = this.now();
+    this.firing = true;
     try {
       for (let next = this.heap.peek(); next !== undefined && next.at <= now; next = this.heap.peek()) {
         this.heap.pop();
@@ -111,6 +116,7 @@ export class RealClock implements SimClock {
         if (this.stopped) return;
       }
     } finally {
+      this.firing = false;
       // An event that throws must not stop the world: later events still run.
       this.arm();
     }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EventHeap } from '../../simulator/src/event-heap.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
 import { EslError } from '#contracts';
@@ -132,6 +132,38 @@ describe('RealClock', () => {
     expect(await run(true)).toEqual({ seen: [10, 13], outside: 70, lateBy: 40 });
     // Wall readings: the host's lateness entered the simulated times, the answer's too (due at 53, run at 70).
     expect(await run(false)).toEqual({ seen: [50, 70], outside: 70, lateBy: 40 });
+  });
+
+  it('arms one host timer for a turn of due events, none for the events they schedule (D162)', async () => {
+    let wall = 0;
+    const clock = new RealClock({ speed: 1, startMs: 0, hostNow: () => wall, eventTime: true });
+    const seen: number[] = [];
+    // A chain as the radio makes it: every event schedules the next, all of them due by the time the host gets there.
+    const chain = (at: number): void => {
+      clock.schedule(at, () => {
+        seen.push(clock.now());
+        if (at < 100) chain(at + 1);
+      });
+    };
+    // The host timers the clock arms (the call comes from real-clock), apart from any the test runner makes.
+    const armed: (number | undefined)[] = [];
+    const hostSetTimeout = globalThis.setTimeout;
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      if (new Error().stack?.includes('real-clock')) armed.push(ms);
+      return hostSetTimeout(fn, ms);
+    }) as typeof setTimeout);
+    try {
+      chain(1);
+      wall = 200;
+      while (seen.length < 100) await new Promise((r) => setImmediate(r));
+      expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      // One timer for the first event; none after the turn (nothing is left). Before D162 the first event scheduled
+      // inside the turn armed one more (created here, cleared at the turn's end): one Node timer more per turn.
+      expect(armed).toEqual([1]);
+    } finally {
+      setTimeoutSpy.mockRestore();
+      clock.stop();
+    }
   });
 
   it('fires events in time order and after a cancelled earliest one', async () => {
