@@ -65,7 +65,7 @@ export class RealClock implements SimClock {
     if (this.stopped) throw new EslError('CLOCK_STOPPED', 'the clock was stopped');
     const event = this.heap.push(atMs, fn);
     // While fire() runs its due events, most of them schedule the next (a frame's end, a label's next wake): arming
-    // the host timer for each would create and clear a Node timer per event; fire() arms once when it is done.
+    // the host timer then would create a Node timer that the turn's end clears again; fire() arms once when it is done.
     if (atMs < this.timerAt && !this.firing) this.arm();
     return { cancel: () => this.heap.cancel(event) };
   }
