@@ -14,7 +14,7 @@
  * decodeFrame never throws: every failure is a ProtocolError in the result. Checks run in the order of §3.6 so
  * the same bytes always give the same code on every implementation.
  */
-import { crc32 } from './crc32.js';
+import { crc32Range } from './crc32.js';
 import { ProtocolError } from './errors.js';
 import { decodePayload, encodePayloadWithin } from './message-codec.js';
 import { MessageTypeCode, SUPPORTED_VERSIONS, type Frame } from './messages.js';
@@ -35,9 +35,10 @@ const isU8 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >
 const isU16 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffff;
 
 /**
- * Encodes a frame. Throws ProtocolError MSG_INVALID when the message fails MessageSchema or a header field is out
- * of range. Any u8 version is encoded (so that test vectors for MSG_BAD_VERSION can be built); choosing a
- * supported one is the caller's business (§8).
+ * Encodes a frame. Throws ProtocolError MSG_INVALID when a field of the message is outside its wire range (the
+ * ranges MessageSchema states; message-codec.ts checks them as it writes) or a header field is out of range. Any u8
+ * version is encoded (so that test vectors for MSG_BAD_VERSION can be built); choosing a supported one is the
+ * caller's business (§8).
  */
 export function encodeFrame(frame: Frame): Uint8Array {
   if (!isU8(frame.version)) throw new ProtocolError('MSG_INVALID', 'frame version must be a u8', { version: frame.version });
@@ -59,7 +60,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
   out[5] = frame.seq >>> 8;
   out[6] = n & 0xff;
   out[7] = n >>> 8;
-  const crc = crc32(out.subarray(0, FRAME_HEADER_SIZE + n));
+  const crc = crc32Range(out, 0, FRAME_HEADER_SIZE + n);
   const at = FRAME_HEADER_SIZE + n;
   out[at] = crc & 0xff;
   out[at + 1] = (crc >>> 8) & 0xff;
@@ -106,7 +107,7 @@ function decodeChecked(bytes: Uint8Array): DecodeResult {
     return fail(new ProtocolError('FRAME_TRAILING_BYTES', `${bytes.length - total} bytes after the CRC`, { length: bytes.length, expected: total }));
   }
   const crc = view.getUint32(FRAME_HEADER_SIZE + n, true);
-  const computed = crc32(bytes.subarray(0, FRAME_HEADER_SIZE + n));
+  const computed = crc32Range(bytes, 0, FRAME_HEADER_SIZE + n);
   if (crc !== computed) return fail(new ProtocolError('FRAME_BAD_CRC', 'CRC mismatch', { received: crc, computed }));
 
   const version = bytes[1]!;
@@ -122,7 +123,7 @@ function decodeChecked(bytes: Uint8Array): DecodeResult {
     return fail(new ProtocolError('MSG_BAD_VERSION', `protocol version ${version} not supported`, header));
   }
   try {
-    const message = decodePayload(typeCode, bytes.subarray(FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + n));
+    const message = decodePayload(typeCode, bytes, FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + n);
     return { ok: true, frame: { version, seq, ackRequested, message } };
   } catch (e) {
     if (e instanceof ProtocolError) {

@@ -16,7 +16,7 @@
  *
  * `discardedBytes` counts exactly the bytes consumed that did not become a delivered frame.
  */
-import { crc32 } from './crc32.js';
+import { crc32Range } from './crc32.js';
 import { ProtocolError } from './errors.js';
 import { FRAME_HEADER_SIZE, FRAME_MAGIC, FRAME_OVERHEAD, MAX_PAYLOAD, decodeFrame } from './frame-codec.js';
 import type { Frame } from './messages.js';
@@ -34,7 +34,7 @@ function payloadLengthAt(data: Uint8Array, at: number): number {
 function crcOk(data: Uint8Array, at: number, n: number): boolean {
   const end = at + FRAME_HEADER_SIZE + n;
   const stored = (data[end]! | (data[end + 1]! << 8) | (data[end + 2]! << 16) | (data[end + 3]! << 24)) >>> 0;
-  return crc32(data.subarray(at, end)) === stored;
+  return crc32Range(data, at, end) === stored;
 }
 
 export class Framer {

@@ -12,7 +12,6 @@ import { ProtocolError } from './errors.js';
 import {
   ImageEncoding,
   ImageKind,
-  MessageSchema,
   MessageTypeCode,
   StatusCode,
   WakeReason,
@@ -326,7 +325,7 @@ class Writer {
     const at = this.reserve(b.length); // first: reserve may replace the scratch buffer
     scratch.set(b, at);
   }
-  /** Hex digits as bytes (§3.3 ids, §3.4 hashes; MessageSchema has checked them: 0-9 and a-f or A-F, even length). */
+  /** Hex digits as bytes (§3.3 ids, §3.4 hashes; writeFields has checked them: 16 digits of the field's case). */
   hex(s: string): void {
     const n = s.length >>> 1;
     const at = this.reserve(n);
@@ -340,38 +339,97 @@ class Writer {
 /** The value of one hex digit's char code ('0'-'9', 'a'-'f', 'A'-'F'). */
 const nibble = (c: number): number => (c <= 57 ? c - 48 : (c | 0x20) - 87);
 
+/**
+ * A field that does not fit its wire layout, found while writing: `path` from the message down to the field.
+ * Internal to the encoder; write() turns it into ProtocolError MSG_INVALID.
+ */
+class FieldFault {
+  constructor(
+    readonly path: (string | number)[],
+    readonly why: string,
+  ) {}
+}
+
+const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+const LABEL_ID = /^[0-9A-F]{16}$/;
+const HASH = /^[0-9a-f]{16}$/;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The integer codecs: range and what a fault says. u64 is epoch milliseconds, exact up to 2^53−1 (§3.2). */
+const INT_RANGE: Readonly<Record<string, readonly [number, number, string]>> = {
+  u8: [0, 0xff, 'must be an integer 0–255 (u8)'],
+  optU8: [0, 0xff, 'must be absent or an integer 0–255 (u8)'],
+  i8: [-128, 127, 'must be an integer −128–127 (i8)'],
+  u16: [0, 0xffff, 'must be an integer 0–65535 (u16)'],
+  u32: [0, 0xffffffff, 'must be an integer 0–4294967295 (u32)'],
+  i32: [-0x80000000, 0x7fffffff, 'must be an integer −2^31–2^31−1 (i32)'],
+  u64: [0, Number.MAX_SAFE_INTEGER, 'must be an integer 0–2^53−1 (u64)'],
+};
+
+function checkInt(v: unknown, codec: string, name: string): number {
+  const [lo, hi, why] = INT_RANGE[codec]!;
+  if (!isInt(v, lo, hi)) throw new FieldFault([name], why);
+  return v;
+}
+
+function checkRegion(v: unknown, name: string): { x: number; y: number; width: number; height: number } {
+  if (!isObject(v)) throw new FieldFault([name], 'must be a region {x, y, width, height}');
+  for (const k of ['x', 'y', 'width', 'height'] as const) if (!isInt(v[k], 0, 0xffff)) throw new FieldFault([name, k], INT_RANGE['u16']![2]);
+  return v as { x: number; y: number; width: number; height: number };
+}
+
+function checkHex(v: unknown, codec: 'labelId' | 'hash', name: string): string {
+  if (typeof v !== 'string' || !(codec === 'labelId' ? LABEL_ID : HASH).test(v)) {
+    throw new FieldFault([name], codec === 'labelId' ? 'must be 16 upper-case hex digits (EUI-64, §3.3)' : 'must be 16 lower-case hex digits (§3.4)');
+  }
+  return v;
+}
+
+function checkBytes(v: unknown, max: number, name: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw new FieldFault([name], 'must be bytes (Uint8Array)');
+  if (v.length > max) throw new FieldFault([name], `must be at most ${max} bytes`);
+  return v;
+}
+
+/**
+ * Writes `m`'s fields in layout order, checking each value against its field's wire range as it goes. The layout
+ * is the single source of both directions, and MessageSchema's ranges are the wire ranges (messages.ts), so these
+ * checks accept exactly what the schema accepts — without a zod parse per message, which was the largest allocation
+ * of the simulator's wake-ups (D163). A property test holds the equivalence (firmware-protocol/test/
+ * message-encode-checks.test.ts: encode refuses a message exactly when MessageSchema does).
+ */
 function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (readonly [string, FieldCodec])[]): void {
   for (const [name, codec] of layout) {
     const v = m[name];
     if (typeof codec === 'string') {
       switch (codec) {
         case 'u8':
-          w.u8(v as number);
+          w.u8(checkInt(v, codec, name));
           break;
         case 'optU8':
-          if (v !== undefined) w.u8(v as number);
+          if (v !== undefined) w.u8(checkInt(v, codec, name));
           break;
         case 'i8':
-          w.i8(v as number);
+          w.i8(checkInt(v, codec, name));
           break;
         case 'u16':
-          w.u16(v as number);
+          w.u16(checkInt(v, codec, name));
           break;
         case 'u32':
-          w.u32(v as number);
+          w.u32(checkInt(v, codec, name));
           break;
         case 'i32':
-          w.i32(v as number);
+          w.i32(checkInt(v, codec, name));
           break;
         case 'u64':
-          w.u64(v as number);
+          w.u64(checkInt(v, codec, name));
           break;
         case 'labelId':
         case 'hash':
-          w.hex(v as string);
+          w.hex(checkHex(v, codec, name));
           break;
         case 'region': {
-          const r = v as { x: number; y: number; width: number; height: number };
+          const r = checkRegion(v, name);
           w.u16(r.x);
           w.u16(r.y);
           w.u16(r.width);
@@ -382,35 +440,76 @@ function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (re
           writeOffer(w, m);
           break;
         case 'command': {
-          const inner = v as Message;
+          // §9.6 RADIO_COMMAND carries one of the label commands, nothing else.
+          if (!isObject(v) || !RADIO_COMMAND_TYPES.includes(v['type'] as MessageName)) {
+            throw new FieldFault([name, 'type'], `must be one of ${RADIO_COMMAND_TYPES.join(', ')}`);
+          }
+          const inner = v as unknown as Message;
           w.u8(MessageTypeCode[inner.type]);
-          writeFields(w, inner as unknown as Record<string, unknown>, PAYLOAD_LAYOUT[inner.type]);
+          try {
+            writeFields(w, v, PAYLOAD_LAYOUT[inner.type]);
+          } catch (e) {
+            throw within(e, name);
+          }
           break;
         }
       }
     } else if ('enum' in codec) {
-      w.u8(v as number);
+      if (typeof v !== 'number' || !codec.enum.has(v)) throw new FieldFault([name], `must be one of ${[...codec.enum].join(', ')}`);
+      w.u8(v);
     } else if ('str' in codec) {
-      const b = utf8Encoder.encode(v as string);
+      if (typeof v !== 'string') throw new FieldFault([name], 'must be a string');
+      // A lone UTF-16 surrogate has no UTF-8 form; it would silently become U+FFFD and break the round trip.
+      if (LONE_SURROGATE.test(v)) throw new FieldFault([name], 'is not well-formed Unicode');
+      const b = utf8Encoder.encode(v);
+      if (b.length > codec.str) throw new FieldFault([name], `must be at most ${codec.str} UTF-8 bytes (§3.5)`);
       w.u8(b.length);
       w.bytes(b);
     } else if ('lenBytes' in codec) {
-      const b = v as Uint8Array;
+      const b = checkBytes(v, codec.lenBytes, name);
       w.u8(b.length);
       w.bytes(b);
     } else if ('list' in codec) {
-      const items = v as Record<string, unknown>[];
-      w.u8(items.length);
-      for (const item of items) writeFields(w, item, codec.list);
+      if (!Array.isArray(v)) throw new FieldFault([name], 'must be an array');
+      if (v.length > codec.max) throw new FieldFault([name], `must have at most ${codec.max} entries`);
+      w.u8(v.length);
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (!isObject(item)) throw new FieldFault([name, i], 'must be an object');
+        try {
+          writeFields(w, item, codec.list);
+        } catch (e) {
+          throw within(e, name, i);
+        }
+      }
     } else {
-      w.bytes(v as Uint8Array);
+      w.bytes(checkBytes(v, codec.rest, name));
     }
   }
 }
 
+/** A fault from a field inside `name` (at `index` of a list): the field's place goes in front of its path. */
+function within(e: unknown, name: string, index?: number): unknown {
+  if (e instanceof FieldFault) {
+    if (index !== undefined) e.path.unshift(index);
+    e.path.unshift(name);
+  }
+  return e;
+}
+
 /** §9.10 flags, format, then the optional fields in table order, then the inline data. */
 function writeOffer(w: Writer, m: Record<string, unknown>): void {
+  for (const [name, codec] of OFFER_FIELDS) {
+    const v = m[name];
+    if (typeof codec !== 'string') {
+      if (typeof v !== 'number' || !codec.enum.has(v)) throw new FieldFault([name], `must be one of ${[...codec.enum].join(', ')}`);
+    } else if (codec === 'hash') checkHex(v, codec, name);
+    else if (codec === 'region') checkRegion(v, name);
+    else checkInt(v, codec, name);
+  }
+  const data = checkBytes(m['data'], RADIO_OFFER_MAX_DATA, 'data');
   const o = m as unknown as MessageOf<'RADIO_OFFER'>;
+  if (!offerDataFits(data.length, o.totalSize)) throw new FieldFault(['data'], 'must be empty or min(totalSize, 99) bytes (§9.10)');
   const f = offerFlags(o);
   w.u8(f);
   w.u8(o.kind | (o.encoding << 4));
@@ -426,21 +525,25 @@ function writeOffer(w: Writer, m: Record<string, unknown>): void {
   }
   if ((f & RADIO_OFFER_FLAGS.DISPLAY_AT) !== 0) w.u64(o.displayAt);
   if ((f & RADIO_OFFER_FLAGS.PAGE) !== 0) w.u8(o.page);
-  w.bytes(o.data);
+  w.bytes(data);
 }
 
-function findLoneSurrogate(m: Message): string | undefined {
-  // for…in, not Object.entries: no array of pairs per message (D139); a message is a plain object of own fields.
-  for (const k in m) {
-    const v = (m as unknown as Record<string, unknown>)[k];
-    if (typeof v === 'string' && LONE_SURROGATE.test(v)) return k;
-  }
-  return undefined;
-}
+/** §9.10 The fields of RADIO_OFFER after transferId that the flags and format carry, and their wire ranges. */
+const OFFER_FIELDS: readonly (readonly [string, 'hash' | 'region' | 'u8' | 'u32' | 'u64' | { enum: ReadonlySet<number> }])[] = [
+  ['kind', KIND],
+  ['encoding', ENCODING],
+  ['baseHash', 'hash'],
+  ['targetHash', 'hash'],
+  ['totalSize', 'u32'],
+  ['region', 'region'],
+  ['displayAt', 'u64'],
+  ['page', 'u8'],
+];
 
 /**
- * Encodes the payload of a message (without frame header and CRC). Validates the message against MessageSchema
- * first, so an out-of-range value never wraps silently on the wire: a bad input throws ProtocolError MSG_INVALID.
+ * Encodes the payload of a message (without frame header and CRC). Every field is checked against its wire range
+ * as it is written, so an out-of-range value never wraps silently on the wire: a bad input throws ProtocolError
+ * MSG_INVALID naming the field.
  */
 export function encodePayload(m: Message): Uint8Array {
   return write(m).result();
@@ -452,27 +555,28 @@ export function encodePayload(m: Message): Uint8Array {
  */
 export function encodePayloadWithin(m: Message, before: number, after: number): Uint8Array {
   const w = write(m);
-  const out = new Uint8Array(before + w.length + after);
-  out.set(scratch.subarray(0, w.length), before);
+  const n = w.length;
+  const out = new Uint8Array(before + n + after);
+  // Most payloads are a few dozen bytes: copied by hand, without a view of the scratch buffer per frame (D163).
+  if (n <= 128) for (let i = 0; i < n; i++) out[before + i] = scratch[i]!;
+  else out.set(scratch.subarray(0, n), before);
   return out;
 }
 
-/** Validates `m` and writes its payload into the scratch buffer (valid until the next encode). */
+/** Checks and writes `m`'s payload into the scratch buffer (valid until the next encode). */
 function write(m: Message): Writer {
-  const parsed = MessageSchema.safeParse(m);
-  if (!parsed.success) {
-    throw new ProtocolError('MSG_INVALID', `invalid ${String((m as { type?: unknown } | null)?.type)} message`, {
-      issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    });
-  }
-  // A lone UTF-16 surrogate has no UTF-8 form; it would silently become U+FFFD and break the round trip.
-  const bad = findLoneSurrogate(m);
-  if (bad !== undefined) throw new ProtocolError('MSG_INVALID', `${m.type}.${bad} is not well-formed Unicode`, { field: bad });
-  if (m.type === 'RADIO_OFFER' && !offerDataFits(m.data.length, m.totalSize)) {
-    throw new ProtocolError('MSG_INVALID', 'RADIO_OFFER.data must be empty or min(totalSize, 99) bytes (§9.10)', { field: 'data', length: m.data.length });
+  const type: unknown = isObject(m) ? m['type'] : undefined;
+  if (typeof type !== 'string' || !Object.hasOwn(PAYLOAD_LAYOUT, type)) {
+    throw new ProtocolError('MSG_INVALID', `invalid ${String(type)} message`, { issues: [{ path: 'type', message: 'is not a message type of this protocol version' }] });
   }
   const w = new Writer();
-  writeFields(w, m as unknown as Record<string, unknown>, PAYLOAD_LAYOUT[m.type]);
+  try {
+    writeFields(w, m as unknown as Record<string, unknown>, PAYLOAD_LAYOUT[type as MessageName]);
+  } catch (e) {
+    if (!(e instanceof FieldFault)) throw e;
+    const path = e.path.join('.');
+    throw new ProtocolError('MSG_INVALID', `invalid ${type} message: ${path} ${e.why}`, { field: path, issues: [{ path, message: e.why }] });
+  }
   return w;
 }
 
@@ -480,22 +584,26 @@ function write(m: Message): Writer {
 
 class Reader {
   private readonly view: DataView;
-  pos = 0;
+  pos: number;
+  /** Reads `src[start, end)`: the frame codec hands over the whole frame and the payload's place in it, no view of it (D163). */
   constructor(
     private readonly src: Uint8Array,
     private readonly type: MessageName,
+    readonly start: number,
+    private readonly end: number,
   ) {
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    this.pos = start;
   }
   get remaining(): number {
-    return this.src.length - this.pos;
+    return this.end - this.pos;
   }
   private take(n: number, field: string): number {
-    if (this.pos + n > this.src.length) {
+    if (this.pos + n > this.end) {
       throw new ProtocolError('MSG_BAD_LENGTH', `${this.type} payload too short at field ${field}`, {
         type: this.type,
         field,
-        length: this.src.length,
+        length: this.end - this.start,
       });
     }
     const at = this.pos;
@@ -521,6 +629,14 @@ class Reader {
   bytes(n: number, f: string): Uint8Array {
     const at = this.take(n, f);
     return new Uint8Array(this.src.subarray(at, at + n));
+  }
+  /** §3.3, §3.4 An 8-byte id or hash as 16 hex digits, read in place (every check-in carries one of each). */
+  hex8(upper: boolean, f: string): string {
+    const at = this.take(8, f);
+    const digits = upper ? HEX_UPPER : HEX_LOWER;
+    let hex = '';
+    for (let i = at; i < at + 8; i++) hex += digits[this.src[i]!]!;
+    return hex;
   }
 }
 
@@ -571,10 +687,10 @@ function readFields(r: Reader, type: MessageName, layout: readonly (readonly [st
           break;
         }
         case 'labelId':
-          m[name] = hexOf(r.bytes(8, name), true);
+          m[name] = r.hex8(true, name);
           break;
         case 'hash':
-          m[name] = hexOf(r.bytes(8, name), false);
+          m[name] = r.hex8(false, name);
           break;
         case 'region':
           m[name] = { x: r.u16(name), y: r.u16(name), width: r.u16(name), height: r.u16(name) };
@@ -652,10 +768,10 @@ function readOffer(r: Reader, m: Record<string, unknown>): void {
   };
   m['baseHash'] = BLANK_HASH_HEX;
   if (present(RADIO_OFFER_FLAGS.BASE)) {
-    m['baseHash'] = hexOf(r.bytes(8, 'baseHash'), false);
+    m['baseHash'] = r.hex8(false, 'baseHash');
     notZero('baseHash', m['baseHash'] === BLANK_HASH_HEX);
   }
-  m['targetHash'] = hexOf(r.bytes(8, 'targetHash'), false);
+  m['targetHash'] = r.hex8(false, 'targetHash');
   if (present(RADIO_OFFER_FLAGS.SIZE32)) {
     m['totalSize'] = r.u32('totalSize');
     if ((m['totalSize'] as number) <= 0xffff) throw invalid(type, 'totalSize', m['totalSize'], 'fits 16 bits but is flagged SIZE32');
@@ -692,20 +808,21 @@ function readOffer(r: Reader, m: Record<string, unknown>): void {
 /**
  * Decodes the payload of a frame of type `typeCode`. Throws ProtocolError: MSG_UNKNOWN_TYPE for a code not in
  * MessageTypeCode, MSG_BAD_LENGTH when the payload is shorter or longer than the type's layout,
- * MSG_INVALID_FIELD for an unknown enum value, over-long or non-UTF-8 string, or a u64 above 2^53−1.
+ * MSG_INVALID_FIELD for an unknown enum value, over-long or non-UTF-8 string, or a u64 above 2^53−1. The payload is
+ * `payload[start, end)`, all of it by default (the frame codec passes the frame and the payload's place in it).
  */
-export function decodePayload(typeCode: number, payload: Uint8Array): Message {
+export function decodePayload(typeCode: number, payload: Uint8Array, start = 0, end = payload.length): Message {
   const type = NAME_BY_CODE.get(typeCode);
   if (type === undefined) {
     throw new ProtocolError('MSG_UNKNOWN_TYPE', `unknown message type 0x${typeCode.toString(16).padStart(2, '0')}`, { typeCode });
   }
-  const r = new Reader(payload, type);
+  const r = new Reader(payload, type, start, end);
   const m = readFields(r, type, PAYLOAD_LAYOUT[type]);
   if (r.remaining !== 0) {
     throw new ProtocolError('MSG_BAD_LENGTH', `${type} payload has ${r.remaining} bytes too many`, {
       type,
-      length: payload.length,
-      expected: r.pos,
+      length: end - start,
+      expected: r.pos - start,
     });
   }
   // The layout satisfies MessageSchema by construction: readFields checks every width, enum, length and count that

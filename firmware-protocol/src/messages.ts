@@ -4,7 +4,8 @@
  * Each message is a zod schema; the TypeScript types are derived from the schemas and never written twice.
  * The binary layout of every field is given in the spec and implemented in `message-codec.ts`.
  * Integers are little-endian on the wire (§3.2). Ranges in the schemas are the wire ranges, so
- * a message that validates here always encodes.
+ * a message that validates here always encodes; the encoder checks exactly these ranges as it writes instead of
+ * parsing each message here (message-codec.ts, D163; test/message-encode-checks.test.ts holds the two together).
  */
 import { z } from 'zod';
 

@@ -86,6 +86,37 @@ describe('frame codec round trip (every message type)', () => {
     );
   });
 
+  it('decodes a payload in place, between start and end of a larger buffer (D163), with lengths relative to it', () => {
+    fc.assert(
+      fc.property(frameArb, fc.uint8Array({ maxLength: 9 }), fc.uint8Array({ minLength: 1, maxLength: 9 }), (f, before, after) => {
+        const payload = encodePayload(f.message);
+        const code = MessageTypeCode[f.message.type];
+        const buf = Buffer.concat([before, payload, after]);
+        const m = decodePayload(code, buf, before.length, before.length + payload.length);
+        expect(m).toEqual(f.message);
+        expect(plainBytes(m)).toBe(true);
+        // The bytes after `end` are not the payload's: read to the buffer's end, they are too many or change the message.
+        let beyond: unknown;
+        try {
+          beyond = decodePayload(code, buf, before.length, buf.length);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ProtocolError);
+        }
+        expect(beyond).not.toEqual(f.message);
+        if (payload.length > 0) {
+          try {
+            decodePayload(code, buf, before.length, before.length + payload.length - 1);
+          } catch (e) {
+            expect((e as ProtocolError).code).toBe('MSG_BAD_LENGTH');
+            // "payload too short" names the payload's length, not the buffer's (other length errors name their field's).
+            if ((e as ProtocolError).message.includes('too short')) expect((e as ProtocolError).details?.['length']).toBe(payload.length - 1);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('every encoded frame and payload owns its bytes: later encodes of any size never change it (D139 shared scratch)', () => {
     fc.assert(
       fc.property(fc.array(frameArb, { minLength: 2, maxLength: 8 }), (frames) => {
