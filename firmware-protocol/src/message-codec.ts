@@ -502,7 +502,7 @@ function writeOffer(w: Writer, m: Record<string, unknown>): void {
   for (const [name, codec] of OFFER_FIELDS) {
     const v = m[name];
     if (typeof codec !== 'string') {
-      if (typeof v !== 'number' || !codec.enum.has(v)) throw new FieldFault([name], `must be one of ${[...codec.enum].join(', ')}`);
+      if (!('enum' in codec) || typeof v !== 'number' || !codec.enum.has(v)) throw new FieldFault([name], 'enum' in codec ? `must be one of ${[...codec.enum].join(', ')}` : 'is not an offer field');
     } else if (codec === 'hash') checkHex(v, codec, name);
     else if (codec === 'region') checkRegion(v, name);
     else checkInt(v, codec, name);
@@ -528,17 +528,11 @@ function writeOffer(w: Writer, m: Record<string, unknown>): void {
   w.bytes(data);
 }
 
-/** §9.10 The fields of RADIO_OFFER after transferId that the flags and format carry, and their wire ranges. */
-const OFFER_FIELDS: readonly (readonly [string, 'hash' | 'region' | 'u8' | 'u32' | 'u64' | { enum: ReadonlySet<number> }])[] = [
-  ['kind', KIND],
-  ['encoding', ENCODING],
-  ['baseHash', 'hash'],
-  ['targetHash', 'hash'],
-  ['totalSize', 'u32'],
-  ['region', 'region'],
-  ['displayAt', 'u64'],
-  ['page', 'u8'],
-];
+/**
+ * §9.10 The fields of RADIO_OFFER after transferId that its flags and format carry: the transfer descriptor (§6.1)
+ * without what the radio link already knows (labelId, labelType).
+ */
+const OFFER_FIELDS = DESCRIPTOR.filter(([name]) => name !== 'transferId' && name !== 'labelId' && name !== 'labelType');
 
 /**
  * Encodes the payload of a message (without frame header and CRC). Every field is checked against its wire range
