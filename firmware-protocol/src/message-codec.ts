@@ -561,7 +561,7 @@ export function encodePayloadWithin(m: Message, before: number, after: number): 
 function write(m: Message): Writer {
   const type: unknown = isObject(m) ? m['type'] : undefined;
   if (typeof type !== 'string' || !Object.hasOwn(PAYLOAD_LAYOUT, type)) {
-    throw new ProtocolError('MSG_INVALID', `invalid ${String(type)} message`, { issues: [{ path: 'type', message: 'is not a message type of this protocol version' }] });
+    throw new ProtocolError('MSG_INVALID', `invalid ${String(type)} message`, { field: 'type', issues: [{ path: 'type', message: 'is not a message type of this protocol version' }] });
   }
   const w = new Writer();
   try {

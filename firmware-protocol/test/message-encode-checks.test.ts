@@ -141,7 +141,7 @@ describe('the encoder refuses a message exactly when MessageSchema does (D163)',
 
   it('refuses what is not a message of this protocol version', () => {
     for (const m of [null, 'ACK', { type: 'NOPE' }, { type: 'toString' }, { type: '__proto__' }, []]) {
-      expect(() => encodePayload(m as unknown as Message)).toThrow(expect.objectContaining({ code: 'MSG_INVALID' }));
+      expect(() => encodePayload(m as unknown as Message)).toThrow(expect.objectContaining({ code: 'MSG_INVALID', details: expect.objectContaining({ field: 'type' }) }));
     }
   });
 });
