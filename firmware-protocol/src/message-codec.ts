@@ -385,6 +385,11 @@ function checkHex(v: unknown, codec: 'labelId' | 'hash', name: string): string {
   return v;
 }
 
+function checkEnum(v: unknown, values: ReadonlySet<number>, name: string): number {
+  if (typeof v !== 'number' || !values.has(v)) throw new FieldFault([name], `must be one of ${[...values].join(', ')}`);
+  return v;
+}
+
 function checkBytes(v: unknown, max: number, name: string): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new FieldFault([name], 'must be bytes (Uint8Array)');
   if (v.length > max) throw new FieldFault([name], `must be at most ${max} bytes`);
@@ -455,8 +460,7 @@ function writeFields(w: Writer, m: Record<string, unknown>, layout: readonly (re
         }
       }
     } else if ('enum' in codec) {
-      if (typeof v !== 'number' || !codec.enum.has(v)) throw new FieldFault([name], `must be one of ${[...codec.enum].join(', ')}`);
-      w.u8(v);
+      w.u8(checkEnum(v, codec.enum, name));
     } else if ('str' in codec) {
       if (typeof v !== 'string') throw new FieldFault([name], 'must be a string');
       // A lone UTF-16 surrogate has no UTF-8 form; it would silently become U+FFFD and break the round trip.
@@ -501,8 +505,9 @@ function within(e: unknown, name: string, index?: number): unknown {
 function writeOffer(w: Writer, m: Record<string, unknown>): void {
   for (const [name, codec] of OFFER_FIELDS) {
     const v = m[name];
+    // The descriptor's fields are integers, hashes, a region and enums (kind, encoding).
     if (typeof codec !== 'string') {
-      if (!('enum' in codec) || typeof v !== 'number' || !codec.enum.has(v)) throw new FieldFault([name], 'enum' in codec ? `must be one of ${[...codec.enum].join(', ')}` : 'is not an offer field');
+      if ('enum' in codec) checkEnum(v, codec.enum, name);
     } else if (codec === 'hash') checkHex(v, codec, name);
     else if (codec === 'region') checkRegion(v, name);
     else checkInt(v, codec, name);
