@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ALL = ['render', 'render-scripts', 'render-pool', 'render-priority', 'plan-throughput', 'protocol-bytes', 'ctx-encode', 'frame-codec', 'intake', 'dispatch-load', 'dispatch-selection', 'label-store', 'mqtt-broker'];
+const ALL = ['render', 'render-scripts', 'render-pool', 'render-priority', 'plan-throughput', 'protocol-bytes', 'ctx-encode', 'frame-codec', 'event-heap', 'intake', 'dispatch-load', 'dispatch-selection', 'label-store', 'mqtt-broker'];
 // full-store simulates the 50,000-label reference store against the real edge through its three standard updates:
 // about 50 minutes of wall time at 1× on a 2-core machine, too long for the default list, so it runs only when named.
 // edge-resources loads the reference store into a real edge without a radio (memory and CPU, D40–D42): ≈ 15 minutes.

@@ -339,7 +339,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
           planner.stop();
           if (renderPool) await step('render-pool', () => renderPool.close());
           dispatcher.stop();
-          reporter.stop();
+          await step('audit', () => reporter.stop());
           rules.stop();
           await step('rules', () => rules.idle());
           await step('shelf-feed', () => shelf.idle());

@@ -51,14 +51,17 @@ export class SeqCounter {
 export class DuplicateWindow {
   private readonly size: number;
   private newest: number | null = null;
-  /** Bit i set = (newest − i) was accepted. Bit 0 is always set once anything was accepted. */
-  private bits = 0n;
-  private readonly mask: bigint;
+  /**
+   * Bit i set = (newest − i) was accepted; bit i is bit (i mod 32) of word ⌊i / 32⌋. Bit 0 is always set once
+   * anything was accepted. 32-bit words, not a BigInt: a label's exchange makes a window and tests it for every
+   * frame, and BigInt arithmetic allocates on each operation (D164).
+   */
+  private readonly words: Uint32Array;
 
   constructor(size = 64) {
     if (!Number.isInteger(size) || size < 1 || size > HALF) throw new RangeError(`window size ${size} out of range 1..${HALF}`);
     this.size = size;
-    this.mask = (1n << BigInt(size)) - 1n;
+    this.words = new Uint32Array((size + 31) >> 5);
   }
 
   /** Records `seq` and tells whether it was a duplicate (true = seen before, do not act on it again; ACK it). */
@@ -70,15 +73,18 @@ export class DuplicateWindow {
     }
     const d = seqDistance(seq, this.newest);
     if (d > 0) {
-      this.bits = d >= this.size ? 1n : ((this.bits << BigInt(d)) | 1n) & this.mask;
+      if (d >= this.size) this.words.fill(0);
+      else this.shift(d);
+      this.words[0]! |= 1;
       this.newest = seq;
       return false;
     }
     const back = -d;
     if (back < this.size) {
-      const bit = 1n << BigInt(back);
-      if ((this.bits & bit) !== 0n) return true;
-      this.bits |= bit;
+      const w = back >> 5;
+      const bit = 1 << (back & 31);
+      if ((this.words[w]! & bit) !== 0) return true;
+      this.words[w]! |= bit;
       return false;
     }
     this.restart(seq);
@@ -88,11 +94,28 @@ export class DuplicateWindow {
   /** Forgets everything, e.g. when the peer announces a restart with AP_HELLO (§8). */
   reset(): void {
     this.newest = null;
-    this.bits = 0n;
+    this.words.fill(0);
   }
 
   private restart(seq: number): void {
     this.newest = seq;
-    this.bits = 1n;
+    this.words.fill(0);
+    this.words[0] = 1;
+  }
+
+  /**
+   * Moves every bit `d` places up (0 < d < size): the window slides forward by d. Bits pushed past `size` are never
+   * read again (only bits below `size` are tested, and shifts only go up), so they need no clearing.
+   */
+  private shift(d: number): void {
+    const words = this.words;
+    const ws = d >> 5;
+    const bs = d & 31;
+    for (let i = words.length - 1; i >= 0; i--) {
+      const src = i - ws;
+      const hi = src >= 0 ? words[src]! << bs : 0;
+      const lo = bs !== 0 && src >= 1 ? words[src - 1]! >>> (32 - bs) : 0;
+      words[i] = hi | lo;
+    }
   }
 }

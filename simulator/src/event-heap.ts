@@ -1,117 +1,224 @@
 /**
- * A binary min-heap of timed events: the one event queue behind every simulator clock.
+ * The one event queue behind every simulator clock: timed events, popped in time order, equal times first-in,
+ * first-out (so runs are reproducible).
  *
- * 50,000 labels each hold one pending wake-up; a heap keeps insertion and removal at O(log n) without one
- * host timer per label. Cancellation is lazy (the entry is flagged and skipped when it surfaces) because removing
- * from the middle of a heap would need an index per entry; cancelled entries are compacted away when they come to
- * outnumber the live ones, so a cancel-heavy workload cannot grow the heap without bound.
+ * Two binary min-heaps (D164). A store's labels each hold one wake-up ~30 s ahead, so at 200,000 labels the queue
+ * holds ~200,000 far events; every radio exchange adds a handful of events a few ms ahead (a frame's end, the
+ * label's resend timer, the AP's silence timer) that run or are cancelled soon. In one heap each of those near
+ * events climbs through and each pop sinks through all ~18 levels of the far ones, reading an object per level:
+ * 13 % of the simulator's CPU in a fill (bench/results/sim-cpu-profile-20000x10-s10-2026-12-05-d164-before.txt).
+ * Near events go to a small heap of their own, so most pushes and pops touch a few hot levels, and the big heap
+ * is touched once per wake-up. Which heap holds an event changes nothing in the order: `pop` takes the earlier of
+ * the two tops.
+ *
+ * Cancellation is lazy (the entry is flagged and skipped when it surfaces) because removing from the middle of a
+ * heap would need an index per entry; cancelled entries are compacted away when they come to outnumber the live
+ * ones, so a cancel-heavy workload cannot grow a heap without bound.
  */
 
-export interface HeapEvent {
-  /** When the event is due, in the clock's milliseconds. */
-  at: number;
-  /** Insertion order: events due at the same instant run first-in, first-out, so runs are reproducible. */
-  order: number;
-  run: () => void;
-  cancelled: boolean;
+/** A queued event; it is its own timer handle (no closure per scheduled event). */
+export class HeapEvent {
+  cancelled = false;
+  constructor(
+    /** When the event is due, in the clock's milliseconds. */
+    readonly at: number,
+    /** Insertion order: events due at the same instant run first-in, first-out, so runs are reproducible. */
+    readonly order: number,
+    readonly run: () => void,
+    /** The heap that holds it (true: the near one). */
+    readonly near: boolean,
+    private readonly queue: EventHeap,
+  ) {}
+
+  cancel(): void {
+    this.queue.cancel(this);
+  }
+}
+
+/**
+ * An event due within this many ms after the last event popped goes to the near heap. Above the ms of a radio
+ * exchange's timers (frames, resends, the 2 s a label listens for a lost AP, §9.1), below a wake interval.
+ */
+export const NEAR_HORIZON_MS = 2_500;
+
+function before(a: HeapEvent, b: HeapEvent): boolean {
+  return a.at < b.at || (a.at === b.at && a.order < b.order);
+}
+
+/**
+ * A binary min-heap whose keys sit in typed arrays beside the events: sifting compares numbers read from two
+ * contiguous arrays instead of dereferencing an event object per level, which at 200,000 entries is a cache miss
+ * per level (bench/event-heap).
+ */
+class BinaryHeap {
+  private at = new Float64Array(64);
+  private ord = new Float64Array(64);
+  private ev: (HeapEvent | undefined)[] = [];
+  private n = 0;
+  cancelled = 0;
+
+  get live(): number {
+    return this.n - this.cancelled;
+  }
+
+  push(e: HeapEvent): void {
+    if (this.n === this.at.length) this.grow();
+    this.siftUp(this.n++, e);
+  }
+
+  /** The earliest live event, cancelled ones on top dropped on the way. */
+  top(): HeapEvent | undefined {
+    while (this.n > 0 && this.ev[0]!.cancelled) {
+      this.removeTop();
+      this.cancelled--;
+    }
+    return this.n > 0 ? this.ev[0] : undefined;
+  }
+
+  removeTop(): void {
+    const last = --this.n;
+    const e = this.ev[last]!;
+    this.ev[last] = undefined;
+    if (last > 0) this.siftDown(0, e);
+  }
+
+  cancel(): void {
+    this.cancelled++;
+    if (this.cancelled > 1024 && this.cancelled * 2 > this.n) {
+      const live = this.ev.slice(0, this.n).filter((e): e is HeapEvent => e !== undefined && !e.cancelled);
+      this.ev.length = 0;
+      this.n = 0;
+      this.cancelled = 0;
+      for (const e of live) this.push(e);
+    }
+  }
+
+  clear(): void {
+    for (let i = 0; i < this.n; i++) this.ev[i]!.cancelled = true;
+    this.ev = [];
+    this.n = 0;
+    this.cancelled = 0;
+  }
+
+  private grow(): void {
+    const at = new Float64Array(this.at.length * 2);
+    at.set(this.at);
+    this.at = at;
+    const ord = new Float64Array(this.ord.length * 2);
+    ord.set(this.ord);
+    this.ord = ord;
+  }
+
+  /** Places `e` at hole `i` or above. */
+  private siftUp(i: number, e: HeapEvent): void {
+    const { at, ord, ev } = this;
+    const a = e.at;
+    const o = e.order;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pa = at[p]!;
+      if (pa < a || (pa === a && ord[p]! < o)) break;
+      at[i] = pa;
+      ord[i] = ord[p]!;
+      ev[i] = ev[p];
+      i = p;
+    }
+    at[i] = a;
+    ord[i] = o;
+    ev[i] = e;
+  }
+
+  /** Places `e` at hole `i` or below. */
+  private siftDown(i: number, e: HeapEvent): void {
+    const { at, ord, ev, n } = this;
+    const a = e.at;
+    const o = e.order;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      const r = c + 1;
+      if (r < n && (at[r]! < at[c]! || (at[r] === at[c] && ord[r]! < ord[c]!))) c = r;
+      const ca = at[c]!;
+      if (ca > a || (ca === a && ord[c]! > o)) break;
+      at[i] = ca;
+      ord[i] = ord[c]!;
+      ev[i] = ev[c];
+      i = c;
+    }
+    at[i] = a;
+    ord[i] = o;
+    ev[i] = e;
+  }
+}
+
+export interface EventHeapOptions {
+  /** See NEAR_HORIZON_MS; 0 keeps every event in one heap (the layout before D164, for bench/event-heap). */
+  nearHorizonMs?: number;
 }
 
 export class EventHeap {
-  private items: HeapEvent[] = [];
+  private readonly near = new BinaryHeap();
+  private readonly far = new BinaryHeap();
+  private readonly horizon: number;
   private nextOrder = 0;
-  private cancelledCount = 0;
+  /** Due time of the latest event popped: the queue's idea of now. */
+  private floor = -Infinity;
+
+  constructor(opts: EventHeapOptions = {}) {
+    this.horizon = opts.nearHorizonMs ?? NEAR_HORIZON_MS;
+  }
 
   get size(): number {
-    return this.items.length - this.cancelledCount;
+    return this.near.live + this.far.live;
   }
 
   push(at: number, run: () => void): HeapEvent {
-    const event: HeapEvent = { at, order: this.nextOrder++, run, cancelled: false };
-    this.items.push(event);
-    this.siftUp(this.items.length - 1);
+    const near = this.horizon > 0 && at - this.floor < this.horizon;
+    const event = new HeapEvent(at, this.nextOrder++, run, near, this);
+    (near ? this.near : this.far).push(event);
     return event;
   }
 
   cancel(event: HeapEvent): void {
     if (event.cancelled) return;
     event.cancelled = true;
-    this.cancelledCount++;
-    if (this.cancelledCount > 1024 && this.cancelledCount * 2 > this.items.length) this.compact();
+    (event.near ? this.near : this.far).cancel();
   }
 
   /** The earliest live event, without removing it. */
   peek(): HeapEvent | undefined {
-    this.dropCancelledTop();
-    return this.items[0];
+    const n = this.near.top();
+    const f = this.far.top();
+    if (n === undefined) return f;
+    return f === undefined || before(n, f) ? n : f;
   }
 
   /** Removes and returns the earliest live event. */
   pop(): HeapEvent | undefined {
-    this.dropCancelledTop();
-    return this.removeTop();
+    return this.popDue(Infinity);
+  }
+
+  /** Removes and returns the earliest live event if it is due at or before `limit`. */
+  popDue(limit: number): HeapEvent | undefined {
+    const n = this.near.top();
+    const f = this.far.top();
+    let from: BinaryHeap;
+    let e: HeapEvent;
+    if (n !== undefined && (f === undefined || before(n, f))) {
+      from = this.near;
+      e = n;
+    } else if (f !== undefined) {
+      from = this.far;
+      e = f;
+    } else return undefined;
+    if (e.at > limit) return undefined;
+    from.removeTop();
+    if (e.at > this.floor) this.floor = e.at;
+    return e;
   }
 
   clear(): void {
-    for (const e of this.items) e.cancelled = true;
-    this.items = [];
-    this.cancelledCount = 0;
-  }
-
-  private dropCancelledTop(): void {
-    while (this.items.length > 0 && this.items[0]!.cancelled) {
-      this.removeTop();
-      this.cancelledCount--;
-    }
-  }
-
-  private removeTop(): HeapEvent | undefined {
-    const items = this.items;
-    const top = items[0];
-    if (top === undefined) return undefined;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
-      this.siftDown(0);
-    }
-    return top;
-  }
-
-  private compact(): void {
-    this.items = this.items.filter((e) => !e.cancelled);
-    this.cancelledCount = 0;
-    for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
-  }
-
-  private static before(a: HeapEvent, b: HeapEvent): boolean {
-    return a.at < b.at || (a.at === b.at && a.order < b.order);
-  }
-
-  private siftUp(i: number): void {
-    const items = this.items;
-    const e = items[i]!;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = items[parent]!;
-      if (!EventHeap.before(e, p)) break;
-      items[i] = p;
-      i = parent;
-    }
-    items[i] = e;
-  }
-
-  private siftDown(i: number): void {
-    const items = this.items;
-    const n = items.length;
-    const e = items[i]!;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const child = r < n && EventHeap.before(items[r]!, items[l]!) ? r : l;
-      if (!EventHeap.before(items[child]!, e)) break;
-      items[i] = items[child]!;
-      i = child;
-    }
-    items[i] = e;
+    this.near.clear();
+    this.far.clear();
   }
 }

@@ -216,7 +216,7 @@ export class PacedClock implements SimClock {
     if (this.stopped) throw new EslError('CLOCK_STOPPED', 'the clock was stopped');
     const event = this.heap.push(atMs, fn);
     if (atMs < this.timerAt) this.arm();
-    return { cancel: () => this.heap.cancel(event) };
+    return event;
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
@@ -258,8 +258,7 @@ export class PacedClock implements SimClock {
     this.timer = undefined;
     this.timerAt = Infinity;
     try {
-      for (let next = this.heap.peek(); next !== undefined && next.at <= this.now(); next = this.heap.peek()) {
-        this.heap.pop();
+      for (let next = this.heap.popDue(this.now()); next !== undefined; next = this.heap.popDue(this.now())) {
         next.run();
         if (this.stopped) return;
       }

@@ -67,7 +67,7 @@ export class RealClock implements SimClock {
     // While fire() runs its due events, most of them schedule the next (a frame's end, a label's next wake): arming
     // the host timer then would create a Node timer that the turn's end clears again; fire() arms once when it is done.
     if (atMs < this.timerAt && !this.firing) this.arm();
-    return { cancel: () => this.heap.cancel(event) };
+    return event;
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
@@ -105,8 +105,7 @@ export class RealClock implements SimClock {
     const now = this.now();
     this.firing = true;
     try {
-      for (let next = this.heap.peek(); next !== undefined && next.at <= now; next = this.heap.peek()) {
-        this.heap.pop();
+      for (let next = this.heap.popDue(now); next !== undefined; next = this.heap.popDue(now)) {
         if (this.eventTime) this.current = next.at;
         try {
           next.run();

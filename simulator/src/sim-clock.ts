@@ -3,7 +3,7 @@
  * `SimClock`, never on host timers directly, so the same simulator runs in real time (demo, optionally sped up)
  * or in discrete-event virtual time (tests, benchmarks: an hour of store traffic in seconds).
  *
- * Both implementations keep ONE event queue (a binary heap, `event-heap.ts`) and at most one host timer; 50,000
+ * Both implementations keep ONE event queue (`event-heap.ts`: two binary heaps, near and far, D164) and at most one host timer; 50,000
  * sleeping labels are 50,000 heap entries, not 50,000 timers.
  */
 

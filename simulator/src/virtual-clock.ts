@@ -42,8 +42,7 @@ export class VirtualClock implements SimClock {
   }
 
   schedule(atMs: number, fn: () => void): TimerHandle {
-    const event = this.heap.push(Math.max(atMs, this.current), fn);
-    return { cancel: () => this.heap.cancel(event) };
+    return this.heap.push(Math.max(atMs, this.current), fn);
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
@@ -90,9 +89,8 @@ export class VirtualClock implements SimClock {
       let sinceYield = 0;
       for (;;) {
         if (predicate()) return true;
-        const next = this.heap.peek();
-        if (next === undefined || next.at > limit) return false;
-        this.heap.pop();
+        const next = this.heap.popDue(limit);
+        if (next === undefined) return false;
         this.current = next.at;
         this.eventsRun++;
         next.run();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { EventHeap } from '../../simulator/src/event-heap.js';
+import { EventHeap, NEAR_HORIZON_MS, type HeapEvent } from '../../simulator/src/event-heap.js';
 import { RealClock } from '../../simulator/src/real-clock.js';
 import { EslError } from '#contracts';
 import { VirtualClock } from '../../simulator/src/virtual-clock.js';
@@ -19,6 +19,68 @@ describe('EventHeap', () => {
         expect(popped).toEqual(expected);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  // D164: events move between the near and the far heap as the queue's time advances; interleaved pushes (behind,
+  // at and far ahead of the last pop), cancels and pops must come out exactly as one sorted list would give them.
+  it('interleaved pushes, cancels and pops come out in (time, insertion) order with either layout', () => {
+    type Op = { kind: 'push'; ahead: number } | { kind: 'cancel'; pick: number } | { kind: 'pop'; within: number };
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('push' as const), ahead: fc.oneof(fc.integer({ min: -50, max: 50 }), fc.integer({ min: 0, max: 40_000 })) }),
+      fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('pop' as const), within: fc.integer({ min: -1, max: 5_000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 6000, size: 'max' }), fc.constantFrom(0, 10, NEAR_HORIZON_MS), (ops: Op[], nearHorizonMs) => {
+        const heap = new EventHeap({ nearHorizonMs });
+        const model: { at: number; i: number; e: HeapEvent }[] = [];
+        let now = 0;
+        let i = 0;
+        for (const o of ops) {
+          if (o.kind === 'push') {
+            const at = now + o.ahead;
+            model.push({ at, i: i++, e: heap.push(at, () => undefined) });
+          } else if (o.kind === 'cancel') {
+            if (model.length === 0) continue;
+            const [x] = model.splice(o.pick % model.length, 1);
+            heap.cancel(x!.e);
+            heap.cancel(x!.e);
+          } else {
+            model.sort((a, b) => a.at - b.at || a.i - b.i);
+            const limit = now + o.within;
+            const due = model.length > 0 && model[0]!.at <= limit ? model.shift()! : undefined;
+            expect(heap.peek()).toBe(due?.e ?? (model[0]?.e));
+            expect(heap.popDue(limit)).toBe(due?.e);
+            if (due !== undefined) now = Math.max(now, due.at);
+          }
+          expect(heap.size).toBe(model.length);
+        }
+        model.sort((a, b) => a.at - b.at || a.i - b.i);
+        const rest = [];
+        for (let e = heap.pop(); e !== undefined; e = heap.pop()) rest.push(e);
+        expect(rest).toEqual(model.map((x) => x.e));
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('compacts a heap whose cancelled entries outnumber its live ones and keeps the order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 9 })), { minLength: 3000, maxLength: 5000 }), (entries) => {
+        const heap = new EventHeap();
+        // The first pop sets the queue's time to 0: the events below go near or far by their time.
+        heap.push(0, () => undefined);
+        heap.pop();
+        const events = entries.map(([at, c], i) => ({ e: heap.push(at * 2, () => undefined), at: at * 2, i, cancel: c < 7 }));
+        for (const x of events) if (x.cancel) heap.cancel(x.e);
+        const expected = events.filter((x) => !x.cancel).sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
+        expect(heap.size).toBe(expected.length);
+        const popped = [];
+        for (let e = heap.pop(); e !== undefined; e = heap.pop()) popped.push(e);
+        expect(popped).toEqual(expected);
+      }),
+      { numRuns: 20 },
     );
   });
 });

@@ -83,6 +83,8 @@ export function toHqReport(report: AuditReport, store: { chain: string; id: stri
 export class AuditReporter {
   private timer: TimerHandle | null = null;
   private stopped = false;
+  /** The sweep or report of the tick under way, if any: stop() waits for it, so the database outlives it. */
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly deps: {
@@ -105,9 +107,14 @@ export class AuditReporter {
     this.schedule();
   }
 
-  stop(): void {
+  /**
+   * No tick after this; resolves when the tick under way (an alert sweep, a report of the whole store) has ended.
+   * The daemon closes the database after it: a report cut off by the close failed with "database is closed".
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) this.deps.clock.clearTimeout(this.timer);
+    await this.running;
   }
 
   private schedule(): void {
@@ -117,7 +124,7 @@ export class AuditReporter {
     let sinceReport = 0;
     const tick = () => {
       sinceReport += every;
-      void (async () => {
+      this.running = (async () => {
         await this.deps.alerts.sweep(this.deps.clock.now());
         if (this.deps.intervalS > 0 && sinceReport >= this.deps.intervalS * 1000) {
           sinceReport = 0;
@@ -126,6 +133,7 @@ export class AuditReporter {
       })()
         .catch((err) => this.deps.log.error({ evt: 'audit.report_failed', err: errorMessage(err) }, 'audit report failed'))
         .finally(() => {
+          this.running = undefined;
           if (!this.stopped) this.timer = this.deps.clock.setTimeout(tick, every);
         });
     };
