@@ -17,6 +17,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { EventHeap, NEAR_HORIZON_MS, type HeapEvent } from '../simulator/src/event-heap.js';
+import { seededRandom } from '../simulator/src/rng.js';
 
 /** What the bench needs of a queue; an EventHeap of before D164 has no popDue (its clocks peeked, then popped). */
 interface Queue {
@@ -41,18 +42,6 @@ const RESEND_MS = 150;
 
 type Workload = 'rest' | 'fill';
 
-/** mulberry32: the same events in every layout and round. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Layout = 'near-far' | 'one-heap' | 'baseline';
 const LAYOUTS: Layout[] = ['near-far', 'one-heap', ...(Baseline ? (['baseline'] as const) : [])];
 
@@ -72,7 +61,8 @@ function run(labels: number, workload: Workload, layout: Layout): { events: numb
           heap.pop();
           return e;
         };
-  const random = rng(labels);
+  // The same events in every layout and round.
+  const random = seededRandom(labels);
   let now = 0;
   const frames = (): number => (workload === 'fill' && random() < 0.25 ? 60 : 2);
   // One label's exchange: frame i ends, cancels the resend timer of frame i - 1, arms its own, schedules frame i + 1.

@@ -111,26 +111,21 @@ class BinaryHeap {
 
   /** Places `e` at hole `i` or above. */
   private siftUp(i: number, e: HeapEvent): void {
-    const { at, ord, ev } = this;
+    const { at, ord } = this;
     const a = e.at;
     const o = e.order;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const pa = at[p]!;
-      if (pa < a || (pa === a && ord[p]! < o)) break;
-      at[i] = pa;
-      ord[i] = ord[p]!;
-      ev[i] = ev[p];
+      if (at[p]! < a || (at[p] === a && ord[p]! < o)) break;
+      this.move(p, i);
       i = p;
     }
-    at[i] = a;
-    ord[i] = o;
-    ev[i] = e;
+    this.place(i, e);
   }
 
   /** Places `e` at hole `i` or below. */
   private siftDown(i: number, e: HeapEvent): void {
-    const { at, ord, ev, n } = this;
+    const { at, ord, n } = this;
     const a = e.at;
     const o = e.order;
     for (;;) {
@@ -138,16 +133,23 @@ class BinaryHeap {
       if (c >= n) break;
       const r = c + 1;
       if (r < n && (at[r]! < at[c]! || (at[r] === at[c] && ord[r]! < ord[c]!))) c = r;
-      const ca = at[c]!;
-      if (ca > a || (ca === a && ord[c]! > o)) break;
-      at[i] = ca;
-      ord[i] = ord[c]!;
-      ev[i] = ev[c];
+      if (at[c]! > a || (at[c] === a && ord[c]! > o)) break;
+      this.move(c, i);
       i = c;
     }
-    at[i] = a;
-    ord[i] = o;
-    ev[i] = e;
+    this.place(i, e);
+  }
+
+  private move(from: number, to: number): void {
+    this.at[to] = this.at[from]!;
+    this.ord[to] = this.ord[from]!;
+    this.ev[to] = this.ev[from];
+  }
+
+  private place(i: number, e: HeapEvent): void {
+    this.at[i] = e.at;
+    this.ord[i] = e.order;
+    this.ev[i] = e;
   }
 }
 

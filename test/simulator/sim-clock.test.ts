@@ -5,19 +5,21 @@ import { RealClock } from '../../simulator/src/real-clock.js';
 import { EslError } from '#contracts';
 import { VirtualClock } from '../../simulator/src/virtual-clock.js';
 
+/** Pushes [time, cancel?] entries, cancels the marked ones, then pops the heap empty: the rest in (time, insertion) order. */
+function expectPopOrder(heap: EventHeap, entries: readonly (readonly [number, boolean])[]): void {
+  const events = entries.map(([at, cancel], i) => ({ e: heap.push(at, () => undefined), at, i, cancel }));
+  for (const x of events) if (x.cancel) heap.cancel(x.e);
+  const expected = events.filter((x) => !x.cancel).sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
+  expect(heap.size).toBe(expected.length);
+  const popped = [];
+  for (let e = heap.pop(); e !== undefined; e = heap.pop()) popped.push(e);
+  expect(popped).toEqual(expected);
+}
+
 describe('EventHeap', () => {
   it('pops events in time order, equal times first-in first-out, skipping cancelled ones', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 3000 }), (entries) => {
-        const heap = new EventHeap();
-        const events = entries.map(([at, cancel], i) => ({ e: heap.push(at, () => undefined), at, i, cancel }));
-        for (const x of events) if (x.cancel) heap.cancel(x.e);
-        const expected = events.filter((x) => !x.cancel).sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
-        expect(heap.size).toBe(expected.length);
-        const popped = [];
-        for (let e = heap.pop(); e !== undefined; e = heap.pop()) popped.push(e);
-        expect(popped).toEqual(expected);
-      }),
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 3000 }), (entries) => expectPopOrder(new EventHeap(), entries)),
       { numRuns: 60 },
     );
   });
@@ -69,16 +71,10 @@ describe('EventHeap', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 9 })), { minLength: 3000, maxLength: 5000 }), (entries) => {
         const heap = new EventHeap();
-        // The first pop sets the queue's time to 0: the events below go near or far by their time.
+        // The first pop sets the queue's time to 0: the events below go near or far by their time; 70 % cancelled.
         heap.push(0, () => undefined);
         heap.pop();
-        const events = entries.map(([at, c], i) => ({ e: heap.push(at * 2, () => undefined), at: at * 2, i, cancel: c < 7 }));
-        for (const x of events) if (x.cancel) heap.cancel(x.e);
-        const expected = events.filter((x) => !x.cancel).sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
-        expect(heap.size).toBe(expected.length);
-        const popped = [];
-        for (let e = heap.pop(); e !== undefined; e = heap.pop()) popped.push(e);
-        expect(popped).toEqual(expected);
+        expectPopOrder(heap, entries.map(([at, c]) => [at * 2, c < 7] as const));
       }),
       { numRuns: 20 },
     );
