@@ -14,9 +14,12 @@ import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import process from 'node:process';
 import { setInterval } from 'node:timers';
+import { isMainThread } from 'node:worker_threads';
 
 const dir = process.env['HEAP_SAMPLING_DIR'];
-if (dir) {
+// Workers inherit the --import of execArgv: only the main thread samples, or a render worker would take the start
+// file and write its own profile under this name (as happened once, D164).
+if (dir && isMainThread) {
   const session = new Session();
   session.connect();
   const post = (method, params = {}) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
