@@ -189,10 +189,7 @@ export class EventHeap {
 
   /** The earliest live event, without removing it. */
   peek(): HeapEvent | undefined {
-    const n = this.near.top();
-    const f = this.far.top();
-    if (n === undefined) return f;
-    return f === undefined || before(n, f) ? n : f;
+    return this.earliest()?.top();
   }
 
   /** Removes and returns the earliest live event. */
@@ -202,21 +199,20 @@ export class EventHeap {
 
   /** Removes and returns the earliest live event if it is due at or before `limit`. */
   popDue(limit: number): HeapEvent | undefined {
-    const n = this.near.top();
-    const f = this.far.top();
-    let from: BinaryHeap;
-    let e: HeapEvent;
-    if (n !== undefined && (f === undefined || before(n, f))) {
-      from = this.near;
-      e = n;
-    } else if (f !== undefined) {
-      from = this.far;
-      e = f;
-    } else return undefined;
-    if (e.at > limit) return undefined;
-    from.removeTop();
+    const heap = this.earliest();
+    const e = heap?.top();
+    if (heap === undefined || e === undefined || e.at > limit) return undefined;
+    heap.removeTop();
     if (e.at > this.floor) this.floor = e.at;
     return e;
+  }
+
+  /** The heap whose top is the earliest live event by (time, insertion); undefined when both are empty. */
+  private earliest(): BinaryHeap | undefined {
+    const n = this.near.top();
+    const f = this.far.top();
+    if (n === undefined) return f === undefined ? undefined : this.far;
+    return f === undefined || before(n, f) ? this.near : this.far;
   }
 
   clear(): void {
