@@ -11,14 +11,23 @@ export const EAN_QUIET = { ean13: { left: 11, right: 7 }, ean8: { left: 7, right
 export const QR_QUIET = 4;
 const EAN_MODULES = { ean13: 95, ean8: 67 } as const;
 
-const CACHE_LIMIT = 100_000;
 /**
- * EAN patterns by code, packed 8 modules to a character (D87). bwip-js takes ~150 µs per EAN-13, a third of a label's
- * render, so every product's pattern is kept for its next picture; as a 95-byte Uint8Array each (an ArrayBuffer, its
- * backing store and a malloc block) the reference store's 50,000 codes held ~17 MB in the render worker, packed they
- * hold ~5 MB.
+ * EAN patterns kept (D87, D166): every product's pattern, for its next picture. bwip-js takes ~150 µs per EAN-13, a third of
+ * a label's render. A store of 200,000 labels (issue 16) has up to as many products; with room for 100,000 the
+ * patterns of a repricing's first half pushed out those of its second, and the render worker drew every label's
+ * bars anew: 0.769 CPU ms per label rendered at 200,000 against 0.472 at 50,000 (bench/plan-throughput). ~85 B per
+ * code (the digits as a number key, the packed pattern; 133 B with a "symbology:digits" string key, measured with
+ * 200,000 codes), so ~21 MB of the worker's heap at the limit.
  */
-const eanCache = new Map<string, string>();
+const EAN_CACHE_LIMIT = 250_000;
+/** QR matrices by data and level (page 2 of the larger labels; size² bytes each). */
+const QR_CACHE_LIMIT = 100_000;
+/**
+ * EAN patterns per symbology by the code's digits as a number (exact: 13 digits are below 2^53; within one symbology
+ * every code has the same length, so leading zeros lose nothing), packed 8 modules to a character (D87): as a 95-byte
+ * Uint8Array each the reference store's 50,000 codes held ~17 MB in the render worker, packed ~5 MB.
+ */
+const eanCache = { ean13: new Map<number, string>(), ean8: new Map<number, string>() };
 const qrCache = new Map<string, QrMatrix>();
 
 function packModules(modules: Uint8Array): string {
@@ -37,16 +46,18 @@ function unpackModules(packed: string, n: number): Uint8Array {
   return m;
 }
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): V {
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+function remember<K, V>(cache: Map<K, V>, limit: number, key: K, value: V): V {
+  if (cache.size >= limit) cache.delete(cache.keys().next().value!);
   cache.set(key, value);
   return value;
 }
 
 /** One byte per module, 1 = bar. */
 export function eanModules(code: RetailBarcode): Uint8Array {
-  const key = `${code.symbology}:${code.digits}`;
-  const hit = eanCache.get(key);
+  const cache = eanCache[code.symbology];
+  // retailBarcodeFor gives digits only; anything else (NaN would be one key for all) is drawn without the cache.
+  const key = /^\d{1,15}$/.test(code.digits) ? Number(code.digits) : null;
+  const hit = key === null ? undefined : cache.get(key);
   if (hit !== undefined) return unpackModules(hit, EAN_MODULES[code.symbology]);
   const raw = bwipjs.raw(code.symbology, code.digits, {}) as { sbs: number[] }[];
   const sbs = raw[0]?.sbs ?? [];
@@ -57,7 +68,7 @@ export function eanModules(code: RetailBarcode): Uint8Array {
     x += w;
   });
   if (x !== modules.length) throw new Error(`BARCODE_ENCODING: ${code.symbology} ${code.digits} gave ${x} modules, expected ${modules.length}`);
-  remember(eanCache, key, packModules(modules));
+  if (key !== null) remember(cache, EAN_CACHE_LIMIT, key, packModules(modules));
   return modules;
 }
 
@@ -74,5 +85,5 @@ export function qrModules(data: string, ecLevel: 'L' | 'M' | 'Q' | 'H'): QrMatri
   const raw = bwipjs.raw('qrcode', data, `eclevel=${ecLevel}`) as { pixs: number[]; pixx: number; pixy: number }[];
   const m = raw[0];
   if (!m || m.pixx !== m.pixy || m.pixs.length !== m.pixx * m.pixy) throw new Error(`BARCODE_ENCODING: unexpected QR matrix for "${data}"`);
-  return remember(qrCache, key, { size: m.pixx, bits: Uint8Array.from(m.pixs) });
+  return remember(qrCache, QR_CACHE_LIMIT, key, { size: m.pixx, bits: Uint8Array.from(m.pixs) });
 }
