@@ -12,22 +12,18 @@ export const QR_QUIET = 4;
 const EAN_MODULES = { ean13: 95, ean8: 67 } as const;
 
 /**
- * EAN patterns kept (D87, D166): every product's pattern, for its next picture. bwip-js takes ~150 µs per EAN-13, a third of
- * a label's render. A store of 200,000 labels (issue 16) has up to as many products; with room for 100,000 the
- * patterns of a repricing's first half pushed out those of its second, and the render worker drew every label's
- * bars anew: 0.769 CPU ms per label rendered at 200,000 against 0.472 at 50,000 (bench/plan-throughput). ~85 B per
- * code (the digits as a number key, the packed pattern; 133 B with a "symbology:digits" string key, measured with
- * 200,000 codes), so ~21 MB of the worker's heap at the limit.
- */
-const EAN_CACHE_LIMIT = 250_000;
-/** QR matrices by data and level (page 2 of the larger labels; size² bytes each). */
-const QR_CACHE_LIMIT = 100_000;
-/**
- * EAN patterns per symbology by the code's digits as a number (exact: 13 digits are below 2^53; within one symbology
- * every code has the same length, so leading zeros lose nothing), packed 8 modules to a character (D87): as a 95-byte
- * Uint8Array each the reference store's 50,000 codes held ~17 MB in the render worker, packed ~5 MB.
+ * EAN patterns by code, packed 8 modules to a character (D87): bwip-js takes ~150 µs per EAN-13, a third of a label's
+ * render, so every product's pattern is kept for its next picture. One map per symbology, keyed by the code's digits as
+ * a number (exact: 13 digits are below 2^53, and within one symbology every code has the same length, so leading zeros
+ * lose nothing): ~85 B a code against 133 B with a "symbology:digits" string key (D166, 200,000 codes measured).
+ * D166: room for 250,000 codes, a store of the issue's 200,000 labels with a product each; with room for 100,000, a
+ * 200,000-product repricing (wake order, not catalogue order) missed on nearly every label and its render worker
+ * needed 0.769 CPU ms a label against 0.469 with every code kept (bench/plan-throughput). ~21 MB at the limit.
  */
 const eanCache = { ean13: new Map<number, string>(), ean8: new Map<number, string>() };
+const EAN_CACHE_LIMIT = 250_000;
+/** QR matrices by level and data (page 2 of the larger labels only; size² bytes each). */
+const QR_CACHE_LIMIT = 100_000;
 const qrCache = new Map<string, QrMatrix>();
 
 function packModules(modules: Uint8Array): string {
