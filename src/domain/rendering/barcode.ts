@@ -17,8 +17,8 @@ const EAN_MODULES = { ean13: 95, ean8: 67 } as const;
  * a number (exact: 13 digits are below 2^53, and within one symbology every code has the same length, so leading zeros
  * lose nothing): ~85 B a code against 133 B with a "symbology:digits" string key (D166, 200,000 codes measured).
  * D166: room for 250,000 codes, a store of the issue's 200,000 labels with a product each; with room for 100,000, a
- * 200,000-product repricing (wake order, not catalogue order) missed on nearly every label and its render worker
- * needed 0.769 CPU ms a label against 0.469 with every code kept (bench/plan-throughput). ~21 MB at the limit.
+ * 200,000-product repricing missed on most labels (each miss pushes out a code the pass may still need) and its render
+ * worker needed 0.769 CPU ms a label against 0.469 with every code kept (bench/plan-throughput). ~21 MB at the limit.
  */
 const eanCache = { ean13: new Map<number, string>(), ean8: new Map<number, string>() };
 const EAN_CACHE_LIMIT = 250_000;
