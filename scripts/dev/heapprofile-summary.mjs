@@ -5,16 +5,9 @@
  *   node scripts/dev/heapprofile-summary.mjs FILE [--top N]
  */
 import { readFileSync } from 'node:fs';
-import process from 'node:process';
+import { summaryCli } from './summary-cli.mjs';
 
-process.stdout.on('error', () => process.exit(0));
-const file = process.argv[2];
-if (!file) {
-  process.stderr.write('usage: heapprofile-summary.mjs FILE [--top N]\n');
-  process.exit(2);
-}
-const topAt = process.argv.indexOf('--top');
-const top = topAt > 0 ? Number(process.argv[topAt + 1]) : 40;
+const { file, top, print } = summaryCli('heapprofile-summary.mjs');
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const name = (cf) => `${cf.functionName || '(anon)'} ${cf.url.replace(/^.*\/(node_modules\/)?/, '')}:${cf.lineNumber + 1}`;
 const self = new Map();
@@ -36,11 +29,11 @@ function walk(node, path) {
 }
 walk(profile.head, []);
 const mb = (b) => `${(b / 1048576).toFixed(1).padStart(8)} MB ${((100 * b) / total).toFixed(1).padStart(5)}%`;
-const print = (title, m) => {
-  process.stdout.write(`--- ${title}\n`);
-  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${mb(v)}  ${k}\n`);
+const section = (title, m) => {
+  print(`--- ${title}`);
+  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) print(`${mb(v)}  ${k}`);
 };
-process.stdout.write(`sampled ${(total / 1048576).toFixed(1)} MB allocated\n`);
-print('self', self);
-print('inclusive', inclusive);
-print('stacks (last four frames)', stacks);
+print(`sampled ${(total / 1048576).toFixed(1)} MB allocated`);
+section('self', self);
+section('inclusive', inclusive);
+section('stacks (last four frames)', stacks);

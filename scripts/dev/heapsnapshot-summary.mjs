@@ -6,18 +6,9 @@
  *   node scripts/dev/heapsnapshot-summary.mjs FILE [--top N]
  */
 import { readFileSync } from 'node:fs';
-import process from 'node:process';
+import { summaryCli } from './summary-cli.mjs';
 
-process.stdout.on('error', () => process.exit(0));
-const print = (line) => process.stdout.write(`${line}\n`);
-
-const file = process.argv[2];
-if (!file) {
-  process.stderr.write('usage: heapsnapshot-summary.mjs FILE [--top N]\n');
-  process.exit(2);
-}
-const topIdx = process.argv.indexOf('--top');
-const TOP = topIdx > 0 ? Number(process.argv[topIdx + 1]) : 40;
+const { file, top: TOP, print } = summaryCli('heapsnapshot-summary.mjs');
 
 const snap = JSON.parse(readFileSync(file, 'utf8'));
 const meta = snap.snapshot.meta;
