@@ -42,6 +42,13 @@ for (let e = 0; e < edges.length; e += EF) if (edgeTypes[edges[e + eType]] !== '
 
 const MB = 1024 * 1024;
 const fmt = (b) => (b / MB).toFixed(2).padStart(8);
+const STRINGS = ['string', 'concatenated string', 'sliced string'];
+/** Nodes with no constructor worth naming and nothing below them. */
+const LEAVES = new Set([...STRINGS, 'number']);
+/** The N largest of a map of [bytes, count]. */
+const printTop = (m, n) => {
+  for (const [k, [s, c]] of [...m].sort((a, b) => b[1][0] - a[1][0]).slice(0, n)) print(`${fmt(s)} MB ${String(c).padStart(9)}  ${k}`);
+};
 let total = 0;
 const byType = new Map();
 const byCtor = new Map();
@@ -50,7 +57,7 @@ for (let i = 0; i < count; i++) {
   total += s;
   const t = typeOf(i);
   byType.set(t, (byType.get(t) ?? 0) + s);
-  const k = `${t}:${t === 'string' || t === 'concatenated string' || t === 'sliced string' || t === 'number' ? '' : nameOf(i)}`;
+  const k = `${t}:${LEAVES.has(t) ? '' : nameOf(i)}`;
   const c = byCtor.get(k) ?? [0, 0];
   c[0] += s;
   c[1]++;
@@ -59,13 +66,13 @@ for (let i = 0; i < count; i++) {
 print(`total self ${fmt(total)} MB, ${count} nodes`);
 for (const [t, s] of [...byType].sort((a, b) => b[1] - a[1])) print(`${fmt(s)} MB  ${t}`);
 print('\n--- by constructor (self)');
-for (const [k, [s, n]] of [...byCtor].sort((a, b) => b[1][0] - a[1][0]).slice(0, TOP)) print(`${fmt(s)} MB ${String(n).padStart(9)}  ${k}`);
+printTop(byCtor, TOP);
 
 /**
  * What a field keeps: the node it points to, and below it every node reached through internal/element/hidden edges
  * (a Map's table, an array's elements) and every string or plain object only this container holds, down to depth 3.
  */
-const ATTRIBUTABLE = new Set(['array', 'string', 'concatenated string', 'sliced string', 'number', 'hidden', 'object shape']);
+const ATTRIBUTABLE = new Set([...LEAVES, 'array', 'hidden', 'object shape']);
 function held(root, seen) {
   if (seen.has(root)) return 0;
   seen.add(root);
@@ -85,7 +92,7 @@ function held(root, seen) {
       if ((et === 'internal' || et === 'hidden' || et === 'element') && (t === 'array' || t === 'hidden' || (own && (ATTRIBUTABLE.has(t) || (t === 'object' && nameOf(j) === 'Object'))))) {
         seen.add(j);
         stack.push([j, depth + 1]);
-      } else if (own && (t === 'string' || t === 'number' || t === 'concatenated string' || t === 'sliced string')) {
+      } else if (own && LEAVES.has(t)) {
         seen.add(j);
         size += selfOf(j);
       }
@@ -114,7 +121,7 @@ for (let i = 0; i < count; i++) {
   }
 }
 print('\n--- by field (container and what only it holds, summed over instances)');
-for (const [k, [s, n]] of [...byField].sort((a, b) => b[1][0] - a[1][0]).slice(0, TOP)) print(`${fmt(s)} MB ${String(n).padStart(9)}  ${k}`);
+printTop(byField, TOP);
 
 // What owns the strings and the arrays: each node's first strong retainer, followed up (at most 6 steps) to an object
 // of a named class, reported as `Class.field` (a Map's or Set's entries, an array's elements and a closure's context
@@ -150,7 +157,7 @@ function owner(i) {
   }
   return `(deep) ${typeOf(cur)}:${nameOf(cur)}`;
 }
-for (const kind of [['string', 'concatenated string', 'sliced string'], ['array'], ['object']]) {
+for (const kind of [STRINGS, ['array'], ['object']]) {
   const by = new Map();
   for (let i = 0; i < count; i++) {
     if (!kind.includes(typeOf(i))) continue;
@@ -162,5 +169,5 @@ for (const kind of [['string', 'concatenated string', 'sliced string'], ['array'
     by.set(k, c);
   }
   print(`\n--- ${kind[0] === 'object' ? 'plain objects' : kind.join(', ')} by owner (first retainer chain)`);
-  for (const [k, [s, n]] of [...by].sort((a, b) => b[1][0] - a[1][0]).slice(0, Math.ceil(TOP / 2))) print(`${fmt(s)} MB ${String(n).padStart(9)}  ${k}`);
+  printTop(by, Math.ceil(TOP / 2));
 }
